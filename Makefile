@@ -1,0 +1,114 @@
+# bootlab: plain GNU make. `make` builds ./bootlab and the agent,
+# `make demo` boots the smoke scenario, `make check` runs the whole suite.
+# V=1 shows full commands; DEV=1 turns warnings into errors; SAN=1 builds
+# the harness with ASan/UBSan.
+
+CC        ?= cc
+ARCH      ?= x86_64
+O         := build
+CFLAGS    ?= -O2 -g
+WARN      := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wshadow -Wformat=2
+ifeq ($(DEV),1)
+WARN      += -Werror
+endif
+ifeq ($(SAN),1)
+CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS   += -fsanitize=address,undefined
+endif
+PKGS      := jansson yaml-0.1 zlib liblzma libzstd liblz4 lzo2 libkmod libcrypto
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lbz2 -lpthread
+HCFLAGS   := -std=gnu11 -D_GNU_SOURCE $(WARN) -Iharness $(PKG_CFLAGS)
+
+Q := @
+ifeq ($(V),1)
+Q :=
+endif
+
+# Every harness/<stage>/*.c goes into the library; main.c is the CLI.
+HARNESS_SRC := $(sort $(wildcard harness/*/*.c))
+HARNESS_OBJ := $(HARNESS_SRC:%.c=$(O)/%.o)
+LIB         := $(O)/libbootlab.a
+
+# The agent: static, per architecture. CROSS_COMPILE is honoured.
+AGENT_SRC := $(sort $(wildcard guest/init-agent/*.c))
+ifeq ($(ARCH),x86_64)
+AGENT_CC  ?= $(if $(CROSS_COMPILE),$(CROSS_COMPILE)gcc,musl-gcc)
+else ifeq ($(ARCH),aarch64)
+CROSS_COMPILE ?= aarch64-linux-gnu-
+AGENT_CC  ?= $(CROSS_COMPILE)gcc
+else
+$(error ARCH must be x86_64 or aarch64)
+endif
+AGENT_BIN := $(O)/agent/$(ARCH)/init-agent
+AGENT_CFLAGS := -std=gnu11 -static -Os -Wall -Wextra -Wno-unused-parameter \
+	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
+	-Wl,--gc-sections -s
+
+UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
+
+.PHONY: all agent agents deps kernels demo check test fuzz bench clean format
+all: bootlab agent
+
+deps:
+	$(Q)./ci/install-deps
+
+bootlab: $(O)/harness/main.o $(LIB)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+$(LIB): $(HARNESS_OBJ)
+	@echo "  AR      $@"
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(O)/harness/%.o: harness/%.c $(wildcard harness/*/*.h harness/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) $(HCFLAGS) -c -o $@ $<
+
+agent: $(AGENT_BIN)
+$(AGENT_BIN): $(AGENT_SRC) $(wildcard guest/init-agent/*.h)
+	@mkdir -p $(dir $@)
+	@echo "  AGENT   $@ ($(ARCH))"
+	$(Q)$(AGENT_CC) $(AGENT_CFLAGS) -o $@ $(AGENT_SRC)
+	@echo "  agent size: $$(stat -c %s $@) bytes ($(ARCH), stripped)"
+
+agents:
+	$(Q)$(MAKE) --no-print-directory agent ARCH=x86_64
+	$(Q)$(MAKE) --no-print-directory agent ARCH=aarch64
+
+$(O)/tests/unit/%: tests/unit/%.c tests/unit/t.h $(LIB)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CFLAGS) $(HCFLAGS) -Itests/unit -o $@ $< $(LIB) $(PKG_LIBS)
+
+unit: $(UNIT_BIN)
+
+# The kernels the suite boots, built once into the cache (keyed by content).
+kernels: bootlab
+	$(Q)./bootlab kernel build --arch x86_64 >/dev/null
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory kernels
+	./bootlab run scenarios/smoke.yaml
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory all agents unit
+	$(Q)$(MAKE) --no-print-directory kernels
+	$(Q)tests/run
+
+test: check
+
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk
+
+bench: deps all kernels
+	$(Q)bench/run
+
+format:
+	clang-format -i $(HARNESS_SRC) harness/*/*.h $(AGENT_SRC) guest/init-agent/*.h
+
+clean:
+	rm -rf $(O) bootlab

@@ -1,0 +1,8 @@
+/* harness/cli: one file per bootlab subcommand. Each cmd_* takes the
+ * arguments after its own name (argv[0] is the subcommand) and returns the
+ * process exit status (BL_EXIT_*). main.c only dispatches. */
+#ifndef BL_CLI_H
+#define BL_CLI_H
+
+int cmd_run(int argc, char **argv);
+#endif

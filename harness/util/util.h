@@ -1,0 +1,127 @@
+/* harness/util: small helpers shared by every stage.
+ *
+ * Errors: a function that fails calls bl_err() (which formats the message
+ * into a per-thread buffer and returns -1) and returns that -1; the caller
+ * that consumes the error prints bl_errmsg() once. bl_err_prefix() adds
+ * context ("scenario 'x.yaml'") on the way up. die() is only for main and
+ * option parsing. Messages are lowercase, with no final period.
+ *
+ * Ownership: functions named *_new, *dup, *printf, bl_read_file return heap
+ * memory the caller frees. */
+#ifndef BL_UTIL_H
+#define BL_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define BL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define BL_PRINTF(f, a) __attribute__((format(printf, f, a)))
+
+/* exit statuses of the bootlab command */
+enum { BL_EXIT_OK = 0, BL_EXIT_FAIL = 1, BL_EXIT_USAGE = 2, BL_EXIT_INFRA = 3 };
+
+/* ---- errors ---- */
+int bl_err(const char *fmt, ...) BL_PRINTF(1, 2);        /* sets message, returns -1 */
+int bl_err_errno(const char *fmt, ...) BL_PRINTF(1, 2);  /* appends ": strerror(errno)" */
+int bl_err_prefix(const char *fmt, ...) BL_PRINTF(1, 2); /* "prefix: old message", -1 */
+const char *bl_errmsg(void);
+/* error kind: set with the message; lets run tell bad input from broken infrastructure */
+enum bl_errkind { BL_EK_INPUT = 0, BL_EK_INFRA = 1 };
+void bl_err_kind(enum bl_errkind k);
+enum bl_errkind bl_err_last_kind(void);
+void die(const char *fmt, ...) BL_PRINTF(1, 2) __attribute__((noreturn));
+void bl_warn(const char *fmt, ...) BL_PRINTF(1, 2);
+extern int bl_verbose;
+void bl_debug(const char *fmt, ...) BL_PRINTF(1, 2);
+
+/* ---- memory: abort on OOM ---- */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t sz);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) BL_PRINTF(1, 2);
+#define BL_GROW(ptr, nr, alloc)                                                                    \
+	do {                                                                                       \
+		if ((nr) >= (alloc)) {                                                             \
+			(alloc) = (alloc) ? (alloc)*2 : 8;                                         \
+			(ptr) = xrealloc((ptr), (alloc) * sizeof(*(ptr)));                          \
+		}                                                                                  \
+	} while (0)
+
+/* ---- growable string/byte buffer ---- */
+struct strbuf {
+	char *buf; /* always NUL-terminated when alloc > 0 */
+	size_t len, alloc;
+};
+#define STRBUF_INIT {NULL, 0, 0}
+void sb_init(struct strbuf *sb);
+void sb_release(struct strbuf *sb);
+void sb_grow(struct strbuf *sb, size_t extra);
+void sb_add(struct strbuf *sb, const void *data, size_t n);
+void sb_adds(struct strbuf *sb, const char *s);
+void sb_addc(struct strbuf *sb, char c);
+void sb_addf(struct strbuf *sb, const char *fmt, ...) BL_PRINTF(2, 3);
+void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+void sb_reset(struct strbuf *sb);
+char *sb_detach(struct strbuf *sb, size_t *len); /* caller frees; sb is reset */
+const char *sb_str(struct strbuf *sb);           /* "" when empty */
+
+/* ---- string list ---- */
+struct strlist {
+	char **v;
+	size_t n, alloc;
+};
+#define STRLIST_INIT {NULL, 0, 0}
+void sl_push(struct strlist *sl, const char *s); /* copies s */
+void sl_pushf(struct strlist *sl, const char *fmt, ...) BL_PRINTF(2, 3);
+void sl_push_nocopy(struct strlist *sl, char *s);
+char **sl_argv(struct strlist *sl); /* NULL-terminated view, owned by sl */
+void sl_release(struct strlist *sl);
+
+/* ---- time ---- */
+int64_t bl_now_ns(void); /* CLOCK_MONOTONIC */
+double bl_ns_to_s(int64_t ns);
+
+/* ---- files and folders ---- */
+int bl_mkdir_p(const char *path, mode_t mode);
+int bl_rm_rf(const char *path);
+int bl_read_file(const char *path, char **data, size_t *len); /* caller frees *data */
+/* write via a temporary file and rename, so nothing half-written is left */
+int bl_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+int bl_copy_file(const char *src, const char *dst);
+int bl_file_exists(const char *path);
+int bl_is_dir(const char *path);
+char *bl_path_join(const char *a, const char *b);
+/* $XDG_CACHE_HOME/bootlab or ~/.cache/bootlab, created if missing; caller frees */
+char *bl_cache_dir(void);
+/* folder holding the bootlab binary's tree (the clone); caller frees */
+char *bl_self_dir(void);
+/* a fresh private folder under $TMPDIR; caller frees (and removes) it */
+char *bl_mktemp_dir(const char *tag);
+
+/* ---- hashing (SHA-256) ---- */
+struct bl_sha256 {
+	void *ctx;
+};
+void bl_sha256_init(struct bl_sha256 *h);
+void bl_sha256_update(struct bl_sha256 *h, const void *data, size_t n);
+void bl_sha256_update_str(struct bl_sha256 *h, const char *s); /* includes the NUL */
+int bl_sha256_update_file(struct bl_sha256 *h, const char *path);
+void bl_sha256_final_hex(struct bl_sha256 *h, char out[65]);
+
+/* ---- running host commands ---- */
+/* Run argv (argv[0] searched in PATH) with stdin from /dev/null, within
+ * timeout_ms (0 = none). Output (stdout+stderr merged) goes to *out when
+ * out != NULL (caller frees), else to this process's stderr. Returns the
+ * wait status in *status; returns -1 (with a message) when it could not
+ * be started or timed out; the child's process group is always killed. */
+int bl_run(char *const argv[], int timeout_ms, char **out, int *status);
+/* "exited 2", "killed by signal 9 (SIGKILL)"; static buffer per thread */
+const char *bl_describe_status(int status);
+const char *bl_signame(int sig); /* "SIGSEGV" */
+
+#endif

@@ -1,0 +1,26 @@
+# Shell helpers for tests/cli and tests/boot: TAP output and assertions.
+# Source it: . "$(dirname "$0")/../lib.sh"
+T_N=0
+T_FAILED=0
+cd "$(dirname "$0")/../.." || exit 1
+: "${BOOTLAB_HOME:=$PWD}"
+export BOOTLAB_HOME
+BOOTLAB="$BOOTLAB_HOME/bootlab"
+T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/bootlab-test.XXXXXX")
+trap 'rm -rf "$T_TMP"' EXIT
+
+ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
+not_ok() { T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_N - $*"; }
+skip() { T_N=$((T_N + 1)); echo "ok $T_N - $2 # SKIP $1"; }
+# check NAME COMMAND...: one test point from a command's exit status
+check() { local n="$1"; shift; if "$@"; then ok "$n"; else not_ok "$n"; fi; }
+# expect_eq NAME GOT WANT
+expect_eq() { if [ "$2" = "$3" ]; then ok "$1"; else not_ok "$1"; echo "#   got '$2', want '$3'"; fi; }
+# expect_match NAME STRING REGEX (extended regex)
+expect_match() {
+	if printf '%s' "$2" | grep -qE -- "$3"; then ok "$1"; else
+		not_ok "$1"; echo "#   '$3' not found in:"; printf '%s\n' "$2" | tail -n 20 | sed 's/^/#   | /'; fi
+}
+# json_get FILE JQ-FILTER: one raw value
+json_get() { jq -r "$2" "$1"; }
+done_testing() { echo "1..$T_N"; [ "$T_FAILED" -eq 0 ]; }
