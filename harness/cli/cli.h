@@ -5,4 +5,5 @@
 #define BL_CLI_H
 
 int cmd_run(int argc, char **argv);
+int cmd_archive(int argc, char **argv);
 #endif

@@ -1,0 +1,145 @@
+/* harness/archive: initramfs archives, the way the kernel reads them.
+ *
+ * Writing: a struct bl_archive is an ordered list of entries (from inline
+ * data, host files, gen_init_cpio lists, host folders, existing archives)
+ * written as one cpio newc archive, optionally compressed with one of the
+ * codecs the kernel decompresses. Output is byte-compatible with the
+ * kernel's usr/gen_init_cpio: inode numbers from 721, devmajor:devminor 3:1,
+ * hard links share an inode with the data on the last link, 512-byte
+ * padding after TRAILER!!!. Files are written atomically.
+ *
+ * Reading: bl_initrd_load() walks a (stacked) initrd like the kernel's
+ * unpack_to_rootfs(): NUL skipping, 4-byte alignment, codec detection by
+ * the first two bytes of each compressed segment. Errors name the segment
+ * and the byte offset.
+ *
+ * Every function returns 0 or -1 after bl_err(). */
+#ifndef BL_ARCHIVE_H
+#define BL_ARCHIVE_H
+
+#include "util/util.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- building ---- */
+struct bl_archive; /* ordered list of entries to write as one cpio newc archive */
+struct bl_archive *bl_archive_new(void);
+void bl_archive_free(struct bl_archive *a);
+size_t bl_archive_count(const struct bl_archive *a);
+/* paths are archive names; a leading '/' is stripped like gen_init_cpio does */
+int bl_archive_add_dir(struct bl_archive *a, const char *path, unsigned mode, unsigned uid,
+		       unsigned gid);
+int bl_archive_add_file_data(struct bl_archive *a, const char *path, unsigned mode, unsigned uid,
+			     unsigned gid, const void *data, size_t len);
+/* the host file is stat()ed now (its mtime is kept) and read at write time */
+int bl_archive_add_file_host(struct bl_archive *a, const char *path, unsigned mode, unsigned uid,
+			     unsigned gid, const char *host_path);
+/* same ino, nlink counted, data on last link */
+int bl_archive_add_hardlink(struct bl_archive *a, const char *path, const char *existing_path);
+int bl_archive_add_nod(struct bl_archive *a, const char *path, unsigned mode, unsigned uid,
+		       unsigned gid, char type /* 'c','b' */, unsigned maj, unsigned min);
+/* the body is target plus its NUL, as gen_init_cpio writes it */
+int bl_archive_add_symlink(struct bl_archive *a, const char *path, const char *target,
+			   unsigned mode, unsigned uid, unsigned gid);
+int bl_archive_add_special(struct bl_archive *a, const char *path, char type /* 'p' pipe, 's' sock */,
+			   unsigned mode, unsigned uid, unsigned gid);
+/* gen_init_cpio list: every directive, comments, blank lines, ${VAR} in
+ * file locations; errors name 'file':line */
+int bl_archive_add_list(struct bl_archive *a, const char *list_file);
+int bl_archive_add_list_buf(struct bl_archive *a, const char *name, const char *text, size_t len);
+/* a host folder: sorted (C locale), parents before children, the folder
+ * itself omitted unless prefix is non-empty; hard links preserved. A host
+ * uid equal to root_uid (gid to root_gid) becomes 0; -1 keeps ids as they
+ * are, BL_ARCHIVE_SQUASH makes every id 0 */
+#define BL_ARCHIVE_SQUASH (-2)
+int bl_archive_add_tree(struct bl_archive *a, const char *host_dir, const char *prefix,
+			int root_uid, int root_gid);
+/* give the last entry its own mtime (a host mtime: clamped at write time) */
+int bl_archive_set_mtime(struct bl_archive *a, uint32_t mtime);
+/* every entry of an existing archive (any codec, stacked ok), in order */
+int bl_archive_add_cpio(struct bl_archive *a, const char *cpio_file);
+/* write one compressed segment; codec NULL/"none"/"gzip"/... optionally with
+ * ":LEVEL" ("xz:9"); entries without their own mtime get mtime, and host
+ * mtimes later than mtime are clamped to it (the SOURCE_DATE_EPOCH rule) */
+int bl_archive_write(struct bl_archive *a, const char *out_path, const char *codec, uint32_t mtime);
+/* the uncompressed newc bytes (padded to 512) appended to out */
+int bl_archive_render(struct bl_archive *a, uint32_t mtime, struct strbuf *out);
+/* concatenate segments with the padding the kernel accepts */
+int bl_archive_stack(const char *const *inputs, size_t n, const char *out_path);
+
+/* ---- codecs (one file per codec, codec.c holds the table) ---- */
+struct bl_codec {
+	const char *name;
+	const char *ext;        /* ".gz" */
+	unsigned char magic[2]; /* the bytes the kernel's decompress_method() checks */
+	const char *tool;       /* the command-line tool, for tests and docs */
+	int default_level;
+	/* compress in[0..n) and append the stream to out */
+	int (*compress)(const void *in, size_t n, int level, struct strbuf *out);
+	/* decompress one stream at the start of in, append at most max_out bytes
+	 * to out, set *used to the compressed bytes consumed */
+	int (*decompress)(const void *in, size_t n, struct strbuf *out, size_t max_out,
+			  size_t *used);
+};
+const struct bl_codec *bl_codec_find(const char *name); /* NULL with bl_err() */
+const struct bl_codec *bl_codec_detect(const void *buf, size_t n); /* NULL when unknown */
+const struct bl_codec *const *bl_codec_all(size_t *n);
+/* "gzip:9" -> codec and level (the codec's default when no level) */
+int bl_codec_parse(const char *spec, const struct bl_codec **codec, int *level);
+
+/* ---- reading ---- */
+struct bl_cpio_entry {
+	char *name;              /* as stored, without the NUL */
+	uint32_t ino, mode, uid, gid, nlink, mtime, filesize;
+	uint32_t devmajor, devminor, rdevmajor, rdevminor, check;
+	int crc;                 /* magic 070702 */
+	const unsigned char *data; /* filesize bytes inside the segment's buffer */
+	size_t segment;          /* index into bl_initrd.segments */
+	uint64_t offset;         /* header offset inside the (decompressed) segment */
+};
+struct bl_segment {
+	uint64_t offset;         /* in the initrd file */
+	uint64_t length;         /* bytes of the initrd it covers */
+	const struct bl_codec *codec; /* &bl_codec_none for plain cpio */
+	unsigned char *data;     /* decompressed bytes (owned) */
+	size_t size;
+	size_t first_entry, n_entries;
+};
+struct bl_initrd {
+	struct bl_segment *segments;
+	size_t n_segments, alloc_segments;
+	struct bl_cpio_entry *entries; /* in kernel unpack order, trailers excluded */
+	size_t n_entries, alloc_entries;
+	char *warnings;          /* newline-separated notes (skipped entries...) or NULL */
+};
+extern const struct bl_codec bl_codec_none;
+/* max_out caps the total decompressed size (0 = 4 GiB) */
+int bl_initrd_parse(struct bl_initrd *rd, const void *buf, size_t len, size_t max_out);
+int bl_initrd_load(struct bl_initrd *rd, const char *path);
+void bl_initrd_release(struct bl_initrd *rd);
+/* the entry the kernel would leave for path (last one wins), or NULL */
+const struct bl_cpio_entry *bl_initrd_lookup(const struct bl_initrd *rd, const char *path);
+/* extract into dir (created); refuses anything that would land outside it */
+int bl_initrd_extract(const struct bl_initrd *rd, const char *dir);
+/* "drwxr-xr-x"-style type+mode string; buf of 11 bytes */
+void bl_mode_string(uint32_t mode, char buf[11]);
+
+/* ---- lint ---- */
+enum bl_lint_severity { BL_LINT_INFO, BL_LINT_WARNING, BL_LINT_ERROR };
+struct bl_lint_finding {
+	enum bl_lint_severity severity;
+	char *code;    /* "no-init", "init-not-executable", ... */
+	char *path;    /* entry it concerns or NULL */
+	char *message;
+};
+struct bl_lint {
+	struct bl_lint_finding *v;
+	size_t n, alloc;
+};
+/* ram_bytes 0 skips the size check */
+int bl_lint_run(const struct bl_initrd *rd, uint64_t ram_bytes, struct bl_lint *out);
+void bl_lint_release(struct bl_lint *l);
+const char *bl_lint_severity_name(enum bl_lint_severity s);
+
+#endif

@@ -1,0 +1,108 @@
+/* gzip through zlib. Reading follows lib/decompress_inflate.c: 1f 8b 08,
+ * only FNAME is skipped, raw inflate, the 8-byte trailer is skipped
+ * unchecked (a bad CRC is accepted, as the kernel does). */
+#include "archive.h"
+
+#include <zlib.h>
+
+static int gzip_compress(const void *in, size_t n, int level, struct strbuf *out)
+{
+	z_stream s = {0};
+	if (deflateInit2(&s, level, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY) != Z_OK)
+		return bl_err("deflateInit2 failed");
+	const unsigned char *ip = in;
+	size_t left = n;
+	int rc;
+	for (;;) {
+		if (s.avail_in == 0 && left) {
+			s.next_in = (Bytef *)ip;
+			s.avail_in = left > (1u << 30) ? (1u << 30) : (uInt)left;
+			ip += s.avail_in;
+			left -= s.avail_in;
+		}
+		sb_grow(out, 1 << 20);
+		s.next_out = (Bytef *)out->buf + out->len;
+		s.avail_out = (uInt)(out->alloc - out->len - 1 > (1u << 30) ? (1u << 30) : out->alloc - out->len - 1);
+		size_t before = s.avail_out;
+		rc = deflate(&s, left || s.avail_in ? Z_NO_FLUSH : Z_FINISH);
+		out->len += before - s.avail_out;
+		if (rc == Z_STREAM_END)
+			break;
+		if (rc != Z_OK && rc != Z_BUF_ERROR) {
+			deflateEnd(&s);
+			return bl_err("deflate failed");
+		}
+	}
+	out->buf[out->len] = 0;
+	deflateEnd(&s);
+	return 0;
+}
+
+static int gzip_decompress(const void *in, size_t n, struct strbuf *out, size_t max_out,
+			   size_t *used)
+{
+	const unsigned char *p = in;
+	size_t hdr = 10;
+	if (n < 10 || p[0] != 0x1f || p[1] != 0x8b || p[2] != 0x08)
+		return bl_err("not a gzip file");
+	if (p[3] & 0x08) {
+		while (hdr < n && p[hdr])
+			hdr++;
+		if (hdr >= n)
+			return bl_err("header error");
+		hdr++;
+	}
+	if (p[3] & 0x16)
+		bl_debug("gzip: header flags 0x%02x the kernel does not skip", p[3]);
+
+	z_stream s = {0};
+	if (inflateInit2(&s, -MAX_WBITS) != Z_OK)
+		return bl_err("inflateInit2 failed");
+	s.next_in = (Bytef *)p + hdr;
+	size_t left = n - hdr;
+	size_t start = out->len;
+	int rc;
+	for (;;) {
+		if (s.avail_in == 0) {
+			s.avail_in = left > (1u << 30) ? (1u << 30) : (uInt)left;
+			left -= s.avail_in;
+		}
+		sb_grow(out, 1 << 20);
+		s.next_out = (Bytef *)out->buf + out->len;
+		s.avail_out = (uInt)(out->alloc - out->len - 1 > (1u << 30) ? (1u << 30) : out->alloc - out->len - 1);
+		size_t before = s.avail_out;
+		rc = inflate(&s, Z_NO_FLUSH);
+		out->len += before - s.avail_out;
+		out->buf[out->len] = 0;
+		if (out->len - start > max_out) {
+			inflateEnd(&s);
+			return bl_err("output exceeds the %zu-byte limit", max_out);
+		}
+		if (rc == Z_STREAM_END)
+			break;
+		if (rc == Z_BUF_ERROR && s.avail_in == 0 && left == 0) {
+			inflateEnd(&s);
+			return bl_err("read error (truncated gzip stream)");
+		}
+		if (rc != Z_OK && rc != Z_BUF_ERROR) {
+			inflateEnd(&s);
+			return bl_err("uncompression error%s%s", s.msg ? ": " : "", s.msg ? s.msg : "");
+		}
+	}
+	size_t consumed = (const unsigned char *)s.next_in - p;
+	inflateEnd(&s);
+	if (consumed + 8 > n)
+		return bl_err("truncated gzip trailer");
+	*used = consumed + 8;
+	return 0;
+}
+
+const struct bl_codec bl_codec_gzip = {
+    .name = "gzip",
+    .ext = ".gz",
+    .magic = {0x1f, 0x8b},
+    .tool = "gzip",
+    .default_level = 9,
+    .compress = gzip_compress,
+    .decompress = gzip_decompress,
+};
