@@ -1,0 +1,161 @@
+/* mounts.c: mount, umount, mounts, pivot_root, and what "/" is. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+static const struct {
+	const char *name;
+	unsigned long flag;
+} mflags[] = {
+	{ "ro", MS_RDONLY },	{ "nosuid", MS_NOSUID },  { "nodev", MS_NODEV },
+	{ "noexec", MS_NOEXEC }, { "bind", MS_BIND },	  { "move", MS_MOVE },
+	{ "remount", MS_REMOUNT }, { "rec", MS_REC },	  { "private", MS_PRIVATE },
+	{ "sync", MS_SYNCHRONOUS }, { "noatime", MS_NOATIME }, { "lazytime", MS_LAZYTIME },
+	{ "silent", MS_SILENT },
+};
+
+int ia_op_mount(struct ia_req *r, struct ia_json *j)
+{
+	const char *src = NULL, *target, *fstype = NULL, *data = NULL;
+	struct ia_str *fl = NULL;
+	size_t nfl = 0;
+	unsigned long flags = 0;
+	if (ia_need_str(r, "target", &target) || ia_arg_str(r, "source", &src, NULL) < 0 ||
+	    ia_arg_str(r, "fstype", &fstype, NULL) < 0 || ia_arg_str(r, "data", &data, NULL) < 0 ||
+	    ia_arg_arr(r, "flags", &fl, &nfl) < 0)
+		return -1;
+	for (size_t i = 0; i < nfl; i++) {
+		size_t k, n = sizeof(mflags) / sizeof(mflags[0]);
+		for (k = 0; k < n; k++)
+			if (!strcmp(fl[i].s, mflags[k].name))
+				break;
+		if (k == n)
+			return ia_fail(EINVAL, "argument 'flags': unknown flag '%.100s'", fl[i].s);
+		flags |= mflags[k].flag;
+	}
+	if (!fstype && !(flags & (MS_BIND | MS_MOVE | MS_REMOUNT)))
+		return ia_fail(EINVAL, "missing argument 'fstype'");
+	if (src && (flags & (MS_BIND | MS_MOVE)))
+		src = ia_path(src);
+	if (mount(src ? src : "none", ia_path(target), fstype, flags, data))
+		return ia_fail_errno("mount '%s' on '%s'", src ? src : "none", target);
+	return 0;
+}
+
+int ia_op_umount(struct ia_req *r, struct ia_json *j)
+{
+	const char *target;
+	int lazy = 0;
+	if (ia_need_str(r, "target", &target) || ia_arg_bool(r, "lazy", &lazy) < 0)
+		return -1;
+	if (umount2(ia_path(target), lazy ? MNT_DETACH : 0))
+		return ia_fail_errno("umount '%s'", target);
+	return 0;
+}
+
+/* /proc/self/mounts escapes space, tab, newline and backslash as \ooo */
+static void unescape(char *s)
+{
+	char *w = s;
+	while (*s) {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
+		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
+			s += 4;
+		} else {
+			*w++ = *s++;
+		}
+	}
+	*w = 0;
+}
+
+/* Splits a line into at most n space-separated fields. */
+static int split(char *line, char **f, int n)
+{
+	int k = 0;
+	char *save = NULL, *t;
+	for (t = strtok_r(line, " \n", &save); t && k < n; t = strtok_r(NULL, " \n", &save))
+		f[k++] = t;
+	return k;
+}
+
+int ia_op_mounts(struct ia_req *r, struct ia_json *j)
+{
+	FILE *f = fopen("/proc/self/mounts", "re");
+	char line[8192];
+	if (!f)
+		return ia_fail_errno("open '/proc/self/mounts'");
+	ia_json_arr(j, "mounts");
+	while (fgets(line, sizeof(line), f)) {
+		char *fl[6];
+		if (split(line, fl, 6) < 4)
+			continue;
+		for (int i = 0; i < 4; i++)
+			unescape(fl[i]);
+		ia_json_obj(j, NULL);
+		ia_json_str(j, "source", fl[0]);
+		ia_json_str(j, "target", fl[1]);
+		ia_json_str(j, "fstype", fl[2]);
+		ia_json_str(j, "options", fl[3]);
+		ia_json_end(j, '}');
+	}
+	fclose(f);
+	ia_json_end(j, ']');
+	return 0;
+}
+
+int ia_op_pivot_root(struct ia_req *r, struct ia_json *j)
+{
+	const char *nr, *old;
+	if (ia_need_str(r, "new_root", &nr) || ia_need_str(r, "put_old", &old))
+		return -1;
+	if (syscall(SYS_pivot_root, ia_path(nr), ia_path(old)))
+		return ia_fail_errno("pivot_root '%s' '%s'", nr, old);
+	return 0;
+}
+
+/* The mountinfo line of the top mount on "/": fields into dev/fstype. */
+static int root_line(char *dev, size_t dn, char *fstype, size_t fn, char *majmin, size_t mn)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "re");
+	char line[8192];
+	int found = 0;
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		char *fl[16];
+		int n = split(line, fl, 16), dash;
+		if (n < 7 || strcmp(fl[4], "/"))
+			continue;
+		for (dash = 6; dash < n && strcmp(fl[dash], "-"); dash++)
+			;
+		if (dash + 2 >= n)
+			continue;
+		unescape(fl[dash + 2]);
+		snprintf(fstype, fn, "%s", fl[dash + 1]);
+		snprintf(dev, dn, "%s", strncmp(fl[dash + 2], "/dev/", 5) ? fl[dash + 2] : fl[dash + 2] + 5);
+		snprintf(majmin, mn, "%s", fl[2]);
+		found = 1;
+	}
+	fclose(f);
+	return found ? 0 : -1;
+}
+
+int ia_root_info(char *dev, size_t dn, char *fstype, size_t fn)
+{
+	char mm[32];
+	return root_line(dev, dn, fstype, fn, mm, sizeof(mm));
+}
+
+int ia_root_is_rootfs(void)
+{
+	char dev[256], fstype[64], mm[32];
+	if (root_line(dev, sizeof(dev), fstype, sizeof(fstype), mm, sizeof(mm)))
+		return 1; /* no /proc: nobody switched root for us */
+	return !strcmp(fstype, "rootfs");
+}

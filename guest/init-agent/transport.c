@@ -1,0 +1,228 @@
+/* transport.c: the agent channel. Order of preference: the virtio-serial
+ * port named org.bootlab.agent, the tty named by bootlab.dev=, framed
+ * lines on /dev/console. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "agent.h"
+
+#define PORT_NAME "org.bootlab.agent"
+#define FRAME "@@BL1@@ "
+
+static void msleep(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+static void make_raw(int fd)
+{
+	struct termios t;
+	if (tcgetattr(fd, &t))
+		return;
+	cfmakeraw(&t);
+	t.c_cc[VMIN] = 1;
+	t.c_cc[VTIME] = 0;
+	tcsetattr(fd, TCSANOW, &t);
+}
+
+/* The /dev node of the port named PORT_NAME, or 0 when not (yet) there. */
+static int find_port(char *dev, size_t n)
+{
+	DIR *d = opendir("/sys/class/virtio-ports");
+	struct dirent *e;
+	int found = 0;
+	if (!d)
+		return 0;
+	while (!found && (e = readdir(d))) {
+		char p[512], name[128];
+		int fd;
+		ssize_t r;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(p, sizeof(p), "/sys/class/virtio-ports/%s/name", e->d_name);
+		fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		r = read(fd, name, sizeof(name) - 1);
+		close(fd);
+		if (r <= 0)
+			continue;
+		name[r] = 0;
+		if (name[r - 1] == '\n')
+			name[r - 1] = 0;
+		if (!strcmp(name, PORT_NAME)) {
+			snprintf(dev, n, "/dev/%s", e->d_name);
+			found = 1;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static int open_chan(const char *dev)
+{
+	int fd = open(dev, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (isatty(fd))
+		make_raw(fd);
+	return fd;
+}
+
+int ia_chan_find(void)
+{
+	long long deadline = ia_boottime_ns() + (long long)ia.wait_ms * 1000000LL;
+	char dev[300];
+	int fd;
+	for (;;) {
+		if (find_port(dev, sizeof(dev)) && (fd = open_chan(dev)) >= 0) {
+			ia.chan_fd = fd;
+			snprintf(ia.channel, sizeof(ia.channel), "virtio:%s", dev);
+			return 0;
+		}
+		if (ia.dev[0] && (fd = open_chan(ia.dev)) >= 0) {
+			ia.chan_fd = fd;
+			snprintf(ia.channel, sizeof(ia.channel), "tty:%s", ia.dev);
+			return 0;
+		}
+		if (ia_boottime_ns() >= deadline)
+			break;
+		msleep(1);
+	}
+	for (;;) {
+		fd = open_chan("/dev/console");
+		if (fd >= 0)
+			break;
+		msleep(1000); /* nothing to talk to: PID 1 must not exit */
+	}
+	ia.chan_fd = fd;
+	ia.framed = 1;
+	snprintf(ia.channel, sizeof(ia.channel), "console");
+	return 0;
+}
+
+static int write_all(struct iovec *iov, int n)
+{
+	while (n > 0) {
+		ssize_t w = writev(ia.chan_fd, iov, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				struct pollfd p = { ia.chan_fd, POLLOUT, 0 };
+				poll(&p, 1, 100);
+				continue;
+			}
+			if (ia.host)
+				_exit(0); /* the test went away */
+			return -1;
+		}
+		while (n > 0 && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+int ia_chan_send(const char *buf, size_t len)
+{
+	struct iovec iov[3];
+	int n = 0;
+	if (ia.chan_fd < 0)
+		return -1;
+	if (ia.framed) {
+		iov[n].iov_base = "\n" FRAME;
+		iov[n++].iov_len = sizeof(FRAME);
+	}
+	iov[n].iov_base = (void *)buf;
+	iov[n++].iov_len = len;
+	iov[n].iov_base = "\n";
+	iov[n++].iov_len = 1;
+	return write_all(iov, n);
+}
+
+#define RBUF (IA_LINE_MAX + sizeof(FRAME) + 2)
+static char rbuf[RBUF + 1];
+static size_t rstart, rlen; /* unread bytes: rbuf[rstart .. rstart+rlen) */
+static int dropping;        /* in the middle of an over-long line */
+
+long ia_chan_recv(char **line)
+{
+	for (;;) {
+		char *s = rbuf + rstart;
+		char *nl = memchr(s, '\n', rlen);
+		if (nl) {
+			size_t n = (size_t)(nl - s);
+			rstart += n + 1;
+			rlen -= n + 1;
+			if (dropping) {
+				dropping = 0;
+				return -2;
+			}
+			*nl = 0;
+			if (n && s[n - 1] == '\r')
+				s[--n] = 0;
+			if (ia.framed) {
+				if (n < sizeof(FRAME) - 1 || memcmp(s, FRAME, sizeof(FRAME) - 1))
+					continue; /* kernel messages, echo, noise */
+				s += sizeof(FRAME) - 1;
+				n -= sizeof(FRAME) - 1;
+			}
+			if (n == 0)
+				continue;
+			if (n > IA_LINE_MAX) {
+				return -2;
+			}
+			*line = s;
+			return (long)n;
+		}
+		if (rlen >= RBUF - 1) {
+			dropping = 1; /* keep nothing of it */
+			rstart = rlen = 0;
+		}
+		if (rstart) {
+			memmove(rbuf, rbuf + rstart, rlen);
+			rstart = 0;
+		}
+		struct pollfd p = { ia.chan_fd, POLLIN, 0 };
+		int pr = poll(&p, 1, 1000);
+		if (pr == 0) {
+			ia_reap();
+			continue;
+		}
+		ssize_t r = read(ia.chan_fd, rbuf + rlen, RBUF - 1 - rlen);
+		if (r > 0) {
+			rlen += (size_t)r;
+			continue;
+		}
+		if (r == 0) {
+			if (ia.host)
+				return -1;
+			/* virtio-serial: host not connected yet/any more */
+			msleep(20);
+			continue;
+		}
+		if (errno == EINTR || errno == EAGAIN)
+			continue;
+		if (ia.host)
+			return -1;
+		msleep(100);
+	}
+}
