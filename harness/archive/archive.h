@@ -82,6 +82,10 @@ struct bl_codec {
 	int (*decompress)(const void *in, size_t n, struct strbuf *out, size_t max_out,
 			  size_t *used);
 };
+/* for the codec files: run a liblzma stream (lzma_stream *) over in, append
+ * to out (at most max_out), set *used when decoding; always lzma_end()s it */
+int bl_xz_run(void *lzma_stream, const void *in, size_t n, struct strbuf *out, size_t max_out,
+	      size_t *used, int encode);
 const struct bl_codec *bl_codec_find(const char *name); /* NULL with bl_err() */
 const struct bl_codec *bl_codec_detect(const void *buf, size_t n); /* NULL when unknown */
 const struct bl_codec *const *bl_codec_all(size_t *n);

@@ -4,11 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern const struct bl_codec bl_codec_gzip;
+extern const struct bl_codec bl_codec_gzip, bl_codec_bzip2, bl_codec_lzma, bl_codec_xz,
+    bl_codec_lzo, bl_codec_lz4, bl_codec_zstd;
 
 static const struct bl_codec *const codecs[] = {
-    &bl_codec_none,
-    &bl_codec_gzip,
+    &bl_codec_none, &bl_codec_gzip, &bl_codec_bzip2, &bl_codec_lzma,
+    &bl_codec_xz,   &bl_codec_lzo,  &bl_codec_lz4,   &bl_codec_zstd,
 };
 
 const struct bl_codec *const *bl_codec_all(size_t *n)
