@@ -1,0 +1,177 @@
+/* harness/scenario: YAML scenario files -> validated plans.
+ *
+ * This is the only code that includes <yaml.h>. A file is loaded, checked
+ * strictly (unknown keys, wrong types, missing fields, bad regexes and
+ * impossible combinations are errors "FILE:LINE:COL: message"), `extends:`
+ * is resolved and a `matrix:` is expanded, giving one struct bl_scenario
+ * per variant. Everything the later stages need is in these structs; they
+ * never see YAML. Paths in a plan are absolute (resolved against the
+ * scenario file's folder). */
+#ifndef BL_SCENARIO_H
+#define BL_SCENARIO_H
+
+#include <jansson.h>
+#include <regex.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* where something was written, for messages: "file:line:col" */
+struct bl_srcpos {
+	const char *file; /* borrowed from the scenario */
+	int line, col;
+};
+
+/* ---- archives ---- */
+enum bl_entry_kind {
+	BL_ENT_FILE,    /* inline content, or `source:` host file */
+	BL_ENT_DIR,
+	BL_ENT_NOD,     /* char/block device */
+	BL_ENT_SLINK,
+	BL_ENT_PIPE,
+	BL_ENT_SOCK,
+	BL_ENT_HARDLINK, /* another name for an earlier `file` entry of the same archive */
+	BL_ENT_TREE,    /* a host folder, copied under `path` (default /) */
+	BL_ENT_LIST,    /* a gen_init_cpio list file */
+	BL_ENT_CPIO,    /* an existing cpio archive (any codec), re-emitted */
+	BL_ENT_AGENT,   /* the bootlab agent binary for the scenario's arch */
+	BL_ENT_MODULES, /* kernel modules for the distro kernel + /bootlab/modules list */
+};
+
+struct bl_entry {
+	enum bl_entry_kind kind;
+	char *path;       /* name in the archive, e.g. "/init" (NULL for LIST/CPIO) */
+	char *content;    /* FILE: inline bytes (may hold NULs: content_len) */
+	size_t content_len;
+	char *source;     /* FILE/TREE/LIST/CPIO: host path (absolute) */
+	char *target;     /* SLINK: link target; HARDLINK: the earlier path */
+	unsigned mode;    /* permission bits (07777); default per kind */
+	unsigned uid, gid;
+	char devtype;     /* NOD: 'c' or 'b' */
+	unsigned major, minor;
+	char **modules;   /* MODULES: module names to resolve (NULL-terminated) */
+	struct bl_srcpos pos;
+};
+
+struct bl_archive_spec {
+	char *name;     /* for messages and file names, e.g. "main" */
+	char *codec;    /* none gzip bzip2 lzma xz lzo lz4 zstd (default gzip) */
+	bool builtin;   /* linked into the kernel (CONFIG_INITRAMFS_SOURCE) */
+	bool corrupt;   /* test aid: flip bytes in the middle of the compressed segment */
+	char *raw;      /* use this host file as the segment, as is (user-made archive) */
+	struct bl_entry *entries;
+	size_t nentries;
+	struct bl_srcpos pos;
+};
+
+/* ---- kernel ---- */
+struct bl_kernel_spec {
+	char *kind;        /* "build" (kernels/<config>.config) or "distro" or "image" */
+	char *config;      /* build: fragment name (default: the arch's default) */
+	char *image;       /* distro/image: path of vmlinuz / Image / linux (UML) */
+	char *modules_dir; /* distro: /lib/modules/<version> tree (optional) */
+	char *package;     /* distro arm64: Debian package to fetch, e.g. linux-image-arm64 */
+	struct bl_srcpos pos;
+};
+
+/* ---- disks (turned into images by harness/disk) ---- */
+struct bl_disk_spec {
+	char *name;         /* "d0" */
+	unsigned long long size; /* bytes */
+	char *ptable;       /* NULL, "mbr" or "gpt" */
+	json_t *layout;     /* partitions / filesystem / raid details, validated by the loader
+	                       and interpreted by harness/disk (borrowed reference owned here) */
+	bool absent;        /* declared (for a RAID member) but not attached to the machine */
+	struct bl_srcpos pos;
+};
+
+/* ---- steps ---- */
+enum bl_step_kind {
+	BL_STEP_HELLO,          /* wait for the agent's hello (stage 1 or 2) */
+	BL_STEP_CONSOLE_WAIT,   /* wait for a console line matching a regex */
+	BL_STEP_CONSOLE_SEND,   /* write text to the console */
+	BL_STEP_AGENT,          /* send a request, check the reply */
+	BL_STEP_EXPECT_PANIC,   /* the kernel must panic (optionally: reason, status, signal) */
+	BL_STEP_EXPECT_OUTCOME, /* the boot must end with this outcome */
+	BL_STEP_EXPECT_SCRIPT,  /* run an Expect script on the console */
+};
+
+enum bl_assert_op {
+	BL_AS_EQUALS,  /* JSON-equal to value */
+	BL_AS_MATCHES, /* string value matches regex */
+	BL_AS_EXISTS,  /* field present */
+	BL_AS_ABSENT,  /* field absent */
+	BL_AS_CONTAINS, /* string contains / array contains value */
+};
+
+struct bl_assert {
+	char *field; /* dotted path into the reply/hello: "fds.0.rdev", "entries" */
+	enum bl_assert_op op;
+	json_t *value; /* EQUALS/CONTAINS */
+	char *regex;   /* MATCHES (source text) */
+	regex_t re;    /* compiled REG_EXTENDED */
+	struct bl_srcpos pos;
+};
+
+struct bl_step {
+	enum bl_step_kind kind;
+	char *name;      /* shown in reports; generated when not given */
+	int timeout_ms;  /* each step has one; default 30000 */
+	int stage;       /* HELLO: 1 or 2 (0 = any) */
+	char *regex;     /* CONSOLE_WAIT */
+	regex_t re;
+	char *text;      /* CONSOLE_SEND */
+	json_t *request; /* AGENT: the request object without id (owned) */
+	bool expect_error;  /* AGENT: the reply must be an error */
+	char *expect_errno; /* AGENT: "EINVAL" (implies expect_error) */
+	bool no_reply;      /* AGENT: exit/kill/switch_root: no reply expected */
+	struct bl_assert *asserts;
+	size_t nasserts;
+	char *outcome;       /* EXPECT_OUTCOME: "pass", "panic", ... */
+	char *panic_reason;  /* EXPECT_PANIC: "kill-init", "no-init", "vfs", "other" or NULL */
+	int panic_status;    /* EXPECT_PANIC: decoded exit status, -1 = any */
+	int panic_signal;    /* EXPECT_PANIC: signal number, -1 = any */
+	char *script;        /* EXPECT_SCRIPT: absolute path */
+	struct bl_srcpos pos;
+};
+
+struct bl_scenario {
+	char *file;        /* absolute path of the YAML file */
+	char *name;        /* "smoke" or "smoke[arch=aarch64,backend=uml]" for variants */
+	char *base_name;   /* name without the variant suffix */
+	char *variant;     /* "arch=aarch64,backend=uml" or NULL */
+	char *description;
+	char *arch;        /* x86_64 | aarch64 (UML: the host's x86_64) */
+	char *backend;     /* qemu | uml | libvirt */
+	char *machine;     /* qemu machine override: "microvm", "q35", "virt" or NULL = auto */
+	struct bl_kernel_spec kernel;
+	struct bl_archive_spec *archives; /* stacking order; builtin ones first */
+	size_t narchives;
+	struct bl_disk_spec *disks;
+	size_t ndisks;
+	char *cmdline;     /* extra kernel command line (bootlab adds console etc.) */
+	int memory_mb;     /* default 256 */
+	int timeout_ms;    /* whole boot deadline; default 60000 */
+	char **emulator_args; /* extra emulator arguments (NULL-terminated) */
+	struct bl_step *steps;
+	size_t nsteps;
+	struct bl_srcpos pos;
+};
+
+struct bl_scenario_set {
+	struct bl_scenario **v;
+	size_t n;
+};
+
+struct bl_load_opts {
+	const char *arch;    /* command-line override, or NULL */
+	const char *backend; /* command-line override, or NULL */
+};
+
+/* Load FILE and append its variants to SET. Returns 0, or -1 with
+ * bl_errmsg() = "FILE:LINE:COL: message". Nothing is appended on error. */
+int bl_scenario_load(const char *file, const struct bl_load_opts *opts,
+		     struct bl_scenario_set *set);
+void bl_scenario_set_release(struct bl_scenario_set *set);
+void bl_scenario_free(struct bl_scenario *s);
+
+#endif
