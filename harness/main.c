@@ -18,6 +18,7 @@ struct command {
 static const struct command commands[] = {
     {"run", cmd_run, "run scenario files, print verdicts, write reports"},
     {"archive", cmd_archive, "build, stack, list, extract, cat and lint initramfs archives"},
+    {"kernel", cmd_kernel, "build, fetch, list and inspect kernels (cached)"},
 };
 
 static void usage(FILE *f)

@@ -1,0 +1,96 @@
+/* harness/kernel: the kernels bootlab boots.
+ *
+ * Built kernels come from Debian's linux-source-6.1 (or a user's tree) and a
+ * config fragment from kernels/, merged onto `make tinyconfig`, built
+ * out-of-tree into ${XDG_CACHE_HOME:-~/.cache}/bootlab/kernels/<arch>-<hash>/
+ * where the hash covers the source, the fragment, the toolchain and the
+ * build recipe. A built-in archive (CONFIG_INITRAMFS_SOURCE) is added by
+ * relinking that cached build, cached again by the archive's hash.
+ * Distro kernels are an image plus its /lib/modules/<version> tree; their
+ * modules are resolved with libkmod. docs/kernels.md has the details.
+ *
+ * Every string in struct bl_kernel is owned by it: bl_kernel_release()
+ * frees them. Functions return 0 or -1 with bl_errmsg() set; a failed
+ * build or tool is marked bl_err_kind(BL_EK_INFRA). */
+#ifndef BL_KERNEL_H
+#define BL_KERNEL_H
+
+#include <stddef.h>
+
+struct bl_kernel {
+	char *arch;        /* "x86_64", "aarch64", "um" */
+	char *flavor;      /* "built" or "distro" */
+	char *image;       /* what the emulator boots: PVH vmlinux (x86_64 built),
+			      bzImage/vmlinuz (distro), Image (arm64), linux (UML) */
+	char *config;      /* path of the kernel .config, for feature checks (may be NULL) */
+	char *version;     /* uname -r style */
+	char *modules_dir; /* distro: /lib/modules/<version> tree (or its depmod'ed copy), else NULL */
+	char *build_dir;   /* built: cache folder of the build, else NULL */
+	char *bzimage;     /* built x86_64 without built-in archive: the bzImage (q35, SeaBIOS) */
+};
+
+struct bl_kernel_req {
+	const char *arch;       /* "x86_64", "aarch64" (or "arm64"), "um" */
+	const char *fragment;   /* NULL = kernels/<arch>.config of this bootlab tree */
+	const char *source_dir; /* NULL = Debian's /usr/src/linux-source-6.1.tar.xz */
+	const char *builtin;    /* NULL, or an archive to link in as the built-in initramfs;
+				   copied byte for byte (compressed or not) */
+	int quiet;              /* no progress output */
+	int cached_only;        /* do not build: fail unless the kernel is in the cache */
+};
+
+/* Build (or find in the cache) the kernel req describes; fills *out. A
+ * second call with the same inputs returns at once. Concurrent callers are
+ * serialised by a lock file per kernel. */
+int bl_kernel_build(const struct bl_kernel_req *req, struct bl_kernel *out);
+
+/* A distro kernel: image (e.g. /boot/vmlinuz-6.1.0-28-cloud-amd64) and its
+ * modules tree (NULL = /lib/modules/<version> guessed from the image name,
+ * when it exists). When the tree has no modules.dep, a depmod'ed copy in the
+ * cache is used. The arch is guessed from the image. */
+int bl_kernel_distro(const char *image, const char *modules_dir, struct bl_kernel *out);
+
+/* Debian's arm64 kernel package, downloaded with apt-get (foreign arch) and
+ * extracted into the cache (no install); fills *out like bl_kernel_distro. */
+int bl_kernel_fetch(const char *arch, int quiet, struct bl_kernel *out);
+
+void bl_kernel_release(struct bl_kernel *k);
+
+/* 'y', 'm' or 0 for a CONFIG_ option of this kernel ("CONFIG_" optional).
+ * Reads k->config (for distro kernels /boot/config-<version>); 0 when there
+ * is no config. */
+int bl_kernel_config(const struct bl_kernel *k, const char *option);
+
+/* Resolve module names (e.g. "virtio_console", aliases work too) to .ko
+ * paths in load order (dependencies first, depth-first) with libkmod,
+ * skipping built-ins. *paths is a NULL-terminated array; the caller frees
+ * each string and the array. A name that is neither a module nor built in
+ * is an error. */
+int bl_kernel_modules_resolve(const struct bl_kernel *k, const char *const *names, size_t n,
+			      char ***paths, size_t *npaths);
+
+/* One cached kernel, for `bootlab kernel list`. */
+struct bl_kernel_entry {
+	char arch[16], flavor[16], hash[40], version[64];
+	char *image;   /* caller frees (via bl_kernel_entries_free) */
+	char *builtin; /* archive hash when this is a built-in relink, else NULL */
+	long long size, mtime;
+};
+/* every complete entry of the cache, oldest first; free with bl_kernel_entries_free */
+int bl_kernel_cache_list(struct bl_kernel_entry **list, size_t *n);
+void bl_kernel_entries_free(struct bl_kernel_entry *list, size_t n);
+
+/* "x86_64", "aarch64", "um" for the spellings users type (amd64, arm64...), or NULL */
+const char *bl_kernel_arch_name(const char *arch);
+
+/* ---- for harness/kernel's own files ---- */
+/* flock'ed fd on path (created), waiting with a message when busy; close to unlock */
+int bl_kernel_lock(const char *path, const char *what, int quiet);
+/* run argv in cwd, output appended to logpath, a progress line on stderr;
+ * 0, or -1 (INFRA) with the log's tail in the message */
+int bl_kernel_run_step(char *const argv[], const char *cwd, const char *logpath, const char *what,
+		       int quiet);
+/* value of key in an info file's "key=value" lines; caller frees; NULL if absent */
+char *bl_kernel_info_get(const char *info, const char *key);
+
+#endif

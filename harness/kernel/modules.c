@@ -1,0 +1,136 @@
+/* Module dependencies with libkmod, read from the kernel's own modules tree
+ * (never the host's running kernel): a depth-first walk over modules.dep,
+ * dependencies first, each module once, built-ins skipped. */
+#include "kernel.h"
+#include "util/util.h"
+
+#include <libkmod.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct walk {
+	struct kmod_ctx *ctx;
+	struct strlist out;  /* .ko paths in load order */
+	struct strlist seen; /* module names visited */
+};
+
+static int seen(struct walk *w, const char *name)
+{
+	for (size_t i = 0; i < w->seen.n; i++)
+		if (!strcmp(w->seen.v[i], name))
+			return 1;
+	sl_push(&w->seen, name);
+	return 0;
+}
+
+static int visit(struct walk *w, struct kmod_module *mod, int depth)
+{
+	const char *name = kmod_module_get_name(mod);
+	if (seen(w, name))
+		return 0;
+	if (depth > 64)
+		return bl_err("module '%s': dependency chain too deep", name);
+	const char *path = kmod_module_get_path(mod);
+	if (!path)
+		return 0; /* built in (modules.builtin) */
+	/* modules.dep lists every dependency, the ones needed first at the end;
+	 * libkmod hands them over reversed, so this is modules.dep read from
+	 * its end, the order modprobe loads them in */
+	struct kmod_list *deps = kmod_module_get_dependencies(mod), *l;
+	struct kmod_module **v = NULL;
+	size_t n = 0, alloc = 0;
+	kmod_list_foreach(l, deps)
+	{
+		BL_GROW(v, n, alloc);
+		v[n++] = kmod_module_get_module(l);
+	}
+	int rc = 0;
+	for (size_t i = 0; i < n; i++)
+		if (rc == 0)
+			rc = visit(w, v[i], depth + 1);
+	for (size_t i = 0; i < n; i++)
+		kmod_module_unref(v[i]);
+	free(v);
+	kmod_module_unref_list(deps);
+	if (rc == 0)
+		sl_push(&w->out, path);
+	return rc;
+}
+
+/* is name built in? modules.builtin lists kernel/.../name.ko, '-' and '_' alike */
+static int builtin(const char *mdir, const char *name)
+{
+	char *p = xasprintf("%s/modules.builtin", mdir), *data;
+	size_t len;
+	int r = 0;
+	if (bl_read_file(p, &data, &len) == 0) {
+		for (char *s = strtok(data, "\n"); s && !r; s = strtok(NULL, "\n")) {
+			char *b = strrchr(s, '/');
+			b = b ? b + 1 : s;
+			size_t bl = strcspn(b, ".");
+			if (bl != strlen(name))
+				continue;
+			r = 1;
+			for (size_t i = 0; i < bl && r; i++) {
+				char x = b[i] == '-' ? '_' : b[i], y = name[i] == '-' ? '_' : name[i];
+				r = x == y;
+			}
+		}
+		free(data);
+	}
+	free(p);
+	return r;
+}
+
+int bl_kernel_modules_resolve(const struct bl_kernel *k, const char *const *names, size_t n,
+			      char ***paths, size_t *npaths)
+{
+	*paths = NULL;
+	*npaths = 0;
+	if (!k->modules_dir) {
+		if (n)
+			return bl_err("kernel '%s' has no modules folder; cannot load '%s'", k->image,
+				      names[0]);
+		*paths = xcalloc(1, sizeof(char *));
+		return 0;
+	}
+	struct walk w = {.out = STRLIST_INIT, .seen = STRLIST_INIT};
+	const char *null_cfg = NULL;
+	w.ctx = kmod_new(k->modules_dir, &null_cfg); /* no modprobe.d of the host */
+	if (!w.ctx) {
+		bl_err("cannot read modules folder '%s'", k->modules_dir);
+		bl_err_kind(BL_EK_INFRA);
+		return -1;
+	}
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		struct kmod_list *list = NULL, *l;
+		int r = kmod_module_new_from_lookup(w.ctx, names[i], &list);
+		if (r < 0 || !list) {
+			if (builtin(k->modules_dir, names[i]))
+				continue;
+			rc = bl_err("module '%s' not found in '%s'", names[i], k->modules_dir);
+			break;
+		}
+		kmod_list_foreach(l, list)
+		{
+			struct kmod_module *m = kmod_module_get_module(l);
+			if (rc == 0)
+				rc = visit(&w, m, 0);
+			kmod_module_unref(m);
+			break; /* the first match: the module itself, or the alias's first */
+		}
+		kmod_module_unref_list(list);
+	}
+	kmod_unref(w.ctx);
+	sl_release(&w.seen);
+	if (rc < 0) {
+		sl_release(&w.out);
+		return -1;
+	}
+	*npaths = w.out.n;
+	BL_GROW(w.out.v, w.out.n, w.out.alloc); /* room for the NULL */
+	w.out.v[w.out.n] = NULL;
+	*paths = w.out.v;
+	return 0;
+}
