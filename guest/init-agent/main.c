@@ -255,6 +255,8 @@ int ia_op_sync(struct ia_req *r, struct ia_json *j)
  * the reply (if any) is on the wire. */
 enum { END_NONE, END_EXIT, END_KILL, END_REBOOT };
 static int end_how, end_arg;
+static long long end_id;
+static void send_error(long long id, int e, const char *msg);
 
 static int op_exit(struct ia_req *r, struct ia_json *j)
 {
@@ -329,7 +331,9 @@ static void die_by_signal(int sig)
 	switch (sig) {
 	case SIGSEGV:
 		{
-			int *volatile p = NULL;
+			/* page 0 is never mapped; a non-NULL address the compiler
+			 * cannot treat as undefined behaviour */
+			volatile int *volatile p = (volatile int *)16;
 			*p = 0;
 		}
 		break;
@@ -366,7 +370,12 @@ static void end_now(void)
 		_exit(end_arg);
 	case END_KILL:
 		die_by_signal(end_arg);
-		ia_log("signal %d did not end pid %d", end_arg, (int)getpid());
+		{
+			char m[160];
+			snprintf(m, sizeof(m), "pid %d survived signal %d (the kernel drops "
+				 "signals PID 1 does not handle)", (int)getpid(), end_arg);
+			send_error(end_id, EPERM, m);
+		}
 		break;
 	case END_REBOOT:
 		sync();
@@ -485,8 +494,10 @@ static void serve_one(char *line, long n)
 	/* exit and kill promise no reply: the harness sees the kernel's panic */
 	if (end_how != END_EXIT && end_how != END_KILL)
 		ia_chan_send(out.buf, out.len);
-	if (end_how != END_NONE)
+	if (end_how != END_NONE) {
+		end_id = req.id;
 		end_now();
+	}
 }
 
 static void usage(void)

@@ -1,4 +1,5 @@
 /* run.c: run a program with a timeout, output captured; reap orphans. */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
