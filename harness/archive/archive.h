@@ -100,6 +100,7 @@ struct bl_cpio_entry {
 	int crc;                 /* magic 070702 */
 	const unsigned char *data; /* filesize bytes inside the segment's buffer */
 	size_t segment;          /* index into bl_initrd.segments */
+	uint32_t archive;        /* TRAILER!!! count before it: hard links never cross one */
 	uint64_t offset;         /* header offset inside the (decompressed) segment */
 };
 struct bl_segment {
@@ -124,6 +125,12 @@ int bl_initrd_load(struct bl_initrd *rd, const char *path);
 void bl_initrd_release(struct bl_initrd *rd);
 /* the entry the kernel would leave for path (last one wins), or NULL */
 const struct bl_cpio_entry *bl_initrd_lookup(const struct bl_initrd *rd, const char *path);
+/* the bytes of a regular entry: for a hard link without data, those of the
+ * link in its group that carries them */
+const unsigned char *bl_initrd_content(const struct bl_initrd *rd, const struct bl_cpio_entry *e,
+				       size_t *len);
+/* "/./a//b/" -> "a/b" (the root is ""); caller frees */
+char *bl_archive_normalize(const char *name);
 /* extract into dir (created); refuses anything that would land outside it */
 int bl_initrd_extract(const struct bl_initrd *rd, const char *dir);
 /* "drwxr-xr-x"-style type+mode string; buf of 11 bytes */

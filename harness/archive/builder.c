@@ -216,6 +216,52 @@ int bl_archive_set_mtime(struct bl_archive *a, uint32_t mtime)
 	return 0;
 }
 
+/* ---- re-emitting an existing archive ---- */
+
+int bl_archive_add_cpio(struct bl_archive *a, const char *cpio_file)
+{
+	struct bl_initrd rd;
+	if (bl_initrd_load(&rd, cpio_file))
+		return -1;
+	size_t base = a->n;
+	for (size_t i = 0; i < rd.n_entries; i++) {
+		const struct bl_cpio_entry *ce = &rd.entries[i];
+		struct bl_entry *e = bl_archive_push(a, ce->name, ce->mode, ce->uid, ce->gid);
+		e->nlink = ce->nlink;
+		e->has_mtime = 1;
+		e->mtime = ce->mtime;
+		e->rmaj = ce->rdevmajor;
+		e->rmin = ce->rdevminor;
+		if (S_ISREG(ce->mode) || S_ISLNK(ce->mode)) {
+			size_t len;
+			const unsigned char *d = S_ISREG(ce->mode) ? bl_initrd_content(&rd, ce, &len)
+								   : (len = ce->filesize, ce->data);
+			e->data = xmalloc(len + 1);
+			memcpy(e->data, d, len);
+			e->data[len] = 0;
+			e->size = len;
+		}
+		if (S_ISREG(ce->mode) && ce->nlink >= 2) {
+			e->nlink = 1;
+			for (size_t j = i; j-- > 0;) {
+				const struct bl_cpio_entry *o = &rd.entries[j];
+				if (o->archive != ce->archive)
+					break;
+				if (S_ISREG(o->mode) && o->nlink >= 2 && o->ino == ce->ino &&
+				    o->devmajor == ce->devmajor && o->devminor == ce->devminor) {
+					struct bl_entry *oe = &a->v[base + j];
+					if (!oe->group)
+						oe->group = ++a->groups;
+					e->group = oe->group;
+					break;
+				}
+			}
+		}
+	}
+	bl_initrd_release(&rd);
+	return 0;
+}
+
 /* ---- rendering ---- */
 
 static void put_hex8(char *p, uint32_t v)

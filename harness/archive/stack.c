@@ -25,10 +25,22 @@ int bl_archive_stack(const char *const *inputs, size_t n, const char *out_path)
 			bl_err("'%s' is empty", inputs[i]);
 			goto out;
 		}
+		/* each input must be something the kernel unpacks on its own */
+		struct bl_initrd rd;
+		if (bl_initrd_parse(&rd, data, len, 0)) {
+			free(data);
+			bl_err_prefix("'%s'", inputs[i]);
+			goto out;
+		}
+		int lz4_last = rd.n_segments && !strcmp(rd.segments[rd.n_segments - 1].codec->name, "lz4");
+		bl_initrd_release(&rd);
 		sb_add(&out, data, len);
 		free(data);
 		if (out.len & 3)
 			sb_add(&out, zero, 4 - (out.len & 3));
+		/* an lz4 legacy stream only ends at a zero block size */
+		if (lz4_last && i + 1 < n)
+			sb_add(&out, zero, 4);
 	}
 	rc = bl_write_file_atomic(out_path, out.buf, out.len, 0644);
 out:

@@ -5,6 +5,8 @@
 #include "util/util.h"
 
 #include <errno.h>
+#include <jansson.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -204,6 +206,201 @@ static int do_stack(int argc, char **argv)
 	return BL_EXIT_OK;
 }
 
+static int load(const char *cmd, const char *file, struct bl_initrd *rd)
+{
+	if (bl_initrd_load(rd, file)) {
+		fprintf(stderr, "bootlab archive %s: %s\n", cmd, bl_errmsg());
+		return -1;
+	}
+	if (rd->warnings && bl_verbose)
+		fputs(rd->warnings, stderr);
+	return 0;
+}
+
+static const char *type_name(uint32_t mode)
+{
+	switch (mode & S_IFMT) {
+	case S_IFREG: return "file";
+	case S_IFDIR: return "dir";
+	case S_IFLNK: return "symlink";
+	case S_IFCHR: return "char";
+	case S_IFBLK: return "block";
+	case S_IFIFO: return "pipe";
+	case S_IFSOCK: return "sock";
+	}
+	return "unknown";
+}
+
+static int do_list(int argc, char **argv)
+{
+	const char *file = NULL;
+	int json = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			usage_exit(stdout, 0);
+		else if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (argv[i][0] == '-' && argv[i][1])
+			die("archive list: unknown option '%s'", argv[i]);
+		else if (file)
+			die("archive list: one FILE only");
+		else
+			file = argv[i];
+	}
+	if (!file)
+		die("archive list: usage: bootlab archive list FILE [--json]");
+	struct bl_initrd rd;
+	if (load("list", file, &rd))
+		return BL_EXIT_FAIL;
+	if (json) {
+		json_t *root = json_object(), *segs = json_array();
+		for (size_t s = 0; s < rd.n_segments; s++) {
+			const struct bl_segment *sg = &rd.segments[s];
+			json_t *js = json_object(), *ents = json_array();
+			json_object_set_new(js, "index", json_integer(s));
+			json_object_set_new(js, "offset", json_integer(sg->offset));
+			json_object_set_new(js, "length", json_integer(sg->length));
+			json_object_set_new(js, "codec", json_string(sg->codec->name));
+			json_object_set_new(js, "size", json_integer(sg->size));
+			for (size_t i = sg->first_entry; i < sg->first_entry + sg->n_entries; i++) {
+				const struct bl_cpio_entry *e = &rd.entries[i];
+				json_t *je = json_object();
+				json_object_set_new(je, "name", json_string(e->name));
+				json_object_set_new(je, "type", json_string(type_name(e->mode)));
+				json_object_set_new(je, "mode", json_integer(e->mode & 07777));
+				json_object_set_new(je, "uid", json_integer(e->uid));
+				json_object_set_new(je, "gid", json_integer(e->gid));
+				json_object_set_new(je, "nlink", json_integer(e->nlink));
+				json_object_set_new(je, "ino", json_integer(e->ino));
+				json_object_set_new(je, "mtime", json_integer(e->mtime));
+				json_object_set_new(je, "size", json_integer(e->filesize));
+				json_object_set_new(je, "offset", json_integer(e->offset));
+				if (S_ISLNK(e->mode)) {
+					char *t = xstrndup((const char *)e->data, e->filesize);
+					json_object_set_new(je, "target", json_string(t));
+					free(t);
+				}
+				if (S_ISCHR(e->mode) || S_ISBLK(e->mode)) {
+					json_object_set_new(je, "rdev_major", json_integer(e->rdevmajor));
+					json_object_set_new(je, "rdev_minor", json_integer(e->rdevminor));
+				}
+				json_array_append_new(ents, je);
+			}
+			json_object_set_new(js, "entries", ents);
+			json_array_append_new(segs, js);
+		}
+		json_object_set_new(root, "file", json_string(file));
+		json_object_set_new(root, "segments", segs);
+		json_dumpf(root, stdout, JSON_INDENT(1));
+		fputc('\n', stdout);
+		json_decref(root);
+	} else {
+		for (size_t s = 0; s < rd.n_segments; s++) {
+			const struct bl_segment *sg = &rd.segments[s];
+			printf("segment %zu: offset %llu, %llu bytes, %s, %zu bytes unpacked, %zu entries\n",
+			       s, (unsigned long long)sg->offset, (unsigned long long)sg->length,
+			       sg->codec->name, sg->size, sg->n_entries);
+			for (size_t i = sg->first_entry; i < sg->first_entry + sg->n_entries; i++) {
+				const struct bl_cpio_entry *e = &rd.entries[i];
+				char m[11];
+				bl_mode_string(e->mode, m);
+				printf("  %s %5u/%-5u ", m, e->uid, e->gid);
+				if (S_ISCHR(e->mode) || S_ISBLK(e->mode))
+					printf("%4u,%4u", e->rdevmajor, e->rdevminor);
+				else
+					printf("%9u", e->filesize);
+				printf(" %s", e->name);
+				if (S_ISLNK(e->mode))
+					printf(" -> %.*s", (int)strnlen((const char *)e->data, e->filesize),
+					       (const char *)e->data);
+				if (S_ISREG(e->mode) && e->nlink > 1)
+					printf(" (ino %u, %u links)", e->ino, e->nlink);
+				putchar('\n');
+			}
+		}
+	}
+	if (rd.warnings)
+		fputs(rd.warnings, stderr);
+	bl_initrd_release(&rd);
+	return BL_EXIT_OK;
+}
+
+static int do_extract(int argc, char **argv)
+{
+	const char *file = NULL, *dir = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			usage_exit(stdout, 0);
+		else if (!strcmp(argv[i], "-C")) {
+			if (i + 1 >= argc)
+				die("archive extract: -C needs a folder");
+			dir = argv[++i];
+		} else if (argv[i][0] == '-' && argv[i][1])
+			die("archive extract: unknown option '%s'", argv[i]);
+		else if (file)
+			die("archive extract: one FILE only");
+		else
+			file = argv[i];
+	}
+	if (!file || !dir)
+		die("archive extract: usage: bootlab archive extract FILE -C DIR");
+	struct bl_initrd rd;
+	if (load("extract", file, &rd))
+		return BL_EXIT_FAIL;
+	int rc = bl_initrd_extract(&rd, dir);
+	bl_initrd_release(&rd);
+	if (rc) {
+		fprintf(stderr, "bootlab archive extract: %s\n", bl_errmsg());
+		return BL_EXIT_FAIL;
+	}
+	return BL_EXIT_OK;
+}
+
+static int do_cat(int argc, char **argv)
+{
+	const char *file = NULL, *path = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			usage_exit(stdout, 0);
+		else if (argv[i][0] == '-' && argv[i][1])
+			die("archive cat: unknown option '%s'", argv[i]);
+		else if (!file)
+			file = argv[i];
+		else if (!path)
+			path = argv[i];
+		else
+			die("archive cat: usage: bootlab archive cat FILE PATH");
+	}
+	if (!file || !path)
+		die("archive cat: usage: bootlab archive cat FILE PATH");
+	struct bl_initrd rd;
+	if (load("cat", file, &rd))
+		return BL_EXIT_FAIL;
+	const struct bl_cpio_entry *e = bl_initrd_lookup(&rd, path);
+	int rc = BL_EXIT_OK;
+	if (!e) {
+		fprintf(stderr, "bootlab archive cat: '%s': no entry '%s'\n", file, path);
+		rc = BL_EXIT_FAIL;
+	} else if (S_ISLNK(e->mode)) {
+		fprintf(stderr, "bootlab archive cat: '%s' is a symlink to '%.*s'\n", path,
+			(int)strnlen((const char *)e->data, e->filesize), (const char *)e->data);
+		rc = BL_EXIT_FAIL;
+	} else if (!S_ISREG(e->mode)) {
+		fprintf(stderr, "bootlab archive cat: '%s' is not a regular file (%s)\n", path,
+			type_name(e->mode));
+		rc = BL_EXIT_FAIL;
+	} else {
+		size_t len;
+		const unsigned char *d = bl_initrd_content(&rd, e, &len);
+		if (fwrite(d, 1, len, stdout) != len || fflush(stdout)) {
+			fprintf(stderr, "bootlab archive cat: write error\n");
+			rc = BL_EXIT_FAIL;
+		}
+	}
+	bl_initrd_release(&rd);
+	return rc;
+}
+
 int cmd_archive(int argc, char **argv)
 {
 	if (argc < 2)
@@ -215,6 +412,12 @@ int cmd_archive(int argc, char **argv)
 		return do_build(argc - 1, argv + 1);
 	if (!strcmp(sub, "stack"))
 		return do_stack(argc - 1, argv + 1);
+	if (!strcmp(sub, "list"))
+		return do_list(argc - 1, argv + 1);
+	if (!strcmp(sub, "extract"))
+		return do_extract(argc - 1, argv + 1);
+	if (!strcmp(sub, "cat"))
+		return do_cat(argc - 1, argv + 1);
 	fprintf(stderr, "bootlab archive: unknown subcommand '%s'\n", sub);
 	usage_exit(stderr, BL_EXIT_USAGE);
 	return BL_EXIT_USAGE;
