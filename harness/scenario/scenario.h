@@ -155,6 +155,7 @@ struct bl_scenario {
 	struct bl_step *steps;
 	size_t nsteps;
 	struct bl_srcpos pos;
+	char **srcfiles;   /* owns the file names that every pos.file points to (NULL-terminated) */
 };
 
 struct bl_scenario_set {
