@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"run", cmd_run, "run scenario files, print verdicts, write reports"},
     {"archive", cmd_archive, "build, stack, list, extract, cat and lint initramfs archives"},
     {"kernel", cmd_kernel, "build, fetch, list and inspect kernels (cached)"},
+    {"disk", cmd_disk, "build disk images (partitions, md RAID, ext4) from a JSON spec"},
 };
 
 static void usage(FILE *f)
