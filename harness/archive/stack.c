@@ -36,7 +36,9 @@ int bl_archive_stack(const char *const *inputs, size_t n, const char *out_path)
 		bl_initrd_release(&rd);
 		sb_add(&out, data, len);
 		free(data);
-		if (out.len & 3)
+		/* no padding after the last one: host tools (zstd -d) reject
+		 * trailing zeros the kernel would skip */
+		if ((out.len & 3) && i + 1 < n)
 			sb_add(&out, zero, 4 - (out.len & 3));
 		/* an lz4 legacy stream only ends at a zero block size */
 		if (lz4_last && i + 1 < n)
