@@ -464,10 +464,11 @@ static int load_built(const char *dir, const char *subdir, struct bl_kernel *out
 	out->version = bl_kernel_info_get(info, "version");
 	out->config = xasprintf("%s/config", dir);
 	out->build_dir = xstrdup(dir);
-	const char *base = subdir ? subdir : ".";
-	out->image = image ? xasprintf("%s/%s/%s", dir, base, image) : NULL;
+	char *base = subdir ? xasprintf("%s/%s", dir, subdir) : xstrdup(dir);
+	out->image = image ? xasprintf("%s/%s", base, image) : NULL;
 	if (bz)
-		out->bzimage = xasprintf("%s/%s/%s", dir, base, bz);
+		out->bzimage = xasprintf("%s/%s", base, bz);
+	free(base);
 	free(image);
 	free(bz);
 	free(info);

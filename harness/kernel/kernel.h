@@ -69,6 +69,15 @@ int bl_kernel_config(const struct bl_kernel *k, const char *option);
 int bl_kernel_modules_resolve(const struct bl_kernel *k, const char *const *names, size_t n,
 			      char ***paths, size_t *npaths);
 
+/* The modules the agent's virtio-serial port needs on this kernel, in load
+ * order: nothing when VIRTIO_CONSOLE and the transport are built in, else
+ * e.g. virtio_pci + virtio_console and their dependencies for a distro
+ * kernel. transport: "pci" (q35, virt with virtio-serial-pci) or "mmio"
+ * (microvm, virt with virtio-serial-device). Frees like
+ * bl_kernel_modules_resolve. */
+int bl_kernel_agent_modules(const struct bl_kernel *k, const char *transport, char ***paths,
+			    size_t *npaths);
+
 /* One cached kernel, for `bootlab kernel list`. */
 struct bl_kernel_entry {
 	char arch[16], flavor[16], hash[40], version[64];

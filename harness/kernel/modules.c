@@ -134,3 +134,28 @@ int bl_kernel_modules_resolve(const struct bl_kernel *k, const char *const *name
 	*paths = w.out.v;
 	return 0;
 }
+
+int bl_kernel_agent_modules(const struct bl_kernel *k, const char *transport, char ***paths,
+			    size_t *npaths)
+{
+	const char *names[2];
+	size_t n = 0;
+	int pci = transport && !strcmp(transport, "pci");
+	if (!transport || (!pci && strcmp(transport, "mmio")))
+		return bl_err("unknown virtio transport '%s' (pci, mmio)", transport ? transport : "");
+	/* UML has no virtio: its agent line is a tty, always built in */
+	if (k->arch && !strcmp(k->arch, "um")) {
+		*paths = xcalloc(1, sizeof(char *));
+		*npaths = 0;
+		return 0;
+	}
+	if (bl_kernel_config(k, pci ? "VIRTIO_PCI" : "VIRTIO_MMIO") != 'y')
+		names[n++] = pci ? "virtio_pci" : "virtio_mmio";
+	if (bl_kernel_config(k, "VIRTIO_CONSOLE") != 'y')
+		names[n++] = "virtio_console";
+	if (n && !k->config && !k->modules_dir) {
+		/* nothing known: assume a kernel built for this (no modules to add) */
+		n = 0;
+	}
+	return bl_kernel_modules_resolve(k, names, n, paths, npaths);
+}

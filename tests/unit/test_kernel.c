@@ -92,6 +92,14 @@ static void test_distro(void)
 		T_EQ_INT(n, 0, "built-ins are skipped");
 		free(paths);
 	}
+	T_OK(bl_kernel_agent_modules(&k, "pci", &paths, &n) == 0, "agent modules, pci (%s)",
+	     bl_errmsg());
+	T_EQ_INT(n, 6, "agent modules for the cloud kernel over pci: the 6 of recipes section 2");
+	for (size_t i = 0; i < n; i++)
+		free(paths[i]);
+	free(paths);
+	T_OK(bl_kernel_agent_modules(&k, "isa", &paths, &n) < 0, "unknown transport fails");
+
 	const char *bad[] = {"virtio_console", "no_such_module"};
 	T_OK(bl_kernel_modules_resolve(&k, bad, 2, &paths, &n) < 0, "unknown module fails");
 	T_OK(strstr(bl_errmsg(), "no_such_module") != NULL, "message names it: %s", bl_errmsg());

@@ -1,0 +1,118 @@
+#!/bin/bash
+# The kernel cache: a cached build returns at once, `kernel list` shows it,
+# module resolution for the Debian cloud kernel, and built-in archive
+# relinks (fast, different image, archive embedded, concurrent relinks
+# serialised by the lock). Builds the x86_64 kernel first when `make
+# kernels` has not (about 4 minutes on 2 cores).
+# timeout: 1200
+. "$(dirname "$0")/../lib.sh"
+
+# 1. build (normally a cache hit), then a second call must be instant
+img=$("$BOOTLAB" kernel build --arch x86_64 -q)
+rc=$?
+expect_eq "kernel build exits 0" "$rc" 0
+check "image exists" test -s "$img"
+t0=$(date +%s.%N)
+img2=$("$BOOTLAB" kernel build --arch x86_64)
+t1=$(date +%s.%N)
+secs=$(echo "$t1 - $t0" | bc)
+echo "# cached build call took ${secs}s"
+expect_eq "second build prints the same path" "$img2" "$img"
+check "second build returns in under 2 s" test "$(echo "$secs < 2" | bc)" = 1
+expect_eq "kernel path agrees" "$("$BOOTLAB" kernel path --arch x86_64)" "$img"
+expect_match "x86_64 image is the PVH vmlinux" "$(file -L "$img")" 'ELF 64-bit.*x86-64'
+dir=$(dirname "$img")
+check "bzImage kept for q35" test -s "$dir/bzImage"
+check "build log kept" test -s "$dir/build.log"
+expect_eq "config has virtio_console built in" \
+	"$("$BOOTLAB" kernel config --arch x86_64 VIRTIO_CONSOLE)" "VIRTIO_CONSOLE y"
+expect_eq "config: CONFIG_INITRAMFS_SOURCE points into the cache" \
+	"$(grep -c "^CONFIG_INITRAMFS_SOURCE=\"$dir/" "$dir/config")" 1
+
+# 2. kernel list shows it
+list=$("$BOOTLAB" kernel list)
+expect_match "kernel list shows the image" "$list" "^x86_64 +built .* $img\$"
+
+# 3. bad input
+"$BOOTLAB" kernel build --arch sparc >/dev/null 2>"$T_TMP/err"
+expect_eq "unknown arch is a usage error" "$?" 2
+expect_match "unknown arch is named" "$(cat "$T_TMP/err")" "unknown arch 'sparc'"
+"$BOOTLAB" kernel build --arch x86_64 --builtin "$T_TMP/nope.cpio" >/dev/null 2>"$T_TMP/err"
+rc=$?
+check "missing built-in archive fails" test "$rc" -ne 0 -a "$rc" -ne 3
+expect_match "missing archive is named" "$(cat "$T_TMP/err")" "nope.cpio"
+
+# 4. module resolution for the Debian cloud kernel (recipes.md section 2)
+cloud=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1)
+if [ -n "$cloud" ]; then
+	got=$("$BOOTLAB" kernel modules --kernel "$cloud" virtio_pci virtio_console | sed 's|.*/||' | tr '\n' ' ')
+	expect_eq "cloud kernel: virtio_pci virtio_console load order" "$got" \
+		"virtio_ring.ko virtio.ko virtio_pci_modern_dev.ko virtio_pci_legacy_dev.ko virtio_pci.ko virtio_console.ko "
+	got=$("$BOOTLAB" kernel modules --kernel "$cloud" virtio_blk raid1 ext4 | sed 's|.*/||' | tr '\n' ' ')
+	expect_eq "cloud kernel: built-in ext4 skipped, shared deps once" "$got" \
+		"virtio_ring.ko virtio.ko virtio_blk.ko md-mod.ko raid1.ko "
+	"$BOOTLAB" kernel modules --kernel "$cloud" no_such_module >/dev/null 2>"$T_TMP/err"
+	check "unknown module fails" test $? -ne 0
+	expect_match "unknown module is named" "$(cat "$T_TMP/err")" "module 'no_such_module' not found"
+	expect_eq "cloud kernel config: virtio_console is a module" \
+		"$("$BOOTLAB" kernel config --kernel "$cloud" CONFIG_VIRTIO_CONSOLE)" "CONFIG_VIRTIO_CONSOLE m"
+else
+	skip "no /boot/vmlinuz-*-cloud-amd64" "cloud kernel module order"
+fi
+
+# 5. built-in relinks: unique archives so that each run really relinks
+mkarchive() { # DIR MARKER -> DIR.cpio (uncompressed: the marker is visible in the image)
+	mkdir -p "$1/etc"
+	echo "$2" > "$1/etc/marker"
+	(cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) > "$1.cpio"
+}
+m1="bootlab-marker-$$-$RANDOM-one"
+mkarchive "$T_TMP/a1" "$m1"
+t0=$(date +%s.%N)
+b1=$("$BOOTLAB" kernel build --arch x86_64 --builtin "$T_TMP/a1.cpio" -q)
+rc=$?
+t1=$(date +%s.%N)
+rsecs=$(echo "$t1 - $t0" | bc)
+full=$(sed -n 's/^seconds=//p' "$dir/info")
+echo "# built-in relink took ${rsecs}s (the full build took ${full}s)"
+expect_eq "relink exits 0" "$rc" 0
+check "relink image exists" test -s "$b1"
+check "relink image differs from the base image" test "$(cmp -s "$b1" "$img"; echo $?)" = 1
+check "base image unchanged (no marker)" test "$(grep -c "$m1" "$img")" = 0
+check "archive embedded byte for byte" grep -q "$m1" "$b1"
+check "relink well under a full build (< 60 s and < full/3)" \
+	test "$(echo "$rsecs < 60 && $rsecs * 3 < ${full:-240}" | bc)" = 1
+t0=$(date +%s.%N)
+b1again=$("$BOOTLAB" kernel build --arch x86_64 --builtin "$T_TMP/a1.cpio" -q)
+t1=$(date +%s.%N)
+expect_eq "same archive: same cached image" "$b1again" "$b1"
+check "same archive: instant" test "$(echo "$t1 - $t0 < 2" | bc)" = 1
+expect_match "kernel list shows the relink" "$("$BOOTLAB" kernel list)" "built\\+b .* $b1\$"
+
+# two relinks at once must not corrupt each other (the lock serialises them)
+m2="bootlab-marker-$$-$RANDOM-two"; m3="bootlab-marker-$$-$RANDOM-three"
+mkarchive "$T_TMP/a2" "$m2"
+mkarchive "$T_TMP/a3" "$m3"
+gzip -n -9 < "$T_TMP/a3.cpio" > "$T_TMP/a3.cpio.gz"
+"$BOOTLAB" kernel build --arch x86_64 --builtin "$T_TMP/a2.cpio" -q > "$T_TMP/o2" 2>&1 &
+p2=$!
+"$BOOTLAB" kernel build --arch x86_64 --builtin "$T_TMP/a3.cpio.gz" -q > "$T_TMP/o3" 2>&1 &
+p3=$!
+wait $p2; r2=$?
+wait $p3; r3=$?
+b2=$(tail -n 1 "$T_TMP/o2"); b3=$(tail -n 1 "$T_TMP/o3")
+expect_eq "concurrent relink 1 exits 0" "$r2" 0
+expect_eq "concurrent relink 2 exits 0" "$r3" 0
+check "relink 1 has its own archive" grep -q "$m2" "$b2"
+check "relink 1 lacks the other's archive" test "$(grep -c "$m3" "$b2")" = 0
+check "gzip archive embedded as given (gzip bytes, not the plain marker)" \
+	test "$(grep -c "$m3" "$b3")" = 0
+check "gzip archive bytes are in the image" \
+	python3 -c "import sys; sys.exit(0 if open(sys.argv[1],'rb').read() in open(sys.argv[2],'rb').read() else 1)" \
+	"$T_TMP/a3.cpio.gz" "$b3"
+
+# leave the cache as it was: these archives are unique to this run
+for b in "$b1" "$b2" "$b3"; do
+	case "$b" in */builtin/*) rm -rf "$(dirname "$b")" ;; esac
+done
+done_testing
