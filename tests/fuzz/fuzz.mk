@@ -1,0 +1,28 @@
+# libFuzzer targets (clang -fsanitize=fuzzer,address). `make fuzz` builds
+# them all and runs each for FUZZ_TIME seconds; tests/cli/fuzz_*.sh run
+# them for 30 s each in `make check`. Seeds: tests/fuzz/corpus/<target>/.
+# Each target has its own block below; add yours as a separate block.
+O          ?= build
+FUZZ_CC    ?= clang
+FUZZ_FLAGS ?= -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
+FUZZ_TIME  ?= 300
+FUZZ_TARGETS :=
+.DEFAULT_GOAL := fuzz-run
+
+# ---- agent: request parser and JSON writer (guest/init-agent/proto.c) ----
+FUZZ_TARGETS += fuzz_agent_req
+$(O)/fuzz/fuzz_agent_req: tests/fuzz/fuzz_agent_req.c guest/init-agent/proto.c guest/init-agent/agent.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -Iguest/init-agent -o $@ tests/fuzz/fuzz_agent_req.c guest/init-agent/proto.c
+# ---- end agent ----
+
+.PHONY: fuzz-build fuzz-run
+fuzz-build: $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
+
+fuzz-run: fuzz-build
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(O)/fuzz/corpus/$$t; \
+		echo "  FUZZ    $$t ($(FUZZ_TIME) s)"; \
+		$(O)/fuzz/$$t -max_total_time=$(FUZZ_TIME) -max_len=70000 \
+			$(O)/fuzz/corpus/$$t tests/fuzz/corpus/$$t; \
+	done
