@@ -1,11 +1,331 @@
-/* bootlab run: placeholder until the session loop lands (same commit series) */
-#include "cli.h"
+/* bootlab run: load scenarios, boot each variant (in parallel with -j),
+ * print one line per variant, write reports/<run-id>/. */
+#include "cli/cli.h"
+#include "report/report.h"
+#include "scenario/scenario.h"
+#include "session/session.h"
 #include "util/util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <pthread.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+extern volatile int bl_session_interrupted;
+
+static const char run_usage[] =
+    "usage: bootlab run [OPTIONS] SCENARIO.yaml...\n"
+    "\n"
+    "Boot every scenario (and each variant of a matrix), check its steps, print\n"
+    "one line per variant and write reports/<run-id>/ (report.json, junit.xml,\n"
+    "one console log per variant).\n"
+    "\n"
+    "options:\n"
+    "  --report-dir DIR   write DIR/<run-id>/ instead of reports/<run-id>/\n"
+    "  --arch ARCH        override the scenarios' architecture (x86_64, aarch64)\n"
+    "  --backend NAME     override the scenarios' backend (qemu, uml, libvirt)\n"
+    "  -j, --jobs N       boots at once (default: number of cores)\n"
+    "  --filter REGEX     only variants whose name matches\n"
+    "  --shard I/N        only the I-th of N stable shares of the variants (1-based)\n"
+    "  --keep             keep the work folders of variants that did not pass\n"
+    "  -h, --help         this text\n"
+    "\n"
+    "exit status: 0 all passed, 1 some did not, 2 bad usage or scenario file,\n"
+    "3 infrastructure failure (no emulator, kernel build failed)\n";
+
+struct job {
+	struct bl_scenario *sc;
+	struct bl_result r;
+	bool infra;
+	char *workdir;
+};
+
+struct pool {
+	struct job *jobs;
+	size_t n, next, done;
+	pthread_mutex_t lock;
+	const char *report_dir;
+	bool keep;
+};
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	bl_session_interrupted = 1;
+}
+
+static void print_line(struct job *j)
+{
+	struct bl_result *r = &j->r;
+	const char *verdict = r->outcome == BL_OUT_PASS ? "PASS" : "FAIL";
+	char extra[160] = "";
+	if (r->phases[BL_PH_HELLO2].seen)
+		snprintf(extra, sizeof(extra), "  stage-2 hello %.3fs",
+			 bl_ns_to_s(r->phases[BL_PH_HELLO2].host_ns));
+	else if (r->phases[BL_PH_HELLO].seen)
+		snprintf(extra, sizeof(extra), "  hello %.3fs", bl_ns_to_s(r->phases[BL_PH_HELLO].host_ns));
+	printf("%s  %-40s %-14s %6.2fs%s\n", verdict, j->sc->name, bl_outcome_name(r->outcome),
+	       bl_ns_to_s(r->duration_ns), extra);
+	if (r->outcome != BL_OUT_PASS && r->reason)
+		printf("      %s\n", r->reason);
+	else if (r->reason)
+		printf("      %s\n", r->reason);
+	fflush(stdout);
+}
+
+static void run_job(struct pool *p, struct job *j)
+{
+	struct bl_prepared prep = {0};
+	struct bl_session_opts so = {.report_dir = p->report_dir, .kill_grace_ms = 2000};
+	j->workdir = bl_mktemp_dir("run");
+	if (!j->workdir) {
+		j->r.sc = j->sc;
+		j->r.outcome = BL_OUT_SETUP_ERROR;
+		j->r.reason = xstrdup(bl_errmsg());
+		j->infra = true;
+		return;
+	}
+	so.workdir = j->workdir;
+	if (bl_prepare(j->sc, j->workdir, &prep) < 0) {
+		j->r.sc = j->sc;
+		j->r.outcome = BL_OUT_SETUP_ERROR;
+		j->r.reason = xstrdup(bl_errmsg());
+		j->r.emulator_status = -1;
+		j->infra = bl_err_last_kind() == BL_EK_INFRA;
+	} else {
+		bl_session_run(j->sc, &prep, &so, &j->r);
+		if (j->r.outcome == BL_OUT_EMU_ERROR)
+			j->infra = true;
+	}
+	bl_prepared_release(&prep);
+	if (p->keep && j->r.outcome != BL_OUT_PASS) {
+		fprintf(stderr, "bootlab: kept work folder of '%s': %s\n", j->sc->name, j->workdir);
+	} else {
+		bl_rm_rf(j->workdir);
+	}
+}
+
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		if (p->next >= p->n || bl_session_interrupted) {
+			pthread_mutex_unlock(&p->lock);
+			return NULL;
+		}
+		struct job *j = &p->jobs[p->next++];
+		pthread_mutex_unlock(&p->lock);
+		run_job(p, j);
+		pthread_mutex_lock(&p->lock);
+		p->done++;
+		print_line(j);
+		pthread_mutex_unlock(&p->lock);
+	}
+}
+
+static char *make_run_id(void)
+{
+	char buf[64];
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y%m%d-%H%M%S", &tm);
+	return xasprintf("%s-%d", buf, (int)getpid());
+}
+
+/* FNV-1a of the name: a split that does not move when files are added */
+static unsigned long stable_hash(const char *s)
+{
+	unsigned long h = 1469598103934665603UL;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211UL;
+	return h;
+}
 
 int cmd_run(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "bootlab run: not built yet\n");
-	return BL_EXIT_INFRA;
+	static const struct option longopts[] = {
+	    {"report-dir", required_argument, NULL, 'R'},
+	    {"arch", required_argument, NULL, 'a'},
+	    {"backend", required_argument, NULL, 'b'},
+	    {"jobs", required_argument, NULL, 'j'},
+	    {"filter", required_argument, NULL, 'f'},
+	    {"shard", required_argument, NULL, 's'},
+	    {"keep", no_argument, NULL, 'k'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *report_root = "reports", *filter = NULL;
+	struct bl_load_opts lo = {0};
+	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned shard_i = 0, shard_n = 0;
+	bool keep = false;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'R':
+			report_root = optarg;
+			break;
+		case 'a':
+			lo.arch = optarg;
+			break;
+		case 'b':
+			lo.backend = optarg;
+			break;
+		case 'j': {
+			char *end;
+			jobs = strtol(optarg, &end, 10);
+			if (*end || jobs < 1 || jobs > 256)
+				die("run: -j takes a number from 1 to 256, not '%s'", optarg);
+			break;
+		}
+		case 'f':
+			filter = optarg;
+			break;
+		case 's':
+			if (sscanf(optarg, "%u/%u", &shard_i, &shard_n) != 2 || shard_n == 0 ||
+			    shard_i < 1 || shard_i > shard_n)
+				die("run: --shard takes I/N with 1 <= I <= N, not '%s'", optarg);
+			break;
+		case 'k':
+			keep = true;
+			break;
+		case 'h':
+			fputs(run_usage, stdout);
+			return 0;
+		default:
+			fputs(run_usage, stderr);
+			return BL_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "bootlab run: no scenario file given\n");
+		fputs(run_usage, stderr);
+		return BL_EXIT_USAGE;
+	}
+	if (jobs < 1)
+		jobs = 1;
+	regex_t fre;
+	if (filter && regcomp(&fre, filter, REG_EXTENDED | REG_NOSUB) != 0)
+		die("run: --filter: bad regular expression '%s'", filter);
+
+	struct bl_scenario_set set = {0};
+	for (int i = optind; i < argc; i++) {
+		if (bl_scenario_load(argv[i], &lo, &set) < 0) {
+			fprintf(stderr, "bootlab: %s\n", bl_errmsg());
+			bl_scenario_set_release(&set);
+			return BL_EXIT_USAGE;
+		}
+	}
+
+	struct pool p = {0};
+	pthread_mutex_init(&p.lock, NULL);
+	p.jobs = xcalloc(set.n ? set.n : 1, sizeof(*p.jobs));
+	for (size_t i = 0; i < set.n; i++) {
+		struct bl_scenario *sc = set.v[i];
+		if (filter && regexec(&fre, sc->name, 0, NULL, 0) != 0)
+			continue;
+		if (shard_n && stable_hash(sc->name) % shard_n != shard_i - 1)
+			continue;
+		p.jobs[p.n++].sc = sc;
+	}
+	if (filter)
+		regfree(&fre);
+	if (!p.n) {
+		fprintf(stderr, "bootlab run: no scenario variant left to run\n");
+		free(p.jobs);
+		bl_scenario_set_release(&set);
+		return BL_EXIT_USAGE;
+	}
+
+	char *run_id = make_run_id();
+	char *dir = xasprintf("%s/%s", report_root, run_id);
+	if (bl_mkdir_p(dir, 0755) < 0) {
+		fprintf(stderr, "bootlab: %s\n", bl_errmsg());
+		free(run_id);
+		free(dir);
+		free(p.jobs);
+		bl_scenario_set_release(&set);
+		return BL_EXIT_INFRA;
+	}
+	p.report_dir = dir;
+	p.keep = keep;
+
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+
+	int64_t t0 = bl_now_ns();
+	struct bl_run_info info = {
+	    .run_id = run_id,
+	    .dir = dir,
+	    .start_wall = (int64_t)time(NULL),
+	    .jobs = (int)jobs,
+	    .repeat = 1,
+	};
+	struct strbuf cmd = STRBUF_INIT;
+	sb_adds(&cmd, "bootlab");
+	for (int i = 0; i < argc; i++)
+		sb_addf(&cmd, " %s", argv[i]);
+	info.command = cmd.buf;
+
+	size_t nthreads = (size_t)jobs < p.n ? (size_t)jobs : p.n;
+	pthread_t *th = xcalloc(nthreads, sizeof(*th));
+	for (size_t i = 0; i < nthreads; i++)
+		pthread_create(&th[i], NULL, worker, &p);
+	for (size_t i = 0; i < nthreads; i++)
+		pthread_join(th[i], NULL);
+	free(th);
+	info.duration_ns = bl_now_ns() - t0;
+
+	/* what finished goes into the report, even after Ctrl-C */
+	struct bl_result **results = xcalloc(p.n, sizeof(*results));
+	size_t nres = 0, npass = 0;
+	bool infra = false;
+	for (size_t i = 0; i < p.n; i++) {
+		if (!p.jobs[i].r.sc)
+			continue;
+		results[nres++] = &p.jobs[i].r;
+		npass += p.jobs[i].r.outcome == BL_OUT_PASS;
+		infra |= p.jobs[i].infra;
+	}
+	int rc = bl_report_write_all(&info, results, nres);
+	if (rc < 0)
+		fprintf(stderr, "bootlab: %s\n", bl_errmsg());
+	/* reports/latest -> the newest run */
+	char *latest = xasprintf("%s/latest", report_root);
+	unlink(latest);
+	if (symlink(run_id, latest) < 0)
+		bl_debug("cannot point '%s' at '%s'", latest, run_id);
+	free(latest);
+
+	printf("%zu of %zu passed%s; report: %s/report.json\n", npass, nres,
+	       bl_session_interrupted ? " (interrupted)" : "", dir);
+	int status = BL_EXIT_OK;
+	if (rc < 0 || infra)
+		status = BL_EXIT_INFRA;
+	else if (npass != nres || nres != p.n)
+		status = BL_EXIT_FAIL;
+
+	for (size_t i = 0; i < p.n; i++) {
+		if (p.jobs[i].r.sc)
+			bl_result_release(&p.jobs[i].r);
+		free(p.jobs[i].workdir);
+	}
+	free(results);
+	free(p.jobs);
+	sb_release(&cmd);
+	free(run_id);
+	free(dir);
+	bl_scenario_set_release(&set);
+	return status;
 }

@@ -1,0 +1,79 @@
+/* harness/machine: start an emulator for a plan and hand back its channels.
+ *
+ * One ops struct per backend (qemu.c, uml.c, libvirt.c), registered in
+ * machine.c. Every backend gives the session the same things: a console
+ * stream (read: guest console output; write: console input), an agent
+ * channel stream, and a way to stop and reap the emulator. The emulator
+ * runs in its own process group with PR_SET_PDEATHSIG(SIGKILL), so it
+ * dies with bootlab even when bootlab is killed with SIGKILL. */
+#ifndef BL_MACHINE_H
+#define BL_MACHINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct bl_machine_plan {
+	const char *arch;      /* x86_64 | aarch64 (uml: host arch) */
+	const char *backend;   /* qemu | uml | libvirt */
+	const char *machine;   /* qemu: microvm | q35 | virt; NULL = chosen from the kernel */
+	const char *kernel;    /* image path */
+	const char *kernel_kind; /* "pvh" (x86 vmlinux), "bzimage", "image" (arm64), "uml" */
+	bool virtio_mmio_cmdline; /* kernel parses virtio_mmio.device= (microvm is possible) */
+	const char *initrd;    /* stacked external archive, or NULL */
+	const char *cmdline;   /* the scenario's kernel command line words */
+	int memory_mb;
+	const char *const *disks; /* raw image paths, in order (vda, vdb, ...) */
+	size_t ndisks;
+	const char *const *extra_args; /* NULL-terminated or NULL */
+	const char *workdir;   /* private folder for this boot (sockets, logs) */
+	const char *connect;   /* libvirt URI, or NULL */
+	bool interactive;      /* console on the caller's terminal (bootlab boot) */
+};
+
+struct bl_machine {
+	const struct bl_backend *ops;
+	pid_t pid;          /* emulator process, leader of its own group; 0 when none */
+	int console_fd;     /* bidirectional stream; -1 when interactive */
+	int agent_fd;       /* bidirectional stream to the agent channel */
+	int stderr_fd;      /* emulator's own diagnostics (read), or -1 */
+	char *command;      /* the emulator command line, for reports (owned) */
+	char *full_cmdline; /* the kernel command line actually passed (owned) */
+	const char *console_name; /* ttyS0, ttyAMA0, tty0 ... */
+	bool exited;
+	int status;         /* wait status once exited */
+	void *priv;         /* backend data */
+};
+
+struct bl_backend {
+	const char *name;
+	/* start the emulator; fills m (pid, fds, command) */
+	int (*start)(const struct bl_machine_plan *plan, struct bl_machine *m);
+	/* stop: the common code does SIGTERM/SIGKILL of the group; backends with
+	 * more to undo (libvirt domains) do it here; may be NULL */
+	void (*stop)(struct bl_machine *m);
+};
+
+const struct bl_backend *bl_backend_find(const char *name);
+/* start the plan on its backend */
+int bl_machine_start(const struct bl_machine_plan *plan, struct bl_machine *m);
+/* non-blocking: 1 when the emulator has exited (m->status set), else 0 */
+int bl_machine_poll_exit(struct bl_machine *m);
+/* end the emulator: SIGTERM to its group, wait up to grace_ms, SIGKILL,
+ * reap; close the channels. Safe to call twice. */
+void bl_machine_stop(struct bl_machine *m, int grace_ms);
+
+/* for backends: fork+exec argv in a new process group with
+ * PR_SET_PDEATHSIG. In the child, console_child_fd becomes fds 0 and 1
+ * (when >= 0), stderr_child_fd becomes 2, and each keep_fds[i] is moved
+ * to fd 3+i. */
+int bl_machine_spawn(struct bl_machine *m, char *const argv[], int console_child_fd,
+		     int stderr_child_fd, const int *keep_fds, size_t nkeep);
+char *bl_machine_join_argv(char *const argv[]);
+/* the plan's command line plus the words every boot needs; caller frees */
+char *bl_machine_cmdline(const struct bl_machine_plan *plan, const char *console,
+			 const char *extra);
+
+extern const struct bl_backend bl_backend_qemu;
+#endif

@@ -1,0 +1,186 @@
+/* report.json: the reference report (docs/report-schema.md). */
+#include "report/report.h"
+#include "util/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#define BOOTLAB_REPORT_SCHEMA "bootlab-report/1"
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+static json_t *secs(double s)
+{
+	return s < 0 ? json_null() : json_real((double)(long long)(s * 1e6 + 0.5) / 1e6);
+}
+
+static char *iso_time(int64_t t)
+{
+	char buf[32];
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return xstrdup(buf);
+}
+
+static json_t *panic_json(const struct bl_result *r)
+{
+	if (!r->panic_seen)
+		return json_null();
+	const struct bl_classified *c = &r->panic;
+	char d[300], code[16];
+	bl_describe_panic(c, d, sizeof(d));
+	json_t *p = json_pack("{s:s,s:s,s:s}", "reason", bl_panic_reason_name(c->panic), "message",
+			      r->panic_line ? r->panic_line : "", "description", d);
+	if (c->panic == BL_PANIC_KILL_INIT) {
+		snprintf(code, sizeof(code), "0x%08llx", c->code);
+		json_object_set_new(p, "exitcode", json_string(code));
+		json_object_set_new(p, "exit_status", c->exit_status >= 0 ? json_integer(c->exit_status) : json_null());
+		json_object_set_new(p, "signal", c->signal > 0 ? json_integer(c->signal) : json_null());
+		json_object_set_new(p, "signal_name", c->signal > 0 ? json_string(bl_signame(c->signal)) : json_null());
+		json_object_set_new(p, "core_dumped", json_boolean(c->core));
+	}
+	return p;
+}
+
+json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
+{
+	const struct bl_scenario *sc = r->sc;
+	json_t *o = json_object();
+	json_object_set_new(o, "name", json_string(sc->name));
+	json_object_set_new(o, "base_name", json_string(sc->base_name ? sc->base_name : sc->name));
+	json_object_set_new(o, "variant", str_or_null(sc->variant));
+	json_object_set_new(o, "file", json_string(sc->file));
+	json_object_set_new(o, "description", str_or_null(sc->description));
+	json_object_set_new(o, "arch", str_or_null(sc->arch));
+	json_object_set_new(o, "backend", str_or_null(sc->backend));
+	json_object_set_new(o, "outcome", json_string(bl_outcome_name(r->outcome)));
+	json_object_set_new(o, "reason", str_or_null(r->reason));
+	json_object_set_new(o, "duration_s", secs(bl_ns_to_s(r->duration_ns)));
+	json_object_set_new(o, "last_phase", str_or_null(r->last_phase));
+
+	json_t *emu = json_object();
+	json_object_set_new(emu, "command", str_or_null(r->emulator_command));
+	json_object_set_new(emu, "exit", r->emulator_status >= 0 ? json_string(bl_describe_status(r->emulator_status)) : json_null());
+	json_object_set_new(emu, "stderr", str_or_null(r->emulator_stderr && *r->emulator_stderr ? r->emulator_stderr : NULL));
+	json_object_set_new(o, "emulator", emu);
+	json_object_set_new(o, "kernel", json_pack("{s:o,s:o}", "image", str_or_null(r->kernel_image),
+						   "cmdline", str_or_null(r->kernel_cmdline)));
+	json_object_set_new(o, "initrd", str_or_null(r->initrd));
+
+	json_t *ph = json_array();
+	for (int i = 0; i < BL_PH_COUNT; i++) {
+		const struct bl_phase *p = &r->phases[i];
+		if (!p->seen)
+			continue;
+		json_array_append_new(ph, json_pack("{s:s,s:o,s:o}", "name", bl_phase_name((enum bl_phase_id)i),
+						    "host_s", secs(bl_ns_to_s(p->host_ns)),
+						    "guest_s", secs(p->guest_s)));
+	}
+	json_object_set_new(o, "phases", ph);
+	json_object_set_new(o, "panic", panic_json(r));
+
+	json_t *ev = json_array();
+	for (size_t i = 0; i < r->nevents; i++) {
+		const struct bl_event *e = &r->events[i];
+		json_t *j = json_pack("{s:s,s:o,s:o,s:s}", "type", bl_event_type_name(e->c.type),
+				      "host_s", secs(bl_ns_to_s(e->host_ns)), "guest_s", secs(e->guest_s),
+				      "line", e->line);
+		if (e->c.detail[0])
+			json_object_set_new(j, "detail", json_string(e->c.detail));
+		if (e->c.code >= 0 && e->c.type == BL_EV_EXEC_FAILED)
+			json_object_set_new(j, "error", json_integer(e->c.code));
+		json_array_append_new(ev, j);
+	}
+	json_object_set_new(o, "events", ev);
+
+	json_t *steps = json_array();
+	for (size_t i = 0; i < r->nsteps; i++) {
+		const struct bl_step_result *s = &r->steps[i];
+		json_t *j = json_pack("{s:s,s:s,s:s}", "name", s->name, "kind", s->kind, "result",
+				      s->skipped ? "skipped" : s->passed ? "pass" : "fail");
+		json_object_set_new(j, "message", str_or_null(s->message));
+		if (!s->skipped) {
+			json_object_set_new(j, "start_s", secs(bl_ns_to_s(s->start_ns)));
+			json_object_set_new(j, "end_s", secs(bl_ns_to_s(s->end_ns)));
+		}
+		if (s->reply)
+			json_object_set(j, "reply", s->reply);
+		json_array_append_new(steps, j);
+	}
+	json_object_set_new(o, "steps", steps);
+	json_object_set(o, "hello", r->hello ? r->hello : json_null());
+	json_object_set(o, "hello2", r->hello2 ? r->hello2 : json_null());
+
+	const char *log = r->console_log;
+	if (log && report_dir && !strncmp(log, report_dir, strlen(report_dir)) && log[strlen(report_dir)] == '/')
+		log += strlen(report_dir) + 1;
+	json_object_set_new(o, "console_log", str_or_null(log));
+	json_t *tail = json_array();
+	for (size_t i = 0; r->tail && r->tail[i]; i++)
+		json_array_append_new(tail, json_string(r->tail[i]));
+	json_object_set_new(o, "console_tail", tail);
+	return o;
+}
+
+json_t *bl_report_to_json(const struct bl_run_info *run, struct bl_result *const *results, size_t n)
+{
+	json_t *o = json_object();
+	struct utsname u;
+	uname(&u);
+	char *started = iso_time(run->start_wall);
+	json_object_set_new(o, "schema", json_string(BOOTLAB_REPORT_SCHEMA));
+	json_object_set_new(o, "run_id", json_string(run->run_id));
+	json_object_set_new(o, "started", json_string(started));
+	free(started);
+	json_object_set_new(o, "duration_s", secs(bl_ns_to_s(run->duration_ns)));
+	json_object_set_new(o, "command", str_or_null(run->command));
+	json_object_set_new(o, "jobs", json_integer(run->jobs));
+	json_object_set_new(o, "host", json_pack("{s:s,s:s,s:s}", "hostname", u.nodename, "kernel",
+						 u.release, "machine", u.machine));
+	static const enum bl_outcome all[] = {BL_OUT_PASS, BL_OUT_FAIL, BL_OUT_PANIC, BL_OUT_TIMEOUT,
+					      BL_OUT_EMU_ERROR, BL_OUT_SETUP_ERROR};
+	json_t *sum = json_object();
+	json_object_set_new(sum, "total", json_integer((json_int_t)n));
+	for (size_t k = 0; k < BL_ARRAY_SIZE(all); k++) {
+		size_t c = 0;
+		for (size_t i = 0; i < n; i++)
+			c += results[i]->outcome == all[k];
+		json_object_set_new(sum, bl_outcome_name(all[k]), json_integer((json_int_t)c));
+	}
+	json_object_set_new(o, "summary", sum);
+	json_t *arr = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(arr, bl_result_to_json(results[i], run->dir));
+	json_object_set_new(o, "scenarios", arr);
+	return o;
+}
+
+static int json_write(const struct bl_run_info *run, struct bl_result *const *results, size_t n,
+		      const char *path)
+{
+	json_t *doc = bl_report_to_json(run, results, n);
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	json_decref(doc);
+	if (!text)
+		return bl_err("cannot encode the report");
+	size_t len = strlen(text);
+	char *withnl = xasprintf("%s\n", text);
+	free(text);
+	int rc = bl_write_file_atomic(path, withnl, len + 1, 0644);
+	free(withnl);
+	return rc;
+}
+
+const struct bl_reporter bl_reporter_json = {
+    .name = "json",
+    .file = "report.json",
+    .write = json_write,
+};

@@ -1,0 +1,24 @@
+/* Reporter registry. */
+#include "report/report.h"
+#include "util/util.h"
+
+#include <stdlib.h>
+
+static const struct bl_reporter *const reporters[] = {
+    &bl_reporter_json,
+    &bl_reporter_junit,
+};
+
+int bl_report_write_all(const struct bl_run_info *run, struct bl_result *const *results, size_t n)
+{
+	int rc = 0;
+	for (size_t i = 0; i < BL_ARRAY_SIZE(reporters); i++) {
+		char *path = bl_path_join(run->dir, reporters[i]->file);
+		if (reporters[i]->write(run, results, n, path) < 0 && rc == 0) {
+			bl_err_prefix("%s report", reporters[i]->name);
+			rc = -1;
+		}
+		free(path);
+	}
+	return rc;
+}

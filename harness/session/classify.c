@@ -1,0 +1,227 @@
+/* Console classifier: the kernel's own messages (kernel-facts.md, Linux
+ * 6.1 init/main.c, init/initramfs.c, kernel/exit.c, kernel/panic.c) turned
+ * into typed events. Matching is on exact kernel strings. */
+#include "session/session.h"
+#include "util/util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const panic_names[] = {
+    [BL_PANIC_NONE] = "none",
+    [BL_PANIC_KILL_INIT] = "kill-init",
+    [BL_PANIC_NO_INIT] = "no-init",
+    [BL_PANIC_VFS] = "vfs",
+    [BL_PANIC_REQUESTED_INIT] = "requested-init",
+    [BL_PANIC_OTHER] = "other",
+};
+
+static const char *const event_names[] = {
+    [BL_EV_NONE] = "none",
+    [BL_EV_PANIC] = "panic",
+    [BL_EV_PANIC_END] = "panic-end",
+    [BL_EV_OOPS] = "oops",
+    [BL_EV_SEGFAULT] = "segfault",
+    [BL_EV_UNPACK_FAILED] = "unpack-failed",
+    [BL_EV_NO_CONSOLE] = "no-console",
+    [BL_EV_EXEC_FAILED] = "exec-failed",
+    [BL_EV_RUN_INIT] = "run-init",
+    [BL_EV_VFS_NO_ROOT] = "vfs-no-root",
+    [BL_EV_UNPACKING] = "unpacking",
+    [BL_EV_SYSTEM_HALTED] = "system-halted",
+};
+
+const char *bl_event_type_name(enum bl_event_type t)
+{
+	return event_names[t];
+}
+
+const char *bl_panic_reason_name(enum bl_panic_reason r)
+{
+	return panic_names[r];
+}
+
+int bl_panic_reason_parse(const char *s, enum bl_panic_reason *r)
+{
+	for (size_t i = 0; i < BL_ARRAY_SIZE(panic_names); i++)
+		if (!strcmp(s, panic_names[i])) {
+			*r = (enum bl_panic_reason)i;
+			return 0;
+		}
+	return -1;
+}
+
+void bl_decode_exitcode(long long code, int *exit_status, int *signal, bool *core)
+{
+	/* kernel/exit.c: exit(n) -> (n & 0xff) << 8; a fatal signal -> signo,
+	 * | 0x80 when a core was dumped */
+	int sig = (int)(code & 0x7f);
+	*core = (code & 0x80) != 0;
+	if (sig) {
+		*signal = sig;
+		*exit_status = -1;
+	} else {
+		*signal = -1;
+		*exit_status = (int)((code >> 8) & 0xff);
+	}
+}
+
+void bl_describe_panic(const struct bl_classified *c, char *buf, size_t n)
+{
+	switch (c->panic) {
+	case BL_PANIC_KILL_INIT:
+		if (c->signal > 0)
+			snprintf(buf, n, "attempted to kill init, signal %d %s%s", c->signal,
+				 bl_signame(c->signal), c->core ? ", core dumped" : "");
+		else
+			snprintf(buf, n, "attempted to kill init, exit status %d", c->exit_status);
+		break;
+	case BL_PANIC_NO_INIT:
+		snprintf(buf, n, "no working init found");
+		break;
+	case BL_PANIC_VFS:
+		snprintf(buf, n, "unable to mount root fs (%s)", c->detail);
+		break;
+	case BL_PANIC_REQUESTED_INIT:
+		snprintf(buf, n, "requested init %s failed (error %lld)", c->detail, c->code);
+		break;
+	default:
+		snprintf(buf, n, "%s", c->detail);
+		break;
+	}
+}
+
+const char *bl_printk_split(const char *line, double *guest_s)
+{
+	*guest_s = -1;
+	const char *p = line;
+	if (*p != '[')
+		return line;
+	p++;
+	while (*p == ' ')
+		p++;
+	char *end;
+	double t = strtod(p, &end);
+	if (end == p || *end != ']')
+		return line;
+	*guest_s = t;
+	end++;
+	if (*end == ' ')
+		end++;
+	return end;
+}
+
+static void copy_detail(struct bl_classified *c, const char *s, size_t n)
+{
+	if (n >= sizeof(c->detail))
+		n = sizeof(c->detail) - 1;
+	memcpy(c->detail, s, n);
+	c->detail[n] = 0;
+}
+
+static const char *after(const char *line, const char *prefix)
+{
+	const char *p = strstr(line, prefix);
+	return p ? p + strlen(prefix) : NULL;
+}
+
+void bl_classify_line(const char *line, struct bl_classified *c)
+{
+	const char *p;
+	memset(c, 0, sizeof(*c));
+	c->code = -1;
+	c->exit_status = c->signal = -1;
+
+	if ((p = after(line, "---[ end Kernel panic - not syncing: "))) {
+		c->type = BL_EV_PANIC_END;
+		copy_detail(c, p, strlen(p));
+		return;
+	}
+	if ((p = after(line, "Kernel panic - not syncing: "))) {
+		c->type = BL_EV_PANIC;
+		copy_detail(c, p, strlen(p));
+		const char *q;
+		if ((q = after(p, "Attempted to kill init! exitcode="))) {
+			c->panic = BL_PANIC_KILL_INIT;
+			c->code = strtoll(q, NULL, 16);
+			bl_decode_exitcode(c->code, &c->exit_status, &c->signal, &c->core);
+		} else if (!strncmp(p, "No working init found.", 22)) {
+			c->panic = BL_PANIC_NO_INIT;
+		} else if ((q = after(p, "VFS: Unable to mount root fs on "))) {
+			c->panic = BL_PANIC_VFS;
+			copy_detail(c, q, strlen(q));
+		} else if ((q = after(p, "Requested init "))) {
+			/* "Requested init %s failed (error %d)." */
+			const char *f = strstr(q, " failed (error ");
+			c->panic = BL_PANIC_REQUESTED_INIT;
+			if (f) {
+				copy_detail(c, q, (size_t)(f - q));
+				c->code = strtoll(f + 15, NULL, 10);
+			}
+		} else {
+			c->panic = BL_PANIC_OTHER;
+		}
+		return;
+	}
+	if ((p = after(line, "Initramfs unpacking failed: "))) {
+		c->type = BL_EV_UNPACK_FAILED;
+		copy_detail(c, p, strlen(p));
+		return;
+	}
+	if (strstr(line, "Warning: unable to open an initial console.")) {
+		c->type = BL_EV_NO_CONSOLE;
+		return;
+	}
+	if ((p = after(line, "Failed to execute "))) {
+		const char *e = strstr(p, " (error ");
+		c->type = BL_EV_EXEC_FAILED;
+		if (e) {
+			copy_detail(c, p, (size_t)(e - p));
+			c->code = strtoll(e + 8, NULL, 10);
+		}
+		return;
+	}
+	if ((p = after(line, "Starting init: "))) {
+		/* "Starting init: %s exists but couldn't execute it (error %d)" */
+		const char *e = strstr(p, " exists but couldn't execute it (error ");
+		if (e) {
+			c->type = BL_EV_EXEC_FAILED;
+			copy_detail(c, p, (size_t)(e - p));
+			c->code = strtoll(e + 39, NULL, 10);
+			return;
+		}
+	}
+	if ((p = after(line, "Run ")) && strstr(p, " as init process")) {
+		c->type = BL_EV_RUN_INIT;
+		copy_detail(c, p, (size_t)(strstr(p, " as init process") - p));
+		return;
+	}
+	if ((p = after(line, "VFS: Cannot open root device "))) {
+		c->type = BL_EV_VFS_NO_ROOT;
+		copy_detail(c, p, strlen(p));
+		return;
+	}
+	if ((p = after(line, "]: segfault at ")) && strstr(line, "init[")) {
+		c->type = BL_EV_SEGFAULT;
+		copy_detail(c, line, strlen(line));
+		return;
+	}
+	if (!strncmp(line, "Oops", 4) || strstr(line, "BUG: ") == line ||
+	    strstr(line, "general protection fault") || strstr(line, "Unable to handle kernel")) {
+		c->type = BL_EV_OOPS;
+		copy_detail(c, line, strlen(line));
+		return;
+	}
+	if (!strcmp(line, "Unpacking initramfs...") ||
+	    !strcmp(line, "Trying to unpack rootfs image as initramfs...")) {
+		c->type = BL_EV_UNPACKING;
+		return;
+	}
+	if (strstr(line, "reboot: System halted") || strstr(line, "reboot: Power down") ||
+	    strstr(line, "System halted")) {
+		c->type = BL_EV_SYSTEM_HALTED;
+		return;
+	}
+}

@@ -1,0 +1,73 @@
+/* Names of outcomes and phases, and releasing results. */
+#include "session/session.h"
+#include "util/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const outcome_names[] = {
+    [BL_OUT_PASS] = "pass",
+    [BL_OUT_FAIL] = "fail",
+    [BL_OUT_PANIC] = "panic",
+    [BL_OUT_TIMEOUT] = "timeout",
+    [BL_OUT_EMU_ERROR] = "emulator-error",
+    [BL_OUT_SETUP_ERROR] = "setup-error",
+};
+
+const char *bl_outcome_name(enum bl_outcome o)
+{
+	return outcome_names[o];
+}
+
+int bl_outcome_parse(const char *s, enum bl_outcome *o)
+{
+	for (size_t i = 0; i < BL_ARRAY_SIZE(outcome_names); i++)
+		if (s && !strcmp(s, outcome_names[i])) {
+			*o = (enum bl_outcome)i;
+			return 0;
+		}
+	return -1;
+}
+
+static const char *const phase_names[] = {
+    [BL_PH_SPAWN] = "spawn",
+    [BL_PH_CONSOLE] = "first-console",
+    [BL_PH_RUN_INIT] = "run-init",
+    [BL_PH_HELLO] = "agent-hello",
+    [BL_PH_SWITCH_ROOT] = "switch-root",
+    [BL_PH_HELLO2] = "stage2-hello",
+    [BL_PH_END] = "end",
+};
+
+const char *bl_phase_name(enum bl_phase_id p)
+{
+	return phase_names[p];
+}
+
+void bl_result_release(struct bl_result *r)
+{
+	free(r->reason);
+	free(r->panic_line);
+	for (size_t i = 0; i < r->nevents; i++)
+		free(r->events[i].line);
+	free(r->events);
+	for (size_t i = 0; i < r->nsteps; i++) {
+		free(r->steps[i].name);
+		free(r->steps[i].message);
+		json_decref(r->steps[i].reply);
+	}
+	free(r->steps);
+	free(r->console_log);
+	for (size_t i = 0; r->tail && r->tail[i]; i++)
+		free(r->tail[i]);
+	free(r->tail);
+	free(r->last_phase);
+	free(r->emulator_command);
+	free(r->kernel_cmdline);
+	free(r->emulator_stderr);
+	json_decref(r->hello);
+	json_decref(r->hello2);
+	free(r->kernel_image);
+	free(r->initrd);
+	memset(r, 0, sizeof(*r));
+}

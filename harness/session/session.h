@@ -1,0 +1,178 @@
+/* harness/session: one boot of one scenario variant.
+ *
+ * bl_session_run() takes a prepared boot (kernel, stacked initrd, disks:
+ * see prepare.c), starts the machine, then runs one poll loop over the
+ * console stream, the agent channel, the emulator's exit and absolute
+ * deadlines, feeding the scenario's steps. Console lines are timestamped
+ * on the host's monotonic clock as they arrive and classified (panics,
+ * oopses, unpacking errors, init selection...). The result carries a
+ * typed outcome, the phase timings, events, step results and the
+ * console log. */
+#ifndef BL_SESSION_H
+#define BL_SESSION_H
+
+#include "scenario/scenario.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum bl_outcome {
+	BL_OUT_PASS,
+	BL_OUT_FAIL,
+	BL_OUT_PANIC,
+	BL_OUT_TIMEOUT,
+	BL_OUT_EMU_ERROR,
+	BL_OUT_SETUP_ERROR,
+};
+const char *bl_outcome_name(enum bl_outcome o);
+int bl_outcome_parse(const char *s, enum bl_outcome *o);
+
+/* ---- console classification (classify.c) ---- */
+enum bl_event_type {
+	BL_EV_NONE,
+	BL_EV_PANIC,          /* Kernel panic - not syncing: ... */
+	BL_EV_PANIC_END,      /* ---[ end Kernel panic ... */
+	BL_EV_OOPS,           /* Oops / BUG: / general protection fault */
+	BL_EV_SEGFAULT,       /* init[1]: segfault at ... */
+	BL_EV_UNPACK_FAILED,  /* Initramfs unpacking failed: ... */
+	BL_EV_NO_CONSOLE,     /* Warning: unable to open an initial console. */
+	BL_EV_EXEC_FAILED,    /* Failed to execute X (error N) / Starting init: X exists but couldn't execute it */
+	BL_EV_RUN_INIT,       /* Run X as init process */
+	BL_EV_VFS_NO_ROOT,    /* VFS: Cannot open root device ... */
+	BL_EV_UNPACKING,      /* Unpacking initramfs... / Trying to unpack rootfs image */
+	BL_EV_SYSTEM_HALTED,  /* reboot: System halted / Power down */
+};
+
+enum bl_panic_reason {
+	BL_PANIC_NONE,
+	BL_PANIC_KILL_INIT,   /* Attempted to kill init! exitcode=0x... */
+	BL_PANIC_NO_INIT,     /* No working init found. */
+	BL_PANIC_VFS,         /* VFS: Unable to mount root fs on ... */
+	BL_PANIC_REQUESTED_INIT, /* Requested init X failed (error N). */
+	BL_PANIC_OTHER,
+};
+const char *bl_panic_reason_name(enum bl_panic_reason r); /* "kill-init"... */
+int bl_panic_reason_parse(const char *s, enum bl_panic_reason *r);
+
+struct bl_classified {
+	enum bl_event_type type;
+	enum bl_panic_reason panic;
+	long long code;     /* exitcode for KILL_INIT, error N for EXEC_FAILED, else -1 */
+	int exit_status;    /* decoded: exit status or -1 */
+	int signal;         /* decoded: signal number or -1 */
+	bool core;          /* core dumped bit (0x80) */
+	char detail[256];   /* path for RUN_INIT/EXEC_FAILED, message for UNPACK_FAILED/PANIC */
+};
+
+const char *bl_event_type_name(enum bl_event_type t); /* "panic", "run-init"... */
+/* classify one console line (without the printk timestamp prefix) */
+void bl_classify_line(const char *line, struct bl_classified *out);
+/* decode a PID 1 exit code as do_exit() reports it (kernel/exit.c) */
+void bl_decode_exitcode(long long code, int *exit_status, int *signal, bool *core);
+/* "attempted to kill init, exit status 7" / "... signal 11 SIGSEGV" */
+void bl_describe_panic(const struct bl_classified *c, char *buf, size_t n);
+/* split "[    1.234567] text" -> guest seconds (or -1) and the text */
+const char *bl_printk_split(const char *line, double *guest_s);
+
+/* ---- assertions (assert.c) ---- */
+/* the value at a dotted path ("fds.0.rdev"), borrowed, or NULL */
+json_t *bl_json_path(json_t *root, const char *path);
+/* 0 when A holds for DOC, else -1 with bl_errmsg() saying why */
+int bl_assert_check(const struct bl_assert *a, json_t *doc);
+
+/* ---- results ---- */
+enum bl_phase_id {
+	BL_PH_SPAWN,        /* emulator started */
+	BL_PH_CONSOLE,      /* first console byte */
+	BL_PH_RUN_INIT,     /* kernel "Run /init as init process" */
+	BL_PH_HELLO,        /* agent hello, stage 1 */
+	BL_PH_SWITCH_ROOT,  /* switch_root requested */
+	BL_PH_HELLO2,       /* agent hello, stage 2 */
+	BL_PH_END,          /* emulator gone */
+	BL_PH_COUNT,
+};
+const char *bl_phase_name(enum bl_phase_id p);
+
+struct bl_phase {
+	bool seen;
+	int64_t host_ns;  /* since spawn */
+	double guest_s;   /* guest clock (printk time or CLOCK_BOOTTIME), -1 if unknown */
+};
+
+struct bl_event {
+	int64_t host_ns;
+	double guest_s;
+	struct bl_classified c;
+	char *line; /* the console line */
+};
+
+struct bl_step_result {
+	char *name;
+	const char *kind;
+	bool passed;
+	bool skipped;
+	char *message; /* why it failed */
+	int64_t start_ns, end_ns; /* since spawn */
+	json_t *reply; /* agent reply or hello (owned) */
+};
+
+struct bl_result {
+	const struct bl_scenario *sc;
+	enum bl_outcome outcome;
+	char *reason;            /* one line: why this outcome */
+	bool panic_seen;
+	struct bl_classified panic;
+	char *panic_line;
+	struct bl_phase phases[BL_PH_COUNT];
+	struct bl_event *events;
+	size_t nevents, aevents;
+	struct bl_step_result *steps;
+	size_t nsteps;
+	char *console_log;       /* path of the console log file */
+	char **tail;             /* last console lines (NULL-terminated) */
+	char *last_phase;        /* name of the last phase reached */
+	char *emulator_command;
+	char *kernel_cmdline;
+	char *emulator_stderr;
+	int emulator_status;     /* wait status, -1 if not exited */
+	json_t *hello;           /* stage-1 hello (owned) */
+	json_t *hello2;          /* stage-2 hello (owned) */
+	char *kernel_image;
+	char *initrd;
+	int64_t start_wall;      /* unix time (s) */
+	int64_t duration_ns;
+};
+
+void bl_result_release(struct bl_result *r);
+
+struct bl_session_opts {
+	const char *report_dir;  /* where the console log goes */
+	const char *workdir;     /* private scratch folder */
+	bool echo_console;       /* copy console to stdout (bootlab boot) */
+	bool interactive;        /* also forward stdin to the console */
+	int kill_grace_ms;
+};
+
+/* ---- prepare.c: plan -> artifacts ---- */
+struct bl_prepared {
+	char *kernel;            /* image path */
+	char *kernel_kind;       /* pvh bzimage image uml */
+	bool virtio_mmio_cmdline;
+	char *initrd;            /* stacked archive or NULL */
+	char **disks;            /* images attached, in order */
+	size_t ndisks;
+	char *arch;
+	char *cmdline_extra;     /* words bootlab adds (bootlab.modules=...) or NULL */
+};
+/* build archives, kernel (cached), disks for SC in WORKDIR */
+int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prepared *out);
+void bl_prepared_release(struct bl_prepared *p);
+/* the agent binary for ARCH (build/agent/ARCH/init-agent); caller frees */
+char *bl_agent_path(const char *arch);
+
+/* run a prepared boot; fills R (always, even on error) and returns 0 */
+int bl_session_run(const struct bl_scenario *sc, const struct bl_prepared *prep,
+		   const struct bl_session_opts *opts, struct bl_result *r);
+
+#endif
