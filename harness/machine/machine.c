@@ -13,6 +13,7 @@
 
 static const struct bl_backend *const backends[] = {
     &bl_backend_qemu,
+    &bl_backend_uml,
 };
 
 const struct bl_backend *bl_backend_find(const char *name)

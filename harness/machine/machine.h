@@ -76,4 +76,5 @@ char *bl_machine_cmdline(const struct bl_machine_plan *plan, const char *console
 			 const char *extra);
 
 extern const struct bl_backend bl_backend_qemu;
+extern const struct bl_backend bl_backend_uml;
 #endif

@@ -1,0 +1,76 @@
+/* User-Mode Linux backend: the kernel is a host program. Console con0 is
+ * one end of a socketpair on fds 0/1 (its output also carries printk), the
+ * agent channel is con1 on fd 3, which the guest sees as /dev/tty1 (the
+ * agent puts it in raw mode). recipes.md section 4 and 8.3. UML re-execs
+ * itself on reboot, so the agent is told to power off (RB_POWER_OFF makes
+ * UML exit 0); a panic ends in SIGABRT whatever panic= says
+ * (kernel-facts.md section 6). */
+#include "machine/machine.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+static int uml_start(const struct bl_machine_plan *p, struct bl_machine *m)
+{
+	struct strlist av = STRLIST_INIT;
+	sl_push(&av, p->kernel);
+	sl_pushf(&av, "mem=%dM", p->memory_mb > 0 ? p->memory_mb : 256);
+	if (p->initrd)
+		sl_pushf(&av, "initrd=%s", p->initrd);
+	/* the mconsole socket and other run files go to the boot's own folder */
+	sl_pushf(&av, "uml_dir=%s", p->workdir ? p->workdir : "/tmp");
+	sl_push(&av, "con=null");
+	sl_push(&av, "con0=fd:0,fd:1");
+	sl_push(&av, "con1=fd:3");
+	sl_push(&av, "ssl=null");
+	for (size_t i = 0; i < p->ndisks; i++)
+		sl_pushf(&av, "ubd%zu=%s", i, p->disks[i]);
+	m->console_name = "tty0";
+	m->full_cmdline = bl_machine_cmdline(p, "tty0", "bootlab.dev=/dev/tty1 bootlab.exit=poweroff");
+	/* UML takes the command line as separate words */
+	char *copy = xstrdup(m->full_cmdline), *save = NULL;
+	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
+		sl_push(&av, w);
+	free(copy);
+	for (size_t i = 0; p->extra_args && p->extra_args[i]; i++)
+		sl_push(&av, p->extra_args[i]);
+
+	int con[2] = {-1, -1}, ag[2] = {-1, -1}, er[2] = {-1, -1};
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ag) < 0 || pipe2(er, O_CLOEXEC) < 0) {
+		bl_err_errno("uml backend: socketpair");
+		bl_err_kind(BL_EK_INFRA);
+		goto fail;
+	}
+	if (bl_machine_spawn(m, sl_argv(&av), con[1], er[1], &ag[1], 1) < 0)
+		goto fail;
+	close(con[1]);
+	close(ag[1]);
+	close(er[1]);
+	m->console_fd = con[0];
+	m->agent_fd = ag[0];
+	m->stderr_fd = er[0];
+	sl_release(&av);
+	return 0;
+fail:
+	for (int i = 0; i < 2; i++) {
+		if (con[i] >= 0)
+			close(con[i]);
+		if (ag[i] >= 0)
+			close(ag[i]);
+		if (er[i] >= 0)
+			close(er[i]);
+	}
+	sl_release(&av);
+	return -1;
+}
+
+const struct bl_backend bl_backend_uml = {
+    .name = "uml",
+    .start = uml_start,
+};

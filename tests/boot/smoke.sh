@@ -1,0 +1,31 @@
+#!/bin/bash
+# timeout: 600
+# The walking skeleton end to end: a real kernel boots the agent, which says
+# hello over virtio-serial; bootlab checks the hello and writes the reports.
+. "$(dirname "$0")/../lib.sh"
+
+out=$("$BOOTLAB" run --report-dir "$T_TMP/r" scenarios/smoke.yaml 2>&1); rc=$?
+echo "$out" | sed 's/^/# /'
+expect_eq "bootlab run smoke exits 0" "$rc" 0
+expect_match "one line per scenario with outcome and time" "$out" '^PASS +smoke +pass +[0-9.]+s'
+rep=$(ls -d "$T_TMP"/r/*/ | head -1)
+j="$rep/report.json"
+check "report.json written" test -s "$j"
+expect_eq "outcome pass" "$(json_get "$j" '.scenarios[0].outcome')" pass
+expect_eq "hello pid is 1" "$(json_get "$j" '.scenarios[0].hello.pid')" 1
+expect_eq "hello stage 1" "$(json_get "$j" '.scenarios[0].hello.stage')" 1
+expect_match "hello cmdline has the scenario's words" "$(json_get "$j" '.scenarios[0].hello.cmdline')" 'bootlab\.smoke=1'
+expect_eq "fd 0 open on /dev/console 5:1" "$(json_get "$j" '.scenarios[0].hello.fds[0].rdev')" "5:1"
+expect_match "hello carries CLOCK_BOOTTIME" "$(json_get "$j" '.scenarios[0].hello.boottime_ns')" '^[0-9]+$'
+expect_match "hello names its channel" "$(json_get "$j" '.scenarios[0].hello.channel')" '^virtio:/dev/vport'
+expect_eq "agent-hello phase recorded" "$(json_get "$j" '[.scenarios[0].phases[].name] | index("agent-hello") != null')" true
+expect_eq "no panic" "$(json_get "$j" '.scenarios[0].panic')" null
+check "junit.xml is well-formed" xmllint --noout "$rep/junit.xml"
+expect_eq "junit has one passing testcase" \
+	"$(xmllint --xpath 'count(//testcase[not(failure) and not(error)])' "$rep/junit.xml")" 1
+log="$rep/$(json_get "$j" '.scenarios[0].console_log')"
+check "console log written" test -s "$log"
+check "reports/latest points at the run" test -e "$T_TMP/r/latest/report.json"
+left=$(pgrep -f 'qemu-system' | wc -l)
+expect_eq "no emulator left behind" "$left" 0
+done_testing

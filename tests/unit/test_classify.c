@@ -1,0 +1,156 @@
+/* The console classifier and the exit-code decoder against the exact
+ * strings Linux 6.1 prints (kernel-facts.md sections 1.4, 5, 6), and
+ * against the real console logs collected in tests/data/console/. */
+#include "session/session.h"
+#include "t.h"
+#include "util/util.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct ccase {
+	const char *line;
+	enum bl_event_type type;
+	enum bl_panic_reason panic;
+	int status, signal;
+	const char *detail;
+};
+
+static const struct ccase cases[] = {
+    {"Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000300", BL_EV_PANIC,
+     BL_PANIC_KILL_INIT, 3, -1, NULL},
+    {"Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000000", BL_EV_PANIC,
+     BL_PANIC_KILL_INIT, 0, -1, NULL},
+    {"Kernel panic - not syncing: Attempted to kill init! exitcode=0x00007f00", BL_EV_PANIC,
+     BL_PANIC_KILL_INIT, 127, -1, NULL},
+    {"Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b", BL_EV_PANIC,
+     BL_PANIC_KILL_INIT, -1, 11, NULL},
+    {"Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000086", BL_EV_PANIC,
+     BL_PANIC_KILL_INIT, -1, 6, NULL},
+    {"Kernel panic - not syncing: No working init found.  Try passing init= option to kernel. "
+     "See Linux Documentation/admin-guide/init.rst for guidance.",
+     BL_EV_PANIC, BL_PANIC_NO_INIT, -1, -1, NULL},
+    {"Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)", BL_EV_PANIC,
+     BL_PANIC_VFS, -1, -1, "unknown-block(0,0)"},
+    {"Kernel panic - not syncing: Requested init /bin/nope failed (error -2).", BL_EV_PANIC,
+     BL_PANIC_REQUESTED_INIT, -1, -1, "/bin/nope"},
+    {"Kernel panic - not syncing: ^H", BL_EV_PANIC, BL_PANIC_OTHER, -1, -1, "^H"},
+    {"---[ end Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000300 ]---",
+     BL_EV_PANIC_END, BL_PANIC_NONE, -1, -1, NULL},
+    {"Initramfs unpacking failed: invalid magic at start of compressed archive",
+     BL_EV_UNPACK_FAILED, BL_PANIC_NONE, -1, -1, "invalid magic at start of compressed archive"},
+    {"Initramfs unpacking failed: Input was encoded with settings that are not supported by this XZ decoder",
+     BL_EV_UNPACK_FAILED, BL_PANIC_NONE, -1, -1, NULL},
+    {"Warning: unable to open an initial console.", BL_EV_NO_CONSOLE, BL_PANIC_NONE, -1, -1, NULL},
+    {"Failed to execute /init (error -2)", BL_EV_EXEC_FAILED, BL_PANIC_NONE, -1, -1, "/init"},
+    {"Failed to execute /init (error -13)", BL_EV_EXEC_FAILED, BL_PANIC_NONE, -1, -1, "/init"},
+    {"Starting init: /sbin/init exists but couldn't execute it (error -8)", BL_EV_EXEC_FAILED,
+     BL_PANIC_NONE, -1, -1, "/sbin/init"},
+    {"Run /init as init process", BL_EV_RUN_INIT, BL_PANIC_NONE, -1, -1, "/init"},
+    {"Run /bin/sh as init process", BL_EV_RUN_INIT, BL_PANIC_NONE, -1, -1, "/bin/sh"},
+    {"VFS: Cannot open root device \"(null)\" or unknown-block(0,0): error -6", BL_EV_VFS_NO_ROOT,
+     BL_PANIC_NONE, -1, -1, NULL},
+    {"init[1]: segfault at 0 ip 0000000000401000 sp 00007ffc error 6 in init[401000+1000]",
+     BL_EV_SEGFAULT, BL_PANIC_NONE, -1, -1, NULL},
+    {"Unpacking initramfs...", BL_EV_UNPACKING, BL_PANIC_NONE, -1, -1, NULL},
+    {"reboot: System halted", BL_EV_SYSTEM_HALTED, BL_PANIC_NONE, -1, -1, NULL},
+    {"Freeing unused kernel image (initmem) memory: 1024K", BL_EV_NONE, BL_PANIC_NONE, -1, -1, NULL},
+    {"", BL_EV_NONE, BL_PANIC_NONE, -1, -1, NULL},
+};
+
+int main(void)
+{
+	for (size_t i = 0; i < BL_ARRAY_SIZE(cases); i++) {
+		const struct ccase *c = &cases[i];
+		struct bl_classified out;
+		bl_classify_line(c->line, &out);
+		T_EQ_INT(out.type, c->type, "type of '%.50s'", c->line);
+		if (c->type == BL_EV_PANIC)
+			T_EQ_INT(out.panic, c->panic, "panic reason of '%.50s'", c->line);
+		if (c->status >= 0 || c->signal >= 0) {
+			T_EQ_INT(out.exit_status, c->status, "exit status of '%.60s'", c->line);
+			T_EQ_INT(out.signal, c->signal, "signal of '%.60s'", c->line);
+		}
+		if (c->detail)
+			T_EQ_STR(out.detail, c->detail, "detail of '%.50s'", c->line);
+	}
+
+	/* the decoder, kernel/exit.c: exit(n) is (n & 0xff) << 8, a signal is signo | 0x80 on core */
+	int st, sig;
+	bool core;
+	bl_decode_exitcode(0x300, &st, &sig, &core);
+	T_OK(st == 3 && sig == -1 && !core, "0x300 is exit status 3");
+	bl_decode_exitcode(0x8b, &st, &sig, &core);
+	T_OK(st == -1 && sig == 11 && core, "0x8b is SIGSEGV with core");
+	bl_decode_exitcode(0xff00, &st, &sig, &core);
+	T_OK(st == 255 && sig == -1, "0xff00 is exit status 255");
+
+	char d[200];
+	struct bl_classified k;
+	bl_classify_line("Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000700", &k);
+	bl_describe_panic(&k, d, sizeof(d));
+	T_EQ_STR(d, "attempted to kill init, exit status 7", "description of exit status 7");
+	bl_classify_line("Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b", &k);
+	bl_describe_panic(&k, d, sizeof(d));
+	T_EQ_STR(d, "attempted to kill init, signal 11 SIGSEGV", "description of SIGSEGV");
+
+	double g;
+	const char *text = bl_printk_split("[    1.234567] Run /init as init process", &g);
+	T_OK(g > 1.2345 && g < 1.2346, "printk time parsed");
+	T_EQ_STR(text, "Run /init as init process", "printk prefix removed");
+	text = bl_printk_split("no timestamp", &g);
+	T_OK(g < 0 && !strcmp(text, "no timestamp"), "line without printk time");
+
+	/* real console logs: each file in tests/data/console/NAME.log has a
+	 * NAME.expect listing "type reason status signal" of its first panic */
+	const char *dir = "tests/data/console";
+	DIR *d0 = opendir(dir);
+	size_t nlogs = 0;
+	for (struct dirent *de; d0 && (de = readdir(d0));) {
+		size_t l = strlen(de->d_name);
+		if (l < 5 || strcmp(de->d_name + l - 4, ".log"))
+			continue;
+		char *log = xasprintf("%s/%s", dir, de->d_name);
+		char *exp = xasprintf("%s/%.*s.expect", dir, (int)(l - 4), de->d_name);
+		char *data = NULL, *want = NULL;
+		size_t n, wn;
+		if (bl_read_file(log, &data, &n) == 0 && bl_read_file(exp, &want, &wn) == 0) {
+			nlogs++;
+			/* find the classified events in order; compare the summary */
+			struct strbuf got = STRBUF_INIT;
+			char *save = NULL;
+			for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+				char *cr = strchr(line, '\r');
+				if (cr)
+					*cr = 0;
+				double gs;
+				/* console logs written by bootlab carry a host time column */
+				const char *t = line;
+				if (strlen(t) > 12 && t[10] == ' ' && t[11] == ' ')
+					t += 12;
+				struct bl_classified cl;
+				bl_classify_line(bl_printk_split(t, &gs), &cl);
+				if (cl.type == BL_EV_NONE || cl.type == BL_EV_UNPACKING)
+					continue;
+				sb_addf(&got, "%s", bl_event_type_name(cl.type));
+				if (cl.type == BL_EV_PANIC) {
+					char dd[300];
+					bl_describe_panic(&cl, dd, sizeof(dd));
+					sb_addf(&got, " %s: %s", bl_panic_reason_name(cl.panic), dd);
+				}
+				sb_addc(&got, '\n');
+			}
+			T_EQ_STR(sb_str(&got), want, "events of real console log %s", de->d_name);
+			sb_release(&got);
+			free(want);
+		}
+		free(data);
+		free(log);
+		free(exp);
+	}
+	if (d0)
+		closedir(d0);
+	T_OK(nlogs >= 1 || getenv("BOOTLAB_NO_CONSOLE_CORPUS"), "console corpus present (%zu logs)", nlogs);
+	return t_done();
+}
