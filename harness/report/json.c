@@ -167,7 +167,7 @@ static int json_write(const struct bl_run_info *run, struct bl_result *const *re
 		      const char *path)
 {
 	json_t *doc = bl_report_to_json(run, results, n);
-	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	json_decref(doc);
 	if (!text)
 		return bl_err("cannot encode the report");

@@ -44,13 +44,13 @@ int bl_err_errno(const char *fmt, ...)
 
 int bl_err_prefix(const char *fmt, ...)
 {
-	char pre[1024], old[sizeof(errbuf) - 1100];
+	char pre[1024], old[sizeof(errbuf)];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(pre, sizeof(pre), fmt, ap);
 	va_end(ap);
 	snprintf(old, sizeof(old), "%s", errbuf);
-	snprintf(errbuf, sizeof(errbuf), "%s: %s", pre, old);
+	snprintf(errbuf, sizeof(errbuf), "%.1000s: %.3000s", pre, old);
 	return -1;
 }
 
