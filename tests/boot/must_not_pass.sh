@@ -13,7 +13,7 @@ check "outcome is not pass" test "$outcome" != pass
 expect_eq "outcome is panic" "$outcome" panic
 expect_eq "panic reason is vfs" "$(json_get "$j" '.scenarios[0].panic.reason')" vfs
 expect_match "report holds the kernel's message" "$(json_get "$j" '.scenarios[0].panic.message')" \
-	'^VFS: Unable to mount root fs on unknown-block\(0,0\)'
+	'^Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block\(0,0\)'
 expect_match "events hold the root device message" "$(json_get "$j" '[.scenarios[0].events[].line] | join("\n")')" \
 	'VFS: Cannot open root device'
 expect_match "junit has the failure" "$(cat "$(dirname "$j")/junit.xml")" '<failure type="panic"'
