@@ -5,13 +5,14 @@
 #include "scenario/check.h"
 #include "util/util.h"
 
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 static const char *const top_keys[] = {
 	"name",	  "description", "extends", "arch",	    "backend", "machine",  "kernel",
-	"cmdline", "memory",	 "timeout", "emulator-args", "archives", "disks",    "steps",
+	"cmdline", "memory",	 "timeout", "emulator-args", "archives", "disks",    "arrays", "steps",
 	"matrix",  "variants",	 NULL};
 static const char *const arches[] = {"x86_64", "aarch64", NULL};
 static const char *const backends[] = {"qemu", "uml", "libvirt", NULL};
@@ -456,9 +457,14 @@ static int build_archive(struct bld *b, const struct ynode *an, size_t idx)
 
 /* ---- disks ---- */
 
-static const char *const size_keys[] = {"size", "start", "offset", NULL};
+/* Disks and arrays are interpreted by harness/disk (docs/disks.md); here
+ * they are checked for shape, sizes and host paths, and kept as JSON: the
+ * whole mapping of each disk in bl_disk_spec.layout, the `arrays:` list in
+ * bl_scenario.arrays. Host paths (tree, source, image) become absolute, so
+ * a base file's relative paths stay right under `extends:`. */
+static const char *const size_keys[] = {"size", "data_offset", NULL};
+static const char *const path_keys[] = {"tree", "source", "image", NULL};
 
-/* JSON of a layout, with size-like keys parsed into byte counts */
 static int layout_json(const struct ynode *n, const char *key, json_t **out)
 {
 	*out = NULL;
@@ -494,18 +500,40 @@ static int layout_json(const struct ynode *n, const char *key, json_t **out)
 			unsigned long long sz;
 			if (ck_size(n, key, &sz))
 				return -1;
+			if (sz > (unsigned long long)LLONG_MAX)
+				return yerr(n, "size '%s' for '%s' is out of range", n->s, key);
 			*out = json_integer((json_int_t)sz);
+			return 0;
+		}
+	for (const char *const *s = path_keys; *s; s++)
+		if (!strcmp(*s, key)) {
+			char *p;
+			if (ck_host_path(n, key, !strcmp(key, "tree"), &p))
+				return -1;
+			*out = json_string(p);
+			free(p);
 			return 0;
 		}
 	*out = yjson(n);
 	return 0;
 }
 
+static int ck_maps(const struct ynode *v, const char *key)
+{
+	if (ck_seq(v, key))
+		return -1;
+	for (size_t i = 0; i < v->n; i++)
+		if (v->kv[i]->kind != Y_MAP)
+			return yerr(v->kv[i], "each of '%s' must be a mapping, not %s", key,
+				    ykind_name(v->kv[i]));
+	return 0;
+}
+
 static int build_disk(struct bld *b, const struct ynode *dn, size_t idx)
 {
-	static const char *const keys[] = {"name",	 "size", "ptable", "absent",
-					   "partitions", "filesystem", "raid", NULL};
-	static const char *const ptables[] = {"mbr", "gpt", NULL};
+	static const char *const keys[] = {"name",	 "size", "table",  "ptable", "partitions",
+					   "filesystem", "raid", "absent", "corrupt", NULL};
+	static const char *const tables[] = {"mbr", "gpt", "none", NULL};
 	struct bl_scenario *s = b->s;
 	struct bl_disk_spec *d = &s->disks[idx];
 	if (dn->kind != Y_MAP)
@@ -528,37 +556,64 @@ static int build_disk(struct bld *b, const struct ynode *dn, size_t idx)
 		return -1;
 	if (d->size < 512 || d->size % 512)
 		return yerr(x, "disk size '%s' must be a non-zero multiple of 512 bytes", x->s);
-	if ((x = ymap_get(dn, "ptable")) && ck_enum(x, "ptable", ptables, &d->ptable))
-		return -1;
+	if (ymap_get(dn, "table") && ymap_get(dn, "ptable"))
+		return yerr(ymap_key(dn, "ptable"), "disk '%s' has both 'table' and 'ptable'",
+			    d->name);
+	if ((x = ymap_get(dn, "table")) || (x = ymap_get(dn, "ptable"))) {
+		if (ck_enum(x, "partition table", tables, &d->ptable))
+			return -1;
+		if (!strcmp(d->ptable, "none")) {
+			free(d->ptable);
+			d->ptable = NULL;
+		}
+	}
+	bool corrupt;
 	if ((x = ymap_get(dn, "absent")) && ck_bool(x, "absent", &d->absent))
 		return -1;
+	if ((x = ymap_get(dn, "corrupt")) && ck_bool(x, "corrupt", &corrupt))
+		return -1;
 	if ((x = ymap_get(dn, "partitions"))) {
-		if (ck_seq(x, "partitions"))
+		if (ck_maps(x, "partitions"))
 			return -1;
-		for (size_t i = 0; i < x->n; i++)
-			if (x->kv[i]->kind != Y_MAP)
-				return yerr(x->kv[i], "a partition must be a mapping, not %s",
-					    ykind_name(x->kv[i]));
 		if (!d->ptable)
-			d->ptable = xstrdup("gpt");
+			return yerr(ymap_key(dn, "partitions"),
+				    "disk '%s' has partitions but no 'table: mbr' or 'table: gpt'",
+				    d->name);
+		for (size_t i = 0; i < x->n; i++) {
+			const struct ynode *p = x->kv[i], *f;
+			if ((f = ymap_get(p, "filesystem")) && ck_map(f, "filesystem"))
+				return -1;
+			if ((f = ymap_get(p, "raid")) && ck_map(f, "raid"))
+				return -1;
+		}
 	}
-	if ((x = ymap_get(dn, "filesystem")) && x->kind == Y_SEQ)
-		return yerr(x, "'filesystem' must be a mapping or text, not a list");
+	if ((x = ymap_get(dn, "filesystem")) && ck_map(x, "filesystem"))
+		return -1;
 	if ((x = ymap_get(dn, "raid")) && ck_map(x, "raid"))
 		return -1;
-	json_t *layout = json_object();
-	static const char *const lkeys[] = {"partitions", "filesystem", "raid", NULL};
-	for (const char *const *k = lkeys; *k; k++)
-		if ((x = ymap_get(dn, *k))) {
-			json_t *j;
-			if (layout_json(x, *k, &j)) {
-				json_decref(layout);
-				return -1;
-			}
-			json_object_set_new(layout, *k, j);
-		}
-	d->layout = layout;
-	return 0;
+	return layout_json(dn, "", &d->layout);
+}
+
+static int build_arrays(struct bld *b, const struct ynode *an)
+{
+	if (ck_maps(an, "arrays"))
+		return -1;
+	for (size_t i = 0; i < an->n; i++) {
+		const struct ynode *a = an->kv[i], *x;
+		char *name;
+		if (!(x = ymap_get(a, "name")))
+			return yerr(a, "array needs 'name' (like md0)");
+		if (ck_name(x, "array name", &name))
+			return -1;
+		free(name);
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(ymap_get(an->kv[j], "name")->s, x->s))
+				return yerr(x, "two arrays named '%s'", x->s);
+		if ((x = ymap_get(a, "filesystem")) && ck_map(x, "filesystem"))
+			return -1;
+	}
+	(void)b;
+	return layout_json(an, "", &b->s->arrays);
 }
 
 /* ---- steps ---- */
@@ -994,6 +1049,8 @@ static int build_top(struct bld *b, const struct ynode *root, const char *name)
 				return -1;
 		}
 	}
+	if ((x = ymap_get(root, "arrays")) && build_arrays(b, x))
+		return -1;
 	if (!(x = ymap_get(root, "steps")))
 		return yerr(root, "scenario '%s' needs 'steps'", name);
 	if (ck_seq(x, "steps"))
@@ -1042,6 +1099,7 @@ void bl_scenario_free(struct bl_scenario *s)
 		json_decref(s->disks[i].layout);
 	}
 	free(s->disks);
+	json_decref(s->arrays);
 	free(s->cmdline);
 	if (s->emulator_args)
 		for (char **a = s->emulator_args; *a; a++)
@@ -1050,11 +1108,60 @@ void bl_scenario_free(struct bl_scenario *s)
 	for (size_t i = 0; i < s->nsteps; i++)
 		step_release(&s->steps[i]);
 	free(s->steps);
+	for (size_t i = 0; i < s->nfields; i++)
+		free(s->fields[i].path);
+	free(s->fields);
 	if (s->srcfiles)
 		for (char **f = s->srcfiles; *f; f++)
 			free(*f);
 	free(s->srcfiles);
 	free(s);
+}
+
+/* every node's dotted path and position, for bl_scenario_locate */
+static void record_fields(struct bld *b, const struct ynode *n, struct strbuf *path, size_t *alloc,
+			  int depth)
+{
+	struct bl_scenario *s = b->s;
+	if (depth > 12)
+		return;
+	if (path->len) {
+		BL_GROW(s->fields, s->nfields, *alloc);
+		s->fields[s->nfields].path = xstrdup(path->buf);
+		s->fields[s->nfields].pos = bpos(b, n);
+		s->nfields++;
+	}
+	size_t len = path->len;
+	for (size_t i = 0; i < n->n; i++) {
+		const struct ynode *c;
+		if (n->kind == Y_MAP) {
+			sb_addf(path, "%s%s", len ? "." : "", n->kv[2 * i]->s);
+			c = n->kv[2 * i + 1];
+			/* a key's value is reported where the value is */
+		} else {
+			sb_addf(path, "[%zu]", i);
+			c = n->kv[i];
+		}
+		record_fields(b, c, path, alloc, depth + 1);
+		path->len = len;
+		path->buf[len] = 0;
+	}
+}
+
+const struct bl_srcpos *bl_scenario_locate(const struct bl_scenario *s, const char *path)
+{
+	size_t n = strlen(path);
+	while (n > 0) {
+		for (size_t i = 0; i < s->nfields; i++)
+			if (strlen(s->fields[i].path) == n && !strncmp(s->fields[i].path, path, n))
+				return &s->fields[i].pos;
+		/* drop the last ".key" or "[N]" */
+		while (n > 0 && path[n - 1] != '.' && path[n - 1] != '[')
+			n--;
+		if (n > 0)
+			n--;
+	}
+	return NULL;
 }
 
 struct bl_scenario *sc_build(const struct ynode *root, const char *name, const char *variant,
@@ -1066,6 +1173,13 @@ struct bl_scenario *sc_build(const struct ynode *root, const char *name, const c
 	b.s->base_name = xstrdup(name);
 	b.s->variant = variant ? xstrdup(variant) : NULL;
 	int rc = build_top(&b, root, name);
+	if (!rc) {
+		struct strbuf path = STRBUF_INIT;
+		size_t alloc = 0;
+		sb_grow(&path, 64);
+		record_fields(&b, root, &path, &alloc, 0);
+		sb_release(&path);
+	}
 	if (!b.files) {
 		b.files = xcalloc(1, sizeof(char *));
 	}

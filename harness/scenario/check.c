@@ -265,6 +265,18 @@ int ck_regex(const struct ynode *v, const char *key, char **src, regex_t *re)
 	char *s;
 	if (ck_text(v, key, &s))
 		return -1;
+	/* glibc's ERE has no \d: it would silently match a plain 'd' */
+	for (const char *c = s; *c; c++) {
+		if (*c != '\\' || !c[1])
+			continue;
+		c++;
+		if (*c == 'd' || *c == 'D') {
+			yerr(v, "bad regex '%s' for '%s': '\\%c' is not POSIX; write %s", s, key, *c,
+			     *c == 'd' ? "[0-9]" : "[^0-9]");
+			free(s);
+			return -1;
+		}
+	}
 	int rc = regcomp(re, s, REG_EXTENDED | REG_NEWLINE);
 	if (rc) {
 		char msg[256];

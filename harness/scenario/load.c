@@ -13,7 +13,7 @@
 
 static const char *const set_keys[] = {
 	"description", "arch",	  "backend",	   "machine",  "kernel", "cmdline", "memory",
-	"timeout",     "emulator-args", "archives", "disks",  "steps",   NULL};
+	"timeout",     "emulator-args", "archives", "disks",  "arrays", "steps", NULL};
 
 static char *join_disp(const char *from, const char *rel)
 {

@@ -78,8 +78,10 @@ struct bl_disk_spec {
 	char *name;         /* "d0" */
 	unsigned long long size; /* bytes */
 	char *ptable;       /* NULL, "mbr" or "gpt" */
-	json_t *layout;     /* partitions / filesystem / raid details, validated by the loader
-	                       and interpreted by harness/disk (borrowed reference owned here) */
+	json_t *layout;     /* the disk's whole mapping as JSON (name, size, table, partitions,
+	                       filesystem, raid, corrupt...; sizes as byte counts, host paths
+	                       absolute), checked for shape by the loader and interpreted by
+	                       harness/disk (owned here; borrow it) */
 	bool absent;        /* declared (for a RAID member) but not attached to the machine */
 	struct bl_srcpos pos;
 };
@@ -134,6 +136,11 @@ struct bl_step {
 	struct bl_srcpos pos;
 };
 
+struct bl_fieldpos {
+	char *path; /* "disks[1].partitions[0].size", "steps[2].expect.pid" */
+	struct bl_srcpos pos;
+};
+
 struct bl_scenario {
 	char *file;        /* absolute path of the YAML file */
 	char *name;        /* "smoke" or "smoke[arch=aarch64,backend=uml]" for variants */
@@ -148,6 +155,7 @@ struct bl_scenario {
 	size_t narchives;
 	struct bl_disk_spec *disks;
 	size_t ndisks;
+	json_t *arrays;    /* top-level `arrays:` (md RAID) for harness/disk, or NULL (owned) */
 	char *cmdline;     /* extra kernel command line (bootlab adds console etc.) */
 	int memory_mb;     /* default 256 */
 	int timeout_ms;    /* whole boot deadline; default 60000 */
@@ -156,6 +164,8 @@ struct bl_scenario {
 	size_t nsteps;
 	struct bl_srcpos pos;
 	char **srcfiles;   /* owns the file names that every pos.file points to (NULL-terminated) */
+	struct bl_fieldpos *fields; /* where each field was written, see bl_scenario_locate */
+	size_t nfields;
 };
 
 struct bl_scenario_set {
@@ -173,6 +183,10 @@ struct bl_load_opts {
 int bl_scenario_load(const char *file, const struct bl_load_opts *opts,
 		     struct bl_scenario_set *set);
 void bl_scenario_set_release(struct bl_scenario_set *set);
+/* Where field PATH of S was written, for later stages whose messages name
+ * a field ("disks[1].partitions[0].size: ..."): the position of the longest
+ * known prefix of PATH, or NULL. Paths use the YAML keys, [N] for list items. */
+const struct bl_srcpos *bl_scenario_locate(const struct bl_scenario *s, const char *path);
 void bl_scenario_free(struct bl_scenario *s);
 
 #endif

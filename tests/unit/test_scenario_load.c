@@ -21,7 +21,7 @@ static const struct {
 	{"unknown-key-nosuggest",
 	 "2:1: unknown key 'frobnicate' in scenario (known: name, description, extends, arch, "
 	 "backend, machine, kernel, cmdline, memory, timeout, emulator-args, archives, disks, "
-	 "steps, matrix or variants)"},
+	 "arrays, steps, matrix or variants)"},
 	{"missing-steps", "1:1: scenario 'x' needs 'steps'"},
 	{"empty-steps", "2:8: 'steps' is empty; a scenario needs at least one step"},
 	{"steps-not-list", "3:3: 'steps' must be a list, not a mapping"},
@@ -86,6 +86,8 @@ static const struct {
 	{"step-expect-on-console", "4:5: 'expect' does not apply to a 'console' step"},
 	{"bad-regex", "3:14: bad regex 'Run (/init' for 'console': Unmatched ( or \\("},
 	{"bad-matches", "5:26: bad regex 'a[b' for 'matches': Unmatched [, [^, [:, [., or [="},
+	{"regex-backslash-d",
+	 "3:14: bad regex 'took \\d+ ms' for 'console': '\\d' is not POSIX; write [0-9]"},
 	{"bad-assert-op", "5:17: unknown key 'equal' in expectation (did you mean 'equals'?)"},
 	{"assert-two-ops", "5:30: expectation for 'cmdline' takes one of equals, matches, exists, "
 			   "absent or contains, not two"},
@@ -122,7 +124,13 @@ static const struct {
 	{"disk-bad-size",
 	 "4:11: bad size '64X' for 'size' (bytes, or a number with K, M, G or T like 64M)"},
 	{"disk-partition-size",
-	 "6:15: bad size 'lots' for 'size' (bytes, or a number with K, M, G or T like 64M)"},
+	 "7:15: bad size 'lots' for 'size' (bytes, or a number with K, M, G or T like 64M)"},
+	{"disk-partitions-no-table",
+	 "5:5: disk 'd0' has partitions but no 'table: mbr' or 'table: gpt'"},
+	{"disk-fs-list", "5:17: 'filesystem' must be a mapping, not a list"},
+	{"disk-tree-missing", "5:36: tree 'no-such-rootfs' not found (looked for folder "
+			      "'@DIR@/no-such-rootfs')"},
+	{"array-no-name", "3:5: array needs 'name' (like md0)"},
 	{"extends-missing", "1:10: base scenario 'no-such-base.yaml' not found (looked for "
 			    "'bad/no-such-base.yaml')"},
 	{"extends-cycle-a", "@B@extends-cycle-b.yaml:1:10: extends cycle: extends-cycle-a.yaml -> "
@@ -136,7 +144,7 @@ static const struct {
 	{"variant-dup", "5:11: two variants named 'a'"},
 	{"variant-set-name",
 	 "4:11: unknown key 'name' in variant 'set' (known: description, arch, backend, machine, "
-	 "kernel, cmdline, memory, timeout, emulator-args, archives, disks or steps)"},
+	 "kernel, cmdline, memory, timeout, emulator-args, archives, disks, arrays or steps)"},
 	{"variant-bad-value", "4:20: bad duration 'forever' for 'timeout' (like 500ms, 10s, 2m, or "
 			      "seconds) (in variant 'x[slow]')"},
 };
@@ -385,11 +393,28 @@ static void test_variants(void)
 	T_EQ_INT(b->ndisks, 2, "base disks");
 	T_OK(!b->disks[1].absent && d->disks[1].absent, "d1 absent only in the variant");
 	T_EQ_INT(b->disks[0].size, 64 << 20, "disk size");
-	T_EQ_STR(b->disks[0].ptable, "gpt", "partitions imply gpt");
+	T_EQ_STR(b->disks[0].ptable, "gpt", "table");
+	T_OK(b->disks[1].ptable == NULL, "no table");
 	char *lay = json_dumps(b->disks[0].layout, JSON_COMPACT);
-	T_EQ_STR(lay, "{\"partitions\":[{\"size\":33554432,\"type\":\"linux-raid\"},{\"size\":\"rest\"}]}",
-		 "layout with parsed sizes");
+	T_EQ_STR(lay,
+		 "{\"name\":\"d0\",\"size\":67108864,\"table\":\"gpt\",\"partitions\":[{\"size\":"
+		 "33554432,\"type\":\"linux-raid\",\"raid\":{\"array\":\"md0\",\"member\":0}},{"
+		 "\"size\":\"rest\"}]}",
+		 "layout: the whole mapping, sizes parsed");
 	free(lay);
+	char *tree = realpath("good/files/rootfs", NULL);
+	json_t *fs = json_object_get(json_array_get(b->arrays, 0), "filesystem");
+	T_EQ_STR(json_string_value(json_object_get(fs, "tree")), tree, "tree made absolute");
+	T_EQ_STR(json_string_value(json_object_get(json_array_get(b->arrays, 0), "metadata")), "1.2",
+		 "quoted metadata stays text");
+	free(tree);
+	T_OK(d->arrays != NULL, "arrays kept in the variant");
+	const struct bl_srcpos *p = bl_scenario_locate(b, "disks[0].partitions[0].raid.member");
+	T_OK(p && p->line == 12 && p->col == 66, "locate a deep field (%d:%d)", p ? p->line : 0,
+	     p ? p->col : 0);
+	p = bl_scenario_locate(b, "disks[1].partitions[3].size");
+	T_OK(p && p->line == 14 && p->col == 5, "locate falls back to the longest prefix");
+	T_OK(bl_scenario_locate(b, "nothing.here") == NULL, "unknown field");
 	bl_scenario_set_release(&set);
 }
 
