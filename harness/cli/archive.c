@@ -401,6 +401,108 @@ static int do_cat(int argc, char **argv)
 	return rc;
 }
 
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (end == s || errno)
+		return -1;
+	unsigned long long mul = 1;
+	switch (*end) {
+	case 0: break;
+	case 'k': case 'K': mul = 1ull << 10; end++; break;
+	case 'm': case 'M': mul = 1ull << 20; end++; break;
+	case 'g': case 'G': mul = 1ull << 30; end++; break;
+	default: return -1;
+	}
+	if (*end == 'i' || *end == 'B')
+		end++;
+	if (*end == 'B')
+		end++;
+	if (*end)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+static int do_lint(int argc, char **argv)
+{
+	struct strlist files = STRLIST_INIT;
+	uint64_t ram = 0;
+	int json = 0, errors = 0, warnings = 0, infos = 0, failed = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			usage_exit(stdout, 0);
+		else if (!strcmp(argv[i], "--json"))
+			json = 1;
+		else if (!strcmp(argv[i], "--ram")) {
+			if (i + 1 >= argc || parse_size(argv[i + 1], &ram))
+				die("archive lint: --ram needs a size like 512M or 2G");
+			i++;
+		} else if (argv[i][0] == '-' && argv[i][1])
+			die("archive lint: unknown option '%s'", argv[i]);
+		else
+			sl_push(&files, argv[i]);
+	}
+	if (!files.n)
+		die("archive lint: usage: bootlab archive lint FILE... [--ram SIZE] [--json]");
+	json_t *arr = json_array();
+	for (size_t f = 0; f < files.n; f++) {
+		struct bl_initrd rd;
+		struct bl_lint l = {0};
+		const char *file = files.v[f];
+		if (bl_initrd_load(&rd, file)) {
+			/* an archive the kernel can not unpack is itself an error finding */
+			BL_GROW(l.v, l.n, l.alloc);
+			l.v[l.n].severity = BL_LINT_ERROR;
+			l.v[l.n].code = xstrdup("unreadable");
+			l.v[l.n].path = NULL;
+			l.v[l.n++].message = xstrdup(bl_errmsg());
+			memset(&rd, 0, sizeof(rd));
+		} else {
+			bl_lint_run(&rd, ram, &l);
+		}
+		for (size_t i = 0; i < l.n; i++) {
+			const struct bl_lint_finding *x = &l.v[i];
+			errors += x->severity == BL_LINT_ERROR;
+			warnings += x->severity == BL_LINT_WARNING;
+			infos += x->severity == BL_LINT_INFO;
+			if (json) {
+				json_t *o = json_object();
+				json_object_set_new(o, "file", json_string(file));
+				json_object_set_new(o, "severity", json_string(bl_lint_severity_name(x->severity)));
+				json_object_set_new(o, "code", json_string(x->code));
+				json_object_set_new(o, "path", x->path ? json_string(x->path) : json_null());
+				json_object_set_new(o, "message", json_string(x->message));
+				json_array_append_new(arr, o);
+			} else {
+				printf("%s: %s: %s: %s%s%s\n", file, bl_lint_severity_name(x->severity), x->code,
+				       x->path ? x->path : "", x->path ? ": " : "", x->message);
+			}
+		}
+		failed |= errors > 0;
+		bl_lint_release(&l);
+		bl_initrd_release(&rd);
+	}
+	if (json) {
+		json_t *root = json_object();
+		json_object_set_new(root, "findings", arr);
+		json_object_set_new(root, "errors", json_integer(errors));
+		json_object_set_new(root, "warnings", json_integer(warnings));
+		json_object_set_new(root, "infos", json_integer(infos));
+		json_dumpf(root, stdout, JSON_INDENT(1));
+		fputc('\n', stdout);
+		json_decref(root);
+	} else {
+		json_decref(arr);
+		fprintf(stderr, "%d error%s, %d warning%s, %d info\n", errors, errors == 1 ? "" : "s",
+			warnings, warnings == 1 ? "" : "s", infos);
+	}
+	sl_release(&files);
+	return failed ? BL_EXIT_FAIL : BL_EXIT_OK;
+}
+
 int cmd_archive(int argc, char **argv)
 {
 	if (argc < 2)
@@ -418,6 +520,8 @@ int cmd_archive(int argc, char **argv)
 		return do_extract(argc - 1, argv + 1);
 	if (!strcmp(sub, "cat"))
 		return do_cat(argc - 1, argv + 1);
+	if (!strcmp(sub, "lint"))
+		return do_lint(argc - 1, argv + 1);
 	fprintf(stderr, "bootlab archive: unknown subcommand '%s'\n", sub);
 	usage_exit(stderr, BL_EXIT_USAGE);
 	return BL_EXIT_USAGE;

@@ -1,0 +1,113 @@
+#!/bin/bash
+# bootlab archive lint: one real flawed archive per finding, severities,
+# --json, exit 1 on errors only.
+# timeout: 120
+. "$(dirname "$0")/../lib.sh"
+cd "$T_TMP"
+
+printf '#!/bin/sh\necho hi\n' > script
+printf 'data\n' > data
+BASE='dir /dev 0755 0 0
+nod /dev/console 0600 0 0 c 5 1
+dir /bin 0755 0 0'
+build() { # name [codec] < list
+	cat > $1.list
+	"$BOOTLAB" archive build $1.list --mtime 1 --compress ${2:-gzip} -o $1.img || echo "build $1 failed"
+}
+lint() { "$BOOTLAB" archive lint "$@" 2>/dev/null; }
+codes() { "$BOOTLAB" archive lint --json "$@" 2>/dev/null | jq -r '.findings[] | "\(.severity) \(.code) \(.path)"'; }
+
+# a clean static /init: busybox-static is a static ELF
+BB=$(command -v busybox || echo /bin/busybox)
+printf '%s\nfile /init %s 0755 0 0\n' "$BASE" "$BB" | build good
+out=$(lint good.img); rc=$?
+expect_eq "clean archive: exit 0" "$rc" 0
+expect_eq "clean archive: no findings" "$out" ""
+
+# no /init
+printf '%s\nfile /bin/sh %s 0755 0 0\n' "$BASE" "$BB" | build noinit
+out=$(lint noinit.img); rc=$?
+expect_eq "no-init: exit 1" "$rc" 1
+expect_match "no-init: error, says what the kernel does" "$out" "error: no-init: no /init: .*prepare_namespace.*VFS: Unable to mount root fs"
+
+# /init not executable
+printf '%s\nfile /init %s 0644 0 0\nfile /bin/sh %s 0755 0 0\n' "$BASE" "$BB" "$BB" | build noexec
+out=$(lint noexec.img)
+expect_match "init-not-executable: error -13 and the fallback found" "$out" "error: init-not-executable: /init: .*error -13.*present: /bin/sh"
+
+# script /init whose interpreter is missing
+printf '%s\nfile /init %s 0755 0 0\n' "$BASE" "$T_TMP/script" | build noint
+out=$(lint noint.img)
+expect_match "init-interpreter-missing" "$out" "error: init-interpreter-missing: /init: /init is a script for '/bin/sh', which is not in the archive"
+
+# dynamically linked /init without its loader and libraries
+DYN=$(type -P true)
+INTERP=$(readelf -l "$DYN" | sed -n 's/.*Requesting program interpreter: \(.*\)]/\1/p')
+printf '%s\nfile /init %s 0755 0 0\n' "$BASE" "$DYN" | build dyn
+out=$(codes dyn.img)
+expect_match "missing-elf-interpreter names $INTERP" "$out" "error missing-elf-interpreter /init"
+expect_match "missing-library: libc" "$out" "error missing-library /init"
+expect_match "message names libc.so.6" "$(lint dyn.img)" "needs 'libc.so.6'"
+# ...and with them (copied from the host, found via ld.so.conf dirs) it is clean
+LIBC=$(ldd "$DYN" | awk '/libc.so.6/ {print $3}')
+{ printf '%s\n' "$BASE"
+  for p in $(dirname "$INTERP") $(dirname "$LIBC"); do
+	d=""; for part in $(echo "$p" | tr / ' '); do d="$d/$part"; echo "dir $d 0755 0 0"; done
+  done | awk '!seen[$0]++'
+  echo "file /init $DYN 0755 0 0"
+  echo "file $INTERP $(readlink -f "$INTERP") 0755 0 0"
+  echo "file $LIBC $(readlink -f "$LIBC") 0755 0 0"; } | build dynok
+out=$(codes dynok.img)
+expect_eq "dynamic /init with loader and libc: no findings" "$out" ""
+
+# script /init whose interpreter is dynamic and lacks its libraries
+printf '%s\nfile /init %s 0755 0 0\nfile /bin/sh %s 0755 0 0\n' "$BASE" "$T_TMP/script" "$(readlink -f /bin/sh)" | build dynsh
+expect_match "script interpreter's libraries checked too" "$(lint dynsh.img)" "error: missing-library: /bin/sh: '/bin/sh' \(the interpreter of /init\) needs"
+
+# parent after child: the 'find -depth' mistake, made with GNU cpio
+mkdir -p tree/etc/deep; cp "$BB" tree/init; echo x > tree/etc/deep/f
+(cd tree && find . -depth | cpio -o -H newc --quiet) > depth.cpio
+out=$(lint depth.cpio); rc=$?
+expect_eq "parent-after-child: exit 1" "$rc" 1
+expect_match "parent-after-child: names the entry" "$out" "error: parent-after-child: /etc/deep/f: .*find -depth"
+# a parent that never appears
+printf '%s\nfile /init %s 0755 0 0\nfile /usr/lib/x %s 0644 0 0\n' "$BASE" "$BB" "$T_TMP/data" | build noparent none
+expect_match "parent-missing" "$(lint noparent.img)" "error: parent-missing: /usr/lib/x: its parent folder is not in the archive"
+
+# no /dev/console: a warning (the built-in archive usually has it), exit 0
+printf 'file /init %s 0755 0 0\n' "$BB" | build nocons
+out=$(lint nocons.img); rc=$?
+expect_eq "no-dev-console alone: exit 0" "$rc" 0
+expect_match "no-dev-console: warning with the kernel message" "$out" "warning: no-dev-console: no /dev/console: .*unable to open an initial console"
+# /dev/console replaced by a folder in a later segment: an error
+printf 'dir /dev 0755 0 0\ndir /dev/console 0755 0 0\n' | build consdir none
+"$BOOTLAB" archive stack good.img consdir.img -o consdir-stacked.img
+expect_match "/dev/console made a folder: error" "$(lint consdir-stacked.img)" "error: no-dev-console: /dev/console: .*not a character device"
+
+# unpacked size over half of --ram
+head -c 3000000 /dev/zero > big
+printf '%s\nfile /init %s 0755 0 0\nfile /big %s 0644 0 0\n' "$BASE" "$BB" "$T_TMP/big" | build big xz
+out=$(lint --ram 4M big.img); rc=$?
+expect_eq "too-big: exit 1" "$rc" 1
+expect_match "too-big: error" "$out" "error: too-big: unpacks to [0-9]+ bytes, more than half of 4194304"
+expect_eq "with enough RAM: exit 0" "$(lint --ram 64M big.img >/dev/null; echo $?)" 0
+
+# the same path in two stacked segments: informational, says which wins
+printf 'dir /etc 0755 0 0\nfile /etc/motd %s 0644 0 0\n' "$T_TMP/data" | build seg2 zstd
+"$BOOTLAB" archive stack good.img seg2.img seg2.img -o dup.img
+out=$(lint dup.img); rc=$?
+expect_eq "duplicate-path only: exit 0" "$rc" 0
+expect_match "duplicate-path: info, later wins" "$out" "info: duplicate-path: /etc/motd: in segments 1, 2: segment 2's entry wins"
+
+# --json: every finding with severity, code, path, message
+j=$("$BOOTLAB" archive lint --json noinit.img noexec.img 2>/dev/null)
+expect_eq "--json counts errors" "$(echo "$j" | jq .errors)" 2
+expect_eq "--json findings name their file" "$(echo "$j" | jq -r '[.findings[].file] | unique | join(" ")')" "noexec.img noinit.img"
+expect_eq "--json severities" "$(echo "$j" | jq -r '[.findings[].severity] | unique | join(" ")')" "error"
+
+# an archive the kernel can not unpack is an error finding, not a crash
+head -c 100 good.img > trunc.img
+out=$(lint trunc.img); rc=$?
+expect_eq "unreadable: exit 1" "$rc" 1
+expect_match "unreadable: names segment and offset" "$out" "error: unreadable: .*segment 0 \(gzip at offset 0\)"
+done_testing
