@@ -151,6 +151,7 @@ int ia_op_modules(struct ia_req *r, struct ia_json *j);
 int ia_op_md_assemble(struct ia_req *r, struct ia_json *j);
 int ia_op_run(struct ia_req *r, struct ia_json *j);
 int ia_op_switch_root(struct ia_req *r, struct ia_json *j);
+int ia_op_copy(struct ia_req *r, struct ia_json *j);
 
 /* modules.c: load one module; 0 or -errno. via: "finit_module"/"init_module" */
 int ia_module_load(const char *path, const char **via);

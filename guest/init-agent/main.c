@@ -403,6 +403,7 @@ static const struct {
 	{ "mknod", ia_op_mknod },
 	{ "symlink", ia_op_symlink },
 	{ "chmod", ia_op_chmod },
+	{ "copy", ia_op_copy },
 	{ "mount", ia_op_mount },
 	{ "umount", ia_op_umount },
 	{ "mounts", ia_op_mounts },

@@ -24,7 +24,7 @@ static const char *const outcomes[] = {"pass",	  "fail",	    "panic",
 static const char *const panic_reasons[] = {"kill-init", "no-init", "vfs", "other", NULL};
 static const char *const agent_ops[] = {
 	"info",	 "stat",   "read",	"sha256",   "list",	  "readlink", "write",
-	"mkdir", "mknod",  "symlink",	"chmod",    "mount",	  "umount",   "mounts",
+	"mkdir", "mknod",  "symlink",	"chmod", "copy",    "mount",	  "umount",   "mounts",
 	"modules", "md_assemble", "run", "switch_root", "pivot_root", "exit", "kill",
 	"sync",	 "poweroff", "reboot", NULL};
 
