@@ -43,6 +43,7 @@ struct job {
 	struct bl_scenario *sc;
 	struct bl_result r;
 	bool infra;
+	bool bad_input; /* the scenario asked for something impossible (found while preparing) */
 	char *workdir;
 };
 
@@ -98,6 +99,7 @@ static void run_job(struct pool *p, struct job *j)
 		j->r.reason = xstrdup(bl_errmsg());
 		j->r.emulator_status = -1;
 		j->infra = bl_err_last_kind() == BL_EK_INFRA;
+		j->bad_input = !j->infra;
 	} else {
 		bl_session_run(j->sc, &prep, &so, &j->r);
 		if (j->r.outcome == BL_OUT_EMU_ERROR)
@@ -290,13 +292,14 @@ int cmd_run(int argc, char **argv)
 	/* what finished goes into the report, even after Ctrl-C */
 	struct bl_result **results = xcalloc(p.n, sizeof(*results));
 	size_t nres = 0, npass = 0;
-	bool infra = false;
+	bool infra = false, bad_input = false;
 	for (size_t i = 0; i < p.n; i++) {
 		if (!p.jobs[i].r.sc)
 			continue;
 		results[nres++] = &p.jobs[i].r;
 		npass += p.jobs[i].r.outcome == BL_OUT_PASS;
 		infra |= p.jobs[i].infra;
+		bad_input |= p.jobs[i].bad_input;
 	}
 	int rc = bl_report_write_all(&info, results, nres);
 	if (rc < 0)
@@ -313,6 +316,8 @@ int cmd_run(int argc, char **argv)
 	int status = BL_EXIT_OK;
 	if (rc < 0 || infra)
 		status = BL_EXIT_INFRA;
+	else if (bad_input)
+		status = BL_EXIT_USAGE;
 	else if (npass != nres || nres != p.n)
 		status = BL_EXIT_FAIL;
 

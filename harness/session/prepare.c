@@ -3,6 +3,7 @@
  * initrd, and the disks. Everything lands in the boot's work folder except
  * what the caches keep. */
 #include "archive/archive.h"
+#include "disk/disk.h"
 #include "kernel/kernel.h"
 #include "session/session.h"
 #include "util/util.h"
@@ -146,9 +147,11 @@ static int build_archive(const struct bl_scenario *sc, const struct bl_archive_s
 			break;
 		}
 		}
-		if (rc < 0)
+		if (rc < 0 && bl_err_last_kind() != BL_EK_INFRA) {
 			bl_err_prefix("%s:%d:%d: archive '%s'", e->pos.file ? e->pos.file : sc->file,
 				      e->pos.line, e->pos.col, as->name);
+			rc = -2; /* located */
+		}
 	}
 	if (rc == 0 && modlist.len) {
 		rc = bl_archive_add_file_data(a, "/lib/modules/bootlab/order", 0644, 0, 0, modlist.buf,
@@ -189,13 +192,51 @@ static const char *kernel_arch(const struct bl_scenario *sc)
 	return sc->arch;
 }
 
+/* the scenario's disks as images in the work folder (cached by content);
+ * a message that names a field is pointed back at the YAML */
+static int prepare_disks(const struct bl_scenario *sc, const char *workdir, struct bl_prepared *p)
+{
+	char *agent = bl_agent_path(p->arch);
+	char *scdir = xstrdup(sc->file);
+	char *slash = strrchr(scdir, '/');
+	if (slash)
+		*slash = 0;
+	struct bl_disk_opts o = {.arrays = sc->arrays, .agent_path = agent};
+	struct bl_disk_image *imgs = NULL;
+	size_t n = 0;
+	int rc = bl_disks_build(sc->disks, sc->ndisks, scdir, workdir, &o, &imgs, &n);
+	if (rc < 0) {
+		char field[256];
+		const char *msg = bl_errmsg();
+		size_t fl = strcspn(msg, ":");
+		if (fl < sizeof(field) && msg[fl] == ':') {
+			memcpy(field, msg, fl);
+			field[fl] = 0;
+			const struct bl_srcpos *pos = bl_scenario_locate(sc, field);
+			if (pos) {
+				bl_err_prefix("%s:%d:%d", pos->file, pos->line, pos->col);
+				rc = -2; /* located */
+			}
+		}
+	} else {
+		p->disks = xcalloc(n ? n : 1, sizeof(char *));
+		for (size_t i = 0; i < n; i++)
+			if (!imgs[i].absent)
+				p->disks[p->ndisks++] = xstrdup(imgs[i].path);
+	}
+	bl_disk_images_free(imgs, n);
+	free(agent);
+	free(scdir);
+	return rc;
+}
+
 int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prepared *p)
 {
 	memset(p, 0, sizeof(*p));
 	p->arch = xstrdup(sc->arch);
 	struct bl_kernel k = {0};
 	char *builtin = NULL;
-	int rc = -1;
+	int rc = -1, r;
 	struct strlist segs = STRLIST_INIT;
 
 	/* a built-in archive has to exist before the kernel is linked */
@@ -207,8 +248,10 @@ int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prep
 		struct bl_kernel none = {0};
 		struct bl_archive_spec plain = *as;
 		plain.codec = "none";
-		if (build_archive(sc, &plain, &none, builtin, p) < 0)
+		if ((r = build_archive(sc, &plain, &none, builtin, p)) < 0) {
+			rc = r;
 			goto out;
+		}
 	}
 
 	const struct bl_kernel_spec *ks = &sc->kernel;
@@ -229,9 +272,9 @@ int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prep
 		    .builtin = builtin,
 		    .quiet = 1,
 		};
-		int r = bl_kernel_build(&req, &k);
+		int kr = bl_kernel_build(&req, &k);
 		free(frag);
-		if (r < 0)
+		if (kr < 0)
 			goto out;
 	}
 	p->kernel = xstrdup(k.image);
@@ -259,8 +302,9 @@ int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prep
 		}
 		char *out = xasprintf("%s/%02zu-%s.cpio%s", workdir, i, as->name,
 				      as->codec && strcmp(as->codec, "none") ? ".z" : "");
-		if (build_archive(sc, as, &k, out, p) < 0 || (as->corrupt && corrupt_file(out) < 0)) {
+		if ((r = build_archive(sc, as, &k, out, p)) < 0 || (as->corrupt && (r = corrupt_file(out)) < 0)) {
 			free(out);
+			rc = r;
 			goto out;
 		}
 		sl_push_nocopy(&segs, out);
@@ -272,14 +316,16 @@ int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prep
 		if (bl_archive_stack((const char *const *)segs.v, segs.n, p->initrd) < 0)
 			goto out;
 	}
-	if (sc->ndisks) {
-		bl_err("%s: disks are not supported yet", sc->file);
+	if (sc->ndisks && (r = prepare_disks(sc, workdir, p)) < 0) {
+		rc = r;
 		goto out;
 	}
 	rc = 0;
 out:
-	if (rc < 0 && !strstr(bl_errmsg(), sc->file) && bl_err_last_kind() != BL_EK_INFRA)
+	if (rc == -1 && bl_err_last_kind() != BL_EK_INFRA)
 		bl_err_prefix("%s", sc->file);
+	if (rc < 0)
+		rc = -1;
 	free(builtin);
 	sl_release(&segs);
 	bl_kernel_release(&k);

@@ -1,0 +1,15 @@
+#!/bin/bash
+# timeout: 120
+# Errors found while preparing a boot (after the loader) still point at the
+# scenario's file, line and column, exit 2, and boot nothing.
+. "$(dirname "$0")/../lib.sh"
+
+out=$("$BOOTLAB" run --report-dir "$T_TMP/r" tests/data/scenarios/bad-disk-type.yaml 2>&1); rc=$?
+echo "$out" | sed 's/^/# /'
+expect_eq "bad disk layout exits 2" "$rc" 2
+expect_match "message has file:line:col and the field" "$out" \
+	'bad-disk-type\.yaml:16:26: disks\[0\]\.partitions\[0\]\.type: unknown partition type .nosuchtype.'
+j=$(ls "$T_TMP"/r/*/report.json)
+expect_eq "outcome setup-error" "$(json_get "$j" '.scenarios[0].outcome')" setup-error
+expect_eq "nothing was booted" "$(json_get "$j" '.scenarios[0].emulator.command')" null
+done_testing
