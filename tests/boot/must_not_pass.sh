@@ -7,7 +7,7 @@
 out=$("$BOOTLAB" run --report-dir "$T_TMP/r" tests/data/scenarios/rdinit-missing.yaml 2>&1); rc=$?
 echo "$out" | sed 's/^/# /'
 expect_eq "bootlab run exits 1" "$rc" 1
-j=$(ls "$T_TMP"/r/*/report.json | head -1)
+j=$(ls "$T_TMP"/r/2*/report.json | head -1)
 outcome=$(json_get "$j" '.scenarios[0].outcome')
 check "outcome is not pass" test "$outcome" != pass
 expect_eq "outcome is panic" "$outcome" panic

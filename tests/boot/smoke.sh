@@ -8,7 +8,7 @@ out=$("$BOOTLAB" run --report-dir "$T_TMP/r" scenarios/smoke.yaml 2>&1); rc=$?
 echo "$out" | sed 's/^/# /'
 expect_eq "bootlab run smoke exits 0" "$rc" 0
 expect_match "one line per scenario with outcome and time" "$out" '^PASS +smoke +pass +[0-9.]+s'
-rep=$(ls -d "$T_TMP"/r/*/ | head -1)
+rep=$(ls -d "$T_TMP"/r/2*/ | head -1)
 j="$rep/report.json"
 check "report.json written" test -s "$j"
 expect_eq "outcome pass" "$(json_get "$j" '.scenarios[0].outcome')" pass

@@ -9,7 +9,7 @@ echo "$out" | sed 's/^/# /'
 expect_eq "bad disk layout exits 2" "$rc" 2
 expect_match "message has file:line:col and the field" "$out" \
 	'bad-disk-type\.yaml:16:26: disks\[0\]\.partitions\[0\]\.type: unknown partition type .nosuchtype.'
-j=$(ls "$T_TMP"/r/*/report.json)
+j=$(ls "$T_TMP"/r/2*/report.json)
 expect_eq "outcome setup-error" "$(json_get "$j" '.scenarios[0].outcome')" setup-error
 expect_eq "nothing was booted" "$(json_get "$j" '.scenarios[0].emulator.command')" null
 done_testing
