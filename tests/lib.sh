@@ -8,6 +8,9 @@ export BOOTLAB_HOME
 BOOTLAB="$BOOTLAB_HOME/bootlab"
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/bootlab-test.XXXXXX")
 trap 'rm -rf "$T_TMP"' EXIT
+# bootlab's work folders (and so every emulator command line) live under
+# T_TMP, so a test can tell its own emulators from anyone else's
+export TMPDIR="$T_TMP"
 
 ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
 not_ok() { T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_N - $*"; }
@@ -23,4 +26,11 @@ expect_match() {
 }
 # json_get FILE JQ-FILTER: one raw value
 json_get() { jq -r "$2" "$1"; }
+# no emulator started by this test is still running
+no_emulator_left() {
+	local left
+	left=$(pgrep -af -- "$T_TMP" | grep -v pgrep)
+	if [ -z "$left" ]; then ok "no emulator left behind"; else
+		not_ok "no emulator left behind"; echo "$left" | sed 's/^/#   /'; fi
+}
 done_testing() { echo "1..$T_N"; [ "$T_FAILED" -eq 0 ]; }

@@ -17,5 +17,5 @@ expect_match "report holds the kernel's message" "$(json_get "$j" '.scenarios[0]
 expect_match "events hold the root device message" "$(json_get "$j" '[.scenarios[0].events[].line] | join("\n")')" \
 	'VFS: Cannot open root device'
 expect_match "junit has the failure" "$(cat "$(dirname "$j")/junit.xml")" '<failure type="panic"'
-expect_eq "no emulator left behind" "$(pgrep -f qemu-system | wc -l)" 0
+no_emulator_left
 done_testing

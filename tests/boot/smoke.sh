@@ -26,6 +26,5 @@ expect_eq "junit has one passing testcase" \
 log="$rep/$(json_get "$j" '.scenarios[0].console_log')"
 check "console log written" test -s "$log"
 check "reports/latest points at the run" test -e "$T_TMP/r/latest/report.json"
-left=$(pgrep -f 'qemu-system' | wc -l)
-expect_eq "no emulator left behind" "$left" 0
+no_emulator_left
 done_testing
