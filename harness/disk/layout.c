@@ -168,12 +168,25 @@ static const struct ptype {
     {"root-arm64", 0, "B921B045-1DF0-41C3-AF44-4C6F280D3FAE"},
 };
 
+static const struct {
+	const char *alias, *name;
+} ptype_aliases[] = {
+    {"linux-raid", "raid"}, {"linux-swap", "swap"}, {"linux-lvm", "lvm"},
+    {"efi", "esp"},	    {"bios-boot", "bios"},  {"linux-home", "home"},
+};
+
 static int parse_ptype(const json_t *v, enum dk_table table, struct dk_part *p, const char *field)
 {
 	char *s = v ? scalar_text(v) : xstrdup("linux");
 	if (!s)
 		return bl_err("%s.type: expected a type name or code", field);
 	int r = -1;
+	for (size_t i = 0; i < BL_ARRAY_SIZE(ptype_aliases); i++)
+		if (!strcasecmp(s, ptype_aliases[i].alias)) {
+			free(s);
+			s = xstrdup(ptype_aliases[i].name);
+			break;
+		}
 	for (size_t i = 0; i < BL_ARRAY_SIZE(ptypes); i++) {
 		if (strcasecmp(s, ptypes[i].name))
 			continue;
@@ -232,8 +245,23 @@ static char *abspath(const char *dir, const char *p)
 	return bl_path_join(dir, p);
 }
 
+static int parse_fs1(const json_t *o, const char *field, const char *sdir,
+		     const struct bl_disk_opts *opts, struct dk_fs **out);
+
+/* `filesystem: ext4` is short for `filesystem: {type: ext4}` */
 static int parse_fs(const json_t *o, const char *field, const char *sdir,
 		    const struct bl_disk_opts *opts, struct dk_fs **out)
+{
+	if (!json_is_string(o))
+		return parse_fs1(o, field, sdir, opts, out);
+	json_t *t = json_pack("{s:O}", "type", o);
+	int r = parse_fs1(t, field, sdir, opts, out);
+	json_decref(t);
+	return r;
+}
+
+static int parse_fs1(const json_t *o, const char *field, const char *sdir,
+		     const struct bl_disk_opts *opts, struct dk_fs **out)
 {
 	struct dk_fs *fs = xcalloc(1, sizeof(*fs));
 	const char *s;
@@ -387,7 +415,11 @@ void dk_fs_free(struct dk_fs *fs)
 }
 
 /* ---- raid membership and arrays ---- */
-static const char *const raid_keys[] = {"array", "member", "corrupt", NULL};
+/* a raid: mapping may also carry its array's settings (see collect_arrays) */
+static const char *const raid_keys[] = {"array",   "member",	 "corrupt",	"level", "metadata",
+					"devices", "filesystem", "data_offset", "minor", NULL};
+static const char *const inline_array_keys[] = {"level",       "metadata", "devices", "filesystem",
+						"data_offset", "minor",	   NULL};
 
 static int parse_raid(struct dk_plan *pl, const json_t *o, const char *field, int disk, int part,
 		      bool disk_corrupt)
@@ -437,11 +469,9 @@ static int parse_raid(struct dk_plan *pl, const json_t *o, const char *field, in
 static const char *const array_keys[] = {"name",       "level",	      "metadata", "devices",
 					 "filesystem", "data_offset", "minor",	  NULL};
 
-static int parse_array(struct dk_plan *pl, const json_t *o, size_t ai, const char *sdir,
-		       const struct bl_disk_opts *opts)
+static int parse_array(struct dk_plan *pl, const json_t *o, size_t ai, const char *field,
+		       const char *sdir, const struct bl_disk_opts *opts)
 {
-	char field[64];
-	snprintf(field, sizeof(field), "arrays[%zu]", ai);
 	struct dk_array *a = &pl->arrays[ai];
 	const char *name;
 	long long level = 1, devices = -1, minor = -1, doff = 0;
@@ -458,9 +488,6 @@ static int parse_array(struct dk_plan *pl, const json_t *o, size_t ai, const cha
 		if (!isalnum((unsigned char)*c) && !strchr("_.-", *c))
 			return bl_err("%s.name: '%s' may hold only letters, digits, '_', '.', '-'",
 				      field, name);
-	for (size_t i = 0; i < ai; i++)
-		if (!strcmp(pl->arrays[i].name, name))
-			return bl_err("%s.name: array '%s' is declared twice", field, name);
 	a->name = xstrdup(name);
 	if (level != 1)
 		return bl_err("%s.level: only RAID1 (level 1) is supported, not %lld", field,
@@ -724,7 +751,7 @@ static int plan_arrays(struct dk_plan *pl)
 			m->base = m->part >= 0 ? d->parts[m->part].start * 512 : 0;
 			m->sectors = m->part >= 0 ? d->parts[m->part].sectors : d->size / 512;
 			if (bl_md_geometry(a->meta, m->sectors, a->data_offset_req, &m->geom) < 0)
-				return bl_err_prefix("%s", m->field);
+				return bl_err_prefix("%s.raid", m->field);
 			if (m->geom.avail < min_avail)
 				min_avail = m->geom.avail;
 		}
@@ -737,6 +764,116 @@ static int plan_arrays(struct dk_plan *pl)
 	return 0;
 }
 
+/* Arrays come from the top-level `arrays:` list and from the settings
+ * written inside members' `raid:` mappings (level, metadata, filesystem...),
+ * merged per name; the same key given twice must agree. */
+struct collected {
+	json_t **obj;	 /* merged definition, with "name" */
+	json_t **origin; /* key -> field that set it */
+	char **field;	 /* where the array was first defined */
+	size_t n;
+};
+
+static int merge_def(struct collected *c, const char *name, const json_t *o, const char *field,
+		     const char *const *keys)
+{
+	size_t i;
+	for (i = 0; i < c->n; i++)
+		if (!strcmp(json_string_value(json_object_get(c->obj[i], "name")), name))
+			break;
+	const char *const *k;
+	int any = 0;
+	for (k = keys; *k; k++)
+		any |= json_object_get(o, *k) != NULL;
+	if (i == c->n) {
+		if (!any && keys == inline_array_keys)
+			return 0; /* a plain membership: the array is defined elsewhere (or not) */
+		c->obj = xrealloc(c->obj, (c->n + 1) * sizeof(*c->obj));
+		c->origin = xrealloc(c->origin, (c->n + 1) * sizeof(*c->origin));
+		c->field = xrealloc(c->field, (c->n + 1) * sizeof(*c->field));
+		c->obj[i] = json_pack("{s:s}", "name", name);
+		c->origin[i] = json_object();
+		c->field[i] = xstrdup(field);
+		c->n++;
+	}
+	const char *key;
+	json_t *v;
+	json_object_foreach((json_t *)o, key, v)
+	{
+		int wanted = 0;
+		for (k = keys; *k; k++)
+			wanted |= !strcmp(*k, key);
+		if (!wanted)
+			continue;
+		json_t *old = json_object_get(c->obj[i], key);
+		if (old && !json_equal(old, v)) {
+			char *a = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+			char *b = json_dumps(old, JSON_ENCODE_ANY | JSON_COMPACT);
+			bl_err("%s.%s: %s differs from %s.%s = %s for array '%s'", field, key, a,
+			       json_string_value(json_object_get(c->origin[i], key)), key, b, name);
+			free(a);
+			free(b);
+			return -1;
+		}
+		if (!old) {
+			json_object_set(c->obj[i], key, v);
+			json_object_set_new(c->origin[i], key, json_string(field));
+		}
+	}
+	return 0;
+}
+
+static int collect_raid(struct collected *c, const json_t *r, const char *field)
+{
+	const json_t *a = json_object_get(r, "array");
+	if (!json_is_object(r) || !json_is_string(a))
+		return 0; /* parse_raid reports it */
+	return merge_def(c, json_string_value(a), r, field, inline_array_keys);
+}
+
+static int collect_arrays(const struct bl_disk_spec *specs, size_t n, const json_t *arrays,
+			  struct collected *c)
+{
+	static const char *const all[] = {"level",	 "metadata", "devices", "filesystem",
+					  "data_offset", "minor",    "name",	NULL};
+	if (arrays && !json_is_null(arrays)) {
+		if (!json_is_array(arrays))
+			return bl_err("arrays: expected a list");
+		for (size_t i = 0; i < json_array_size(arrays); i++) {
+			char f[48];
+			json_t *o = json_array_get(arrays, i);
+			const json_t *nm = json_object_get(o, "name");
+			snprintf(f, sizeof(f), "arrays[%zu]", i);
+			if (check_keys(o, f, array_keys) < 0)
+				return -1;
+			if (!json_is_string(nm))
+				return bl_err("%s.name: missing (e.g. md0)", f);
+			for (size_t k = 0; k < c->n; k++)
+				if (!strcmp(json_string_value(json_object_get(c->obj[k], "name")),
+					    json_string_value(nm)))
+					return bl_err("%s.name: array '%s' is declared twice", f,
+						      json_string_value(nm));
+			if (merge_def(c, json_string_value(nm), o, f, all) < 0)
+				return -1;
+		}
+	}
+	for (size_t i = 0; i < n; i++) {
+		const json_t *l = specs[i].layout;
+		char f[160];
+		snprintf(f, sizeof(f), "disks[%zu].raid", i);
+		if (json_is_object(l) && collect_raid(c, json_object_get(l, "raid"), f) < 0)
+			return -1;
+		const json_t *parts = json_is_object(l) ? json_object_get(l, "partitions") : NULL;
+		for (size_t k = 0; json_is_array(parts) && k < json_array_size(parts); k++) {
+			snprintf(f, sizeof(f), "disks[%zu].partitions[%zu].raid", i, k);
+			if (collect_raid(c, json_object_get(json_array_get(parts, k), "raid"), f) <
+			    0)
+				return -1;
+		}
+	}
+	return 0;
+}
+
 int dk_plan_new(const struct bl_disk_spec *specs, size_t n, const char *sdir,
 		const struct bl_disk_opts *opts, struct dk_plan **out)
 {
@@ -744,18 +881,24 @@ int dk_plan_new(const struct bl_disk_spec *specs, size_t n, const char *sdir,
 	pl->specs = specs;
 	pl->ndisks = n;
 	pl->disks = xcalloc(n ? n : 1, sizeof(*pl->disks));
-	const json_t *arrays = opts ? opts->arrays : NULL;
-	if (arrays && !json_is_null(arrays)) {
-		if (!json_is_array(arrays)) {
-			bl_err("arrays: expected a list");
-			goto fail;
-		}
-		pl->narrays = json_array_size(arrays);
-		pl->arrays = xcalloc(pl->narrays ? pl->narrays : 1, sizeof(*pl->arrays));
-		for (size_t i = 0; i < pl->narrays; i++)
-			if (parse_array(pl, json_array_get(arrays, i), i, sdir, opts) < 0)
-				goto fail;
+	struct collected c = {0};
+	int r = collect_arrays(specs, n, opts ? opts->arrays : NULL, &c);
+	if (!r) {
+		pl->narrays = c.n;
+		pl->arrays = xcalloc(c.n ? c.n : 1, sizeof(*pl->arrays));
+		for (size_t i = 0; i < c.n && !r; i++)
+			r = parse_array(pl, c.obj[i], i, c.field[i], sdir, opts);
 	}
+	for (size_t i = 0; i < c.n; i++) {
+		json_decref(c.obj[i]);
+		json_decref(c.origin[i]);
+		free(c.field[i]);
+	}
+	free(c.obj);
+	free(c.origin);
+	free(c.field);
+	if (r < 0)
+		goto fail;
 	for (size_t i = 0; i < n; i++)
 		if (parse_disk(pl, i, sdir, opts) < 0)
 			goto fail;
