@@ -4,6 +4,9 @@
 #include "util/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +14,7 @@
 
 #define MAX_FILE (1 << 20) /* a scenario is a page or two; refuse monsters */
 #define MAX_DEPTH 64
-#define MAX_NODES 200000 /* per load, counting alias expansions */
+#define MAX_NODES 50000 /* per load, counting alias expansions */
 
 void ytree_release(struct ytree *t)
 {
@@ -251,6 +254,48 @@ static int parse_error(struct yfile *f, yaml_parser_t *p)
 		      p->problem ? p->problem : "error");
 }
 
+/* read at most MAX_FILE bytes: the path may be a pipe (<(...)) or a
+ * device that never ends (extends: /dev/zero) */
+static int read_capped(const char *path, char **data, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return bl_err_errno("%s: cannot open", path);
+	if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+		close(fd);
+		return bl_err("%s: is a folder, not a scenario file", path);
+	}
+	struct strbuf sb = STRBUF_INIT;
+	for (;;) {
+		sb_grow(&sb, 65536);
+		ssize_t n = read(fd, sb.buf + sb.len, 65536);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int e = errno;
+			close(fd);
+			sb_release(&sb);
+			errno = e;
+			return bl_err_errno("%s: cannot read", path);
+		}
+		if (n == 0)
+			break;
+		sb.len += (size_t)n;
+		sb.buf[sb.len] = 0;
+		if (sb.len > MAX_FILE) {
+			close(fd);
+			sb_release(&sb);
+			return bl_err("%s: too large for a scenario (more than %d bytes)", path,
+				      MAX_FILE);
+		}
+	}
+	close(fd);
+	sb_grow(&sb, 1);
+	*data = sb_detach(&sb, len);
+	return 0;
+}
+
 int ytree_load(struct ytree *t, const char *disp, struct ynode **root)
 {
 	char *data = NULL;
@@ -262,16 +307,9 @@ int ytree_load(struct ytree *t, const char *disp, struct ynode **root)
 
 	if (t->budget == 0 && !t->nodes)
 		t->budget = MAX_NODES;
-	if (bl_is_dir(disp))
-		return bl_err("%s: is a folder, not a scenario file", disp);
-	if (bl_read_file(disp, &data, &len))
+	if (read_capped(disp, &data, &len))
 		return -1;
 	struct yfile *f = new_file(t, disp);
-	if (len > MAX_FILE) {
-		free(data);
-		return bl_err("%s: too large for a scenario (%zu bytes, at most %d)", disp, len,
-			      MAX_FILE);
-	}
 	if (!yaml_parser_initialize(&parser)) {
 		free(data);
 		return bl_err("%s: cannot start the YAML parser", disp);

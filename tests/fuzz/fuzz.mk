@@ -16,6 +16,15 @@ $(O)/fuzz/fuzz_agent_req: tests/fuzz/fuzz_agent_req.c guest/init-agent/proto.c g
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iguest/init-agent -o $@ tests/fuzz/fuzz_agent_req.c guest/init-agent/proto.c
 # ---- end agent ----
 
+# ---- scenario: the YAML loader (harness/scenario/, libyaml, jansson) ----
+FUZZ_TARGETS += fuzz_scenario
+FUZZ_SCENARIO_SRC := $(wildcard harness/scenario/*.c) $(wildcard harness/util/*.c)
+$(O)/fuzz/fuzz_scenario: tests/fuzz/fuzz_scenario.c $(FUZZ_SCENARIO_SRC) $(wildcard harness/scenario/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -std=gnu11 -D_GNU_SOURCE -Iharness -o $@ tests/fuzz/fuzz_scenario.c \
+		$(FUZZ_SCENARIO_SRC) $$(pkg-config --cflags --libs jansson yaml-0.1 libcrypto)
+# ---- end scenario ----
+
 .PHONY: fuzz-build fuzz-run
 fuzz-build: $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
 

@@ -1,0 +1,80 @@
+/* libFuzzer target: the scenario loader (harness/scenario/, with libyaml
+ * and jansson). The input is written to a scenario file in a private
+ * folder and loaded with and without --arch/--backend overrides.
+ * Checks, besides "no crash, no leak, no hang": a failure leaves the set
+ * empty and its message starts with "FILE:" (a position or the file's own
+ * read error); a success gives complete plans (names, steps, compiled
+ * regexes) whose fields can be located again. */
+#include "scenario/scenario.h"
+#include "util/util.h"
+
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/bl-fuzz-scenario.XXXXXX";
+static char path[sizeof(dir) + 16];
+
+static void check_plan(const struct bl_scenario *s)
+{
+	if (!s->name || !s->arch || !s->backend || !s->kernel.kind || s->nsteps == 0)
+		abort();
+	if (s->memory_mb < 16 || s->timeout_ms < 1)
+		abort();
+	for (size_t i = 0; i < s->nsteps; i++) {
+		const struct bl_step *st = &s->steps[i];
+		if (!st->name || st->timeout_ms < 1)
+			abort();
+		if (st->kind == BL_STEP_CONSOLE_WAIT && regexec(&st->re, "x", 0, NULL, 0) > 1)
+			abort();
+		if (st->kind == BL_STEP_AGENT && !json_is_object(st->request))
+			abort();
+	}
+	for (size_t i = 0; i < s->narchives; i++)
+		for (size_t j = 0; j < s->archives[i].nentries; j++)
+			if (s->archives[i].entries[j].mode > 07777)
+				abort();
+	for (size_t i = 0; i < s->nfields; i++)
+		if (bl_scenario_locate(s, s->fields[i].path) == NULL)
+			abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const struct bl_load_opts opts[] = {
+		{NULL, NULL}, {"aarch64", NULL}, {NULL, "uml"}, {"x86_64", "libvirt"}};
+	if (!path[0]) {
+		if (!mkdtemp(dir))
+			abort();
+		snprintf(path, sizeof(path), "%s/s.yaml", dir);
+		/* an `extends: /dev/stdin` must not wait for a terminal */
+		int fd = open("/dev/null", O_RDONLY);
+		dup2(fd, 0);
+		close(fd);
+	}
+	if (size > 65536)
+		return 0;
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
+		abort();
+	close(fd);
+	for (size_t o = 0; o < BL_ARRAY_SIZE(opts); o++) {
+		struct bl_scenario_set set = {0};
+		if (bl_scenario_load(path, &opts[o], &set) == 0) {
+			for (size_t i = 0; i < set.n; i++)
+				check_plan(set.v[i]);
+			bl_scenario_set_release(&set);
+		} else {
+			if (set.n != 0)
+				abort();
+			/* the top file, or a base it extends, is named first */
+			if (!strchr(bl_errmsg(), ':'))
+				abort();
+			if (o == 0)
+				break; /* the overrides cannot repair a broken file */
+		}
+	}
+	return 0;
+}
