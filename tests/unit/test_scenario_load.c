@@ -116,7 +116,7 @@ static const struct {
 	{"not-a-map", "1:1: a scenario must be a mapping (name: ..., steps: ...), not a list"},
 	{"empty", "1:1: empty scenario file"},
 	{"two-docs", "5:1: a scenario file holds one YAML document, this is a second one"},
-	{"alias-bomb", "2:8: too many nodes (alias expansion?)"},
+	{"alias-bomb", "2:10: too many nodes (alias expansion?)"},
 	{"emulator-args-map", "2:16: 'emulator-args' must be a list, not a mapping"},
 	{"cmdline-list", "2:10: 'cmdline' must be text, not a list"},
 	{"disk-dup", "5:11: two disks named 'd0' (the first at line 3)"},
