@@ -23,7 +23,8 @@ static int lzma_decompress_alone(const void *in, size_t n, struct strbuf *out, s
 	const unsigned char *p = in;
 	if (n < 13 || p[0] != 0x5d)
 		return bl_err("not an lzma file the kernel reads (properties byte must be 0x5d)");
-	if (lzma_alone_decoder(&s, UINT64_MAX) != LZMA_OK)
+	/* the dictionary size comes from the header: cap what it may allocate */
+	if (lzma_alone_decoder(&s, (uint64_t)256 << 20) != LZMA_OK)
 		return bl_err("lzma_alone_decoder failed");
 	return bl_xz_run(&s, in, n, out, max_out, used, 0);
 }

@@ -38,6 +38,10 @@ int bl_xz_run(void *stream, const void *in, size_t n, struct strbuf *out, size_t
 			lzma_end(s);
 			return bl_err("unexpected EOF (truncated stream)");
 		}
+		if (rc == LZMA_MEMLIMIT_ERROR) {
+			lzma_end(s);
+			return bl_err("the dictionary needs more than 256 MiB");
+		}
 		if (rc != LZMA_OK) {
 			lzma_end(s);
 			return bl_err("%s-compressed data is corrupt (liblzma error %d)",
@@ -70,7 +74,7 @@ static int xz_decompress(const void *in, size_t n, struct strbuf *out, size_t ma
 		return bl_err("Input was encoded with settings that are not supported by this XZ "
 			      "decoder (check type %d; the kernel needs --check=crc32)",
 			      p[7] & 0x0f);
-	if (lzma_stream_decoder(&s, UINT64_MAX, 0) != LZMA_OK)
+	if (lzma_stream_decoder(&s, (uint64_t)256 << 20, 0) != LZMA_OK)
 		return bl_err("lzma_stream_decoder failed");
 	return bl_xz_run(&s, in, n, out, max_out, used, 0);
 }

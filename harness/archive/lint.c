@@ -140,7 +140,7 @@ static struct node *resolve(struct view *w, const char *path, int follow)
 			free(base);
 			free(target);
 			free(cur);
-			cur = sb_detach(&nb, NULL);
+			cur = nb.len ? sb_detach(&nb, NULL) : (sb_release(&nb), xstrdup(""));
 			changed = 1;
 		}
 		if (!changed) {
@@ -167,8 +167,6 @@ static void elf_release(struct elfinfo *ei)
 	sl_release(&ei->runpath);
 }
 
-#define RD(T, off) (*(const T *)(d + (off)))
-
 static int elf_parse(const unsigned char *d, size_t n, struct elfinfo *ei)
 {
 	memset(ei, 0, sizeof(*ei));
@@ -182,15 +180,17 @@ static int elf_parse(const unsigned char *d, size_t n, struct elfinfo *ei)
 	if (ei->is_64) {
 		if (n < sizeof(Elf64_Ehdr))
 			return 0;
-		const Elf64_Ehdr *h = (const void *)d;
-		phoff = h->e_phoff, phnum = h->e_phnum, phentsize = h->e_phentsize;
+		Elf64_Ehdr h;
+		memcpy(&h, d, sizeof(h)); /* entries are only 4-aligned */
+		phoff = h.e_phoff, phnum = h.e_phnum, phentsize = h.e_phentsize;
 		if (phentsize < sizeof(Elf64_Phdr))
 			return 0;
 	} else {
 		if (n < sizeof(Elf32_Ehdr))
 			return 0;
-		const Elf32_Ehdr *h = (const void *)d;
-		phoff = h->e_phoff, phnum = h->e_phnum, phentsize = h->e_phentsize;
+		Elf32_Ehdr h;
+		memcpy(&h, d, sizeof(h));
+		phoff = h.e_phoff, phnum = h.e_phnum, phentsize = h.e_phentsize;
 		if (phentsize < sizeof(Elf32_Phdr))
 			return 0;
 	}

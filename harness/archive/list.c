@@ -28,7 +28,7 @@ static char *expand_env(const char *loc)
 		p = end + 1;
 	}
 	sb_adds(&sb, p);
-	return sb_detach(&sb, NULL);
+	return sb.len ? sb_detach(&sb, NULL) : (sb_release(&sb), xstrdup(""));
 }
 
 static int do_file(struct bl_archive *a, const char *args)

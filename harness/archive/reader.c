@@ -310,7 +310,7 @@ char *bl_archive_normalize(const char *name)
 		}
 		p = e;
 	}
-	return sb_detach(&sb, NULL);
+	return sb.len ? sb_detach(&sb, NULL) : (sb_release(&sb), xstrdup("")); /* sb_detach leaves an empty buffer unterminated */
 }
 
 const struct bl_cpio_entry *bl_initrd_lookup(const struct bl_initrd *rd, const char *path)

@@ -25,6 +25,16 @@ $(O)/fuzz/fuzz_scenario: tests/fuzz/fuzz_scenario.c $(FUZZ_SCENARIO_SRC) $(wildc
 		$(FUZZ_SCENARIO_SRC) $$(pkg-config --cflags --libs jansson yaml-0.1 libcrypto)
 # ---- end scenario ----
 
+# ---- archive: stacked-initrd reader (+ lint) and the gen_init_cpio list parser ----
+FUZZ_TARGETS += fuzz_archive_read fuzz_archive_list
+ARCHIVE_FUZZ_SRC := $(sort $(wildcard harness/archive/*.c)) $(sort $(wildcard harness/util/*.c))
+ARCHIVE_FUZZ_LIBS = $(shell pkg-config --libs zlib liblzma libzstd liblz4 lzo2 jansson libcrypto 2>/dev/null) -lbz2 -lpthread
+$(O)/fuzz/fuzz_archive_%: tests/fuzz/fuzz_archive_%.c $(ARCHIVE_FUZZ_SRC) $(wildcard harness/archive/*.h harness/util/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -std=gnu11 -D_GNU_SOURCE -Iharness $(shell pkg-config --cflags lzo2 2>/dev/null) \
+		-o $@ $< $(ARCHIVE_FUZZ_SRC) $(ARCHIVE_FUZZ_LIBS)
+# ---- end archive ----
+
 .PHONY: fuzz-build fuzz-run
 fuzz-build: $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
 
