@@ -34,6 +34,8 @@ static const char run_usage[] =
     "  --filter REGEX     only variants whose name matches\n"
     "  --shard I/N        only the I-th of N stable shares of the variants (1-based)\n"
     "  --keep             keep the work folders of variants that did not pass\n"
+    "  --connect URI[#N]  libvirt backend: boot on this host, N at once (default 1);\n"
+    "                     repeat to spread the variants over several hosts\n"
     "  -h, --help         this text\n"
     "\n"
     "exit status: 0 all passed, 1 some did not, 2 bad usage or scenario file,\n"
@@ -47,8 +49,15 @@ struct job {
 	char *workdir;
 };
 
+struct host {
+	char *uri;
+	int slots;
+};
+
 struct pool {
 	struct job *jobs;
+	struct host *hosts; /* --connect; each worker thread serves one host */
+	size_t nhosts;
 	size_t n, next, done;
 	pthread_mutex_t lock;
 	const char *report_dir;
@@ -80,10 +89,11 @@ static void print_line(struct job *j)
 	fflush(stdout);
 }
 
-static void run_job(struct pool *p, struct job *j)
+static void run_job(struct pool *p, struct job *j, const char *connect)
 {
 	struct bl_prepared prep = {0};
-	struct bl_session_opts so = {.report_dir = p->report_dir, .kill_grace_ms = 2000};
+	struct bl_session_opts so = {.report_dir = p->report_dir, .kill_grace_ms = 2000,
+				     .connect = connect};
 	j->workdir = bl_mktemp_dir("run");
 	if (!j->workdir) {
 		j->r.sc = j->sc;
@@ -113,9 +123,15 @@ static void run_job(struct pool *p, struct job *j)
 	}
 }
 
+struct worker_arg {
+	struct pool *p;
+	const char *connect;
+};
+
 static void *worker(void *arg)
 {
-	struct pool *p = arg;
+	struct worker_arg *wa = arg;
+	struct pool *p = wa->p;
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
 		if (p->next >= p->n || bl_session_interrupted) {
@@ -124,7 +140,7 @@ static void *worker(void *arg)
 		}
 		struct job *j = &p->jobs[p->next++];
 		pthread_mutex_unlock(&p->lock);
-		run_job(p, j);
+		run_job(p, j, wa->connect);
 		pthread_mutex_lock(&p->lock);
 		p->done++;
 		print_line(j);
@@ -161,6 +177,7 @@ int cmd_run(int argc, char **argv)
 	    {"filter", required_argument, NULL, 'f'},
 	    {"shard", required_argument, NULL, 's'},
 	    {"keep", no_argument, NULL, 'k'},
+	    {"connect", required_argument, NULL, 'c'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -169,6 +186,8 @@ int cmd_run(int argc, char **argv)
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned shard_i = 0, shard_n = 0;
 	bool keep = false;
+	struct host *hosts = NULL;
+	size_t nhosts = 0, ahosts = 0;
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
@@ -200,6 +219,25 @@ int cmd_run(int argc, char **argv)
 		case 'k':
 			keep = true;
 			break;
+		case 'c': {
+			BL_GROW(hosts, nhosts, ahosts);
+			struct host *h = &hosts[nhosts++];
+			char *hash = strrchr(optarg, '#');
+			h->slots = 1;
+			if (hash) {
+				char *end;
+				long n = strtol(hash + 1, &end, 10);
+				if (*end || n < 1 || n > 256)
+					die("run: --connect URI#N takes N from 1 to 256, not '%s'", hash + 1);
+				h->slots = (int)n;
+				h->uri = xstrndup(optarg, (size_t)(hash - optarg));
+			} else {
+				h->uri = xstrdup(optarg);
+			}
+			if (!*h->uri)
+				die("run: --connect needs a libvirt URI");
+			break;
+		}
 		case 'h':
 			fputs(run_usage, stdout);
 			return 0;
@@ -208,6 +246,10 @@ int cmd_run(int argc, char **argv)
 			return BL_EXIT_USAGE;
 		}
 	}
+	if (nhosts && !lo.backend)
+		lo.backend = "libvirt";
+	if (nhosts && strcmp(lo.backend, "libvirt"))
+		die("run: --connect goes with the libvirt backend, not '%s'", lo.backend);
 	if (optind >= argc) {
 		fprintf(stderr, "bootlab run: no scenario file given\n");
 		fputs(run_usage, stderr);
@@ -280,13 +322,33 @@ int cmd_run(int argc, char **argv)
 		sb_addf(&cmd, " %s", argv[i]);
 	info.command = cmd.buf;
 
-	size_t nthreads = (size_t)jobs < p.n ? (size_t)jobs : p.n;
+	/* one worker per boot slot: -j of them, or each host's slots */
+	size_t nthreads = (size_t)jobs;
+	if (nhosts) {
+		nthreads = 0;
+		for (size_t i = 0; i < nhosts; i++)
+			nthreads += (size_t)hosts[i].slots;
+	}
+	if (nthreads > p.n)
+		nthreads = p.n;
 	pthread_t *th = xcalloc(nthreads, sizeof(*th));
-	for (size_t i = 0; i < nthreads; i++)
-		pthread_create(&th[i], NULL, worker, &p);
+	struct worker_arg *wa = xcalloc(nthreads, sizeof(*wa));
+	/* hosts' slots taken round-robin, so every host gets work early */
+	const char **slot_uri = xcalloc(nthreads ? nthreads : 1, sizeof(char *));
+	for (size_t round = 0, k = 0; nhosts && k < nthreads; round++)
+		for (size_t h = 0; h < nhosts && k < nthreads; h++)
+			if ((size_t)hosts[h].slots > round)
+				slot_uri[k++] = hosts[h].uri;
+	for (size_t i = 0; i < nthreads; i++) {
+		wa[i].p = &p;
+		wa[i].connect = slot_uri[i];
+		pthread_create(&th[i], NULL, worker, &wa[i]);
+	}
 	for (size_t i = 0; i < nthreads; i++)
 		pthread_join(th[i], NULL);
 	free(th);
+	free(wa);
+	free(slot_uri);
 	info.duration_ns = bl_now_ns() - t0;
 
 	/* what finished goes into the report, even after Ctrl-C */
@@ -332,5 +394,8 @@ int cmd_run(int argc, char **argv)
 	free(run_id);
 	free(dir);
 	bl_scenario_set_release(&set);
+	for (size_t i = 0; i < nhosts; i++)
+		free(hosts[i].uri);
+	free(hosts);
 	return status;
 }

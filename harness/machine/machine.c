@@ -14,6 +14,7 @@
 static const struct bl_backend *const backends[] = {
     &bl_backend_qemu,
     &bl_backend_uml,
+    &bl_backend_libvirt,
 };
 
 const struct bl_backend *bl_backend_find(const char *name)
@@ -138,6 +139,8 @@ int bl_machine_spawn(struct bl_machine *m, char *const argv[], int console_child
 
 int bl_machine_poll_exit(struct bl_machine *m)
 {
+	if (!m->exited && m->ops && m->ops->poll_exit)
+		return m->ops->poll_exit(m);
 	if (m->exited || m->pid <= 0)
 		return 1;
 	int st;

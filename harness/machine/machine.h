@@ -53,6 +53,9 @@ struct bl_backend {
 	/* stop: the common code does SIGTERM/SIGKILL of the group; backends with
 	 * more to undo (libvirt domains) do it here; may be NULL */
 	void (*stop)(struct bl_machine *m);
+	/* backends whose emulator is not our child (libvirt): 1 when the
+	 * machine has ended (m->exited, m->status set); NULL = waitpid */
+	int (*poll_exit)(struct bl_machine *m);
 };
 
 const struct bl_backend *bl_backend_find(const char *name);
@@ -77,4 +80,5 @@ char *bl_machine_cmdline(const struct bl_machine_plan *plan, const char *console
 
 extern const struct bl_backend bl_backend_qemu;
 extern const struct bl_backend bl_backend_uml;
+extern const struct bl_backend bl_backend_libvirt;
 #endif

@@ -822,6 +822,7 @@ int bl_session_run(const struct bl_scenario *sc, const struct bl_prepared *prep,
 	    .ndisks = prep->ndisks,
 	    .extra_args = (const char *const *)sc->emulator_args,
 	    .workdir = opts->workdir,
+	    .connect = opts->connect,
 	};
 	s.t0 = bl_now_ns();
 	int64_t start = s.t0;

@@ -152,6 +152,7 @@ struct bl_session_opts {
 	bool echo_console;       /* copy console to stdout (bootlab boot) */
 	bool interactive;        /* also forward stdin to the console */
 	int kill_grace_ms;
+	const char *connect;     /* libvirt URI for this boot, or NULL */
 };
 
 /* ---- prepare.c: plan -> artifacts ---- */

@@ -1,0 +1,358 @@
+/* libvirt backend: the plan becomes a transient domain started with
+ * VIR_DOMAIN_START_AUTODESTROY (so it dies with bootlab's connection, even
+ * when bootlab is killed), the console and the agent channel are read
+ * through the API (virDomainOpenConsole / virDomainOpenChannel streams) so
+ * remote URIs work, and lifecycle events end the boot. Streams are bridged
+ * to socketpairs, so the session's poll loop is the same as for the other
+ * backends. All libvirt callbacks run on one event-loop thread.
+ *
+ * Files: kernel, initrd and disks are named by path in the domain XML, so
+ * a remote host must see the same paths (docs/machines.md says why). */
+#include "machine/machine.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+struct lv_bridge {
+	virStreamPtr st;
+	int fd;     /* our end of the socketpair */
+	int watch;  /* virEventAddHandle id for fd, -1 when none */
+	bool dead;
+};
+
+struct lv_priv {
+	virConnectPtr conn;
+	virDomainPtr dom;
+	struct lv_bridge con, ag;
+	int lifecycle_cb;
+	volatile int gone;   /* domain stopped */
+	volatile int crashed;
+};
+
+static pthread_once_t loop_once = PTHREAD_ONCE_INIT;
+static int loop_ok;
+
+static void quiet_errors(void *data, virErrorPtr err)
+{
+	(void)data;
+	bl_debug("libvirt: %s", err && err->message ? err->message : "?");
+}
+
+static void *loop_thread(void *arg)
+{
+	(void)arg;
+	for (;;)
+		virEventRunDefaultImpl();
+	return NULL;
+}
+
+static void loop_start(void)
+{
+	virSetErrorFunc(NULL, quiet_errors);
+	if (virEventRegisterDefaultImpl() < 0)
+		return;
+	pthread_t th;
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	/* the loop thread must not take the signals the run command handles */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	if (pthread_create(&th, &a, loop_thread, NULL) == 0)
+		loop_ok = 1;
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&a);
+}
+
+static const char *lv_errmsg(void)
+{
+	const char *m = virGetLastErrorMessage();
+	return m ? m : "unknown libvirt error";
+}
+
+/* guest -> host: stream readable, copy into the socketpair */
+static void stream_cb(virStreamPtr st, int events, void *opaque)
+{
+	struct lv_bridge *b = opaque;
+	char buf[16384];
+	if (events & (VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP)) {
+		b->dead = true;
+		virStreamEventRemoveCallback(st);
+		shutdown(b->fd, SHUT_WR);
+		return;
+	}
+	for (;;) {
+		int n = virStreamRecv(st, buf, sizeof(buf));
+		if (n == -2)
+			return; /* would block */
+		if (n <= 0) {
+			b->dead = true;
+			virStreamEventRemoveCallback(st);
+			shutdown(b->fd, SHUT_WR);
+			return;
+		}
+		size_t off = 0;
+		while (off < (size_t)n) {
+			ssize_t w = write(b->fd, buf + off, (size_t)n - off);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				return;
+			off += (size_t)w;
+		}
+	}
+}
+
+/* host -> guest: socketpair readable, send into the stream */
+static void fd_cb(int watch, int fd, int events, void *opaque)
+{
+	struct lv_bridge *b = opaque;
+	(void)watch;
+	char buf[4096];
+	ssize_t n = read(fd, buf, sizeof(buf));
+	if (n <= 0) {
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		virEventRemoveHandle(b->watch);
+		b->watch = -1;
+		return;
+	}
+	size_t off = 0;
+	while (off < (size_t)n && !b->dead) {
+		int s = virStreamSend(b->st, buf + off, (size_t)n - off);
+		if (s == -2) {
+			usleep(1000);
+			continue;
+		}
+		if (s < 0)
+			break;
+		off += (size_t)s;
+	}
+	(void)events;
+}
+
+static int lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
+{
+	struct lv_priv *p = opaque;
+	(void)conn;
+	(void)dom;
+	if (event == VIR_DOMAIN_EVENT_STOPPED) {
+		p->crashed = detail == VIR_DOMAIN_EVENT_STOPPED_CRASHED ||
+			     detail == VIR_DOMAIN_EVENT_STOPPED_FAILED;
+		p->gone = 1;
+	} else if (event == VIR_DOMAIN_EVENT_CRASHED) {
+		p->crashed = 1;
+	}
+	return 0;
+}
+
+static void xml_attr(struct strbuf *sb, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': sb_adds(sb, "&lt;"); break;
+		case '>': sb_adds(sb, "&gt;"); break;
+		case '&': sb_adds(sb, "&amp;"); break;
+		case '\'': sb_adds(sb, "&apos;"); break;
+		case '"': sb_adds(sb, "&quot;"); break;
+		default: sb_addc(sb, *s);
+		}
+	}
+}
+
+static int bridge_open(struct lv_priv *p, struct lv_bridge *b, int *session_fd, bool console)
+{
+	int sp[2];
+	b->watch = -1;
+	b->fd = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
+		return bl_err_errno("libvirt backend: socketpair");
+	b->st = virStreamNew(p->conn, VIR_STREAM_NONBLOCK);
+	int r = !b->st ? -1
+		: console ? virDomainOpenConsole(p->dom, NULL, b->st, VIR_DOMAIN_CONSOLE_FORCE)
+			  : virDomainOpenChannel(p->dom, "org.bootlab.agent", b->st, VIR_DOMAIN_CHANNEL_FORCE);
+	if (r < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		return bl_err("libvirt: cannot open the %s: %s", console ? "console" : "agent channel",
+			      lv_errmsg());
+	}
+	fcntl(sp[1], F_SETFL, O_NONBLOCK);
+	b->fd = sp[1];
+	*session_fd = sp[0];
+	virStreamEventAddCallback(b->st, VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR |
+				       VIR_STREAM_EVENT_HANGUP, stream_cb, b, NULL);
+	b->watch = virEventAddHandle(b->fd, VIR_EVENT_HANDLE_READABLE, fd_cb, b, NULL);
+	return 0;
+}
+
+static void bridge_close(struct lv_bridge *b)
+{
+	if (b->watch >= 0)
+		virEventRemoveHandle(b->watch);
+	b->watch = -1;
+	if (b->st) {
+		virStreamEventRemoveCallback(b->st);
+		virStreamAbort(b->st);
+		virStreamFree(b->st);
+		b->st = NULL;
+	}
+	if (b->fd >= 0)
+		close(b->fd);
+	b->fd = -1;
+}
+
+static int lv_start(const struct bl_machine_plan *pl, struct bl_machine *m)
+{
+	pthread_once(&loop_once, loop_start);
+	if (!loop_ok) {
+		bl_err_kind(BL_EK_INFRA);
+		return bl_err("libvirt backend: cannot start the event loop");
+	}
+	bool arm = !strcmp(pl->arch, "aarch64");
+	const char *uri = pl->connect ? pl->connect : getenv("BOOTLAB_LIBVIRT_URI");
+	if (!uri || !*uri)
+		uri = "qemu:///system";
+	struct lv_priv *p = xcalloc(1, sizeof(*p));
+	p->lifecycle_cb = -1;
+	m->priv = p;
+	p->conn = virConnectOpen(uri);
+	if (!p->conn) {
+		bl_err("libvirt: cannot connect to '%s': %s (is libvirtd running? ci/libvirtd start)",
+		       uri, lv_errmsg());
+		bl_err_kind(BL_EK_INFRA);
+		return -1;
+	}
+	/* a crashed or dropped bootlab must not leave the domain behind */
+	virConnectSetKeepAlive(p->conn, 5, 3);
+
+	m->console_name = arm ? "ttyAMA0" : "ttyS0";
+	m->full_cmdline = bl_machine_cmdline(pl, m->console_name, arm ? NULL : "i8042.noaux i8042.nokbd");
+	static volatile int counter;
+	char name[96];
+	snprintf(name, sizeof(name), "bootlab-%d-%d-%lx", (int)getpid(), __sync_add_and_fetch(&counter, 1),
+		 (unsigned long)(bl_now_ns() & 0xffffff));
+
+	struct strbuf x = STRBUF_INIT;
+	sb_addf(&x, "<domain type='qemu'>\n <name>%s</name>\n", name);
+	sb_addf(&x, " <memory unit='MiB'>%d</memory>\n <vcpu>1</vcpu>\n",
+		pl->memory_mb > 0 ? pl->memory_mb : 256);
+	sb_addf(&x, " <os>\n  <type arch='%s' machine='%s'>hvm</type>\n", arm ? "aarch64" : "x86_64",
+		arm ? "virt" : "q35");
+	sb_adds(&x, "  <kernel>");
+	xml_attr(&x, pl->kernel);
+	sb_adds(&x, "</kernel>\n");
+	if (pl->initrd) {
+		sb_adds(&x, "  <initrd>");
+		xml_attr(&x, pl->initrd);
+		sb_adds(&x, "</initrd>\n");
+	}
+	sb_adds(&x, "  <cmdline>");
+	xml_attr(&x, m->full_cmdline);
+	sb_adds(&x, "</cmdline>\n </os>\n");
+	if (arm)
+		sb_adds(&x, " <cpu mode='custom' match='exact'><model>cortex-a57</model></cpu>\n");
+	sb_adds(&x, " <on_poweroff>destroy</on_poweroff>\n <on_reboot>destroy</on_reboot>\n"
+		    " <on_crash>destroy</on_crash>\n <devices>\n");
+	sb_addf(&x, "  <emulator>/usr/bin/%s</emulator>\n",
+		arm ? "qemu-system-aarch64" : "qemu-system-x86_64");
+	sb_adds(&x, "  <serial type='pty'><target port='0'/></serial>\n"
+		    "  <console type='pty'><target type='serial' port='0'/></console>\n");
+	sb_adds(&x, "  <channel type='unix'><source mode='bind'/>"
+		    "<target type='virtio' name='org.bootlab.agent'/></channel>\n");
+	for (size_t i = 0; i < pl->ndisks; i++) {
+		sb_adds(&x, "  <disk type='file' device='disk'><driver name='qemu' type='raw' cache='unsafe'/>"
+			    "<source file='");
+		xml_attr(&x, pl->disks[i]);
+		sb_addf(&x, "'/><target dev='vd%c' bus='virtio'/></disk>\n", (char)('a' + i));
+	}
+	sb_adds(&x, "  <controller type='usb' model='none'/>\n  <memballoon model='none'/>\n"
+		    " </devices>\n</domain>\n");
+	m->command = xasprintf("libvirt %s: virDomainCreateXML\n%s", uri, x.buf);
+
+	p->lifecycle_cb = virConnectDomainEventRegisterAny(p->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+							   VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), p, NULL);
+	/* start paused, attach console and channel, then run: no output is lost */
+	p->dom = virDomainCreateXML(p->conn, x.buf,
+				    VIR_DOMAIN_START_AUTODESTROY | VIR_DOMAIN_START_PAUSED);
+	sb_release(&x);
+	if (!p->dom) {
+		bl_err("libvirt: cannot start the domain: %s", lv_errmsg());
+		bl_err_kind(BL_EK_INFRA);
+		return -1;
+	}
+	if (bridge_open(p, &p->con, &m->console_fd, true) < 0 ||
+	    bridge_open(p, &p->ag, &m->agent_fd, false) < 0) {
+		bl_err_kind(BL_EK_INFRA);
+		return -1;
+	}
+	if (virDomainResume(p->dom) < 0) {
+		bl_err_kind(BL_EK_INFRA);
+		return bl_err("libvirt: cannot resume the domain: %s", lv_errmsg());
+	}
+	return 0;
+}
+
+static int lv_poll_exit(struct bl_machine *m)
+{
+	struct lv_priv *p = m->priv;
+	if (!p || !p->dom)
+		return 1;
+	if (!p->gone) {
+		int state = 0, reason = 0;
+		if (virDomainGetState(p->dom, &state, &reason, 0) < 0 || state == VIR_DOMAIN_SHUTOFF)
+			p->gone = 1;
+		else if (state == VIR_DOMAIN_CRASHED)
+			p->crashed = 1, p->gone = 1;
+	}
+	if (p->gone && !m->exited) {
+		m->exited = true;
+		m->status = p->crashed ? W_EXITCODE(1, 0) : 0;
+	}
+	return p->gone;
+}
+
+static void lv_stop(struct bl_machine *m)
+{
+	struct lv_priv *p = m->priv;
+	if (!p)
+		return;
+	bridge_close(&p->con);
+	bridge_close(&p->ag);
+	if (p->dom) {
+		if (!p->gone)
+			virDomainDestroy(p->dom);
+		virDomainFree(p->dom);
+		p->dom = NULL;
+	}
+	if (p->conn) {
+		if (p->lifecycle_cb >= 0)
+			virConnectDomainEventDeregisterAny(p->conn, p->lifecycle_cb);
+		virConnectClose(p->conn);
+		p->conn = NULL;
+	}
+	if (!m->exited) {
+		m->exited = true;
+		m->status = 0;
+	}
+	free(p);
+	m->priv = NULL;
+}
+
+const struct bl_backend bl_backend_libvirt = {
+    .name = "libvirt",
+    .start = lv_start,
+    .stop = lv_stop,
+    .poll_exit = lv_poll_exit,
+};
