@@ -8,4 +8,5 @@ int cmd_run(int argc, char **argv);
 int cmd_archive(int argc, char **argv);
 int cmd_kernel(int argc, char **argv);
 int cmd_disk(int argc, char **argv);
+int cmd_scenario(int argc, char **argv);
 #endif

@@ -187,6 +187,8 @@ void bl_scenario_set_release(struct bl_scenario_set *set);
  * a field ("disks[1].partitions[0].size: ..."): the position of the longest
  * known prefix of PATH, or NULL. Paths use the YAML keys, [N] for list items. */
 const struct bl_srcpos *bl_scenario_locate(const struct bl_scenario *s, const char *path);
+/* the plan as JSON (what `bootlab scenario show` prints); caller decrefs */
+json_t *bl_scenario_to_json(const struct bl_scenario *s);
 void bl_scenario_free(struct bl_scenario *s);
 
 #endif
