@@ -937,6 +937,43 @@ static void step_release(struct bl_step *st)
 	free(st->script);
 }
 
+/* Steps that cannot run where they are written: nothing answers after PID 1
+ * exited, was killed or powered the machine off, or after a panic; and the
+ * final outcome comes last. */
+static int check_order(const struct bl_scenario *s, const struct ynode *steps)
+{
+	const char *gone = NULL; /* why the agent cannot answer any more */
+	size_t gone_at = 0;
+	for (size_t i = 0; i < s->nsteps; i++) {
+		const struct bl_step *st = &s->steps[i];
+		const struct ynode *sn = steps->kv[i];
+		if (st->kind == BL_STEP_EXPECT_OUTCOME && i + 1 < s->nsteps)
+			return yerr(steps->kv[i + 1],
+				    "no step can follow 'outcome' (step %zu): it is the end of the boot",
+				    i + 1);
+		if (gone && (st->kind == BL_STEP_AGENT || st->kind == BL_STEP_HELLO))
+			return yerr(sn,
+				    "step %zu waits for the agent, but %s in step %zu", i + 1, gone,
+				    gone_at + 1);
+		if (st->kind == BL_STEP_EXPECT_PANIC) {
+			gone = "the kernel panicked";
+			gone_at = i;
+		} else if (st->kind == BL_STEP_AGENT && !st->expect_error) {
+			const char *op = json_string_value(json_object_get(st->request, "op"));
+			if (op && !strcmp(op, "exit"))
+				gone = "PID 1 exited";
+			else if (op && !strcmp(op, "kill"))
+				gone = "PID 1 was killed";
+			else if (op && !strcmp(op, "poweroff"))
+				gone = "the machine powered off";
+			else
+				continue;
+			gone_at = i;
+		}
+	}
+	return 0;
+}
+
 /* ---- the whole scenario ---- */
 
 static int build_top(struct bld *b, const struct ynode *root, const char *name)
@@ -1063,7 +1100,7 @@ static int build_top(struct bld *b, const struct ynode *root, const char *name)
 		if (build_step(b, x->kv[i], &s->steps[i], i))
 			return -1;
 	}
-	return 0;
+	return check_order(s, x);
 }
 
 void bl_scenario_free(struct bl_scenario *s)

@@ -99,6 +99,10 @@ static const struct {
 	{"agent-bad-errno",
 	 "4:12: unknown errno 'ENOTHING' for 'error' (like ENOENT, EINVAL, or true for any)"},
 	{"agent-expect-noreply", "4:5: op 'exit' gets no reply, so there is nothing to 'expect'"},
+	{"step-after-exit", "4:5: step 2 waits for the agent, but PID 1 exited in step 1"},
+	{"step-after-panic", "4:5: step 2 waits for the agent, but the kernel panicked in step 1"},
+	{"step-after-outcome",
+	 "4:5: no step can follow 'outcome' (step 1): it is the end of the boot"},
 	{"hello-stage", "3:20: 'stage' is out of range: '3' (at most 2)"},
 	{"panic-status-signal",
 	 "3:24: panic has both 'status' and 'signal': init either exits or is killed"},
@@ -471,9 +475,9 @@ static void test_values(void)
 	T_EQ_STR(st[5].panic_reason, "kill-init", "signal implies kill-init");
 	T_OK(st[6].panic_reason == NULL && st[6].panic_status == -1 && st[6].panic_signal == -1,
 	     "panic any");
-	T_EQ_INT(st[8].kind, BL_STEP_EXPECT_SCRIPT, "expect-script");
-	T_EQ_INT(st[8].timeout_ms, 120000, "2m");
-	T_OK(st[8].script && st[8].script[0] == '/', "script path absolute");
+	T_EQ_INT(st[7].kind, BL_STEP_EXPECT_SCRIPT, "expect-script");
+	T_EQ_INT(st[7].timeout_ms, 120000, "2m");
+	T_OK(st[7].script && st[7].script[0] == '/', "script path absolute");
 	bl_scenario_set_release(&set);
 }
 
