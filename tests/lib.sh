@@ -33,4 +33,19 @@ no_emulator_left() {
 	if [ -z "$left" ]; then ok "no emulator left behind"; else
 		not_ok "no emulator left behind"; echo "$left" | sed 's/^/#   /'; fi
 }
-done_testing() { echo "1..$T_N"; [ "$T_FAILED" -eq 0 ]; }
+# check_reports DIR: every report.json under DIR matches docs/report.schema.json
+# and every junit.xml tests/data/junit.xsd (one test point per file)
+check_reports() {
+	local f out
+	while IFS= read -r f; do
+		if out=$("$BOOTLAB_HOME/tests/tools/check-report" "$f" 2>&1); then ok "schema: $f"; else
+			not_ok "schema: $f"; printf '%s\n' "$out" | head -n 20 | sed 's/^/#   /'; fi
+	done < <(find "$1" -name report.json -type f 2>/dev/null | sort)
+	while IFS= read -r f; do
+		if out=$(xmllint --noout --schema "$BOOTLAB_HOME/tests/data/junit.xsd" "$f" 2>&1); then
+			ok "junit schema: $f"; else
+			not_ok "junit schema: $f"; printf '%s\n' "$out" | head -n 20 | sed 's/^/#   /'; fi
+	done < <(find "$1" -name junit.xml -type f 2>/dev/null | sort)
+}
+# done_testing: every report the test produced is checked, then the plan
+done_testing() { check_reports "$T_TMP"; echo "1..$T_N"; [ "$T_FAILED" -eq 0 ]; }

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -24,7 +25,9 @@ static const char run_usage[] =
     "\n"
     "Boot every scenario (and each variant of a matrix), check its steps, print\n"
     "one line per variant and write reports/<run-id>/ (report.json, junit.xml,\n"
-    "one console log per variant).\n"
+    "index.html, one console log per variant). On a terminal a status block shows\n"
+    "each running boot, its phase and elapsed time. Ctrl-C stops the boots and\n"
+    "still writes the report of what ran.\n"
     "\n"
     "options:\n"
     "  --report-dir DIR   write DIR/<run-id>/ instead of reports/<run-id>/\n"
@@ -36,6 +39,10 @@ static const char run_usage[] =
     "  --keep             keep the work folders of variants that did not pass\n"
     "  --connect URI[#N]  libvirt backend: boot on this host, N at once (default 1);\n"
     "                     repeat to spread the variants over several hosts\n"
+    "  --repeat N         boot each variant N times; the report gives min/median/max\n"
+    "                     per phase (bootlab compare reads it)\n"
+    "  --list             print the variants that would run (after --filter and\n"
+    "                     --shard), one per line, and boot nothing\n"
     "  -h, --help         this text\n"
     "\n"
     "exit status: 0 all passed, 1 some did not, 2 bad usage or scenario file,\n"
@@ -43,11 +50,18 @@ static const char run_usage[] =
 
 struct job {
 	struct bl_scenario *sc;
+	size_t variant;    /* index into the run's variants */
+	int run;           /* 1-based repetition, 0 without --repeat */
 	struct bl_result r;
 	bool infra;
 	bool bad_input; /* the scenario asked for something impossible (found while preparing) */
 	char *workdir;
+	int state;         /* JOB_* (under the pool lock) */
+	bool printed;
+	int64_t started_ns;
 };
+
+enum { JOB_PENDING, JOB_RUNNING, JOB_DONE };
 
 struct host {
 	char *uri;
@@ -59,9 +73,12 @@ struct pool {
 	struct host *hosts; /* --connect; each worker thread serves one host */
 	size_t nhosts;
 	size_t n, next, done;
+	size_t threads_left;
 	pthread_mutex_t lock;
 	const char *report_dir;
 	bool keep;
+	bool live;         /* the main thread draws a status block */
+	int repeat;
 };
 
 static void on_signal(int sig)
@@ -70,35 +87,39 @@ static void on_signal(int sig)
 	bl_session_interrupted = 1;
 }
 
-static void print_line(struct job *j)
+static void print_line(struct pool *p, struct job *j)
 {
 	struct bl_result *r = &j->r;
 	const char *verdict = r->outcome == BL_OUT_PASS ? "PASS" : "FAIL";
-	char extra[160] = "";
+	char extra[160] = "", name[300];
 	if (r->phases[BL_PH_HELLO2].seen)
 		snprintf(extra, sizeof(extra), "  stage-2 hello %.3fs",
 			 bl_ns_to_s(r->phases[BL_PH_HELLO2].host_ns));
 	else if (r->phases[BL_PH_HELLO].seen)
 		snprintf(extra, sizeof(extra), "  hello %.3fs", bl_ns_to_s(r->phases[BL_PH_HELLO].host_ns));
-	printf("%s  %-40s %-14s %6.2fs%s\n", verdict, j->sc->name, bl_outcome_name(r->outcome),
+	if (p->repeat > 1)
+		snprintf(name, sizeof(name), "%s #%d", j->sc->name, j->run);
+	else
+		snprintf(name, sizeof(name), "%s", j->sc->name);
+	printf("%s  %-40s %-14s %6.2fs%s\n", verdict, name, bl_outcome_name(r->outcome),
 	       bl_ns_to_s(r->duration_ns), extra);
-	if (r->outcome != BL_OUT_PASS && r->reason)
-		printf("      %s\n", r->reason);
-	else if (r->reason)
+	if (r->reason)
 		printf("      %s\n", r->reason);
 	fflush(stdout);
+	j->printed = true;
 }
 
 static void run_job(struct pool *p, struct job *j, const char *connect)
 {
 	struct bl_prepared prep = {0};
 	struct bl_session_opts so = {.report_dir = p->report_dir, .kill_grace_ms = 2000,
-				     .connect = connect};
+				     .connect = connect, .run_index = j->run};
 	j->workdir = bl_mktemp_dir("run");
 	if (!j->workdir) {
 		j->r.sc = j->sc;
 		j->r.outcome = BL_OUT_SETUP_ERROR;
 		j->r.reason = xstrdup(bl_errmsg());
+		j->r.emulator_status = -1;
 		j->infra = true;
 		return;
 	}
@@ -135,16 +156,99 @@ static void *worker(void *arg)
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
 		if (p->next >= p->n || bl_session_interrupted) {
+			p->threads_left--;
 			pthread_mutex_unlock(&p->lock);
 			return NULL;
 		}
 		struct job *j = &p->jobs[p->next++];
+		j->state = JOB_RUNNING;
+		j->started_ns = bl_now_ns();
 		pthread_mutex_unlock(&p->lock);
 		run_job(p, j, wa->connect);
 		pthread_mutex_lock(&p->lock);
 		p->done++;
-		print_line(j);
+		j->state = JOB_DONE;
+		if (!p->live)
+			print_line(p, j);
 		pthread_mutex_unlock(&p->lock);
+	}
+}
+
+/* ---- live status on a terminal ---- */
+
+/* the last phase a running boot reached (its worker is writing R: only
+ * the seen flags are read, one byte each) */
+static const char *live_phase(struct bl_result *r)
+{
+	for (int i = BL_PH_COUNT - 1; i >= 0; i--)
+		if (__atomic_load_n(&r->phases[i].seen, __ATOMIC_RELAXED))
+			return bl_phase_name((enum bl_phase_id)i);
+	return "prepare";
+}
+
+static int term_cols(void)
+{
+	struct winsize ws;
+	if (ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
+		return ws.ws_col;
+	return 80;
+}
+
+/* One frame: erase the previous status block, print the results that came
+ * in since, then one line per running boot. Called with the lock held. */
+static int live_draw(struct pool *p, int prev_lines, bool final)
+{
+	if (prev_lines > 0)
+		printf("\033[%dA\r\033[J", prev_lines);
+	for (size_t i = 0; i < p->n; i++)
+		if (p->jobs[i].state == JOB_DONE && !p->jobs[i].printed)
+			print_line(p, &p->jobs[i]);
+	if (final) {
+		fflush(stdout);
+		return 0;
+	}
+	int cols = term_cols(), lines = 0;
+	int64_t now = bl_now_ns();
+	for (size_t i = 0; i < p->n; i++) {
+		struct job *j = &p->jobs[i];
+		if (j->state != JOB_RUNNING)
+			continue;
+		char name[300], line[512];
+		if (p->repeat > 1)
+			snprintf(name, sizeof(name), "%s #%d", j->sc->name, j->run);
+		else
+			snprintf(name, sizeof(name), "%s", j->sc->name);
+		int len = snprintf(line, sizeof(line), "  ..  %-40s %-14s %6.1fs", name, live_phase(&j->r),
+				   bl_ns_to_s(now - j->started_ns));
+		if (len >= cols)
+			line[cols - 1] = 0; /* never wrap: the next frame moves up by lines */
+		printf("%s\n", line);
+		lines++;
+	}
+	size_t waiting = p->n - p->next;
+	if (bl_session_interrupted) {
+		printf("  interrupted: stopping the running boots\n");
+		lines++;
+	} else if (waiting) {
+		printf("  %zu waiting, %zu of %zu done\n", waiting, p->done, p->n);
+		lines++;
+	}
+	fflush(stdout);
+	return lines;
+}
+
+static void live_loop(struct pool *p)
+{
+	int prev = 0;
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		bool over = p->threads_left == 0;
+		prev = live_draw(p, prev, over);
+		pthread_mutex_unlock(&p->lock);
+		if (over)
+			return;
+		struct timespec ts = {0, 250 * 1000000L};
+		nanosleep(&ts, NULL);
 	}
 }
 
@@ -178,6 +282,8 @@ int cmd_run(int argc, char **argv)
 	    {"shard", required_argument, NULL, 's'},
 	    {"keep", no_argument, NULL, 'k'},
 	    {"connect", required_argument, NULL, 'c'},
+	    {"repeat", required_argument, NULL, 'r'},
+	    {"list", no_argument, NULL, 'l'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -185,7 +291,8 @@ int cmd_run(int argc, char **argv)
 	struct bl_load_opts lo = {0};
 	long jobs = sysconf(_SC_NPROCESSORS_ONLN);
 	unsigned shard_i = 0, shard_n = 0;
-	bool keep = false;
+	bool keep = false, list = false;
+	long repeat = 1;
 	struct host *hosts = NULL;
 	size_t nhosts = 0, ahosts = 0;
 	int c;
@@ -218,6 +325,16 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 'k':
 			keep = true;
+			break;
+		case 'r': {
+			char *end;
+			repeat = strtol(optarg, &end, 10);
+			if (*end || repeat < 1 || repeat > 1000)
+				die("run: --repeat takes a number from 1 to 1000, not '%s'", optarg);
+			break;
+		}
+		case 'l':
+			list = true;
 			break;
 		case 'c': {
 			BL_GROW(hosts, nhosts, ahosts);
@@ -270,25 +387,45 @@ int cmd_run(int argc, char **argv)
 		}
 	}
 
-	struct pool p = {0};
-	pthread_mutex_init(&p.lock, NULL);
-	p.jobs = xcalloc(set.n ? set.n : 1, sizeof(*p.jobs));
+	/* the variants this run boots, after --filter and --shard */
+	struct bl_scenario **vars = xcalloc(set.n ? set.n : 1, sizeof(*vars));
+	size_t nvars = 0;
 	for (size_t i = 0; i < set.n; i++) {
 		struct bl_scenario *sc = set.v[i];
 		if (filter && regexec(&fre, sc->name, 0, NULL, 0) != 0)
 			continue;
 		if (shard_n && stable_hash(sc->name) % shard_n != shard_i - 1)
 			continue;
-		p.jobs[p.n++].sc = sc;
+		vars[nvars++] = sc;
 	}
 	if (filter)
 		regfree(&fre);
-	if (!p.n) {
+	if (list) {
+		for (size_t i = 0; i < nvars; i++)
+			printf("%s\n", vars[i]->name);
+		free(vars);
+		bl_scenario_set_release(&set);
+		return BL_EXIT_OK;
+	}
+	if (!nvars) {
 		fprintf(stderr, "bootlab run: no scenario variant left to run\n");
-		free(p.jobs);
+		free(vars);
 		bl_scenario_set_release(&set);
 		return BL_EXIT_USAGE;
 	}
+
+	/* every variant once, then again for each repetition */
+	struct pool p = {0};
+	pthread_mutex_init(&p.lock, NULL);
+	p.repeat = (int)repeat;
+	p.jobs = xcalloc(nvars * (size_t)repeat, sizeof(*p.jobs));
+	for (long k = 0; k < repeat; k++)
+		for (size_t i = 0; i < nvars; i++) {
+			struct job *j = &p.jobs[p.n++];
+			j->sc = vars[i];
+			j->variant = i;
+			j->run = repeat > 1 ? (int)k + 1 : 0;
+		}
 
 	char *run_id = make_run_id();
 	char *dir = xasprintf("%s/%s", report_root, run_id);
@@ -297,11 +434,14 @@ int cmd_run(int argc, char **argv)
 		free(run_id);
 		free(dir);
 		free(p.jobs);
+		free(vars);
 		bl_scenario_set_release(&set);
 		return BL_EXIT_INFRA;
 	}
 	p.report_dir = dir;
 	p.keep = keep;
+	const char *term = getenv("TERM");
+	p.live = isatty(1) && !(term && !strcmp(term, "dumb"));
 
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigaction(SIGINT, &sa, NULL);
@@ -314,7 +454,7 @@ int cmd_run(int argc, char **argv)
 	    .dir = dir,
 	    .start_wall = (int64_t)time(NULL),
 	    .jobs = (int)jobs,
-	    .repeat = 1,
+	    .repeat = (int)repeat,
 	};
 	struct strbuf cmd = STRBUF_INIT;
 	sb_adds(&cmd, "bootlab");
@@ -331,6 +471,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (nthreads > p.n)
 		nthreads = p.n;
+	p.threads_left = nthreads;
 	pthread_t *th = xcalloc(nthreads, sizeof(*th));
 	struct worker_arg *wa = xcalloc(nthreads, sizeof(*wa));
 	/* hosts' slots taken round-robin, so every host gets work early */
@@ -344,26 +485,42 @@ int cmd_run(int argc, char **argv)
 		wa[i].connect = slot_uri[i];
 		pthread_create(&th[i], NULL, worker, &wa[i]);
 	}
+	if (p.live)
+		live_loop(&p);
 	for (size_t i = 0; i < nthreads; i++)
 		pthread_join(th[i], NULL);
 	free(th);
 	free(wa);
 	free(slot_uri);
 	info.duration_ns = bl_now_ns() - t0;
+	info.interrupted = bl_session_interrupted;
 
-	/* what finished goes into the report, even after Ctrl-C */
-	struct bl_result **results = xcalloc(p.n, sizeof(*results));
-	size_t nres = 0, npass = 0;
+	/* what finished goes into the report, even after Ctrl-C: each variant
+	 * with the repetitions that ran */
+	struct bl_result **runs = xcalloc(p.n, sizeof(*runs));
+	struct bl_variant_result *vr = xcalloc(nvars, sizeof(*vr));
+	size_t nvr = 0, nruns = 0, npass = 0, nboots = 0;
 	bool infra = false, bad_input = false;
-	for (size_t i = 0; i < p.n; i++) {
-		if (!p.jobs[i].r.sc)
+	for (size_t v = 0; v < nvars; v++) {
+		struct bl_result **first = runs + nruns;
+		size_t k = 0;
+		for (size_t i = 0; i < p.n; i++) {
+			if (p.jobs[i].variant != v || !p.jobs[i].r.sc)
+				continue;
+			first[k++] = &p.jobs[i].r;
+			infra |= p.jobs[i].infra;
+			bad_input |= p.jobs[i].bad_input;
+			nboots++;
+		}
+		nruns += k;
+		if (!k)
 			continue;
-		results[nres++] = &p.jobs[i].r;
-		npass += p.jobs[i].r.outcome == BL_OUT_PASS;
-		infra |= p.jobs[i].infra;
-		bad_input |= p.jobs[i].bad_input;
+		vr[nvr].runs = first;
+		vr[nvr].nruns = k;
+		npass += bl_variant_main(&vr[nvr])->outcome == BL_OUT_PASS;
+		nvr++;
 	}
-	int rc = bl_report_write_all(&info, results, nres);
+	int rc = bl_report_write_all(&info, vr, nvr);
 	if (rc < 0)
 		fprintf(stderr, "bootlab: %s\n", bl_errmsg());
 	/* reports/latest -> the newest run */
@@ -373,14 +530,18 @@ int cmd_run(int argc, char **argv)
 		bl_debug("cannot point '%s' at '%s'", latest, run_id);
 	free(latest);
 
-	printf("%zu of %zu passed%s; report: %s/report.json\n", npass, nres,
-	       bl_session_interrupted ? " (interrupted)" : "", dir);
+	if (repeat > 1)
+		printf("%zu of %zu passed (%zu boots)%s; report: %s/report.json\n", npass, nvr, nboots,
+		       bl_session_interrupted ? " (interrupted)" : "", dir);
+	else
+		printf("%zu of %zu passed%s; report: %s/report.json\n", npass, nvr,
+		       bl_session_interrupted ? " (interrupted)" : "", dir);
 	int status = BL_EXIT_OK;
 	if (rc < 0 || infra)
 		status = BL_EXIT_INFRA;
 	else if (bad_input)
 		status = BL_EXIT_USAGE;
-	else if (npass != nres || nres != p.n)
+	else if (npass != nvr || nboots != p.n)
 		status = BL_EXIT_FAIL;
 
 	for (size_t i = 0; i < p.n; i++) {
@@ -388,7 +549,9 @@ int cmd_run(int argc, char **argv)
 			bl_result_release(&p.jobs[i].r);
 		free(p.jobs[i].workdir);
 	}
-	free(results);
+	free(runs);
+	free(vr);
+	free(vars);
 	free(p.jobs);
 	sb_release(&cmd);
 	free(run_id);

@@ -12,7 +12,7 @@
 
 static json_t *str_or_null(const char *s)
 {
-	return s ? json_string(s) : json_null();
+	return bl_json_text(s);
 }
 
 static json_t *secs(double s)
@@ -37,8 +37,10 @@ static json_t *panic_json(const struct bl_result *r)
 	const struct bl_classified *c = &r->panic;
 	char d[300], code[16];
 	bl_describe_panic(c, d, sizeof(d));
-	json_t *p = json_pack("{s:s,s:s,s:s}", "reason", bl_panic_reason_name(c->panic), "message",
-			      r->panic_line ? r->panic_line : "", "description", d);
+	json_t *p = json_object();
+	json_object_set_new(p, "reason", json_string(bl_panic_reason_name(c->panic)));
+	json_object_set_new(p, "message", bl_json_text(r->panic_line ? r->panic_line : ""));
+	json_object_set_new(p, "description", bl_json_text(d));
 	if (c->panic == BL_PANIC_KILL_INIT) {
 		snprintf(code, sizeof(code), "0x%08llx", c->code);
 		json_object_set_new(p, "exitcode", json_string(code));
@@ -50,14 +52,92 @@ static json_t *panic_json(const struct bl_result *r)
 	return p;
 }
 
+/* the console log's path relative to the report folder */
+static const char *rel_log(const struct bl_result *r, const char *report_dir)
+{
+	const char *log = r->console_log;
+	if (log && report_dir && !strncmp(log, report_dir, strlen(report_dir)) && log[strlen(report_dir)] == '/')
+		log += strlen(report_dir) + 1;
+	return log;
+}
+
+static json_t *phases_json(const struct bl_result *r)
+{
+	json_t *ph = json_array();
+	for (int i = 0; i < BL_PH_COUNT; i++) {
+		const struct bl_phase *p = &r->phases[i];
+		if (!p->seen)
+			continue;
+		json_array_append_new(ph, json_pack("{s:s,s:o,s:o}", "name", bl_phase_name((enum bl_phase_id)i),
+						    "host_s", secs(bl_ns_to_s(p->host_ns)),
+						    "guest_s", secs(p->guest_s)));
+	}
+	return ph;
+}
+
+static json_t *stat_json(const struct bl_stat *st)
+{
+	if (!st->n)
+		return json_null();
+	return json_pack("{s:o,s:o,s:o}", "min", secs(st->min), "median", secs(st->median), "max",
+			 secs(st->max));
+}
+
+/* timing over the repetitions: min/median/max per phase */
+static json_t *timing_json(const struct bl_variant_result *v)
+{
+	struct bl_stat st;
+	json_t *t = json_object();
+	bl_stat_duration(v, &st);
+	json_object_set_new(t, "duration_s", stat_json(&st));
+	json_t *ph = json_array();
+	for (int i = 0; i < BL_PH_COUNT; i++) {
+		bl_stat_phase_host(v, (enum bl_phase_id)i, &st);
+		if (!st.n)
+			continue;
+		json_t *p = json_pack("{s:s,s:I,s:o}", "name", bl_phase_name((enum bl_phase_id)i), "reached",
+				      (json_int_t)st.n, "host_s", stat_json(&st));
+		bl_stat_phase_guest(v, (enum bl_phase_id)i, &st);
+		json_object_set_new(p, "guest_s", stat_json(&st));
+		json_array_append_new(ph, p);
+	}
+	json_object_set_new(t, "phases", ph);
+	return t;
+}
+
+/* one variant: the shown repetition in full, then every repetition in brief */
+static json_t *variant_json(const struct bl_variant_result *v, const char *report_dir)
+{
+	const struct bl_result *main_r = bl_variant_main(v);
+	json_t *o = bl_result_to_json(main_r, report_dir);
+	json_object_set_new(o, "runs", json_integer((json_int_t)v->nruns));
+	json_object_set_new(o, "shown_run", json_integer((json_int_t)bl_variant_main_index(v)));
+	json_object_set_new(o, "timing", timing_json(v));
+	json_t *reps = json_array();
+	for (size_t i = 0; i < v->nruns; i++) {
+		const struct bl_result *r = v->runs[i];
+		json_t *j = json_object();
+		json_object_set_new(j, "index", json_integer((json_int_t)i + 1));
+		json_object_set_new(j, "outcome", json_string(bl_outcome_name(r->outcome)));
+		json_object_set_new(j, "reason", str_or_null(r->reason));
+		json_object_set_new(j, "duration_s", secs(bl_ns_to_s(r->duration_ns)));
+		json_object_set_new(j, "last_phase", str_or_null(r->last_phase));
+		json_object_set_new(j, "console_log", str_or_null(rel_log(r, report_dir)));
+		json_object_set_new(j, "phases", phases_json(r));
+		json_array_append_new(reps, j);
+	}
+	json_object_set_new(o, "repetitions", reps);
+	return o;
+}
+
 json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 {
 	const struct bl_scenario *sc = r->sc;
 	json_t *o = json_object();
-	json_object_set_new(o, "name", json_string(sc->name));
-	json_object_set_new(o, "base_name", json_string(sc->base_name ? sc->base_name : sc->name));
+	json_object_set_new(o, "name", bl_json_text(sc->name));
+	json_object_set_new(o, "base_name", bl_json_text(sc->base_name ? sc->base_name : sc->name));
 	json_object_set_new(o, "variant", str_or_null(sc->variant));
-	json_object_set_new(o, "file", json_string(sc->file));
+	json_object_set_new(o, "file", bl_json_text(sc->file));
 	json_object_set_new(o, "description", str_or_null(sc->description));
 	json_object_set_new(o, "arch", str_or_null(sc->arch));
 	json_object_set_new(o, "backend", str_or_null(sc->backend));
@@ -75,26 +155,17 @@ json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 						   "cmdline", str_or_null(r->kernel_cmdline)));
 	json_object_set_new(o, "initrd", str_or_null(r->initrd));
 
-	json_t *ph = json_array();
-	for (int i = 0; i < BL_PH_COUNT; i++) {
-		const struct bl_phase *p = &r->phases[i];
-		if (!p->seen)
-			continue;
-		json_array_append_new(ph, json_pack("{s:s,s:o,s:o}", "name", bl_phase_name((enum bl_phase_id)i),
-						    "host_s", secs(bl_ns_to_s(p->host_ns)),
-						    "guest_s", secs(p->guest_s)));
-	}
-	json_object_set_new(o, "phases", ph);
+	json_object_set_new(o, "phases", phases_json(r));
 	json_object_set_new(o, "panic", panic_json(r));
 
 	json_t *ev = json_array();
 	for (size_t i = 0; i < r->nevents; i++) {
 		const struct bl_event *e = &r->events[i];
-		json_t *j = json_pack("{s:s,s:o,s:o,s:s}", "type", bl_event_type_name(e->c.type),
+		json_t *j = json_pack("{s:s,s:o,s:o,s:o}", "type", bl_event_type_name(e->c.type),
 				      "host_s", secs(bl_ns_to_s(e->host_ns)), "guest_s", secs(e->guest_s),
-				      "line", e->line);
+				      "line", bl_json_text(e->line));
 		if (e->c.detail[0])
-			json_object_set_new(j, "detail", json_string(e->c.detail));
+			json_object_set_new(j, "detail", bl_json_text(e->c.detail));
 		if (e->c.code >= 0 && e->c.type == BL_EV_EXEC_FAILED)
 			json_object_set_new(j, "error", json_integer(e->c.code));
 		json_array_append_new(ev, j);
@@ -104,8 +175,8 @@ json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 	json_t *steps = json_array();
 	for (size_t i = 0; i < r->nsteps; i++) {
 		const struct bl_step_result *s = &r->steps[i];
-		json_t *j = json_pack("{s:s,s:s,s:s}", "name", s->name, "kind", s->kind, "result",
-				      s->skipped ? "skipped" : s->passed ? "pass" : "fail");
+		json_t *j = json_pack("{s:o,s:s,s:s}", "name", bl_json_text(s->name), "kind", s->kind,
+				      "result", s->skipped ? "skipped" : s->passed ? "pass" : "fail");
 		json_object_set_new(j, "message", str_or_null(s->message));
 		if (!s->skipped) {
 			json_object_set_new(j, "start_s", secs(bl_ns_to_s(s->start_ns)));
@@ -119,18 +190,15 @@ json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 	json_object_set(o, "hello", r->hello ? r->hello : json_null());
 	json_object_set(o, "hello2", r->hello2 ? r->hello2 : json_null());
 
-	const char *log = r->console_log;
-	if (log && report_dir && !strncmp(log, report_dir, strlen(report_dir)) && log[strlen(report_dir)] == '/')
-		log += strlen(report_dir) + 1;
-	json_object_set_new(o, "console_log", str_or_null(log));
+	json_object_set_new(o, "console_log", str_or_null(rel_log(r, report_dir)));
 	json_t *tail = json_array();
 	for (size_t i = 0; r->tail && r->tail[i]; i++)
-		json_array_append_new(tail, json_string(r->tail[i]));
+		json_array_append_new(tail, bl_json_text(r->tail[i]));
 	json_object_set_new(o, "console_tail", tail);
 	return o;
 }
 
-json_t *bl_report_to_json(const struct bl_run_info *run, struct bl_result *const *results, size_t n)
+json_t *bl_report_to_json(const struct bl_run_info *run, const struct bl_variant_result *v, size_t n)
 {
 	json_t *o = json_object();
 	struct utsname u;
@@ -143,8 +211,11 @@ json_t *bl_report_to_json(const struct bl_run_info *run, struct bl_result *const
 	json_object_set_new(o, "duration_s", secs(bl_ns_to_s(run->duration_ns)));
 	json_object_set_new(o, "command", str_or_null(run->command));
 	json_object_set_new(o, "jobs", json_integer(run->jobs));
-	json_object_set_new(o, "host", json_pack("{s:s,s:s,s:s}", "hostname", u.nodename, "kernel",
-						 u.release, "machine", u.machine));
+	json_object_set_new(o, "repeat", json_integer(run->repeat > 0 ? run->repeat : 1));
+	json_object_set_new(o, "interrupted", json_boolean(run->interrupted));
+	json_object_set_new(o, "host", json_pack("{s:o,s:o,s:o}", "hostname", bl_json_text(u.nodename),
+						 "kernel", bl_json_text(u.release), "machine",
+						 bl_json_text(u.machine)));
 	static const enum bl_outcome all[] = {BL_OUT_PASS, BL_OUT_FAIL, BL_OUT_PANIC, BL_OUT_TIMEOUT,
 					      BL_OUT_EMU_ERROR, BL_OUT_SETUP_ERROR};
 	json_t *sum = json_object();
@@ -152,21 +223,21 @@ json_t *bl_report_to_json(const struct bl_run_info *run, struct bl_result *const
 	for (size_t k = 0; k < BL_ARRAY_SIZE(all); k++) {
 		size_t c = 0;
 		for (size_t i = 0; i < n; i++)
-			c += results[i]->outcome == all[k];
+			c += bl_variant_main(&v[i])->outcome == all[k];
 		json_object_set_new(sum, bl_outcome_name(all[k]), json_integer((json_int_t)c));
 	}
 	json_object_set_new(o, "summary", sum);
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, bl_result_to_json(results[i], run->dir));
+		json_array_append_new(arr, variant_json(&v[i], run->dir));
 	json_object_set_new(o, "scenarios", arr);
 	return o;
 }
 
-static int json_write(const struct bl_run_info *run, struct bl_result *const *results, size_t n,
+static int json_write(const struct bl_run_info *run, const struct bl_variant_result *v, size_t n,
 		      const char *path)
 {
-	json_t *doc = bl_report_to_json(run, results, n);
+	json_t *doc = bl_report_to_json(run, v, n);
 	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	json_decref(doc);
 	if (!text)

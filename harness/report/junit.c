@@ -9,7 +9,10 @@
 
 static void xml_text(struct strbuf *sb, const char *s)
 {
-	for (const unsigned char *p = (const unsigned char *)(s ? s : ""); *p; p++) {
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	size_t left = strlen((const char *)p);
+	while (left) {
+		size_t step = 1;
 		switch (*p) {
 		case '<': sb_adds(sb, "&lt;"); break;
 		case '>': sb_adds(sb, "&gt;"); break;
@@ -18,22 +21,31 @@ static void xml_text(struct strbuf *sb, const char *s)
 		case '\'': sb_adds(sb, "&apos;"); break;
 		case '\t': case '\n': case '\r': sb_addc(sb, (char)*p); break;
 		default:
-			/* XML 1.0 has no place for other control characters */
-			if (*p < 0x20)
+			if (*p < 0x20) {
+				/* XML 1.0 has no place for other control characters */
 				sb_addf(sb, "\\x%02x", *p);
-			else
+			} else if (*p < 0x80) {
 				sb_addc(sb, (char)*p);
+			} else if ((step = bl_utf8_len((const char *)p, left))) {
+				sb_add(sb, p, step);
+			} else {
+				/* not UTF-8: the replacement character */
+				sb_adds(sb, "\xef\xbf\xbd");
+				step = 1;
+			}
 		}
+		p += step;
+		left -= step;
 	}
 }
 
-static int junit_write(const struct bl_run_info *run, struct bl_result *const *results, size_t n,
+static int junit_write(const struct bl_run_info *run, const struct bl_variant_result *v, size_t n,
 		       const char *path)
 {
 	struct strbuf sb = STRBUF_INIT;
 	size_t failures = 0, errors = 0;
 	for (size_t i = 0; i < n; i++) {
-		enum bl_outcome o = results[i]->outcome;
+		enum bl_outcome o = bl_variant_main(&v[i])->outcome;
 		if (o == BL_OUT_EMU_ERROR || o == BL_OUT_SETUP_ERROR)
 			errors++;
 		else if (o != BL_OUT_PASS)
@@ -50,20 +62,25 @@ static int junit_write(const struct bl_run_info *run, struct bl_result *const *r
 	sb_addf(&sb, "  <testsuite name=\"bootlab.%s\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" time=\"%.3f\" timestamp=\"%s\">\n",
 		run->run_id, n, failures, errors, bl_ns_to_s(run->duration_ns), ts);
 	for (size_t i = 0; i < n; i++) {
-		const struct bl_result *r = results[i];
+		const struct bl_result *r = bl_variant_main(&v[i]);
 		const struct bl_scenario *sc = r->sc;
+		double total = 0;
+		for (size_t k = 0; k < v[i].nruns; k++)
+			total += bl_ns_to_s(v[i].runs[k]->duration_ns);
 		sb_adds(&sb, "    <testcase classname=\"");
 		const char *file = strrchr(sc->file, '/');
 		xml_text(&sb, file ? file + 1 : sc->file);
 		sb_adds(&sb, "\" name=\"");
 		xml_text(&sb, sc->name);
-		sb_addf(&sb, "\" time=\"%.3f\">\n", bl_ns_to_s(r->duration_ns));
+		sb_addf(&sb, "\" time=\"%.3f\">\n", total);
 		if (r->outcome != BL_OUT_PASS) {
 			const char *tag = (r->outcome == BL_OUT_EMU_ERROR || r->outcome == BL_OUT_SETUP_ERROR)
 					      ? "error" : "failure";
 			sb_addf(&sb, "      <%s type=\"%s\" message=\"", tag, bl_outcome_name(r->outcome));
 			xml_text(&sb, r->reason);
 			sb_adds(&sb, "\">");
+			if (v[i].nruns > 1)
+				sb_addf(&sb, "run %zu of %zu: ", bl_variant_main_index(&v[i]), v[i].nruns);
 			xml_text(&sb, r->reason);
 			sb_adds(&sb, "\n\nlast console lines:\n");
 			for (size_t k = 0; r->tail && r->tail[k]; k++) {
@@ -73,6 +90,17 @@ static int junit_write(const struct bl_run_info *run, struct bl_result *const *r
 			sb_addf(&sb, "</%s>\n", tag);
 		}
 		sb_adds(&sb, "      <system-out>");
+		for (size_t k = 0; v[i].nruns > 1 && k < v[i].nruns; k++) {
+			const struct bl_result *rk = v[i].runs[k];
+			sb_addf(&sb, "run %zu: %s %.3fs", k + 1, bl_outcome_name(rk->outcome),
+				bl_ns_to_s(rk->duration_ns));
+			if (rk->reason) {
+				sb_adds(&sb, " (");
+				xml_text(&sb, rk->reason);
+				sb_adds(&sb, ")");
+			}
+			sb_addc(&sb, '\n');
+		}
 		for (size_t k = 0; k < r->nsteps; k++) {
 			const struct bl_step_result *s = &r->steps[k];
 			sb_addf(&sb, "step %zu %s: %s", k + 1, s->name,

@@ -9,12 +9,12 @@ static const struct bl_reporter *const reporters[] = {
     &bl_reporter_junit,
 };
 
-int bl_report_write_all(const struct bl_run_info *run, struct bl_result *const *results, size_t n)
+int bl_report_write_all(const struct bl_run_info *run, const struct bl_variant_result *v, size_t n)
 {
 	int rc = 0;
 	for (size_t i = 0; i < BL_ARRAY_SIZE(reporters); i++) {
 		char *path = bl_path_join(run->dir, reporters[i]->file);
-		if (reporters[i]->write(run, results, n, path) < 0 && rc == 0) {
+		if (reporters[i]->write(run, v, n, path) < 0 && rc == 0) {
 			bl_err_prefix("%s report", reporters[i]->name);
 			rc = -1;
 		}

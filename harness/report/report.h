@@ -3,7 +3,8 @@
  * One file per format (json.c, junit.c, html.c), registered in report.c.
  * Each reporter writes atomically (temporary file, then rename). The JSON
  * report is the reference: its schema is docs/report-schema.md and
- * docs/report.schema.json. */
+ * docs/report.schema.json. stats.c holds what the formats share: a
+ * variant's verdict over its repetitions and min/median/max per phase. */
 #ifndef BL_REPORT_H
 #define BL_REPORT_H
 
@@ -20,24 +21,59 @@ struct bl_run_info {
 	int64_t duration_ns;
 	const char *command;     /* how bootlab was invoked */
 	int jobs;
-	int repeat;
+	int repeat;              /* --repeat N (1 without) */
+	bool interrupted;        /* stopped by a signal: some variants missing */
 };
+
+/* One scenario variant and its repetitions (--repeat N), in the order
+ * they ran. The runs are borrowed. */
+struct bl_variant_result {
+	struct bl_result *const *runs;
+	size_t nruns;
+};
+
+/* the repetition a report shows in detail: the first that did not pass,
+ * else the last one (borrowed) */
+const struct bl_result *bl_variant_main(const struct bl_variant_result *v);
+/* its 1-based index */
+size_t bl_variant_main_index(const struct bl_variant_result *v);
+
+/* min/median/max of one measure over the repetitions that have it; the
+ * median of an even count is the mean of the two middle values */
+struct bl_stat {
+	size_t n;          /* repetitions that have the value */
+	double min, median, max;
+};
+/* phase P's host time (seconds since spawn) over V's repetitions */
+void bl_stat_phase_host(const struct bl_variant_result *v, enum bl_phase_id p, struct bl_stat *out);
+/* phase P's guest time (-1 unknown values left out) */
+void bl_stat_phase_guest(const struct bl_variant_result *v, enum bl_phase_id p, struct bl_stat *out);
+/* whole boot duration */
+void bl_stat_duration(const struct bl_variant_result *v, struct bl_stat *out);
+
+/* A JSON string for S even when S is not valid UTF-8 (console lines are
+ * whatever the guest printed): bad bytes become U+FFFD. New reference;
+ * json null for NULL. */
+json_t *bl_json_text(const char *s);
+/* length of the valid UTF-8 sequence at S (at most N bytes), 0 if invalid */
+size_t bl_utf8_len(const char *s, size_t n);
 
 struct bl_reporter {
 	const char *name;  /* "json" */
 	const char *file;  /* "report.json" */
-	int (*write)(const struct bl_run_info *run, struct bl_result *const *results, size_t n,
+	int (*write)(const struct bl_run_info *run, const struct bl_variant_result *v, size_t n,
 		     const char *path);
 };
 
 /* the report as a JSON document (new reference) */
-json_t *bl_report_to_json(const struct bl_run_info *run, struct bl_result *const *results,
+json_t *bl_report_to_json(const struct bl_run_info *run, const struct bl_variant_result *v,
 			  size_t n);
-/* one scenario's result as JSON (new reference) */
+/* one repetition's result as JSON (new reference) */
 json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir);
 /* write every registered format into run->dir; 0 or -1 (first error) */
-int bl_report_write_all(const struct bl_run_info *run, struct bl_result *const *results, size_t n);
+int bl_report_write_all(const struct bl_run_info *run, const struct bl_variant_result *v, size_t n);
 
 extern const struct bl_reporter bl_reporter_json;
 extern const struct bl_reporter bl_reporter_junit;
+extern const struct bl_reporter bl_reporter_html;
 #endif

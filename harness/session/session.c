@@ -800,7 +800,10 @@ int bl_session_run(const struct bl_scenario *sc, const struct bl_prepared *prep,
 
 	if (opts->report_dir) {
 		char *sn = safe_name(sc->name);
-		r->console_log = xasprintf("%s/%s.console.log", opts->report_dir, sn);
+		if (opts->run_index > 0)
+			r->console_log = xasprintf("%s/%s.r%d.console.log", opts->report_dir, sn, opts->run_index);
+		else
+			r->console_log = xasprintf("%s/%s.console.log", opts->report_dir, sn);
 		free(sn);
 		s.log = fopen(r->console_log, "w");
 	}

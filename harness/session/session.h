@@ -148,6 +148,7 @@ void bl_result_release(struct bl_result *r);
 
 struct bl_session_opts {
 	const char *report_dir;  /* where the console log goes */
+	int run_index;           /* > 0: repetition N of --repeat, log NAME.rN.console.log */
 	const char *workdir;     /* private scratch folder */
 	bool echo_console;       /* copy console to stdout (bootlab boot) */
 	bool interactive;        /* also forward stdin to the console */

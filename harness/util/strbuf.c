@@ -133,8 +133,10 @@ void sb_reset(struct strbuf *sb)
 char *sb_detach(struct strbuf *sb, size_t *len)
 {
 	char *r;
-	if (!sb->buf)
+	if (!sb->buf) {
 		sb_grow(sb, 0);
+		sb->buf[0] = 0;
+	}
 	r = sb->buf;
 	if (len)
 		*len = sb->len;
