@@ -14,6 +14,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+struct strlist;
+
 struct bl_machine_plan {
 	const char *arch;      /* x86_64 | aarch64 (uml: host arch) */
 	const char *backend;   /* qemu | uml | libvirt */
@@ -30,6 +32,10 @@ struct bl_machine_plan {
 	const char *workdir;   /* private folder for this boot (sockets, logs) */
 	const char *connect;   /* libvirt URI, or NULL */
 	bool interactive;      /* console on the caller's terminal (bootlab boot) */
+	const char *virtio;    /* qemu: "mmio" or "pci" for the agent port and disks;
+				  NULL = what the machine type has (bl_machine_virtio) */
+	const char *accel;     /* qemu: "tcg", "kvm", or NULL/"auto": $BOOTLAB_ACCEL, else
+				  KVM only after a good probe boot (kvm.c), else TCG */
 };
 
 struct bl_machine {
@@ -77,6 +83,25 @@ char *bl_machine_join_argv(char *const argv[]);
 /* the plan's command line plus the words every boot needs; caller frees */
 char *bl_machine_cmdline(const struct bl_machine_plan *plan, const char *console,
 			 const char *extra);
+
+/* the QEMU machine type a plan boots on: the plan's, else virt (aarch64),
+ * microvm (x86_64 PVH vmlinux that parses virtio_mmio.device=) or q35 */
+const char *bl_machine_qemu_type(const struct bl_machine_plan *p);
+/* the virtio transport of the agent port and disks: "mmio" or "pci" for
+ * QEMU, "none" for UML */
+const char *bl_machine_virtio(const struct bl_machine_plan *p);
+
+/* kvm.c: may this plan use KVM? 1 yes, 0 no (WHY says why). The answer
+ * of a probe boot (the plan's kernel, no initrd, under KVM, at most
+ * BL_KVM_PROBE_MS) is cached per host kernel release and CPU model under
+ * the cache folder, so a hanging KVM costs the probe's timeout once. */
+#define BL_KVM_PROBE_MS 5000
+int bl_kvm_usable(const struct bl_machine_plan *p, char *why, size_t n);
+/* qemu.c: the emulator argv for P with ACCEL ("tcg"/"kvm"); a probe line
+ * has no initrd, disks, agent port or extra arguments, and the console on
+ * stdio. The kernel command line goes to *cmdline (caller frees). */
+int bl_qemu_argv(const struct bl_machine_plan *p, const char *accel, bool probe,
+		 struct strlist *av, char **cmdline);
 
 extern const struct bl_backend bl_backend_qemu;
 extern const struct bl_backend bl_backend_uml;

@@ -1,10 +1,11 @@
 /* QEMU backend: x86_64 (microvm with virtio-mmio for kernels that parse
- * virtio_mmio.device=, q35 with virtio-pci otherwise) and aarch64 (virt).
- * TCG always, unless the KVM probe said KVM works (see kvm probe notes in
- * docs/machines.md). The console is QEMU's stdio chardev on one end of a
- * socketpair; the agent port is a virtserialport whose chardev is the
- * other socketpair passed as fd 3 (recipes.md section 1: no socket path,
- * no connect loop, host connected from the start). */
+ * virtio_mmio.device=, q35 with virtio-pci otherwise) and aarch64 (virt,
+ * virtio-mmio or virtio-pci). TCG unless KVM is asked for or the KVM
+ * probe said it works (kvm.c, docs/machines.md). The console is QEMU's
+ * stdio chardev on one end of a socketpair; the agent port is a
+ * virtserialport whose chardev is the other socketpair passed as fd 3
+ * (recipes.md section 1: no socket path, no connect loop, host connected
+ * from the start). */
 #include "machine/machine.h"
 #include "util/util.h"
 
@@ -26,55 +27,71 @@ static const struct qemu_arch arches[] = {
     {"aarch64", "qemu-system-aarch64", "ttyAMA0"},
 };
 
-static const char *pick_machine(const struct bl_machine_plan *p)
+const char *bl_machine_qemu_type(const struct bl_machine_plan *p)
 {
 	if (p->machine && *p->machine && strcmp(p->machine, "auto"))
 		return p->machine;
-	if (!strcmp(p->arch, "aarch64"))
+	if (p->arch && !strcmp(p->arch, "aarch64"))
 		return "virt";
 	if (p->virtio_mmio_cmdline && p->kernel_kind && !strcmp(p->kernel_kind, "pvh"))
 		return "microvm";
 	return "q35";
 }
 
-static int qemu_start(const struct bl_machine_plan *p, struct bl_machine *m)
+const char *bl_machine_virtio(const struct bl_machine_plan *p)
+{
+	if (p->backend && !strcmp(p->backend, "uml"))
+		return "none";
+	const char *type = bl_machine_qemu_type(p);
+	if (!strcmp(type, "microvm"))
+		return "mmio";
+	if (!strcmp(type, "virt"))
+		return p->virtio && !strcmp(p->virtio, "pci") ? "pci" : "mmio";
+	return "pci";
+}
+
+int bl_qemu_argv(const struct bl_machine_plan *p, const char *accel, bool probe,
+		 struct strlist *av, char **cmdline)
 {
 	const struct qemu_arch *qa = NULL;
 	for (size_t i = 0; i < BL_ARRAY_SIZE(arches); i++)
-		if (!strcmp(arches[i].arch, p->arch))
+		if (p->arch && !strcmp(arches[i].arch, p->arch))
 			qa = &arches[i];
 	if (!qa)
-		return bl_err("qemu backend: unsupported arch '%s'", p->arch);
+		return bl_err("qemu backend: unsupported arch '%s'", p->arch ? p->arch : "");
+	const char *machine = bl_machine_qemu_type(p);
+	bool mmio = !strcmp(bl_machine_virtio(p), "mmio");
+	bool kvm = !strcmp(accel, "kvm");
 
-	const char *machine = pick_machine(p);
-	bool mmio = !strcmp(machine, "microvm") || !strcmp(machine, "virt");
-	struct strlist av = STRLIST_INIT;
-	sl_push(&av, qa->binary);
+	sl_push(av, qa->binary);
+	sl_push(av, "-M");
 	if (!strcmp(machine, "microvm"))
-		sl_push(&av, "-M"), sl_push(&av, "microvm,acpi=off");
-	else if (!strcmp(machine, "virt"))
-		sl_push(&av, "-M"), sl_push(&av, "virt"), sl_push(&av, "-cpu"),
-		    sl_push(&av, "cortex-a57");
+		sl_push(av, "microvm,acpi=off");
 	else
-		sl_push(&av, "-M"), sl_push(&av, machine);
-	sl_push(&av, "-accel");
-	sl_push(&av, "tcg");
-	sl_push(&av, "-nodefaults");
-	sl_push(&av, "-no-user-config");
-	sl_push(&av, "-display");
-	sl_push(&av, "none");
-	sl_push(&av, "-no-reboot");
-	sl_push(&av, "-m");
-	sl_pushf(&av, "%d", p->memory_mb > 0 ? p->memory_mb : 256);
-	sl_push(&av, "-smp");
-	sl_push(&av, "1");
-	sl_push(&av, "-kernel");
-	sl_push(&av, p->kernel);
-	if (p->initrd) {
-		sl_push(&av, "-initrd");
-		sl_push(&av, p->initrd);
+		sl_push(av, machine);
+	if (!strcmp(machine, "virt"))
+		sl_push(av, "-cpu"), sl_push(av, kvm ? "host" : "cortex-a57");
+	sl_push(av, "-accel");
+	sl_push(av, accel);
+	sl_push(av, "-nodefaults");
+	sl_push(av, "-no-user-config");
+	sl_push(av, "-display");
+	sl_push(av, "none");
+	sl_push(av, "-no-reboot");
+	sl_push(av, "-m");
+	sl_pushf(av, "%d", p->memory_mb > 0 ? p->memory_mb : 256);
+	sl_push(av, "-smp");
+	sl_push(av, "1");
+	sl_push(av, "-kernel");
+	sl_push(av, p->kernel);
+	if (p->initrd && !probe) {
+		sl_push(av, "-initrd");
+		sl_push(av, p->initrd);
 	}
-	/* speed knobs measured in recipes.md section 8 */
+	/* speed knobs measured in recipes.md section 8: microvm has no i8042
+	 * (reboot by triple fault) and TCG no TSC deadline timer (the LAPIC
+	 * calibration costs 0.2 s; the PIT keeps the tick); on q35 the PS/2
+	 * probe delays the reboot by 0.35 s */
 	const char *extra = NULL;
 	if (!strcmp(p->arch, "x86_64")) {
 		if (!strcmp(machine, "microvm"))
@@ -82,33 +99,69 @@ static int qemu_start(const struct bl_machine_plan *p, struct bl_machine *m)
 		else
 			extra = "i8042.noaux i8042.nokbd";
 	}
-	m->console_name = qa->console;
-	m->full_cmdline = bl_machine_cmdline(p, qa->console, extra);
-	sl_push(&av, "-append");
-	sl_push(&av, m->full_cmdline);
+	if (probe) {
+		/* no initrd, no root: the kernel panics after its last initcall,
+		 * and panic=-1 with -no-reboot ends QEMU */
+		struct bl_machine_plan pp = *p;
+		pp.cmdline = "quiet";
+		*cmdline = bl_machine_cmdline(&pp, qa->console, extra);
+	} else {
+		*cmdline = bl_machine_cmdline(p, qa->console, extra);
+	}
+	sl_push(av, "-append");
+	sl_push(av, *cmdline);
 
-	sl_push(&av, "-chardev");
-	sl_push(&av, "stdio,id=con,signal=off");
-	sl_push(&av, "-serial");
-	sl_push(&av, "chardev:con");
+	if (probe) {
+		sl_push(av, "-serial");
+		sl_push(av, "stdio");
+		return 0;
+	}
+	sl_push(av, "-chardev");
+	sl_push(av, "stdio,id=con,signal=off");
+	sl_push(av, "-serial");
+	sl_push(av, "chardev:con");
 
-	sl_push(&av, "-device");
-	sl_push(&av, mmio ? "virtio-serial-device,id=vs0" : "virtio-serial-pci,id=vs0");
-	sl_push(&av, "-chardev");
-	sl_push(&av, "socket,id=ag,fd=3");
-	sl_push(&av, "-device");
-	sl_push(&av, "virtserialport,bus=vs0.0,chardev=ag,name=org.bootlab.agent");
+	sl_push(av, "-device");
+	sl_push(av, mmio ? "virtio-serial-device,id=vs0" : "virtio-serial-pci,id=vs0");
+	sl_push(av, "-chardev");
+	sl_push(av, "socket,id=ag,fd=3");
+	sl_push(av, "-device");
+	sl_push(av, "virtserialport,bus=vs0.0,chardev=ag,name=org.bootlab.agent");
 
 	for (size_t i = 0; i < p->ndisks; i++) {
-		sl_push(&av, "-drive");
-		sl_pushf(&av, "file=%s,format=raw,if=none,id=d%zu,cache=unsafe", p->disks[i], i);
-		sl_push(&av, "-device");
-		sl_pushf(&av, "%s,drive=d%zu", mmio ? "virtio-blk-device" : "virtio-blk-pci", i);
+		sl_push(av, "-drive");
+		sl_pushf(av, "file=%s,format=raw,if=none,id=d%zu,cache=unsafe", p->disks[i], i);
+		sl_push(av, "-device");
+		sl_pushf(av, "%s,drive=d%zu", mmio ? "virtio-blk-device" : "virtio-blk-pci", i);
 	}
 	for (size_t i = 0; p->extra_args && p->extra_args[i]; i++)
-		sl_push(&av, p->extra_args[i]);
+		sl_push(av, p->extra_args[i]);
+	return 0;
+}
 
+static const char *pick_accel(const struct bl_machine_plan *p)
+{
+	const char *a = p->accel;
+	if (!a || !*a || !strcmp(a, "auto"))
+		a = getenv("BOOTLAB_ACCEL");
+	if (a && (!strcmp(a, "tcg") || !strcmp(a, "kvm")))
+		return a;
+	char why[256];
+	if (bl_kvm_usable(p, why, sizeof(why)) == 1)
+		return "kvm";
+	bl_debug("qemu: tcg (%s)", why);
+	return "tcg";
+}
+
+static int qemu_start(const struct bl_machine_plan *p, struct bl_machine *m)
+{
+	struct strlist av = STRLIST_INIT;
 	int con[2] = {-1, -1}, ag[2] = {-1, -1}, er[2] = {-1, -1};
+	const char *accel = pick_accel(p);
+	if (bl_qemu_argv(p, accel, false, &av, &m->full_cmdline) < 0)
+		goto fail;
+	m->console_name = !strcmp(p->arch, "aarch64") ? "ttyAMA0" : "ttyS0";
+
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0 ||
 	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ag) < 0 ||
 	    pipe2(er, O_CLOEXEC) < 0) {

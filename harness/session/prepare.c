@@ -5,10 +5,12 @@
 #include "archive/archive.h"
 #include "disk/disk.h"
 #include "kernel/kernel.h"
+#include "machine/machine.h"
 #include "session/session.h"
 #include "util/util.h"
 
 #include <errno.h>
+#include <glob.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,10 +37,26 @@ static unsigned mode_or(const struct bl_entry *e, unsigned def)
 	return e->mode ? e->mode : def;
 }
 
-/* kernel modules for a distro kernel: .ko files under /lib/modules/bootlab/
- * plus the list the agent loads in order (bootlab.modules=) */
+/* a .ko file under /lib/modules/bootlab/ and its line in the order file
+ * the agent loads (bootlab.modules=); each module once */
+static int add_module_file(struct bl_archive *a, const char *path, struct strlist *order)
+{
+	const char *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	char *dst = xasprintf("/lib/modules/bootlab/%s", base);
+	for (size_t i = 0; i < order->n; i++)
+		if (!strcmp(order->v[i], dst)) {
+			free(dst);
+			return 0;
+		}
+	int rc = bl_archive_add_file_host(a, dst, 0644, 0, 0, path);
+	sl_push_nocopy(order, dst);
+	return rc;
+}
+
+/* kernel modules for a distro kernel, resolved with their dependencies */
 static int add_modules(struct bl_archive *a, const struct bl_kernel *k, const char *const *names,
-		       size_t n, struct strbuf *list)
+		       size_t n, struct strlist *order)
 {
 	char **paths = NULL;
 	size_t np = 0;
@@ -47,14 +65,8 @@ static int add_modules(struct bl_archive *a, const struct bl_kernel *k, const ch
 	if (bl_kernel_modules_resolve(k, names, n, &paths, &np) < 0)
 		return -1;
 	int rc = 0;
-	for (size_t i = 0; i < np && rc == 0; i++) {
-		const char *base = strrchr(paths[i], '/');
-		base = base ? base + 1 : paths[i];
-		char *dst = xasprintf("/lib/modules/bootlab/%s", base);
-		rc = bl_archive_add_file_host(a, dst, 0644, 0, 0, paths[i]);
-		sb_addf(list, "%s\n", dst);
-		free(dst);
-	}
+	for (size_t i = 0; i < np && rc == 0; i++)
+		rc = add_module_file(a, paths[i], order);
 	for (size_t i = 0; i < np; i++)
 		free(paths[i]);
 	free(paths);
@@ -70,12 +82,33 @@ static int ensure_dir(struct bl_archive *a, const char *path, struct strlist *ma
 	return bl_archive_add_dir(a, path, 0755, 0, 0);
 }
 
+static int add_module_dirs(struct bl_archive *a, struct strlist *made)
+{
+	int rc = ensure_dir(a, "/lib", made);
+	if (!rc)
+		rc = ensure_dir(a, "/lib/modules", made);
+	if (!rc)
+		rc = ensure_dir(a, "/lib/modules/bootlab", made);
+	return rc;
+}
+
+/* Build one archive into OUT. With HOST_MODULES it also carries the
+ * modules the agent's port needs (prep->auto_modules), first in the
+ * order file. */
 static int build_archive(const struct bl_scenario *sc, const struct bl_archive_spec *as,
-			 const struct bl_kernel *k, const char *out, struct bl_prepared *prep)
+			 const struct bl_kernel *k, const char *out, struct bl_prepared *prep,
+			 bool host_modules)
 {
 	struct bl_archive *a = bl_archive_new();
-	struct strbuf modlist = STRBUF_INIT;
+	struct strlist order = STRLIST_INIT, made = STRLIST_INIT;
 	int rc = 0;
+	if (host_modules && prep->auto_modules && prep->auto_modules[0]) {
+		rc = add_module_dirs(a, &made);
+		for (size_t i = 0; prep->auto_modules[i] && rc == 0; i++)
+			rc = add_module_file(a, prep->auto_modules[i], &order);
+		if (rc < 0)
+			bl_err_prefix("modules for the agent's port");
+	}
 	for (size_t i = 0; i < as->nentries && rc == 0; i++) {
 		const struct bl_entry *e = &as->entries[i];
 		switch (e->kind) {
@@ -135,15 +168,9 @@ static int build_archive(const struct bl_scenario *sc, const struct bl_archive_s
 			size_t n = 0;
 			while (e->modules && e->modules[n])
 				n++;
-			struct strlist made = STRLIST_INIT;
-			rc = ensure_dir(a, "/lib", &made);
+			rc = add_module_dirs(a, &made);
 			if (!rc)
-				rc = ensure_dir(a, "/lib/modules", &made);
-			if (!rc)
-				rc = ensure_dir(a, "/lib/modules/bootlab", &made);
-			sl_release(&made);
-			if (!rc)
-				rc = add_modules(a, k, (const char *const *)e->modules, n, &modlist);
+				rc = add_modules(a, k, (const char *const *)e->modules, n, &order);
 			break;
 		}
 		}
@@ -153,16 +180,21 @@ static int build_archive(const struct bl_scenario *sc, const struct bl_archive_s
 			rc = -2; /* located */
 		}
 	}
-	if (rc == 0 && modlist.len) {
-		rc = bl_archive_add_file_data(a, "/lib/modules/bootlab/order", 0644, 0, 0, modlist.buf,
-					      modlist.len);
+	if (rc == 0 && order.n) {
+		struct strbuf list = STRBUF_INIT;
+		for (size_t i = 0; i < order.n; i++)
+			sb_addf(&list, "%s\n", order.v[i]);
+		rc = bl_archive_add_file_data(a, "/lib/modules/bootlab/order", 0644, 0, 0, list.buf,
+					      list.len);
+		sb_release(&list);
 		free(prep->cmdline_extra);
 		prep->cmdline_extra = xstrdup("bootlab.modules=/lib/modules/bootlab/order");
 	}
 	if (rc == 0)
 		rc = bl_archive_write(a, out, as->codec ? as->codec : "gzip", archive_mtime());
 	bl_archive_free(a);
-	sb_release(&modlist);
+	sl_release(&order);
+	sl_release(&made);
 	return rc;
 }
 
@@ -230,6 +262,117 @@ static int prepare_disks(const struct bl_scenario *sc, const char *workdir, stru
 	return rc;
 }
 
+/* "/boot/vmlinuz-*-cloud-amd64": the newest match (version sort), so a
+ * scenario names a distro kernel without its exact version */
+static int expand_glob(const char *pattern, char **out)
+{
+	if (!strpbrk(pattern, "*?[")) {
+		*out = xstrdup(pattern);
+		return 0;
+	}
+	glob_t g;
+	if (glob(pattern, 0, NULL, &g) != 0 || g.gl_pathc == 0) {
+		globfree(&g);
+		return bl_err("no kernel matches '%s'", pattern);
+	}
+	size_t best = 0;
+	for (size_t i = 1; i < g.gl_pathc; i++)
+		if (strverscmp(g.gl_pathv[i], g.gl_pathv[best]) > 0)
+			best = i;
+	*out = xstrdup(g.gl_pathv[best]);
+	globfree(&g);
+	return 0;
+}
+
+static bool is_arch_default(const char *frag)
+{
+	return !strcmp(frag, "x86_64") || !strcmp(frag, "aarch64") || !strcmp(frag, "um");
+}
+
+/* The kernel the scenario names, for its arch and backend: a cached build
+ * (kernels/<arch>.config unless a fragment is named; `build: x86_64` on
+ * an aarch64 or uml matrix row means that row's own default), a distro
+ * image (a glob picks the newest), or Debian's arm64 package. */
+static int prepare_kernel(const struct bl_scenario *sc, const char *builtin, struct bl_kernel *k)
+{
+	const struct bl_kernel_spec *ks = &sc->kernel;
+	const char *want = kernel_arch(sc);
+	if (ks->kind && !strcmp(ks->kind, "distro") && !ks->image) {
+		if (bl_kernel_fetch(sc->arch, 1, k) < 0)
+			return -1;
+	} else if (ks->kind && (!strcmp(ks->kind, "distro") || !strcmp(ks->kind, "image"))) {
+		char *img = NULL;
+		if (expand_glob(ks->image, &img) < 0)
+			return -1;
+		int r = bl_kernel_distro(img, ks->modules_dir, k);
+		free(img);
+		if (r < 0)
+			return -1;
+	} else {
+		char *frag = NULL;
+		if (ks->config && !(is_arch_default(ks->config) && strcmp(ks->config, want))) {
+			char *home = bl_self_dir();
+			frag = strchr(ks->config, '/') ? xstrdup(ks->config)
+						       : xasprintf("%s/kernels/%s.config", home, ks->config);
+			free(home);
+		}
+		struct bl_kernel_req req = {
+		    .arch = want,
+		    .fragment = frag,
+		    .builtin = builtin,
+		    .quiet = 1,
+		};
+		int r = bl_kernel_build(&req, k);
+		free(frag);
+		if (r < 0)
+			return -1;
+	}
+	if (k->arch && strcmp(k->arch, want))
+		return bl_err("kernel '%s' is for '%s', but this boot needs '%s' (arch %s, backend %s)",
+			      k->image, k->arch, want, sc->arch, sc->backend);
+	return 0;
+}
+
+static bool has_agent(const struct bl_scenario *sc)
+{
+	for (size_t i = 0; i < sc->narchives; i++)
+		for (size_t j = 0; j < sc->archives[i].nentries; j++)
+			if (sc->archives[i].entries[j].kind == BL_ENT_AGENT)
+				return true;
+	return false;
+}
+
+/* The machine type and virtio transport for this kernel, and the modules
+ * the agent's port needs when the kernel lacks virtio_console or the
+ * transport built in (Debian's kernels: recipes.md sections 2 and 3). On
+ * virt, a kernel without VIRTIO_MMIO=y gets virtio-pci: its port appears
+ * sooner and the boot is faster (recipes.md section 3). */
+static int prepare_machine(const struct bl_scenario *sc, const struct bl_kernel *k,
+			   struct bl_prepared *p)
+{
+	if (sc->backend && !strcmp(sc->backend, "uml"))
+		return 0;
+	struct bl_machine_plan mp = {
+	    .arch = sc->arch,
+	    .backend = sc->backend,
+	    .machine = sc->machine,
+	    .kernel_kind = p->kernel_kind,
+	    .virtio_mmio_cmdline = p->virtio_mmio_cmdline,
+	};
+	if (!strcmp(bl_machine_qemu_type(&mp), "virt") && bl_kernel_config(k, "VIRTIO_MMIO") != 'y' &&
+	    (k->config || k->modules_dir))
+		mp.virtio = "pci";
+	p->machine = xstrdup(bl_machine_qemu_type(&mp));
+	p->virtio = xstrdup(bl_machine_virtio(&mp));
+	if (!has_agent(sc))
+		return 0;
+	size_t n = 0;
+	if (bl_kernel_agent_modules(k, p->virtio, &p->auto_modules, &n) < 0)
+		return bl_err_prefix("the agent's virtio-serial port (%s) on kernel '%s'", p->virtio,
+				     k->image);
+	return 0;
+}
+
 int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prepared *p)
 {
 	memset(p, 0, sizeof(*p));
@@ -248,35 +391,14 @@ int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prep
 		struct bl_kernel none = {0};
 		struct bl_archive_spec plain = *as;
 		plain.codec = "none";
-		if ((r = build_archive(sc, &plain, &none, builtin, p)) < 0) {
+		if ((r = build_archive(sc, &plain, &none, builtin, p, false)) < 0) {
 			rc = r;
 			goto out;
 		}
 	}
 
-	const struct bl_kernel_spec *ks = &sc->kernel;
-	if (ks->kind && (!strcmp(ks->kind, "distro") || !strcmp(ks->kind, "image"))) {
-		if (bl_kernel_distro(ks->image, ks->modules_dir, &k) < 0)
-			goto out;
-	} else {
-		char *frag = NULL;
-		if (ks->config) {
-			char *home = bl_self_dir();
-			frag = strchr(ks->config, '/') ? xstrdup(ks->config)
-						       : xasprintf("%s/kernels/%s.config", home, ks->config);
-			free(home);
-		}
-		struct bl_kernel_req req = {
-		    .arch = kernel_arch(sc),
-		    .fragment = frag,
-		    .builtin = builtin,
-		    .quiet = 1,
-		};
-		int kr = bl_kernel_build(&req, &k);
-		free(frag);
-		if (kr < 0)
-			goto out;
-	}
+	if (prepare_kernel(sc, builtin, &k) < 0)
+		goto out;
 	p->kernel = xstrdup(k.image);
 	{
 		const char *img = strrchr(k.image, '/');
@@ -291,6 +413,18 @@ int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prep
 			p->kernel_kind = xstrdup("bzimage");
 	}
 	p->virtio_mmio_cmdline = bl_kernel_config(&k, "CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES") == 'y';
+	if (prepare_machine(sc, &k, p) < 0)
+		goto out;
+
+	/* the port's modules go into the first archive bootlab builds that
+	 * holds the agent or modules, else into a segment of their own */
+	ssize_t mod_host = -1;
+	for (size_t i = 0; i < sc->narchives && mod_host < 0; i++) {
+		const struct bl_archive_spec *as = &sc->archives[i];
+		for (size_t j = 0; !as->builtin && !as->raw && j < as->nentries; j++)
+			if (as->entries[j].kind == BL_ENT_AGENT || as->entries[j].kind == BL_ENT_MODULES)
+				mod_host = (ssize_t)i;
+	}
 
 	for (size_t i = 0; i < sc->narchives; i++) {
 		const struct bl_archive_spec *as = &sc->archives[i];
@@ -302,7 +436,18 @@ int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prep
 		}
 		char *out = xasprintf("%s/%02zu-%s.cpio%s", workdir, i, as->name,
 				      as->codec && strcmp(as->codec, "none") ? ".z" : "");
-		if ((r = build_archive(sc, as, &k, out, p)) < 0 || (as->corrupt && (r = corrupt_file(out)) < 0)) {
+		if ((r = build_archive(sc, as, &k, out, p, (ssize_t)i == mod_host)) < 0 ||
+		    (as->corrupt && (r = corrupt_file(out)) < 0)) {
+			free(out);
+			rc = r;
+			goto out;
+		}
+		sl_push_nocopy(&segs, out);
+	}
+	if (mod_host < 0 && p->auto_modules && p->auto_modules[0]) {
+		struct bl_archive_spec mods = {.name = "bootlab-modules", .codec = "gzip"};
+		char *out = xasprintf("%s/%02zu-bootlab-modules.cpio.z", workdir, sc->narchives);
+		if ((r = build_archive(sc, &mods, &k, out, p, true)) < 0) {
 			free(out);
 			rc = r;
 			goto out;
@@ -342,5 +487,10 @@ void bl_prepared_release(struct bl_prepared *p)
 	free(p->disks);
 	free(p->arch);
 	free(p->cmdline_extra);
+	free(p->machine);
+	free(p->virtio);
+	for (size_t i = 0; p->auto_modules && p->auto_modules[i]; i++)
+		free(p->auto_modules[i]);
+	free(p->auto_modules);
 	memset(p, 0, sizeof(*p));
 }

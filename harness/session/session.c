@@ -814,7 +814,8 @@ int bl_session_run(const struct bl_scenario *sc, const struct bl_prepared *prep,
 	struct bl_machine_plan plan = {
 	    .arch = prep->arch ? prep->arch : sc->arch,
 	    .backend = sc->backend,
-	    .machine = sc->machine,
+	    .machine = prep->machine ? prep->machine : sc->machine,
+	    .virtio = prep->virtio,
 	    .kernel = prep->kernel,
 	    .kernel_kind = prep->kernel_kind,
 	    .virtio_mmio_cmdline = prep->virtio_mmio_cmdline,
@@ -826,6 +827,7 @@ int bl_session_run(const struct bl_scenario *sc, const struct bl_prepared *prep,
 	    .extra_args = (const char *const *)sc->emulator_args,
 	    .workdir = opts->workdir,
 	    .connect = opts->connect,
+	    .interactive = opts->interactive,
 	};
 	s.t0 = bl_now_ns();
 	int64_t start = s.t0;

@@ -151,7 +151,8 @@ struct bl_session_opts {
 	int run_index;           /* > 0: repetition N of --repeat, log NAME.rN.console.log */
 	const char *workdir;     /* private scratch folder */
 	bool echo_console;       /* copy console to stdout (bootlab boot) */
-	bool interactive;        /* also forward stdin to the console */
+	bool interactive;        /* also forward stdin to the console, wait for the
+				    guest to end; Ctrl-] ends the boot */
 	int kill_grace_ms;
 	const char *connect;     /* libvirt URI for this boot, or NULL */
 };
@@ -166,6 +167,9 @@ struct bl_prepared {
 	size_t ndisks;
 	char *arch;
 	char *cmdline_extra;     /* words bootlab adds (bootlab.modules=...) or NULL */
+	char *machine;           /* qemu machine type chosen for this kernel, or NULL (uml) */
+	char *virtio;            /* agent port transport: "mmio", "pci" or NULL (uml) */
+	char **auto_modules;     /* .ko files added for the agent's port (NULL-terminated) */
 };
 /* build archives, kernel (cached), disks for SC in WORKDIR */
 int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prepared *out);

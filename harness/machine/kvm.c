@@ -1,0 +1,137 @@
+/* KVM or TCG. On some hosts /dev/kvm opens but a guest hangs in early boot
+ * (recipes.md section 7), so KVM is used only after a probe boot worked:
+ * the plan's own kernel, no initrd and no root, under KVM with a deadline
+ * of BL_KVM_PROBE_MS. Such a kernel panics ("VFS: Unable to mount root
+ * fs") at the end of its boot and panic=-1 + -no-reboot end QEMU: a panic
+ * line and exit 0 in time mean KVM works. The answer is cached per host
+ * (kernel release + CPU model) in <cache>/kvm/, so a hanging KVM costs
+ * the probe's timeout once per host. */
+#include "machine/machine.h"
+#include "util/util.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* "6.1.0-28-amd64 / Intel(R) Xeon(R) ..." */
+static char *host_id(void)
+{
+	struct utsname u;
+	uname(&u);
+	char model[256] = "";
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	if (f) {
+		char line[512];
+		while (fgets(line, sizeof(line), f)) {
+			if (strncmp(line, "model name", 10) && strncmp(line, "CPU part", 8))
+				continue;
+			char *c = strchr(line, ':');
+			if (c) {
+				snprintf(model, sizeof(model), "%s", c + 1 + (c[1] == ' '));
+				model[strcspn(model, "\n")] = 0;
+			}
+			break;
+		}
+		fclose(f);
+	}
+	return xasprintf("%s %s / %s", u.release, u.machine, model);
+}
+
+static int probe(const struct bl_machine_plan *p, char *why, size_t n)
+{
+	struct strlist av = STRLIST_INIT;
+	char *cmdline = NULL, *out = NULL;
+	int st = 0, ok = 0;
+	if (bl_qemu_argv(p, "kvm", true, &av, &cmdline) < 0) {
+		snprintf(why, n, "probe: %s", bl_errmsg());
+		goto out;
+	}
+	int64_t t0 = bl_now_ns();
+	int rc = bl_run(sl_argv(&av), BL_KVM_PROBE_MS, &out, &st);
+	double s = bl_ns_to_s(bl_now_ns() - t0);
+	if (rc < 0)
+		snprintf(why, n, "kvm probe boot did not end within %.1f s", BL_KVM_PROBE_MS / 1000.0);
+	else if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+		snprintf(why, n, "kvm probe boot: qemu %s", bl_describe_status(st));
+	else if (!out || !strstr(out, "Kernel panic"))
+		snprintf(why, n, "kvm probe boot ended without reaching the end of the kernel's boot");
+	else {
+		snprintf(why, n, "kvm probe boot reached the end of the kernel's boot in %.2f s", s);
+		ok = 1;
+	}
+out:
+	free(out);
+	free(cmdline);
+	sl_release(&av);
+	return ok;
+}
+
+int bl_kvm_usable(const struct bl_machine_plan *p, char *why, size_t n)
+{
+	struct utsname u;
+	uname(&u);
+	const char *host = !strcmp(u.machine, "arm64") ? "aarch64" : u.machine;
+	if (!p->arch || strcmp(p->arch, host)) {
+		snprintf(why, n, "guest arch '%s' is not the host's '%s'", p->arch ? p->arch : "",
+			 u.machine);
+		return 0;
+	}
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(why, n, "/dev/kvm is not usable");
+		return 0;
+	}
+	close(fd);
+
+	char *cache = bl_cache_dir();
+	if (!cache) {
+		snprintf(why, n, "no cache folder for the kvm probe's answer");
+		return 0;
+	}
+	char *id = host_id();
+	struct bl_sha256 h;
+	char hex[65];
+	bl_sha256_init(&h);
+	bl_sha256_update_str(&h, id);
+	bl_sha256_final_hex(&h, hex);
+	hex[16] = 0;
+	char *dir = xasprintf("%s/kvm", cache);
+	char *file = xasprintf("%s/%s", dir, hex);
+	char *lock = xasprintf("%s/%s.lock", dir, hex);
+	int ok = 0, lfd = -1;
+	bl_mkdir_p(dir, 0755);
+	/* one probe per host, even with parallel runs */
+	lfd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (lfd >= 0)
+		flock(lfd, LOCK_EX);
+	char *data = NULL;
+	size_t len;
+	if (bl_read_file(file, &data, &len) == 0) {
+		ok = !strncmp(data, "kvm=yes", 7);
+		char *r = strstr(data, "reason=");
+		snprintf(why, n, "cached: %.*s", r ? (int)strcspn(r + 7, "\n") : 0, r ? r + 7 : "");
+	} else {
+		bl_warn("probing kvm on this host (once, at most %d s): %s", BL_KVM_PROBE_MS / 1000, id);
+		ok = probe(p, why, n);
+		char *text = xasprintf("kvm=%s\nhost=%s\nreason=%s\n", ok ? "yes" : "no", id, why);
+		if (bl_write_file_atomic(file, text, strlen(text), 0644) < 0)
+			bl_debug("kvm: %s", bl_errmsg());
+		free(text);
+		if (!ok)
+			bl_warn("kvm: %s; using tcg (answer cached in '%s')", why, file);
+	}
+	free(data);
+	if (lfd >= 0)
+		close(lfd);
+	free(lock);
+	free(file);
+	free(dir);
+	free(id);
+	free(cache);
+	return ok;
+}
