@@ -65,7 +65,9 @@ int bl_archive_add_cpio(struct bl_archive *a, const char *cpio_file);
 int bl_archive_write(struct bl_archive *a, const char *out_path, const char *codec, uint32_t mtime);
 /* the uncompressed newc bytes (padded to 512) appended to out */
 int bl_archive_render(struct bl_archive *a, uint32_t mtime, struct strbuf *out);
-/* concatenate segments with the padding the kernel accepts */
+/* concatenate segments with the padding the kernel accepts (zeros to a
+ * 4-byte boundary between inputs, a zero word after an lz4 stream); inputs
+ * are not validated, so broken test segments stack as they are */
 int bl_archive_stack(const char *const *inputs, size_t n, const char *out_path);
 
 /* ---- codecs (one file per codec, codec.c holds the table) ---- */
