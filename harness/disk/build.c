@@ -1,6 +1,7 @@
 /* Plan -> images: hash the input, reuse cached images, else build every
  * disk in a staging folder (tables, filesystems by mke2fs -d, md
  * superblocks), move them into the cache, copy them into the workdir. */
+#include "archive/archive.h"
 #include "layout.h"
 #include "util/util.h"
 
@@ -152,6 +153,34 @@ static int hash_tree(struct bl_sha256 *h, const char *dir, const char *rel)
 	return r;
 }
 
+static uint64_t epoch(void);
+
+/* newc bytes of a cpio: or list: source */
+static int render_list(const struct dk_fs *fs, struct strbuf *out)
+{
+	struct bl_archive *a = bl_archive_new();
+	int r = fs->list ? bl_archive_add_list(a, fs->list) : bl_archive_add_cpio(a, fs->cpio);
+	if (!r)
+		r = bl_archive_render(a, (uint32_t)epoch(), out);
+	bl_archive_free(a);
+	if (r < 0)
+		return bl_err_prefix("%s.%s", fs->field, fs->list ? "list" : "cpio");
+	return 0;
+}
+
+/* unpack a cpio: or list: source into DIR, as the kernel would */
+static int unpack_source(const struct dk_fs *fs, const char *dir)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct bl_initrd rd = {0};
+	int r = render_list(fs, &sb);
+	if (!r && (bl_initrd_parse(&rd, sb.buf, sb.len, 0) < 0 || bl_initrd_extract(&rd, dir) < 0))
+		r = bl_err_prefix("%s.%s", fs->field, fs->list ? "list" : "cpio");
+	bl_initrd_release(&rd);
+	sb_release(&sb);
+	return r;
+}
+
 static int hash_fs(struct bl_sha256 *h, const struct dk_fs *fs)
 {
 	if (!fs) {
@@ -161,6 +190,18 @@ static int hash_fs(struct bl_sha256 *h, const struct dk_fs *fs)
 	bl_sha256_update_str(h, fs->field);
 	if (fs->tree && hash_tree(h, fs->tree, "") < 0)
 		return -1;
+	if (fs->cpio && bl_sha256_update_file(h, fs->cpio) < 0)
+		return -1;
+	if (fs->list) {
+		/* the list names host files: hash what it renders to */
+		struct strbuf sb = STRBUF_INIT;
+		if (render_list(fs, &sb) < 0) {
+			sb_release(&sb);
+			return -1;
+		}
+		bl_sha256_update(h, sb.buf, sb.len);
+		sb_release(&sb);
+	}
 	for (size_t i = 0; i < fs->nfiles; i++)
 		if (fs->files[i].source && bl_sha256_update_file(h, fs->files[i].source) < 0)
 			return -1;
@@ -401,9 +442,11 @@ static int make_fs(const struct dk_fs *fs, uint64_t room, const char *what, cons
 	for (char *c = path + strlen(stage) + 1; *c; c++)
 		if (*c == '/' || *c == '[' || *c == ']')
 			*c = '_';
-	if (fs->nfiles || fs->agent_at) {
+	if (fs->nfiles || fs->agent_at || fs->cpio || fs->list) {
 		dir = xasprintf("%s.d", path);
 		if (bl_mkdir_p(dir, 0755) < 0)
+			goto out;
+		if ((fs->cpio || fs->list) && unpack_source(fs, dir) < 0)
 			goto out;
 		if (fs->tree) {
 			char *from = xasprintf("%s/.", fs->tree);

@@ -233,8 +233,8 @@ out:
 }
 
 /* ---- filesystems ---- */
-static const char *const fs_keys[] = {"type",  "tree", "files", "agent",
-				      "label", "size", "image", NULL};
+static const char *const fs_keys[] = {"type",  "tree",	"cpio", "list",	 "files",
+				      "agent", "label", "size", "image", NULL};
 static const char *const file_keys[] = {"path", "source", "content", "symlink",
 					"dir",	"mode",	  NULL};
 
@@ -298,6 +298,24 @@ static int parse_fs1(const json_t *o, const char *field, const char *sdir,
 			bl_err("%s.tree: '%s' is not a folder", field, fs->tree);
 			goto fail;
 		}
+	}
+	static const char *const srcs[] = {"cpio", "list"};
+	for (size_t k = 0; k < 2; k++) {
+		if (get_str(o, srcs[k], field, &s) < 0)
+			goto fail;
+		if (!s)
+			continue;
+		char *p = abspath(sdir, s);
+		if (!bl_file_exists(p) || bl_is_dir(p)) {
+			bl_err("%s.%s: '%s' is not a file", field, srcs[k], p);
+			free(p);
+			goto fail;
+		}
+		*(k ? &fs->list : &fs->cpio) = p;
+	}
+	if (fs->cpio && fs->list) {
+		bl_err("%s.list: give one of cpio and list", field);
+		goto fail;
 	}
 	if (get_str(o, "image", field, &s) < 0)
 		goto fail;
@@ -381,9 +399,11 @@ static int parse_fs1(const json_t *o, const char *field, const char *sdir,
 			d->mode = (int)mode;
 		}
 	}
-	if (fs->image && (fs->tree || fs->nfiles || fs->agent_at)) {
-		bl_err("%s.image: an image is placed as is; it cannot take tree, files or agent",
-		       field);
+	if (fs->image && (fs->tree || fs->cpio || fs->list || fs->nfiles || fs->agent_at)) {
+		bl_err(
+		    "%s.image: an image is placed as is; it cannot take tree, cpio, list, files or "
+		    "agent",
+		    field);
 		goto fail;
 	}
 	*out = fs;
@@ -401,6 +421,8 @@ void dk_fs_free(struct dk_fs *fs)
 	free(fs->type);
 	free(fs->label);
 	free(fs->tree);
+	free(fs->cpio);
+	free(fs->list);
 	free(fs->image);
 	free(fs->agent_at);
 	free(fs->agent_src);

@@ -21,7 +21,9 @@ struct dk_fs {
 	char *type;  /* ext2 | ext3 | ext4 */
 	char *label;
 	unsigned long long size; /* 0 = the whole container */
-	char *tree;		 /* host folder (absolute) */
+	char *cpio;		 /* an initramfs-style archive (any codec), unpacked first */
+	char *list;		 /* a gen_init_cpio list, unpacked first */
+	char *tree;		 /* host folder (absolute), copied over them */
 	struct dk_file *files;
 	size_t nfiles;
 	char *agent_at;	 /* `agent: /sbin/init` */
