@@ -11,7 +11,7 @@
 out=$("$BOOTLAB" run --report-dir "$T_TMP/r" scenarios/raid-root.yaml scenarios/raid-autodetect.yaml 2>&1); rc=$?
 echo "$out" | sed 's/^/# /'
 expect_eq "raid scenarios: exit 0" "$rc" 0
-for v in 'raid-root' 'raid-root\[degraded\]' 'raid-root\[meta-1\.0\]' 'raid-root\[meta-0\.90\]' 'raid-autodetect'; do
+for v in 'raid-root' 'raid-root\[debian-cloud\]' 'raid-root\[degraded\]' 'raid-root\[meta-1\.0\]' 'raid-root\[meta-0\.90\]' 'raid-autodetect'; do
 	expect_match "$v passes" "$out" "^PASS +$v +pass"
 done
 j=$(ls -d "$T_TMP"/r/2*/ | head -1)report.json
