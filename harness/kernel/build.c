@@ -833,6 +833,25 @@ int bl_kernel_build(const struct bl_kernel_req *req, struct bl_kernel *out)
 	}
 	if (!c.frag)
 		return bl_err_errno("kernel fragment '%s'", req->fragment);
+	/* kernels/x86_64.config for --arch um would build for minutes and
+	 * give a kernel missing its console: refuse the mix-up up front */
+	{
+		const char *b = strrchr(c.frag, '/') ? strrchr(c.frag, '/') + 1 : c.frag;
+		char stem[32];
+		size_t bl = strlen(b);
+		const char *other;
+		if (bl > 7 && bl - 7 < sizeof(stem) && !strcmp(b + bl - 7, ".config")) {
+			memcpy(stem, b, bl - 7);
+			stem[bl - 7] = 0;
+			other = bl_kernel_arch_name(stem);
+			if (other && strcmp(other, c.r->name)) {
+				bl_err("kernel fragment '%s' is for %s, not %s", c.frag, other,
+				       c.r->name);
+				free(c.frag);
+				return -1;
+			}
+		}
+	}
 	if (req->builtin) {
 		struct bl_sha256 h;
 		bl_sha256_init(&h);

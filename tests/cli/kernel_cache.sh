@@ -37,6 +37,9 @@ expect_match "kernel list shows the image" "$list" "^x86_64 +built .* $img\$"
 "$BOOTLAB" kernel build --arch sparc >/dev/null 2>"$T_TMP/err"
 expect_eq "unknown arch is a usage error" "$?" 2
 expect_match "unknown arch is named" "$(cat "$T_TMP/err")" "unknown arch 'sparc'"
+"$BOOTLAB" kernel build --arch um --fragment kernels/x86_64.config >/dev/null 2>"$T_TMP/err"
+expect_eq "another arch's fragment is refused (exit 1, no build)" "$?" 1
+expect_match "the mix-up is named" "$(cat "$T_TMP/err")" "is for x86_64, not um"
 "$BOOTLAB" kernel build --arch x86_64 --builtin "$T_TMP/nope.cpio" >/dev/null 2>"$T_TMP/err"
 rc=$?
 check "missing built-in archive fails" test "$rc" -ne 0 -a "$rc" -ne 3
