@@ -222,7 +222,7 @@ static int build_entry(struct bld *b, struct bl_archive_spec *a, const struct yn
 	}
 	if (!kk) {
 		/* an unknown first key is most likely a misspelt kind */
-		const char *sug = ck_suggest(e->kv[0]->s, entry_kinds);
+		const char *sug = e->n ? ck_suggest(e->kv[0]->s, entry_kinds) : NULL;
 		if (sug)
 			return yerr(e->kv[0], "unknown entry kind '%s' (did you mean '%s'?)",
 				    e->kv[0]->s, sug);
@@ -779,7 +779,7 @@ static int build_step(struct bld *b, const struct ynode *sn, struct bl_step *st,
 			kk = sn->kv[2 * i];
 		}
 	if (!kk) {
-		const char *sug = ck_suggest(sn->kv[0]->s, step_kinds);
+		const char *sug = sn->n ? ck_suggest(sn->kv[0]->s, step_kinds) : NULL;
 		if (sug)
 			return yerr(sn->kv[0], "unknown step '%s' (did you mean '%s'?)",
 				    sn->kv[0]->s, sug);

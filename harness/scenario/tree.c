@@ -127,6 +127,8 @@ int yerr(const struct ynode *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
+	if (!n)
+		return bl_err("%s", msg);
 	return bl_err("%s:%d:%d: %s", n->file ? n->file->disp : "?", n->line, n->col, msg);
 }
 

@@ -21,6 +21,7 @@ else
 fi
 mkdir -p "$T_TMP/corpus"
 build/fuzz/fuzz_scenario -max_total_time="$T" -max_len=70000 -timeout=10 -rss_limit_mb=1024 \
+	-dict=tests/fuzz/fuzz_scenario.dict \
 	"$T_TMP/corpus" tests/fuzz/corpus/fuzz_scenario >"$T_TMP/fuzz.log" 2>&1
 rc=$?
 runs=$(grep -o 'Done [0-9]* runs' "$T_TMP/fuzz.log" | awk '{print $2}')

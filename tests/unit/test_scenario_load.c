@@ -103,6 +103,10 @@ static const struct {
 	{"step-after-panic", "4:5: step 2 waits for the agent, but the kernel panicked in step 1"},
 	{"step-after-outcome",
 	 "4:5: no step can follow 'outcome' (step 1): it is the end of the boot"},
+	{"empty-step", "3:5: step needs one of hello, console, send, agent, panic, outcome or "
+		       "expect-script"},
+	{"empty-entry", "4:8: entry needs a kind: agent, dir, nod, file, symlink, hardlink, pipe, "
+			"sock, tree, list, cpio or modules"},
 	{"hello-stage", "3:20: 'stage' is out of range: '3' (at most 2)"},
 	{"panic-status-signal",
 	 "3:24: panic has both 'status' and 'signal': init either exits or is killed"},
