@@ -1,0 +1,20 @@
+#!/bin/bash
+# timeout: 900
+# The agent on real kernels, through bootlab run: hello fields, fds closed
+# without a console, switch_root refusals and a stage-2 hello from a tmpfs
+# new root, exit/kill panics, the UML tty channel. One scenario per file
+# in tests/boot/agent/.
+. "$(dirname "$0")/../lib.sh"
+for f in tests/boot/agent/*.yaml; do
+	name=$(basename "$f" .yaml)
+	out=$("$BOOTLAB" run --report-dir "$T_TMP/r-$name" "$f" 2>&1); rc=$?
+	echo "$out" | sed 's/^/# /'
+	expect_eq "$name: bootlab run exits 0" "$rc" 0
+	expect_match "$name: PASS line" "$out" '^PASS +agent-'
+done
+j=$(ls "$T_TMP"/r-switch-tmpfs/*/report.json | head -1)
+expect_eq "switch-tmpfs: the report's stage-2 step passed" \
+	"$(json_get "$j" '[.scenarios[0].steps[] | select(.name | test("hello stage 2")) | .result] | join(",")')" pass
+left=$(pgrep -f "$T_TMP" | wc -l)
+expect_eq "no emulator left behind" "$left" 0
+done_testing
