@@ -7,6 +7,7 @@
 static const struct bl_reporter *const reporters[] = {
     &bl_reporter_json,
     &bl_reporter_junit,
+    &bl_reporter_html,
 };
 
 int bl_report_write_all(const struct bl_run_info *run, const struct bl_variant_result *v, size_t n)
