@@ -925,8 +925,9 @@ int bl_kernel_build(const struct bl_kernel_req *req, struct bl_kernel *out)
 		goto out2;
 	}
 	if (req->cached_only) {
-		bl_err("kernel %s%s is not in the cache (run 'bootlab kernel build --arch %s')",
-		       c.r->name, req->builtin ? " with this built-in archive" : "", c.r->name);
+		bl_err("kernel %s%s is not in the cache ('%s'; run 'bootlab kernel build --arch %s')",
+		       c.r->name, req->builtin ? " with this built-in archive" : "", c.dir,
+		       c.r->name);
 		goto out2;
 	}
 	lockp = xasprintf("%s.lock", c.dir);

@@ -237,16 +237,22 @@ int bl_kernel_distro(const char *image, const char *modules_dir, struct bl_kerne
 	}
 	free(dirc);
 
-	/* modules: /lib/modules/<version>, /usr/lib/uml/modules/<version> for Debian UML */
+	/* modules: <root>/lib/modules/<version> where the image is <root>/boot/...
+	 * (/ for the host's kernels, the extracted package for fetched ones),
+	 * then /usr/lib/uml/modules/<version> for Debian's UML */
 	if (!out->modules_dir) {
-		const char *cands[] = {"/lib/modules", "/usr/lib/uml/modules"};
-		for (size_t i = 0; i < BL_ARRAY_SIZE(cands) && !out->modules_dir; i++) {
-			char *m = xasprintf("%s/%s", cands[i], out->version);
-			if (bl_is_dir(m) && (i == 1 || strcmp(arch, "um")))
-				out->modules_dir = m;
+		char *rootc = xstrdup(img);
+		char *root = dirname(dirname(rootc));
+		char *cands[2];
+		cands[0] = xasprintf("%s/lib/modules/%s", strcmp(root, "/") ? root : "", out->version);
+		cands[1] = xasprintf("/usr/lib/uml/modules/%s", out->version);
+		for (size_t i = 0; i < 2; i++) {
+			if (!out->modules_dir && bl_is_dir(cands[i]) && (i == 1) == !strcmp(arch, "um"))
+				out->modules_dir = cands[i];
 			else
-				free(m);
+				free(cands[i]);
 		}
+		free(rootc);
 	}
 	if (out->modules_dir) {
 		char *dep = xasprintf("%s/modules.dep", out->modules_dir);
