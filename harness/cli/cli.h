@@ -5,6 +5,7 @@
 #define BL_CLI_H
 
 int cmd_run(int argc, char **argv);
+int cmd_boot(int argc, char **argv);
 int cmd_archive(int argc, char **argv);
 int cmd_kernel(int argc, char **argv);
 int cmd_disk(int argc, char **argv);

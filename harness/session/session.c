@@ -51,6 +51,7 @@ struct sess {
 	bool con_eof, ag_eof;
 	bool ended;        /* emulator exited or stopped */
 	bool poweroff_requested;
+	bool stdin_eof;    /* interactive: stdin closed, stop reading it */
 	struct strbuf emu_err;
 
 	/* expect-script relay */
@@ -111,11 +112,6 @@ static void handle_console_line(struct sess *s, char *line)
 	int64_t t = since(s);
 	if (s->log)
 		fprintf(s->log, "%10.6f  %s\n", bl_ns_to_s(t), line);
-	if (s->opts->echo_console) {
-		fputs(line, stdout);
-		fputc('\n', stdout);
-		fflush(stdout);
-	}
 	sl_push(&s->lines, line);
 	tail_push(s, line);
 
@@ -253,7 +249,7 @@ static void pump(struct sess *s, int64_t until)
 			ierr = np, p[np++] = (struct pollfd){.fd = s->m.stderr_fd, .events = POLLIN};
 		if (s->script_fd >= 0)
 			iscript = np, p[np++] = (struct pollfd){.fd = s->script_fd, .events = POLLIN};
-		if (s->opts->interactive)
+		if (s->opts->interactive && !s->stdin_eof)
 			iin = np, p[np++] = (struct pollfd){.fd = 0, .events = POLLIN};
 	}
 	int64_t now = bl_now_ns();
@@ -273,6 +269,9 @@ static void pump(struct sess *s, int64_t until)
 			int n = read_into(s->m.console_fd, &s->con, &s->con_eof);
 			if (n > 0) {
 				phase(s, BL_PH_CONSOLE, -1);
+				/* bootlab boot: the bytes as they come (prompts have no newline) */
+				if (s->opts->echo_console && write(1, s->con.buf + before, (size_t)n) < 0)
+					bl_debug("console: stdout write failed");
 				if (s->script_fd >= 0 && write(s->script_fd, s->con.buf + before, (size_t)n) < 0)
 					bl_debug("expect script: write failed");
 				drain_lines(s, &s->con, handle_console_line);
@@ -301,11 +300,22 @@ static void pump(struct sess *s, int64_t until)
 				s->script_fd = -1;
 			}
 		}
-		if (iin >= 0 && (p[iin].revents & POLLIN)) {
+		if (iin >= 0 && (p[iin].revents & (POLLIN | POLLHUP | POLLERR))) {
 			char buf[1024];
 			ssize_t n = read(0, buf, sizeof(buf));
-			if (n > 0 && s->m.console_fd >= 0 && write(s->m.console_fd, buf, (size_t)n) < 0)
-				bl_debug("console: write failed");
+			if (n <= 0 && !(n < 0 && errno == EINTR)) {
+				s->stdin_eof = true; /* the guest goes on without input */
+			} else if (n > 0) {
+				/* Ctrl-] ends the boot, as in telnet */
+				char *esc = memchr(buf, 0x1d, (size_t)n);
+				if (esc) {
+					n = esc - buf;
+					bl_session_interrupted = 1;
+				}
+				if (n > 0 && s->m.console_fd >= 0 &&
+				    write(s->m.console_fd, buf, (size_t)n) < 0)
+					bl_debug("console: write failed");
+			}
 		}
 	}
 	if (!s->ended && bl_machine_poll_exit(&s->m)) {
@@ -869,7 +879,7 @@ int bl_session_run(const struct bl_scenario *sc, const struct bl_prepared *prep,
 			pump(&s, dl);
 	}
 	/* an expected outcome with no other step: wait for the boot to end */
-	bool wait_end = false;
+	bool wait_end = opts->interactive;
 	for (size_t i = 0; i < sc->nsteps; i++)
 		if (sc->steps[i].kind == BL_STEP_EXPECT_OUTCOME)
 			wait_end = true;
