@@ -136,8 +136,13 @@ static int build_kernel(struct bld *b, const struct ynode *k)
 	ks->kind = xstrdup(kind->s);
 	const struct ynode *v = ymap_get(k, kind->s);
 	if (!strcmp(kind->s, "build")) {
-		if (!yis_null(v) && ck_name(v, "build", &ks->config))
+		/* a name in kernels/, or a fragment file of the user's own */
+		if (!yis_null(v) && v->kind == Y_SCALAR && strchr(v->s, '/')) {
+			if (ck_host_path(v, "kernel fragment", false, &ks->config))
+				return -1;
+		} else if (!yis_null(v) && ck_name(v, "build", &ks->config)) {
 			return -1;
+		}
 	} else if (!strcmp(kind->s, "image")) {
 		if (ck_text(v, "image", &ks->image))
 			return -1;

@@ -179,6 +179,11 @@ static int convert(struct conv *c, yaml_node_t *yn, int depth, struct ynode **ou
 		set_pos(&tmp, c->f, yn->start_mark);
 		return yerr(&tmp, "too many nodes (alias expansion?)");
 	}
+	if (yn->tag && strncmp((char *)yn->tag, "tag:yaml.org,2002:", 18)) {
+		struct ynode tmp = {.file = c->f};
+		set_pos(&tmp, c->f, yn->start_mark);
+		return yerr(&tmp, "unsupported YAML tag '%s'", (char *)yn->tag);
+	}
 	switch (yn->type) {
 	case YAML_SCALAR_NODE:
 		n = alloc_node(c->t, Y_SCALAR);

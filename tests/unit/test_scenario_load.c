@@ -46,6 +46,9 @@ static const struct {
 	{"kernel-two", "4:3: kernel has both 'build' and 'image'; pick one"},
 	{"kernel-none", "3:3: kernel needs one of 'build', 'distro' or 'image'"},
 	{"kernel-modules-build", "4:3: 'modules' only applies to a distro kernel"},
+	{"kernel-fragment-missing", "3:10: kernel fragment 'fragments/mine.config' not found "
+				    "(looked for file '@DIR@/fragments/mine.config')"},
+	{"yaml-tag", "3:14: unsupported YAML tag '!regex'"},
 	{"kernel-list", "2:9: 'kernel' must be a mapping, not a list"},
 	{"builtin-distro", "6:5: builtin archive 'inside' needs a kernel built from kernels/ "
 			   "('kernel: {build: ...}'), not 'distro'"},
@@ -436,6 +439,9 @@ static void test_values(void)
 	}
 	T_EQ_STR(s->name, "values", "name defaults to the file stem");
 	T_EQ_INT(s->timeout_ms, 1500, "fractional seconds");
+	char *frag = realpath("good/files/extra.config", NULL);
+	T_EQ_STR(s->kernel.config, frag, "a fragment file, made absolute");
+	free(frag);
 	struct bl_archive_spec *a = &s->archives[0];
 	T_OK(a->builtin, "builtin");
 	T_EQ_STR(a->codec, "none", "codec none");
