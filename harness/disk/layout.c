@@ -778,6 +778,10 @@ static int plan_arrays(struct dk_plan *pl)
 				min_avail = m->geom.avail;
 		}
 		a->array_sectors = bl_md_array_sectors(min_avail);
+		if (a->meta == BL_MD_090 && a->array_sectors / 2 > 0xffffffffULL)
+			return bl_err(
+			    "%s: array '%s' is too large for metadata 0.90 (4 TiB per member)",
+			    a->field, a->name);
 		if (a->array_sectors < 128)
 			return bl_err("%s: array '%s' would hold less than 64 KiB", a->field,
 				      a->name);
