@@ -1,9 +1,11 @@
 #!/bin/bash
 # timeout: 900
-# The agent on real kernels, through bootlab run: hello fields, fds closed
-# without a console, switch_root refusals and a stage-2 hello from a tmpfs
-# new root, exit/kill panics, the UML tty channel. One scenario per file
-# in tests/boot/agent/.
+# The agent on real kernels, through bootlab run, one scenario per file in
+# tests/boot/agent/: hello fields; fds closed without a console; every
+# switch_root refusal, then stage-2 hellos from a tmpfs new root and from
+# an ext4 virtio disk (and the rootfs refusal from stage 2); a busybox
+# /init switching into the agent; exit/kill panics; the UML tty channel;
+# modules loaded before the port on Debian's cloud and arm64 kernels.
 . "$(dirname "$0")/../lib.sh"
 for f in tests/boot/agent/*.yaml; do
 	name=$(basename "$f" .yaml)
