@@ -1,0 +1,53 @@
+# Helpers for tests/boot/scenarios_*.sh (sourced, not run: no exec bit).
+# Each test runs one library scenario file with all its variants, asserts
+# that every variant passed, then reads a few facts back from report.json
+# so that a scenario whose steps stopped checking anything still fails.
+. "$(dirname "$0")/../lib.sh"
+
+L_RUNS=0
+# run_library FILE [bootlab run options]: sets R (report.json), OUT, RC
+run_library() {
+	local f=$1
+	shift
+	L_RUNS=$((L_RUNS + 1))
+	OUT=$("$BOOTLAB" run --report-dir "$T_TMP/r$L_RUNS" -j 2 "$@" "$f" 2>&1)
+	RC=$?
+	echo "$OUT" | sed 's/^/# /'
+	R=$(ls "$T_TMP/r$L_RUNS"/*/report.json 2>/dev/null | head -1)
+	[ -n "$R" ] || R=/dev/null
+}
+
+# sv VARIANT JQ: a value of one variant's report entry
+sv() { jq -r --arg n "$1" ".scenarios[] | select(.name == \$n) | $2" "$R"; }
+
+# step VARIANT N JQ: a value of step N's (1-based) reply
+step() { sv "$1" ".steps[$(($2 - 1))].reply | $3"; }
+
+# all_pass N NAME...: the run exited 0, has exactly these N variants, each passed
+all_pass() {
+	local n=$1
+	shift
+	expect_eq "bootlab run exits 0" "$RC" 0
+	expect_eq "$n variants in the report" "$(jq '.scenarios | length' "$R")" "$n"
+	for v in "$@"; do
+		expect_eq "$v: outcome pass" "$(sv "$v" .outcome)" pass
+		expect_eq "$v: no step failed or skipped" \
+			"$(sv "$v" '[.steps[] | select(.result != "pass")] | length')" 0
+	done
+}
+
+# console VARIANT REGEX: the variant's console log has a matching line
+console_has() {
+	local log
+	log="$(dirname "$R")/$(sv "$1" .console_log)"
+	if grep -qE -- "$2" "$log" 2>/dev/null; then ok "$1: console has /$2/"; else
+		not_ok "$1: console has /$2/"
+		tail -n 15 "$log" 2>/dev/null | sed 's/^/#   | /'
+	fi
+}
+
+# every emulator this test started is gone (tests/run gives each test its
+# own session; other work on the machine does not count)
+no_emulator_left() {
+	expect_eq "no emulator left behind" "$(pgrep -s 0 -f 'qemu-system|linux.*initrd=' | wc -l)" 0
+}
