@@ -21,7 +21,7 @@ struct cp {
 static int copy_file(struct cp *c, const char *src, const char *dst, const struct stat *st)
 {
 	char buf[16384];
-	int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW), out;
+	int in = open(src, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK), out;
 	if (in < 0)
 		return ia_fail_errno("copy: open '%s'", src);
 	out = open(dst, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, st->st_mode & 07777);
@@ -34,6 +34,8 @@ static int copy_file(struct cp *c, const char *src, const char *dst, const struc
 		ssize_t n = read(in, buf, sizeof(buf)), off = 0;
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN)
+			break; /* /proc/kmsg and the like */
 		if (n < 0) {
 			ia_fail_errno("copy: read '%s'", src);
 			goto fail;
@@ -140,7 +142,8 @@ int ia_op_copy(struct ia_req *r, struct ia_json *j)
 	struct cp c = { 0 };
 	if (ia_need_str(r, "from", &from) || ia_need_str(r, "to", &to))
 		return -1;
-	snprintf(f, sizeof(f), "%s", ia_path(from));
+	if ((size_t)snprintf(f, sizeof(f), "%s", ia_path(from)) >= sizeof(f))
+		return ia_fail(ENAMETOOLONG, "copy: path too long");
 	c.from_arg = from;
 	if (copy_any(&c, f, ia_path(to), 0))
 		return -1;

@@ -35,7 +35,7 @@ long long ia_boottime_ns(void)
 
 const char *ia_path(const char *p)
 {
-	static char buf[4][4096 + 512];
+	static char buf[4][IA_LINE_MAX + 4096 + 2]; /* a request path always fits */
 	static int k;
 	char *b = buf[k++ & 3];
 	if (!ia.root[0] || p[0] != '/')

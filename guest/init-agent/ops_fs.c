@@ -64,8 +64,8 @@ static int open_read(const char *path)
 		close(fd);
 		return ia_fail(EISDIR, "read '%s': is a directory", path);
 	}
-	/* O_NONBLOCK only so a FIFO without writer cannot hang the open */
-	fcntl(fd, F_SETFL, 0);
+	/* O_NONBLOCK stays: a FIFO, tty or /proc/kmsg must not hang the
+	 * agent; reads stop at EAGAIN (regular files ignore the flag) */
 	return fd;
 }
 
@@ -76,6 +76,8 @@ static ssize_t read_full(int fd, char *buf, size_t n)
 		ssize_t r = read(fd, buf + got, n - got);
 		if (r < 0 && errno == EINTR)
 			continue;
+		if (r < 0 && errno == EAGAIN)
+			break;
 		if (r < 0)
 			return -1;
 		if (r == 0)
@@ -152,6 +154,8 @@ int ia_op_sha256(struct ia_req *r, struct ia_json *j)
 		ssize_t n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
 		if (n < 0) {
 			ia_fail_errno("read '%s'", path);
 			close(fd);
@@ -301,10 +305,12 @@ int ia_op_write(struct ia_req *r, struct ia_json *j)
 		data = bin;
 		len = hlen / 2;
 	}
-	fd = open(ia_path(path), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY |
+	/* O_NONBLOCK: a FIFO without a reader is ENXIO, not a hang */
+	fd = open(ia_path(path), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
 				 (append ? O_APPEND : O_TRUNC), mode);
 	if (fd < 0)
 		return ia_fail_errno("write '%s'", path);
+	fcntl(fd, F_SETFL, append ? O_APPEND : 0);
 	while (off < len) {
 		ssize_t w = write(fd, data + off, len - off);
 		if (w < 0 && errno == EINTR)
@@ -354,7 +360,8 @@ int ia_op_mkdir(struct ia_req *r, struct ia_json *j)
 		return -1;
 	if (parents) {
 		char p[4096 + 512];
-		snprintf(p, sizeof(p), "%s", ia_path(path));
+		if ((size_t)snprintf(p, sizeof(p), "%s", ia_path(path)) >= sizeof(p))
+			return ia_fail(ENAMETOOLONG, "mkdir: path too long");
 		if (mkdir_p(p, mode))
 			return ia_fail_errno("mkdir '%s'", path);
 	} else if (mkdir(ia_path(path), mode)) {

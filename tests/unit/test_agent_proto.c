@@ -185,6 +185,10 @@ static const struct row rows[] = {
 	{ "{\"id\":43,\"op\":\"symlink\",\"path\":\"/l2\"}", { "\"errno\":22", "'target'" } },
 	{ "{\"id\":44,\"op\":\"mknod\",\"path\":\"/fifo\",\"type\":\"fifo\",\"mode\":\"0640\"}", { "\"ok\":true" } },
 	{ "{\"id\":45,\"op\":\"stat\",\"path\":\"/fifo\"}", { "\"type\":\"fifo\"", "\"mode\":\"0640\"" } },
+	/* a FIFO without a writer or reader must not hang the agent */
+	{ "{\"id\":400,\"op\":\"read\",\"path\":\"/fifo\"}", { "\"id\":400,\"ok\":true", "\"size\":0", "\"data\":\"\"" } },
+	{ "{\"id\":401,\"op\":\"sha256\",\"path\":\"/fifo\"}", { SHA_EMPTY } },
+	{ "{\"id\":402,\"op\":\"write\",\"path\":\"/fifo\",\"data\":\"x\"}", { "\"errno\":6", "ENXIO" } },
 	{ "{\"id\":46,\"op\":\"mknod\",\"path\":\"/n\",\"type\":\"pipe\"}", { "\"errno\":22", "chr, blk, fifo or sock" } },
 	{ "{\"id\":47,\"op\":\"mknod\",\"path\":\"/n\",\"type\":\"chr\",\"major\":5000}", { "\"errno\":22", "out of range" } },
 	{ "{\"id\":48,\"op\":\"mknod\",\"path\":\"/n\"}", { "\"errno\":22", "'type'" } },
