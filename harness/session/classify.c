@@ -31,6 +31,7 @@ static const char *const event_names[] = {
     [BL_EV_VFS_NO_ROOT] = "vfs-no-root",
     [BL_EV_UNPACKING] = "unpacking",
     [BL_EV_SYSTEM_HALTED] = "system-halted",
+    [BL_EV_RESTART] = "restart",
 };
 
 const char *bl_event_type_name(enum bl_event_type t)
@@ -222,6 +223,11 @@ void bl_classify_line(const char *line, struct bl_classified *c)
 	if (strstr(line, "reboot: System halted") || strstr(line, "reboot: Power down") ||
 	    strstr(line, "System halted")) {
 		c->type = BL_EV_SYSTEM_HALTED;
+		return;
+	}
+	/* kernel/reboot.c: the last words before a reset */
+	if (!strcmp(line, "reboot: Restarting system")) {
+		c->type = BL_EV_RESTART;
 		return;
 	}
 }

@@ -51,6 +51,7 @@ struct sess {
 	bool con_eof, ag_eof;
 	bool ended;        /* emulator exited or stopped */
 	bool poweroff_requested;
+	int64_t down_ns;   /* when the guest said it is resetting/halting, after a poweroff */
 	bool stdin_eof;    /* interactive: stdin closed, stop reading it */
 	struct strbuf emu_err;
 
@@ -132,6 +133,11 @@ static void handle_console_line(struct sess *s, char *line)
 	}
 	if (c.type == BL_EV_PANIC_END)
 		s->panic_end = true;
+	/* the guest is going down as asked: no need to wait for the emulator
+	 * (libvirt takes seconds to notice a reset) */
+	if (s->poweroff_requested && (c.type == BL_EV_RESTART || c.type == BL_EV_SYSTEM_HALTED) &&
+	    !s->down_ns)
+		s->down_ns = bl_now_ns();
 	add_event(s, &c, text, guest_s);
 }
 
@@ -256,6 +262,8 @@ static void pump(struct sess *s, int64_t until)
 	int64_t wake = until;
 	if (s->panic_seen && s->panic_ns + PANIC_GRACE_MS * 1000000LL < wake)
 		wake = s->panic_ns + PANIC_GRACE_MS * 1000000LL;
+	if (s->down_ns && s->down_ns + 100000000LL < wake)
+		wake = s->down_ns + 100000000LL;
 	/* poll the emulator's exit at least every 20 ms once channels are closed */
 	int ms = wake > now ? (int)((wake - now + 999999) / 1000000) : 0;
 	if (!s->ended && (s->con_eof || np == 0) && ms > 20)
@@ -351,6 +359,9 @@ static void pump(struct sess *s, int64_t until)
 		s->r->emulator_status = s->m.status;
 		end_machine(s);
 	}
+	/* after "reboot: Restarting system" the emulator has nothing left to say */
+	if (!s->ended && s->down_ns && bl_now_ns() >= s->down_ns + 100000000LL)
+		end_machine(s);
 	/* a panic with panic=0 hangs the guest: end it as a panic, not a timeout */
 	if (!s->ended && s->panic_seen &&
 	    (s->panic_end || bl_now_ns() >= s->panic_ns + PANIC_GRACE_MS * 1000000LL))

@@ -42,6 +42,7 @@ enum bl_event_type {
 	BL_EV_VFS_NO_ROOT,    /* VFS: Cannot open root device ... */
 	BL_EV_UNPACKING,      /* Unpacking initramfs... / Trying to unpack rootfs image */
 	BL_EV_SYSTEM_HALTED,  /* reboot: System halted / Power down */
+	BL_EV_RESTART,        /* reboot: Restarting system */
 };
 
 enum bl_panic_reason {

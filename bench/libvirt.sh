@@ -1,0 +1,40 @@
+#!/bin/bash
+# Per-boot overhead of the libvirt backend against the direct qemu backend,
+# side by side in one run: the smoke scenario on q35 (the machine libvirt
+# uses) through both, N boots each, interleaved so background load hits
+# both alike. Prints mean and median wall time per boot (spawn to end, as
+# bootlab measures it, plus bootlab's own wall time) and the ratio.
+set -u
+cd "$(dirname "$0")/.."
+N=${BENCH_N:-5}
+T=$(mktemp -d "${TMPDIR:-/tmp}/bootlab-bench.XXXXXX")
+started=0
+cleanup() { rm -rf "$T"; [ $started = 1 ] && ci/libvirtd stop; }
+trap cleanup EXIT
+if ! ci/libvirtd status; then ci/libvirtd start >/dev/null || { echo "libvirt bench: no libvirtd"; exit 1; }; started=1; fi
+
+cat > "$T/q35.yaml" <<YAML
+extends: $PWD/scenarios/smoke.yaml
+name: smoke-q35
+machine: q35
+YAML
+# warm the caches (kernel, libvirt capabilities) outside the measurement
+./bootlab run --report-dir "$T/warm" "$T/q35.yaml" >/dev/null 2>&1
+./bootlab run --backend libvirt --report-dir "$T/warm" "$T/q35.yaml" >/dev/null 2>&1
+
+: > "$T/qemu.txt"; : > "$T/libvirt.txt"
+for i in $(seq 1 "$N"); do
+	for b in qemu libvirt; do
+		s=$(date +%s.%N)
+		./bootlab run -j 1 --backend $b --report-dir "$T/$b" "$T/q35.yaml" >/dev/null 2>&1 || echo "  ($b run $i did not pass)"
+		e=$(date +%s.%N)
+		echo "$(echo "$e - $s" | bc)" >> "$T/$b.txt"
+	done
+done
+stats() { sort -n "$1" | awk '{a[NR]=$1; s+=$1} END {printf "%.3f %.3f", s/NR, (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
+read qm qmed <<<"$(stats "$T/qemu.txt")"
+read lm lmed <<<"$(stats "$T/libvirt.txt")"
+printf '\nlibvirt backend overhead (smoke on q35, %d boots each, wall time of `bootlab run`)\n' "$N"
+printf '  %-22s mean %7.3fs  median %7.3fs\n' "qemu (direct)" "$qm" "$qmed"
+printf '  %-22s mean %7.3fs  median %7.3fs\n' "libvirt qemu:///system" "$lm" "$lmed"
+printf '  overhead per boot: %+.3fs (ratio libvirt/qemu %.2fx)\n' "$(echo "$lm - $qm" | bc)" "$(echo "$lm / $qm" | bc -l)"
