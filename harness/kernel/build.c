@@ -263,8 +263,11 @@ static int step(char *const argv[], const char *cwd, int logfd, const char *logp
 	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
 		return 0;
 	char *tail = log_tail(logpath, 25);
-	bl_err("%s: '%s %s' %s; last lines of '%s':\n%s", p->what, argv[0], argv[1] ? argv[1] : "",
-	       bl_describe_status(st), logpath, tail);
+	int last = 0;
+	while (argv[last + 1])
+		last++;
+	bl_err("%s: '%s%s%s' %s; last lines of '%s':\n%s", p->what, argv[0], last ? " ... " : "",
+	       last ? argv[last] : "", bl_describe_status(st), logpath, tail);
 	free(tail);
 	return infra();
 }

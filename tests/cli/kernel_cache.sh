@@ -45,6 +45,20 @@ rc=$?
 check "missing built-in archive fails" test "$rc" -ne 0 -a "$rc" -ne 3
 expect_match "missing archive is named" "$(cat "$T_TMP/err")" "nope.cpio"
 
+# a failing build: exit 3, the log's tail and its path
+mkdir -p "$T_TMP/badsrc"
+marker="bootlab-test-broken-tree-$RANDOM$RANDOM"
+printf 'tinyconfig:\n\t@echo "%s"; exit 2\n' "$marker" > "$T_TMP/badsrc/Makefile"
+"$BOOTLAB" kernel build --arch x86_64 --source "$T_TMP/badsrc" >"$T_TMP/out" 2>"$T_TMP/err"
+expect_eq "failed build exits 3 (infrastructure)" "$?" 3
+expect_eq "failed build prints no image path" "$(cat "$T_TMP/out")" ""
+err=$(cat "$T_TMP/err")
+expect_match "failure names the step" "$err" "'make \.\.\. tinyconfig' exited 2"
+expect_match "failure shows the log's tail" "$err" "  \| $marker"
+blog=$(printf '%s\n' "$err" | sed -n "s/.*last lines of '\(.*build.log\)'.*/\1/p" | head -n 1)
+check "failure names the full log, which exists" test -s "$blog"
+case "$blog" in */kernels/x86_64-*/build.log) rm -rf "$(dirname "$blog")" "$(dirname "$blog").lock" ;; esac
+
 # 4. module resolution for the Debian cloud kernel (recipes.md section 2)
 cloud=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1)
 if [ -n "$cloud" ]; then
@@ -83,8 +97,8 @@ check "relink image exists" test -s "$b1"
 check "relink image differs from the base image" test "$(cmp -s "$b1" "$img"; echo $?)" = 1
 check "base image unchanged (no marker)" test "$(grep -c "$m1" "$img")" = 0
 check "archive embedded byte for byte" grep -q "$m1" "$b1"
-check "relink well under a full build (< 60 s and < full/3)" \
-	test "$(echo "$rsecs < 60 && $rsecs * 3 < ${full:-240}" | bc)" = 1
+check "relink well under a full build (< a third of it)" \
+	test "$(echo "$rsecs * 3 < ${full:-240}" | bc)" = 1
 t0=$(date +%s.%N)
 b1again=$("$BOOTLAB" kernel build --arch x86_64 --builtin "$T_TMP/a1.cpio" -q)
 t1=$(date +%s.%N)
