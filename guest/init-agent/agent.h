@@ -22,8 +22,8 @@ struct ia_str {
 struct ia_val {
 	const char *key;
 	enum ia_type type;
-	long long i;     /* IA_INT, IA_BOOL */
-	struct ia_str s; /* IA_STR */
+	long long i;	    /* IA_INT, IA_BOOL */
+	struct ia_str s;    /* IA_STR */
 	struct ia_str *arr; /* IA_ARR: strings only */
 	size_t n;
 };
@@ -71,7 +71,7 @@ void ia_json_int(struct ia_json *j, const char *key, long long v);
 void ia_json_bool(struct ia_json *j, const char *key, int v);
 void ia_json_null(struct ia_json *j, const char *key);
 void ia_json_printf(struct ia_json *j, const char *key, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 void ia_json_mode(struct ia_json *j, const char *key, unsigned mode);
 void ia_json_errno(struct ia_json *j, int e); /* "errno":N,"error":"ENAME" */
 
@@ -90,7 +90,7 @@ struct ia_fdinfo {
 };
 
 struct ia_state {
-	int host;         /* --transport given: ordinary process, no PID 1 duties */
+	int host;	  /* --transport given: ordinary process, no PID 1 duties */
 	const char *root; /* host mode: paths resolved under this folder ("" as PID 1) */
 	int stage;
 	struct ia_fdinfo fds[3];
@@ -101,7 +101,7 @@ struct ia_state {
 	char cmdline[4096];
 	char wait_ms_s[32];
 	long wait_ms;
-	char dev[256];     /* bootlab.dev */
+	char dev[256];	   /* bootlab.dev */
 	char modlist[256]; /* bootlab.modules */
 	char exitmode[32]; /* bootlab.exit */
 	char channel[320]; /* reported channel */
@@ -123,7 +123,7 @@ void ia_hello(struct ia_json *j);
 void ia_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- transport (transport.c) ---- */
-int ia_chan_find(void); /* sets ia.chan_fd, ia.channel, ia.framed */
+int ia_chan_find(void);			       /* sets ia.chan_fd, ia.channel, ia.framed */
 int ia_chan_send(const char *buf, size_t len); /* one line, adds framing + '\n' */
 /* Next request line (NUL-terminated, without '\n'). Returns length, -2 when
  * the line was too long (dropped), -1 on EOF (host mode only). */

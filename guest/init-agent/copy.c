@@ -139,7 +139,7 @@ int ia_op_copy(struct ia_req *r, struct ia_json *j)
 {
 	const char *from, *to;
 	char f[4096 + 512];
-	struct cp c = { 0 };
+	struct cp c = {0};
 	if (ia_need_str(r, "from", &from) || ia_need_str(r, "to", &to))
 		return -1;
 	if ((size_t)snprintf(f, sizeof(f), "%s", ia_path(from)) >= sizeof(f))

@@ -46,7 +46,7 @@ const char *ia_path(const char *p)
 
 void ia_log(const char *fmt, ...)
 {
-	struct ia_json j = { 0 };
+	struct ia_json j = {0};
 	char b[512];
 	va_list ap;
 	va_start(ap, fmt);
@@ -119,8 +119,7 @@ static void cmdline_word(const char *key, char *out, size_t n)
 }
 
 /* Mounts fstype on dir unless something is mounted there already. */
-static void mount_if_absent(const char *src, const char *dir, const char *fstype,
-			    const char *probe)
+static void mount_if_absent(const char *src, const char *dir, const char *fstype, const char *probe)
 {
 	struct stat root, d;
 	mkdir(dir, 0755);
@@ -128,31 +127,50 @@ static void mount_if_absent(const char *src, const char *dir, const char *fstype
 		return;
 	if (root.st_dev != d.st_dev || access(probe, F_OK) == 0)
 		return;
-	if (mount(src, dir, fstype, MS_NOSUID | (strcmp(fstype, "devtmpfs") ? MS_NODEV | MS_NOEXEC : 0), NULL))
+	if (mount(src, dir, fstype,
+		  MS_NOSUID | (strcmp(fstype, "devtmpfs") ? MS_NODEV | MS_NOEXEC : 0), NULL))
 		ia_log("mount %s on '%s': %s", fstype, dir, strerror(errno));
 }
 
 static const char *fs_name(unsigned long magic)
 {
 	switch (magic) {
-	case 0x01021994: return "tmpfs";
-	case 0x858458f6: return "ramfs";
-	case 0xef53: return "ext4";
-	case 0x9123683e: return "btrfs";
-	case 0x58465342: return "xfs";
-	case 0x73717368: return "squashfs";
-	case 0x00009fa0: return "proc";
-	case 0x62656572: return "sysfs";
-	case 0x6969: return "nfs";
-	case 0x01021997: return "9p";
-	case 0x65735546: return "fuse";
-	case 0x794c7630: return "overlayfs";
-	case 0x4d44: return "vfat";
-	case 0x00c36400: return "ceph";
-	case 0x28cd3d45: return "cramfs";
-	case 0xf2f52010: return "f2fs";
-	case 0x00c0ffee: return "hostfs";
-	default: return "unknown";
+	case 0x01021994:
+		return "tmpfs";
+	case 0x858458f6:
+		return "ramfs";
+	case 0xef53:
+		return "ext4";
+	case 0x9123683e:
+		return "btrfs";
+	case 0x58465342:
+		return "xfs";
+	case 0x73717368:
+		return "squashfs";
+	case 0x00009fa0:
+		return "proc";
+	case 0x62656572:
+		return "sysfs";
+	case 0x6969:
+		return "nfs";
+	case 0x01021997:
+		return "9p";
+	case 0x65735546:
+		return "fuse";
+	case 0x794c7630:
+		return "overlayfs";
+	case 0x4d44:
+		return "vfat";
+	case 0x00c36400:
+		return "ceph";
+	case 0x28cd3d45:
+		return "cramfs";
+	case 0xf2f52010:
+		return "f2fs";
+	case 0x00c0ffee:
+		return "hostfs";
+	default:
+		return "unknown";
 	}
 }
 
@@ -161,7 +179,7 @@ void ia_hello(struct ia_json *j)
 	struct utsname u;
 	struct statfs sf;
 	struct stat st;
-	const char *fdtype[] = { "chr", "blk", "file", "dir", "fifo", "sock", "symlink" };
+	const char *fdtype[] = {"chr", "blk", "file", "dir", "fifo", "sock", "symlink"};
 	ia_json_int(j, "v", 1);
 	ia_json_int(j, "stage", ia.stage);
 	ia_json_int(j, "pid", getpid());
@@ -178,9 +196,14 @@ void ia_hello(struct ia_json *j)
 		ia_json_bool(j, "open", f->open);
 		if (f->open) {
 			unsigned m = f->mode;
-			int t = m == S_IFCHR ? 0 : m == S_IFBLK ? 1 : m == S_IFREG ? 2 :
-				m == S_IFDIR ? 3 : m == S_IFIFO ? 4 : m == S_IFSOCK ? 5 :
-				m == S_IFLNK ? 6 : -1;
+			int t = m == S_IFCHR	? 0
+				: m == S_IFBLK	? 1
+				: m == S_IFREG	? 2
+				: m == S_IFDIR	? 3
+				: m == S_IFIFO	? 4
+				: m == S_IFSOCK ? 5
+				: m == S_IFLNK	? 6
+						: -1;
 			ia_json_printf(j, "rdev", "%u:%u", f->maj, f->min);
 			if (t >= 0)
 				ia_json_str(j, "type", fdtype[t]);
@@ -305,8 +328,10 @@ static int op_poweroff(struct ia_req *r, struct ia_json *j)
 {
 	if (op_power(r, 0))
 		return -1;
-	ia_json_str(j, "action", end_arg == RB_POWER_OFF ? "poweroff" :
-				 end_arg == RB_AUTOBOOT ? "reboot" : "halt");
+	ia_json_str(j, "action",
+		    end_arg == RB_POWER_OFF  ? "poweroff"
+		    : end_arg == RB_AUTOBOOT ? "reboot"
+					     : "halt");
 	return 0;
 }
 
@@ -314,8 +339,10 @@ static int op_reboot(struct ia_req *r, struct ia_json *j)
 {
 	if (op_power(r, 1))
 		return -1;
-	ia_json_str(j, "action", end_arg == RB_POWER_OFF ? "poweroff" :
-				 end_arg == RB_AUTOBOOT ? "reboot" : "halt");
+	ia_json_str(j, "action",
+		    end_arg == RB_POWER_OFF  ? "poweroff"
+		    : end_arg == RB_AUTOBOOT ? "reboot"
+					     : "halt");
 	return 0;
 }
 
@@ -329,14 +356,12 @@ static void die_by_signal(int sig)
 	sigaddset(&all, sig);
 	sigprocmask(SIG_UNBLOCK, &all, NULL);
 	switch (sig) {
-	case SIGSEGV:
-		{
-			/* page 0 is never mapped; a non-NULL address the compiler
-			 * cannot treat as undefined behaviour */
-			volatile int *volatile p = (volatile int *)16;
-			*p = 0;
-		}
-		break;
+	case SIGSEGV: {
+		/* page 0 is never mapped; a non-NULL address the compiler
+		 * cannot treat as undefined behaviour */
+		volatile int *volatile p = (volatile int *)16;
+		*p = 0;
+	} break;
 #if defined(__x86_64__)
 	case SIGILL:
 		__asm__ volatile("ud2");
@@ -372,8 +397,10 @@ static void end_now(void)
 		die_by_signal(end_arg);
 		{
 			char m[160];
-			snprintf(m, sizeof(m), "pid %d survived signal %d (the kernel drops "
-				 "signals PID 1 does not handle)", (int)getpid(), end_arg);
+			snprintf(m, sizeof(m),
+				 "pid %d survived signal %d (the kernel drops "
+				 "signals PID 1 does not handle)",
+				 (int)getpid(), end_arg);
 			send_error(end_id, EPERM, m);
 		}
 		break;
@@ -392,31 +419,31 @@ static const struct {
 	const char *name;
 	ia_op_fn fn;
 } ops[] = {
-	{ "info", ia_op_info },
-	{ "stat", ia_op_stat },
-	{ "read", ia_op_read },
-	{ "sha256", ia_op_sha256 },
-	{ "list", ia_op_list },
-	{ "readlink", ia_op_readlink },
-	{ "write", ia_op_write },
-	{ "mkdir", ia_op_mkdir },
-	{ "mknod", ia_op_mknod },
-	{ "symlink", ia_op_symlink },
-	{ "chmod", ia_op_chmod },
-	{ "copy", ia_op_copy },
-	{ "mount", ia_op_mount },
-	{ "umount", ia_op_umount },
-	{ "mounts", ia_op_mounts },
-	{ "modules", ia_op_modules },
-	{ "md_assemble", ia_op_md_assemble },
-	{ "run", ia_op_run },
-	{ "switch_root", ia_op_switch_root },
-	{ "pivot_root", ia_op_pivot_root },
-	{ "exit", op_exit },
-	{ "kill", op_kill },
-	{ "sync", ia_op_sync },
-	{ "poweroff", op_poweroff },
-	{ "reboot", op_reboot },
+    {"info", ia_op_info},
+    {"stat", ia_op_stat},
+    {"read", ia_op_read},
+    {"sha256", ia_op_sha256},
+    {"list", ia_op_list},
+    {"readlink", ia_op_readlink},
+    {"write", ia_op_write},
+    {"mkdir", ia_op_mkdir},
+    {"mknod", ia_op_mknod},
+    {"symlink", ia_op_symlink},
+    {"chmod", ia_op_chmod},
+    {"copy", ia_op_copy},
+    {"mount", ia_op_mount},
+    {"umount", ia_op_umount},
+    {"mounts", ia_op_mounts},
+    {"modules", ia_op_modules},
+    {"md_assemble", ia_op_md_assemble},
+    {"run", ia_op_run},
+    {"switch_root", ia_op_switch_root},
+    {"pivot_root", ia_op_pivot_root},
+    {"exit", op_exit},
+    {"kill", op_kill},
+    {"sync", ia_op_sync},
+    {"poweroff", op_poweroff},
+    {"reboot", op_reboot},
 };
 
 static struct ia_json out;

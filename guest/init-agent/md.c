@@ -85,8 +85,8 @@ int ia_op_md_assemble(struct ia_req *r, struct ia_json *j)
 	if (rc == 1 || nm == 0)
 		return ia_fail(EINVAL, "missing argument 'members' (a non-empty array)");
 	dn = base(dev);
-	if (strncmp(dn, "md", 2) || !dn[2] || (minor = strtol(dn + 2, &e, 10), *e) ||
-	    minor < 0 || minor > 255)
+	if (strncmp(dn, "md", 2) || !dn[2] || (minor = strtol(dn + 2, &e, 10), *e) || minor < 0 ||
+	    minor > 255)
 		return ia_fail(EINVAL, "argument 'device': expected /dev/mdN, got '%s'", dev);
 	memset(&ai, 0, sizeof(ai));
 	if (!strcmp(meta, "0.90")) {
@@ -118,7 +118,7 @@ int ia_op_md_assemble(struct ia_req *r, struct ia_json *j)
 	}
 	ia_json_arr(j, "added");
 	for (size_t i = 0; i < nm; i++) {
-		struct ia_md_disk_info di = { 0 };
+		struct ia_md_disk_info di = {0};
 		stat(ia_path(mem[i].s), &st);
 		di.major = (int)major(st.st_rdev);
 		di.minor = (int)minor(st.st_rdev);
@@ -142,7 +142,7 @@ int ia_op_md_assemble(struct ia_req *r, struct ia_json *j)
 	/* members left out as non-fresh: hot-add them (recovery starts) */
 	ia_json_arr(j, "readded");
 	for (size_t i = 0; i < nm; i++) {
-		struct ia_md_disk_info di = { 0 };
+		struct ia_md_disk_info di = {0};
 		if (in_array((int)minor, base(mem[i].s)))
 			continue;
 		stat(ia_path(mem[i].s), &st);

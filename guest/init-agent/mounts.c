@@ -12,11 +12,11 @@ static const struct {
 	const char *name;
 	unsigned long flag;
 } mflags[] = {
-	{ "ro", MS_RDONLY },	{ "nosuid", MS_NOSUID },  { "nodev", MS_NODEV },
-	{ "noexec", MS_NOEXEC }, { "bind", MS_BIND },	  { "move", MS_MOVE },
-	{ "remount", MS_REMOUNT }, { "rec", MS_REC },	  { "private", MS_PRIVATE },
-	{ "sync", MS_SYNCHRONOUS }, { "noatime", MS_NOATIME }, { "lazytime", MS_LAZYTIME },
-	{ "silent", MS_SILENT },
+    {"ro", MS_RDONLY},	      {"nosuid", MS_NOSUID},   {"nodev", MS_NODEV},
+    {"noexec", MS_NOEXEC},    {"bind", MS_BIND},       {"move", MS_MOVE},
+    {"remount", MS_REMOUNT},  {"rec", MS_REC},	       {"private", MS_PRIVATE},
+    {"sync", MS_SYNCHRONOUS}, {"noatime", MS_NOATIME}, {"lazytime", MS_LAZYTIME},
+    {"silent", MS_SILENT},
 };
 
 int ia_op_mount(struct ia_req *r, struct ia_json *j)
@@ -63,8 +63,8 @@ static void unescape(char *s)
 {
 	char *w = s;
 	while (*s) {
-		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' &&
-		    s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' && s[2] >= '0' && s[2] <= '7' &&
+		    s[3] >= '0' && s[3] <= '7') {
 			*w++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 + (s[3] - '0'));
 			s += 4;
 		} else {
@@ -138,7 +138,8 @@ static int root_line(char *dev, size_t dn, char *fstype, size_t fn, char *majmin
 			continue;
 		unescape(fl[dash + 2]);
 		snprintf(fstype, fn, "%s", fl[dash + 1]);
-		snprintf(dev, dn, "%s", strncmp(fl[dash + 2], "/dev/", 5) ? fl[dash + 2] : fl[dash + 2] + 5);
+		snprintf(dev, dn, "%s",
+			 strncmp(fl[dash + 2], "/dev/", 5) ? fl[dash + 2] : fl[dash + 2] + 5);
 		snprintf(majmin, mn, "%s", fl[2]);
 		found = 1;
 	}

@@ -15,14 +15,22 @@
 static const char *type_name(mode_t m)
 {
 	switch (m & S_IFMT) {
-	case S_IFREG: return "file";
-	case S_IFDIR: return "dir";
-	case S_IFLNK: return "symlink";
-	case S_IFCHR: return "chr";
-	case S_IFBLK: return "blk";
-	case S_IFIFO: return "fifo";
-	case S_IFSOCK: return "sock";
-	default: return "unknown";
+	case S_IFREG:
+		return "file";
+	case S_IFDIR:
+		return "dir";
+	case S_IFLNK:
+		return "symlink";
+	case S_IFCHR:
+		return "chr";
+	case S_IFBLK:
+		return "blk";
+	case S_IFIFO:
+		return "fifo";
+	case S_IFSOCK:
+		return "sock";
+	default:
+		return "unknown";
 	}
 }
 
@@ -205,13 +213,27 @@ int ia_op_list(struct ia_req *r, struct ia_json *j)
 		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
 			continue;
 		switch (e->d_type) {
-		case DT_REG: t = "file"; break;
-		case DT_DIR: t = "dir"; break;
-		case DT_LNK: t = "symlink"; break;
-		case DT_CHR: t = "chr"; break;
-		case DT_BLK: t = "blk"; break;
-		case DT_FIFO: t = "fifo"; break;
-		case DT_SOCK: t = "sock"; break;
+		case DT_REG:
+			t = "file";
+			break;
+		case DT_DIR:
+			t = "dir";
+			break;
+		case DT_LNK:
+			t = "symlink";
+			break;
+		case DT_CHR:
+			t = "chr";
+			break;
+		case DT_BLK:
+			t = "blk";
+			break;
+		case DT_FIFO:
+			t = "fifo";
+			break;
+		case DT_SOCK:
+			t = "sock";
+			break;
 		default: {
 			struct stat st;
 			if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0)
@@ -306,8 +328,10 @@ int ia_op_write(struct ia_req *r, struct ia_json *j)
 		len = hlen / 2;
 	}
 	/* O_NONBLOCK: a FIFO without a reader is ENXIO, not a hang */
-	fd = open(ia_path(path), O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
-				 (append ? O_APPEND : O_TRUNC), mode);
+	fd = open(ia_path(path),
+		  O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK |
+		      (append ? O_APPEND : O_TRUNC),
+		  mode);
 	if (fd < 0)
 		return ia_fail_errno("write '%s'", path);
 	fcntl(fd, F_SETFL, append ? O_APPEND : 0);

@@ -44,22 +44,51 @@ static const struct {
 	int e;
 	const char *name;
 } errnames[] = {
-	{ EPERM, "EPERM" }, { ENOENT, "ENOENT" }, { ESRCH, "ESRCH" },
-	{ EINTR, "EINTR" }, { EIO, "EIO" }, { ENXIO, "ENXIO" },
-	{ E2BIG, "E2BIG" }, { ENOEXEC, "ENOEXEC" }, { EBADF, "EBADF" },
-	{ ECHILD, "ECHILD" }, { EAGAIN, "EAGAIN" }, { ENOMEM, "ENOMEM" },
-	{ EACCES, "EACCES" }, { EFAULT, "EFAULT" }, { ENOTBLK, "ENOTBLK" },
-	{ EBUSY, "EBUSY" }, { EEXIST, "EEXIST" }, { EXDEV, "EXDEV" },
-	{ ENODEV, "ENODEV" }, { ENOTDIR, "ENOTDIR" }, { EISDIR, "EISDIR" },
-	{ EINVAL, "EINVAL" }, { ENFILE, "ENFILE" }, { EMFILE, "EMFILE" },
-	{ ENOTTY, "ENOTTY" }, { ETXTBSY, "ETXTBSY" }, { EFBIG, "EFBIG" },
-	{ ENOSPC, "ENOSPC" }, { ESPIPE, "ESPIPE" }, { EROFS, "EROFS" },
-	{ EMLINK, "EMLINK" }, { EPIPE, "EPIPE" }, { ERANGE, "ERANGE" },
-	{ ENAMETOOLONG, "ENAMETOOLONG" }, { ENOSYS, "ENOSYS" },
-	{ ENOTEMPTY, "ENOTEMPTY" }, { ELOOP, "ELOOP" }, { ETIMEDOUT, "ETIMEDOUT" },
-	{ EOPNOTSUPP, "EOPNOTSUPP" }, { EKEYREJECTED, "EKEYREJECTED" },
-	{ ENOKEY, "ENOKEY" }, { EBADMSG, "EBADMSG" }, { EOVERFLOW, "EOVERFLOW" },
-	{ EMSGSIZE, "EMSGSIZE" }, { ENOPKG, "ENOPKG" },
+    {EPERM, "EPERM"},
+    {ENOENT, "ENOENT"},
+    {ESRCH, "ESRCH"},
+    {EINTR, "EINTR"},
+    {EIO, "EIO"},
+    {ENXIO, "ENXIO"},
+    {E2BIG, "E2BIG"},
+    {ENOEXEC, "ENOEXEC"},
+    {EBADF, "EBADF"},
+    {ECHILD, "ECHILD"},
+    {EAGAIN, "EAGAIN"},
+    {ENOMEM, "ENOMEM"},
+    {EACCES, "EACCES"},
+    {EFAULT, "EFAULT"},
+    {ENOTBLK, "ENOTBLK"},
+    {EBUSY, "EBUSY"},
+    {EEXIST, "EEXIST"},
+    {EXDEV, "EXDEV"},
+    {ENODEV, "ENODEV"},
+    {ENOTDIR, "ENOTDIR"},
+    {EISDIR, "EISDIR"},
+    {EINVAL, "EINVAL"},
+    {ENFILE, "ENFILE"},
+    {EMFILE, "EMFILE"},
+    {ENOTTY, "ENOTTY"},
+    {ETXTBSY, "ETXTBSY"},
+    {EFBIG, "EFBIG"},
+    {ENOSPC, "ENOSPC"},
+    {ESPIPE, "ESPIPE"},
+    {EROFS, "EROFS"},
+    {EMLINK, "EMLINK"},
+    {EPIPE, "EPIPE"},
+    {ERANGE, "ERANGE"},
+    {ENAMETOOLONG, "ENAMETOOLONG"},
+    {ENOSYS, "ENOSYS"},
+    {ENOTEMPTY, "ENOTEMPTY"},
+    {ELOOP, "ELOOP"},
+    {ETIMEDOUT, "ETIMEDOUT"},
+    {EOPNOTSUPP, "EOPNOTSUPP"},
+    {EKEYREJECTED, "EKEYREJECTED"},
+    {ENOKEY, "ENOKEY"},
+    {EBADMSG, "EBADMSG"},
+    {EOVERFLOW, "EOVERFLOW"},
+    {EMSGSIZE, "EMSGSIZE"},
+    {ENOPKG, "ENOPKG"},
 };
 
 const char *ia_errname(int e)
@@ -87,15 +116,15 @@ struct pstate {
 
 static int perror_at(struct pstate *ps, const char *what)
 {
-	snprintf(perr, sizeof(perr), "malformed request at byte %ld: %s",
-		 (long)(ps->p - ps->start), what);
+	snprintf(perr, sizeof(perr), "malformed request at byte %ld: %s", (long)(ps->p - ps->start),
+		 what);
 	return -1;
 }
 
 static void skip_ws(struct pstate *ps)
 {
-	while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' ||
-				   *ps->p == '\r' || *ps->p == '\n'))
+	while (ps->p < ps->end &&
+	       (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\r' || *ps->p == '\n'))
 		ps->p++;
 }
 
@@ -147,15 +176,40 @@ static int parse_string(struct pstate *ps, struct ia_str *out)
 		}
 		r++;
 		switch (*r) {
-		case '"': *w++ = '"'; r++; continue;
-		case '\\': *w++ = '\\'; r++; continue;
-		case '/': *w++ = '/'; r++; continue;
-		case 'b': *w++ = '\b'; r++; continue;
-		case 'f': *w++ = '\f'; r++; continue;
-		case 'n': *w++ = '\n'; r++; continue;
-		case 'r': *w++ = '\r'; r++; continue;
-		case 't': *w++ = '\t'; r++; continue;
-		case 'u': break;
+		case '"':
+			*w++ = '"';
+			r++;
+			continue;
+		case '\\':
+			*w++ = '\\';
+			r++;
+			continue;
+		case '/':
+			*w++ = '/';
+			r++;
+			continue;
+		case 'b':
+			*w++ = '\b';
+			r++;
+			continue;
+		case 'f':
+			*w++ = '\f';
+			r++;
+			continue;
+		case 'n':
+			*w++ = '\n';
+			r++;
+			continue;
+		case 'r':
+			*w++ = '\r';
+			r++;
+			continue;
+		case 't':
+			*w++ = '\t';
+			r++;
+			continue;
+		case 'u':
+			break;
 		default:
 			ps->p = r;
 			return perror_at(ps, "bad escape");
@@ -171,8 +225,8 @@ static int parse_string(struct pstate *ps, struct ia_str *out)
 			return perror_at(ps, "lone low surrogate");
 		}
 		if (cp >= 0xd800 && cp <= 0xdbff) {
-			if (ps->end - r < 6 || r[0] != '\\' || r[1] != 'u' ||
-			    hex4(r + 2, &lo) || lo < 0xdc00 || lo > 0xdfff) {
+			if (ps->end - r < 6 || r[0] != '\\' || r[1] != 'u' || hex4(r + 2, &lo) ||
+			    lo < 0xdc00 || lo > 0xdfff) {
 				ps->p = r;
 				return perror_at(ps, "lone high surrogate");
 			}
@@ -386,7 +440,7 @@ static int parse_value(struct pstate *ps, struct ia_val *v, int depth)
 
 int ia_req_parse(struct ia_req *r, char *line, size_t len)
 {
-	struct pstate ps = { line, line + len, line };
+	struct pstate ps = {line, line + len, line};
 	struct ia_str k;
 	memset(r, 0, sizeof(*r));
 	npool = 0;
@@ -614,13 +668,23 @@ static void esc(struct ia_json *j, const unsigned char *s, size_t n)
 		put(j, (const char *)s + i - run, run);
 		run = 0;
 		switch (c) {
-		case '"': put(j, "\\\"", 2); break;
-		case '\\': put(j, "\\\\", 2); break;
-		case '\n': put(j, "\\n", 2); break;
-		case '\r': put(j, "\\r", 2); break;
-		case '\t': put(j, "\\t", 2); break;
+		case '"':
+			put(j, "\\\"", 2);
+			break;
+		case '\\':
+			put(j, "\\\\", 2);
+			break;
+		case '\n':
+			put(j, "\\n", 2);
+			break;
+		case '\r':
+			put(j, "\\r", 2);
+			break;
+		case '\t':
+			put(j, "\\t", 2);
+			break;
 		default: {
-			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
 			put(j, u, 6);
 		}
 		}

@@ -32,8 +32,8 @@ int ia_op_run(struct ia_req *r, struct ia_json *j)
 	long long deadline;
 	pid_t pid;
 
-	if ((rc = ia_arg_arr(r, "argv", &av, &na)) < 0 || ia_arg_int(r, "timeout_ms", &timeout) < 0 ||
-	    ia_arg_arr(r, "env", &ev, &ne) < 0)
+	if ((rc = ia_arg_arr(r, "argv", &av, &na)) < 0 ||
+	    ia_arg_int(r, "timeout_ms", &timeout) < 0 || ia_arg_arr(r, "env", &ev, &ne) < 0)
 		return -1;
 	if (rc == 1 || na == 0)
 		return ia_fail(EINVAL, "missing argument 'argv' (a non-empty array)");
@@ -95,7 +95,7 @@ int ia_op_run(struct ia_req *r, struct ia_json *j)
 	fcntl(out[0], F_SETFL, O_NONBLOCK);
 	deadline = ia_boottime_ns() + timeout * 1000000LL;
 	for (;;) {
-		struct pollfd p = { out[0], POLLIN, 0 };
+		struct pollfd p = {out[0], POLLIN, 0};
 		long long left = (deadline - ia_boottime_ns()) / 1000000LL;
 		char tmp[4096];
 		ssize_t n;
@@ -127,7 +127,7 @@ int ia_op_run(struct ia_req *r, struct ia_json *j)
 					}
 					if (ia_boottime_ns() >= deadline)
 						break;
-					struct timespec ts = { 0, 5000000 };
+					struct timespec ts = {0, 5000000};
 					nanosleep(&ts, NULL);
 				}
 				if (!exited)

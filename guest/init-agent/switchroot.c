@@ -81,10 +81,12 @@ static void nuke(int dirfd, dev_t dev)
 		if (fstatat(dirfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) || st.st_dev != dev)
 			continue;
 		if (S_ISDIR(st.st_mode)) {
-			int sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+			int sub = openat(dirfd, e->d_name,
+					 O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
 			if (sub >= 0)
 				nuke(sub, dev);
-			unlinkat(dirfd, e->d_name, AT_REMOVEDIR); /* fails for mount points' parents */
+			unlinkat(dirfd, e->d_name,
+				 AT_REMOVEDIR); /* fails for mount points' parents */
 		} else {
 			unlinkat(dirfd, e->d_name, 0);
 		}
@@ -102,7 +104,7 @@ int ia_op_switch_root(struct ia_req *r, struct ia_json *j)
 	char parent[8192], sw[64];
 	char **argv;
 	int e;
-	static const char *const moves[] = { "/dev", "/proc", "/sys", "/run" };
+	static const char *const moves[] = {"/dev", "/proc", "/sys", "/run"};
 
 	if (ia_need_str(r, "newroot", &newroot) || ia_arg_str(r, "init", &init, NULL) < 0 ||
 	    ia_arg_str(r, "console", &console, NULL) < 0 ||
@@ -150,7 +152,8 @@ int ia_op_switch_root(struct ia_req *r, struct ia_json *j)
 		snprintf(to, sizeof(to), "%s%s", nr, moves[i]);
 		if (stat(moves[i], &m) || m.st_dev == root.st_dev)
 			continue; /* not a mount */
-		if (stat(to, &t) == 0 && S_ISDIR(t.st_mode) && mount(moves[i], to, NULL, MS_MOVE, NULL) == 0)
+		if (stat(to, &t) == 0 && S_ISDIR(t.st_mode) &&
+		    mount(moves[i], to, NULL, MS_MOVE, NULL) == 0)
 			continue;
 		umount2(moves[i], MNT_DETACH);
 	}
@@ -158,8 +161,8 @@ int ia_op_switch_root(struct ia_req *r, struct ia_json *j)
 	if (chdir(nr) || mount(".", "/", NULL, MS_MOVE, NULL) || chroot(".") || chdir("/")) {
 		e = errno;
 		free(argv);
-		return ia_fail(e, "moving '%s' onto '/' (rootfs already emptied): %s",
-			       newroot, strerror(e));
+		return ia_fail(e, "moving '%s' onto '/' (rootfs already emptied): %s", newroot,
+			       strerror(e));
 	}
 	e = open(console, O_RDWR | O_NOCTTY);
 	if (e >= 0) {

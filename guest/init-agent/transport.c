@@ -20,7 +20,7 @@
 
 static void msleep(long ms)
 {
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
 	while (nanosleep(&ts, &ts) && errno == EINTR)
 		;
 }
@@ -120,7 +120,7 @@ static int write_all(struct iovec *iov, int n)
 			if (errno == EINTR)
 				continue;
 			if (errno == EAGAIN) {
-				struct pollfd p = { ia.chan_fd, POLLOUT, 0 };
+				struct pollfd p = {ia.chan_fd, POLLOUT, 0};
 				poll(&p, 1, 100);
 				continue;
 			}
@@ -161,7 +161,7 @@ int ia_chan_send(const char *buf, size_t len)
 #define RBUF (IA_LINE_MAX + sizeof(FRAME) + 2)
 static char rbuf[RBUF + 1];
 static size_t rstart, rlen; /* unread bytes: rbuf[rstart .. rstart+rlen) */
-static int dropping;        /* in the middle of an over-long line */
+static int dropping;	    /* in the middle of an over-long line */
 
 long ia_chan_recv(char **line)
 {
@@ -201,7 +201,7 @@ long ia_chan_recv(char **line)
 			memmove(rbuf, rbuf + rstart, rlen);
 			rstart = 0;
 		}
-		struct pollfd p = { ia.chan_fd, POLLIN, 0 };
+		struct pollfd p = {ia.chan_fd, POLLIN, 0};
 		int pr = poll(&p, 1, 1000);
 		if (pr == 0) {
 			ia_reap();

@@ -15,7 +15,7 @@ static char line[IA_LINE_MAX + 1];
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct ia_req r, r2;
-	struct ia_json j = { 0 };
+	struct ia_json j = {0};
 	const char *s;
 	size_t n;
 	long long i;
@@ -31,8 +31,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 
 	/* the accessors on the keys the ops use, with any types */
-	static const char *keys[] = { "path", "data", "hex", "mode", "max", "follow",
-				      "argv", "env", "flags", "status", "signal", "members" };
+	static const char *keys[] = {"path", "data", "hex",   "mode",	"max",	  "follow",
+				     "argv", "env",  "flags", "status", "signal", "members"};
 	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
 		ia_arg_str(&r, keys[k], &s, &n);
 		ia_need_str(&r, keys[k], &s);
@@ -47,17 +47,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int f = 0; f < r.nf; f++) {
 		struct ia_val *v = &r.f[f];
 		switch (v->type) {
-		case IA_STR: ia_json_strn(&j, v->key, v->s.s, v->s.len); break;
-		case IA_INT: ia_json_int(&j, v->key, v->i); break;
-		case IA_BOOL: ia_json_bool(&j, v->key, (int)v->i); break;
-		case IA_NULL: ia_json_null(&j, v->key); break;
+		case IA_STR:
+			ia_json_strn(&j, v->key, v->s.s, v->s.len);
+			break;
+		case IA_INT:
+			ia_json_int(&j, v->key, v->i);
+			break;
+		case IA_BOOL:
+			ia_json_bool(&j, v->key, (int)v->i);
+			break;
+		case IA_NULL:
+			ia_json_null(&j, v->key);
+			break;
 		case IA_ARR:
 			ia_json_arr(&j, v->key);
 			for (size_t e = 0; e < v->n; e++)
 				ia_json_strn(&j, NULL, v->arr[e].s, v->arr[e].len);
 			ia_json_end(&j, ']');
 			break;
-		default: break;
+		default:
+			break;
 		}
 	}
 	ia_json_end(&j, '}');
@@ -66,8 +75,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* keep copies of the originals: the second parse reuses the pool */
 	size_t nf = (size_t)r.nf;
-	struct { enum ia_type t; char *s; size_t len; long long i; size_t n; } *orig =
-		calloc(nf + 1, sizeof(*orig));
+	struct {
+		enum ia_type t;
+		char *s;
+		size_t len;
+		long long i;
+		size_t n;
+	} *orig = calloc(nf + 1, sizeof(*orig));
 	for (size_t f = 0; f < nf; f++) {
 		orig[f].t = r.f[f].type;
 		orig[f].i = r.f[f].i;
@@ -91,9 +105,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (size_t o = 0; o < nf; o++) {
 			if (strcmp(r.f[o].key, v->key))
 				continue;
-			if (orig[o].t == IA_STR &&
-			    (v->type != IA_STR || v->s.len != orig[o].len ||
-			     memcmp(v->s.s, orig[o].s, orig[o].len)))
+			if (orig[o].t == IA_STR && (v->type != IA_STR || v->s.len != orig[o].len ||
+						    memcmp(v->s.s, orig[o].s, orig[o].len)))
 				abort();
 			if (orig[o].t == IA_INT && (v->type != IA_INT || v->i != orig[o].i))
 				abort();

@@ -38,7 +38,7 @@ static int spawn(struct agent *a, const char *root)
 	a->len = 0;
 	a->pid = fork();
 	if (a->pid == 0) {
-		struct rlimit no = { 0, 0 };
+		struct rlimit no = {0, 0};
 		setrlimit(RLIMIT_CORE, &no);
 		dup2(sv[1], 3);
 		execl(agent_bin, agent_bin, "--transport", "fd:3", "--root", root, (char *)NULL);
@@ -63,7 +63,7 @@ static char *recv_line(struct agent *a, int timeout_ms)
 			a->len -= n + 1;
 			return line;
 		}
-		struct pollfd p = { a->fd, POLLIN, 0 };
+		struct pollfd p = {a->fd, POLLIN, 0};
 		if (poll(&p, 1, timeout_ms) <= 0)
 			return NULL;
 		ssize_t r = read(a->fd, a->buf + a->len, sizeof(a->buf) - a->len);
@@ -109,157 +109,216 @@ struct row {
 #define SHA_EMPTY "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 static const struct row rows[] = {
-	{ "{\"id\":1,\"op\":\"info\"}", { "\"id\":1,\"ok\":true", "\"stage\":1", "\"channel\":\"fd:3\"", "\"fds\":[" } },
-	/* malformed input: error, keep serving */
-	{ "garbage", { "\"id\":null", "\"errno\":22", "\"error\":\"EINVAL\"", "expected '{'" } },
-	{ "{", { "\"id\":null", "\"errno\":22" } },
-	{ "{\"id\":1", { "\"id\":null", "unterminated" } },
-	{ "{\"id\":1,\"op\":\"info\"} x", { "\"id\":null", "trailing" } },
-	{ "{\"id\":1,\"op\":\"info\",}", { "\"id\":null", "expected a key" } },
-	{ "{\"id\":1,\"op\":\"info\",\"s\":\"\\ud800\"}", { "\"id\":null", "surrogate" } },
-	{ "{\"id\":1,\"op\":\"info\",\"s\":\"\\x\"}", { "\"id\":null", "bad escape" } },
-	{ "{\"id\":1,\"op\":\"info\",\"s\":\"a\tb\"}", { "\"id\":null", "control character" } },
-	{ "{\"id\":1,\"op\":\"info\",\"n\":01}", { "\"id\":null", "leading zero" } },
-	{ "{\"id\":1,\"op\":\"info\",\"n\":tru}", { "\"id\":null", "bad literal" } },
-	{ "[1,2]", { "\"id\":null", "expected '{'" } },
-	{ "{\"id\":\"7\",\"op\":\"info\"}", { "\"id\":null", "'id' must be a positive integer" } },
-	{ "{\"id\":0,\"op\":\"info\"}", { "\"id\":null", "'id' must be a positive integer" } },
-	{ "{\"id\":-3,\"op\":\"info\"}", { "\"id\":null", "positive" } },
-	{ "{\"id\":1.5,\"op\":\"info\"}", { "\"id\":null", "positive" } },
-	{ "{\"id\":99999999999999999999,\"op\":\"info\"}", { "\"id\":null", "positive" } },
-	{ "{\"op\":\"info\"}", { "\"id\":null", "missing 'id'" } },
-	{ "{\"id\":3}", { "\"id\":3,\"ok\":false", "missing 'op'" } },
-	{ "{\"id\":3,\"op\":7}", { "\"id\":3,\"ok\":false", "missing 'op'" } },
-	{ "{\"id\":4,\"op\":\"frobnicate\"}", { "\"id\":4,\"ok\":false", "\"errno\":95", "EOPNOTSUPP", "unknown op 'frobnicate'" } },
-	/* unknown arguments are ignored, nested values too; CR LF is fine */
-	{ "{\"id\":5,\"op\":\"info\",\"x\":{\"a\":[1,{\"b\":null}],\"c\":-1.5e3},\"y\":[true]}", { "\"id\":5,\"ok\":true" } },
-	{ "{\"id\":6,\"op\":\"info\"}\r", { "\"id\":6,\"ok\":true" } },
-	{ "  {\"op\":\"info\" , \"id\" : 7 }  ", { "\"id\":7,\"ok\":true" } },
-	/* stat and friends: missing and wrongly typed arguments */
-	{ "{\"id\":8,\"op\":\"stat\"}", { "\"id\":8,\"ok\":false", "\"errno\":22", "missing argument 'path'" } },
-	{ "{\"id\":9,\"op\":\"stat\",\"path\":5}", { "\"errno\":22", "argument 'path': expected a string" } },
-	{ "{\"id\":9,\"op\":\"stat\",\"path\":\"a\\u0000b\"}", { "\"errno\":22", "NUL byte" } },
-	{ "{\"id\":10,\"op\":\"stat\",\"path\":\"/nope\"}", { "\"errno\":2", "ENOENT", "stat '/nope': No such file or directory" } },
-	{ "{\"id\":10,\"op\":\"stat\",\"path\":\"/\",\"follow\":\"yes\"}", { "\"errno\":22", "'follow': expected true or false" } },
-	/* write / read / sha256 */
-	{ "{\"id\":11,\"op\":\"write\",\"path\":\"/f\",\"data\":\"hello\\n\",\"mode\":\"0600\"}", { "\"id\":11,\"ok\":true", "\"size\":6" } },
-	{ "{\"id\":12,\"op\":\"stat\",\"path\":\"/f\"}", { "\"type\":\"file\"", "\"mode\":\"0600\"", "\"size\":6", "\"nlink\":1" } },
-	{ "{\"id\":13,\"op\":\"read\",\"path\":\"/f\"}", { "\"data\":\"hello\\n\"", "\"size\":6", "\"truncated\":false" } },
-	{ "{\"id\":14,\"op\":\"read\",\"path\":\"/f\",\"max\":2}", { "\"data\":\"he\"", "\"truncated\":true", "\"size\":2" } },
-	{ "{\"id\":15,\"op\":\"read\",\"path\":\"/f\",\"hex\":true}", { "\"hex\":\"68656c6c6f0a\"" } },
-	{ "{\"id\":16,\"op\":\"read\",\"path\":\"/f\",\"max\":-1}", { "\"errno\":22", "'max'" } },
-	{ "{\"id\":16,\"op\":\"read\",\"path\":\"/f\",\"max\":1048577}", { "\"errno\":22", "'max'" } },
-	{ "{\"id\":16,\"op\":\"read\",\"path\":\"/f\",\"max\":\"9\"}", { "\"errno\":22", "expected an integer" } },
-	{ "{\"id\":17,\"op\":\"read\",\"path\":\"/nope\"}", { "\"errno\":2", "open '/nope'" } },
-	{ "{\"id\":17,\"op\":\"read\",\"path\":\"/\"}", { "\"errno\":21", "EISDIR" } },
-	{ "{\"id\":18,\"op\":\"sha256\",\"path\":\"/f\"}", { "\"sha256\":\"" SHA_HELLO "\"", "\"size\":6" } },
-	{ "{\"id\":19,\"op\":\"write\",\"path\":\"/e\",\"data\":\"\"}", { "\"ok\":true", "\"size\":0" } },
-	{ "{\"id\":20,\"op\":\"sha256\",\"path\":\"/e\"}", { SHA_EMPTY } },
-	{ "{\"id\":21,\"op\":\"sha256\",\"path\":\"/nope\"}", { "\"errno\":2" } },
-	/* bytes: \u0000-\u00ff are single bytes, other bytes come back escaped */
-	{ "{\"id\":22,\"op\":\"write\",\"path\":\"/b\",\"hex\":\"00ff0a22c3a9\"}", { "\"size\":6" } },
-	{ "{\"id\":23,\"op\":\"read\",\"path\":\"/b\"}", { "\"data\":\"\\u0000\\u00ff\\n\\\"\xc3\xa9\"" } },
-	{ "{\"id\":24,\"op\":\"write\",\"path\":\"/u\",\"data\":\"\\u00e9\\u20ac\\ud83d\\ude00\"}", { "\"size\":8" } },
-	{ "{\"id\":25,\"op\":\"read\",\"path\":\"/u\",\"hex\":true}", { "\"hex\":\"e9e282acf09f9880\"" } },
-	{ "{\"id\":26,\"op\":\"write\",\"path\":\"/x\",\"data\":\"a\",\"hex\":\"61\"}", { "\"errno\":22", "exactly one of" } },
-	{ "{\"id\":26,\"op\":\"write\",\"path\":\"/x\"}", { "\"errno\":22", "exactly one of" } },
-	{ "{\"id\":27,\"op\":\"write\",\"path\":\"/x\",\"hex\":\"zz\"}", { "\"errno\":22", "not a hex digit" } },
-	{ "{\"id\":27,\"op\":\"write\",\"path\":\"/x\",\"hex\":\"abc\"}", { "\"errno\":22", "odd length" } },
-	{ "{\"id\":28,\"op\":\"write\",\"path\":\"/x\",\"data\":\"a\",\"mode\":\"0999\"}", { "\"errno\":22", "octal mode" } },
-	{ "{\"id\":28,\"op\":\"write\",\"path\":\"/x\",\"data\":\"a\",\"mode\":755}", { "\"errno\":22", "expected a string" } },
-	{ "{\"id\":29,\"op\":\"write\",\"path\":\"/no/dir/x\",\"data\":\"a\"}", { "\"errno\":2", "write '/no/dir/x'" } },
-	{ "{\"id\":30,\"op\":\"write\",\"path\":\"/f\",\"data\":\"more\\n\",\"append\":true}", { "\"size\":5" } },
-	{ "{\"id\":31,\"op\":\"read\",\"path\":\"/f\"}", { "\"data\":\"hello\\nmore\\n\"" } },
-	/* folders, links, nodes, modes */
-	{ "{\"id\":32,\"op\":\"mkdir\",\"path\":\"/d\",\"mode\":\"0700\"}", { "\"id\":32,\"ok\":true" } },
-	{ "{\"id\":33,\"op\":\"stat\",\"path\":\"/d\"}", { "\"type\":\"dir\"", "\"mode\":\"0700\"" } },
-	{ "{\"id\":34,\"op\":\"mkdir\",\"path\":\"/d\"}", { "\"errno\":17", "EEXIST", "mkdir '/d'" } },
-	{ "{\"id\":35,\"op\":\"mkdir\",\"path\":\"/p/q/r\",\"parents\":true}", { "\"ok\":true" } },
-	{ "{\"id\":36,\"op\":\"mkdir\",\"path\":\"/s/t\"}", { "\"errno\":2" } },
-	{ "{\"id\":37,\"op\":\"symlink\",\"target\":\"f\",\"path\":\"/l\"}", { "\"ok\":true" } },
-	{ "{\"id\":38,\"op\":\"readlink\",\"path\":\"/l\"}", { "\"target\":\"f\"" } },
-	{ "{\"id\":39,\"op\":\"stat\",\"path\":\"/l\"}", { "\"type\":\"symlink\"", "\"target\":\"f\"" } },
-	{ "{\"id\":40,\"op\":\"stat\",\"path\":\"/l\",\"follow\":true}", { "\"type\":\"file\"", "!\"target\"" } },
-	{ "{\"id\":41,\"op\":\"readlink\",\"path\":\"/f\"}", { "\"errno\":22" } },
-	{ "{\"id\":42,\"op\":\"symlink\",\"target\":\"f\",\"path\":\"/l\"}", { "\"errno\":17" } },
-	{ "{\"id\":43,\"op\":\"symlink\",\"path\":\"/l2\"}", { "\"errno\":22", "'target'" } },
-	{ "{\"id\":44,\"op\":\"mknod\",\"path\":\"/fifo\",\"type\":\"fifo\",\"mode\":\"0640\"}", { "\"ok\":true" } },
-	{ "{\"id\":45,\"op\":\"stat\",\"path\":\"/fifo\"}", { "\"type\":\"fifo\"", "\"mode\":\"0640\"" } },
-	/* a FIFO without a writer or reader must not hang the agent */
-	{ "{\"id\":400,\"op\":\"read\",\"path\":\"/fifo\"}", { "\"id\":400,\"ok\":true", "\"size\":0", "\"data\":\"\"" } },
-	{ "{\"id\":401,\"op\":\"sha256\",\"path\":\"/fifo\"}", { SHA_EMPTY } },
-	{ "{\"id\":402,\"op\":\"write\",\"path\":\"/fifo\",\"data\":\"x\"}", { "\"errno\":6", "ENXIO" } },
-	{ "{\"id\":46,\"op\":\"mknod\",\"path\":\"/n\",\"type\":\"pipe\"}", { "\"errno\":22", "chr, blk, fifo or sock" } },
-	{ "{\"id\":47,\"op\":\"mknod\",\"path\":\"/n\",\"type\":\"chr\",\"major\":5000}", { "\"errno\":22", "out of range" } },
-	{ "{\"id\":48,\"op\":\"mknod\",\"path\":\"/n\"}", { "\"errno\":22", "'type'" } },
-	{ "{\"id\":49,\"op\":\"chmod\",\"path\":\"/f\",\"mode\":\"4755\"}", { "\"ok\":true" } },
-	{ "{\"id\":50,\"op\":\"stat\",\"path\":\"/f\"}", { "\"mode\":\"4755\"" } },
-	{ "{\"id\":51,\"op\":\"chmod\",\"path\":\"/f\"}", { "\"errno\":22", "'mode'" } },
-	{ "{\"id\":52,\"op\":\"chmod\",\"path\":\"/nope\",\"mode\":\"0644\"}", { "\"errno\":2" } },
-	{ "{\"id\":53,\"op\":\"chmod\",\"path\":\"/f\",\"mode\":\"17777\"}", { "\"errno\":22" } },
-	{ "{\"id\":54,\"op\":\"list\",\"path\":\"/\"}", { "\"entries\":[{\"name\":\"b\",\"type\":\"file\"},{\"name\":\"d\",\"type\":\"dir\"},{\"name\":\"e\",\"type\":\"file\"},{\"name\":\"f\",\"type\":\"file\"},{\"name\":\"fifo\",\"type\":\"fifo\"},{\"name\":\"l\",\"type\":\"symlink\"},{\"name\":\"p\",\"type\":\"dir\"},{\"name\":\"u\",\"type\":\"file\"}]" } },
-	{ "{\"id\":55,\"op\":\"list\",\"path\":\"/nope\"}", { "\"errno\":2" } },
-	{ "{\"id\":56,\"op\":\"list\",\"path\":\"/f\"}", { "\"errno\":20", "ENOTDIR" } },
-	{ "{\"id\":57,\"op\":\"list\",\"path\":\"/d\"}", { "\"entries\":[]" } },
-	{ "{\"id\":58,\"op\":\"sync\"}", { "\"id\":58,\"ok\":true" } },
-	/* copy: a tree with a file, a symlink, a fifo and a sub-folder */
-	{ "{\"id\":300,\"op\":\"copy\",\"from\":\"/p\",\"to\":\"/p/q/copy\"}", { "\"id\":300,\"ok\":true", "\"files\":3" } },
-	{ "{\"id\":301,\"op\":\"mkdir\",\"path\":\"/src\"}", { "\"ok\":true" } },
-	{ "{\"id\":302,\"op\":\"write\",\"path\":\"/src/x\",\"data\":\"xyz\",\"mode\":\"0751\"}", { "\"ok\":true" } },
-	{ "{\"id\":303,\"op\":\"symlink\",\"target\":\"/abs\",\"path\":\"/src/ln\"}", { "\"ok\":true" } },
-	{ "{\"id\":304,\"op\":\"mknod\",\"path\":\"/src/fifo\",\"type\":\"fifo\"}", { "\"ok\":true" } },
-	{ "{\"id\":305,\"op\":\"mkdir\",\"path\":\"/src/sub\",\"mode\":\"0700\"}", { "\"ok\":true" } },
-	{ "{\"id\":306,\"op\":\"copy\",\"from\":\"/src\",\"to\":\"/dst\"}", { "\"files\":5", "\"bytes\":3" } },
-	{ "{\"id\":307,\"op\":\"stat\",\"path\":\"/dst/x\"}", { "\"mode\":\"0751\"", "\"size\":3" } },
-	{ "{\"id\":308,\"op\":\"readlink\",\"path\":\"/dst/ln\"}", { "\"target\":\"/abs\"" } },
-	{ "{\"id\":309,\"op\":\"stat\",\"path\":\"/dst/fifo\"}", { "\"type\":\"fifo\"" } },
-	{ "{\"id\":310,\"op\":\"stat\",\"path\":\"/dst/sub\"}", { "\"type\":\"dir\"", "\"mode\":\"0700\"" } },
-	{ "{\"id\":311,\"op\":\"copy\",\"from\":\"/nope\",\"to\":\"/dst2\"}", { "\"errno\":2", "copy: '" } },
-	{ "{\"id\":312,\"op\":\"copy\",\"from\":\"/src\"}", { "\"errno\":22", "'to'" } },
-	{ "{\"id\":313,\"op\":\"copy\",\"from\":\"/src/x\",\"to\":\"/no/where\"}", { "\"errno\":2", "create" } },
-	/* mounts */
-	{ "{\"id\":59,\"op\":\"mounts\"}", { "\"mounts\":[{\"source\":" } },
-	{ "{\"id\":60,\"op\":\"mount\",\"source\":\"x\"}", { "\"errno\":22", "'target'" } },
-	{ "{\"id\":61,\"op\":\"mount\",\"target\":\"/d\",\"flags\":[\"ro\",\"sideways\"]}", { "\"errno\":22", "unknown flag 'sideways'" } },
-	{ "{\"id\":62,\"op\":\"mount\",\"target\":\"/d\",\"flags\":\"ro\"}", { "\"errno\":22", "array of strings" } },
-	{ "{\"id\":62,\"op\":\"mount\",\"target\":\"/d\",\"flags\":[1]}", { "\"errno\":22", "array of strings" } },
-	{ "{\"id\":63,\"op\":\"mount\",\"target\":\"/d\"}", { "\"errno\":22", "'fstype'" } },
-	{ "{\"id\":64,\"op\":\"umount\",\"target\":\"/d\"}", { "\"ok\":false", "umount '/d'" } },
-	{ "{\"id\":65,\"op\":\"umount\"}", { "\"errno\":22" } },
-	{ "{\"id\":66,\"op\":\"pivot_root\",\"new_root\":\"/d\",\"put_old\":\"/d\"}", { "\"ok\":false", "pivot_root '/d' '/d'" } },
-	{ "{\"id\":67,\"op\":\"pivot_root\",\"new_root\":\"/d\"}", { "\"errno\":22", "'put_old'" } },
-	/* modules */
-	{ "{\"id\":68,\"op\":\"modules\",\"paths\":[\"/nope.ko\"]}", { "\"id\":68,\"ok\":true", "\"results\":[{\"path\":\"/nope.ko\",\"ok\":false,\"errno\":2" } },
-	{ "{\"id\":69,\"op\":\"modules\",\"paths\":[\"/f\"]}", { "\"results\":[{\"path\":\"/f\",\"ok\":false", "\"via\":\"" } },
-	{ "{\"id\":70,\"op\":\"modules\"}", { "\"errno\":22", "'paths'" } },
-	{ "{\"id\":70,\"op\":\"modules\",\"paths\":[]}", { "\"results\":[]" } },
-	/* md */
-	{ "{\"id\":71,\"op\":\"md_assemble\",\"device\":\"/dev/md0\"}", { "\"errno\":22", "'members'" } },
-	{ "{\"id\":72,\"op\":\"md_assemble\",\"device\":\"/dev/sda\",\"members\":[\"/f\"]}", { "\"errno\":22", "expected /dev/mdN" } },
-	{ "{\"id\":73,\"op\":\"md_assemble\",\"device\":\"/dev/md0\",\"members\":[\"/f\"],\"metadata\":\"2.0\"}", { "\"errno\":22", "'metadata'" } },
-	{ "{\"id\":74,\"op\":\"md_assemble\",\"device\":\"/dev/md0\",\"members\":[\"/f\"]}", { "\"errno\":15", "ENOTBLK", "member '/f' is not a block device" } },
-	{ "{\"id\":75,\"op\":\"md_assemble\",\"device\":\"/dev/md0\",\"members\":[\"/nope\"]}", { "\"errno\":2", "member '/nope'" } },
-	/* run */
-	{ "{\"id\":76,\"op\":\"run\",\"argv\":[\"/bin/sh\",\"-c\",\"echo out; echo err >&2; exit 7\"]}", { "\"status\":7", "\"signal\":null", "\"output\":\"out\\nerr\\n\"", "\"timed_out\":false" } },
-	{ "{\"id\":77,\"op\":\"run\",\"argv\":[\"/bin/sleep\",\"10\"],\"timeout_ms\":300}", { "\"status\":null", "\"signal\":9", "\"timed_out\":true" } },
-	{ "{\"id\":78,\"op\":\"run\",\"argv\":[\"/nope/prog\"]}", { "\"errno\":2", "run '/nope/prog'" } },
-	{ "{\"id\":79,\"op\":\"run\",\"argv\":[\"/usr/bin/env\"],\"env\":[\"A=1\",\"B=two\"]}", { "\"output\":\"A=1\\nB=two\\n\"", "\"status\":0" } },
-	{ "{\"id\":80,\"op\":\"run\",\"argv\":[]}", { "\"errno\":22", "'argv'" } },
-	{ "{\"id\":80,\"op\":\"run\",\"argv\":[\"/bin/true\"],\"timeout_ms\":-5}", { "\"errno\":22", "'timeout_ms'" } },
-	{ "{\"id\":81,\"op\":\"run\",\"argv\":[\"/bin/sh\",\"-c\",\"head -c 70000 /dev/zero\"]}", { "\"truncated\":true", "\"status\":0" } },
-	{ "{\"id\":82,\"op\":\"run\",\"argv\":[\"/bin/sh\",\"-c\",\"kill -SEGV $$\"]}", { "\"status\":null", "\"signal\":11" } },
-	{ "{\"id\":83,\"op\":\"run\",\"argv\":[\"/bin/sh\",\"-c\",\"sleep 10 & echo bg\"],\"timeout_ms\":5000}", { "\"status\":0", "\"output\":\"bg\\n\"", "\"timed_out\":false" } },
-	/* switch_root refusals reachable on any host */
-	{ "{\"id\":84,\"op\":\"switch_root\"}", { "\"errno\":22", "'newroot'" } },
-	{ "{\"id\":85,\"op\":\"switch_root\",\"newroot\":\"/nope\"}", { "\"errno\":2", "new root '/nope'" } },
-	{ "{\"id\":86,\"op\":\"switch_root\",\"newroot\":\"/f\"}", { "\"errno\":20", "new root '/f' is not a folder" } },
-	{ "{\"id\":87,\"op\":\"switch_root\",\"newroot\":\"/d\"}", { "\"errno\":22", "new root '/d' is not a mount point" } },
-	{ "{\"id\":88,\"op\":\"switch_root\",\"newroot\":\"/d\",\"init\":\"sbin/init\"}", { "\"errno\":22", "absolute" } },
-	/* end-of-life requests with bad arguments keep the agent alive */
-	{ "{\"id\":89,\"op\":\"exit\",\"status\":300}", { "\"errno\":22", "0..255" } },
-	{ "{\"id\":90,\"op\":\"kill\",\"signal\":0}", { "\"errno\":22", "1..64" } },
-	{ "{\"id\":91,\"op\":\"poweroff\",\"mode\":\"explode\"}", { "\"errno\":22", "'mode'" } },
-	{ "{\"id\":92,\"op\":\"info\"}", { "\"id\":92,\"ok\":true" } },
+    {"{\"id\":1,\"op\":\"info\"}",
+     {"\"id\":1,\"ok\":true", "\"stage\":1", "\"channel\":\"fd:3\"", "\"fds\":["}},
+    /* malformed input: error, keep serving */
+    {"garbage", {"\"id\":null", "\"errno\":22", "\"error\":\"EINVAL\"", "expected '{'"}},
+    {"{", {"\"id\":null", "\"errno\":22"}},
+    {"{\"id\":1", {"\"id\":null", "unterminated"}},
+    {"{\"id\":1,\"op\":\"info\"} x", {"\"id\":null", "trailing"}},
+    {"{\"id\":1,\"op\":\"info\",}", {"\"id\":null", "expected a key"}},
+    {"{\"id\":1,\"op\":\"info\",\"s\":\"\\ud800\"}", {"\"id\":null", "surrogate"}},
+    {"{\"id\":1,\"op\":\"info\",\"s\":\"\\x\"}", {"\"id\":null", "bad escape"}},
+    {"{\"id\":1,\"op\":\"info\",\"s\":\"a\tb\"}", {"\"id\":null", "control character"}},
+    {"{\"id\":1,\"op\":\"info\",\"n\":01}", {"\"id\":null", "leading zero"}},
+    {"{\"id\":1,\"op\":\"info\",\"n\":tru}", {"\"id\":null", "bad literal"}},
+    {"[1,2]", {"\"id\":null", "expected '{'"}},
+    {"{\"id\":\"7\",\"op\":\"info\"}", {"\"id\":null", "'id' must be a positive integer"}},
+    {"{\"id\":0,\"op\":\"info\"}", {"\"id\":null", "'id' must be a positive integer"}},
+    {"{\"id\":-3,\"op\":\"info\"}", {"\"id\":null", "positive"}},
+    {"{\"id\":1.5,\"op\":\"info\"}", {"\"id\":null", "positive"}},
+    {"{\"id\":99999999999999999999,\"op\":\"info\"}", {"\"id\":null", "positive"}},
+    {"{\"op\":\"info\"}", {"\"id\":null", "missing 'id'"}},
+    {"{\"id\":3}", {"\"id\":3,\"ok\":false", "missing 'op'"}},
+    {"{\"id\":3,\"op\":7}", {"\"id\":3,\"ok\":false", "missing 'op'"}},
+    {"{\"id\":4,\"op\":\"frobnicate\"}",
+     {"\"id\":4,\"ok\":false", "\"errno\":95", "EOPNOTSUPP", "unknown op 'frobnicate'"}},
+    /* unknown arguments are ignored, nested values too; CR LF is fine */
+    {"{\"id\":5,\"op\":\"info\",\"x\":{\"a\":[1,{\"b\":null}],\"c\":-1.5e3},\"y\":[true]}",
+     {"\"id\":5,\"ok\":true"}},
+    {"{\"id\":6,\"op\":\"info\"}\r", {"\"id\":6,\"ok\":true"}},
+    {"  {\"op\":\"info\" , \"id\" : 7 }  ", {"\"id\":7,\"ok\":true"}},
+    /* stat and friends: missing and wrongly typed arguments */
+    {"{\"id\":8,\"op\":\"stat\"}",
+     {"\"id\":8,\"ok\":false", "\"errno\":22", "missing argument 'path'"}},
+    {"{\"id\":9,\"op\":\"stat\",\"path\":5}",
+     {"\"errno\":22", "argument 'path': expected a string"}},
+    {"{\"id\":9,\"op\":\"stat\",\"path\":\"a\\u0000b\"}", {"\"errno\":22", "NUL byte"}},
+    {"{\"id\":10,\"op\":\"stat\",\"path\":\"/nope\"}",
+     {"\"errno\":2", "ENOENT", "stat '/nope': No such file or directory"}},
+    {"{\"id\":10,\"op\":\"stat\",\"path\":\"/\",\"follow\":\"yes\"}",
+     {"\"errno\":22", "'follow': expected true or false"}},
+    /* write / read / sha256 */
+    {"{\"id\":11,\"op\":\"write\",\"path\":\"/f\",\"data\":\"hello\\n\",\"mode\":\"0600\"}",
+     {"\"id\":11,\"ok\":true", "\"size\":6"}},
+    {"{\"id\":12,\"op\":\"stat\",\"path\":\"/f\"}",
+     {"\"type\":\"file\"", "\"mode\":\"0600\"", "\"size\":6", "\"nlink\":1"}},
+    {"{\"id\":13,\"op\":\"read\",\"path\":\"/f\"}",
+     {"\"data\":\"hello\\n\"", "\"size\":6", "\"truncated\":false"}},
+    {"{\"id\":14,\"op\":\"read\",\"path\":\"/f\",\"max\":2}",
+     {"\"data\":\"he\"", "\"truncated\":true", "\"size\":2"}},
+    {"{\"id\":15,\"op\":\"read\",\"path\":\"/f\",\"hex\":true}", {"\"hex\":\"68656c6c6f0a\""}},
+    {"{\"id\":16,\"op\":\"read\",\"path\":\"/f\",\"max\":-1}", {"\"errno\":22", "'max'"}},
+    {"{\"id\":16,\"op\":\"read\",\"path\":\"/f\",\"max\":1048577}", {"\"errno\":22", "'max'"}},
+    {"{\"id\":16,\"op\":\"read\",\"path\":\"/f\",\"max\":\"9\"}",
+     {"\"errno\":22", "expected an integer"}},
+    {"{\"id\":17,\"op\":\"read\",\"path\":\"/nope\"}", {"\"errno\":2", "open '/nope'"}},
+    {"{\"id\":17,\"op\":\"read\",\"path\":\"/\"}", {"\"errno\":21", "EISDIR"}},
+    {"{\"id\":18,\"op\":\"sha256\",\"path\":\"/f\"}",
+     {"\"sha256\":\"" SHA_HELLO "\"", "\"size\":6"}},
+    {"{\"id\":19,\"op\":\"write\",\"path\":\"/e\",\"data\":\"\"}", {"\"ok\":true", "\"size\":0"}},
+    {"{\"id\":20,\"op\":\"sha256\",\"path\":\"/e\"}", {SHA_EMPTY}},
+    {"{\"id\":21,\"op\":\"sha256\",\"path\":\"/nope\"}", {"\"errno\":2"}},
+    /* bytes: \u0000-\u00ff are single bytes, other bytes come back escaped */
+    {"{\"id\":22,\"op\":\"write\",\"path\":\"/b\",\"hex\":\"00ff0a22c3a9\"}", {"\"size\":6"}},
+    {"{\"id\":23,\"op\":\"read\",\"path\":\"/b\"}", {"\"data\":\"\\u0000\\u00ff\\n\\\"\xc3\xa9\""}},
+    {"{\"id\":24,\"op\":\"write\",\"path\":\"/u\",\"data\":\"\\u00e9\\u20ac\\ud83d\\ude00\"}",
+     {"\"size\":8"}},
+    {"{\"id\":25,\"op\":\"read\",\"path\":\"/u\",\"hex\":true}", {"\"hex\":\"e9e282acf09f9880\""}},
+    {"{\"id\":26,\"op\":\"write\",\"path\":\"/x\",\"data\":\"a\",\"hex\":\"61\"}",
+     {"\"errno\":22", "exactly one of"}},
+    {"{\"id\":26,\"op\":\"write\",\"path\":\"/x\"}", {"\"errno\":22", "exactly one of"}},
+    {"{\"id\":27,\"op\":\"write\",\"path\":\"/x\",\"hex\":\"zz\"}",
+     {"\"errno\":22", "not a hex digit"}},
+    {"{\"id\":27,\"op\":\"write\",\"path\":\"/x\",\"hex\":\"abc\"}",
+     {"\"errno\":22", "odd length"}},
+    {"{\"id\":28,\"op\":\"write\",\"path\":\"/x\",\"data\":\"a\",\"mode\":\"0999\"}",
+     {"\"errno\":22", "octal mode"}},
+    {"{\"id\":28,\"op\":\"write\",\"path\":\"/x\",\"data\":\"a\",\"mode\":755}",
+     {"\"errno\":22", "expected a string"}},
+    {"{\"id\":29,\"op\":\"write\",\"path\":\"/no/dir/x\",\"data\":\"a\"}",
+     {"\"errno\":2", "write '/no/dir/x'"}},
+    {"{\"id\":30,\"op\":\"write\",\"path\":\"/f\",\"data\":\"more\\n\",\"append\":true}",
+     {"\"size\":5"}},
+    {"{\"id\":31,\"op\":\"read\",\"path\":\"/f\"}", {"\"data\":\"hello\\nmore\\n\""}},
+    /* folders, links, nodes, modes */
+    {"{\"id\":32,\"op\":\"mkdir\",\"path\":\"/d\",\"mode\":\"0700\"}", {"\"id\":32,\"ok\":true"}},
+    {"{\"id\":33,\"op\":\"stat\",\"path\":\"/d\"}", {"\"type\":\"dir\"", "\"mode\":\"0700\""}},
+    {"{\"id\":34,\"op\":\"mkdir\",\"path\":\"/d\"}", {"\"errno\":17", "EEXIST", "mkdir '/d'"}},
+    {"{\"id\":35,\"op\":\"mkdir\",\"path\":\"/p/q/r\",\"parents\":true}", {"\"ok\":true"}},
+    {"{\"id\":36,\"op\":\"mkdir\",\"path\":\"/s/t\"}", {"\"errno\":2"}},
+    {"{\"id\":37,\"op\":\"symlink\",\"target\":\"f\",\"path\":\"/l\"}", {"\"ok\":true"}},
+    {"{\"id\":38,\"op\":\"readlink\",\"path\":\"/l\"}", {"\"target\":\"f\""}},
+    {"{\"id\":39,\"op\":\"stat\",\"path\":\"/l\"}", {"\"type\":\"symlink\"", "\"target\":\"f\""}},
+    {"{\"id\":40,\"op\":\"stat\",\"path\":\"/l\",\"follow\":true}",
+     {"\"type\":\"file\"", "!\"target\""}},
+    {"{\"id\":41,\"op\":\"readlink\",\"path\":\"/f\"}", {"\"errno\":22"}},
+    {"{\"id\":42,\"op\":\"symlink\",\"target\":\"f\",\"path\":\"/l\"}", {"\"errno\":17"}},
+    {"{\"id\":43,\"op\":\"symlink\",\"path\":\"/l2\"}", {"\"errno\":22", "'target'"}},
+    {"{\"id\":44,\"op\":\"mknod\",\"path\":\"/fifo\",\"type\":\"fifo\",\"mode\":\"0640\"}",
+     {"\"ok\":true"}},
+    {"{\"id\":45,\"op\":\"stat\",\"path\":\"/fifo\"}", {"\"type\":\"fifo\"", "\"mode\":\"0640\""}},
+    /* a FIFO without a writer or reader must not hang the agent */
+    {"{\"id\":400,\"op\":\"read\",\"path\":\"/fifo\"}",
+     {"\"id\":400,\"ok\":true", "\"size\":0", "\"data\":\"\""}},
+    {"{\"id\":401,\"op\":\"sha256\",\"path\":\"/fifo\"}", {SHA_EMPTY}},
+    {"{\"id\":402,\"op\":\"write\",\"path\":\"/fifo\",\"data\":\"x\"}", {"\"errno\":6", "ENXIO"}},
+    {"{\"id\":46,\"op\":\"mknod\",\"path\":\"/n\",\"type\":\"pipe\"}",
+     {"\"errno\":22", "chr, blk, fifo or sock"}},
+    {"{\"id\":47,\"op\":\"mknod\",\"path\":\"/n\",\"type\":\"chr\",\"major\":5000}",
+     {"\"errno\":22", "out of range"}},
+    {"{\"id\":48,\"op\":\"mknod\",\"path\":\"/n\"}", {"\"errno\":22", "'type'"}},
+    {"{\"id\":49,\"op\":\"chmod\",\"path\":\"/f\",\"mode\":\"4755\"}", {"\"ok\":true"}},
+    {"{\"id\":50,\"op\":\"stat\",\"path\":\"/f\"}", {"\"mode\":\"4755\""}},
+    {"{\"id\":51,\"op\":\"chmod\",\"path\":\"/f\"}", {"\"errno\":22", "'mode'"}},
+    {"{\"id\":52,\"op\":\"chmod\",\"path\":\"/nope\",\"mode\":\"0644\"}", {"\"errno\":2"}},
+    {"{\"id\":53,\"op\":\"chmod\",\"path\":\"/f\",\"mode\":\"17777\"}", {"\"errno\":22"}},
+    {"{\"id\":54,\"op\":\"list\",\"path\":\"/\"}",
+     {"\"entries\":[{\"name\":\"b\",\"type\":\"file\"},{\"name\":\"d\",\"type\":\"dir\"},{\"name\":"
+      "\"e\",\"type\":\"file\"},{\"name\":\"f\",\"type\":\"file\"},{\"name\":\"fifo\",\"type\":"
+      "\"fifo\"},{\"name\":\"l\",\"type\":\"symlink\"},{\"name\":\"p\",\"type\":\"dir\"},{\"name\":"
+      "\"u\",\"type\":\"file\"}]"}},
+    {"{\"id\":55,\"op\":\"list\",\"path\":\"/nope\"}", {"\"errno\":2"}},
+    {"{\"id\":56,\"op\":\"list\",\"path\":\"/f\"}", {"\"errno\":20", "ENOTDIR"}},
+    {"{\"id\":57,\"op\":\"list\",\"path\":\"/d\"}", {"\"entries\":[]"}},
+    {"{\"id\":58,\"op\":\"sync\"}", {"\"id\":58,\"ok\":true"}},
+    /* copy: a tree with a file, a symlink, a fifo and a sub-folder */
+    {"{\"id\":300,\"op\":\"copy\",\"from\":\"/p\",\"to\":\"/p/q/copy\"}",
+     {"\"id\":300,\"ok\":true", "\"files\":3"}},
+    {"{\"id\":301,\"op\":\"mkdir\",\"path\":\"/src\"}", {"\"ok\":true"}},
+    {"{\"id\":302,\"op\":\"write\",\"path\":\"/src/x\",\"data\":\"xyz\",\"mode\":\"0751\"}",
+     {"\"ok\":true"}},
+    {"{\"id\":303,\"op\":\"symlink\",\"target\":\"/abs\",\"path\":\"/src/ln\"}", {"\"ok\":true"}},
+    {"{\"id\":304,\"op\":\"mknod\",\"path\":\"/src/fifo\",\"type\":\"fifo\"}", {"\"ok\":true"}},
+    {"{\"id\":305,\"op\":\"mkdir\",\"path\":\"/src/sub\",\"mode\":\"0700\"}", {"\"ok\":true"}},
+    {"{\"id\":306,\"op\":\"copy\",\"from\":\"/src\",\"to\":\"/dst\"}",
+     {"\"files\":5", "\"bytes\":3"}},
+    {"{\"id\":307,\"op\":\"stat\",\"path\":\"/dst/x\"}", {"\"mode\":\"0751\"", "\"size\":3"}},
+    {"{\"id\":308,\"op\":\"readlink\",\"path\":\"/dst/ln\"}", {"\"target\":\"/abs\""}},
+    {"{\"id\":309,\"op\":\"stat\",\"path\":\"/dst/fifo\"}", {"\"type\":\"fifo\""}},
+    {"{\"id\":310,\"op\":\"stat\",\"path\":\"/dst/sub\"}",
+     {"\"type\":\"dir\"", "\"mode\":\"0700\""}},
+    {"{\"id\":311,\"op\":\"copy\",\"from\":\"/nope\",\"to\":\"/dst2\"}",
+     {"\"errno\":2", "copy: '"}},
+    {"{\"id\":312,\"op\":\"copy\",\"from\":\"/src\"}", {"\"errno\":22", "'to'"}},
+    {"{\"id\":313,\"op\":\"copy\",\"from\":\"/src/x\",\"to\":\"/no/where\"}",
+     {"\"errno\":2", "create"}},
+    /* mounts */
+    {"{\"id\":59,\"op\":\"mounts\"}", {"\"mounts\":[{\"source\":"}},
+    {"{\"id\":60,\"op\":\"mount\",\"source\":\"x\"}", {"\"errno\":22", "'target'"}},
+    {"{\"id\":61,\"op\":\"mount\",\"target\":\"/d\",\"flags\":[\"ro\",\"sideways\"]}",
+     {"\"errno\":22", "unknown flag 'sideways'"}},
+    {"{\"id\":62,\"op\":\"mount\",\"target\":\"/d\",\"flags\":\"ro\"}",
+     {"\"errno\":22", "array of strings"}},
+    {"{\"id\":62,\"op\":\"mount\",\"target\":\"/d\",\"flags\":[1]}",
+     {"\"errno\":22", "array of strings"}},
+    {"{\"id\":63,\"op\":\"mount\",\"target\":\"/d\"}", {"\"errno\":22", "'fstype'"}},
+    {"{\"id\":64,\"op\":\"umount\",\"target\":\"/d\"}", {"\"ok\":false", "umount '/d'"}},
+    {"{\"id\":65,\"op\":\"umount\"}", {"\"errno\":22"}},
+    {"{\"id\":66,\"op\":\"pivot_root\",\"new_root\":\"/d\",\"put_old\":\"/d\"}",
+     {"\"ok\":false", "pivot_root '/d' '/d'"}},
+    {"{\"id\":67,\"op\":\"pivot_root\",\"new_root\":\"/d\"}", {"\"errno\":22", "'put_old'"}},
+    /* modules */
+    {"{\"id\":68,\"op\":\"modules\",\"paths\":[\"/nope.ko\"]}",
+     {"\"id\":68,\"ok\":true", "\"results\":[{\"path\":\"/nope.ko\",\"ok\":false,\"errno\":2"}},
+    {"{\"id\":69,\"op\":\"modules\",\"paths\":[\"/f\"]}",
+     {"\"results\":[{\"path\":\"/f\",\"ok\":false", "\"via\":\""}},
+    {"{\"id\":70,\"op\":\"modules\"}", {"\"errno\":22", "'paths'"}},
+    {"{\"id\":70,\"op\":\"modules\",\"paths\":[]}", {"\"results\":[]"}},
+    /* md */
+    {"{\"id\":71,\"op\":\"md_assemble\",\"device\":\"/dev/md0\"}", {"\"errno\":22", "'members'"}},
+    {"{\"id\":72,\"op\":\"md_assemble\",\"device\":\"/dev/sda\",\"members\":[\"/f\"]}",
+     {"\"errno\":22", "expected /dev/mdN"}},
+    {"{\"id\":73,\"op\":\"md_assemble\",\"device\":\"/dev/md0\",\"members\":[\"/"
+     "f\"],\"metadata\":\"2.0\"}",
+     {"\"errno\":22", "'metadata'"}},
+    {"{\"id\":74,\"op\":\"md_assemble\",\"device\":\"/dev/md0\",\"members\":[\"/f\"]}",
+     {"\"errno\":15", "ENOTBLK", "member '/f' is not a block device"}},
+    {"{\"id\":75,\"op\":\"md_assemble\",\"device\":\"/dev/md0\",\"members\":[\"/nope\"]}",
+     {"\"errno\":2", "member '/nope'"}},
+    /* run */
+    {"{\"id\":76,\"op\":\"run\",\"argv\":[\"/bin/sh\",\"-c\",\"echo out; echo err >&2; exit 7\"]}",
+     {"\"status\":7", "\"signal\":null", "\"output\":\"out\\nerr\\n\"", "\"timed_out\":false"}},
+    {"{\"id\":77,\"op\":\"run\",\"argv\":[\"/bin/sleep\",\"10\"],\"timeout_ms\":300}",
+     {"\"status\":null", "\"signal\":9", "\"timed_out\":true"}},
+    {"{\"id\":78,\"op\":\"run\",\"argv\":[\"/nope/prog\"]}", {"\"errno\":2", "run '/nope/prog'"}},
+    {"{\"id\":79,\"op\":\"run\",\"argv\":[\"/usr/bin/env\"],\"env\":[\"A=1\",\"B=two\"]}",
+     {"\"output\":\"A=1\\nB=two\\n\"", "\"status\":0"}},
+    {"{\"id\":80,\"op\":\"run\",\"argv\":[]}", {"\"errno\":22", "'argv'"}},
+    {"{\"id\":80,\"op\":\"run\",\"argv\":[\"/bin/true\"],\"timeout_ms\":-5}",
+     {"\"errno\":22", "'timeout_ms'"}},
+    {"{\"id\":81,\"op\":\"run\",\"argv\":[\"/bin/sh\",\"-c\",\"head -c 70000 /dev/zero\"]}",
+     {"\"truncated\":true", "\"status\":0"}},
+    {"{\"id\":82,\"op\":\"run\",\"argv\":[\"/bin/sh\",\"-c\",\"kill -SEGV $$\"]}",
+     {"\"status\":null", "\"signal\":11"}},
+    {"{\"id\":83,\"op\":\"run\",\"argv\":[\"/bin/sh\",\"-c\",\"sleep 10 & echo "
+     "bg\"],\"timeout_ms\":5000}",
+     {"\"status\":0", "\"output\":\"bg\\n\"", "\"timed_out\":false"}},
+    /* switch_root refusals reachable on any host */
+    {"{\"id\":84,\"op\":\"switch_root\"}", {"\"errno\":22", "'newroot'"}},
+    {"{\"id\":85,\"op\":\"switch_root\",\"newroot\":\"/nope\"}",
+     {"\"errno\":2", "new root '/nope'"}},
+    {"{\"id\":86,\"op\":\"switch_root\",\"newroot\":\"/f\"}",
+     {"\"errno\":20", "new root '/f' is not a folder"}},
+    {"{\"id\":87,\"op\":\"switch_root\",\"newroot\":\"/d\"}",
+     {"\"errno\":22", "new root '/d' is not a mount point"}},
+    {"{\"id\":88,\"op\":\"switch_root\",\"newroot\":\"/d\",\"init\":\"sbin/init\"}",
+     {"\"errno\":22", "absolute"}},
+    /* end-of-life requests with bad arguments keep the agent alive */
+    {"{\"id\":89,\"op\":\"exit\",\"status\":300}", {"\"errno\":22", "0..255"}},
+    {"{\"id\":90,\"op\":\"kill\",\"signal\":0}", {"\"errno\":22", "1..64"}},
+    {"{\"id\":91,\"op\":\"poweroff\",\"mode\":\"explode\"}", {"\"errno\":22", "'mode'"}},
+    {"{\"id\":92,\"op\":\"info\"}", {"\"id\":92,\"ok\":true"}},
 };
 
 static int check_reply(const char *got, const struct row *r, int i)
@@ -291,7 +350,7 @@ static void table(void)
 	}
 	hello = recv_line(a, 15000);
 	T_OK(hello && strstr(hello, "\"type\":\"hello\"") && strstr(hello, "\"v\":1") &&
-		     strstr(hello, "\"channel\":\"fd:3\""),
+		 strstr(hello, "\"channel\":\"fd:3\""),
 	     "hello line: %.80s", hello ? hello : "(none)");
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		check_reply(ask(a, rows[i].req), &rows[i], (int)i);
@@ -308,7 +367,7 @@ static void table(void)
 	big[n] = 0;
 	hello = ask(a, big);
 	T_OK(hello && strstr(hello, "\"id\":null") && strstr(hello, "\"errno\":90") &&
-		     strstr(hello, "longer than 65536"),
+		 strstr(hello, "longer than 65536"),
 	     "70000-byte line: EMSGSIZE reply: %.100s", hello ? hello : "(none)");
 	hello = ask(a, "{\"id\":201,\"op\":\"info\"}");
 	T_OK(hello && strstr(hello, "\"id\":201,\"ok\":true"), "serves after an over-long line");
@@ -321,7 +380,8 @@ static void table(void)
 		memset(big + pl, 'x', 65536 - pl - 2);
 		memcpy(big + 65536 - 2, "\"}", 3);
 		hello = ask(a, big);
-		T_OK(hello && strstr(hello, "\"id\":202,\"ok\":true"), "a 65536-byte line is served");
+		T_OK(hello && strstr(hello, "\"id\":202,\"ok\":true"),
+		     "a 65536-byte line is served");
 	}
 	/* a deeply nested unknown argument */
 	{
@@ -339,18 +399,24 @@ static void table(void)
 	/* a reply of 1 MiB (6 MiB escaped) */
 	{
 		char req[256];
-		snprintf(req, sizeof(req), "{\"id\":204,\"op\":\"run\",\"argv\":[\"/bin/sh\",\"-c\",\"head -c 1048576 /dev/urandom > %s/big\"]}", scratch);
+		snprintf(req, sizeof(req),
+			 "{\"id\":204,\"op\":\"run\",\"argv\":[\"/bin/sh\",\"-c\",\"head -c "
+			 "1048576 /dev/urandom > %s/big\"]}",
+			 scratch);
 		hello = ask(a, req);
 		T_OK(hello && strstr(hello, "\"status\":0"), "make a 1 MiB file");
 		hello = ask(a, "{\"id\":205,\"op\":\"read\",\"path\":\"/big\",\"max\":1048576}");
-		T_OK(hello && strstr(hello, "\"size\":1048576") && strstr(hello, "\"truncated\":false"),
+		T_OK(hello && strstr(hello, "\"size\":1048576") &&
+			 strstr(hello, "\"truncated\":false"),
 		     "read 1 MiB of random bytes");
 	}
 	free(big);
 	hello = ask(a, "{\"id\":206,\"op\":\"poweroff\"}");
-	T_OK(hello && strstr(hello, "\"id\":206,\"ok\":true,\"action\":\"reboot\""), "poweroff replies first");
+	T_OK(hello && strstr(hello, "\"id\":206,\"ok\":true,\"action\":\"reboot\""),
+	     "poweroff replies first");
 	n = (size_t)finish(a);
-	T_OK(WIFEXITED((int)n) && WEXITSTATUS((int)n) == 0, "host mode: poweroff ends the agent with 0");
+	T_OK(WIFEXITED((int)n) && WEXITSTATUS((int)n) == 0,
+	     "host mode: poweroff ends the agent with 0");
 	free(a);
 }
 
@@ -362,13 +428,13 @@ static void endings(void)
 		int exited, code;
 		const char *name;
 	} e[] = {
-		{ "{\"id\":1,\"op\":\"exit\",\"status\":3}", 1, 3, "exit 3" },
-		{ "{\"id\":1,\"op\":\"exit\"}", 1, 0, "exit (default 0)" },
-		{ "{\"id\":1,\"op\":\"kill\",\"signal\":15}", 0, 15, "kill 15" },
-		{ "{\"id\":1,\"op\":\"kill\",\"signal\":11}", 0, 11, "kill 11 (a real fault)" },
-		{ "{\"id\":1,\"op\":\"kill\"}", 0, 9, "kill (default 9)" },
-		{ "{\"id\":1,\"op\":\"reboot\"}", 1, 0, "reboot" },
-		{ NULL, 1, 0, "EOF on the channel" },
+	    {"{\"id\":1,\"op\":\"exit\",\"status\":3}", 1, 3, "exit 3"},
+	    {"{\"id\":1,\"op\":\"exit\"}", 1, 0, "exit (default 0)"},
+	    {"{\"id\":1,\"op\":\"kill\",\"signal\":15}", 0, 15, "kill 15"},
+	    {"{\"id\":1,\"op\":\"kill\",\"signal\":11}", 0, 11, "kill 11 (a real fault)"},
+	    {"{\"id\":1,\"op\":\"kill\"}", 0, 9, "kill (default 9)"},
+	    {"{\"id\":1,\"op\":\"reboot\"}", 1, 0, "reboot"},
+	    {NULL, 1, 0, "EOF on the channel"},
 	};
 	for (size_t i = 0; i < sizeof(e) / sizeof(e[0]); i++) {
 		struct agent *a = calloc(1, sizeof(*a));
@@ -406,7 +472,8 @@ static void switch_root_refusals(void)
 	snprintf(p, sizeof(p), "%s/nr", scratch);
 	mkdir(p, 0755);
 	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
-		T_SKIP("needs root for a private mount namespace", "switch_root refusals with mounts");
+		T_SKIP("needs root for a private mount namespace",
+		       "switch_root refusals with mounts");
 		free(a);
 		return;
 	}
@@ -449,8 +516,10 @@ static void switch_root_refusals(void)
 	close(open(p, O_WRONLY | O_CREAT, 0644));
 	spawn(a, root);
 	recv_line(a, 15000);
-	l = ask(a, "{\"id\":2,\"op\":\"switch_root\",\"newroot\":\"/nr\",\"init\":\"/sbin/missing\"}");
-	T_OK(l && strstr(l, "\"errno\":2") && strstr(l, "new init '/sbin/missing' not found under '/nr'"),
+	l = ask(a,
+		"{\"id\":2,\"op\":\"switch_root\",\"newroot\":\"/nr\",\"init\":\"/sbin/missing\"}");
+	T_OK(l && strstr(l, "\"errno\":2") &&
+		 strstr(l, "new init '/sbin/missing' not found under '/nr'"),
 	     "init missing: refused: %.200s", l ? l : "(none)");
 	l = ask(a, "{\"id\":3,\"op\":\"switch_root\",\"newroot\":\"/nr\"}");
 	T_OK(l && strstr(l, "\"errno\":13") && strstr(l, "new init '/sbin/init' is not executable"),
@@ -462,22 +531,28 @@ static void switch_root_refusals(void)
 	     l ? l : "(none)");
 	l = ask(a, "{\"id\":6,\"op\":\"stat\",\"path\":\"/keep\"}");
 	T_OK(l && strstr(l, "\"type\":\"file\""), "nothing was deleted by the refusals");
-	l = ask(a, "{\"id\":7,\"op\":\"mount\",\"source\":\"tmpfs\",\"target\":\"/keep2\",\"fstype\":\"tmpfs\"}");
+	l = ask(a, "{\"id\":7,\"op\":\"mount\",\"source\":\"tmpfs\",\"target\":\"/"
+		   "keep2\",\"fstype\":\"tmpfs\"}");
 	T_OK(l && strstr(l, "\"errno\":2"), "mount on a missing target: ENOENT");
 	ask(a, "{\"id\":8,\"op\":\"mkdir\",\"path\":\"/m\"}");
-	l = ask(a, "{\"id\":9,\"op\":\"mount\",\"source\":\"tmpfs\",\"target\":\"/m\",\"fstype\":\"tmpfs\",\"flags\":[\"nosuid\",\"nodev\"],\"data\":\"size=1m\"}");
+	l = ask(a,
+		"{\"id\":9,\"op\":\"mount\",\"source\":\"tmpfs\",\"target\":\"/"
+		"m\",\"fstype\":\"tmpfs\",\"flags\":[\"nosuid\",\"nodev\"],\"data\":\"size=1m\"}");
 	T_OK(l && strstr(l, "\"id\":9,\"ok\":true"), "mount tmpfs: %.200s", l ? l : "(none)");
 	l = ask(a, "{\"id\":10,\"op\":\"mounts\"}");
-	snprintf(p, sizeof(p), "\"target\":\"%s/m\",\"fstype\":\"tmpfs\",\"options\":\"rw,nosuid,nodev", root);
+	snprintf(p, sizeof(p),
+		 "\"target\":\"%s/m\",\"fstype\":\"tmpfs\",\"options\":\"rw,nosuid,nodev", root);
 	T_OK(l && strstr(l, p), "mounts lists it with its flags");
-	l = ask(a, "{\"id\":11,\"op\":\"mount\",\"source\":\"x\",\"target\":\"/m\",\"fstype\":\"nosuchfs\"}");
+	l = ask(a, "{\"id\":11,\"op\":\"mount\",\"source\":\"x\",\"target\":\"/"
+		   "m\",\"fstype\":\"nosuchfs\"}");
 	T_OK(l && strstr(l, "\"errno\":19"), "unknown fs type: ENODEV");
 	l = ask(a, "{\"id\":12,\"op\":\"umount\",\"target\":\"/m\"}");
 	T_OK(l && strstr(l, "\"id\":12,\"ok\":true"), "umount");
-	l = ask(a, "{\"id\":13,\"op\":\"mknod\",\"path\":\"/null\",\"type\":\"chr\",\"major\":1,\"minor\":3,\"mode\":\"0666\"}");
+	l = ask(a, "{\"id\":13,\"op\":\"mknod\",\"path\":\"/"
+		   "null\",\"type\":\"chr\",\"major\":1,\"minor\":3,\"mode\":\"0666\"}");
 	l = ask(a, "{\"id\":14,\"op\":\"stat\",\"path\":\"/null\"}");
 	T_OK(l && strstr(l, "\"type\":\"chr\"") && strstr(l, "\"rdev\":\"1:3\"") &&
-		     strstr(l, "\"mode\":\"0666\""),
+		 strstr(l, "\"mode\":\"0666\""),
 	     "mknod chr 1:3: %.200s", l ? l : "(none)");
 	finish(a);
 	(void)pid;
@@ -499,7 +574,7 @@ int main(void)
 	signal(SIGPIPE, SIG_IGN);
 	table();
 	endings();
-	int cnt[2] = { 0, 0 }, pfd[2];
+	int cnt[2] = {0, 0}, pfd[2];
 	fflush(stdout);
 	if (pipe(pfd))
 		return 1;
