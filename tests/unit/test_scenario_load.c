@@ -429,6 +429,34 @@ static void test_variants(void)
 	bl_scenario_set_release(&set);
 }
 
+static void test_combo(void)
+{
+	static const char *const want[] = {"combo[backend=qemu]", "combo[backend=uml]",
+					   "combo[quiet,backend=qemu]", "combo[quiet,backend=uml]"};
+	struct bl_scenario_set set = {0};
+	T_OK(load1("good/combo.yaml", NULL, &set) != NULL, "combo loads");
+	T_EQ_INT(set.n, 4, "2 rows x (base + 1 variant)");
+	for (size_t i = 0; i < set.n && i < 4; i++)
+		T_EQ_STR(set.v[i]->name, want[i], "combo name %zu", i);
+	if (set.n == 4)
+		T_OK(!set.v[1]->cmdline && !strcmp(set.v[3]->cmdline, "quiet") &&
+			     !strcmp(set.v[3]->backend, "uml"),
+		     "variant keys and row keys both applied");
+	bl_scenario_set_release(&set);
+
+	struct bl_scenario *s = load1("good/sub/grandchild.yaml", NULL, &set);
+	if (T_OK(s != NULL, "two levels of extends")) {
+		T_EQ_STR(s->name, "grandchild", "own name");
+		T_EQ_INT(s->memory_mb, 64, "grandchild memory");
+		T_EQ_STR(s->cmdline, "loglevel=7", "child cmdline");
+		T_EQ_STR(s->description, "shared boot setup", "base description");
+		char *motd = realpath("good/files/motd.txt", NULL);
+		T_EQ_STR(s->archives[0].entries[1].source, motd, "base path still relative to base");
+		free(motd);
+	}
+	bl_scenario_set_release(&set);
+}
+
 static void test_values(void)
 {
 	struct bl_scenario_set set = {0};
@@ -504,6 +532,7 @@ int main(void)
 	test_overrides();
 	test_extends();
 	test_variants();
+	test_combo();
 	test_values();
 	return t_done();
 }
