@@ -1,0 +1,31 @@
+#!/bin/bash
+# timeout: 600
+# scenarios/panic-on-exit.yaml: "Attempted to kill init!" with the decoded
+# exitcode; panic=-1 ends the emulator at once, panic=0 hangs and bootlab
+# ends it as a panic, not a timeout (kernel-facts.md section 6, oracles 14
+# and 15).
+. "$(dirname "$0")/scenarios_lib.sh"
+
+run_library scenarios/panic-on-exit.yaml
+p=panic-on-exit
+all_pass 6 $p "$p[exit-1]" "$p[exit-127]" "$p[sigsegv]" "$p[panic-0]" "$p[panic-1]"
+expect_eq "exit 0 decoded" "$(sv $p '.panic.message')" \
+	'Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000000'
+expect_eq "exit 127 decoded" "$(sv "$p[exit-127]" '.panic.message')" \
+	'Kernel panic - not syncing: Attempted to kill init! exitcode=0x00007f00'
+expect_eq "SIGSEGV decoded" "$(sv "$p[sigsegv]" '.panic.message')" \
+	'Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b'
+for v in $p "$p[exit-1]" "$p[exit-127]" "$p[sigsegv]"; do
+	expect_eq "$v: the emulator exited by itself (panic=-1, -no-reboot)" "$(sv "$v" .emulator.exit)" "exited 0"
+	! grep -q -- '---\[ end Kernel panic' "$(dirname "$R")/$(sv "$v" .console_log)"
+	check "$v: no end trailer with panic=-1" test $? -eq 0
+done
+expect_eq "panic=0 boot ends as a panic, not a timeout" "$(sv "$p[panic-0]" .reason)" \
+	"expected kernel panic: attempted to kill init, exit status 3"
+expect_eq "panic=0 boot ended well before its 60 s deadline" \
+	"$(sv "$p[panic-0]" '.duration_s < 30')" true
+expect_eq "panic=0 command line carries panic=0 and not panic=-1" \
+	"$(sv "$p[panic-0]" '.emulator.command | test("panic=0") and (test("panic=-1") | not)')" true
+console_has "$p[panic-1]" 'Rebooting in 1 seconds\.\.'
+no_emulator_left
+done_testing
