@@ -1,0 +1,241 @@
+/* bootlab compare OLD/report.json NEW/report.json: per scenario variant
+ * and phase, the host time before and after, the difference in seconds
+ * and in percent. Medians when the reports come from --repeat. */
+#include "cli/cli.h"
+#include "util/util.h"
+
+#include <jansson.h>
+#include <regex.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char compare_usage[] =
+    "usage: bootlab compare [OPTIONS] OLD/report.json NEW/report.json\n"
+    "\n"
+    "For every scenario variant in either report, print each phase's host time\n"
+    "(seconds since spawn; the median over repetitions of --repeat runs) in OLD\n"
+    "and NEW, the difference in seconds and in percent of OLD, the duration, and\n"
+    "the outcomes when they changed. A folder stands for its report.json.\n"
+    "\n"
+    "options:\n"
+    "  --filter REGEX   only variants whose name matches\n"
+    "  -h, --help       this text\n"
+    "\n"
+    "exit status: 0 compared, 2 bad usage or a file that is not a bootlab report\n";
+
+static const char *const phase_order[] = {"spawn",       "first-console", "run-init", "agent-hello",
+					  "switch-root", "stage2-hello",  "end"};
+
+struct rep {
+	char *path;
+	json_t *doc;
+	json_t *scenarios; /* borrowed */
+};
+
+/* load and check the few things compare relies on */
+static int rep_load(const char *arg, struct rep *r)
+{
+	r->path = bl_is_dir(arg) ? bl_path_join(arg, "report.json") : xstrdup(arg);
+	json_error_t e;
+	char *data;
+	size_t len;
+	if (bl_read_file(r->path, &data, &len) < 0)
+		return -1; /* the message names the file */
+	r->doc = json_loadb(data, len, 0, &e);
+	free(data);
+	if (!r->doc)
+		return bl_err("'%s':%d:%d: not valid JSON: %s", r->path, e.line, e.column, e.text);
+	const char *schema = json_string_value(json_object_get(r->doc, "schema"));
+	if (!json_is_object(r->doc) || !schema)
+		return bl_err("'%s': not a bootlab report (no \"schema\" field)", r->path);
+	if (strncmp(schema, "bootlab-report/", 15))
+		return bl_err("'%s': not a bootlab report (schema '%s')", r->path, schema);
+	if (strcmp(schema, "bootlab-report/1"))
+		return bl_err("'%s': report schema '%s' is newer than this bootlab (bootlab-report/1)", r->path,
+			      schema);
+	r->scenarios = json_object_get(r->doc, "scenarios");
+	if (!json_is_array(r->scenarios))
+		return bl_err("'%s': 'scenarios' is not a list", r->path);
+	size_t i;
+	json_t *s;
+	json_array_foreach(r->scenarios, i, s)
+	{
+		if (!json_is_string(json_object_get(s, "name")))
+			return bl_err("'%s': scenarios[%zu] has no name", r->path, i);
+		json_t *ph = json_object_get(s, "phases");
+		if (ph && !json_is_array(ph))
+			return bl_err("'%s': scenarios[%zu].phases is not a list", r->path, i);
+		json_t *tm = json_object_get(s, "timing");
+		if (tm && !json_is_null(tm) && !json_is_array(json_object_get(tm, "phases")))
+			return bl_err("'%s': scenarios[%zu].timing.phases is not a list", r->path, i);
+	}
+	return 0;
+}
+
+static json_t *find_scenario(json_t *scenarios, const char *name)
+{
+	size_t i;
+	json_t *s;
+	json_array_foreach(scenarios, i, s)
+	{
+		if (!strcmp(json_string_value(json_object_get(s, "name")), name))
+			return s;
+	}
+	return NULL;
+}
+
+/* a phase's host time: timing's median when there, else the phase itself;
+ * -1 when the phase was not reached */
+static double phase_s(json_t *sc, const char *phase)
+{
+	if (!sc)
+		return -1;
+	json_t *list = json_object_get(json_object_get(sc, "timing"), "phases");
+	bool timing = json_is_array(list);
+	if (!timing)
+		list = json_object_get(sc, "phases");
+	size_t i;
+	json_t *p;
+	json_array_foreach(list, i, p)
+	{
+		const char *n = json_string_value(json_object_get(p, "name"));
+		if (!n || strcmp(n, phase))
+			continue;
+		json_t *v = json_object_get(p, "host_s");
+		if (timing)
+			v = json_object_get(v, "median");
+		return json_is_number(v) ? json_number_value(v) : -1;
+	}
+	return -1;
+}
+
+static double duration_s(json_t *sc)
+{
+	if (!sc)
+		return -1;
+	json_t *v = json_object_get(json_object_get(json_object_get(sc, "timing"), "duration_s"), "median");
+	if (!json_is_number(v))
+		v = json_object_get(sc, "duration_s");
+	return json_is_number(v) ? json_number_value(v) : -1;
+}
+
+static void row(const char *label, double a, double b)
+{
+	if (a < 0 && b < 0)
+		return;
+	char as[32] = "-", bs[32] = "-", ds[32] = "", ps[32] = "";
+	if (a >= 0)
+		snprintf(as, sizeof(as), "%.3f", a);
+	if (b >= 0)
+		snprintf(bs, sizeof(bs), "%.3f", b);
+	if (a >= 0 && b >= 0) {
+		snprintf(ds, sizeof(ds), "%+.3f", b - a);
+		if (a > 0)
+			snprintf(ps, sizeof(ps), "%+.1f%%", (b - a) / a * 100);
+		else
+			snprintf(ps, sizeof(ps), "n/a");
+	} else {
+		snprintf(ds, sizeof(ds), a < 0 ? "new" : "gone");
+	}
+	printf("  %-16s %10s %10s %10s %9s\n", label, as, bs, ds, ps);
+}
+
+static void compare_one(const char *name, json_t *o, json_t *n)
+{
+	printf("%s", name);
+	if (!o)
+		printf("  (only in NEW)");
+	else if (!n)
+		printf("  (only in OLD)");
+	const char *oo = o ? json_string_value(json_object_get(o, "outcome")) : NULL;
+	const char *no = n ? json_string_value(json_object_get(n, "outcome")) : NULL;
+	if (oo && no && strcmp(oo, no))
+		printf("  outcome %s -> %s", oo, no);
+	else if (oo || no)
+		printf("  %s", oo ? oo : no);
+	json_int_t orun = o ? json_integer_value(json_object_get(o, "runs")) : 0;
+	json_int_t nrun = n ? json_integer_value(json_object_get(n, "runs")) : 0;
+	if (o && n && (orun > 1 || nrun > 1))
+		printf("  (median of %lld -> %lld runs)", (long long)(orun ? orun : 1), (long long)(nrun ? nrun : 1));
+	else if (orun > 1 || nrun > 1)
+		printf("  (median of %lld runs)", (long long)(orun > nrun ? orun : nrun));
+	printf("\n  %-16s %10s %10s %10s %9s\n", "phase", "old s", "new s", "diff s", "diff %");
+	for (size_t i = 0; i < BL_ARRAY_SIZE(phase_order); i++)
+		row(phase_order[i], phase_s(o, phase_order[i]), phase_s(n, phase_order[i]));
+	row("duration", duration_s(o), duration_s(n));
+	printf("\n");
+}
+
+int cmd_compare(int argc, char **argv)
+{
+	const char *filter = NULL;
+	int i = 1;
+	for (; i < argc; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			fputs(compare_usage, stdout);
+			return BL_EXIT_OK;
+		} else if (!strcmp(argv[i], "--filter") && i + 1 < argc) {
+			filter = argv[++i];
+		} else if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		} else if (argv[i][0] == '-' && argv[i][1]) {
+			fprintf(stderr, "bootlab compare: unknown option '%s'\n", argv[i]);
+			fputs(compare_usage, stderr);
+			return BL_EXIT_USAGE;
+		} else {
+			break;
+		}
+	}
+	if (argc - i != 2) {
+		fprintf(stderr, "bootlab compare: need two reports, OLD and NEW\n");
+		fputs(compare_usage, stderr);
+		return BL_EXIT_USAGE;
+	}
+	regex_t re;
+	if (filter && regcomp(&re, filter, REG_EXTENDED | REG_NOSUB)) {
+		fprintf(stderr, "bootlab compare: --filter: bad regular expression '%s'\n", filter);
+		return BL_EXIT_USAGE;
+	}
+	struct rep old = {0}, new = {0};
+	int status = BL_EXIT_OK;
+	if (rep_load(argv[i], &old) < 0 || rep_load(argv[i + 1], &new) < 0) {
+		fprintf(stderr, "bootlab compare: %s\n", bl_errmsg());
+		status = BL_EXIT_USAGE;
+		goto out;
+	}
+	printf("OLD %s (%s)\nNEW %s (%s)\n\n", old.path,
+	       json_string_value(json_object_get(old.doc, "run_id")) ?: "?", new.path,
+	       json_string_value(json_object_get(new.doc, "run_id")) ?: "?");
+	size_t k, shown = 0;
+	json_t *s;
+	/* NEW's order, then what only OLD has */
+	json_array_foreach(new.scenarios, k, s)
+	{
+		const char *name = json_string_value(json_object_get(s, "name"));
+		if (filter && regexec(&re, name, 0, NULL, 0))
+			continue;
+		compare_one(name, find_scenario(old.scenarios, name), s);
+		shown++;
+	}
+	json_array_foreach(old.scenarios, k, s)
+	{
+		const char *name = json_string_value(json_object_get(s, "name"));
+		if ((filter && regexec(&re, name, 0, NULL, 0)) || find_scenario(new.scenarios, name))
+			continue;
+		compare_one(name, s, NULL);
+		shown++;
+	}
+	if (!shown)
+		printf("no scenario variant to compare\n");
+out:
+	if (filter)
+		regfree(&re);
+	json_decref(old.doc);
+	json_decref(new.doc);
+	free(old.path);
+	free(new.path);
+	return status;
+}

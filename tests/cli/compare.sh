@@ -1,0 +1,63 @@
+#!/bin/bash
+# bootlab compare: per-scenario, per-phase differences between two reports
+# (tests/data/reports: old.json single runs, new.json --repeat 3 medians),
+# and clear errors with exit 2 for files that are not reports.
+. "$(dirname "$0")/../lib.sh"
+D=tests/data/reports
+
+out=$("$BOOTLAB" compare $D/old.json $D/new.json 2>&1); rc=$?
+echo "$out" | sed 's/^/# /'
+expect_eq "compare exits 0" "$rc" 0
+# the block of one variant: from its title line to the blank line
+block() { printf '%s\n' "$out" | awk -v n="$1" '$1 == n {p=1} p && /^$/ {exit} p'; }
+smoke=$(block smoke)
+expect_match "smoke: agent-hello 1.200 -> median 1.800, +0.600 s, +50.0%" "$smoke" \
+	'^  agent-hello +1\.200 +1\.800 +\+0\.600 +\+50\.0%$'
+expect_match "smoke: unchanged phase is +0" "$smoke" '^  run-init +1\.000 +1\.000 +\+0\.000 +\+0\.0%$'
+expect_match "smoke: duration from the medians" "$smoke" '^  duration +1\.250 +1\.850 +\+0\.600 +\+48\.0%$'
+expect_match "smoke: says the new side is a median of 3 runs" "$smoke" 'median of 1 -> 3 runs'
+raid=$(block raid-root)
+expect_match "raid-root: outcome change shown" "$raid" 'outcome pass -> timeout'
+expect_match "raid-root: switch-root got faster" "$raid" '^  switch-root +3\.000 +2\.000 +-1\.000 +-33\.3%$'
+expect_match "variant only in NEW" "$(block brand-new)" 'only in NEW'
+expect_match "variant only in OLD" "$(block gone-away)" 'only in OLD'
+expect_match "phase only in NEW marked new" "$(block brand-new)" '^  end +- +1\.000 +new'
+expect_eq "smoke has no switch-root row (reached by neither)" "$(printf '%s\n' "$smoke" | grep -c switch-root)" 0
+
+# reports without timing (phases only) still compare
+jq 'del(.scenarios[].timing)' $D/new.json > "$T_TMP/notiming.json"
+out=$("$BOOTLAB" compare $D/old.json "$T_TMP/notiming.json" 2>&1); rc=$?
+expect_eq "report without timing: exit 0" "$rc" 0
+expect_match "falls back to the shown run's phases (smoke run 3: 2.000)" "$(block smoke)" \
+	'^  agent-hello +1\.200 +2\.000 +\+0\.800 +\+66\.7%$'
+# a folder stands for its report.json
+mkdir -p "$T_TMP/run1" && cp $D/old.json "$T_TMP/run1/report.json"
+out=$("$BOOTLAB" compare "$T_TMP/run1" $D/new.json 2>&1); rc=$?
+expect_eq "folder argument: exit 0" "$rc" 0
+out=$("$BOOTLAB" compare --filter '^smoke$' $D/old.json $D/new.json 2>&1)
+expect_eq "--filter keeps one variant" "$(printf '%s\n' "$out" | grep -cE '^[a-z]')" 1
+
+# bad input: exit 2, a message naming the file and what is wrong
+bad() { # NAME WANT-REGEX ARGS...
+	local name="$1" want="$2"; shift 2
+	local o; o=$("$BOOTLAB" compare "$@" 2>&1); local r=$?
+	expect_eq "$name: exit 2" "$r" 2
+	expect_match "$name: message" "$o" "$want"
+}
+bad "missing file" "nope\.json.*No such file" $D/old.json "$T_TMP/nope.json"
+printf '{"schema": "bootlab-report/1",\n  "scenarios": [\n' > "$T_TMP/trunc.json"
+bad "truncated JSON" "trunc\.json':3:[0-9]+: not valid JSON" "$T_TMP/trunc.json" $D/new.json
+echo '{"a": 1}' > "$T_TMP/other.json"
+bad "JSON that is not a report" "other\.json': not a bootlab report" $D/old.json "$T_TMP/other.json"
+jq '.schema = "bootlab-report/9"' $D/old.json > "$T_TMP/future.json"
+bad "newer schema" "future\.json': report schema 'bootlab-report/9' is newer" "$T_TMP/future.json" $D/new.json
+jq '.scenarios = {}' $D/old.json > "$T_TMP/noscen.json"
+bad "scenarios not a list" "'scenarios' is not a list" "$T_TMP/noscen.json" $D/new.json
+jq 'del(.scenarios[1].name)' $D/old.json > "$T_TMP/noname.json"
+bad "scenario without name" "scenarios\[1\] has no name" "$T_TMP/noname.json" $D/new.json
+bad "one argument" "need two reports" $D/old.json
+bad "unknown option" "unknown option '--bogus'" --bogus $D/old.json $D/new.json
+out=$("$BOOTLAB" compare --help); rc=$?
+expect_eq "--help exits 0" "$rc" 0
+check "fixtures are valid reports" "$BOOTLAB_HOME/tests/tools/check-report" $D/old.json $D/new.json
+done_testing
