@@ -1,0 +1,30 @@
+#!/bin/bash
+# timeout: 600
+# scenarios/switch-root.yaml and scenarios/own-initramfs.yaml: leaving the
+# initramfs (kernel-facts.md sections 7 and 8, oracles 16 and 20).
+. "$(dirname "$0")/scenarios_lib.sh"
+
+run_library scenarios/switch-root.yaml
+s=switch-root
+all_pass 4 $s "$s[ext4]" "$s[busybox-same-fs]" "$s[busybox-not-mountpoint]"
+expect_eq "pivot_root on rootfs: EINVAL (errno 22)" "$(step $s 4 .errno)" 22
+expect_eq "tmpfs: stage-2 root is tmpfs" "$(sv $s .hello2.root.fstype)" tmpfs
+expect_eq "tmpfs: stage 1 was rootfs tmpfs" "$(sv $s .hello.rootfs.magic)" 0x01021994
+expect_eq "ext4: stage-2 root is vda/ext4" "$(sv "$s[ext4]" '"\(.hello2.root.device)/\(.hello2.root.fstype)"')" vda/ext4
+expect_match "ext4: second switch refused on the rootfs magic" "$(step "$s[ext4]" 7 .message)" '^rootfs is not ramfs/tmpfs \(magic 0xef53\)$'
+expect_eq "busybox, same fs: exit 1" "$(sv "$s[busybox-same-fs]" .panic.message)" \
+	'Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100'
+console_has "$s[busybox-not-mountpoint]" 'switch_root: error moving root: Invalid argument'
+
+run_library scenarios/own-initramfs.yaml
+o=own-initramfs
+all_pass 2 $o "$o[no-exec]"
+expect_eq "stage 2 from the busybox script: argv" "$(sv $o '.hello2.argv | join(" ")')" /sbin/init
+expect_eq "stage 2: no bootlab switch (busybox did it)" "$(sv $o '.hello2.since_switch_ns')" null
+expect_eq "stage 2: root vda ext4" "$(sv $o '"\(.hello2.root.device) \(.hello2.root.fstype)"')" "vda ext4"
+expect_eq "the real root is read-only" "$(step $o 4 .error)" EROFS
+expect_eq "no exec: exit 0 panic" "$(sv "$o[no-exec]" .panic.message)" \
+	'Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000000'
+expect_eq "no exec: no stage-2 hello" "$(sv "$o[no-exec]" .hello2)" null
+no_emulator_left
+done_testing
