@@ -49,6 +49,23 @@ static int loose_equal(json_t *got, json_t *want)
 	return json_equal(got, want);
 }
 
+/* `contains` with a mapping: an element matches when every key given has
+ * an equal value in it (other keys of the element do not matter) */
+static int subset_match(json_t *el, json_t *want)
+{
+	if (!json_is_object(want) || !json_is_object(el))
+		return loose_equal(el, want);
+	const char *k;
+	json_t *v;
+	json_object_foreach(want, k, v)
+	{
+		json_t *g = json_object_get(el, k);
+		if (!g || !subset_match(g, v))
+			return 0;
+	}
+	return 1;
+}
+
 /* 0 when the assertion holds; else -1 with bl_errmsg() saying why */
 int bl_assert_check(const struct bl_assert *a, json_t *doc)
 {
@@ -93,7 +110,7 @@ int bl_assert_check(const struct bl_assert *a, json_t *doc)
 			size_t i;
 			json_t *el;
 			int found = 0;
-			json_array_foreach(got, i, el) if (loose_equal(el, a->value)) found = 1;
+			json_array_foreach(got, i, el) if (subset_match(el, a->value)) found = 1;
 			if (!found) {
 				ws = scalar_text(a->value);
 				r = bl_err("'%s' does not contain '%s'", a->field, ws);

@@ -144,7 +144,7 @@ static void handle_console_line(struct sess *s, char *line)
 static void handle_agent_line(struct sess *s, const char *line)
 {
 	json_error_t jerr;
-	json_t *msg = json_loads(line, JSON_REJECT_DUPLICATES, &jerr);
+	json_t *msg = json_loads(line, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	if (!msg || !json_is_object(msg)) {
 		struct bl_classified c = {.type = BL_EV_NONE};
 		snprintf(c.detail, sizeof(c.detail), "malformed agent line: %s", jerr.text);
