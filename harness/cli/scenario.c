@@ -9,14 +9,14 @@
 #include <string.h>
 
 static const char usage_text[] =
-	"usage: bootlab scenario check [--arch ARCH] [--backend NAME] FILE...\n"
-	"       bootlab scenario show  [--arch ARCH] [--backend NAME] FILE...\n\n"
-	"check  load and validate every FILE as `bootlab run` would (extends, matrix and\n"
-	"       variants expanded, host files present) and print one line per file with\n"
-	"       its variants; every bad file is reported as FILE:LINE:COLUMN: message\n"
-	"show   print the plans as one JSON array, one object per variant\n\n"
-	"--arch and --backend act as in `bootlab run` (docs/scenario-format.md).\n"
-	"exit status: 0 all files are good, 2 a file is bad or the usage is wrong\n";
+    "usage: bootlab scenario check [--arch ARCH] [--backend NAME] FILE...\n"
+    "       bootlab scenario show  [--arch ARCH] [--backend NAME] FILE...\n\n"
+    "check  load and validate every FILE as `bootlab run` would (extends, matrix and\n"
+    "       variants expanded, host files present) and print one line per file with\n"
+    "       its variants; every bad file is reported as FILE:LINE:COLUMN: message\n"
+    "show   print the plans as one JSON array, one object per variant\n\n"
+    "--arch and --backend act as in `bootlab run` (docs/scenario-format.md).\n"
+    "exit status: 0 all files are good, 2 a file is bad or the usage is wrong\n";
 
 int cmd_scenario(int argc, char **argv)
 {

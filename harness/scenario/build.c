@@ -11,22 +11,22 @@
 #include <string.h>
 
 static const char *const top_keys[] = {
-	"name",	  "description", "extends", "arch",	    "backend", "machine",  "kernel",
-	"cmdline", "memory",	 "timeout", "emulator-args", "archives", "disks",    "arrays", "steps",
-	"matrix",  "variants",	 NULL};
+    "name",   "description", "extends", "arch",	   "backend",	    "machine",
+    "kernel", "cmdline",     "memory",	"timeout", "emulator-args", "archives",
+    "disks",  "arrays",	     "steps",	"matrix",  "variants",	    NULL};
 static const char *const arches[] = {"x86_64", "aarch64", NULL};
 static const char *const backends[] = {"qemu", "uml", "libvirt", NULL};
 static const char *const machines[] = {"auto", "microvm", "q35", "pc", "virt", NULL};
 static const char *const codecs[] = {"none", "gzip", "bzip2", "lzma", "xz",
 				     "lzo",  "lz4",  "zstd",  NULL};
-static const char *const outcomes[] = {"pass",	  "fail",	    "panic",
-				       "timeout", "emulator-error", "setup-error", NULL};
+static const char *const outcomes[] = {"pass",		 "fail",	"panic", "timeout",
+				       "emulator-error", "setup-error", NULL};
 static const char *const panic_reasons[] = {"kill-init", "no-init", "vfs", "other", NULL};
 static const char *const agent_ops[] = {
-	"info",	 "stat",   "read",	"sha256",   "list",	  "readlink", "write",
-	"mkdir", "mknod",  "symlink",	"chmod", "copy",    "mount",	  "umount",   "mounts",
-	"modules", "md_assemble", "run", "switch_root", "pivot_root", "exit", "kill",
-	"sync",	 "poweroff", "reboot", NULL};
+    "info",   "stat",	 "read",	"sha256", "list",	 "readlink",   "write",
+    "mkdir",  "mknod",	 "symlink",	"chmod",  "copy",	 "mount",      "umount",
+    "mounts", "modules", "md_assemble", "run",	  "switch_root", "pivot_root", "exit",
+    "kill",   "sync",	 "poweroff",	"reboot", NULL};
 
 struct bld {
 	struct bl_scenario *s;
@@ -172,37 +172,37 @@ static int build_kernel(struct bld *b, const struct ynode *k)
 	if (pk && ck_name(pk, "package", &ks->package))
 		return -1;
 	if (distro && !ks->image && !ks->package)
-		return yerr(v, "distro kernel needs a path (distro: /boot/vmlinuz-...) or 'package'");
+		return yerr(v,
+			    "distro kernel needs a path (distro: /boot/vmlinuz-...) or 'package'");
 	return 0;
 }
 
 /* ---- archives ---- */
 
-static const char *const entry_kinds[] = {"agent", "dir",  "nod",  "file", "symlink", "hardlink",
-					  "pipe",  "sock", "tree", "list", "cpio",    "modules",
-					  NULL};
+static const char *const entry_kinds[] = {"agent",    "dir",	 "nod",	 "file", "symlink",
+					  "hardlink", "pipe",	 "sock", "tree", "list",
+					  "cpio",     "modules", NULL};
 static const enum bl_entry_kind entry_enum[] = {
-	BL_ENT_AGENT, BL_ENT_DIR,  BL_ENT_NOD,	BL_ENT_FILE, BL_ENT_SLINK, BL_ENT_HARDLINK,
-	BL_ENT_PIPE,  BL_ENT_SOCK, BL_ENT_TREE, BL_ENT_LIST, BL_ENT_CPIO,  BL_ENT_MODULES};
+    BL_ENT_AGENT, BL_ENT_DIR,  BL_ENT_NOD,  BL_ENT_FILE, BL_ENT_SLINK, BL_ENT_HARDLINK,
+    BL_ENT_PIPE,  BL_ENT_SOCK, BL_ENT_TREE, BL_ENT_LIST, BL_ENT_CPIO,  BL_ENT_MODULES};
 /* extra keys each kind takes, besides its own */
 static const char *const entry_extra[BL_ENT_MODULES + 1][8] = {
-	[BL_ENT_AGENT] = {"mode", "uid", "gid"},
-	[BL_ENT_DIR] = {"mode", "uid", "gid"},
-	[BL_ENT_NOD] = {"type", "major", "minor", "mode", "uid", "gid"},
-	[BL_ENT_FILE] = {"content", "source", "mode", "uid", "gid"},
-	[BL_ENT_SLINK] = {"target", "mode", "uid", "gid"},
-	[BL_ENT_HARDLINK] = {"target"},
-	[BL_ENT_PIPE] = {"mode", "uid", "gid"},
-	[BL_ENT_SOCK] = {"mode", "uid", "gid"},
-	[BL_ENT_TREE] = {"path"},
-	[BL_ENT_LIST] = {NULL},
-	[BL_ENT_CPIO] = {NULL},
-	[BL_ENT_MODULES] = {NULL},
+    [BL_ENT_AGENT] = {"mode", "uid", "gid"},
+    [BL_ENT_DIR] = {"mode", "uid", "gid"},
+    [BL_ENT_NOD] = {"type", "major", "minor", "mode", "uid", "gid"},
+    [BL_ENT_FILE] = {"content", "source", "mode", "uid", "gid"},
+    [BL_ENT_SLINK] = {"target", "mode", "uid", "gid"},
+    [BL_ENT_HARDLINK] = {"target"},
+    [BL_ENT_PIPE] = {"mode", "uid", "gid"},
+    [BL_ENT_SOCK] = {"mode", "uid", "gid"},
+    [BL_ENT_TREE] = {"path"},
+    [BL_ENT_LIST] = {NULL},
+    [BL_ENT_CPIO] = {NULL},
+    [BL_ENT_MODULES] = {NULL},
 };
 static const unsigned entry_mode[BL_ENT_MODULES + 1] = {
-	[BL_ENT_AGENT] = 0755, [BL_ENT_DIR] = 0755,   [BL_ENT_NOD] = 0600,
-	[BL_ENT_FILE] = 0644,  [BL_ENT_SLINK] = 0777, [BL_ENT_PIPE] = 0644,
-	[BL_ENT_SOCK] = 0644,
+    [BL_ENT_AGENT] = 0755, [BL_ENT_DIR] = 0755,	 [BL_ENT_NOD] = 0600,  [BL_ENT_FILE] = 0644,
+    [BL_ENT_SLINK] = 0777, [BL_ENT_PIPE] = 0644, [BL_ENT_SOCK] = 0644,
 };
 
 static int build_entry(struct bld *b, struct bl_archive_spec *a, const struct ynode *e,
@@ -331,7 +331,8 @@ static int build_entry(struct bld *b, struct bl_archive_spec *a, const struct yn
 		const struct ynode *c = ymap_get(e, "content"), *s = ymap_get(e, "source");
 		if (c && s)
 			return yerr(ymap_key(e, "source"),
-				    "file '%s' has both 'content' and 'source'; pick one", en->path);
+				    "file '%s' has both 'content' and 'source'; pick one",
+				    en->path);
 		if (!c && !s)
 			return yerr(e, "file '%s' needs 'content' or 'source'", en->path);
 		if (c) {
@@ -367,8 +368,7 @@ static int build_entry(struct bld *b, struct bl_archive_spec *a, const struct yn
 			    !strcmp(a->entries[i].path, en->target))
 				break;
 		if (i == a->nentries)
-			return yerr(t,
-				    "hardlink target '%s' is not a file earlier in archive '%s'",
+			return yerr(t, "hardlink target '%s' is not a file earlier in archive '%s'",
 				    en->target, a->name);
 		break;
 	}
@@ -392,8 +392,8 @@ static void entry_release(struct bl_entry *en)
 
 static int build_archive(struct bld *b, const struct ynode *an, size_t idx)
 {
-	static const char *const keys[] = {"name",    "codec", "builtin", "corrupt",
-					   "raw",     "entries", NULL};
+	static const char *const keys[] = {"name", "codec",   "builtin", "corrupt",
+					   "raw",  "entries", NULL};
 	struct bl_scenario *s = b->s;
 	struct bl_archive_spec *a = &s->archives[idx];
 	if (an->kind != Y_MAP)
@@ -427,7 +427,8 @@ static int build_archive(struct bld *b, const struct ynode *an, size_t idx)
 			    "archive '%s' has both 'raw' and 'entries'; pick one", a->name);
 	if (a->raw && a->codec)
 		return yerr(ymap_key(an, "codec"),
-			    "archive '%s' is 'raw' (used as is), so 'codec' has no effect", a->name);
+			    "archive '%s' is 'raw' (used as is), so 'codec' has no effect",
+			    a->name);
 	if (!a->raw && !ents)
 		return yerr(an, "archive '%s' needs 'entries' (or 'raw')", a->name);
 	if (!a->codec && !a->raw)
@@ -536,7 +537,7 @@ static int ck_maps(const struct ynode *v, const char *key)
 
 static int build_disk(struct bld *b, const struct ynode *dn, size_t idx)
 {
-	static const char *const keys[] = {"name",	 "size", "table",  "ptable", "partitions",
+	static const char *const keys[] = {"name",	 "size", "table",  "ptable",  "partitions",
 					   "filesystem", "raid", "absent", "corrupt", NULL};
 	static const char *const tables[] = {"mbr", "gpt", "none", NULL};
 	struct bl_scenario *s = b->s;
@@ -628,8 +629,8 @@ static const char *const step_kinds[] = {"hello", "console", "send",	      "agen
 
 static int build_asserts(struct bld *b, struct bl_step *st, const struct ynode *ex)
 {
-	static const char *const ops[] = {"equals", "matches", "exists", "absent", "contains",
-					  NULL};
+	static const char *const ops[] = {"equals", "matches",	"exists",
+					  "absent", "contains", NULL};
 	if (ck_map(ex, "expect"))
 		return -1;
 	st->asserts = xcalloc(ex->n ? ex->n : 1, sizeof(*st->asserts));
@@ -648,12 +649,13 @@ static int build_asserts(struct bld *b, struct bl_step *st, const struct ynode *
 		}
 		if (v->n != 1) {
 			if (v->n == 0 || !ck_suggest(v->kv[0]->s, ops))
-				return yerr(v,
-					    "expectation for '%s' must be a value or one of "
-					    "{%s: ...}; to compare with a mapping use {equals: {...}}",
-					    k->s, ck_list(ops));
-			return yerr(v->kv[2], "expectation for '%s' takes one of %s, not two",
+				return yerr(
+				    v,
+				    "expectation for '%s' must be a value or one of "
+				    "{%s: ...}; to compare with a mapping use {equals: {...}}",
 				    k->s, ck_list(ops));
+			return yerr(v->kv[2], "expectation for '%s' takes one of %s, not two", k->s,
+				    ck_list(ops));
 		}
 		const struct ynode *ok = v->kv[0], *ov = v->kv[1];
 		if (ck_keys(v, ops, "expectation"))
@@ -726,12 +728,13 @@ static int build_panic(struct bl_step *st, const struct ynode *v)
 	static const char *const keys[] = {"reason", "status", "signal", NULL};
 	st->panic_status = -1;
 	st->panic_signal = -1;
-	if (yis_null(v) || (v->kind == Y_SCALAR && v->plain &&
-			     (!strcmp(v->s, "any") || !strcmp(v->s, "true"))))
+	if (yis_null(v) ||
+	    (v->kind == Y_SCALAR && v->plain && (!strcmp(v->s, "any") || !strcmp(v->s, "true"))))
 		return 0;
 	if (v->kind != Y_MAP)
-		return yerr(v, "'panic' must be 'any' or a mapping {reason:, status:, signal:}, "
-			       "not '%s'",
+		return yerr(v,
+			    "'panic' must be 'any' or a mapping {reason:, status:, signal:}, "
+			    "not '%s'",
 			    v->kind == Y_SCALAR ? v->s : ykind_name(v));
 	if (ck_keys(v, keys, "panic"))
 		return -1;
@@ -744,8 +747,8 @@ static int build_panic(struct bl_step *st, const struct ynode *v)
 			    "panic has both 'status' and 'signal': init either exits or is killed");
 	if ((s || g) && st->panic_reason && strcmp(st->panic_reason, "kill-init"))
 		return yerr(ymap_key(v, s ? "status" : "signal"),
-			    "'%s' only applies to reason 'kill-init', not '%s'", s ? "status" : "signal",
-			    st->panic_reason);
+			    "'%s' only applies to reason 'kill-init', not '%s'",
+			    s ? "status" : "signal", st->panic_reason);
 	if (s) {
 		unsigned long long u;
 		if (ck_uint(s, "status", 255, &u))
@@ -779,8 +782,9 @@ static int build_step(struct bld *b, const struct ynode *sn, struct bl_step *st,
 	for (size_t i = 0; i < sn->n; i++)
 		if (in_list(sn->kv[2 * i]->s, step_kinds)) {
 			if (kk)
-				return yerr(sn->kv[2 * i], "step has both '%s' and '%s'; one per step",
-					    kk->s, sn->kv[2 * i]->s);
+				return yerr(sn->kv[2 * i],
+					    "step has both '%s' and '%s'; one per step", kk->s,
+					    sn->kv[2 * i]->s);
 			kk = sn->kv[2 * i];
 		}
 	if (!kk) {
@@ -869,14 +873,15 @@ static int build_step(struct bld *b, const struct ynode *sn, struct bl_step *st,
 			if (sug)
 				return yerr(op, "unknown agent op '%s' (did you mean '%s'?)", op->s,
 					    sug);
-			return yerr(op, "unknown agent op '%s' (see docs/protocol.md; "
-					"add 'error: EOPNOTSUPP' to test an unknown op)",
+			return yerr(op,
+				    "unknown agent op '%s' (see docs/protocol.md; "
+				    "add 'error: EOPNOTSUPP' to test an unknown op)",
 				    op->s);
 		}
 		st->request = yjson(v);
-		st->no_reply = !st->expect_error &&
-			       (!strcmp(op->s, "exit") || !strcmp(op->s, "kill") ||
-				!strcmp(op->s, "switch_root"));
+		st->no_reply =
+		    !st->expect_error && (!strcmp(op->s, "exit") || !strcmp(op->s, "kill") ||
+					  !strcmp(op->s, "switch_root"));
 		if ((x = ymap_get(sn, "no-reply")) && ck_bool(x, "no-reply", &st->no_reply))
 			return -1;
 		if (st->no_reply && st->expect_error)
@@ -884,7 +889,8 @@ static int build_step(struct bld *b, const struct ynode *sn, struct bl_step *st,
 				    "'error' needs a reply, but this step has no-reply");
 		if (st->no_reply && ymap_get(sn, "expect"))
 			return yerr(ymap_key(sn, "expect"),
-				    "op '%s' gets no reply, so there is nothing to 'expect'", op->s);
+				    "op '%s' gets no reply, so there is nothing to 'expect'",
+				    op->s);
 		const struct ynode *path = ymap_get(v, "path");
 		if (!path)
 			path = ymap_get(v, "newroot");
@@ -953,13 +959,13 @@ static int check_order(const struct bl_scenario *s, const struct ynode *steps)
 		const struct bl_step *st = &s->steps[i];
 		const struct ynode *sn = steps->kv[i];
 		if (st->kind == BL_STEP_EXPECT_OUTCOME && i + 1 < s->nsteps)
-			return yerr(steps->kv[i + 1],
-				    "no step can follow 'outcome' (step %zu): it is the end of the boot",
-				    i + 1);
+			return yerr(
+			    steps->kv[i + 1],
+			    "no step can follow 'outcome' (step %zu): it is the end of the boot",
+			    i + 1);
 		if (gone && (st->kind == BL_STEP_AGENT || st->kind == BL_STEP_HELLO))
-			return yerr(sn,
-				    "step %zu waits for the agent, but %s in step %zu", i + 1, gone,
-				    gone_at + 1);
+			return yerr(sn, "step %zu waits for the agent, but %s in step %zu", i + 1,
+				    gone, gone_at + 1);
 		if (st->kind == BL_STEP_EXPECT_PANIC) {
 			gone = "the kernel panicked";
 			gone_at = i;
@@ -996,8 +1002,7 @@ static int build_top(struct bld *b, const struct ynode *root, const char *name)
 			   *mn = ymap_get(root, "machine");
 	if (an ? ck_enum(an, "arch", arches, &s->arch) : (s->arch = xstrdup("x86_64"), 0))
 		return -1;
-	if (bn ? ck_enum(bn, "backend", backends, &s->backend)
-	       : (s->backend = xstrdup("qemu"), 0))
+	if (bn ? ck_enum(bn, "backend", backends, &s->backend) : (s->backend = xstrdup("qemu"), 0))
 		return -1;
 	if (mn) {
 		if (ck_enum(mn, "machine", machines, &s->machine))
@@ -1026,9 +1031,10 @@ static int build_top(struct bld *b, const struct ynode *root, const char *name)
 		s->kernel.pos = s->pos;
 	}
 	if (!strcmp(s->backend, "uml") && !strcmp(s->kernel.kind, "distro"))
-		return yerr(ymap_key(ymap_get(root, "kernel"), "distro"),
-			    "backend 'uml' needs a UML kernel ('build' or 'image: /usr/bin/linux'), "
-			    "not a distro kernel");
+		return yerr(
+		    ymap_key(ymap_get(root, "kernel"), "distro"),
+		    "backend 'uml' needs a UML kernel ('build' or 'image: /usr/bin/linux'), "
+		    "not a distro kernel");
 
 	if ((x = ymap_get(root, "cmdline")) && ck_text(x, "cmdline", &s->cmdline))
 		return -1;
@@ -1038,8 +1044,9 @@ static int build_top(struct bld *b, const struct ynode *root, const char *name)
 		if (ck_size(x, "memory", &m))
 			return -1;
 		if (m % (1 << 20))
-			return yerr(x, "memory '%s' is not a whole number of MiB (a plain number "
-				       "is bytes; write 256M)",
+			return yerr(x,
+				    "memory '%s' is not a whole number of MiB (a plain number "
+				    "is bytes; write 256M)",
 				    x->s);
 		if (m < (16ULL << 20) || m > (64ULL << 30))
 			return yerr(x, "memory '%s' is out of range (16M to 64G)", x->s);
@@ -1067,18 +1074,20 @@ static int build_top(struct bld *b, const struct ynode *root, const char *name)
 				return -1;
 			struct bl_archive_spec *a = &s->archives[i];
 			if (a->builtin && strcmp(s->kernel.kind, "build"))
-				return yerr(ymap_key(x->kv[i], "builtin"),
-					    "builtin archive '%s' needs a kernel built from kernels/ "
-					    "('kernel: {build: ...}'), not '%s'",
-					    a->name, s->kernel.kind);
+				return yerr(
+				    ymap_key(x->kv[i], "builtin"),
+				    "builtin archive '%s' needs a kernel built from kernels/ "
+				    "('kernel: {build: ...}'), not '%s'",
+				    a->name, s->kernel.kind);
 			for (size_t j = 0; j < a->nentries; j++)
 				if (a->entries[j].kind == BL_ENT_MODULES &&
 				    strcmp(s->kernel.kind, "distro"))
-					return yerr(ymap_key(ymap_get(x->kv[i], "entries")->kv[j],
-							     "modules"),
-						    "a 'modules' entry needs a distro kernel (kernel: "
-						    "{distro: ...}), not '%s'",
-						    s->kernel.kind);
+					return yerr(
+					    ymap_key(ymap_get(x->kv[i], "entries")->kv[j],
+						     "modules"),
+					    "a 'modules' entry needs a distro kernel (kernel: "
+					    "{distro: ...}), not '%s'",
+					    s->kernel.kind);
 		}
 	}
 	if ((x = ymap_get(root, "disks"))) {

@@ -57,7 +57,10 @@ const char *ck_list(const char *const *choices)
 	buf[0] = 0;
 	for (size_t i = 0; i < n; i++)
 		len += snprintf(buf + len, sizeof(buf) - len, "%s%s",
-				i == 0 ? "" : i == n - 1 ? " or " : ", ", choices[i]);
+				i == 0	     ? ""
+				: i == n - 1 ? " or "
+					     : ", ",
+				choices[i]);
 	return buf;
 }
 
@@ -137,8 +140,7 @@ int ck_bool(const struct ynode *v, const char *key, bool *out)
 	return yerr(v, "'%s' must be true or false, not %s", key, ykind_name(v));
 }
 
-int ck_uint(const struct ynode *v, const char *key, unsigned long long max,
-	    unsigned long long *out)
+int ck_uint(const struct ynode *v, const char *key, unsigned long long max, unsigned long long *out)
 {
 	if (v->kind != Y_SCALAR || yis_null(v))
 		return yerr(v, "'%s' must be a number, not %s", key, ykind_name(v));
@@ -271,8 +273,8 @@ int ck_regex(const struct ynode *v, const char *key, char **src, regex_t *re)
 			continue;
 		c++;
 		if (*c == 'd' || *c == 'D') {
-			yerr(v, "bad regex '%s' for '%s': '\\%c' is not POSIX; write %s", s, key, *c,
-			     *c == 'd' ? "[0-9]" : "[^0-9]");
+			yerr(v, "bad regex '%s' for '%s': '\\%c' is not POSIX; write %s", s, key,
+			     *c, *c == 'd' ? "[0-9]" : "[^0-9]");
 			free(s);
 			return -1;
 		}
@@ -294,9 +296,12 @@ int ck_name(const struct ynode *v, const char *key, char **out)
 {
 	if (ck_text(v, key, out))
 		return -1;
-	size_t n = strspn(*out, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
+	size_t n =
+	    strspn(*out, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-");
 	if ((*out)[n] || n > 64 || (*out)[0] == '.' || (*out)[0] == '-') {
-		yerr(v, "bad %s '%s' (up to 64 letters, digits, '.', '_' or '-'; it becomes a file name)",
+		yerr(v,
+		     "bad %s '%s' (up to 64 letters, digits, '.', '_' or '-'; it becomes a file "
+		     "name)",
 		     key, *out);
 		free(*out);
 		*out = NULL;

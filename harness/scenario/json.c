@@ -6,20 +6,23 @@
 #include <stdlib.h>
 
 static const char *const entry_names[] = {
-	[BL_ENT_FILE] = "file",	    [BL_ENT_DIR] = "dir",	  [BL_ENT_NOD] = "nod",
-	[BL_ENT_SLINK] = "symlink", [BL_ENT_PIPE] = "pipe",	  [BL_ENT_SOCK] = "sock",
-	[BL_ENT_HARDLINK] = "hardlink", [BL_ENT_TREE] = "tree",	  [BL_ENT_LIST] = "list",
-	[BL_ENT_CPIO] = "cpio",	    [BL_ENT_AGENT] = "agent",	  [BL_ENT_MODULES] = "modules",
+    [BL_ENT_FILE] = "file",	    [BL_ENT_DIR] = "dir",     [BL_ENT_NOD] = "nod",
+    [BL_ENT_SLINK] = "symlink",	    [BL_ENT_PIPE] = "pipe",   [BL_ENT_SOCK] = "sock",
+    [BL_ENT_HARDLINK] = "hardlink", [BL_ENT_TREE] = "tree",   [BL_ENT_LIST] = "list",
+    [BL_ENT_CPIO] = "cpio",	    [BL_ENT_AGENT] = "agent", [BL_ENT_MODULES] = "modules",
 };
 static const char *const step_names[] = {
-	[BL_STEP_HELLO] = "hello",	     [BL_STEP_CONSOLE_WAIT] = "console",
-	[BL_STEP_CONSOLE_SEND] = "send",     [BL_STEP_AGENT] = "agent",
-	[BL_STEP_EXPECT_PANIC] = "panic",    [BL_STEP_EXPECT_OUTCOME] = "outcome",
-	[BL_STEP_EXPECT_SCRIPT] = "expect-script",
+    [BL_STEP_HELLO] = "hello",
+    [BL_STEP_CONSOLE_WAIT] = "console",
+    [BL_STEP_CONSOLE_SEND] = "send",
+    [BL_STEP_AGENT] = "agent",
+    [BL_STEP_EXPECT_PANIC] = "panic",
+    [BL_STEP_EXPECT_OUTCOME] = "outcome",
+    [BL_STEP_EXPECT_SCRIPT] = "expect-script",
 };
 static const char *const op_names[] = {
-	[BL_AS_EQUALS] = "equals", [BL_AS_MATCHES] = "matches",   [BL_AS_EXISTS] = "exists",
-	[BL_AS_ABSENT] = "absent", [BL_AS_CONTAINS] = "contains",
+    [BL_AS_EQUALS] = "equals", [BL_AS_MATCHES] = "matches",   [BL_AS_EXISTS] = "exists",
+    [BL_AS_ABSENT] = "absent", [BL_AS_CONTAINS] = "contains",
 };
 
 static void set_str(json_t *o, const char *k, const char *v)
@@ -98,8 +101,9 @@ static json_t *step_json(const struct bl_step *st)
 	case BL_STEP_AGENT:
 		json_object_set(o, "request", st->request);
 		if (st->expect_error)
-			json_object_set_new(o, "error", st->expect_errno ? json_string(st->expect_errno)
-									 : json_true());
+			json_object_set_new(o, "error",
+					    st->expect_errno ? json_string(st->expect_errno)
+							     : json_true());
 		json_object_set_new(o, "no_reply", json_boolean(st->no_reply));
 		break;
 	case BL_STEP_EXPECT_PANIC:

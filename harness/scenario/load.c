@@ -12,8 +12,8 @@
 #define MAX_VARIANTS 1024
 
 static const char *const set_keys[] = {
-	"description", "arch",	  "backend",	   "machine",  "kernel", "cmdline", "memory",
-	"timeout",     "emulator-args", "archives", "disks",  "arrays", "steps", NULL};
+    "description", "arch",	    "backend",	"machine", "kernel", "cmdline", "memory",
+    "timeout",	   "emulator-args", "archives", "disks",   "arrays", "steps",	NULL};
 
 static char *join_disp(const char *from, const char *rel)
 {
@@ -216,8 +216,9 @@ static int parse_variants(struct ynode *vs, const struct dim *dims, size_t ndims
 			struct ynode *k = x->kv[2 * j];
 			for (size_t d = 0; d < ndims; d++)
 				if (!strcmp(dims[d].key->s, k->s))
-					return yerr(k, "'%s' is a matrix dimension; a variant "
-						       "cannot set it",
+					return yerr(k,
+						    "'%s' is a matrix dimension; a variant "
+						    "cannot set it",
 						    k->s);
 		}
 		if (ck_keys(x, set_keys, "variant 'set'"))
@@ -302,8 +303,7 @@ void bl_scenario_set_release(struct bl_scenario_set *set)
 	set->n = 0;
 }
 
-int bl_scenario_load(const char *file, const struct bl_load_opts *opts,
-		     struct bl_scenario_set *set)
+int bl_scenario_load(const char *file, const struct bl_load_opts *opts, struct bl_scenario_set *set)
 {
 	static const struct bl_load_opts noopts;
 	static const char *const arches[] = {"x86_64", "aarch64", NULL};
@@ -335,7 +335,8 @@ int bl_scenario_load(const char *file, const struct bl_load_opts *opts,
 		struct ynode *tmp = ynode_scalar(&t, name, root);
 		char *chk;
 		if (ck_name(tmp, "name", &chk)) {
-			yerr(root, "file name '%s' is not a usable scenario name; add 'name:'", name);
+			yerr(root, "file name '%s' is not a usable scenario name; add 'name:'",
+			     name);
 			goto out;
 		}
 		free(chk);
@@ -391,8 +392,8 @@ int bl_scenario_load(const char *file, const struct bl_load_opts *opts,
 				m = ymap_with(&t, m, ynode_scalar(&t, "backend", fix_backend),
 					      fix_backend);
 			char *abs = realpath(file, NULL);
-			out[nout] = sc_build(m, name, vn.len ? sb_str(&vn) : NULL,
-					     abs ? abs : file);
+			out[nout] =
+			    sc_build(m, name, vn.len ? sb_str(&vn) : NULL, abs ? abs : file);
 			free(abs);
 			if (!out[nout] && vn.len) {
 				char *msg = xstrdup(bl_errmsg());

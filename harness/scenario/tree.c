@@ -80,7 +80,7 @@ void ymap_put(struct ytree *t, struct ynode *map, struct ynode *key, struct ynod
 }
 
 struct ynode *ymap_with(struct ytree *t, const struct ynode *map, struct ynode *key,
-		       struct ynode *val)
+			struct ynode *val)
 {
 	struct ynode *m = ynode_new(t, Y_MAP, map);
 	bool done = false;
@@ -241,8 +241,8 @@ static struct yfile *new_file(struct ytree *t, const char *disp)
 	char *abs = realpath(disp, NULL);
 	f->abs = abs ? abs : xstrdup(disp);
 	char *slash = strrchr(f->abs, '/');
-	f->absdir = slash ? xstrndup(f->abs, slash == f->abs ? 1 : (size_t)(slash - f->abs))
-			  : xstrdup(".");
+	f->absdir =
+	    slash ? xstrndup(f->abs, slash == f->abs ? 1 : (size_t)(slash - f->abs)) : xstrdup(".");
 	f->next = t->files;
 	t->files = f;
 	return f;

@@ -21,8 +21,8 @@ struct yfile {
 
 struct ynode {
 	enum ykind kind;
-	bool plain;    /* SCALAR written without quotes (so 12 is a number) */
-	char *s;       /* SCALAR text (NUL-terminated; may hold NULs: len) */
+	bool plain; /* SCALAR written without quotes (so 12 is a number) */
+	char *s;    /* SCALAR text (NUL-terminated; may hold NULs: len) */
 	size_t len;
 	struct ynode **kv; /* SEQ: n items; MAP: n pairs, key kv[2i], value kv[2i+1] */
 	size_t n;
@@ -45,14 +45,14 @@ struct ynode *ynode_scalar(struct ytree *t, const char *s, const struct ynode *w
 void ymap_put(struct ytree *t, struct ynode *map, struct ynode *key, struct ynode *val);
 /* a copy of MAP (sharing children) with KEY's pair replaced/added/removed */
 struct ynode *ymap_with(struct ytree *t, const struct ynode *map, struct ynode *key,
-		       struct ynode *val);
+			struct ynode *val);
 struct ynode *ymap_get(const struct ynode *map, const char *key);
 struct ynode *ymap_key(const struct ynode *map, const char *key); /* the key node */
 
 /* "FILE:LINE:COL: message"; returns -1 */
 int yerr(const struct ynode *n, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *ykind_name(const struct ynode *n); /* "a mapping", "a list", "text" */
-bool yis_null(const struct ynode *n);           /* plain ~, null or empty */
+bool yis_null(const struct ynode *n);	       /* plain ~, null or empty */
 /* YAML -> JSON: plain scalars that read as null/bool/int/float become those
  * (except integers with a leading 0, which stay text: "0755"); quoted ones
  * stay strings. Caller owns the result. */

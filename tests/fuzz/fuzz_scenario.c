@@ -44,7 +44,7 @@ static void check_plan(const struct bl_scenario *s)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct bl_load_opts opts[] = {
-		{NULL, NULL}, {"aarch64", NULL}, {NULL, "uml"}, {"x86_64", "libvirt"}};
+	    {NULL, NULL}, {"aarch64", NULL}, {NULL, "uml"}, {"x86_64", "libvirt"}};
 	if (!path[0]) {
 		if (!mkdtemp(dir))
 			abort();

@@ -17,147 +17,146 @@ static const struct {
 	const char *file;
 	const char *msg; /* "@DIR@" stands for the absolute path of bad/ */
 } bad[] = {
-	{"unknown-key", "2:1: unknown key 'stpes' in scenario (did you mean 'steps'?)"},
-	{"unknown-key-nosuggest",
-	 "2:1: unknown key 'frobnicate' in scenario (known: name, description, extends, arch, "
-	 "backend, machine, kernel, cmdline, memory, timeout, emulator-args, archives, disks, "
-	 "arrays, steps, matrix or variants)"},
-	{"missing-steps", "1:1: scenario 'x' needs 'steps'"},
-	{"empty-steps", "2:8: 'steps' is empty; a scenario needs at least one step"},
-	{"steps-not-list", "3:3: 'steps' must be a list, not a mapping"},
-	{"bad-arch", "2:7: unknown arch 'arm64' (x86_64 or aarch64)"},
-	{"bad-backend", "2:10: unknown backend 'kvm' (qemu, uml or libvirt)"},
-	{"uml-aarch64", "3:10: backend 'uml' runs x86_64 only, not arch 'aarch64'"},
-	{"machine-mismatch", "3:10: machine 'q35' is not an aarch64 machine (virt)"},
-	{"machine-uml", "3:10: 'machine' has no meaning with backend 'uml'"},
-	{"bad-name", "1:7: bad name 'my scenario' (up to 64 letters, digits, '.', '_' or '-'; it "
-		     "becomes a file name)"},
-	{"bad-memory",
-	 "2:9: bad size 'lots' for 'memory' (bytes, or a number with K, M, G or T like 64M)"},
-	{"memory-bytes", "2:9: memory '256' is not a whole number of MiB (a plain number is bytes; "
-			 "write 256M)"},
-	{"memory-odd", "2:9: memory '1000000000' is not a whole number of MiB (a plain number is "
-		       "bytes; write 256M)"},
-	{"bad-timeout",
-	 "2:10: bad duration '10 seconds' for 'timeout' (like 500ms, 10s, 2m, or seconds)"},
-	{"zero-timeout", "2:10: duration '0s' for 'timeout' must be at least 1ms"},
-	{"long-timeout", "2:10: duration '25h' for 'timeout' is too long (at most 24h)"},
-	{"step-timeout", "4:14: bad duration '-1s' for 'timeout' (like 500ms, 10s, 2m, or seconds)"},
-	{"kernel-two", "4:3: kernel has both 'build' and 'image'; pick one"},
-	{"kernel-none", "3:3: kernel needs one of 'build', 'distro' or 'image'"},
-	{"kernel-modules-build", "4:3: 'modules' only applies to a distro kernel"},
-	{"kernel-fragment-missing", "3:10: kernel fragment 'fragments/mine.config' not found "
-				    "(looked for file '@DIR@/fragments/mine.config')"},
-	{"yaml-tag", "3:14: unsupported YAML tag '!regex'"},
-	{"kernel-list", "2:9: 'kernel' must be a mapping, not a list"},
-	{"builtin-distro", "6:5: builtin archive 'inside' needs a kernel built from kernels/ "
-			   "('kernel: {build: ...}'), not 'distro'"},
-	{"builtin-second", "7:5: builtin archive 'second' must come first (it is linked into the "
-			   "kernel, before every external archive)"},
-	{"uml-distro", "4:3: backend 'uml' needs a UML kernel ('build' or 'image: /usr/bin/linux'), "
-		       "not a distro kernel"},
-	{"archive-dup", "6:11: two archives named 'main' (the first at line 3)"},
-	{"archive-noentries", "3:5: archive 'main' needs 'entries' (or 'raw')"},
-	{"raw-and-entries", "5:5: archive 'main' has both 'raw' and 'entries'; pick one"},
-	{"bad-codec", "4:12: unknown codec 'gz' (did you mean 'xz'?)"},
-	{"bad-bool", "4:14: 'corrupt' must be true or false, not 'yes'"},
-	{"nod-no-major", "5:9: nod '/dev/console' needs 'major'"},
-	{"nod-bad-type", "6:15: unknown type 'char' (c or b)"},
-	{"nod-big-major", "7:16: 'major' is out of range: '5000' (at most 4095)"},
-	{"hardlink-later", "6:17: hardlink target '/etc/motd' is not a file earlier in archive "
-			   "'main'"},
-	{"hardlink-other-archive", "10:17: hardlink target '/etc/motd' is not a file earlier in "
-				   "archive 'two'"},
-	{"bad-mode", "6:15: bad mode '0789' (octal digits like \"0755\")"},
-	{"mode-too-big", "6:15: bad mode '17777' (permission bits only, at most 07777)"},
-	{"relative-path", "5:14: dir 'dev' must be absolute (start with '/')"},
-	{"dotdot-path", "5:14: dir '/dev/../etc' must not contain '..'"},
-	{"dup-path", "6:9: '/dev' is already in archive 'main' (line 5)"},
-	{"file-no-content", "5:9: file '/etc/motd' needs 'content' or 'source'"},
-	{"file-both", "7:9: file '/etc/motd' has both 'content' and 'source'; pick one"},
-	{"file-missing-source", "6:17: source 'no-such-file.txt' not found (looked for file "
-				"'@DIR@/no-such-file.txt')"},
-	{"entry-two-kinds", "6:9: entry has both 'file' and 'dir'; one per entry"},
-	{"entry-typo", "5:9: unknown entry kind 'symlnk' (did you mean 'symlink'?)"},
-	{"entry-wrong-key", "6:9: unknown key 'target' in 'dir' entry (known: dir, mode, uid or "
-			    "gid)"},
-	{"symlink-no-target", "5:9: symlink '/bin/sh' needs 'target'"},
-	{"modules-no-distro", "5:9: a 'modules' entry needs a distro kernel (kernel: {distro: "
-			      "...}), not 'build'"},
-	{"step-unknown", "3:5: unknown step 'helo' (did you mean 'hello'?)"},
-	{"step-two-kinds", "4:5: step has both 'hello' and 'console'; one per step"},
-	{"step-expect-on-console", "4:5: 'expect' does not apply to a 'console' step"},
-	{"bad-regex", "3:14: bad regex 'Run (/init' for 'console': Unmatched ( or \\("},
-	{"bad-matches", "5:26: bad regex 'a[b' for 'matches': Unmatched [, [^, [:, [., or [="},
-	{"regex-backslash-d",
-	 "3:14: bad regex 'took \\d+ ms' for 'console': '\\d' is not POSIX; write [0-9]"},
-	{"bad-assert-op", "5:17: unknown key 'equal' in expectation (did you mean 'equals'?)"},
-	{"assert-two-ops", "5:30: expectation for 'cmdline' takes one of equals, matches, exists, "
-			   "absent or contains, not two"},
-	{"exists-false", "5:23: 'exists: false' is not allowed; write 'absent: true'"},
-	{"bad-field", "5:7: bad field path 'fds..0' (like fds.0.rdev)"},
-	{"agent-no-op", "3:12: agent request needs 'op' (like {op: stat, path: /init})"},
-	{"agent-bad-op", "3:17: unknown agent op 'stta' (did you mean 'stat'?)"},
-	{"agent-id", "3:23: 'id' is chosen by bootlab; leave it out"},
-	{"agent-bad-errno",
-	 "4:12: unknown errno 'ENOTHING' for 'error' (like ENOENT, EINVAL, or true for any)"},
-	{"agent-expect-noreply", "4:5: op 'exit' gets no reply, so there is nothing to 'expect'"},
-	{"step-after-exit", "4:5: step 2 waits for the agent, but PID 1 exited in step 1"},
-	{"step-after-panic", "4:5: step 2 waits for the agent, but the kernel panicked in step 1"},
-	{"step-after-outcome",
-	 "4:5: no step can follow 'outcome' (step 1): it is the end of the boot"},
-	{"empty-step", "3:5: step needs one of hello, console, send, agent, panic, outcome or "
-		       "expect-script"},
-	{"empty-entry", "4:8: entry needs a kind: agent, dir, nod, file, symlink, hardlink, pipe, "
-			"sock, tree, list, cpio or modules"},
-	{"hello-stage", "3:20: 'stage' is out of range: '3' (at most 2)"},
-	{"panic-status-signal",
-	 "3:24: panic has both 'status' and 'signal': init either exits or is killed"},
-	{"panic-reason", "3:21: unknown panic reason 'oops' (kill-init, no-init, vfs or other)"},
-	{"panic-status-noinit", "3:30: 'status' only applies to reason 'kill-init', not 'no-init'"},
-	{"panic-bad-signal", "3:21: unknown signal 'SIGFOO' (like SIGSEGV, SIGKILL or a number)"},
-	{"panic-scalar", "3:12: 'panic' must be 'any' or a mapping {reason:, status:, signal:}, "
-			 "not 'sometimes'"},
-	{"bad-outcome", "3:14: unknown outcome 'passed' (did you mean 'pass'?)"},
-	{"expect-script-missing", "3:20: expect-script 'nope.exp' not found (looked for file "
-				  "'@DIR@/nope.exp')"},
-	{"duplicate-key", "3:1: duplicate key 'arch' (first at line 2)"},
-	{"yaml-syntax", "4:1: bad YAML: did not find expected ',' or ']' while parsing a flow "
-			"sequence (line 3)"},
-	{"not-a-map", "1:1: a scenario must be a mapping (name: ..., steps: ...), not a list"},
-	{"empty", "1:1: empty scenario file"},
-	{"two-docs", "5:1: a scenario file holds one YAML document, this is a second one"},
-	{"alias-bomb", "2:10: too many nodes (alias expansion?)"},
-	{"emulator-args-map", "2:16: 'emulator-args' must be a list, not a mapping"},
-	{"cmdline-list", "2:10: 'cmdline' must be text, not a list"},
-	{"disk-dup", "5:11: two disks named 'd0' (the first at line 3)"},
-	{"disk-no-size", "3:5: disk 'd0' needs 'size'"},
-	{"disk-bad-size",
-	 "4:11: bad size '64X' for 'size' (bytes, or a number with K, M, G or T like 64M)"},
-	{"disk-partition-size",
-	 "7:15: bad size 'lots' for 'size' (bytes, or a number with K, M, G or T like 64M)"},
-	{"disk-partitions-no-table",
-	 "5:5: disk 'd0' has partitions but no 'table: mbr' or 'table: gpt'"},
-	{"disk-fs-list", "5:17: 'filesystem' must be a mapping, not a list"},
-	{"disk-tree-missing", "5:36: tree 'no-such-rootfs' not found (looked for folder "
-			      "'@DIR@/no-such-rootfs')"},
-	{"array-no-name", "3:5: array needs 'name' (like md0)"},
-	{"extends-missing", "1:10: base scenario 'no-such-base.yaml' not found (looked for "
-			    "'bad/no-such-base.yaml')"},
-	{"extends-cycle-a", "@B@extends-cycle-b.yaml:1:10: extends cycle: extends-cycle-a.yaml -> "
-			    "extends-cycle-b.yaml -> extends-cycle-a.yaml"},
-	{"matrix-bad-dim",
-	 "4:3: unknown key 'kernel' in matrix (known: arch, backend, machine or exclude)"},
-	{"matrix-uml-aarch64", "4:19: backend 'uml' runs x86_64 only, not arch 'aarch64' (in "
-			       "variant 'x[arch=aarch64,backend=uml]')"},
-	{"matrix-exclude-bad", "5:14: exclude value 'riscv' is not in matrix 'arch'"},
-	{"matrix-dup", "3:18: matrix 'arch' lists 'x86_64' twice"},
-	{"variant-dup", "5:11: two variants named 'a'"},
-	{"variant-set-name",
-	 "4:11: unknown key 'name' in variant 'set' (known: description, arch, backend, machine, "
-	 "kernel, cmdline, memory, timeout, emulator-args, archives, disks, arrays or steps)"},
-	{"variant-bad-value", "4:20: bad duration 'forever' for 'timeout' (like 500ms, 10s, 2m, or "
-			      "seconds) (in variant 'x[slow]')"},
+    {"unknown-key", "2:1: unknown key 'stpes' in scenario (did you mean 'steps'?)"},
+    {"unknown-key-nosuggest",
+     "2:1: unknown key 'frobnicate' in scenario (known: name, description, extends, arch, "
+     "backend, machine, kernel, cmdline, memory, timeout, emulator-args, archives, disks, "
+     "arrays, steps, matrix or variants)"},
+    {"missing-steps", "1:1: scenario 'x' needs 'steps'"},
+    {"empty-steps", "2:8: 'steps' is empty; a scenario needs at least one step"},
+    {"steps-not-list", "3:3: 'steps' must be a list, not a mapping"},
+    {"bad-arch", "2:7: unknown arch 'arm64' (x86_64 or aarch64)"},
+    {"bad-backend", "2:10: unknown backend 'kvm' (qemu, uml or libvirt)"},
+    {"uml-aarch64", "3:10: backend 'uml' runs x86_64 only, not arch 'aarch64'"},
+    {"machine-mismatch", "3:10: machine 'q35' is not an aarch64 machine (virt)"},
+    {"machine-uml", "3:10: 'machine' has no meaning with backend 'uml'"},
+    {"bad-name", "1:7: bad name 'my scenario' (up to 64 letters, digits, '.', '_' or '-'; it "
+		 "becomes a file name)"},
+    {"bad-memory",
+     "2:9: bad size 'lots' for 'memory' (bytes, or a number with K, M, G or T like 64M)"},
+    {"memory-bytes", "2:9: memory '256' is not a whole number of MiB (a plain number is bytes; "
+		     "write 256M)"},
+    {"memory-odd", "2:9: memory '1000000000' is not a whole number of MiB (a plain number is "
+		   "bytes; write 256M)"},
+    {"bad-timeout",
+     "2:10: bad duration '10 seconds' for 'timeout' (like 500ms, 10s, 2m, or seconds)"},
+    {"zero-timeout", "2:10: duration '0s' for 'timeout' must be at least 1ms"},
+    {"long-timeout", "2:10: duration '25h' for 'timeout' is too long (at most 24h)"},
+    {"step-timeout", "4:14: bad duration '-1s' for 'timeout' (like 500ms, 10s, 2m, or seconds)"},
+    {"kernel-two", "4:3: kernel has both 'build' and 'image'; pick one"},
+    {"kernel-none", "3:3: kernel needs one of 'build', 'distro' or 'image'"},
+    {"kernel-modules-build", "4:3: 'modules' only applies to a distro kernel"},
+    {"kernel-fragment-missing", "3:10: kernel fragment 'fragments/mine.config' not found "
+				"(looked for file '@DIR@/fragments/mine.config')"},
+    {"yaml-tag", "3:14: unsupported YAML tag '!regex'"},
+    {"kernel-list", "2:9: 'kernel' must be a mapping, not a list"},
+    {"builtin-distro", "6:5: builtin archive 'inside' needs a kernel built from kernels/ "
+		       "('kernel: {build: ...}'), not 'distro'"},
+    {"builtin-second", "7:5: builtin archive 'second' must come first (it is linked into the "
+		       "kernel, before every external archive)"},
+    {"uml-distro", "4:3: backend 'uml' needs a UML kernel ('build' or 'image: /usr/bin/linux'), "
+		   "not a distro kernel"},
+    {"archive-dup", "6:11: two archives named 'main' (the first at line 3)"},
+    {"archive-noentries", "3:5: archive 'main' needs 'entries' (or 'raw')"},
+    {"raw-and-entries", "5:5: archive 'main' has both 'raw' and 'entries'; pick one"},
+    {"bad-codec", "4:12: unknown codec 'gz' (did you mean 'xz'?)"},
+    {"bad-bool", "4:14: 'corrupt' must be true or false, not 'yes'"},
+    {"nod-no-major", "5:9: nod '/dev/console' needs 'major'"},
+    {"nod-bad-type", "6:15: unknown type 'char' (c or b)"},
+    {"nod-big-major", "7:16: 'major' is out of range: '5000' (at most 4095)"},
+    {"hardlink-later", "6:17: hardlink target '/etc/motd' is not a file earlier in archive "
+		       "'main'"},
+    {"hardlink-other-archive", "10:17: hardlink target '/etc/motd' is not a file earlier in "
+			       "archive 'two'"},
+    {"bad-mode", "6:15: bad mode '0789' (octal digits like \"0755\")"},
+    {"mode-too-big", "6:15: bad mode '17777' (permission bits only, at most 07777)"},
+    {"relative-path", "5:14: dir 'dev' must be absolute (start with '/')"},
+    {"dotdot-path", "5:14: dir '/dev/../etc' must not contain '..'"},
+    {"dup-path", "6:9: '/dev' is already in archive 'main' (line 5)"},
+    {"file-no-content", "5:9: file '/etc/motd' needs 'content' or 'source'"},
+    {"file-both", "7:9: file '/etc/motd' has both 'content' and 'source'; pick one"},
+    {"file-missing-source", "6:17: source 'no-such-file.txt' not found (looked for file "
+			    "'@DIR@/no-such-file.txt')"},
+    {"entry-two-kinds", "6:9: entry has both 'file' and 'dir'; one per entry"},
+    {"entry-typo", "5:9: unknown entry kind 'symlnk' (did you mean 'symlink'?)"},
+    {"entry-wrong-key", "6:9: unknown key 'target' in 'dir' entry (known: dir, mode, uid or "
+			"gid)"},
+    {"symlink-no-target", "5:9: symlink '/bin/sh' needs 'target'"},
+    {"modules-no-distro", "5:9: a 'modules' entry needs a distro kernel (kernel: {distro: "
+			  "...}), not 'build'"},
+    {"step-unknown", "3:5: unknown step 'helo' (did you mean 'hello'?)"},
+    {"step-two-kinds", "4:5: step has both 'hello' and 'console'; one per step"},
+    {"step-expect-on-console", "4:5: 'expect' does not apply to a 'console' step"},
+    {"bad-regex", "3:14: bad regex 'Run (/init' for 'console': Unmatched ( or \\("},
+    {"bad-matches", "5:26: bad regex 'a[b' for 'matches': Unmatched [, [^, [:, [., or [="},
+    {"regex-backslash-d",
+     "3:14: bad regex 'took \\d+ ms' for 'console': '\\d' is not POSIX; write [0-9]"},
+    {"bad-assert-op", "5:17: unknown key 'equal' in expectation (did you mean 'equals'?)"},
+    {"assert-two-ops", "5:30: expectation for 'cmdline' takes one of equals, matches, exists, "
+		       "absent or contains, not two"},
+    {"exists-false", "5:23: 'exists: false' is not allowed; write 'absent: true'"},
+    {"bad-field", "5:7: bad field path 'fds..0' (like fds.0.rdev)"},
+    {"agent-no-op", "3:12: agent request needs 'op' (like {op: stat, path: /init})"},
+    {"agent-bad-op", "3:17: unknown agent op 'stta' (did you mean 'stat'?)"},
+    {"agent-id", "3:23: 'id' is chosen by bootlab; leave it out"},
+    {"agent-bad-errno",
+     "4:12: unknown errno 'ENOTHING' for 'error' (like ENOENT, EINVAL, or true for any)"},
+    {"agent-expect-noreply", "4:5: op 'exit' gets no reply, so there is nothing to 'expect'"},
+    {"step-after-exit", "4:5: step 2 waits for the agent, but PID 1 exited in step 1"},
+    {"step-after-panic", "4:5: step 2 waits for the agent, but the kernel panicked in step 1"},
+    {"step-after-outcome", "4:5: no step can follow 'outcome' (step 1): it is the end of the boot"},
+    {"empty-step", "3:5: step needs one of hello, console, send, agent, panic, outcome or "
+		   "expect-script"},
+    {"empty-entry", "4:8: entry needs a kind: agent, dir, nod, file, symlink, hardlink, pipe, "
+		    "sock, tree, list, cpio or modules"},
+    {"hello-stage", "3:20: 'stage' is out of range: '3' (at most 2)"},
+    {"panic-status-signal",
+     "3:24: panic has both 'status' and 'signal': init either exits or is killed"},
+    {"panic-reason", "3:21: unknown panic reason 'oops' (kill-init, no-init, vfs or other)"},
+    {"panic-status-noinit", "3:30: 'status' only applies to reason 'kill-init', not 'no-init'"},
+    {"panic-bad-signal", "3:21: unknown signal 'SIGFOO' (like SIGSEGV, SIGKILL or a number)"},
+    {"panic-scalar", "3:12: 'panic' must be 'any' or a mapping {reason:, status:, signal:}, "
+		     "not 'sometimes'"},
+    {"bad-outcome", "3:14: unknown outcome 'passed' (did you mean 'pass'?)"},
+    {"expect-script-missing", "3:20: expect-script 'nope.exp' not found (looked for file "
+			      "'@DIR@/nope.exp')"},
+    {"duplicate-key", "3:1: duplicate key 'arch' (first at line 2)"},
+    {"yaml-syntax", "4:1: bad YAML: did not find expected ',' or ']' while parsing a flow "
+		    "sequence (line 3)"},
+    {"not-a-map", "1:1: a scenario must be a mapping (name: ..., steps: ...), not a list"},
+    {"empty", "1:1: empty scenario file"},
+    {"two-docs", "5:1: a scenario file holds one YAML document, this is a second one"},
+    {"alias-bomb", "2:10: too many nodes (alias expansion?)"},
+    {"emulator-args-map", "2:16: 'emulator-args' must be a list, not a mapping"},
+    {"cmdline-list", "2:10: 'cmdline' must be text, not a list"},
+    {"disk-dup", "5:11: two disks named 'd0' (the first at line 3)"},
+    {"disk-no-size", "3:5: disk 'd0' needs 'size'"},
+    {"disk-bad-size",
+     "4:11: bad size '64X' for 'size' (bytes, or a number with K, M, G or T like 64M)"},
+    {"disk-partition-size",
+     "7:15: bad size 'lots' for 'size' (bytes, or a number with K, M, G or T like 64M)"},
+    {"disk-partitions-no-table",
+     "5:5: disk 'd0' has partitions but no 'table: mbr' or 'table: gpt'"},
+    {"disk-fs-list", "5:17: 'filesystem' must be a mapping, not a list"},
+    {"disk-tree-missing", "5:36: tree 'no-such-rootfs' not found (looked for folder "
+			  "'@DIR@/no-such-rootfs')"},
+    {"array-no-name", "3:5: array needs 'name' (like md0)"},
+    {"extends-missing", "1:10: base scenario 'no-such-base.yaml' not found (looked for "
+			"'bad/no-such-base.yaml')"},
+    {"extends-cycle-a", "@B@extends-cycle-b.yaml:1:10: extends cycle: extends-cycle-a.yaml -> "
+			"extends-cycle-b.yaml -> extends-cycle-a.yaml"},
+    {"matrix-bad-dim",
+     "4:3: unknown key 'kernel' in matrix (known: arch, backend, machine or exclude)"},
+    {"matrix-uml-aarch64", "4:19: backend 'uml' runs x86_64 only, not arch 'aarch64' (in "
+			   "variant 'x[arch=aarch64,backend=uml]')"},
+    {"matrix-exclude-bad", "5:14: exclude value 'riscv' is not in matrix 'arch'"},
+    {"matrix-dup", "3:18: matrix 'arch' lists 'x86_64' twice"},
+    {"variant-dup", "5:11: two variants named 'a'"},
+    {"variant-set-name",
+     "4:11: unknown key 'name' in variant 'set' (known: description, arch, backend, machine, "
+     "kernel, cmdline, memory, timeout, emulator-args, archives, disks, arrays or steps)"},
+    {"variant-bad-value", "4:20: bad duration 'forever' for 'timeout' (like 500ms, 10s, 2m, or "
+			  "seconds) (in variant 'x[slow]')"},
 };
 
 static char *expected(const char *file, const char *msg, const char *dir)
@@ -229,7 +228,7 @@ static void test_smoke(void)
 	T_EQ_INT(s->memory_mb, 256, "memory");
 	T_EQ_INT(s->timeout_ms, 60000, "timeout");
 	T_OK(s->emulator_args && !strcmp(s->emulator_args[0], "-smp") &&
-		     !strcmp(s->emulator_args[1], "1") && !s->emulator_args[2],
+		 !strcmp(s->emulator_args[1], "1") && !s->emulator_args[2],
 	     "emulator-args");
 	T_EQ_INT(s->narchives, 1, "one archive");
 	struct bl_archive_spec *a = &s->archives[0];
@@ -264,12 +263,12 @@ static void test_smoke(void)
 	T_OK(st[0].asserts[0].op == BL_AS_EQUALS && json_integer_value(st[0].asserts[0].value) == 1,
 	     "pid == 1 (integer)");
 	T_OK(json_is_string(st[0].asserts[1].value) &&
-		     !strcmp(json_string_value(st[0].asserts[1].value), "5:1"),
+		 !strcmp(json_string_value(st[0].asserts[1].value), "5:1"),
 	     "rdev is a string");
 	T_EQ_INT(st[0].asserts[2].op, BL_AS_MATCHES, "matches");
 	T_EQ_STR(st[0].asserts[2].regex, "bootlab\\.demo=1", "regex text");
 	T_OK(regexec(&st[0].asserts[2].re, "x bootlab.demo=1 y", 0, NULL, 0) == 0 &&
-		     regexec(&st[0].asserts[2].re, "bootlabXdemo=1", 0, NULL, 0) != 0,
+		 regexec(&st[0].asserts[2].re, "bootlabXdemo=1", 0, NULL, 0) != 0,
 	     "regex compiled");
 	T_EQ_INT(st[1].kind, BL_STEP_AGENT, "agent");
 	char *req = json_dumps(st[1].request, JSON_COMPACT | JSON_SORT_KEYS);
@@ -295,8 +294,9 @@ static void test_smoke(void)
 	/* the same name twice in one set is refused, and the set is unchanged */
 	T_OK(bl_scenario_load("good/smoke.yaml", NULL, &set) == -1 && set.n == 1,
 	     "duplicate name refused");
-	T_EQ_STR(bl_errmsg(), "good/smoke.yaml:2:1: scenario name 'smoke' is already used by "
-			      "'good/smoke.yaml'",
+	T_EQ_STR(bl_errmsg(),
+		 "good/smoke.yaml:2:1: scenario name 'smoke' is already used by "
+		 "'good/smoke.yaml'",
 		 "duplicate name message");
 	bl_scenario_set_release(&set);
 }
@@ -340,8 +340,9 @@ static void test_matrix(void)
 	struct bl_load_opts o3 = {.arch = "aarch64", .backend = "uml"};
 	T_OK(bl_scenario_load("good/matrix.yaml", &o3, &set) == -1 && set.n == 0,
 	     "--arch aarch64 --backend uml refused");
-	T_EQ_STR(bl_errmsg(), "good/matrix.yaml:5:3: backend 'uml' runs x86_64 only, not arch "
-			      "'aarch64' (in variant 'mx[arch=aarch64,backend=uml]')",
+	T_EQ_STR(bl_errmsg(),
+		 "good/matrix.yaml:5:3: backend 'uml' runs x86_64 only, not arch "
+		 "'aarch64' (in variant 'mx[arch=aarch64,backend=uml]')",
 		 "override message");
 	struct bl_load_opts o4 = {.arch = "riscv"};
 	T_OK(bl_scenario_load("good/matrix.yaml", &o4, &set) == -1, "unknown --arch");
@@ -416,8 +417,8 @@ static void test_variants(void)
 	char *tree = realpath("good/files/rootfs", NULL);
 	json_t *fs = json_object_get(json_array_get(b->arrays, 0), "filesystem");
 	T_EQ_STR(json_string_value(json_object_get(fs, "tree")), tree, "tree made absolute");
-	T_EQ_STR(json_string_value(json_object_get(json_array_get(b->arrays, 0), "metadata")), "1.2",
-		 "quoted metadata stays text");
+	T_EQ_STR(json_string_value(json_object_get(json_array_get(b->arrays, 0), "metadata")),
+		 "1.2", "quoted metadata stays text");
 	free(tree);
 	T_OK(d->arrays != NULL, "arrays kept in the variant");
 	const struct bl_srcpos *p = bl_scenario_locate(b, "disks[0].partitions[0].raid.member");
@@ -440,7 +441,7 @@ static void test_combo(void)
 		T_EQ_STR(set.v[i]->name, want[i], "combo name %zu", i);
 	if (set.n == 4)
 		T_OK(!set.v[1]->cmdline && !strcmp(set.v[3]->cmdline, "quiet") &&
-			     !strcmp(set.v[3]->backend, "uml"),
+			 !strcmp(set.v[3]->backend, "uml"),
 		     "variant keys and row keys both applied");
 	bl_scenario_set_release(&set);
 
@@ -451,7 +452,8 @@ static void test_combo(void)
 		T_EQ_STR(s->cmdline, "loglevel=7", "child cmdline");
 		T_EQ_STR(s->description, "shared boot setup", "base description");
 		char *motd = realpath("good/files/motd.txt", NULL);
-		T_EQ_STR(s->archives[0].entries[1].source, motd, "base path still relative to base");
+		T_EQ_STR(s->archives[0].entries[1].source, motd,
+			 "base path still relative to base");
 		free(motd);
 	}
 	bl_scenario_set_release(&set);
@@ -492,9 +494,11 @@ static void test_values(void)
 
 	struct bl_step *st = s->steps;
 	char *req = json_dumps(st[0].request, JSON_COMPACT | JSON_SORT_KEYS);
-	T_EQ_STR(req, "{\"f\":1.5,\"hex\":16,\"list\":[1,\"a\",\"yes\"],\"mode\":\"0755\",\"n\":12,"
-		      "\"neg\":-3,\"nul\":null,\"op\":\"mkdir\",\"path\":\"/x\",\"s\":\"12\",\"t\":true}",
-		 "YAML scalars as JSON");
+	T_EQ_STR(
+	    req,
+	    "{\"f\":1.5,\"hex\":16,\"list\":[1,\"a\",\"yes\"],\"mode\":\"0755\",\"n\":12,"
+	    "\"neg\":-3,\"nul\":null,\"op\":\"mkdir\",\"path\":\"/x\",\"s\":\"12\",\"t\":true}",
+	    "YAML scalars as JSON");
 	free(req);
 	T_EQ_INT(st[0].timeout_ms, 500, "500ms");
 	T_OK(st[1].expect_error && !strcmp(st[1].expect_errno, "EOPNOTSUPP"),
