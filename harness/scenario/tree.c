@@ -206,7 +206,8 @@ static int convert(struct conv *c, yaml_node_t *yn, int depth, struct ynode **ou
 			push(n, ch);
 		}
 		break;
-	case YAML_MAPPING_NODE:
+	case YAML_MAPPING_NODE: {
+		struct ynode *merge = NULL;
 		n = alloc_node(c->t, Y_MAP);
 		set_pos(n, c->f, yn->start_mark);
 		for (yaml_node_pair_t *p = yn->data.mapping.pairs.start;
@@ -218,15 +219,35 @@ static int convert(struct conv *c, yaml_node_t *yn, int depth, struct ynode **ou
 				return yerr(k, "a key must be text, not %s", ykind_name(k));
 			if (strlen(k->s) != k->len)
 				return yerr(k, "a key must not contain NUL bytes");
-			struct ynode *prev = ymap_key(n, k->s);
+			bool is_merge = k->plain && !strcmp(k->s, "<<");
+			struct ynode *prev = is_merge ? merge : ymap_key(n, k->s);
 			if (prev)
 				return yerr(k, "duplicate key '%s' (first at line %d)", k->s,
 					    prev->line);
 			if (convert(c, yaml_document_get_node(c->doc, p->value), depth + 1, &v))
 				return -1;
+			if (is_merge) {
+				merge = v;
+				continue;
+			}
 			ymap_put(c->t, n, k, v);
 		}
+		/* YAML merge keys: `<<: *base` (or a list of them, the first
+		 * winning) adds the keys this mapping does not set itself */
+		if (merge) {
+			size_t nm = merge->kind == Y_SEQ ? merge->n : 1;
+			for (size_t i = 0; i < nm; i++) {
+				struct ynode *m = merge->kind == Y_SEQ ? merge->kv[i] : merge;
+				if (m->kind != Y_MAP)
+					return yerr(m, "'<<' merges mappings, not %s",
+						    ykind_name(m));
+				for (size_t j = 0; j < m->n; j++)
+					if (!ymap_key(n, m->kv[2 * j]->s))
+						ymap_put(c->t, n, m->kv[2 * j], m->kv[2 * j + 1]);
+			}
+		}
 		break;
+	}
 	default:
 		return bl_err("%s: empty YAML node", c->f->disp);
 	}

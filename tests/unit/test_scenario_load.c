@@ -459,6 +459,22 @@ static void test_combo(void)
 	bl_scenario_set_release(&set);
 }
 
+static void test_anchors(void)
+{
+	struct bl_scenario_set set = {0};
+	struct bl_scenario *s = load1("good/anchors.yaml", NULL, &set);
+	if (T_OK(s != NULL, "anchors, merge keys and x- keys load")) {
+		struct bl_entry *e = s->archives[0].entries;
+		T_OK(s->archives[0].nentries == 2 && e[0].kind == BL_ENT_NOD && e[0].major == 5 &&
+			 e[0].minor == 1,
+		     "alias of a whole entry");
+		T_OK(!strcmp(e[1].path, "/dev/tty0") && e[1].major == 5 && e[1].minor == 0 &&
+			 e[1].devtype == 'c',
+		     "merge key: own keys win, the rest merged");
+	}
+	bl_scenario_set_release(&set);
+}
+
 static void test_values(void)
 {
 	struct bl_scenario_set set = {0};
@@ -537,6 +553,7 @@ int main(void)
 	test_extends();
 	test_variants();
 	test_combo();
+	test_anchors();
 	test_values();
 	return t_done();
 }
