@@ -218,7 +218,7 @@ static int live_draw(struct pool *p, int prev_lines, bool final)
 			snprintf(name, sizeof(name), "%s #%d", j->sc->name, j->run);
 		else
 			snprintf(name, sizeof(name), "%s", j->sc->name);
-		int len = snprintf(line, sizeof(line), "  ..  %-40s %-14s %6.1fs", name, live_phase(&j->r),
+		int len = snprintf(line, sizeof(line), "RUN   %-40s %-14s %6.1fs", name, live_phase(&j->r),
 				   bl_ns_to_s(now - j->started_ns));
 		if (len >= cols)
 			line[cols - 1] = 0; /* never wrap: the next frame moves up by lines */

@@ -674,6 +674,9 @@ static int run_script_step(struct sess *s, const struct bl_step *st, struct bl_s
 			break;
 	}
 	s->line_cursor = s->lines.n;
+	/* and the line in progress: a shell's prompt has no newline yet */
+	if (s->con.len && write(s->script_fd, s->con.buf, s->con.len) < 0)
+		bl_debug("expect script: write failed");
 	int rc = -1;
 	for (;;) {
 		if (bl_machine_poll_exit(&child)) {
@@ -698,6 +701,15 @@ static int run_script_step(struct sess *s, const struct bl_step *st, struct bl_s
 	return rc;
 }
 
+/* the last phase the boot itself reached: END is where bootlab stopped it */
+static const char *reached_phase(const struct bl_result *r)
+{
+	for (int p = BL_PH_END - 1; p >= 0; p--)
+		if (r->phases[p].seen)
+			return bl_phase_name((enum bl_phase_id)p);
+	return "none";
+}
+
 static void finish_outcome(struct sess *s, int failed_step, const char *fail_why)
 {
 	struct bl_result *r = s->r;
@@ -719,12 +731,12 @@ static void finish_outcome(struct sess *s, int failed_step, const char *fail_why
 	} else if (fail_why && !strcmp(fail_why, "deadline")) {
 		natural = BL_OUT_TIMEOUT;
 		reason = xasprintf("boot deadline of %d ms reached; last phase: %s", sc->timeout_ms,
-				   r->last_phase ? r->last_phase : "none");
+				   reached_phase(r));
 	} else if (fail_why && !strcmp(fail_why, "step-timeout")) {
 		natural = BL_OUT_TIMEOUT;
 		reason = xasprintf("step %d (%s): %s; last phase: %s", failed_step + 1,
 				   r->steps[failed_step].name, r->steps[failed_step].message,
-				   r->last_phase ? r->last_phase : "none");
+				   reached_phase(r));
 	} else if (s->m.exited && !r->phases[BL_PH_CONSOLE].seen &&
 		   !(WIFEXITED(s->m.status) && WEXITSTATUS(s->m.status) == 0)) {
 		natural = BL_OUT_EMU_ERROR;
