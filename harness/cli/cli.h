@@ -11,4 +11,5 @@ int cmd_archive(int argc, char **argv);
 int cmd_kernel(int argc, char **argv);
 int cmd_disk(int argc, char **argv);
 int cmd_scenario(int argc, char **argv);
+int cmd_gate(int argc, char **argv);
 #endif

@@ -1,0 +1,78 @@
+#!/bin/bash
+# timeout: 900
+# ci/initramfs-gate (bootlab gate): the busybox example passes with a
+# default root, a root folder and a root ext4 image (the image itself left
+# untouched); a broken root= fails with the decoded panic, the console tail
+# and lint findings; Debian's mkinitramfs image for the installed cloud
+# kernel passes with its own root disk; bad usage exits 2.
+. "$(dirname "$0")/../lib.sh"
+
+gate=ci/initramfs-gate
+K=$("$BOOTLAB" kernel build --arch x86_64 -q) || K=
+check "the project's x86_64 kernel is built" test -f "$K"
+ci/examples/busybox/build.sh "$T_TMP/bb.cpio.gz"
+check "busybox example initramfs built" test -s "$T_TMP/bb.cpio.gz"
+
+# 1. default root disk, JUnit written
+out=$($gate --kernel "$K" --initramfs "$T_TMP/bb.cpio.gz" --report-dir "$T_TMP/r1" \
+	--junit "$T_TMP/gate.xml" 2>&1); rc=$?
+echo "$out" | sed 's/^/# /'
+expect_eq "busybox example: gate exits 0" "$rc" 0
+expect_match "busybox example: says it passed" "$out" '^bootlab gate: passed'
+j="$T_TMP/r1/latest/report.json"
+expect_eq "stage-2 hello on vda/ext4" "$(json_get "$j" '.scenarios[0].hello2 | "\(.root.device)/\(.root.fstype)"')" vda/ext4
+expect_eq "stage-2 agent is /sbin/init" "$(json_get "$j" '.scenarios[0].hello2.argv[0]')" /sbin/init
+expect_match "the kernel ran the project's /init" "$(cat "$T_TMP"/r1/latest/*.console.log)" 'busybox initramfs: mounting /dev/vda'
+check "JUnit copied and well-formed" xmllint --noout "$T_TMP/gate.xml"
+expect_eq "JUnit: one passing testcase" \
+	"$(xmllint --xpath 'count(//testcase[not(failure) and not(error)])' "$T_TMP/gate.xml")" 1
+
+# 2. --root FOLDER and --root IMAGE (the image is copied, not modified)
+mkdir -p "$T_TMP/rootdir/etc" && echo "from the folder" >"$T_TMP/rootdir/etc/motd"
+out=$($gate --kernel "$K" --initramfs "$T_TMP/bb.cpio.gz" --report-dir "$T_TMP/r2" --root "$T_TMP/rootdir" 2>&1)
+expect_eq "--root FOLDER: gate exits 0" "$?" 0
+mke2fs -q -t ext4 -d "$T_TMP/rootdir" "$T_TMP/root.ext4" 32M
+sum=$(sha256sum <"$T_TMP/root.ext4")
+out=$($gate --kernel "$K" --initramfs "$T_TMP/bb.cpio.gz" --report-dir "$T_TMP/r3" --root "$T_TMP/root.ext4" 2>&1)
+expect_eq "--root IMAGE: gate exits 0" "$?" 0
+expect_eq "--root IMAGE: the project's image is unchanged" "$(sha256sum <"$T_TMP/root.ext4")" "$sum"
+
+# 3. a broken boot: the failure report
+out=$($gate --kernel "$K" --initramfs "$T_TMP/bb.cpio.gz" --report-dir "$T_TMP/r4" \
+	--cmdline root=/dev/vdz --junit "$T_TMP/fail.xml" 2>&1); rc=$?
+echo "$out" | sed 's/^/# /'
+expect_eq "root=/dev/vdz: gate exits 1" "$rc" 1
+expect_match "decoded panic" "$out" '^panic: attempted to kill init, exit status 1$'
+expect_match "the kernel's panic line" "$out" 'Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100'
+expect_match "console tail holds the script's message" "$out" '^busybox initramfs: cannot mount /dev/vdz$'
+expect_match "lint findings printed" "$out" '^lint: warning: no-dev-console: '
+expect_match "JUnit has the failure" "$(cat "$T_TMP/fail.xml")" '<failure'
+
+# 4. bad usage
+out=$($gate --initramfs "$T_TMP/bb.cpio.gz" 2>&1); rc=$?
+expect_eq "no --kernel: exit 2" "$rc" 2
+out=$($gate --kernel "$K" --initramfs "$T_TMP/nope.img" 2>&1); rc=$?
+expect_eq "missing initramfs: exit 2" "$rc" 2
+expect_match "missing initramfs: named" "$out" "nope\.img'?: no such file"
+
+# 5. Debian's initramfs-tools image for the installed cloud kernel
+ck=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
+if [ -n "$ck" ] && command -v mkinitramfs >/dev/null; then
+	ver=${ck#/boot/vmlinuz-}
+	mkinitramfs -o "$T_TMP/debian-initrd.img" "$ver" >"$T_TMP/mkinitramfs.log" 2>&1
+	check "mkinitramfs built an initramfs for $ver" test -s "$T_TMP/debian-initrd.img"
+	out=$($gate --kernel "$ck" --initramfs "$T_TMP/debian-initrd.img" --report-dir "$T_TMP/r5" 2>&1); rc=$?
+	echo "$out" | sed 's/^/# /'
+	expect_eq "Debian initramfs: gate exits 0" "$rc" 0
+	j="$T_TMP/r5/latest/report.json"
+	expect_eq "Debian initramfs: stage 2 on vda/ext4" \
+		"$(json_get "$j" '.scenarios[0].hello2 | "\(.root.device)/\(.root.fstype)"')" vda/ext4
+	expect_match "Debian initramfs: the agent found its virtio port" \
+		"$(json_get "$j" '.scenarios[0].hello2.channel')" '^virtio:'
+	expect_match "Debian initramfs: initramfs-tools mounted the root" \
+		"$(cat "$T_TMP"/r5/latest/*.console.log)" 'Begin: Mounting root file system'
+else
+	skip "no Debian cloud kernel or mkinitramfs" "Debian initramfs gate"
+fi
+expect_eq "no emulator left behind" "$(pgrep -s 0 -f 'qemu-system' | wc -l)" 0
+done_testing
