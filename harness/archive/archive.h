@@ -77,6 +77,10 @@ struct bl_codec {
 	unsigned char magic[2]; /* the bytes the kernel's decompress_method() checks */
 	const char *tool;       /* the command-line tool, for tests and docs */
 	int default_level;
+	/* streams may follow each other: the kernel unpacks each as its own
+	 * member and the tool reads them as one file, so large archives are
+	 * compressed in parallel as independent streams cut at entry boundaries */
+	int multi_stream;
 	/* compress in[0..n) and append the stream to out */
 	int (*compress)(const void *in, size_t n, int level, struct strbuf *out);
 	/* decompress one stream at the start of in, append at most max_out bytes

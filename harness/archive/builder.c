@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -318,9 +319,11 @@ static int read_host(const struct bl_entry *e, struct strbuf *out)
 	return 0;
 }
 
-int bl_archive_render(struct bl_archive *a, uint32_t mtime, struct strbuf *out)
+/* marks: offsets (from the start of this archive) where entries begin */
+static int render(struct bl_archive *a, uint32_t mtime, struct strbuf *out, size_t **marks,
+		  size_t *n_marks)
 {
-	size_t start = out->len;
+	size_t start = out->len, alloc_marks = 0;
 	uint32_t ino = 721;
 	/* per hard-link group: inode, member count, index of the last member */
 	size_t ng = a->groups + 1;
@@ -351,6 +354,10 @@ int bl_archive_render(struct bl_archive *a, uint32_t mtime, struct strbuf *out)
 		if (e->has_mtime)
 			m = e->host_mtime && e->mtime > mtime ? mtime : e->mtime;
 		size_t namesize = strlen(e->name) + 1;
+		if (marks) {
+			BL_GROW(*marks, *n_marks, alloc_marks);
+			(*marks)[(*n_marks)++] = out->len - start;
+		}
 		f[0] = this_ino;
 		f[1] = e->mode;
 		f[2] = e->uid;
@@ -397,9 +404,100 @@ fail:
 	return -1;
 }
 
+int bl_archive_render(struct bl_archive *a, uint32_t mtime, struct strbuf *out)
+{
+	return render(a, mtime, out, NULL, NULL);
+}
+
+/* ---- parallel compression: independent streams cut at entry boundaries ---- */
+
+#define CHUNK_MIN ((size_t)8 << 20) /* fixed, so the bytes never depend on the CPU count */
+
+struct chunk {
+	const char *in;
+	size_t len;
+	struct strbuf out;
+	int rc;
+	char err[512];
+};
+
+struct pool {
+	const struct bl_codec *c;
+	int level;
+	struct chunk *v;
+	size_t n;
+	size_t next;
+	pthread_mutex_t lock;
+};
+
+static void *worker(void *arg)
+{
+	struct pool *p = arg;
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		size_t i = p->next++;
+		pthread_mutex_unlock(&p->lock);
+		if (i >= p->n)
+			return NULL;
+		struct chunk *ch = &p->v[i];
+		ch->rc = p->c->compress(ch->in, ch->len, p->level, &ch->out);
+		if (ch->rc)
+			snprintf(ch->err, sizeof(ch->err), "%s", bl_errmsg());
+	}
+}
+
+static int compress_chunks(const struct bl_codec *c, int level, const char *raw, size_t len,
+			   const size_t *marks, size_t n_marks, struct strbuf *out)
+{
+	struct pool p = {.c = c, .level = level};
+	size_t cut = 0, alloc = 0;
+	/* cut at the first entry boundary at or after each CHUNK_MIN bytes; the
+	 * last chunk runs to the end (trailer and padding included) */
+	for (size_t m = 0; m < n_marks; m++) {
+		if (marks[m] - cut >= CHUNK_MIN) {
+			BL_GROW(p.v, p.n, alloc);
+			memset(&p.v[p.n], 0, sizeof(p.v[p.n]));
+			p.v[p.n].in = raw + cut;
+			p.v[p.n++].len = marks[m] - cut;
+			cut = marks[m];
+		}
+	}
+	BL_GROW(p.v, p.n, alloc);
+	memset(&p.v[p.n], 0, sizeof(p.v[p.n]));
+	p.v[p.n].in = raw + cut;
+	p.v[p.n++].len = len - cut;
+
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	size_t nthreads = ncpu < 1 ? 1 : (size_t)ncpu;
+	if (nthreads > p.n)
+		nthreads = p.n;
+	pthread_mutex_init(&p.lock, NULL);
+	pthread_t *tids = xcalloc(nthreads, sizeof(*tids));
+	size_t started = 0;
+	for (size_t t = 1; t < nthreads; t++)
+		if (!pthread_create(&tids[t], NULL, worker, &p))
+			started = t;
+	worker(&p);
+	for (size_t t = 1; t <= started; t++)
+		pthread_join(tids[t], NULL);
+	free(tids);
+	pthread_mutex_destroy(&p.lock);
+	int rc = 0;
+	for (size_t i = 0; i < p.n; i++) {
+		if (p.v[i].rc && !rc)
+			rc = bl_err("%s", p.v[i].err);
+		if (!rc)
+			sb_add(out, p.v[i].out.buf, p.v[i].out.len);
+		sb_release(&p.v[i].out);
+	}
+	free(p.v);
+	return rc;
+}
+
 int bl_archive_write(struct bl_archive *a, const char *out_path, const char *codec_spec,
 		     uint32_t mtime)
 {
+	size_t *marks = NULL, n_marks = 0;
 	const struct bl_codec *c;
 	int level;
 	struct strbuf raw = STRBUF_INIT, z = STRBUF_INIT;
@@ -407,18 +505,20 @@ int bl_archive_write(struct bl_archive *a, const char *out_path, const char *cod
 
 	if (bl_codec_parse(codec_spec, &c, &level))
 		return -1;
-	if (bl_archive_render(a, mtime, &raw))
+	if (render(a, mtime, &raw, &marks, &n_marks))
 		goto out;
 	if (c == &bl_codec_none) {
 		rc = bl_write_file_atomic(out_path, raw.buf, raw.len, 0644);
 		goto out;
 	}
-	if (c->compress(raw.buf, raw.len, level, &z)) {
+	if (c->multi_stream ? compress_chunks(c, level, raw.buf, raw.len, marks, n_marks, &z)
+			    : c->compress(raw.buf, raw.len, level, &z)) {
 		bl_err_prefix("%s", c->name);
 		goto out;
 	}
 	rc = bl_write_file_atomic(out_path, z.buf, z.len, 0644);
 out:
+	free(marks);
 	sb_release(&raw);
 	sb_release(&z);
 	return rc;

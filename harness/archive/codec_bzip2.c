@@ -94,6 +94,7 @@ const struct bl_codec bl_codec_bzip2 = {
     .magic = {0x42, 0x5a},
     .tool = "bzip2",
     .default_level = 9,
+    .multi_stream = 1,
     .compress = bz_compress,
     .decompress = bz_decompress,
 };

@@ -85,6 +85,7 @@ const struct bl_codec bl_codec_xz = {
     .magic = {0xfd, 0x37},
     .tool = "xz",
     .default_level = 6,
+    .multi_stream = 1,
     .compress = xz_compress,
     .decompress = xz_decompress,
 };

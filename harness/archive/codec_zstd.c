@@ -74,6 +74,7 @@ const struct bl_codec bl_codec_zstd = {
     .magic = {0x28, 0xb5},
     .tool = "zstd",
     .default_level = 19,
+    .multi_stream = 1,
     .compress = zstd_compress,
     .decompress = zstd_decompress,
 };
