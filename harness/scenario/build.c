@@ -985,6 +985,56 @@ static int check_order(const struct bl_scenario *s, const struct ynode *steps)
 	return 0;
 }
 
+static bool json_has_key(const json_t *j, const char *key)
+{
+	const char *k;
+	json_t *v;
+	size_t i;
+	if (json_is_object(j)) {
+		json_object_foreach((json_t *)j, k,
+				    v) if (!strcmp(k, key) || json_has_key(v, key)) return true;
+	} else if (json_is_array(j)) {
+		json_array_foreach(j, i, v) if (json_has_key(v, key)) return true;
+	}
+	return false;
+}
+
+/* hello and agent steps need the agent somewhere: an `agent:` entry, a
+ * disk filesystem's `agent:`, or an archive made elsewhere (raw, list,
+ * cpio, tree) that may hold it */
+static int check_agent_placed(const struct bl_scenario *s, const struct ynode *steps)
+{
+	size_t i;
+	for (i = 0; i < s->nsteps; i++)
+		if (s->steps[i].kind == BL_STEP_HELLO || s->steps[i].kind == BL_STEP_AGENT)
+			break;
+	if (i == s->nsteps)
+		return 0;
+	for (size_t a = 0; a < s->narchives; a++) {
+		if (s->archives[a].raw)
+			return 0;
+		for (size_t e = 0; e < s->archives[a].nentries; e++)
+			switch (s->archives[a].entries[e].kind) {
+			case BL_ENT_AGENT:
+			case BL_ENT_LIST:
+			case BL_ENT_CPIO:
+			case BL_ENT_TREE:
+				return 0;
+			default:
+				break;
+			}
+	}
+	for (size_t d = 0; d < s->ndisks; d++)
+		if (json_has_key(s->disks[d].layout, "agent"))
+			return 0;
+	if (json_has_key(s->arrays, "agent"))
+		return 0;
+	return yerr(steps->kv[i],
+		    "step %zu talks to the agent, but no archive or disk holds it (add '- agent: "
+		    "/init' to an archive's entries)",
+		    i + 1);
+}
+
 /* ---- the whole scenario ---- */
 
 static int build_top(struct bld *b, const struct ynode *root, const char *name)
@@ -1114,7 +1164,9 @@ static int build_top(struct bld *b, const struct ynode *root, const char *name)
 		if (build_step(b, x->kv[i], &s->steps[i], i))
 			return -1;
 	}
-	return check_order(s, x);
+	if (check_order(s, x))
+		return -1;
+	return check_agent_placed(s, x);
 }
 
 void bl_scenario_free(struct bl_scenario *s)

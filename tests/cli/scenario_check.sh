@@ -44,7 +44,7 @@ expect_eq "plan: request" "$(jq -c '.[0].steps[1].request' "$T_TMP/s.json")" '{"
 expect_eq "plan: position" "$(jq -r '.[0].steps[2].at' "$T_TMP/s.json")" "$D/good/smoke.yaml:41:5"
 expect_eq "plan: panic" "$(jq -c '.[0].steps[5] | [.reason, .status]' "$T_TMP/s.json")" '["kill-init",3]'
 
-out=$(printf 'name: piped\nsteps:\n  - hello:\n' | "$BOOTLAB" scenario check /dev/stdin 2>&1); rc=$?
+out=$(printf 'name: piped\nsteps:\n  - console: login\n' | "$BOOTLAB" scenario check /dev/stdin 2>&1); rc=$?
 expect_eq "a pipe is read" "$rc" 0
 out=$("$BOOTLAB" scenario frob x.yaml 2>&1); rc=$?
 expect_eq "unknown subcommand exits 2" "$rc" 2

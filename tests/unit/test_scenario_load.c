@@ -109,6 +109,8 @@ static const struct {
 		   "expect-script"},
     {"empty-entry", "4:8: entry needs a kind: agent, dir, nod, file, symlink, hardlink, pipe, "
 		    "sock, tree, list, cpio or modules"},
+    {"no-agent", "7:5: step 2 talks to the agent, but no archive or disk holds it (add '- "
+		 "agent: /init' to an archive's entries)"},
     {"hello-stage", "3:20: 'stage' is out of range: '3' (at most 2)"},
     {"panic-status-signal",
      "3:24: panic has both 'status' and 'signal': init either exits or is killed"},
@@ -464,8 +466,8 @@ static void test_anchors(void)
 	struct bl_scenario_set set = {0};
 	struct bl_scenario *s = load1("good/anchors.yaml", NULL, &set);
 	if (T_OK(s != NULL, "anchors, merge keys and x- keys load")) {
-		struct bl_entry *e = s->archives[0].entries;
-		T_OK(s->archives[0].nentries == 2 && e[0].kind == BL_ENT_NOD && e[0].major == 5 &&
+		struct bl_entry *e = s->archives[0].entries + 1;
+		T_OK(s->archives[0].nentries == 3 && e[0].kind == BL_ENT_NOD && e[0].major == 5 &&
 			 e[0].minor == 1,
 		     "alias of a whole entry");
 		T_OK(!strcmp(e[1].path, "/dev/tty0") && e[1].major == 5 && e[1].minor == 0 &&
