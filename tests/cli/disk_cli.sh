@@ -27,7 +27,7 @@ disks:
     partitions:
       - {size: 8M, type: zz}
 steps:
-  - hello:
+  - console: login
 EOY
 out=$("$BOOTLAB" disk build -o $T_TMP/wb $T_TMP/bad.yaml 2>&1); rc=$?
 expect_eq "bad type: exit 2" $rc 2
