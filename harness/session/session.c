@@ -839,6 +839,8 @@ int bl_session_run(const struct bl_scenario *sc, const struct bl_prepared *prep,
 			r->console_log = xasprintf("%s/%s.console.log", opts->report_dir, sn);
 		free(sn);
 		s.log = fopen(r->console_log, "w");
+		if (s.log) /* line by line: `tail -f` shows a running boot */
+			setvbuf(s.log, NULL, _IOLBF, 0);
 	}
 
 	char *cmdline = prep->cmdline_extra
