@@ -573,8 +573,29 @@ static void check_duplicates(struct view *w)
 		for (size_t s = 0; s < rd->n_segments && s < 64; s++)
 			if (n->segmask & (1ull << s))
 				sb_addf(&segs, "%s%zu", segs.len ? ", " : "", s);
-		const struct bl_cpio_entry *e = ent(w, n);
-		if (S_ISDIR(e->mode))
+		const struct bl_cpio_entry *e = ent(w, n), *f = &rd->entries[n->first];
+		/* kernel-facts 3: the outcomes that are not simply "later wins" */
+		int children_before = 0;
+		size_t plen = strlen(n->path);
+		for (size_t k = i + 1; k < w->n; k++) {
+			if (strncmp(w->v[k].path, n->path, plen) || (plen && w->v[k].path[plen] != '/'))
+				break;
+			if (w->v[k].first < n->last)
+				children_before = 1;
+		}
+		if (S_ISDIR(f->mode) && !S_ISDIR(e->mode) && children_before)
+			add(w->out, BL_LINT_WARNING, "duplicate-path", n->path,
+			    "in segments %s: a non-empty folder (segment %zu) can not be replaced: "
+			    "rmdir fails, the folder stays and segment %zu's %s is dropped silently",
+			    segs.buf, f->segment, e->segment, S_ISLNK(e->mode) ? "symlink" : "entry");
+		else if ((S_ISCHR(f->mode) || S_ISBLK(f->mode)) && !((f->mode ^ e->mode) & S_IFMT) &&
+			 (f->rdevmajor != e->rdevmajor || f->rdevminor != e->rdevminor))
+			add(w->out, BL_LINT_WARNING, "duplicate-path", n->path,
+			    "in segments %s: the node already exists, so it keeps rdev %u:%u from "
+			    "segment %zu (not %u:%u); only mode, owner and mtime change",
+			    segs.buf, f->rdevmajor, f->rdevminor, f->segment, e->rdevmajor,
+			    e->rdevminor);
+		else if (S_ISDIR(e->mode))
 			add(w->out, BL_LINT_INFO, "duplicate-path", n->path,
 			    "folder in segments %s: they merge; mode and owner come from segment %zu, "
 			    "the mtime from the earliest",
