@@ -90,6 +90,45 @@ char *bl_machine_cmdline(const struct bl_machine_plan *plan, const char *console
 	return sb_detach(&sb, NULL);
 }
 
+static volatile pid_t watched_group;
+
+static void watchdog_fire(int sig)
+{
+	kill(-watched_group, SIGKILL);
+	_exit(0);
+}
+
+/* PR_SET_PDEATHSIG only reaches the emulator itself: the processes UML
+ * forks (its guest's address spaces, its I/O helpers) are reparented to
+ * init and run on. So a small process of bootlab's joins the emulator's
+ * group with a catchable death signal and kills the whole group when
+ * bootlab dies, whatever the way (tests/boot/machine_hygiene.sh). It holds
+ * no fds of the boot's channels. */
+static pid_t spawn_watchdog(pid_t group)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+	if (pid != 0)
+		return pid < 0 ? 0 : pid;
+	watched_group = group;
+	struct sigaction sa = {.sa_handler = watchdog_fire};
+	sigaction(SIGTERM, &sa, NULL);
+	sigset_t none;
+	sigemptyset(&none);
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (setpgid(0, group) < 0)
+		_exit(0); /* the emulator is gone already */
+	int dn = open("/dev/null", O_RDWR);
+	for (int fd = 0; fd < 1024; fd++)
+		if (fd != dn)
+			close(fd);
+	if (getppid() != parent)
+		watchdog_fire(SIGTERM);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	for (;;)
+		pause();
+}
+
 int bl_machine_spawn(struct bl_machine *m, char *const argv[], int console_child_fd,
 		     int stderr_child_fd, const int *keep_fds, size_t nkeep)
 {
@@ -133,6 +172,7 @@ int bl_machine_spawn(struct bl_machine *m, char *const argv[], int console_child
 	}
 	setpgid(pid, pid);
 	m->pid = pid;
+	m->watchdog = spawn_watchdog(pid);
 	m->command = bl_machine_join_argv(argv);
 	return 0;
 }
@@ -179,10 +219,16 @@ void bl_machine_stop(struct bl_machine *m, int grace_ms)
 				}
 			}
 		}
-		/* helpers the emulator may have started in its group */
+		/* helpers the emulator may have started in its group, and the
+		 * watchdog */
 		kill(-m->pid, SIGKILL);
 		if (m->exited)
 			m->pid = 0;
+	}
+	if (m->watchdog > 0) {
+		kill(m->watchdog, SIGKILL);
+		waitpid(m->watchdog, NULL, 0);
+		m->watchdog = 0;
 	}
 	close_fd(&m->console_fd);
 	close_fd(&m->agent_fd);
