@@ -86,8 +86,13 @@ $(O)/tests/unit/%: tests/unit/%.c tests/unit/t.h $(LIB)
 unit: $(UNIT_BIN)
 
 # The kernels the suite boots, built once into the cache (keyed by content).
+# x86_64 (microvm/q35), um (UML) and aarch64 (virt) builds, and Debian's
+# arm64 kernel fetched with apt (the smoke-machines/smoke-debian scenarios).
 kernels: bootlab
 	$(Q)./bootlab kernel build --arch x86_64 >/dev/null
+	$(Q)./bootlab kernel build --arch um >/dev/null
+	$(Q)./bootlab kernel build --arch aarch64 >/dev/null
+	$(Q)./bootlab kernel fetch --arch aarch64 >/dev/null
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

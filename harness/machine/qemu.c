@@ -91,13 +91,15 @@ int bl_qemu_argv(const struct bl_machine_plan *p, const char *accel, bool probe,
 	/* speed knobs measured in recipes.md section 8: microvm has no i8042
 	 * (reboot by triple fault) and TCG no TSC deadline timer (the LAPIC
 	 * calibration costs 0.2 s; the PIT keeps the tick); on q35 the PS/2
-	 * probe delays the reboot by 0.35 s */
+	 * probe delays the reboot by 0.35 s. no_timer_check: on a busy host
+	 * TCG is slow enough for the IO-APIC timer check to fail and panic
+	 * ("IO-APIC + timer doesn't work!"), seen with Debian's cloud kernel */
 	const char *extra = NULL;
 	if (!strcmp(p->arch, "x86_64")) {
 		if (!strcmp(machine, "microvm"))
-			extra = "noapictimer reboot=t";
+			extra = "noapictimer reboot=t no_timer_check";
 		else
-			extra = "i8042.noaux i8042.nokbd";
+			extra = "i8042.noaux i8042.nokbd no_timer_check";
 	}
 	if (probe) {
 		/* no initrd, no root: the kernel panics after its last initcall,
