@@ -271,7 +271,7 @@ static void test_bad(void)
 	for (size_t i = 0; i < BL_ARRAY_SIZE(bads); i++) {
 		bl_rm_rf(cache);
 		bl_rm_rf(work);
-		char *y = xasprintf("name: bad\ndisks:\n%ssteps:\n  - hello:\n", bads[i].disks);
+		char *y = xasprintf("name: bad\ndisks:\n%ssteps:\n  - console: login\n", bads[i].disks);
 		struct bl_scenario_set set;
 		if (!T_OK(load(y, &set) == 0, "bad %zu: loads (the loader accepts it): %s", i,
 			  bl_errmsg())) {
