@@ -48,8 +48,8 @@ AGENT_CFLAGS := -std=gnu11 -static -Os -Wall -Wextra -Wno-unused-parameter \
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 
-.PHONY: all agent agents deps kernels demo check test fuzz bench clean format
-all: bootlab agent
+.PHONY: all agent agents tools deps kernels demo check test fuzz bench clean format
+all: bootlab agent tools
 
 deps:
 	$(Q)./ci/install-deps
@@ -73,6 +73,15 @@ $(AGENT_BIN): $(AGENT_SRC) $(wildcard guest/init-agent/*.h)
 	@echo "  AGENT   $@ ($(ARCH))"
 	$(Q)$(AGENT_CC) $(AGENT_CFLAGS) -o $@ $(AGENT_SRC)
 	@echo "  agent size: $$(stat -c %s $@) bytes ($(ARCH), stripped)"
+
+# Static guest tools that scenarios put in their archives (x86_64, musl).
+# raidautorun stands in for busybox's applet: guest/tools/raidautorun.c.
+TOOLS := $(O)/tools/raidautorun
+tools: $(TOOLS)
+$(O)/tools/%: guest/tools/%.c
+	@mkdir -p $(dir $@)
+	@echo "  TOOL    $@"
+	$(Q)musl-gcc -std=gnu11 -static -Os -Wall -Wextra -s -o $@ $<
 
 agents:
 	$(Q)$(MAKE) --no-print-directory agent ARCH=x86_64

@@ -673,6 +673,9 @@ static int run_script_step(struct sess *s, const struct bl_step *st, struct bl_s
 		    write(s->script_fd, "\n", 1) < 0)
 			break;
 	}
+	/* and the unfinished line: a shell prompt has no newline */
+	if (s->con.len && write(s->script_fd, s->con.buf, s->con.len) < 0)
+		bl_debug("expect script: write failed");
 	s->line_cursor = s->lines.n;
 	/* and the line in progress: a shell's prompt has no newline yet */
 	if (s->con.len && write(s->script_fd, s->con.buf, s->con.len) < 0)
