@@ -9,11 +9,35 @@
 #include "util/util.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <strings.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* UML calibrates its delay loop at boot (about 50 ms, more on a busy
+ * host: recipes.md section 8.3). The loop is plain host code, so the
+ * host's BogoMIPS give its speed: lpj = BogoMIPS * 500000 / HZ, with
+ * UML's fixed HZ of 100. A value somewhat off only changes how long
+ * udelay() spins, which no UML driver depends on. 0 when unknown. */
+static unsigned long host_lpj(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	char line[256];
+	double bogo = 0;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncasecmp(line, "bogomips", 8)) {
+			char *c = strchr(line, ':');
+			bogo = c ? strtod(c + 1, NULL) : 0;
+			break;
+		}
+	fclose(f);
+	return bogo > 0 ? (unsigned long)(bogo * 500000 / 100) : 0;
+}
 
 static int uml_start(const struct bl_machine_plan *p, struct bl_machine *m)
 {
@@ -31,7 +55,11 @@ static int uml_start(const struct bl_machine_plan *p, struct bl_machine *m)
 	for (size_t i = 0; i < p->ndisks; i++)
 		sl_pushf(&av, "ubd%zu=%s", i, p->disks[i]);
 	m->console_name = "tty0";
-	m->full_cmdline = bl_machine_cmdline(p, "tty0", "bootlab.dev=/dev/tty1 bootlab.exit=poweroff");
+	char extra[128] = "bootlab.dev=/dev/tty1 bootlab.exit=poweroff";
+	unsigned long lpj = p->cmdline && strstr(p->cmdline, "lpj=") ? 0 : host_lpj();
+	if (lpj)
+		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), " lpj=%lu", lpj);
+	m->full_cmdline = bl_machine_cmdline(p, "tty0", extra);
 	/* UML takes the command line as separate words */
 	char *copy = xstrdup(m->full_cmdline), *save = NULL;
 	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
