@@ -7,23 +7,31 @@
 
 run_library scenarios/compression.yaml
 c=compression
-all_pass 12 $c "$c[none]" "$c[bzip2]" "$c[lzma]" "$c[xz]" "$c[lzo]" "$c[lz4]" "$c[zstd]" \
-	"$c[stacked]" "$c[corrupt]" "$c[xz-crc64]" "$c[lz4-frame]"
-for v in none bzip2 lzma xz lzo lz4 zstd; do
-	expect_eq "$v: the agent read the file" "$(step "$c[$v]" 2 .data)" unpacked
-	console_has "$c[$v]" 'Unpacking initramfs\.\.\.'
+names=()
+for row in "${ROWS[@]}"; do
+	for v in "" none bzip2 lzma xz lzo lz4 zstd stacked corrupt xz-crc64 lz4-frame; do
+		names+=("$(vname $c "$v" "$row")")
+	done
 done
-expect_eq "stacked: 8 segments, last one's file wins" "$(step "$c[stacked]" 10 .data)" last
-for v in "$c[corrupt]" "$c[xz-crc64]" "$c[lz4-frame]"; do
-	expect_eq "$v: boot went on with the first segment" "$(step "$v" 3 .data)" unpacked
-done
-console_has "$c[corrupt]" 'Initramfs unpacking failed: XZ-compressed data is corrupt$'
-console_has "$c[xz-crc64]" 'Initramfs unpacking failed: Input was encoded with settings that are not supported by this XZ decoder$'
-console_has "$c[lz4-frame]" 'Initramfs unpacking failed: invalid magic at start of compressed archive$'
-for v in none gzip lzma lzo lz4 zstd; do
-	[ $v = gzip ] && n=$c || n="$c[$v]"
-	! grep -q 'Initramfs unpacking failed' "$(dirname "$R")/$(sv "$n" .console_log)"
-	check "$v: no unpacking error" test $? -eq 0
+all_pass 36 "${names[@]}"
+for row in "${ROWS[@]}"; do
+	for v in gzip none bzip2 lzma xz lzo lz4 zstd; do
+		[ $v = gzip ] && n=$(vname $c "" "$row") || n=$(vname $c $v "$row")
+		expect_eq "$n: the agent read the file" "$(step "$n" 2 .data)" unpacked
+		console_has "$n" 'Unpacking initramfs\.\.\.'
+		! grep -q 'Initramfs unpacking failed' "$(dirname "$R")/$(sv "$n" .console_log)"
+		check "$n: no unpacking error" test $? -eq 0
+	done
+	expect_eq "$row: stacked: 8 segments, last one's file wins" \
+		"$(step "$(vname $c stacked "$row")" 10 .data)" last
+	for v in corrupt xz-crc64 lz4-frame; do
+		n=$(vname $c $v "$row")
+		expect_eq "$n: boot went on with the first segment" "$(step "$n" 3 .data)" unpacked
+	done
+	console_has "$(vname $c corrupt "$row")" 'Initramfs unpacking failed: XZ-compressed data is corrupt$'
+	console_has "$(vname $c xz-crc64 "$row")" \
+		'Initramfs unpacking failed: Input was encoded with settings that are not supported by this XZ decoder$'
+	console_has "$(vname $c lz4-frame "$row")" 'Initramfs unpacking failed: invalid magic at start of compressed archive$'
 done
 # the committed user segments are what make.sh says they are
 expect_eq "user-crc64.cpio.xz is xz with check CRC64" \

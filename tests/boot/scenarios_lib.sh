@@ -51,3 +51,9 @@ console_has() {
 no_emulator_left() {
 	expect_eq "no emulator left behind" "$(pgrep -s 0 -f 'qemu-system|linux.*initrd=' | wc -l)" 0
 }
+
+# the matrix rows of the library's machine-independent files
+ROWS=("arch=x86_64,backend=qemu" "arch=x86_64,backend=uml" "arch=aarch64,backend=qemu")
+# vname BASE VARIANT ROW: the report name of a variant in a matrix row
+# (VARIANT empty for the base scenario)
+vname() { if [ -n "$2" ]; then echo "$1[$2,$3]"; else echo "$1[$3]"; fi; }

@@ -8,7 +8,8 @@
 
 run_library scenarios/panic-on-exit.yaml
 p=panic-on-exit
-all_pass 6 $p "$p[exit-1]" "$p[exit-127]" "$p[sigsegv]" "$p[panic-0]" "$p[panic-1]"
+all_pass 9 $p "$p[exit-1]" "$p[exit-127]" "$p[sigsegv]" "$p[panic-0]" "$p[panic-1]" \
+	"$p[aarch64]" "$p[aarch64-sigsegv]" "$p[uml]"
 expect_eq "exit 0 decoded" "$(sv $p '.panic.message')" \
 	'Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000000'
 expect_eq "exit 127 decoded" "$(sv "$p[exit-127]" '.panic.message')" \
@@ -27,5 +28,14 @@ expect_eq "panic=0 boot ended well before its 60 s deadline" \
 expect_eq "panic=0 command line carries panic=0 and not panic=-1" \
 	"$(sv "$p[panic-0]" '.emulator.command | test("panic=0") and (test("panic=-1") | not)')" true
 console_has "$p[panic-1]" 'Rebooting in 1 seconds\.\.'
+expect_eq "aarch64: exit 0 decoded" "$(sv "$p[aarch64]" '.panic.message')" \
+	'Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000000'
+expect_eq "aarch64: hello from arm64" "$(sv "$p[aarch64]" '.hello.arch')" aarch64
+expect_eq "aarch64: SIGSEGV decoded" "$(sv "$p[aarch64-sigsegv]" '.panic.message')" \
+	'Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b'
+expect_eq "uml: exit 3 decoded" "$(sv "$p[uml]" '.panic.message')" \
+	'Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000300'
+expect_eq "uml: the process died of SIGABRT despite panic=0 (oracle 19)" \
+	"$(sv "$p[uml]" .emulator.exit)" "killed by signal 6 (SIGABRT)"
 no_emulator_left
 done_testing

@@ -6,7 +6,7 @@
 
 run_library scenarios/switch-root.yaml
 s=switch-root
-all_pass 4 $s "$s[ext4]" "$s[busybox-same-fs]" "$s[busybox-not-mountpoint]"
+all_pass 7 $s "$s[ext4]" "$s[busybox-same-fs]" "$s[busybox-not-mountpoint]" "$s[aarch64]" "$s[aarch64-ext4]" "$s[uml]"
 expect_eq "pivot_root on rootfs: EINVAL (errno 22)" "$(step $s 4 .errno)" 22
 expect_eq "tmpfs: stage-2 root is tmpfs" "$(sv $s .hello2.root.fstype)" tmpfs
 expect_eq "tmpfs: stage 1 was rootfs tmpfs" "$(sv $s .hello.rootfs.magic)" 0x01021994
@@ -15,6 +15,9 @@ expect_match "ext4: second switch refused on the rootfs magic" "$(step "$s[ext4]
 expect_eq "busybox, same fs: exit 1" "$(sv "$s[busybox-same-fs]" .panic.message)" \
 	'Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100'
 console_has "$s[busybox-not-mountpoint]" 'switch_root: error moving root: Invalid argument'
+expect_eq "aarch64: stage-2 root vda/ext4" "$(sv "$s[aarch64-ext4]" '"\(.hello2.root.device)/\(.hello2.root.fstype)"')" vda/ext4
+expect_eq "uml: stage 1 on ramfs (root=98:0 appended)" "$(sv "$s[uml]" .hello.rootfs.magic)" 0x858458f6
+expect_eq "uml: stage 2 on tmpfs" "$(sv "$s[uml]" .hello2.root.fstype)" tmpfs
 
 run_library scenarios/own-initramfs.yaml
 o=own-initramfs
