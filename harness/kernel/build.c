@@ -20,6 +20,7 @@
 #include "kernel.h"
 #include "util/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -114,8 +115,18 @@ struct progress {
 	int quiet, tty;
 	int64_t start, last_plain;
 	long steps;
-	int shown; /* a live line is on the terminal */
+	long expect; /* steps of an earlier build of this arch, 0 = unknown */
+	int shown;   /* a live line is on the terminal */
 };
+
+static void pct(const struct progress *p, char *buf, size_t n)
+{
+	if (p->expect > 0) {
+		int v = (int)(p->steps * 100 / p->expect);
+		snprintf(buf, n, "~%d%% ", v > 99 ? 99 : v);
+	} else
+		buf[0] = 0;
+}
 
 static void progress_line(struct progress *p, const char *line)
 {
@@ -134,9 +145,10 @@ static void progress_line(struct progress *p, const char *line)
 		int cols = 80;
 		if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
 			cols = ws.ws_col;
-		char buf[512];
-		int n = snprintf(buf, sizeof(buf), "%s: %4.0fs %5ld steps  %s", p->what, t, p->steps,
-				 s);
+		char buf[512], pc[32];
+		pct(p, pc, sizeof(pc));
+		int n = snprintf(buf, sizeof(buf), "%s: %4.0fs %s%5ld steps  %s", p->what, t, pc,
+				 p->steps, s);
 		if (n > cols - 1)
 			n = cols - 1;
 		if (n > (int)sizeof(buf) - 1)
@@ -148,8 +160,10 @@ static void progress_line(struct progress *p, const char *line)
 		fflush(stderr);
 		p->shown = 1;
 	} else if (bl_now_ns() - p->last_plain > 15 * 1000000000LL) {
+		char pc[32];
+		pct(p, pc, sizeof(pc));
 		p->last_plain = bl_now_ns();
-		fprintf(stderr, "%s: %.0fs, %ld steps, %s\n", p->what, t, p->steps, s);
+		fprintf(stderr, "%s: %.0fs, %s%ld steps, %s\n", p->what, t, pc, p->steps, s);
 	}
 }
 
@@ -613,6 +627,42 @@ static void check_fragment(struct ctx *c, int logfd, int quiet)
 	free(cfgp);
 }
 
+/* how many progress steps an earlier complete build of this arch took */
+static long earlier_steps(struct ctx *c)
+{
+	long best = 0;
+	DIR *d = opendir(c->kdir);
+	struct dirent *de;
+	size_t al = strlen(c->r->name);
+	while (d && (de = readdir(d))) {
+		if (strncmp(de->d_name, c->r->name, al) || de->d_name[al] != '-' ||
+		    strchr(de->d_name, '.'))
+			continue;
+		char *infop = xasprintf("%s/%s/info", c->kdir, de->d_name), *info;
+		char *logp = xasprintf("%s/%s/build.log", c->kdir, de->d_name);
+		size_t len;
+		if (bl_read_file(infop, &info, &len) == 0) {
+			char *v = bl_kernel_info_get(info, "steps");
+			long n = v ? atol(v) : 0;
+			if (!v && bl_read_file(logp, &v, &len) == 0) {
+				/* older entries: the log's lines up to the first relink */
+				char *end = strstr(v, "\nbootlab: relink");
+				for (char *q = v; *q && (!end || q < end); q++)
+					n += *q == '\n';
+			}
+			if (n > best)
+				best = n;
+			free(v);
+			free(info);
+		}
+		free(infop);
+		free(logp);
+	}
+	if (d)
+		closedir(d);
+	return best;
+}
+
 static int full_build(struct ctx *c, int quiet)
 {
 	int64_t t0 = bl_now_ns();
@@ -624,7 +674,8 @@ static int full_build(struct ctx *c, int quiet)
 	size_t fraglen;
 	int logfd = -1;
 	char *title = xasprintf("kernel %s", c->r->name);
-	struct progress p = {.what = title, .quiet = quiet, .tty = isatty(2), .start = t0};
+	struct progress p = {.what = title, .quiet = quiet, .tty = isatty(2), .start = t0,
+			     .expect = earlier_steps(c)};
 
 	if (strpbrk(c->dir, " \t\n\"\\$#")) {
 		bl_err("cache folder '%s' has characters kbuild cannot take in "
@@ -696,7 +747,8 @@ static int full_build(struct ctx *c, int quiet)
 	}
 	if (rc == 0) {
 		char *infop = xasprintf("%s/info", c->dir);
-		char *extra = xasprintf("hash=%s\nsource=%s\nfragment=%s\n", c->hash, c->src, c->frag);
+		char *extra = xasprintf("hash=%s\nsource=%s\nfragment=%s\nsteps=%ld\n", c->hash,
+					c->src, c->frag, p.steps);
 		rc = write_info(infop, c->r, iname, bname, ver,
 				extra, bl_ns_to_s(bl_now_ns() - t0));
 		free(extra);
