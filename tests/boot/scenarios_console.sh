@@ -9,9 +9,9 @@ run_library scenarios/console-setup.yaml
 b=console-setup
 names=()
 for row in "${ROWS[@]}"; do
-	for v in "" builtin-rescues console-is-dir builtin-lacks-it; do names+=("$(vname $b "$v" "$row")"); done
+	for v in "" builtin-rescues console-is-dir console-is-file builtin-lacks-it; do names+=("$(vname $b "$v" "$row")"); done
 done
-all_pass 12 "${names[@]}"
+all_pass 15 "${names[@]}"
 for row in "${ROWS[@]}"; do
 	n=$(vname $b "" "$row")
 	expect_eq "$row: with /dev/console: fd 2 open on 5:1" "$(sv "$n" '.hello.fds[2].rdev')" 5:1
@@ -28,6 +28,8 @@ for row in "${ROWS[@]}"; do
 	done
 	expect_eq "$row: console-is-dir: /dev/console is a directory" \
 		"$(sv "$(vname $b console-is-dir "$row")" '[.steps[].reply | select(.type? == "dir")] | length')" 1
+	expect_eq "$row: console-is-file: fds 0-2 on the regular file" \
+		"$(sv "$(vname $b console-is-file "$row")" '[.hello.fds[].type] | join(",")')" file,file,file
 	expect_eq "$row: builtin-lacks-it: the built-in archive's file was read" \
 		"$(sv "$(vname $b builtin-lacks-it "$row")" '[.steps[].reply.data?] | index("linked into the kernel\n") != null')" true
 done
