@@ -2,6 +2,7 @@
  * (lib/xz/xz_dec_stream.c) accepts only check types None and CRC32. */
 #include "archive.h"
 #include <lzma.h>
+#include <string.h>
 
 #define CHUNK ((size_t)1 << 30)
 
@@ -76,7 +77,12 @@ static int xz_decompress(const void *in, size_t n, struct strbuf *out, size_t ma
 			      p[7] & 0x0f);
 	if (lzma_stream_decoder(&s, (uint64_t)256 << 20, 0) != LZMA_OK)
 		return bl_err("lzma_stream_decoder failed");
-	return bl_xz_run(&s, in, n, out, max_out, used, 0);
+	if (bl_xz_run(&s, in, n, out, max_out, used, 0) == 0)
+		return 0;
+	/* the kernel's xz decoder words a truncated stream as corrupt */
+	if (strstr(bl_errmsg(), "unexpected EOF"))
+		return bl_err("XZ-compressed data is corrupt (truncated stream)");
+	return -1;
 }
 
 const struct bl_codec bl_codec_xz = {
