@@ -119,6 +119,28 @@ int ia_op_pivot_root(struct ia_req *r, struct ia_json *j)
 	return 0;
 }
 
+/* When the kernel mounted root itself (root=/dev/md0), mountinfo names the
+ * device "/dev/root"; its real name comes from the major:minor through
+ * sysfs (DEVNAME= in /sys/dev/block/MAJ:MIN/uevent). Left as is without. */
+static void real_devname(const char *majmin, char *dev, size_t dn)
+{
+	char p[64], buf[1024], *s;
+	FILE *f;
+	snprintf(p, sizeof(p), "/sys/dev/block/%s/uevent", majmin);
+	if (!(f = fopen(p, "re")))
+		return;
+	while (fgets(buf, sizeof(buf), f)) {
+		if (strncmp(buf, "DEVNAME=", 8))
+			continue;
+		s = buf + 8;
+		s[strcspn(s, "\n")] = 0;
+		if (*s)
+			snprintf(dev, dn, "%s", s);
+		break;
+	}
+	fclose(f);
+}
+
 /* The mountinfo line of the top mount on "/": fields into dev/fstype. */
 static int root_line(char *dev, size_t dn, char *fstype, size_t fn, char *majmin, size_t mn)
 {
@@ -141,6 +163,8 @@ static int root_line(char *dev, size_t dn, char *fstype, size_t fn, char *majmin
 		snprintf(dev, dn, "%s",
 			 strncmp(fl[dash + 2], "/dev/", 5) ? fl[dash + 2] : fl[dash + 2] + 5);
 		snprintf(majmin, mn, "%s", fl[2]);
+		if (!strcmp(dev, "root"))
+			real_devname(fl[2], dev, dn);
 		found = 1;
 	}
 	fclose(f);
