@@ -11,6 +11,7 @@
 #include "machine/machine.h"
 #include "util/util.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libvirt/libvirt.h>
@@ -22,6 +23,85 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+/* libvirt and what it pulls in (glib, gnutls, ICU, Kerberos: 50 more
+ * libraries) cost every bootlab command about 0.1 s of dynamic loading,
+ * more than a UML boot. So it is opened with dlopen the first time this
+ * backend starts, and only then. */
+#define LV_FUNCS \
+	X(virConnectClose) \
+	X(virConnectDomainEventDeregisterAny) \
+	X(virConnectDomainEventRegisterAny) \
+	X(virConnectOpen) \
+	X(virConnectSetKeepAlive) \
+	X(virDomainCreateXML) \
+	X(virDomainDestroy) \
+	X(virDomainFree) \
+	X(virDomainGetState) \
+	X(virDomainOpenChannel) \
+	X(virDomainOpenConsole) \
+	X(virDomainResume) \
+	X(virEventAddHandle) \
+	X(virEventRegisterDefaultImpl) \
+	X(virEventRemoveHandle) \
+	X(virEventRunDefaultImpl) \
+	X(virGetLastErrorMessage) \
+	X(virSetErrorFunc) \
+	X(virStreamAbort) \
+	X(virStreamEventAddCallback) \
+	X(virStreamEventRemoveCallback) \
+	X(virStreamFree) \
+	X(virStreamNew) \
+	X(virStreamRecv) \
+	X(virStreamSend)
+static struct {
+#define X(f) __typeof__(&f) f;
+	LV_FUNCS
+#undef X
+} lv;
+static pthread_once_t lv_once = PTHREAD_ONCE_INIT;
+static char lv_dlerr[256];
+
+static void lv_load(void)
+{
+	void *h = dlopen("libvirt.so.0", RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		snprintf(lv_dlerr, sizeof(lv_dlerr), "%s", dlerror());
+		return;
+	}
+#define X(f)                                                                                       \
+	if (!(*(void **)&lv.f = dlsym(h, #f))) {                                                   \
+		snprintf(lv_dlerr, sizeof(lv_dlerr), "libvirt.so.0 has no '%s'", #f);             \
+		return;                                                                            \
+	}
+	LV_FUNCS
+#undef X
+}
+#define virConnectClose (lv.virConnectClose)
+#define virConnectDomainEventDeregisterAny (lv.virConnectDomainEventDeregisterAny)
+#define virConnectDomainEventRegisterAny (lv.virConnectDomainEventRegisterAny)
+#define virConnectOpen (lv.virConnectOpen)
+#define virConnectSetKeepAlive (lv.virConnectSetKeepAlive)
+#define virDomainCreateXML (lv.virDomainCreateXML)
+#define virDomainDestroy (lv.virDomainDestroy)
+#define virDomainFree (lv.virDomainFree)
+#define virDomainGetState (lv.virDomainGetState)
+#define virDomainOpenChannel (lv.virDomainOpenChannel)
+#define virDomainOpenConsole (lv.virDomainOpenConsole)
+#define virDomainResume (lv.virDomainResume)
+#define virEventAddHandle (lv.virEventAddHandle)
+#define virEventRegisterDefaultImpl (lv.virEventRegisterDefaultImpl)
+#define virEventRemoveHandle (lv.virEventRemoveHandle)
+#define virEventRunDefaultImpl (lv.virEventRunDefaultImpl)
+#define virGetLastErrorMessage (lv.virGetLastErrorMessage)
+#define virSetErrorFunc (lv.virSetErrorFunc)
+#define virStreamAbort (lv.virStreamAbort)
+#define virStreamEventAddCallback (lv.virStreamEventAddCallback)
+#define virStreamEventRemoveCallback (lv.virStreamEventRemoveCallback)
+#define virStreamFree (lv.virStreamFree)
+#define virStreamNew (lv.virStreamNew)
+#define virStreamRecv (lv.virStreamRecv)
+#define virStreamSend (lv.virStreamSend)
 
 struct lv_bridge {
 	virStreamPtr st;
@@ -215,6 +295,12 @@ static void bridge_close(struct lv_bridge *b)
 
 static int lv_start(const struct bl_machine_plan *pl, struct bl_machine *m)
 {
+	pthread_once(&lv_once, lv_load);
+	if (lv_dlerr[0]) {
+		bl_err_kind(BL_EK_INFRA);
+		return bl_err("libvirt backend: cannot load libvirt: %s (apt-get install libvirt0)",
+			      lv_dlerr);
+	}
 	pthread_once(&loop_once, loop_start);
 	if (!loop_ok) {
 		bl_err_kind(BL_EK_INFRA);

@@ -65,6 +65,23 @@ else
 	skip "no built UML kernel in the cache" "uml (built): SIGSEGV decoded"
 fi
 
+# aarch64 on virt: the built Image and Debian's arm64 kernel
+mkdir -p "$T_TMP/arm"
+printf '#include <unistd.h>\nint main(void){write(1,"arm-init\\n",9); _exit(5);}\n' > "$T_TMP/arm5.c"
+aarch64-linux-gnu-gcc -static -Os -o "$T_TMP/arm/init" "$T_TMP/arm5.c"
+(cd "$T_TMP/arm" && find . | cpio -o -H newc --quiet | gzip -1) > "$T_TMP/arm5.cpio.gz"
+out=$("$BOOTLAB" boot --kernel aarch64 --initrd "$T_TMP/arm5.cpio.gz" < /dev/null 2>&1)
+expect_eq "aarch64 (built Image): exit 5 decoded" "$(last "$out")" \
+	"outcome: panic (attempted to kill init, exit status 5)"
+expect_match "aarch64: the guest's own output on the console" "$out" 'arm-init'
+if deb=$("$BOOTLAB" kernel fetch --arch aarch64 -q 2>/dev/null); then
+	out=$("$BOOTLAB" boot --kernel "$deb" --initrd "$T_TMP/arm5.cpio.gz" < /dev/null 2>&1)
+	expect_eq "aarch64 (Debian): exit 5 decoded" "$(last "$out")" \
+		"outcome: panic (attempted to kill init, exit status 5)"
+else
+	skip "Debian's arm64 kernel cannot be fetched" "aarch64 (Debian): exit 5 decoded"
+fi
+
 # on a terminal: raw mode while the guest runs (Ctrl-] arrives without a
 # newline and ends the boot), the terminal restored afterwards
 cat > "$T_TMP/pty.sh" <<PTY
