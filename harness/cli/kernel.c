@@ -13,6 +13,7 @@ static const char usage_text[] =
     "       bootlab kernel path --arch ARCH [--fragment FILE] [--source DIR] [--builtin ARCHIVE]\n"
     "       bootlab kernel fetch --arch aarch64 [-q]\n"
     "       bootlab kernel list\n"
+    "       bootlab kernel clean [--builtin] [HASH...]\n"
     "       bootlab kernel modules --kernel IMAGE [--modules-dir DIR] NAME...\n"
     "       bootlab kernel config --kernel IMAGE|--arch ARCH OPTION...\n"
     "\n"
@@ -27,6 +28,9 @@ static const char usage_text[] =
     "modules the .ko files to load for NAMEs, dependencies first (libkmod),\n"
     "        for a distro kernel IMAGE and its modules tree\n"
     "config  'y', 'm' or 'n' for each CONFIG_ OPTION of a kernel\n"
+    "clean   remove the cached kernels with these HASHes (from 'list'; a prefix\n"
+    "        will do), or only their built-in relinks (--builtin; all kernels'\n"
+    "        without HASH); with neither, incomplete entries. Prints what it removed\n"
     "ARCH is x86_64, aarch64 (arm64) or um.\n";
 
 static void usage_exit(const char *msg)
@@ -42,6 +46,7 @@ struct opts {
 	const char *kernel, *modules_dir;
 	char **rest;
 	int nrest;
+	int builtin_only;
 };
 
 static void parse(int argc, char **argv, struct opts *o)
@@ -51,7 +56,10 @@ static void parse(int argc, char **argv, struct opts *o)
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
 		const char **val = NULL;
-		if (!strcmp(a, "--arch"))
+		if (!strcmp(a, "--builtin") && !strcmp(argv[1], "clean")) {
+			o->builtin_only = 1; /* a flag here, not a file */
+			continue;
+		} else if (!strcmp(a, "--arch"))
 			val = &o->req.arch;
 		else if (!strcmp(a, "--fragment"))
 			val = &o->req.fragment;
@@ -165,6 +173,10 @@ int cmd_kernel(int argc, char **argv)
 		}
 	} else if (!strcmp(sub, "list")) {
 		rc = do_list();
+	} else if (!strcmp(sub, "clean")) {
+		if (bl_kernel_cache_clean((const char *const *)o.rest, (size_t)o.nrest,
+					  o.builtin_only, stdout) < 0)
+			rc = fail();
 	} else if (!strcmp(sub, "modules")) {
 		if (!o.kernel)
 			usage_exit("missing --kernel");

@@ -10,6 +10,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -369,4 +370,97 @@ void bl_kernel_entries_free(struct bl_kernel_entry *list, size_t n)
 		free(list[i].builtin);
 	}
 	free(list);
+}
+
+/* ---- cleaning the cache ---- */
+
+static int remove_locked(const char *kdir, const char *name, const char *sub, FILE *out)
+{
+	char *dir = xasprintf("%s%s", kdir, name);
+	/* "<entry>.tmp" (a fetch under way) is guarded by "<entry>.lock" */
+	size_t dl = strlen(dir);
+	char *lockp = dl > 4 && !strcmp(dir + dl - 4, ".tmp") ? xasprintf("%.*s.lock", (int)(dl - 4), dir)
+							       : xasprintf("%s.lock", dir);
+	char *victim = sub ? xasprintf("%s/%s", dir, sub) : xstrdup(dir);
+	int rc = 0;
+	int fd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		bl_warn("'%s' is in use by another bootlab; not removed", dir);
+		close(fd);
+		fd = -1;
+		rc = 1;
+	} else {
+		if (bl_rm_rf(victim) < 0)
+			rc = -1;
+		else if (out)
+			fprintf(out, "%s\n", victim);
+		if (!sub && !strstr(name, ".tmp"))
+			unlink(lockp);
+	}
+	if (fd >= 0)
+		close(fd);
+	free(dir);
+	free(lockp);
+	free(victim);
+	return rc;
+}
+
+/* does entry name (<arch>-<hash>) match hash prefix h? */
+static int hash_match(const char *name, const char *h)
+{
+	const char *dash = strrchr(name, '-');
+	return dash && h[0] && !strncmp(dash + 1, h, strlen(h));
+}
+
+int bl_kernel_cache_clean(const char *const *hashes, size_t n, int builtin_only, FILE *out)
+{
+	char *kdir = cache_sub("");
+	if (!kdir)
+		return -1;
+	struct strlist names = STRLIST_INIT;
+	DIR *d = opendir(kdir);
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.' && strchr(de->d_name, '-') && !strstr(de->d_name, ".lock"))
+			sl_push(&names, de->d_name);
+	if (d)
+		closedir(d);
+	int rc = 0;
+	/* every hash must name exactly one entry before anything is removed */
+	for (size_t h = 0; h < n && rc == 0; h++) {
+		size_t hits = 0;
+		for (size_t i = 0; i < names.n; i++)
+			hits += hash_match(names.v[i], hashes[h]) && !strchr(names.v[i], '.');
+		if (hits > 1)
+			rc = bl_err("hash '%s' names %zu cached kernels; give more of it", hashes[h],
+				    hits);
+		else if (!hits)
+			rc = bl_err("no cached kernel with hash '%s' (see 'bootlab kernel list')",
+				    hashes[h]);
+	}
+	for (size_t i = 0; i < names.n && rc == 0; i++) {
+		const char *name = names.v[i];
+		int chosen = n == 0;
+		for (size_t h = 0; h < n; h++)
+			chosen |= hash_match(name, hashes[h]) && !strchr(name, '.');
+		char *dir = xasprintf("%s%s", kdir, name);
+		char *info = xasprintf("%s/info", dir);
+		char *bdir = xasprintf("%s/builtin", dir);
+		int complete = bl_file_exists(info);
+		if (!chosen || !bl_is_dir(dir) || (!n && !strncmp(name, "modtree-", 8)))
+			; /* depmod'ed module trees are complete without an info file */
+		else if (builtin_only) {
+			if (bl_is_dir(bdir) && remove_locked(kdir, name, "builtin", out) < 0)
+				rc = -1;
+		} else if (n || !complete || strstr(name, ".tmp")) {
+			if (remove_locked(kdir, name, NULL, out) < 0)
+				rc = -1;
+		}
+		free(dir);
+		free(info);
+		free(bdir);
+	}
+	sl_release(&names);
+	free(kdir);
+	return rc;
 }

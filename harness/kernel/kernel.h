@@ -16,6 +16,7 @@
 #define BL_KERNEL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 struct bl_kernel {
 	char *arch;        /* "x86_64", "aarch64", "um" */
@@ -88,6 +89,13 @@ struct bl_kernel_entry {
 /* every complete entry of the cache, oldest first; free with bl_kernel_entries_free */
 int bl_kernel_cache_list(struct bl_kernel_entry **list, size_t *n);
 void bl_kernel_entries_free(struct bl_kernel_entry *list, size_t n);
+
+/* Remove cache entries, each under its lock (busy ones are skipped with a
+ * warning). With hashes: those entries (a prefix of the hash is enough);
+ * builtin_only: only their built-in relinks (all entries' when n == 0);
+ * neither: incomplete entries (no info) and leftover temporary folders.
+ * Each removed folder is printed on out when out != NULL. */
+int bl_kernel_cache_clean(const char *const *hashes, size_t n, int builtin_only, FILE *out);
 
 /* "x86_64", "aarch64", "um" for the spellings users type (amd64, arm64...), or NULL */
 const char *bl_kernel_arch_name(const char *arch);

@@ -57,7 +57,14 @@ expect_match "failure names the step" "$err" "'make \.\.\. tinyconfig' exited 2"
 expect_match "failure shows the log's tail" "$err" "  \| $marker"
 blog=$(printf '%s\n' "$err" | sed -n "s/.*last lines of '\(.*build.log\)'.*/\1/p" | head -n 1)
 check "failure names the full log, which exists" test -s "$blog"
-case "$blog" in */kernels/x86_64-*/build.log) rm -rf "$(dirname "$blog")" "$(dirname "$blog").lock" ;; esac
+bdir=$(dirname "$blog"); bhash=${bdir##*-}
+expect_match "the failed build is not listed" "$("$BOOTLAB" kernel list)" "^ARCH"
+check "the failed build is not listed (no $bhash)" test "$("$BOOTLAB" kernel list | grep -c "$bhash")" = 0
+expect_eq "kernel clean HASH removes it" "$("$BOOTLAB" kernel clean "$bhash")" "$bdir"
+check "its folder is gone" test ! -e "$bdir"
+"$BOOTLAB" kernel clean "$bhash" >/dev/null 2>"$T_TMP/err"
+expect_eq "kernel clean of an unknown hash fails" "$?" 1
+expect_match "the unknown hash is named" "$(cat "$T_TMP/err")" "no cached kernel with hash '$bhash'"
 
 # 4. module resolution for the Debian cloud kernel (recipes.md section 2)
 cloud=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1)
