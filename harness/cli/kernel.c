@@ -15,7 +15,9 @@ static const char usage_text[] =
     "       bootlab kernel list\n"
     "       bootlab kernel clean [--builtin] [HASH...]\n"
     "       bootlab kernel modules --kernel IMAGE [--modules-dir DIR] NAME...\n"
-    "       bootlab kernel config --kernel IMAGE|--arch ARCH OPTION...\n"
+    "       bootlab kernel config --kernel IMAGE|--arch ARCH OPTION...\n";
+
+static const char help_text[] =
     "\n"
     "build   build kernels/ARCH.config (or --fragment) onto tinyconfig from Debian's\n"
     "        linux-source-6.1 (or --source) into the cache and print the boot image's\n"
@@ -38,6 +40,7 @@ static void usage_exit(const char *msg)
 	if (msg)
 		fprintf(stderr, "bootlab kernel: %s\n", msg);
 	fputs(usage_text, stderr);
+	fputs("('bootlab kernel --help' says more)\n", stderr);
 	exit(BL_EXIT_USAGE);
 }
 
@@ -76,6 +79,7 @@ static void parse(int argc, char **argv, struct opts *o)
 			continue;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
 			fputs(usage_text, stdout);
+			fputs(help_text, stdout);
 			exit(0);
 		} else if (a[0] == '-' && a[1]) {
 			fprintf(stderr, "bootlab kernel: unknown option '%s'\n", a);
@@ -144,6 +148,7 @@ int cmd_kernel(int argc, char **argv)
 	const char *sub = argv[1];
 	if (!strcmp(sub, "-h") || !strcmp(sub, "--help") || !strcmp(sub, "help")) {
 		fputs(usage_text, stdout);
+		fputs(help_text, stdout);
 		return 0;
 	}
 	struct opts o;
