@@ -75,6 +75,10 @@ for arch in x86_64 aarch64 um; do
 	t1=$(date +%s.%N)
 	echo "# $arch: external initrd boot took $(echo "$t1 - $t0" | bc)s (exit $rc)"
 	expect_match "$arch: /init from the initrd runs as pid 1" "$out" "BOOTLAB-KERNEL-HELLO pid=1"
+	# the base build's built-in archive is the kernel's default list
+	# (/dev/console among it), so an initrd without /dev still gets a console
+	check "$arch: built-in default archive supplies /dev/console" \
+		test "$(printf '%s\n' "$out" | grep -c 'unable to open an initial console')" = 0
 	check "$arch: the emulator exits by itself (not the timeout)" test $rc -ne 124
 
 	t0=$(date +%s.%N)
@@ -86,6 +90,8 @@ for arch in x86_64 aarch64 um; do
 	rc=$?
 	expect_match "$arch: /init from the built-in archive runs, no initrd" "$out" \
 		"BOOTLAB-KERNEL-HELLO pid=1"
+	expect_match "$arch: built-in archive replaced the default one (no /dev/console)" \
+		"$out" "unable to open an initial console"
 	check "$arch: relinked kernel exits by itself" test $rc -ne 124
 	out=$(run_emu $arch "$img" 2>&1)
 	expect_match "$arch: the plain kernel has no /init of its own (default archive only)" \
