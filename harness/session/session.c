@@ -657,15 +657,29 @@ static int run_script_step(struct sess *s, const struct bl_step *st, struct bl_s
 		sr->message = xasprintf("socketpair: %s", strerror(errno));
 		return -1;
 	}
-	struct bl_machine child = {.console_fd = -1, .agent_fd = -1, .stderr_fd = -1};
-	char *argv[] = {"expect", "-f", st->script, NULL};
-	if (bl_machine_spawn(&child, argv, sp[1], 2, NULL, 0) < 0) {
+	/* the script's stderr becomes part of the step's message */
+	int ep[2];
+	if (pipe2(ep, O_CLOEXEC) < 0) {
 		close(sp[0]);
 		close(sp[1]);
+		sr->message = xasprintf("pipe: %s", strerror(errno));
+		return -1;
+	}
+	fcntl(ep[0], F_SETFL, O_NONBLOCK);
+	struct bl_machine child = {.console_fd = -1, .agent_fd = -1, .stderr_fd = -1};
+	char *argv[] = {"expect", "-f", st->script, NULL};
+	if (bl_machine_spawn(&child, argv, sp[1], ep[1], NULL, 0) < 0) {
+		close(sp[0]);
+		close(sp[1]);
+		close(ep[0]);
+		close(ep[1]);
 		sr->message = xstrdup(bl_errmsg());
 		return -1;
 	}
 	close(sp[1]);
+	close(ep[1]);
+	struct strbuf err = STRBUF_INIT;
+	bool err_eof = false;
 	s->script_fd = sp[0];
 	/* what the console said so far, so the script can match the prompt */
 	for (size_t i = s->line_cursor; i < s->lines.n; i++) {
@@ -682,9 +696,21 @@ static int run_script_step(struct sess *s, const struct bl_step *st, struct bl_s
 		bl_debug("expect script: write failed");
 	int rc = -1;
 	for (;;) {
+		while (!err_eof && err.len < 4096 && read_into(ep[0], &err, &err_eof) > 0)
+			;
 		if (bl_machine_poll_exit(&child)) {
+			while (!err_eof && err.len < 4096 && read_into(ep[0], &err, &err_eof) > 0)
+				;
+			/* its last words, on one line */
+			while (err.len && (err.buf[err.len - 1] == '\n' || err.buf[err.len - 1] == '\r'))
+				err.buf[--err.len] = 0;
+			const char *last = err.len ? strrchr(err.buf, '\n') : NULL;
+			last = last ? last + 1 : err.len ? err.buf : NULL;
 			if (WIFEXITED(child.status) && WEXITSTATUS(child.status) == 0)
 				rc = 0;
+			else if (last && *last)
+				sr->message = xasprintf("expect script '%s' %s: %s", st->script,
+							bl_describe_status(child.status), last);
 			else
 				sr->message = xasprintf("expect script '%s' %s", st->script,
 							bl_describe_status(child.status));
@@ -698,6 +724,8 @@ static int run_script_step(struct sess *s, const struct bl_step *st, struct bl_s
 		pump(s, deadline);
 	}
 	bl_machine_stop(&child, 200);
+	close(ep[0]);
+	sb_release(&err);
 	if (s->script_fd >= 0)
 		close(s->script_fd);
 	s->script_fd = -1;

@@ -49,6 +49,8 @@ expect_match "reason in the page" "$(cat "$T_TMP/dom.html")" 'kernel panic: unab
 expect_match "repetition table in the page" "$(cat "$T_TMP/dom.html")" '2 of 2'
 
 chrome --window-size=1100,1600 --screenshot="$T_TMP/shot.png" "file://$html" >/dev/null
-check "screenshot is a PNG" sh -c "file '$T_TMP/shot.png' | grep -q 'PNG image data, 1100 x 1600'"
+# PNG signature, then the IHDR width and height (big-endian)
+expect_eq "screenshot is a 1100x1600 PNG" "$(od -An -tx1 -N24 "$T_TMP/shot.png" | tr -d ' \n')" \
+	"89504e470d0a1a0a0000000d494844520000044c00000640"
 no_emulator_left
 done_testing

@@ -54,7 +54,7 @@ expect_match "the emulator exited after reboot -f" \
 	"$(jq -r '.scenarios[] | select(.name == "rescue-shell") | .emulator.exit' "$j")" '^exited 0$'
 expect_eq "wrong answer fails" "$(o 'rescue-shell[wrong-answer]')" fail
 expect_match "wrong answer: the script's exit status is the reason" "$(msg 'rescue-shell[wrong-answer]')" \
-	"expect script '.*rescue-43\.exp' exited 1"
+	"expect script '.*rescue-43\.exp' exited 1: shell said 42$"
 expect_eq "summary: 3 pass" "$(json_get "$j" .summary.pass)" 3
 no_emulator_left
 done_testing
