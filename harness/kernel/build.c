@@ -110,6 +110,13 @@ int bl_kernel_lock(const char *path, const char *what, int quiet)
 
 /* ---- running make with a log and a progress line ---- */
 
+/* The lock held while make runs is inherited by make and everything it
+ * starts: when bootlab is killed, PR_SET_PDEATHSIG only reaches the top
+ * make, and its orphaned sub-makes and compilers would go on writing into
+ * the build tree. flock belongs to the open file, so the next bootlab
+ * waits until the last of them has exited. */
+static __thread int held_lock = -1;
+
 struct progress {
 	const char *what; /* "kernel x86_64" */
 	int quiet, tty;
@@ -204,6 +211,8 @@ static int run_logged(char *const argv[], const char *cwd, int logfd, struct pro
 			dup2(devnull, 0);
 		dup2(pfd[1], 1);
 		dup2(pfd[1], 2);
+		if (held_lock >= 0)
+			fcntl(held_lock, F_SETFD, 0);
 		if (cwd && chdir(cwd) < 0) {
 			fprintf(stderr, "cannot enter '%s': %s\n", cwd, strerror(errno));
 			_exit(127);
@@ -991,6 +1000,7 @@ int bl_kernel_build(const struct bl_kernel_req *req, struct bl_kernel *out)
 	free(what);
 	if (lock < 0)
 		goto out2;
+	held_lock = lock;
 	if (bl_file_exists(infop)) { /* built by whoever held the lock */
 		rc = load_built(c.dir, sub, out);
 		goto out2;
@@ -1018,6 +1028,7 @@ out2:
 	free(sub);
 	free(infop);
 out:
+	held_lock = -1;
 	if (lock >= 0)
 		close(lock);
 	free(lockp);
