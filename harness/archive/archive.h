@@ -42,8 +42,9 @@ int bl_archive_add_nod(struct bl_archive *a, const char *path, unsigned mode, un
 /* the body is target plus its NUL, as gen_init_cpio writes it */
 int bl_archive_add_symlink(struct bl_archive *a, const char *path, const char *target,
 			   unsigned mode, unsigned uid, unsigned gid);
-int bl_archive_add_special(struct bl_archive *a, const char *path, char type /* 'p' pipe, 's' sock */,
-			   unsigned mode, unsigned uid, unsigned gid);
+int bl_archive_add_special(struct bl_archive *a, const char *path,
+			   char type /* 'p' pipe, 's' sock */, unsigned mode, unsigned uid,
+			   unsigned gid);
 /* gen_init_cpio list: every directive, comments, blank lines, ${VAR} in
  * file locations; errors name 'file':line */
 int bl_archive_add_list(struct bl_archive *a, const char *list_file);
@@ -73,9 +74,9 @@ int bl_archive_stack(const char *const *inputs, size_t n, const char *out_path);
 /* ---- codecs (one file per codec, codec.c holds the table) ---- */
 struct bl_codec {
 	const char *name;
-	const char *ext;        /* ".gz" */
+	const char *ext;	/* ".gz" */
 	unsigned char magic[2]; /* the bytes the kernel's decompress_method() checks */
-	const char *tool;       /* the command-line tool, for tests and docs */
+	const char *tool;	/* the command-line tool, for tests and docs */
 	int default_level;
 	/* streams may follow each other: the kernel unpacks each as its own
 	 * member and the tool reads them as one file, so large archives are
@@ -92,7 +93,7 @@ struct bl_codec {
  * to out (at most max_out), set *used when decoding; always lzma_end()s it */
 int bl_xz_run(void *lzma_stream, const void *in, size_t n, struct strbuf *out, size_t max_out,
 	      size_t *used, int encode);
-const struct bl_codec *bl_codec_find(const char *name); /* NULL with bl_err() */
+const struct bl_codec *bl_codec_find(const char *name);		   /* NULL with bl_err() */
 const struct bl_codec *bl_codec_detect(const void *buf, size_t n); /* NULL when unknown */
 const struct bl_codec *const *bl_codec_all(size_t *n);
 /* "gzip:9" -> codec and level (the codec's default when no level) */
@@ -100,20 +101,20 @@ int bl_codec_parse(const char *spec, const struct bl_codec **codec, int *level);
 
 /* ---- reading ---- */
 struct bl_cpio_entry {
-	char *name;              /* as stored, without the NUL */
+	char *name; /* as stored, without the NUL */
 	uint32_t ino, mode, uid, gid, nlink, mtime, filesize;
 	uint32_t devmajor, devminor, rdevmajor, rdevminor, check;
-	int crc;                 /* magic 070702 */
+	int crc;		   /* magic 070702 */
 	const unsigned char *data; /* filesize bytes inside the segment's buffer */
-	size_t segment;          /* index into bl_initrd.segments */
-	uint32_t archive;        /* TRAILER!!! count before it: hard links never cross one */
-	uint64_t offset;         /* header offset inside the (decompressed) segment */
+	size_t segment;		   /* index into bl_initrd.segments */
+	uint32_t archive;	   /* TRAILER!!! count before it: hard links never cross one */
+	uint64_t offset;	   /* header offset inside the (decompressed) segment */
 };
 struct bl_segment {
-	uint64_t offset;         /* in the initrd file */
-	uint64_t length;         /* bytes of the initrd it covers */
+	uint64_t offset;	      /* in the initrd file */
+	uint64_t length;	      /* bytes of the initrd it covers */
 	const struct bl_codec *codec; /* &bl_codec_none for plain cpio */
-	unsigned char *data;     /* decompressed bytes (owned) */
+	unsigned char *data;	      /* decompressed bytes (owned) */
 	size_t size;
 	size_t first_entry, n_entries;
 };
@@ -122,7 +123,7 @@ struct bl_initrd {
 	size_t n_segments, alloc_segments;
 	struct bl_cpio_entry *entries; /* in kernel unpack order, trailers excluded */
 	size_t n_entries, alloc_entries;
-	char *warnings;          /* newline-separated notes (skipped entries...) or NULL */
+	char *warnings; /* newline-separated notes (skipped entries...) or NULL */
 };
 extern const struct bl_codec bl_codec_none;
 /* max_out caps the total decompressed size (0 = 4 GiB) */
@@ -146,8 +147,8 @@ void bl_mode_string(uint32_t mode, char buf[11]);
 enum bl_lint_severity { BL_LINT_INFO, BL_LINT_WARNING, BL_LINT_ERROR };
 struct bl_lint_finding {
 	enum bl_lint_severity severity;
-	char *code;    /* "no-init", "init-not-executable", ... */
-	char *path;    /* entry it concerns or NULL */
+	char *code; /* "no-init", "init-not-executable", ... */
+	char *path; /* entry it concerns or NULL */
 	char *message;
 };
 struct bl_lint {

@@ -14,9 +14,9 @@ struct bl_entry {
 	char *name; /* without the leading '/' */
 	uint32_t mode, uid, gid, nlink;
 	uint32_t rmaj, rmin;
-	int has_dev;   /* keep dmaj:dmin (re-emitted archives) instead of 3:1 */
+	int has_dev; /* keep dmaj:dmin (re-emitted archives) instead of 3:1 */
 	uint32_t dmaj, dmin;
-	int has_mtime; /* else the mtime given to write */
+	int has_mtime;	/* else the mtime given to write */
 	int host_mtime; /* came from the host: clamped to the write mtime */
 	uint32_t mtime;
 	char *data;    /* inline body (symlink: target without NUL) or NULL */
@@ -129,7 +129,9 @@ int bl_archive_add_file_host(struct bl_archive *a, const char *path, unsigned mo
 	e->size = st.st_size;
 	e->has_mtime = 1;
 	e->host_mtime = 1;
-	e->mtime = st.st_mtime > 0xffffffffLL ? 0xffffffffu : st.st_mtime < 0 ? 0 : (uint32_t)st.st_mtime;
+	e->mtime = st.st_mtime > 0xffffffffLL ? 0xffffffffu
+		   : st.st_mtime < 0	      ? 0
+					      : (uint32_t)st.st_mtime;
 	return 0;
 }
 
@@ -173,8 +175,8 @@ int bl_archive_add_nod(struct bl_archive *a, const char *path, unsigned mode, un
 		return -1;
 	if (type != 'c' && type != 'b')
 		return bl_err("'%s': device type must be 'c' or 'b', not '%c'", path, type);
-	struct bl_entry *e = bl_archive_push(
-	    a, path, (type == 'b' ? S_IFBLK : S_IFCHR) | (mode & 07777), uid, gid);
+	struct bl_entry *e =
+	    bl_archive_push(a, path, (type == 'b' ? S_IFBLK : S_IFCHR) | (mode & 07777), uid, gid);
 	e->rmaj = maj;
 	e->rmin = min;
 	return 0;
@@ -201,8 +203,8 @@ int bl_archive_add_special(struct bl_archive *a, const char *path, char type, un
 		return -1;
 	if (type != 'p' && type != 's')
 		return bl_err("'%s': special type must be 'p' or 's', not '%c'", path, type);
-	struct bl_entry *e = bl_archive_push(
-	    a, path, (type == 'p' ? S_IFIFO : S_IFSOCK) | (mode & 07777), uid, gid);
+	struct bl_entry *e =
+	    bl_archive_push(a, path, (type == 'p' ? S_IFIFO : S_IFSOCK) | (mode & 07777), uid, gid);
 	e->nlink = 2; /* cpio_mkgeneric */
 	return 0;
 }
@@ -235,8 +237,9 @@ int bl_archive_add_cpio(struct bl_archive *a, const char *cpio_file)
 		e->rmin = ce->rdevminor;
 		if (S_ISREG(ce->mode) || S_ISLNK(ce->mode)) {
 			size_t len;
-			const unsigned char *d = S_ISREG(ce->mode) ? bl_initrd_content(&rd, ce, &len)
-								   : (len = ce->filesize, ce->data);
+			const unsigned char *d = S_ISREG(ce->mode)
+						     ? bl_initrd_content(&rd, ce, &len)
+						     : (len = ce->filesize, ce->data);
 			e->data = xmalloc(len + 1);
 			memcpy(e->data, d, len);
 			e->data[len] = 0;

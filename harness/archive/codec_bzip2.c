@@ -46,8 +46,7 @@ static int bz_compress(const void *in, size_t n, int level, struct strbuf *out)
 	return 0;
 }
 
-static int bz_decompress(const void *in, size_t n, struct strbuf *out, size_t max_out,
-			 size_t *used)
+static int bz_decompress(const void *in, size_t n, struct strbuf *out, size_t max_out, size_t *used)
 {
 	bz_stream s = {0};
 	if (BZ2_bzDecompressInit(&s, 0, 0) != BZ_OK)

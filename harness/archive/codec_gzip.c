@@ -74,7 +74,9 @@ static int gzip_compress(const void *in, size_t n, int level, struct strbuf *out
 		}
 		sb_grow(out, 1 << 20);
 		s.next_out = (Bytef *)out->buf + out->len;
-		s.avail_out = (uInt)(out->alloc - out->len - 1 > (1u << 30) ? (1u << 30) : out->alloc - out->len - 1);
+		s.avail_out =
+		    (uInt)(out->alloc - out->len - 1 > (1u << 30) ? (1u << 30)
+								  : out->alloc - out->len - 1);
 		size_t before = s.avail_out;
 		rc = deflate(&s, left || s.avail_in ? Z_NO_FLUSH : Z_FINISH);
 		out->len += before - s.avail_out;
@@ -121,7 +123,9 @@ static int gzip_decompress(const void *in, size_t n, struct strbuf *out, size_t 
 		}
 		sb_grow(out, 1 << 20);
 		s.next_out = (Bytef *)out->buf + out->len;
-		s.avail_out = (uInt)(out->alloc - out->len - 1 > (1u << 30) ? (1u << 30) : out->alloc - out->len - 1);
+		s.avail_out =
+		    (uInt)(out->alloc - out->len - 1 > (1u << 30) ? (1u << 30)
+								  : out->alloc - out->len - 1);
 		size_t before = s.avail_out;
 		rc = inflate(&s, Z_NO_FLUSH);
 		out->len += before - s.avail_out;
@@ -138,7 +142,8 @@ static int gzip_decompress(const void *in, size_t n, struct strbuf *out, size_t 
 		}
 		if (rc != Z_OK && rc != Z_BUF_ERROR) {
 			inflateEnd(&s);
-			return bl_err("uncompression error%s%s", s.msg ? ": " : "", s.msg ? s.msg : "");
+			return bl_err("uncompression error%s%s", s.msg ? ": " : "",
+				      s.msg ? s.msg : "");
 		}
 	}
 	size_t consumed = (const unsigned char *)s.next_in - p;

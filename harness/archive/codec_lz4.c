@@ -51,7 +51,8 @@ static int lz4_decompress(const void *in, size_t n, struct strbuf *out, size_t m
 	const unsigned char *p = in;
 	size_t pos = 4, start = out->len;
 	if (n < 4 || get_le32(p) != LZ4_LEGACY_MAGIC)
-		return bl_err("invalid header (not the lz4 legacy format the kernel reads; use lz4 -l)");
+		return bl_err(
+		    "invalid header (not the lz4 legacy format the kernel reads; use lz4 -l)");
 	while (n - pos >= 4) {
 		uint32_t chunk = get_le32(p + pos);
 		if (chunk == LZ4_LEGACY_MAGIC) {

@@ -40,16 +40,16 @@ static int lzo_compress(const void *in, size_t n, int level, struct strbuf *out)
 	int hi = level >= 7;
 	sb_add(out, lzop_magic, sizeof(lzop_magic));
 	size_t hs = out->len;
-	put_be16(out, 0x1030);                /* lzop version */
+	put_be16(out, 0x1030);		       /* lzop version */
 	put_be16(out, lzo_version() & 0xffff); /* library version */
-	put_be16(out, 0x0940);                /* version needed to extract */
+	put_be16(out, 0x0940);		       /* version needed to extract */
 	sb_addc(out, hi ? M_LZO1X_999 : M_LZO1X_1);
 	sb_addc(out, (char)(hi ? level : 1)); /* level */
 	put_be32(out, F_ADLER32_D | F_OS_UNIX);
 	put_be32(out, 0100644); /* mode */
-	put_be32(out, 0);       /* mtime low */
-	put_be32(out, 0);       /* mtime high */
-	sb_addc(out, 0);        /* no file name */
+	put_be32(out, 0);	/* mtime low */
+	put_be32(out, 0);	/* mtime high */
+	sb_addc(out, 0);	/* no file name */
 	put_be32(out, lzo_adler32(1, (const lzo_bytep)out->buf + hs, out->len - hs));
 
 	void *wrk = xmalloc(hi ? LZO1X_999_MEM_COMPRESS : LZO1X_1_MEM_COMPRESS);
@@ -60,9 +60,9 @@ static int lzo_compress(const void *in, size_t n, int level, struct strbuf *out)
 		sb_grow(out, 12 + cap);
 		unsigned char *dst = (unsigned char *)out->buf + out->len + 12;
 		lzo_uint dlen = cap;
-		int r = hi ? lzo1x_999_compress_level(ip + off, len, dst, &dlen, wrk, NULL, 0, 0,
-						      level)
-			   : lzo1x_1_compress(ip + off, len, dst, &dlen, wrk);
+		int r =
+		    hi ? lzo1x_999_compress_level(ip + off, len, dst, &dlen, wrk, NULL, 0, 0, level)
+		       : lzo1x_1_compress(ip + off, len, dst, &dlen, wrk);
 		if (r != LZO_E_OK) {
 			free(wrk);
 			return bl_err("lzo compression failed (%d)", r);
@@ -127,13 +127,15 @@ static int lzo_decompress(const void *in, size_t n, struct strbuf *out, size_t m
 		if (dst_len == 0)
 			break;
 		if (dst_len > LZO_BLOCK)
-			return bl_err("dest len longer than block size (offset %zu)", (size_t)(q - p - 4));
+			return bl_err("dest len longer than block size (offset %zu)",
+				      (size_t)(q - p - 4));
 		if (end - q < 8)
 			return bl_err("file corrupted (truncated at offset %zu)", (size_t)(q - p));
 		uint32_t src_len = get_be32(q);
 		q += 8;
 		if (src_len == 0 || src_len > dst_len)
-			return bl_err("file corrupted (bad block at offset %zu)", (size_t)(q - p - 12));
+			return bl_err("file corrupted (bad block at offset %zu)",
+				      (size_t)(q - p - 12));
 		if ((size_t)(end - q) < src_len)
 			return bl_err("file corrupted (truncated at offset %zu)", (size_t)(q - p));
 		sb_grow(out, dst_len);
@@ -141,8 +143,8 @@ static int lzo_decompress(const void *in, size_t n, struct strbuf *out, size_t m
 			memcpy(out->buf + out->len, q, src_len);
 		} else {
 			lzo_uint got = dst_len;
-			int r = lzo1x_decompress_safe(q, src_len, (lzo_bytep)out->buf + out->len, &got,
-						      NULL);
+			int r = lzo1x_decompress_safe(q, src_len, (lzo_bytep)out->buf + out->len,
+						      &got, NULL);
 			if (r != LZO_E_OK || got != dst_len)
 				return bl_err("Compressed data violation (block at offset %zu)",
 					      (size_t)(q - p - 12));

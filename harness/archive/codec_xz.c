@@ -34,8 +34,8 @@ int bl_xz_run(void *stream, const void *in, size_t n, struct strbuf *out, size_t
 		}
 		if (rc == LZMA_STREAM_END)
 			break;
-		if (rc == LZMA_BUF_ERROR || (rc == LZMA_OK && !encode && !left && !s->avail_in &&
-					     before == s->avail_out)) {
+		if (rc == LZMA_BUF_ERROR ||
+		    (rc == LZMA_OK && !encode && !left && !s->avail_in && before == s->avail_out)) {
 			lzma_end(s);
 			return bl_err("unexpected EOF (truncated stream)");
 		}
@@ -65,8 +65,7 @@ static int xz_compress(const void *in, size_t n, int level, struct strbuf *out)
 	return bl_xz_run(&s, in, n, out, (size_t)-1, NULL, 1);
 }
 
-static int xz_decompress(const void *in, size_t n, struct strbuf *out, size_t max_out,
-			 size_t *used)
+static int xz_decompress(const void *in, size_t n, struct strbuf *out, size_t max_out, size_t *used)
 {
 	const unsigned char *p = in;
 	lzma_stream s = LZMA_STREAM_INIT;

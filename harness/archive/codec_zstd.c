@@ -37,9 +37,10 @@ static int zstd_decompress(const void *in, size_t n, struct strbuf *out, size_t 
 		return bl_err("ZSTD-compressed data has too large a window size");
 	/* like the lzma/xz dictionary: do not trust the header with memory */
 	if (fh.windowSize > ((unsigned long long)256 << 20))
-		return bl_err("ZSTD-compressed data needs a %llu-byte window, over bootlab's 256 MiB "
-			      "reading limit",
-			      (unsigned long long)fh.windowSize);
+		return bl_err(
+		    "ZSTD-compressed data needs a %llu-byte window, over bootlab's 256 MiB "
+		    "reading limit",
+		    (unsigned long long)fh.windowSize);
 	ZSTD_DStream *d = ZSTD_createDStream();
 	if (!d)
 		return bl_err("ZSTD_createDStream failed");

@@ -56,13 +56,13 @@ static int open_parent(struct ex *x, const char *name, char **last, int *refuse,
 		int nfd = openat(fd, parts.v[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (nfd < 0) {
 			struct stat st;
-			if (errno == ELOOP ||
-			    (!fstatat(fd, parts.v[i], &st, AT_SYMLINK_NOFOLLOW) && S_ISLNK(st.st_mode))) {
+			if (errno == ELOOP || (!fstatat(fd, parts.v[i], &st, AT_SYMLINK_NOFOLLOW) &&
+					       S_ISLNK(st.st_mode))) {
 				*refuse = 1;
 				sb_addf(why, "path through symlink '%s' refused", parts.v[i]);
 			} else {
-				sb_addf(why, "parent '%s': %s (the kernel creates no parents)", parts.v[i],
-					strerror(errno));
+				sb_addf(why, "parent '%s': %s (the kernel creates no parents)",
+					parts.v[i], strerror(errno));
 			}
 		}
 		close(fd);
@@ -133,7 +133,8 @@ int bl_initrd_extract(const struct bl_initrd *rd, const char *dir)
 			if (why.len) {
 				if (refuse) {
 					if (!x.refused++)
-						sb_addf(&x.first_refusal, "'%s': %s", e->name, why.buf);
+						sb_addf(&x.first_refusal, "'%s': %s", e->name,
+							why.buf);
 					bl_warn("extract: '%s': %s", e->name, why.buf);
 				} else {
 					x.skipped++;
@@ -162,7 +163,8 @@ int bl_initrd_extract(const struct bl_initrd *rd, const char *dir)
 				for (size_t j = 0; j < i; j++) {
 					const struct bl_cpio_entry *o = &rd->entries[j];
 					if (o->archive != e->archive || o->ino != e->ino ||
-					    o->devmajor != e->devmajor || o->devminor != e->devminor ||
+					    o->devmajor != e->devmajor ||
+					    o->devminor != e->devminor ||
 					    ((o->mode ^ mode) & S_IFMT) || o->nlink < 2)
 						continue;
 					char *olast;
@@ -180,7 +182,8 @@ int bl_initrd_extract(const struct bl_initrd *rd, const char *dir)
 				}
 			}
 			int fd = openat(dfd, last,
-					O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | (linked ? 0 : O_TRUNC),
+					O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+					    (linked ? 0 : O_TRUNC),
 					mode & 07777);
 			if (fd < 0) {
 				x.skipped++;
@@ -204,7 +207,8 @@ int bl_initrd_extract(const struct bl_initrd *rd, const char *dir)
 				unlinkat(dfd, last, 0);
 			if (symlinkat(target, dfd, last)) {
 				x.skipped++;
-				bl_warn("extract: symlink '%s' skipped: %s", e->name, strerror(errno));
+				bl_warn("extract: symlink '%s' skipped: %s", e->name,
+					strerror(errno));
 			} else {
 				if (x.is_root_user)
 					fchownat(dfd, last, e->uid, e->gid, AT_SYMLINK_NOFOLLOW);
@@ -216,7 +220,8 @@ int bl_initrd_extract(const struct bl_initrd *rd, const char *dir)
 			if (mknodat(dfd, last, mode, makedev(e->rdevmajor, e->rdevminor)) &&
 			    errno != EEXIST) {
 				x.skipped++;
-				bl_warn("extract: '%s' skipped: mknod: %s", e->name, strerror(errno));
+				bl_warn("extract: '%s' skipped: mknod: %s", e->name,
+					strerror(errno));
 			} else {
 				if (x.is_root_user)
 					fchownat(dfd, last, e->uid, e->gid, AT_SYMLINK_NOFOLLOW);

@@ -124,7 +124,8 @@ static struct node *resolve(struct view *w, const char *path, int follow)
 			sb_release(&sb);
 			struct strlist parts = STRLIST_INIT;
 			char *save = NULL;
-			for (char *c = strtok_r(norm, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+			for (char *c = strtok_r(norm, "/", &save); c;
+			     c = strtok_r(NULL, "/", &save)) {
 				if (!strcmp(c, "..")) {
 					if (parts.n)
 						free(parts.v[--parts.n]);
@@ -215,7 +216,8 @@ static int elf_parse(const unsigned char *d, size_t n, struct elfinfo *ei)
 		if (off > n || filesz > n - off)
 			continue;
 		if (type == PT_INTERP && filesz)
-			ei->interp = xstrndup((const char *)d + off, strnlen((const char *)d + off, filesz));
+			ei->interp =
+			    xstrndup((const char *)d + off, strnlen((const char *)d + off, filesz));
 		else if (type == PT_DYNAMIC)
 			dyn_off = off, dyn_size = filesz, ei->dynamic = 1;
 		else if (type == PT_LOAD && nloads < BL_ARRAY_SIZE(loads)) {
@@ -232,7 +234,8 @@ static int elf_parse(const unsigned char *d, size_t n, struct elfinfo *ei)
 		uint64_t val;
 	} dyn[512];
 	size_t ndyn = 0;
-	for (uint64_t o = dyn_off; o + dsz <= dyn_off + dyn_size && ndyn < BL_ARRAY_SIZE(dyn); o += dsz) {
+	for (uint64_t o = dyn_off; o + dsz <= dyn_off + dyn_size && ndyn < BL_ARRAY_SIZE(dyn);
+	     o += dsz) {
 		int64_t tag;
 		uint64_t val;
 		if (ei->is_64) {
@@ -271,7 +274,8 @@ static int elf_parse(const unsigned char *d, size_t n, struct elfinfo *ei)
 			sl_push(&ei->needed, str);
 		else if (dyn[i].tag == DT_RUNPATH || dyn[i].tag == DT_RPATH) {
 			char *save = NULL, *copy = xstrdup(str);
-			for (char *c = strtok_r(copy, ":", &save); c; c = strtok_r(NULL, ":", &save))
+			for (char *c = strtok_r(copy, ":", &save); c;
+			     c = strtok_r(NULL, ":", &save))
 				sl_push(&ei->runpath, c);
 			free(copy);
 		}
@@ -290,8 +294,14 @@ static const unsigned char *content(struct view *w, const struct node *n, size_t
 static void collect_libdirs(struct view *w)
 {
 	static const char *const defaults[] = {
-	    "lib", "usr/lib", "lib64", "usr/lib64", "lib/x86_64-linux-gnu",
-	    "usr/lib/x86_64-linux-gnu", "lib/aarch64-linux-gnu", "usr/lib/aarch64-linux-gnu",
+	    "lib",
+	    "usr/lib",
+	    "lib64",
+	    "usr/lib64",
+	    "lib/x86_64-linux-gnu",
+	    "usr/lib/x86_64-linux-gnu",
+	    "lib/aarch64-linux-gnu",
+	    "usr/lib/aarch64-linux-gnu",
 	    "usr/local/lib",
 	};
 	struct strlist confs = STRLIST_INIT;
@@ -303,19 +313,22 @@ static void collect_libdirs(struct view *w)
 		size_t len;
 		const unsigned char *d = content(w, n, &len);
 		char *text = xstrndup((const char *)d, len), *save = NULL;
-		for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		for (char *line = strtok_r(text, "\n", &save); line;
+		     line = strtok_r(NULL, "\n", &save)) {
 			while (*line == ' ' || *line == '\t')
 				line++;
 			char *hash = strchr(line, '#');
 			if (hash)
 				*hash = 0;
 			size_t l = strlen(line);
-			while (l && (line[l - 1] == ' ' || line[l - 1] == '\t' || line[l - 1] == '\r'))
+			while (l &&
+			       (line[l - 1] == ' ' || line[l - 1] == '\t' || line[l - 1] == '\r'))
 				line[--l] = 0;
 			if (!l)
 				continue;
 			if (!strncmp(line, "include", 7) && (line[7] == ' ' || line[7] == '\t')) {
-				char *pat = bl_archive_normalize(line + 8 + strspn(line + 8, " \t"));
+				char *pat =
+				    bl_archive_normalize(line + 8 + strspn(line + 8, " \t"));
 				for (size_t k = 0; k < w->n; k++)
 					if (!fnmatch(pat, w->v[k].path, FNM_PATHNAME))
 						sl_push(&confs, w->v[k].path);
@@ -439,8 +452,10 @@ static void check_init(struct view *w)
 			    (int)ent(w, link)->filesize, (const char *)ent(w, link)->data);
 		else
 			add(w->out, BL_LINT_ERROR, "no-init", NULL,
-			    "no /init: the kernel does not run anything from this archive but calls "
-			    "prepare_namespace() to mount root=; without root= it panics 'VFS: Unable "
+			    "no /init: the kernel does not run anything from this archive but "
+			    "calls "
+			    "prepare_namespace() to mount root=; without root= it panics 'VFS: "
+			    "Unable "
 			    "to mount root fs on unknown-block(0,0)'. Add /init, or boot with "
 			    "rdinit=/path/in/archive");
 		return;
@@ -454,10 +469,12 @@ static void check_init(struct view *w)
 	if (!(e->mode & 0111)) {
 		const char *f = fallbacks(w, &fb);
 		add(w->out, BL_LINT_ERROR, "init-not-executable", "init",
-		    "/init has mode %04o, no execute bit: 'Failed to execute /init (error -13)', then "
+		    "/init has mode %04o, no execute bit: 'Failed to execute /init (error -13)', "
+		    "then "
 		    "the kernel tries /sbin/init, /etc/init, /bin/init, /bin/sh%s%s%s",
-		    e->mode & 07777, f ? " (present: " : " (none present: 'No working init found' panic",
-		    f ? f : "", ")");
+		    e->mode & 07777,
+		    f ? " (present: " : " (none present: 'No working init found' panic", f ? f : "",
+		    ")");
 		sb_release(&fb);
 		return;
 	}
@@ -472,10 +489,12 @@ static void check_init(struct view *w)
 		p[strcspn(p, " \t\r")] = 0;
 		if (!*p) {
 			add(w->out, BL_LINT_ERROR, "init-interpreter-missing", "init",
-			    "/init starts with '#!' but names no interpreter: exec fails with error -8");
+			    "/init starts with '#!' but names no interpreter: exec fails with "
+			    "error -8");
 		} else if (!resolve(w, p, 1)) {
 			add(w->out, BL_LINT_ERROR, "init-interpreter-missing", "init",
-			    "/init is a script for '%s', which is not in the archive: 'Failed to execute "
+			    "/init is a script for '%s', which is not in the archive: 'Failed to "
+			    "execute "
 			    "/init (error -2)'",
 			    p);
 		} else {
@@ -498,8 +517,10 @@ static void check_console(struct view *w)
 	struct node *n = find(w, "dev/console");
 	if (!n) {
 		add(w->out, BL_LINT_WARNING, "no-dev-console", NULL,
-		    "no /dev/console: unless the kernel's built-in archive provides it (it does when "
-		    "CONFIG_INITRAMFS_SOURCE is empty, as in distribution kernels) the kernel prints "
+		    "no /dev/console: unless the kernel's built-in archive provides it (it does "
+		    "when "
+		    "CONFIG_INITRAMFS_SOURCE is empty, as in distribution kernels) the kernel "
+		    "prints "
 		    "'Warning: unable to open an initial console.' and /init starts with fds 0-2 "
 		    "closed");
 		return;
@@ -531,15 +552,21 @@ static void check_parents(struct view *w)
 			} else if (!par) {
 				int builtin = !strcmp(p, "dev") || !strcmp(p, "root");
 				*slash = '/';
-				add(w->out, builtin ? BL_LINT_INFO : BL_LINT_ERROR, "parent-missing", p,
-				    "its parent folder is not in the archive: the kernel creates no parents "
+				add(w->out, builtin ? BL_LINT_INFO : BL_LINT_ERROR,
+				    "parent-missing", p,
+				    "its parent folder is not in the archive: the kernel creates "
+				    "no parents "
 				    "and drops the entry silently%s",
-				    builtin ? " (unless the kernel's built-in default archive made it)" : "");
+				    builtin
+					? " (unless the kernel's built-in default archive made it)"
+					: "");
 			} else if (par->first > i) {
 				*slash = '/';
 				add(w->out, BL_LINT_ERROR, "parent-after-child", p,
-				    "its parent folder comes later in the archive (the 'find -depth' "
-				    "mistake): the kernel drops the entry silently; list parents first");
+				    "its parent folder comes later in the archive (the 'find "
+				    "-depth' "
+				    "mistake): the kernel drops the entry silently; list parents "
+				    "first");
 			}
 		}
 		free(p);
@@ -578,7 +605,8 @@ static void check_duplicates(struct view *w)
 		int children_before = 0;
 		size_t plen = strlen(n->path);
 		for (size_t k = i + 1; k < w->n; k++) {
-			if (strncmp(w->v[k].path, n->path, plen) || (plen && w->v[k].path[plen] != '/'))
+			if (strncmp(w->v[k].path, n->path, plen) ||
+			    (plen && w->v[k].path[plen] != '/'))
 				break;
 			if (w->v[k].first < n->last)
 				children_before = 1;
@@ -586,9 +614,12 @@ static void check_duplicates(struct view *w)
 		if (S_ISDIR(f->mode) && !S_ISDIR(e->mode) && children_before)
 			add(w->out, BL_LINT_WARNING, "duplicate-path", n->path,
 			    "in segments %s: a non-empty folder (segment %zu) can not be replaced: "
-			    "rmdir fails, the folder stays and segment %zu's %s is dropped silently",
-			    segs.buf, f->segment, e->segment, S_ISLNK(e->mode) ? "symlink" : "entry");
-		else if ((S_ISCHR(f->mode) || S_ISBLK(f->mode)) && !((f->mode ^ e->mode) & S_IFMT) &&
+			    "rmdir fails, the folder stays and segment %zu's %s is dropped "
+			    "silently",
+			    segs.buf, f->segment, e->segment,
+			    S_ISLNK(e->mode) ? "symlink" : "entry");
+		else if ((S_ISCHR(f->mode) || S_ISBLK(f->mode)) &&
+			 !((f->mode ^ e->mode) & S_IFMT) &&
 			 (f->rdevmajor != e->rdevmajor || f->rdevminor != e->rdevminor))
 			add(w->out, BL_LINT_WARNING, "duplicate-path", n->path,
 			    "in segments %s: the node already exists, so it keeps rdev %u:%u from "
@@ -597,7 +628,8 @@ static void check_duplicates(struct view *w)
 			    e->rdevminor);
 		else if (S_ISDIR(e->mode))
 			add(w->out, BL_LINT_INFO, "duplicate-path", n->path,
-			    "folder in segments %s: they merge; mode and owner come from segment %zu, "
+			    "folder in segments %s: they merge; mode and owner come from segment "
+			    "%zu, "
 			    "the mtime from the earliest",
 			    segs.buf, e->segment);
 		else

@@ -37,7 +37,8 @@ static int do_file(struct bl_archive *a, const char *args)
 	unsigned mode;
 	int uid, gid, end = 0, rc = -1;
 
-	if (sscanf(args, NAMEFMT " " NAMEFMT " %o %d %d %n", name, loc, &mode, &uid, &gid, &end) < 5) {
+	if (sscanf(args, NAMEFMT " " NAMEFMT " %o %d %d %n", name, loc, &mode, &uid, &gid, &end) <
+	    5) {
 		bl_err("unrecognized file format '%s'", args);
 		goto out;
 	}
@@ -92,7 +93,8 @@ static int do_nod(struct bl_archive *a, const char *args)
 	int uid, gid, rc;
 	char type;
 
-	if (sscanf(args, NAMEFMT " %o %d %d %c %u %u", name, &mode, &uid, &gid, &type, &maj, &min) != 7)
+	if (sscanf(args, NAMEFMT " %o %d %d %c %u %u", name, &mode, &uid, &gid, &type, &maj,
+		   &min) != 7)
 		rc = bl_err("unrecognized nod format '%s'", args);
 	else /* gen_init_cpio: 'b' is block, anything else character */
 		rc = bl_archive_add_nod(a, name, mode, (unsigned)uid, (unsigned)gid,

@@ -73,7 +73,8 @@ static int parse_stream(struct walk *w, size_t si, const unsigned char *d, size_
 					      (unsigned long long)(base + pos));
 			if (d[pos] != '0') {
 				if (compressed)
-					return bl_err("junk within compressed archive at %s %zu", where, pos);
+					return bl_err("junk within compressed archive at %s %zu",
+						      where, pos);
 				break; /* the next member of the initrd */
 			}
 		}
@@ -82,9 +83,10 @@ static int parse_stream(struct walk *w, size_t si, const unsigned char *d, size_
 		size_t h = pos;
 		if (n - pos < 110) {
 			if (compressed)
-				return bl_err("junk at the end of compressed archive (%zu bytes at %s "
-					      "%zu are not a whole cpio header)",
-					      n - pos, where, pos);
+				return bl_err(
+				    "junk at the end of compressed archive (%zu bytes at %s "
+				    "%zu are not a whole cpio header)",
+				    n - pos, where, pos);
 			return bl_err("truncated archive: %zu bytes at offset %llu are not a whole "
 				      "cpio header",
 				      n - pos, (unsigned long long)(base + pos));
@@ -96,11 +98,13 @@ static int parse_stream(struct walk *w, size_t si, const unsigned char *d, size_
 		else if (!memcmp(hp, "070702", 6))
 			crc = 1;
 		else if (!memcmp(hp, "070707", 6))
-			return bl_err("incorrect cpio method used: use -H newc option (odc header at "
-				      "%s %llu)",
-				      where, (unsigned long long)(base + h));
+			return bl_err(
+			    "incorrect cpio method used: use -H newc option (odc header at "
+			    "%s %llu)",
+			    where, (unsigned long long)(base + h));
 		else
-			return bl_err("no cpio magic at %s %llu", where, (unsigned long long)(base + h));
+			return bl_err("no cpio magic at %s %llu", where,
+				      (unsigned long long)(base + h));
 		struct bl_cpio_entry e = {0};
 		uint32_t f[13];
 		for (int i = 0; i < 13; i++)
@@ -119,7 +123,8 @@ static int parse_stream(struct walk *w, size_t si, const unsigned char *d, size_
 			     (unsigned long long)(base + h), namesize);
 			skip = 1;
 		} else if (S_ISLNK(e.mode) && e.filesize > PATH_MAX_K) {
-			note(w, "segment %zu: symlink at %s %llu skipped: target longer than PATH_MAX",
+			note(w,
+			     "segment %zu: symlink at %s %llu skipped: target longer than PATH_MAX",
 			     si, where, (unsigned long long)(base + h));
 			skip = 1;
 		} else if (!S_ISREG(e.mode) && !S_ISLNK(e.mode) && e.filesize) {
@@ -128,15 +133,17 @@ static int parse_stream(struct walk *w, size_t si, const unsigned char *d, size_
 			skip = 1;
 		}
 		if (next > n) {
-			const char *msg = compressed ? "junk at the end of compressed archive" : "truncated archive";
+			const char *msg = compressed ? "junk at the end of compressed archive"
+						     : "truncated archive";
 			if (!skip && name_at + namesize <= n && d[name_at + namesize - 1] == 0)
-				return bl_err("%s: entry '%s' at %s %llu needs %llu bytes, %zu left", msg,
-					      (const char *)d + name_at, where,
-					      (unsigned long long)(base + h),
-					      (unsigned long long)(next - h), n - h);
+				return bl_err(
+				    "%s: entry '%s' at %s %llu needs %llu bytes, %zu left", msg,
+				    (const char *)d + name_at, where,
+				    (unsigned long long)(base + h), (unsigned long long)(next - h),
+				    n - h);
 			return bl_err("%s: entry at %s %llu needs %llu bytes, %zu left", msg, where,
-				      (unsigned long long)(base + h), (unsigned long long)(next - h),
-				      n - h);
+				      (unsigned long long)(base + h),
+				      (unsigned long long)(next - h), n - h);
 		}
 		pos = (size_t)next;
 		if (skip)
@@ -223,9 +230,10 @@ int bl_initrd_parse(struct bl_initrd *rd, const void *buf, size_t len, size_t ma
 		const struct bl_codec *c = bl_codec_detect(p + pos, len - pos);
 		size_t si = rd->n_segments;
 		if (!c) {
-			rc = bl_err("segment %zu at offset %zu: invalid magic at start of compressed "
-				    "archive (bytes %02x %02x)",
-				    si, pos, p[pos], pos + 1 < len ? p[pos + 1] : 0);
+			rc = bl_err(
+			    "segment %zu at offset %zu: invalid magic at start of compressed "
+			    "archive (bytes %02x %02x)",
+			    si, pos, p[pos], pos + 1 < len ? p[pos + 1] : 0);
 			break;
 		}
 		new_segment(rd, pos, c);
@@ -237,8 +245,8 @@ int bl_initrd_parse(struct bl_initrd *rd, const void *buf, size_t len, size_t ma
 		if (!rc) {
 			size_t consumed;
 			w.total_out += out.len;
-			rc = parse_stream(&w, si, (unsigned char *)out.buf, out.len, 0, 1, !w.started,
-					  &consumed);
+			rc = parse_stream(&w, si, (unsigned char *)out.buf, out.len, 0, 1,
+					  !w.started, &consumed);
 		}
 		if (rc) {
 			sb_release(&out);
@@ -310,7 +318,9 @@ char *bl_archive_normalize(const char *name)
 		}
 		p = e;
 	}
-	return sb.len ? sb_detach(&sb, NULL) : (sb_release(&sb), xstrdup("")); /* sb_detach leaves an empty buffer unterminated */
+	return sb.len ? sb_detach(&sb, NULL)
+		      : (sb_release(&sb),
+			 xstrdup("")); /* sb_detach leaves an empty buffer unterminated */
 }
 
 const struct bl_cpio_entry *bl_initrd_lookup(const struct bl_initrd *rd, const char *path)
@@ -352,13 +362,27 @@ void bl_mode_string(uint32_t mode, char buf[11])
 	static const char rwx[] = "rwxrwxrwx";
 	char t = '?';
 	switch (mode & S_IFMT) {
-	case S_IFREG: t = '-'; break;
-	case S_IFDIR: t = 'd'; break;
-	case S_IFLNK: t = 'l'; break;
-	case S_IFCHR: t = 'c'; break;
-	case S_IFBLK: t = 'b'; break;
-	case S_IFIFO: t = 'p'; break;
-	case S_IFSOCK: t = 's'; break;
+	case S_IFREG:
+		t = '-';
+		break;
+	case S_IFDIR:
+		t = 'd';
+		break;
+	case S_IFLNK:
+		t = 'l';
+		break;
+	case S_IFCHR:
+		t = 'c';
+		break;
+	case S_IFBLK:
+		t = 'b';
+		break;
+	case S_IFIFO:
+		t = 'p';
+		break;
+	case S_IFSOCK:
+		t = 's';
+		break;
 	}
 	buf[0] = t;
 	for (int i = 0; i < 9; i++)

@@ -50,7 +50,8 @@ static int add_one(struct walk *w, const char *host, const char *name, const str
 		if (st->st_nlink > 1) {
 			for (size_t i = 0; i < w->n_links; i++)
 				if (w->links[i].dev == st->st_dev && w->links[i].ino == st->st_ino)
-					return bl_archive_add_hardlink(w->a, name, w->links[i].name);
+					return bl_archive_add_hardlink(w->a, name,
+								       w->links[i].name);
 			BL_GROW(w->links, w->n_links, w->alloc_links);
 			w->links[w->n_links].dev = st->st_dev;
 			w->links[w->n_links].ino = st->st_ino;
@@ -65,17 +66,20 @@ static int add_one(struct walk *w, const char *host, const char *name, const str
 		target[n] = 0;
 		rc = bl_archive_add_symlink(w->a, name, target, mode, uid, gid);
 	} else if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
-		rc = bl_archive_add_nod(w->a, name, mode, uid, gid, S_ISBLK(st->st_mode) ? 'b' : 'c',
-					major(st->st_rdev), minor(st->st_rdev));
+		rc =
+		    bl_archive_add_nod(w->a, name, mode, uid, gid, S_ISBLK(st->st_mode) ? 'b' : 'c',
+				       major(st->st_rdev), minor(st->st_rdev));
 	} else if (S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode)) {
-		rc = bl_archive_add_special(w->a, name, S_ISFIFO(st->st_mode) ? 'p' : 's', mode, uid,
-					    gid);
+		rc = bl_archive_add_special(w->a, name, S_ISFIFO(st->st_mode) ? 'p' : 's', mode,
+					    uid, gid);
 	} else {
 		return bl_err("'%s': unsupported file type", host);
 	}
 	if (rc)
 		return rc;
-	uint32_t m = st->st_mtime < 0 ? 0 : st->st_mtime > 0xffffffffLL ? 0xffffffffu : (uint32_t)st->st_mtime;
+	uint32_t m = st->st_mtime < 0		   ? 0
+		     : st->st_mtime > 0xffffffffLL ? 0xffffffffu
+						   : (uint32_t)st->st_mtime;
 	return bl_archive_set_mtime(w->a, m);
 }
 

@@ -220,13 +220,20 @@ static int load(const char *cmd, const char *file, struct bl_initrd *rd)
 static const char *type_name(uint32_t mode)
 {
 	switch (mode & S_IFMT) {
-	case S_IFREG: return "file";
-	case S_IFDIR: return "dir";
-	case S_IFLNK: return "symlink";
-	case S_IFCHR: return "char";
-	case S_IFBLK: return "block";
-	case S_IFIFO: return "pipe";
-	case S_IFSOCK: return "sock";
+	case S_IFREG:
+		return "file";
+	case S_IFDIR:
+		return "dir";
+	case S_IFLNK:
+		return "symlink";
+	case S_IFCHR:
+		return "char";
+	case S_IFBLK:
+		return "block";
+	case S_IFIFO:
+		return "pipe";
+	case S_IFSOCK:
+		return "sock";
 	}
 	return "unknown";
 }
@@ -281,8 +288,10 @@ static int do_list(int argc, char **argv)
 					free(t);
 				}
 				if (S_ISCHR(e->mode) || S_ISBLK(e->mode)) {
-					json_object_set_new(je, "rdev_major", json_integer(e->rdevmajor));
-					json_object_set_new(je, "rdev_minor", json_integer(e->rdevminor));
+					json_object_set_new(je, "rdev_major",
+							    json_integer(e->rdevmajor));
+					json_object_set_new(je, "rdev_minor",
+							    json_integer(e->rdevminor));
 				}
 				json_array_append_new(ents, je);
 			}
@@ -297,7 +306,8 @@ static int do_list(int argc, char **argv)
 	} else {
 		for (size_t s = 0; s < rd.n_segments; s++) {
 			const struct bl_segment *sg = &rd.segments[s];
-			printf("segment %zu: offset %llu, %llu bytes, %s, %zu bytes unpacked, %zu entries\n",
+			printf("segment %zu: offset %llu, %llu bytes, %s, %zu bytes unpacked, %zu "
+			       "entries\n",
 			       s, (unsigned long long)sg->offset, (unsigned long long)sg->length,
 			       sg->codec->name, sg->size, sg->n_entries);
 			for (size_t i = sg->first_entry; i < sg->first_entry + sg->n_entries; i++) {
@@ -311,7 +321,8 @@ static int do_list(int argc, char **argv)
 					printf("%9u", e->filesize);
 				printf(" %s", e->name);
 				if (S_ISLNK(e->mode))
-					printf(" -> %.*s", (int)strnlen((const char *)e->data, e->filesize),
+					printf(" -> %.*s",
+					       (int)strnlen((const char *)e->data, e->filesize),
 					       (const char *)e->data);
 				if (S_ISREG(e->mode) && e->nlink > 1)
 					printf(" (ino %u, %u links)", e->ino, e->nlink);
@@ -410,11 +421,25 @@ static int parse_size(const char *s, uint64_t *out)
 		return -1;
 	unsigned long long mul = 1;
 	switch (*end) {
-	case 0: break;
-	case 'k': case 'K': mul = 1ull << 10; end++; break;
-	case 'm': case 'M': mul = 1ull << 20; end++; break;
-	case 'g': case 'G': mul = 1ull << 30; end++; break;
-	default: return -1;
+	case 0:
+		break;
+	case 'k':
+	case 'K':
+		mul = 1ull << 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		mul = 1ull << 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		mul = 1ull << 30;
+		end++;
+		break;
+	default:
+		return -1;
 	}
 	if (*end == 'i' || *end == 'B')
 		end++;
@@ -471,13 +496,16 @@ static int do_lint(int argc, char **argv)
 			if (json) {
 				json_t *o = json_object();
 				json_object_set_new(o, "file", json_string(file));
-				json_object_set_new(o, "severity", json_string(bl_lint_severity_name(x->severity)));
+				json_object_set_new(
+				    o, "severity", json_string(bl_lint_severity_name(x->severity)));
 				json_object_set_new(o, "code", json_string(x->code));
-				json_object_set_new(o, "path", x->path ? json_string(x->path) : json_null());
+				json_object_set_new(o, "path",
+						    x->path ? json_string(x->path) : json_null());
 				json_object_set_new(o, "message", json_string(x->message));
 				json_array_append_new(arr, o);
 			} else {
-				printf("%s: %s: %s: %s%s%s\n", file, bl_lint_severity_name(x->severity), x->code,
+				printf("%s: %s: %s: %s%s%s\n", file,
+				       bl_lint_severity_name(x->severity), x->code,
 				       x->path ? x->path : "", x->path ? ": " : "", x->message);
 			}
 		}
@@ -496,8 +524,8 @@ static int do_lint(int argc, char **argv)
 		json_decref(root);
 	} else {
 		json_decref(arr);
-		fprintf(stderr, "%d error%s, %d warning%s, %d info\n", errors, errors == 1 ? "" : "s",
-			warnings, warnings == 1 ? "" : "s", infos);
+		fprintf(stderr, "%d error%s, %d warning%s, %d info\n", errors,
+			errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s", infos);
 	}
 	sl_release(&files);
 	return failed ? BL_EXIT_FAIL : BL_EXIT_OK;

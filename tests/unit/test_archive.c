@@ -44,7 +44,8 @@ int main(void)
 	T_EQ_INT(bl_archive_add_file_data(a, "/bin/x", 0755, 0, 0, "hello", 5), 0, "add file");
 	T_EQ_INT(bl_archive_add_hardlink(a, "/bin/y", "/bin/x"), 0, "add hardlink");
 	T_EQ_INT(bl_archive_add_hardlink(a, "z", "nope"), -1, "hardlink to nothing fails");
-	T_OK(strstr(bl_errmsg(), "'nope'") != NULL, "message names the missing entry: %s", bl_errmsg());
+	T_OK(strstr(bl_errmsg(), "'nope'") != NULL, "message names the missing entry: %s",
+	     bl_errmsg());
 	T_EQ_INT(bl_archive_add_symlink(a, "/sbin", "bin", 0777, 0, 0), 0, "add symlink");
 	T_EQ_INT(bl_archive_render(a, 1000, &sb), 0, "render with links");
 	const char *x = memmem(sb.buf, sb.len, "bin/x", 6), *y = memmem(sb.buf, sb.len, "bin/y", 6);
@@ -67,7 +68,8 @@ int main(void)
 	T_EQ_INT(bl_archive_write(a, out, "bogus", 0), -1, "unknown codec fails");
 	T_OK(strstr(bl_errmsg(), "'bogus'") != NULL, "names the codec: %s", bl_errmsg());
 	char *bad = bl_path_join(dir, "bad.cpio");
-	T_EQ_INT(bl_archive_add_file_host(a, "f", 0644, 0, 0, "/nonexistent/x"), -1, "missing host file");
+	T_EQ_INT(bl_archive_add_file_host(a, "f", 0644, 0, 0, "/nonexistent/x"), -1,
+		 "missing host file");
 	T_OK(!bl_file_exists(bad), "nothing written");
 	bl_archive_free(a);
 	bl_rm_rf(dir);

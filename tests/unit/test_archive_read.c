@@ -40,7 +40,7 @@ static int parse(struct strbuf *b, struct bl_initrd *rd)
 		struct bl_initrd rd_;                                                              \
 		int rc_ = parse(buf, &rd_);                                                        \
 		T_EQ_INT(rc_, -1, "%s: refused", name);                                            \
-		T_OK(strstr(bl_errmsg(), re) != NULL, "%s: '%s' in: %s", name, re, bl_errmsg());     \
+		T_OK(strstr(bl_errmsg(), re) != NULL, "%s: '%s' in: %s", name, re, bl_errmsg());   \
 		if (!rc_)                                                                          \
 			bl_initrd_release(&rd_);                                                   \
 	} while (0)
@@ -160,7 +160,8 @@ int main(void)
 	T_OK(bl_initrd_lookup(&rd, "./y") != NULL, "lookup normalizes ./");
 	bl_initrd_release(&rd);
 
-	struct strbuf *all[] = {&a, &b, &t, &z, &c, &half, &hz, &jw, &jz, &bad, &o, &u, &g9, &crc, &nn, &sk, &tr, &hb};
+	struct strbuf *all[] = {&a,   &b, &t, &z,  &c,	 &half, &hz, &jw, &jz,
+				&bad, &o, &u, &g9, &crc, &nn,	&sk, &tr, &hb};
 	for (size_t i = 0; i < BL_ARRAY_SIZE(all); i++)
 		sb_release(all[i]);
 	return t_done();
