@@ -3,7 +3,9 @@
 # agent hello against raw emulator runs of a static hello /init that
 # powers off, printed as ratios with PASS/MISS per goal. Rounds are
 # interleaved (every variant once per round) so that load from other work
-# hits each about equally; medians of BENCH_ROUNDS (default 5) are shown.
+# hits each about equally. BENCH_ROUNDS (default 5) runs each; the table
+# shows min and median, the goals use the min (the run least disturbed by
+# other work on a shared machine: the cost of the thing itself).
 #
 #   raw-plain     qemu-system-x86_64 -m 128 -nographic -no-reboot -kernel bzImage
 #                 -initrd hello.cpio.gz (the built minimal kernel's bzImage;
@@ -153,6 +155,8 @@ median() { # the median of the numbers given (ignores "fail")
 		if (NR == 0) print "nan"; else if (NR % 2) print v[(NR+1)/2]; else printf "%.3f\n", (v[NR/2]+v[NR/2+1])/2 }'
 }
 M() { median "${T[$1]:-}"; }
+mini() { printf '%s\n' $1 | grep -E '^[0-9.]+$' | sort -n | head -n 1 | grep . || echo nan; }
+N() { mini "${T[$1]:-}"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "nan" || b == "nan" || b == 0) print "nan"; else printf "%.3f", a / b }'; }
 goal() { # NAME VALUE OP LIMIT UNIT
 	local ok
@@ -160,25 +164,27 @@ goal() { # NAME VALUE OP LIMIT UNIT
 	printf '%-6s %-58s %8s %s %s%s\n' "$ok" "$1" "$2" "$3" "$4" "$5"
 }
 
-echo "boot bench: medians of $ROUNDS interleaved rounds (s), accel ${BOOTLAB_ACCEL}"
-printf '  %-28s %s\n' "raw-plain (x86 bzImage pc)" "$(M raw-plain)   [${T[raw-plain]:-} ]"
-printf '  %-28s %s\n' "raw-debarm64 (Debian virt)" "$(M raw-debarm64)   [${T[raw-debarm64]:-} ]"
+echo "boot bench: $ROUNDS interleaved rounds, seconds, accel ${BOOTLAB_ACCEL}"
+printf '  %-36s %8s %8s   %s\n' "" min median runs
+line() { printf '  %-36s %8s %8s   [%s ]\n' "$1" "$(N "$2")" "$(M "$2")" "${T[$2]:-}"; }
+line "raw-plain (x86 bzImage, -M pc)" raw-plain
+line "raw-debarm64 (Debian arm64, virt)" raw-debarm64
 for r in $rows; do
 	k="${r%:*}-${r#*:}"
-	printf '  %-28s %s\n' "raw-$k (bootlab's line)" "$(M raw-$k)   [${T[raw-$k]:-} ]"
-	printf '  %-28s %s\n' "bootlab-$k wall" "$(M bl-wall-$k)   [${T[bl-wall-$k]:-} ]"
-	printf '  %-28s %s\n' "bootlab-$k agent hello" "$(M bl-hello-$k)   [${T[bl-hello-$k]:-} ]"
+	line "raw-$k (bootlab's line, hello)" "raw-$k"
+	line "bootlab-$k wall (bootlab run)" "bl-wall-$k"
+	line "bootlab-$k agent hello" "bl-hello-$k"
 done
 echo
-echo "goals:"
+echo "goals (from the min of each row):"
 for r in $rows; do
 	k="${r%:*}-${r#*:}"
-	ov=$(awk -v a="$(M bl-wall-$k)" -v b="$(M raw-$k)" 'BEGIN { if (a == "nan" || b == "nan") print "nan"; else printf "%.3f", a / b - 1 }')
+	ov=$(awk -v a="$(N bl-wall-$k)" -v b="$(N raw-$k)" 'BEGIN { if (a == "nan" || b == "nan") print "nan"; else printf "%.3f", a / b - 1 }')
 	goal "bootlab overhead, $k: wall(run)/raw(same line) - 1" "$ov" "<=" 0.05 ""
 done
-goal "x86_64 default: agent hello / raw-plain" "$(ratio "$(M bl-hello-x86_64-qemu)" "$(M raw-plain)")" "<=" 0.25 "x"
-goal "aarch64 default: agent hello / raw-debarm64" "$(ratio "$(M bl-hello-aarch64-qemu)" "$(M raw-debarm64)")" "<=" 0.25 "x"
-goal "uml: agent hello (s)" "$(M bl-hello-x86_64-uml)" "<=" 0.05 " s"
+goal "x86_64 default: agent hello / raw-plain" "$(ratio "$(N bl-hello-x86_64-qemu)" "$(N raw-plain)")" "<=" 0.25 "x"
+goal "aarch64 default: agent hello / raw-debarm64" "$(ratio "$(N bl-hello-aarch64-qemu)" "$(N raw-debarm64)")" "<=" 0.25 "x"
+goal "uml: agent hello (s)" "$(N bl-hello-x86_64-uml)" "<=" 0.05 " s"
 
 # the built-in relink: a new archive each run, so never a cache hit
 mkdir -p "$W/bi/dev"

@@ -88,11 +88,25 @@ static int parse_size_mb(const char *s, int *mb)
 		return -1;
 	double mul = 1.0 / (1024 * 1024);
 	switch (*end) {
-	case 'K': case 'k': mul = 1.0 / 1024; end++; break;
-	case 'M': case 'm': mul = 1; end++; break;
-	case 'G': case 'g': mul = 1024; end++; break;
-	case 0: break;
-	default: return -1;
+	case 'K':
+	case 'k':
+		mul = 1.0 / 1024;
+		end++;
+		break;
+	case 'M':
+	case 'm':
+		mul = 1;
+		end++;
+		break;
+	case 'G':
+	case 'g':
+		mul = 1024;
+		end++;
+		break;
+	case 0:
+		break;
+	default:
+		return -1;
 	}
 	if (*end == 'i')
 		end++;
@@ -131,11 +145,11 @@ static int parse_duration_ms(const char *s, int *ms)
 int cmd_boot(int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"kernel", required_argument, NULL, 'k'}, {"initrd", required_argument, NULL, 'i'},
-	    {"append", required_argument, NULL, 'a'}, {"arch", required_argument, NULL, 'A'},
+	    {"kernel", required_argument, NULL, 'k'},  {"initrd", required_argument, NULL, 'i'},
+	    {"append", required_argument, NULL, 'a'},  {"arch", required_argument, NULL, 'A'},
 	    {"backend", required_argument, NULL, 'b'}, {"machine", required_argument, NULL, 'M'},
-	    {"memory", required_argument, NULL, 'm'}, {"timeout", required_argument, NULL, 't'},
-	    {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	    {"memory", required_argument, NULL, 'm'},  {"timeout", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 	};
 	const char *kernel = NULL, *append = NULL, *arch = NULL, *backend = NULL, *machine = NULL;
 	struct strlist initrds = STRLIST_INIT;
@@ -144,22 +158,39 @@ int cmd_boot(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
-		case 'k': kernel = optarg; break;
-		case 'i': sl_push(&initrds, optarg); break;
-		case 'a': append = optarg; break;
-		case 'A': arch = optarg; break;
-		case 'b': backend = optarg; break;
-		case 'M': machine = optarg; break;
+		case 'k':
+			kernel = optarg;
+			break;
+		case 'i':
+			sl_push(&initrds, optarg);
+			break;
+		case 'a':
+			append = optarg;
+			break;
+		case 'A':
+			arch = optarg;
+			break;
+		case 'b':
+			backend = optarg;
+			break;
+		case 'M':
+			machine = optarg;
+			break;
 		case 'm':
 			if (parse_size_mb(optarg, &memory_mb) < 0)
-				die("boot: bad size '%s' for --memory (16M to 64G, e.g. 256M)", optarg);
+				die("boot: bad size '%s' for --memory (16M to 64G, e.g. 256M)",
+				    optarg);
 			break;
 		case 't':
 			if (parse_duration_ms(optarg, &timeout_ms) < 0)
-				die("boot: bad duration '%s' for --timeout (e.g. 30s, 5m; at most 24h)",
+				die("boot: bad duration '%s' for --timeout (e.g. 30s, 5m; at most "
+				    "24h)",
 				    optarg);
 			break;
-		case 'h': fputs(boot_usage, stdout); sl_release(&initrds); return BL_EXIT_OK;
+		case 'h':
+			fputs(boot_usage, stdout);
+			sl_release(&initrds);
+			return BL_EXIT_OK;
 		default:
 			fprintf(stderr, "bootlab boot: unknown option '%s'\n%s", argv[optind - 1],
 				boot_usage);
@@ -168,7 +199,8 @@ int cmd_boot(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "bootlab boot: unexpected argument '%s'\n%s", argv[optind], boot_usage);
+		fprintf(stderr, "bootlab boot: unexpected argument '%s'\n%s", argv[optind],
+			boot_usage);
 		sl_release(&initrds);
 		return BL_EXIT_USAGE;
 	}
@@ -180,7 +212,8 @@ int cmd_boot(int argc, char **argv)
 	if (arch) {
 		const char *a = bl_kernel_arch_name(arch);
 		if (!a || !strcmp(a, "um"))
-			die("boot: unknown arch '%s' (x86_64, aarch64; UML is --backend uml)", arch);
+			die("boot: unknown arch '%s' (x86_64, aarch64; UML is --backend uml)",
+			    arch);
 		arch = a;
 	}
 	if (backend && strcmp(backend, "qemu") && strcmp(backend, "uml"))
@@ -272,9 +305,9 @@ int cmd_boot(int argc, char **argv)
 	} else {
 		printf("\noutcome: %s (%s)\n", name, r.reason ? r.reason : "");
 	}
-	rc = r.outcome == BL_OUT_PASS ? BL_EXIT_OK
+	rc = r.outcome == BL_OUT_PASS						? BL_EXIT_OK
 	     : r.outcome == BL_OUT_EMU_ERROR || r.outcome == BL_OUT_SETUP_ERROR ? BL_EXIT_INFRA
-									       : BL_EXIT_FAIL;
+										: BL_EXIT_FAIL;
 	bl_result_release(&r);
 	bl_prepared_release(&prep);
 out:

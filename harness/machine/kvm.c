@@ -55,13 +55,16 @@ static int probe(const struct bl_machine_plan *p, char *why, size_t n)
 	int rc = bl_run(sl_argv(&av), BL_KVM_PROBE_MS, &out, &st);
 	double s = bl_ns_to_s(bl_now_ns() - t0);
 	if (rc < 0)
-		snprintf(why, n, "kvm probe boot did not end within %.1f s", BL_KVM_PROBE_MS / 1000.0);
+		snprintf(why, n, "kvm probe boot did not end within %.1f s",
+			 BL_KVM_PROBE_MS / 1000.0);
 	else if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
 		snprintf(why, n, "kvm probe boot: qemu %s", bl_describe_status(st));
 	else if (!out || !strstr(out, "Kernel panic"))
-		snprintf(why, n, "kvm probe boot ended without reaching the end of the kernel's boot");
+		snprintf(why, n,
+			 "kvm probe boot ended without reaching the end of the kernel's boot");
 	else {
-		snprintf(why, n, "kvm probe boot reached the end of the kernel's boot in %.2f s", s);
+		snprintf(why, n, "kvm probe boot reached the end of the kernel's boot in %.2f s",
+			 s);
 		ok = 1;
 	}
 out:
@@ -116,7 +119,8 @@ int bl_kvm_usable(const struct bl_machine_plan *p, char *why, size_t n)
 		char *r = strstr(data, "reason=");
 		snprintf(why, n, "cached: %.*s", r ? (int)strcspn(r + 7, "\n") : 0, r ? r + 7 : "");
 	} else {
-		bl_warn("probing kvm on this host (once, at most %d s): %s", BL_KVM_PROBE_MS / 1000, id);
+		bl_warn("probing kvm on this host (once, at most %d s): %s", BL_KVM_PROBE_MS / 1000,
+			id);
 		ok = probe(p, why, n);
 		char *text = xasprintf("kvm=%s\nhost=%s\nreason=%s\n", ok ? "yes" : "no", id, why);
 		if (bl_write_file_atomic(file, text, strlen(text), 0644) < 0)

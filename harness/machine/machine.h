@@ -4,8 +4,9 @@
  * machine.c. Every backend gives the session the same things: a console
  * stream (read: guest console output; write: console input), an agent
  * channel stream, and a way to stop and reap the emulator. The emulator
- * runs in its own process group with PR_SET_PDEATHSIG(SIGKILL), so it
- * dies with bootlab even when bootlab is killed with SIGKILL. */
+ * runs in its own process group with PR_SET_PDEATHSIG(SIGKILL), and a
+ * watchdog process in that group kills the whole group (UML's helpers
+ * included) when bootlab dies, even by SIGKILL. docs/machines.md. */
 #ifndef BL_MACHINE_H
 #define BL_MACHINE_H
 

@@ -50,8 +50,8 @@ const char *bl_machine_virtio(const struct bl_machine_plan *p)
 	return "pci";
 }
 
-int bl_qemu_argv(const struct bl_machine_plan *p, const char *accel, bool probe,
-		 struct strlist *av, char **cmdline)
+int bl_qemu_argv(const struct bl_machine_plan *p, const char *accel, bool probe, struct strlist *av,
+		 char **cmdline)
 {
 	const struct qemu_arch *qa = NULL;
 	for (size_t i = 0; i < BL_ARRAY_SIZE(arches); i++)

@@ -70,7 +70,8 @@ static int uml_start(const struct bl_machine_plan *p, struct bl_machine *m)
 
 	int con[2] = {-1, -1}, ag[2] = {-1, -1}, er[2] = {-1, -1};
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ag) < 0 || pipe2(er, O_CLOEXEC) < 0) {
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ag) < 0 ||
+	    pipe2(er, O_CLOEXEC) < 0) {
 		bl_err_errno("uml backend: socketpair");
 		bl_err_kind(BL_EK_INFRA);
 		goto fail;
