@@ -300,6 +300,15 @@ static int do_list(int argc, char **argv)
 		}
 		json_object_set_new(root, "file", json_string(file));
 		json_object_set_new(root, "segments", segs);
+		/* entries the kernel skips silently (name size, data on a node...) */
+		json_t *notes = json_array();
+		if (rd.warnings) {
+			char *w = xstrdup(rd.warnings), *save = NULL;
+			for (char *l = strtok_r(w, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+				json_array_append_new(notes, json_string(l));
+			free(w);
+		}
+		json_object_set_new(root, "notes", notes);
 		json_dumpf(root, stdout, JSON_INDENT(1));
 		fputc('\n', stdout);
 		json_decref(root);

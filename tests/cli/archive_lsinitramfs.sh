@@ -18,6 +18,19 @@ for img in /boot/initrd.img-*; do
 	n=$((n + 1))
 	b=$(basename "$img")
 	expect_eq "$b: same file set as lsinitramfs" "$(names "$img")" "$(ref "$img")"
+	# extraction gives the same tree as unmkinitramfs (names, modes, types,
+	# symlink targets, sizes, contents, file mtimes)
+	rm -rf umk bex
+	unmkinitramfs "$img" umk 2>/dev/null
+	"$BOOTLAB" archive extract "$img" -C bex
+	expect_eq "$b: extract exits 0" "$?" 0
+	check "$b: same contents as unmkinitramfs" diff -r --no-dereference umk bex
+	expect_eq "$b: same names, modes, types, targets, sizes" \
+		"$(cd bex && find . -printf '%p %m %y %l %s\n' | LC_ALL=C sort | md5sum)" \
+		"$(cd umk && find . -printf '%p %m %y %l %s\n' | LC_ALL=C sort | md5sum)"
+	expect_eq "$b: same file mtimes" \
+		"$(cd bex && find . -type f -printf '%p %T@\n' | LC_ALL=C sort | md5sum)" \
+		"$(cd umk && find . -type f -printf '%p %T@\n' | LC_ALL=C sort | md5sum)"
 	# the same image behind an early microcode archive, as initramfs-tools
 	# builds it when a microcode package is installed
 	mkdir -p uc/kernel/x86/microcode
