@@ -20,7 +20,13 @@
 
 #define TAIL_LINES 40
 #define MAX_LINE 65536
-#define PANIC_GRACE_MS 1500 /* time to collect the rest of a panic trace */
+/* After a panic line: with panic=0 the guest spins forever, so the boot
+ * ends at the "---[ end Kernel panic" trailer or after PANIC_HANG_MS; with
+ * panic=-1 or panic=N the emulator exits by itself (-no-reboot), which we
+ * wait for (N s plus PANIC_EXIT_MS), so its own exit is what the report
+ * shows. */
+#define PANIC_HANG_MS 1500
+#define PANIC_EXIT_MS 10000
 #define DEFAULT_STEP_MS 30000
 
 /* set by the run command's signal handling: stop everything cleanly */
@@ -48,6 +54,7 @@ struct sess {
 	bool panic_seen;
 	int64_t panic_ns;
 	bool panic_end;
+	int64_t panic_grace_ns; /* how long after the panic line the boot may still run */
 	bool con_eof, ag_eof;
 	bool ended;        /* emulator exited or stopped */
 	bool poweroff_requested;
@@ -260,8 +267,8 @@ static void pump(struct sess *s, int64_t until)
 	}
 	int64_t now = bl_now_ns();
 	int64_t wake = until;
-	if (s->panic_seen && s->panic_ns + PANIC_GRACE_MS * 1000000LL < wake)
-		wake = s->panic_ns + PANIC_GRACE_MS * 1000000LL;
+	if (s->panic_seen && s->panic_ns + s->panic_grace_ns < wake)
+		wake = s->panic_ns + s->panic_grace_ns;
 	if (s->down_ns && s->down_ns + 100000000LL < wake)
 		wake = s->down_ns + 100000000LL;
 	/* poll the emulator's exit at least every 20 ms once channels are closed */
@@ -364,7 +371,7 @@ static void pump(struct sess *s, int64_t until)
 		end_machine(s);
 	/* a panic with panic=0 hangs the guest: end it as a panic, not a timeout */
 	if (!s->ended && s->panic_seen &&
-	    (s->panic_end || bl_now_ns() >= s->panic_ns + PANIC_GRACE_MS * 1000000LL))
+	    (s->panic_end || bl_now_ns() >= s->panic_ns + s->panic_grace_ns))
 		end_machine(s);
 }
 
@@ -826,6 +833,18 @@ static void sigpipe_ignore(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
+/* the last panic= word of the command line decides what a panic does */
+static int64_t panic_grace(const char *cmdline)
+{
+	long val = 0; /* the kernel's default here: CONFIG_PANIC_TIMEOUT=0 */
+	for (const char *p = cmdline; p && (p = strstr(p, "panic=")); p += 6)
+		if (p == cmdline || p[-1] == ' ')
+			val = strtol(p + 6, NULL, 10);
+	if (val == 0)
+		return PANIC_HANG_MS * 1000000LL;
+	return ((val > 0 ? val * 1000 : 0) + PANIC_EXIT_MS) * 1000000LL;
+}
+
 static char *safe_name(const char *name)
 {
 	char *s = xstrdup(name);
@@ -903,6 +922,7 @@ int bl_session_run(const struct bl_scenario *sc, const struct bl_prepared *prep,
 		goto out;
 	}
 	r->emulator_command = xstrdup(s.m.command);
+	s.panic_grace_ns = panic_grace(s.m.full_cmdline);
 	r->kernel_cmdline = xstrdup(s.m.full_cmdline ? s.m.full_cmdline : "");
 	phase(&s, BL_PH_SPAWN, -1);
 	s.boot_deadline = s.t0 + (int64_t)(sc->timeout_ms > 0 ? sc->timeout_ms : 60000) * 1000000;
