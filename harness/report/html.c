@@ -94,14 +94,45 @@ static void timeline(struct strbuf *sb, const struct bl_result *r)
 	size_t nsteps_shown = 0;
 	for (size_t i = 0; i < r->nsteps; i++)
 		nsteps_shown += !r->steps[i].skipped;
-	double step_y = 150, height = step_y + 16.0 * (double)nsteps_shown + 30;
 #define X(t) (TL_X0 + (TL_X1 - TL_X0) * ((t) / span))
+	/* phase labels: each on the first row where it does not run into the
+	 * label before it (widths estimated from the text: 11px bold names,
+	 * 10px times) */
+	int row[BL_PH_COUNT] = {0}, nrows = 1;
+	bool right_anchor[BL_PH_COUNT] = {false};
+	double row_end[BL_PH_COUNT];
+	for (int k = 0; k < BL_PH_COUNT; k++)
+		row_end[k] = -1e9;
+	for (int i = 0; i < BL_PH_COUNT; i++) {
+		const struct bl_phase *p = &r->phases[i];
+		if (!p->seen)
+			continue;
+		double x = X(bl_ns_to_s(p->host_ns));
+		double w = 7.0 * (double)strlen(bl_phase_name((enum bl_phase_id)i));
+		double wt = p->guest_s >= 0 ? 6.0 * 22 : 6.0 * 7;
+		if (wt > w)
+			w = wt;
+		double x0 = x + 3, x1 = x + 3 + w;
+		if (x1 > TL_X1 + 20) { /* near the right edge: text to the left */
+			right_anchor[i] = true;
+			x0 = x - 3 - w, x1 = x - 3;
+		}
+		int k = 0;
+		while (k < BL_PH_COUNT - 1 && row_end[k] + 6 > x0)
+			k++;
+		row[i] = k;
+		if (x1 > row_end[k])
+			row_end[k] = x1;
+		if (k + 1 > nrows)
+			nrows = k + 1;
+	}
+	double axis_y = 18 + 26.0 * nrows + 8;
+	double step_y = axis_y + 50, height = step_y + 16.0 * (double)nsteps_shown + 30;
 
 	sb_addf(sb, "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
 		    "width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"boot timeline\">\n",
 		TL_W, height, TL_W, height);
 	/* axis */
-	double axis_y = 100;
 	sb_addf(sb, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", TL_X0, axis_y + 14,
 		TL_X1, axis_y + 14);
 	double tick = tick_step(span);
@@ -113,7 +144,6 @@ static void timeline(struct strbuf *sb, const struct bl_result *r)
 	}
 	/* the phases: segments between consecutive phases reached */
 	int prev = -1;
-	int nlab = 0;
 	for (int i = 0; i < BL_PH_COUNT; i++) {
 		const struct bl_phase *p = &r->phases[i];
 		if (!p->seen)
@@ -133,10 +163,8 @@ static void timeline(struct strbuf *sb, const struct bl_result *r)
 		if (!p->seen)
 			continue;
 		double t = bl_ns_to_s(p->host_ns), x = X(t);
-		/* labels on three staggered rows so close phases stay readable */
-		double ly = 18 + 26 * (nlab % 3);
-		nlab++;
-		const char *anchor = x > TL_X1 - 80 ? "end" : "start";
+		double ly = 18 + 26.0 * row[i];
+		const char *anchor = right_anchor[i] ? "end" : "start";
 		sb_addf(sb, "<g class=\"phase\" data-phase=\"%s\" data-host-s=\"%.6f\"", bl_phase_name((enum bl_phase_id)i), t);
 		if (p->guest_s >= 0)
 			sb_addf(sb, " data-guest-s=\"%.6f\"", p->guest_s);
