@@ -60,8 +60,8 @@ static int has_magic(const char *path)
 	}
 	if (n == 6 && !memcmp(b, "070701", 6))
 		return 1;
-	if (n == 6 && !memcmp(b, "070702", 6))
-		return 1;
+	if (n == 6 && (!memcmp(b, "070702", 6) || !memcmp(b, "070707", 6)))
+		return 1; /* odc too: the reader then gives the kernel's message */
 	return n >= 2 && bl_codec_detect(b, n) != NULL;
 }
 

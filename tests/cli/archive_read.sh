@@ -73,6 +73,20 @@ expect_match "unknown magic" "$("$BOOTLAB" archive list junk.img 2>&1)" "segment
 head -c 300 seg.none > trunc.cpio
 expect_match "truncated cpio" "$("$BOOTLAB" archive list trunc.cpio 2>&1)" "truncated archive"
 
+# folder sources: --root-uid/--root-gid N map that host id to 0, others stay
+if [ "$(id -u)" = 0 ]; then
+	mkdir -p own/sub; echo a > own/mine; echo b > own/theirs
+	chown -R 1234:4321 own; chown 777:888 own/theirs
+	"$BOOTLAB" archive build own --root-uid 1234 --root-gid 4321 --mtime 1 -o own.cpio
+	ids=$("$BOOTLAB" archive list --json own.cpio | jq -r '.segments[0].entries[] | "\(.name) \(.uid):\(.gid)"' | tr '\n' ' ')
+	expect_eq "--root-uid/--root-gid map only that id" "$ids" "mine 0:0 sub 0:0 theirs 777:888 "
+	"$BOOTLAB" archive build own --root-uid squash --root-gid squash --mtime 1 -o own2.cpio
+	expect_eq "squash maps every id" "$("$BOOTLAB" archive list --json own2.cpio | jq -r '[.segments[0].entries[] | .uid + .gid] | add')" 0
+fi
+# an odc archive given as a source gets the kernel's message
+(cd own && find . | cpio -o -H odc --quiet) > odc.cpio
+expect_match "odc source: the kernel's message" "$("$BOOTLAB" archive build odc.cpio -o never.cpio 2>&1)" "incorrect cpio method used: use -H newc option"
+
 # extraction never writes outside the target folder
 mkdir -p evil/sub; printf 'x\n' > evil/f
 printf 'x\n' > "$T_TMP/abs-escape"
