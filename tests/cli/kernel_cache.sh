@@ -138,8 +138,23 @@ check "gzip archive bytes are in the image" \
 	python3 -c "import sys; sys.exit(0 if open(sys.argv[1],'rb').read() in open(sys.argv[2],'rb').read() else 1)" \
 	"$T_TMP/a3.cpio.gz" "$b3"
 
+# bootlab killed with SIGKILL mid-relink: the orphaned sub-make keeps the
+# lock, the next call waits for it and relinks correctly
+m4="bootlab-marker-$$-$RANDOM-four"
+mkarchive "$T_TMP/a4" "$m4"
+"$BOOTLAB" kernel build --arch x86_64 --builtin "$T_TMP/a4.cpio" -q >/dev/null 2>&1 &
+pk=$!
+sleep 3
+kill -9 $pk 2>/dev/null
+wait $pk 2>/dev/null
+b4=$("$BOOTLAB" kernel build --arch x86_64 --builtin "$T_TMP/a4.cpio" 2>"$T_TMP/err4")
+expect_eq "after a SIGKILLed relink, the next call succeeds" "$?" 0
+check "and its image has the archive" grep -q "$m4" "$b4"
+expect_match "it waited for the orphaned make (lock inherited)" "$(cat "$T_TMP/err4")" \
+	"waiting for another bootlab building kernel x86_64"
+
 # leave the cache as it was: these archives are unique to this run
-for b in "$b1" "$b2" "$b3"; do
+for b in "$b1" "$b2" "$b3" "$b4"; do
 	case "$b" in */builtin/*) rm -rf "$(dirname "$b")" ;; esac
 done
 done_testing
