@@ -25,7 +25,7 @@ static const char compare_usage[] =
     "\n"
     "exit status: 0 compared, 2 bad usage or a file that is not a bootlab report\n";
 
-static const char *const phase_order[] = {"spawn",       "first-console", "run-init", "agent-hello",
+static const char *const phase_order[] = {"spawn",	 "first-console", "run-init", "agent-hello",
 					  "switch-root", "stage2-hello",  "end"};
 
 struct rep {
@@ -53,8 +53,9 @@ static int rep_load(const char *arg, struct rep *r)
 	if (strncmp(schema, "bootlab-report/", 15))
 		return bl_err("'%s': not a bootlab report (schema '%s')", r->path, schema);
 	if (strcmp(schema, "bootlab-report/1"))
-		return bl_err("'%s': report schema '%s' is newer than this bootlab (bootlab-report/1)", r->path,
-			      schema);
+		return bl_err(
+		    "'%s': report schema '%s' is newer than this bootlab (bootlab-report/1)",
+		    r->path, schema);
 	r->scenarios = json_object_get(r->doc, "scenarios");
 	if (!json_is_array(r->scenarios))
 		return bl_err("'%s': 'scenarios' is not a list", r->path);
@@ -69,7 +70,8 @@ static int rep_load(const char *arg, struct rep *r)
 			return bl_err("'%s': scenarios[%zu].phases is not a list", r->path, i);
 		json_t *tm = json_object_get(s, "timing");
 		if (tm && !json_is_null(tm) && !json_is_array(json_object_get(tm, "phases")))
-			return bl_err("'%s': scenarios[%zu].timing.phases is not a list", r->path, i);
+			return bl_err("'%s': scenarios[%zu].timing.phases is not a list", r->path,
+				      i);
 	}
 	return 0;
 }
@@ -115,7 +117,8 @@ static double duration_s(json_t *sc)
 {
 	if (!sc)
 		return -1;
-	json_t *v = json_object_get(json_object_get(json_object_get(sc, "timing"), "duration_s"), "median");
+	json_t *v =
+	    json_object_get(json_object_get(json_object_get(sc, "timing"), "duration_s"), "median");
 	if (!json_is_number(v))
 		v = json_object_get(sc, "duration_s");
 	return json_is_number(v) ? json_number_value(v) : -1;
@@ -158,7 +161,8 @@ static void compare_one(const char *name, json_t *o, json_t *n)
 	json_int_t orun = o ? json_integer_value(json_object_get(o, "runs")) : 0;
 	json_int_t nrun = n ? json_integer_value(json_object_get(n, "runs")) : 0;
 	if (o && n && (orun > 1 || nrun > 1))
-		printf("  (median of %lld -> %lld runs)", (long long)(orun ? orun : 1), (long long)(nrun ? nrun : 1));
+		printf("  (median of %lld -> %lld runs)", (long long)(orun ? orun : 1),
+		       (long long)(nrun ? nrun : 1));
 	else if (orun > 1 || nrun > 1)
 		printf("  (median of %lld runs)", (long long)(orun > nrun ? orun : nrun));
 	printf("\n  %-16s %10s %10s %10s %9s\n", "phase", "old s", "new s", "diff s", "diff %");
@@ -223,7 +227,8 @@ int cmd_compare(int argc, char **argv)
 	json_array_foreach(old.scenarios, k, s)
 	{
 		const char *name = json_string_value(json_object_get(s, "name"));
-		if ((filter && regexec(&re, name, 0, NULL, 0)) || find_scenario(new.scenarios, name))
+		if ((filter && regexec(&re, name, 0, NULL, 0)) ||
+		    find_scenario(new.scenarios, name))
 			continue;
 		compare_one(name, s, NULL);
 		shown++;

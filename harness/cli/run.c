@@ -50,13 +50,13 @@ static const char run_usage[] =
 
 struct job {
 	struct bl_scenario *sc;
-	size_t variant;    /* index into the run's variants */
-	int run;           /* 1-based repetition, 0 without --repeat */
+	size_t variant; /* index into the run's variants */
+	int run;	/* 1-based repetition, 0 without --repeat */
 	struct bl_result r;
 	bool infra;
 	bool bad_input; /* the scenario asked for something impossible (found while preparing) */
 	char *workdir;
-	int state;         /* JOB_* (under the pool lock) */
+	int state; /* JOB_* (under the pool lock) */
 	bool printed;
 	int64_t started_ns;
 };
@@ -77,7 +77,7 @@ struct pool {
 	pthread_mutex_t lock;
 	const char *report_dir;
 	bool keep;
-	bool live;         /* the main thread draws a status block */
+	bool live; /* the main thread draws a status block */
 	int repeat;
 };
 
@@ -96,7 +96,8 @@ static void print_line(struct pool *p, struct job *j)
 		snprintf(extra, sizeof(extra), "  stage-2 hello %.3fs",
 			 bl_ns_to_s(r->phases[BL_PH_HELLO2].host_ns));
 	else if (r->phases[BL_PH_HELLO].seen)
-		snprintf(extra, sizeof(extra), "  hello %.3fs", bl_ns_to_s(r->phases[BL_PH_HELLO].host_ns));
+		snprintf(extra, sizeof(extra), "  hello %.3fs",
+			 bl_ns_to_s(r->phases[BL_PH_HELLO].host_ns));
 	if (p->repeat > 1)
 		snprintf(name, sizeof(name), "%s #%d", j->sc->name, j->run);
 	else
@@ -112,8 +113,10 @@ static void print_line(struct pool *p, struct job *j)
 static void run_job(struct pool *p, struct job *j, const char *connect)
 {
 	struct bl_prepared prep = {0};
-	struct bl_session_opts so = {.report_dir = p->report_dir, .kill_grace_ms = 2000,
-				     .connect = connect, .run_index = j->run};
+	struct bl_session_opts so = {.report_dir = p->report_dir,
+				     .kill_grace_ms = 2000,
+				     .connect = connect,
+				     .run_index = j->run};
 	j->workdir = bl_mktemp_dir("run");
 	if (!j->workdir) {
 		j->r.sc = j->sc;
@@ -218,8 +221,8 @@ static int live_draw(struct pool *p, int prev_lines, bool final)
 			snprintf(name, sizeof(name), "%s #%d", j->sc->name, j->run);
 		else
 			snprintf(name, sizeof(name), "%s", j->sc->name);
-		int len = snprintf(line, sizeof(line), "RUN   %-40s %-14s %6.1fs", name, live_phase(&j->r),
-				   bl_ns_to_s(now - j->started_ns));
+		int len = snprintf(line, sizeof(line), "RUN   %-40s %-14s %6.1fs", name,
+				   live_phase(&j->r), bl_ns_to_s(now - j->started_ns));
 		if (len >= cols)
 			line[cols - 1] = 0; /* never wrap: the next frame moves up by lines */
 		printf("%s\n", line);
@@ -330,7 +333,8 @@ int cmd_run(int argc, char **argv)
 			char *end;
 			repeat = strtol(optarg, &end, 10);
 			if (*end || repeat < 1 || repeat > 1000)
-				die("run: --repeat takes a number from 1 to 1000, not '%s'", optarg);
+				die("run: --repeat takes a number from 1 to 1000, not '%s'",
+				    optarg);
 			break;
 		}
 		case 'l':
@@ -345,7 +349,8 @@ int cmd_run(int argc, char **argv)
 				char *end;
 				long n = strtol(hash + 1, &end, 10);
 				if (*end || n < 1 || n > 256)
-					die("run: --connect URI#N takes N from 1 to 256, not '%s'", hash + 1);
+					die("run: --connect URI#N takes N from 1 to 256, not '%s'",
+					    hash + 1);
 				h->slots = (int)n;
 				h->uri = xstrndup(optarg, (size_t)(hash - optarg));
 			} else {
@@ -531,8 +536,8 @@ int cmd_run(int argc, char **argv)
 	free(latest);
 
 	if (repeat > 1)
-		printf("%zu of %zu passed (%zu boots)%s; report: %s/report.json\n", npass, nvr, nboots,
-		       bl_session_interrupted ? " (interrupted)" : "", dir);
+		printf("%zu of %zu passed (%zu boots)%s; report: %s/report.json\n", npass, nvr,
+		       nboots, bl_session_interrupted ? " (interrupted)" : "", dir);
 	else
 		printf("%zu of %zu passed%s; report: %s/report.json\n", npass, nvr,
 		       bl_session_interrupted ? " (interrupted)" : "", dir);

@@ -18,15 +18,29 @@ static void h(struct strbuf *sb, const char *s)
 		unsigned char c = (unsigned char)*p;
 		size_t step = 1;
 		switch (c) {
-		case '<': sb_adds(sb, "&lt;"); break;
-		case '>': sb_adds(sb, "&gt;"); break;
-		case '&': sb_adds(sb, "&amp;"); break;
-		case '"': sb_adds(sb, "&quot;"); break;
-		case '\'': sb_adds(sb, "&#39;"); break;
-		case '\t': case '\n': sb_addc(sb, (char)c); break;
+		case '<':
+			sb_adds(sb, "&lt;");
+			break;
+		case '>':
+			sb_adds(sb, "&gt;");
+			break;
+		case '&':
+			sb_adds(sb, "&amp;");
+			break;
+		case '"':
+			sb_adds(sb, "&quot;");
+			break;
+		case '\'':
+			sb_adds(sb, "&#39;");
+			break;
+		case '\t':
+		case '\n':
+			sb_addc(sb, (char)c);
+			break;
 		default:
 			if (c < 0x20 || c == 0x7f)
-				sb_addf(sb, "&#x%x;", c == 0x7f ? 0x2421 : 0x2400 + c); /* control pictures */
+				sb_addf(sb, "&#x%x;",
+					c == 0x7f ? 0x2421 : 0x2400 + c); /* control pictures */
 			else if (c < 0x80)
 				sb_addc(sb, (char)c);
 			else if ((step = bl_utf8_len(p, left)))
@@ -49,11 +63,16 @@ static double dmax(double a, double b)
 static const char *outcome_class(enum bl_outcome o)
 {
 	switch (o) {
-	case BL_OUT_PASS: return "pass";
-	case BL_OUT_FAIL: return "fail";
-	case BL_OUT_PANIC: return "panic";
-	case BL_OUT_TIMEOUT: return "timeout";
-	default: return "error";
+	case BL_OUT_PASS:
+		return "pass";
+	case BL_OUT_FAIL:
+		return "fail";
+	case BL_OUT_PANIC:
+		return "panic";
+	case BL_OUT_TIMEOUT:
+		return "timeout";
+	default:
+		return "error";
 	}
 }
 
@@ -65,7 +84,8 @@ static void badge(struct strbuf *sb, enum bl_outcome o)
 /* a tick step giving 4 to 10 ticks over SPAN seconds */
 static double tick_step(double span)
 {
-	static const double steps[] = {0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600};
+	static const double steps[] = {0.01, 0.02, 0.05, 0.1, 0.2, 0.25, 0.5, 1,  2,
+				       5,    10,   15,	 30,  60,  120,	 300, 600};
 	for (size_t i = 0; i < BL_ARRAY_SIZE(steps); i++)
 		if (span / steps[i] <= 10)
 			return steps[i];
@@ -129,17 +149,20 @@ static void timeline(struct strbuf *sb, const struct bl_result *r)
 	double axis_y = 18 + 26.0 * nrows + 8;
 	double step_y = axis_y + 50, height = step_y + 16.0 * (double)nsteps_shown + 30;
 
-	sb_addf(sb, "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f %.0f\" "
-		    "width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"boot timeline\">\n",
+	sb_addf(sb,
+		"<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f "
+		"%.0f\" "
+		"width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"boot timeline\">\n",
 		TL_W, height, TL_W, height);
 	/* axis */
-	sb_addf(sb, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n", TL_X0, axis_y + 14,
-		TL_X1, axis_y + 14);
+	sb_addf(sb, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
+		TL_X0, axis_y + 14, TL_X1, axis_y + 14);
 	double tick = tick_step(span);
 	for (int k = 0; k * tick <= span + 1e-9; k++) {
 		double t = k * tick, x = X(t);
-		sb_addf(sb, "<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
-			    "<text class=\"ticklabel\" x=\"%.1f\" y=\"%.1f\">%gs</text>\n",
+		sb_addf(sb,
+			"<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
+			"<text class=\"ticklabel\" x=\"%.1f\" y=\"%.1f\">%gs</text>\n",
 			x, axis_y + 14, x, axis_y + 19, x, axis_y + 30, t);
 	}
 	/* the phases: segments between consecutive phases reached */
@@ -151,10 +174,13 @@ static void timeline(struct strbuf *sb, const struct bl_result *r)
 		double t = bl_ns_to_s(p->host_ns);
 		if (prev >= 0) {
 			double t0 = bl_ns_to_s(r->phases[prev].host_ns);
-			sb_addf(sb, "<rect class=\"seg seg-%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"12\">"
-				    "<title>%s \xe2\x86\x92 %s: %.3f s</title></rect>\n",
-				bl_phase_name((enum bl_phase_id)prev), X(t0), axis_y, dmax(X(t) - X(t0), 0.5),
-				bl_phase_name((enum bl_phase_id)prev), bl_phase_name((enum bl_phase_id)i), t - t0);
+			sb_addf(sb,
+				"<rect class=\"seg seg-%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+				"height=\"12\">"
+				"<title>%s \xe2\x86\x92 %s: %.3f s</title></rect>\n",
+				bl_phase_name((enum bl_phase_id)prev), X(t0), axis_y,
+				dmax(X(t) - X(t0), 0.5), bl_phase_name((enum bl_phase_id)prev),
+				bl_phase_name((enum bl_phase_id)i), t - t0);
 		}
 		prev = i;
 	}
@@ -165,19 +191,24 @@ static void timeline(struct strbuf *sb, const struct bl_result *r)
 		double t = bl_ns_to_s(p->host_ns), x = X(t);
 		double ly = 18 + 26.0 * row[i];
 		const char *anchor = right_anchor[i] ? "end" : "start";
-		sb_addf(sb, "<g class=\"phase\" data-phase=\"%s\" data-host-s=\"%.6f\"", bl_phase_name((enum bl_phase_id)i), t);
+		sb_addf(sb, "<g class=\"phase\" data-phase=\"%s\" data-host-s=\"%.6f\"",
+			bl_phase_name((enum bl_phase_id)i), t);
 		if (p->guest_s >= 0)
 			sb_addf(sb, " data-guest-s=\"%.6f\"", p->guest_s);
 		sb_addf(sb, "><title>%s: host %.3f s", bl_phase_name((enum bl_phase_id)i), t);
 		if (p->guest_s >= 0)
 			sb_addf(sb, ", guest %.3f s", p->guest_s);
 		sb_adds(sb, "</title>");
-		sb_addf(sb, "<line class=\"marker\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x, ly + 4, x, axis_y + 12);
+		sb_addf(sb,
+			"<line class=\"marker\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
+			x, ly + 4, x, axis_y + 12);
 		sb_addf(sb, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\"/>", x, axis_y + 6);
-		sb_addf(sb, "<text class=\"plabel\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s</text>", x + (anchor[0] == 'e' ? -3 : 3), ly,
-			anchor, bl_phase_name((enum bl_phase_id)i));
-		sb_addf(sb, "<text class=\"ptime\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%.3fs", x + (anchor[0] == 'e' ? -3 : 3),
-			ly + 12, anchor, t);
+		sb_addf(sb,
+			"<text class=\"plabel\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s</text>",
+			x + (anchor[0] == 'e' ? -3 : 3), ly, anchor,
+			bl_phase_name((enum bl_phase_id)i));
+		sb_addf(sb, "<text class=\"ptime\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%.3fs",
+			x + (anchor[0] == 'e' ? -3 : 3), ly + 12, anchor, t);
 		if (p->guest_s >= 0)
 			sb_addf(sb, " \xc2\xb7 guest %.3fs", p->guest_s);
 		sb_adds(sb, "</text></g>\n");
@@ -197,7 +228,8 @@ static void timeline(struct strbuf *sb, const struct bl_result *r)
 		const struct bl_step_result *s = &r->steps[i];
 		if (s->skipped)
 			continue;
-		double t0 = bl_ns_to_s(s->start_ns), t1 = bl_ns_to_s(s->end_ns), y = step_y + 16.0 * (double)k++;
+		double t0 = bl_ns_to_s(s->start_ns), t1 = bl_ns_to_s(s->end_ns),
+		       y = step_y + 16.0 * (double)k++;
 		sb_addf(sb, "<g class=\"step %s\"><title>", s->passed ? "pass" : "fail");
 		h(sb, s->name);
 		sb_addf(sb, ": %.3f\xe2\x80\x93%.3f s", t0, t1);
@@ -205,8 +237,8 @@ static void timeline(struct strbuf *sb, const struct bl_result *r)
 			sb_adds(sb, " \xe2\x80\x94 ");
 			h(sb, s->message);
 		}
-		sb_addf(sb, "</title><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"10\"/>", X(t0), y,
-			dmax(X(t1) - X(t0), 2));
+		sb_addf(sb, "</title><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"10\"/>",
+			X(t0), y, dmax(X(t1) - X(t0), 2));
 		/* the name inside a wide bar, else beside it where there is room */
 		double x, w = X(t1) - X(t0);
 		const char *anchor = "start", *cls = "slabel";
@@ -216,12 +248,14 @@ static void timeline(struct strbuf *sb, const struct bl_result *r)
 			x = X(t1) + 4;
 		else
 			x = X(t0) - 4, anchor = "end";
-		sb_addf(sb, "<text class=\"%s\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", cls, x, y + 9, anchor);
+		sb_addf(sb, "<text class=\"%s\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", cls, x,
+			y + 9, anchor);
 		h(sb, s->name);
 		sb_adds(sb, "</text></g>\n");
 	}
-	sb_addf(sb, "<text class=\"axistitle\" x=\"%.1f\" y=\"%.1f\">host seconds since spawn</text>\n", TL_X0,
-		height - 6);
+	sb_addf(sb,
+		"<text class=\"axistitle\" x=\"%.1f\" y=\"%.1f\">host seconds since spawn</text>\n",
+		TL_X0, height - 6);
 	sb_adds(sb, "</svg>\n");
 #undef X
 }
@@ -230,7 +264,8 @@ static void phase_table(struct strbuf *sb, const struct bl_variant_result *v)
 {
 	const struct bl_result *r = bl_variant_main(v);
 	bool multi = v->nruns > 1;
-	sb_adds(sb, "<table class=\"phases\"><thead><tr><th>phase</th><th>host s</th><th>guest s</th>");
+	sb_adds(sb,
+		"<table class=\"phases\"><thead><tr><th>phase</th><th>host s</th><th>guest s</th>");
 	if (multi)
 		sb_adds(sb, "<th>reached</th><th>min</th><th>median</th><th>max</th>");
 	sb_adds(sb, "</tr></thead><tbody>\n");
@@ -240,8 +275,8 @@ static void phase_table(struct strbuf *sb, const struct bl_variant_result *v)
 		const struct bl_phase *p = &r->phases[i];
 		if (!p->seen && !st.n)
 			continue;
-		sb_addf(sb, "<tr class=\"phase-row\" data-phase=\"%s\"><td>%s</td>", bl_phase_name((enum bl_phase_id)i),
-			bl_phase_name((enum bl_phase_id)i));
+		sb_addf(sb, "<tr class=\"phase-row\" data-phase=\"%s\"><td>%s</td>",
+			bl_phase_name((enum bl_phase_id)i), bl_phase_name((enum bl_phase_id)i));
 		if (p->seen)
 			sb_addf(sb, "<td>%.3f</td>", bl_ns_to_s(p->host_ns));
 		else
@@ -251,8 +286,8 @@ static void phase_table(struct strbuf *sb, const struct bl_variant_result *v)
 		else
 			sb_adds(sb, "<td class=\"unknown\">unknown</td>");
 		if (multi)
-			sb_addf(sb, "<td>%zu of %zu</td><td>%.3f</td><td>%.3f</td><td>%.3f</td>", st.n, v->nruns, st.min,
-				st.median, st.max);
+			sb_addf(sb, "<td>%zu of %zu</td><td>%.3f</td><td>%.3f</td><td>%.3f</td>",
+				st.n, v->nruns, st.min, st.median, st.max);
 		sb_adds(sb, "</tr>\n");
 	}
 	sb_adds(sb, "</tbody></table>\n");
@@ -263,7 +298,8 @@ static void scenario_section(struct strbuf *sb, const struct bl_variant_result *
 {
 	const struct bl_result *r = bl_variant_main(v);
 	const struct bl_scenario *sc = r->sc;
-	sb_addf(sb, "<section class=\"scenario %s\" id=\"s%zu\" data-name=\"", outcome_class(r->outcome), idx);
+	sb_addf(sb, "<section class=\"scenario %s\" id=\"s%zu\" data-name=\"",
+		outcome_class(r->outcome), idx);
 	h(sb, sc->name);
 	sb_addf(sb, "\" data-outcome=\"%s\">\n<h2>", bl_outcome_name(r->outcome));
 	badge(sb, r->outcome);
@@ -291,8 +327,11 @@ static void scenario_section(struct strbuf *sb, const struct bl_variant_result *
 	if (v->nruns > 1) {
 		sb_adds(sb, "<p class=\"runs\">runs: ");
 		for (size_t i = 0; i < v->nruns; i++) {
-			sb_addf(sb, "<span class=\"badge small %s\" title=\"run %zu: %.3f s\">%zu</span> ",
-				outcome_class(v->runs[i]->outcome), i + 1, bl_ns_to_s(v->runs[i]->duration_ns), i + 1);
+			sb_addf(
+			    sb,
+			    "<span class=\"badge small %s\" title=\"run %zu: %.3f s\">%zu</span> ",
+			    outcome_class(v->runs[i]->outcome), i + 1,
+			    bl_ns_to_s(v->runs[i]->duration_ns), i + 1);
 		}
 		sb_adds(sb, "</p>\n");
 	}
@@ -303,7 +342,9 @@ static void scenario_section(struct strbuf *sb, const struct bl_variant_result *
 	phase_table(sb, v);
 
 	if (r->nsteps) {
-		sb_adds(sb, "<table class=\"steps\"><thead><tr><th>step</th><th>result</th><th>s</th><th>message</th></tr></thead><tbody>\n");
+		sb_adds(sb, "<table "
+			    "class=\"steps\"><thead><tr><th>step</th><th>result</th><th>s</"
+			    "th><th>message</th></tr></thead><tbody>\n");
 		for (size_t i = 0; i < r->nsteps; i++) {
 			const struct bl_step_result *s = &r->steps[i];
 			const char *res = s->skipped ? "skipped" : s->passed ? "pass" : "fail";
@@ -311,7 +352,8 @@ static void scenario_section(struct strbuf *sb, const struct bl_variant_result *
 			h(sb, s->name);
 			sb_addf(sb, "</td><td>%s</td><td>", res);
 			if (!s->skipped)
-				sb_addf(sb, "%.3f\xe2\x80\x93%.3f", bl_ns_to_s(s->start_ns), bl_ns_to_s(s->end_ns));
+				sb_addf(sb, "%.3f\xe2\x80\x93%.3f", bl_ns_to_s(s->start_ns),
+					bl_ns_to_s(s->end_ns));
 			sb_adds(sb, "</td><td>");
 			h(sb, s->message);
 			sb_adds(sb, "</td></tr>\n");
@@ -319,10 +361,13 @@ static void scenario_section(struct strbuf *sb, const struct bl_variant_result *
 		sb_adds(sb, "</tbody></table>\n");
 	}
 	if (r->nevents) {
-		sb_adds(sb, "<details class=\"events\"><summary>console events</summary><table><tbody>\n");
+		sb_adds(
+		    sb,
+		    "<details class=\"events\"><summary>console events</summary><table><tbody>\n");
 		for (size_t i = 0; i < r->nevents; i++) {
 			const struct bl_event *e = &r->events[i];
-			sb_addf(sb, "<tr class=\"ev-%s\"><td>%.3f</td><td>", bl_event_type_name(e->c.type), bl_ns_to_s(e->host_ns));
+			sb_addf(sb, "<tr class=\"ev-%s\"><td>%.3f</td><td>",
+				bl_event_type_name(e->c.type), bl_ns_to_s(e->host_ns));
 			if (e->guest_s >= 0)
 				sb_addf(sb, "[%.6f]", e->guest_s);
 			sb_addf(sb, "</td><td>%s</td><td>", bl_event_type_name(e->c.type));
@@ -333,7 +378,8 @@ static void scenario_section(struct strbuf *sb, const struct bl_variant_result *
 	}
 	bool has_tail = r->tail && r->tail[0];
 	if (has_tail) {
-		sb_addf(sb, "<details class=\"console\"%s><summary>console tail", r->outcome != BL_OUT_PASS ? " open" : "");
+		sb_addf(sb, "<details class=\"console\"%s><summary>console tail",
+			r->outcome != BL_OUT_PASS ? " open" : "");
 		if (r->console_log) {
 			const char *log = r->console_log;
 			size_t dl = strlen(run->dir);
@@ -359,24 +405,35 @@ static const char css[] =
     "body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#1d1d1f;background:#fafafa}"
     "h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:0 0 4px}"
     ".meta,.run{color:#555;margin:2px 0 8px}.file{font-family:monospace;font-size:12px}"
-    ".badge{display:inline-block;padding:1px 8px;border-radius:10px;color:#fff;font-weight:600;font-size:12px}"
+    ".badge{display:inline-block;padding:1px "
+    "8px;border-radius:10px;color:#fff;font-weight:600;font-size:12px}"
     ".badge.small{padding:0 6px;font-size:11px}"
-    ".pass{--c:#1a7f37}.fail{--c:#cf222e}.panic{--c:#a40e26}.timeout{--c:#bf8700}.error{--c:#6e40c9}"
+    ".pass{--c:#1a7f37}.fail{--c:#cf222e}.panic{--c:#a40e26}.timeout{--c:#bf8700}.error{--c:#"
+    "6e40c9}"
     ".badge{background:var(--c)}"
-    "table{border-collapse:collapse;margin:6px 0 10px}td,th{padding:2px 10px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}"
+    "table{border-collapse:collapse;margin:6px 0 10px}td,th{padding:2px 10px;border-bottom:1px "
+    "solid #ddd;text-align:left;vertical-align:top}"
     "th{font-weight:600;color:#444}"
     "table.verdicts td.reason{color:#555;max-width:640px}"
-    "section.scenario{background:#fff;border:1px solid #ddd;border-left:6px solid var(--c);border-radius:6px;padding:12px 16px;margin:16px 0}"
-    ".reason.why{background:#fff0f0;border:1px solid #f5c2c2;padding:6px 10px;border-radius:4px;font-family:monospace;white-space:pre-wrap}"
+    "section.scenario{background:#fff;border:1px solid #ddd;border-left:6px solid "
+    "var(--c);border-radius:6px;padding:12px 16px;margin:16px 0}"
+    ".reason.why{background:#fff0f0;border:1px solid #f5c2c2;padding:6px "
+    "10px;border-radius:4px;font-family:monospace;white-space:pre-wrap}"
     ".reason.note{color:#555;font-style:italic}"
-    "svg.timeline{display:block;max-width:100%;height:auto;margin:8px 0;font:11px system-ui,sans-serif}"
-    ".axis{stroke:#888}.tick{stroke:#888}.ticklabel{fill:#666;text-anchor:middle;font-size:10px}.axistitle{fill:#888;font-size:10px}"
-    ".seg{fill:#8ab4f8}.seg-spawn{fill:#c6dafc}.seg-first-console{fill:#8ab4f8}.seg-run-init{fill:#669df6}"
+    "svg.timeline{display:block;max-width:100%;height:auto;margin:8px 0;font:11px "
+    "system-ui,sans-serif}"
+    ".axis{stroke:#888}.tick{stroke:#888}.ticklabel{fill:#666;text-anchor:middle;font-size:10px}."
+    "axistitle{fill:#888;font-size:10px}"
+    ".seg{fill:#8ab4f8}.seg-spawn{fill:#c6dafc}.seg-first-console{fill:#8ab4f8}.seg-run-init{fill:#"
+    "669df6}"
     ".seg-agent-hello{fill:#4285f4}.seg-switch-root{fill:#1967d2}.seg-stage2-hello{fill:#174ea6}"
-    ".phase circle{fill:#fff;stroke:#174ea6;stroke-width:2}.phase .marker{stroke:#bbb;stroke-dasharray:2 2}"
+    ".phase circle{fill:#fff;stroke:#174ea6;stroke-width:2}.phase "
+    ".marker{stroke:#bbb;stroke-dasharray:2 2}"
     ".plabel{font-weight:600;fill:#222}.ptime{fill:#555;font-size:10px}"
-    ".event path{fill:#999}.event.ev-panic path,.event.ev-oops path,.event.ev-segfault path{fill:#cf222e}"
-    ".step rect{fill:#1a7f37;opacity:.7}.step.fail rect{fill:#cf222e}.slabel{fill:#333;font-size:10px}.slabel.inside{fill:#fff;font-weight:600}"
+    ".event path{fill:#999}.event.ev-panic path,.event.ev-oops path,.event.ev-segfault "
+    "path{fill:#cf222e}"
+    ".step rect{fill:#1a7f37;opacity:.7}.step.fail "
+    "rect{fill:#cf222e}.slabel{fill:#333;font-size:10px}.slabel.inside{fill:#fff;font-weight:600}"
     "tr.fail td{color:#cf222e}tr.skipped td{color:#999}td.unknown{color:#999}"
     "pre.tail{background:#111;color:#ddd;padding:8px;overflow-x:auto;font-size:12px}"
     "details{margin:4px 0}summary{cursor:pointer;color:#333}";
@@ -395,13 +452,16 @@ static int html_write(const struct bl_run_info *run, const struct bl_variant_res
 		counts[bl_variant_main(&v[i])->outcome]++;
 
 	sb_adds(&sb, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-		     "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>bootlab ");
+		     "<meta name=\"viewport\" content=\"width=device-width, "
+		     "initial-scale=1\">\n<title>bootlab ");
 	h(&sb, run->run_id);
-	sb_addf(&sb, ": %zu of %zu passed</title>\n<style>%s</style>\n</head><body>\n", counts[BL_OUT_PASS], n, css);
+	sb_addf(&sb, ": %zu of %zu passed</title>\n<style>%s</style>\n</head><body>\n",
+		counts[BL_OUT_PASS], n, css);
 	sb_adds(&sb, "<header><h1>bootlab run ");
 	h(&sb, run->run_id);
 	sb_adds(&sb, "</h1><p class=\"run\">");
-	sb_addf(&sb, "%s \xc2\xb7 %.1f s \xc2\xb7 -j %d", ts, bl_ns_to_s(run->duration_ns), run->jobs);
+	sb_addf(&sb, "%s \xc2\xb7 %.1f s \xc2\xb7 -j %d", ts, bl_ns_to_s(run->duration_ns),
+		run->jobs);
 	if (run->repeat > 1)
 		sb_addf(&sb, " \xc2\xb7 --repeat %d", run->repeat);
 	if (run->interrupted)
@@ -417,11 +477,13 @@ static int html_write(const struct bl_run_info *run, const struct bl_variant_res
 		}
 	sb_adds(&sb, "</p></header>\n");
 
-	sb_adds(&sb, "<table class=\"verdicts\"><thead><tr><th>scenario</th><th>outcome</th><th>s</th>"
-		     "<th>last phase</th><th>reason</th></tr></thead><tbody>\n");
+	sb_adds(&sb,
+		"<table class=\"verdicts\"><thead><tr><th>scenario</th><th>outcome</th><th>s</th>"
+		"<th>last phase</th><th>reason</th></tr></thead><tbody>\n");
 	for (size_t i = 0; i < n; i++) {
 		const struct bl_result *r = bl_variant_main(&v[i]);
-		sb_addf(&sb, "<tr class=\"verdict %s\"><td><a href=\"#s%zu\">", outcome_class(r->outcome), i);
+		sb_addf(&sb, "<tr class=\"verdict %s\"><td><a href=\"#s%zu\">",
+			outcome_class(r->outcome), i);
 		h(&sb, r->sc->name);
 		sb_adds(&sb, "</a></td><td>");
 		badge(&sb, r->outcome);
@@ -434,7 +496,8 @@ static int html_write(const struct bl_run_info *run, const struct bl_variant_res
 	sb_adds(&sb, "</tbody></table>\n");
 	for (size_t i = 0; i < n; i++)
 		scenario_section(&sb, &v[i], i, run);
-	sb_adds(&sb, "<footer class=\"run\">report.json, junit.xml and the console logs are in this folder.</footer>\n"
+	sb_adds(&sb, "<footer class=\"run\">report.json, junit.xml and the console logs are in "
+		     "this folder.</footer>\n"
 		     "</body></html>\n");
 	int rc = bl_write_file_atomic(path, sb.buf, sb.len, 0644);
 	sb_release(&sb);

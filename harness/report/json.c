@@ -44,9 +44,14 @@ static json_t *panic_json(const struct bl_result *r)
 	if (c->panic == BL_PANIC_KILL_INIT) {
 		snprintf(code, sizeof(code), "0x%08llx", c->code);
 		json_object_set_new(p, "exitcode", json_string(code));
-		json_object_set_new(p, "exit_status", c->exit_status >= 0 ? json_integer(c->exit_status) : json_null());
-		json_object_set_new(p, "signal", c->signal > 0 ? json_integer(c->signal) : json_null());
-		json_object_set_new(p, "signal_name", c->signal > 0 ? json_string(bl_signame(c->signal)) : json_null());
+		json_object_set_new(p, "exit_status",
+				    c->exit_status >= 0 ? json_integer(c->exit_status)
+							: json_null());
+		json_object_set_new(p, "signal",
+				    c->signal > 0 ? json_integer(c->signal) : json_null());
+		json_object_set_new(p, "signal_name",
+				    c->signal > 0 ? json_string(bl_signame(c->signal))
+						  : json_null());
 		json_object_set_new(p, "core_dumped", json_boolean(c->core));
 	}
 	return p;
@@ -56,7 +61,8 @@ static json_t *panic_json(const struct bl_result *r)
 static const char *rel_log(const struct bl_result *r, const char *report_dir)
 {
 	const char *log = r->console_log;
-	if (log && report_dir && !strncmp(log, report_dir, strlen(report_dir)) && log[strlen(report_dir)] == '/')
+	if (log && report_dir && !strncmp(log, report_dir, strlen(report_dir)) &&
+	    log[strlen(report_dir)] == '/')
 		log += strlen(report_dir) + 1;
 	return log;
 }
@@ -68,9 +74,10 @@ static json_t *phases_json(const struct bl_result *r)
 		const struct bl_phase *p = &r->phases[i];
 		if (!p->seen)
 			continue;
-		json_array_append_new(ph, json_pack("{s:s,s:o,s:o}", "name", bl_phase_name((enum bl_phase_id)i),
-						    "host_s", secs(bl_ns_to_s(p->host_ns)),
-						    "guest_s", secs(p->guest_s)));
+		json_array_append_new(ph, json_pack("{s:s,s:o,s:o}", "name",
+						    bl_phase_name((enum bl_phase_id)i), "host_s",
+						    secs(bl_ns_to_s(p->host_ns)), "guest_s",
+						    secs(p->guest_s)));
 	}
 	return ph;
 }
@@ -95,8 +102,8 @@ static json_t *timing_json(const struct bl_variant_result *v)
 		bl_stat_phase_host(v, (enum bl_phase_id)i, &st);
 		if (!st.n)
 			continue;
-		json_t *p = json_pack("{s:s,s:I,s:o}", "name", bl_phase_name((enum bl_phase_id)i), "reached",
-				      (json_int_t)st.n, "host_s", stat_json(&st));
+		json_t *p = json_pack("{s:s,s:I,s:o}", "name", bl_phase_name((enum bl_phase_id)i),
+				      "reached", (json_int_t)st.n, "host_s", stat_json(&st));
 		bl_stat_phase_guest(v, (enum bl_phase_id)i, &st);
 		json_object_set_new(p, "guest_s", stat_json(&st));
 		json_array_append_new(ph, p);
@@ -148,11 +155,17 @@ json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 
 	json_t *emu = json_object();
 	json_object_set_new(emu, "command", str_or_null(r->emulator_command));
-	json_object_set_new(emu, "exit", r->emulator_status >= 0 ? json_string(bl_describe_status(r->emulator_status)) : json_null());
-	json_object_set_new(emu, "stderr", str_or_null(r->emulator_stderr && *r->emulator_stderr ? r->emulator_stderr : NULL));
+	json_object_set_new(emu, "exit",
+			    r->emulator_status >= 0
+				? json_string(bl_describe_status(r->emulator_status))
+				: json_null());
+	json_object_set_new(
+	    emu, "stderr",
+	    str_or_null(r->emulator_stderr && *r->emulator_stderr ? r->emulator_stderr : NULL));
 	json_object_set_new(o, "emulator", emu);
-	json_object_set_new(o, "kernel", json_pack("{s:o,s:o}", "image", str_or_null(r->kernel_image),
-						   "cmdline", str_or_null(r->kernel_cmdline)));
+	json_object_set_new(o, "kernel",
+			    json_pack("{s:o,s:o}", "image", str_or_null(r->kernel_image), "cmdline",
+				      str_or_null(r->kernel_cmdline)));
 	json_object_set_new(o, "initrd", str_or_null(r->initrd));
 
 	json_object_set_new(o, "phases", phases_json(r));
@@ -162,8 +175,8 @@ json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 	for (size_t i = 0; i < r->nevents; i++) {
 		const struct bl_event *e = &r->events[i];
 		json_t *j = json_pack("{s:s,s:o,s:o,s:o}", "type", bl_event_type_name(e->c.type),
-				      "host_s", secs(bl_ns_to_s(e->host_ns)), "guest_s", secs(e->guest_s),
-				      "line", bl_json_text(e->line));
+				      "host_s", secs(bl_ns_to_s(e->host_ns)), "guest_s",
+				      secs(e->guest_s), "line", bl_json_text(e->line));
 		if (e->c.detail[0])
 			json_object_set_new(j, "detail", bl_json_text(e->c.detail));
 		if (e->c.code >= 0 && e->c.type == BL_EV_EXEC_FAILED)
@@ -175,8 +188,11 @@ json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 	json_t *steps = json_array();
 	for (size_t i = 0; i < r->nsteps; i++) {
 		const struct bl_step_result *s = &r->steps[i];
-		json_t *j = json_pack("{s:o,s:s,s:s}", "name", bl_json_text(s->name), "kind", s->kind,
-				      "result", s->skipped ? "skipped" : s->passed ? "pass" : "fail");
+		json_t *j = json_pack("{s:o,s:s,s:s}", "name", bl_json_text(s->name), "kind",
+				      s->kind, "result",
+				      s->skipped  ? "skipped"
+				      : s->passed ? "pass"
+						  : "fail");
 		json_object_set_new(j, "message", str_or_null(s->message));
 		if (!s->skipped) {
 			json_object_set_new(j, "start_s", secs(bl_ns_to_s(s->start_ns)));
@@ -198,7 +214,8 @@ json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 	return o;
 }
 
-json_t *bl_report_to_json(const struct bl_run_info *run, const struct bl_variant_result *v, size_t n)
+json_t *bl_report_to_json(const struct bl_run_info *run, const struct bl_variant_result *v,
+			  size_t n)
 {
 	json_t *o = json_object();
 	struct utsname u;
@@ -213,11 +230,12 @@ json_t *bl_report_to_json(const struct bl_run_info *run, const struct bl_variant
 	json_object_set_new(o, "jobs", json_integer(run->jobs));
 	json_object_set_new(o, "repeat", json_integer(run->repeat > 0 ? run->repeat : 1));
 	json_object_set_new(o, "interrupted", json_boolean(run->interrupted));
-	json_object_set_new(o, "host", json_pack("{s:o,s:o,s:o}", "hostname", bl_json_text(u.nodename),
-						 "kernel", bl_json_text(u.release), "machine",
-						 bl_json_text(u.machine)));
-	static const enum bl_outcome all[] = {BL_OUT_PASS, BL_OUT_FAIL, BL_OUT_PANIC, BL_OUT_TIMEOUT,
-					      BL_OUT_EMU_ERROR, BL_OUT_SETUP_ERROR};
+	json_object_set_new(o, "host",
+			    json_pack("{s:o,s:o,s:o}", "hostname", bl_json_text(u.nodename),
+				      "kernel", bl_json_text(u.release), "machine",
+				      bl_json_text(u.machine)));
+	static const enum bl_outcome all[] = {BL_OUT_PASS,    BL_OUT_FAIL,	BL_OUT_PANIC,
+					      BL_OUT_TIMEOUT, BL_OUT_EMU_ERROR, BL_OUT_SETUP_ERROR};
 	json_t *sum = json_object();
 	json_object_set_new(sum, "total", json_integer((json_int_t)n));
 	for (size_t k = 0; k < BL_ARRAY_SIZE(all); k++) {
@@ -238,7 +256,8 @@ static int json_write(const struct bl_run_info *run, const struct bl_variant_res
 		      const char *path)
 {
 	json_t *doc = bl_report_to_json(run, v, n);
-	char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+	char *text =
+	    json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
 	json_decref(doc);
 	if (!text)
 		return bl_err("cannot encode the report");

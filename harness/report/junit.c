@@ -14,12 +14,26 @@ static void xml_text(struct strbuf *sb, const char *s)
 	while (left) {
 		size_t step = 1;
 		switch (*p) {
-		case '<': sb_adds(sb, "&lt;"); break;
-		case '>': sb_adds(sb, "&gt;"); break;
-		case '&': sb_adds(sb, "&amp;"); break;
-		case '"': sb_adds(sb, "&quot;"); break;
-		case '\'': sb_adds(sb, "&apos;"); break;
-		case '\t': case '\n': case '\r': sb_addc(sb, (char)*p); break;
+		case '<':
+			sb_adds(sb, "&lt;");
+			break;
+		case '>':
+			sb_adds(sb, "&gt;");
+			break;
+		case '&':
+			sb_adds(sb, "&amp;");
+			break;
+		case '"':
+			sb_adds(sb, "&quot;");
+			break;
+		case '\'':
+			sb_adds(sb, "&apos;");
+			break;
+		case '\t':
+		case '\n':
+		case '\r':
+			sb_addc(sb, (char)*p);
+			break;
 		default:
 			if (*p < 0x20) {
 				/* XML 1.0 has no place for other control characters */
@@ -57,9 +71,13 @@ static int junit_write(const struct bl_run_info *run, const struct bl_variant_re
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	sb_adds(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	sb_addf(&sb, "<testsuites name=\"bootlab\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" time=\"%.3f\">\n",
+	sb_addf(&sb,
+		"<testsuites name=\"bootlab\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
+		"time=\"%.3f\">\n",
 		n, failures, errors, bl_ns_to_s(run->duration_ns));
-	sb_addf(&sb, "  <testsuite name=\"bootlab.%s\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" time=\"%.3f\" timestamp=\"%s\">\n",
+	sb_addf(&sb,
+		"  <testsuite name=\"bootlab.%s\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
+		"skipped=\"0\" time=\"%.3f\" timestamp=\"%s\">\n",
 		run->run_id, n, failures, errors, bl_ns_to_s(run->duration_ns), ts);
 	for (size_t i = 0; i < n; i++) {
 		const struct bl_result *r = bl_variant_main(&v[i]);
@@ -74,13 +92,17 @@ static int junit_write(const struct bl_run_info *run, const struct bl_variant_re
 		xml_text(&sb, sc->name);
 		sb_addf(&sb, "\" time=\"%.3f\">\n", total);
 		if (r->outcome != BL_OUT_PASS) {
-			const char *tag = (r->outcome == BL_OUT_EMU_ERROR || r->outcome == BL_OUT_SETUP_ERROR)
-					      ? "error" : "failure";
-			sb_addf(&sb, "      <%s type=\"%s\" message=\"", tag, bl_outcome_name(r->outcome));
+			const char *tag =
+			    (r->outcome == BL_OUT_EMU_ERROR || r->outcome == BL_OUT_SETUP_ERROR)
+				? "error"
+				: "failure";
+			sb_addf(&sb, "      <%s type=\"%s\" message=\"", tag,
+				bl_outcome_name(r->outcome));
 			xml_text(&sb, r->reason);
 			sb_adds(&sb, "\">");
 			if (v[i].nruns > 1)
-				sb_addf(&sb, "run %zu of %zu: ", bl_variant_main_index(&v[i]), v[i].nruns);
+				sb_addf(&sb, "run %zu of %zu: ", bl_variant_main_index(&v[i]),
+					v[i].nruns);
 			xml_text(&sb, r->reason);
 			sb_adds(&sb, "\n\nlast console lines:\n");
 			for (size_t k = 0; r->tail && r->tail[k]; k++) {
@@ -104,7 +126,9 @@ static int junit_write(const struct bl_run_info *run, const struct bl_variant_re
 		for (size_t k = 0; k < r->nsteps; k++) {
 			const struct bl_step_result *s = &r->steps[k];
 			sb_addf(&sb, "step %zu %s: %s", k + 1, s->name,
-				s->skipped ? "skipped" : s->passed ? "pass" : "fail");
+				s->skipped  ? "skipped"
+				: s->passed ? "pass"
+					    : "fail");
 			if (s->message) {
 				sb_adds(&sb, " (");
 				xml_text(&sb, s->message);

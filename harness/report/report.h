@@ -16,13 +16,13 @@
 
 struct bl_run_info {
 	const char *run_id;
-	const char *dir;         /* reports/<run-id> */
-	int64_t start_wall;      /* unix seconds */
+	const char *dir;    /* reports/<run-id> */
+	int64_t start_wall; /* unix seconds */
 	int64_t duration_ns;
-	const char *command;     /* how bootlab was invoked */
+	const char *command; /* how bootlab was invoked */
 	int jobs;
-	int repeat;              /* --repeat N (1 without) */
-	bool interrupted;        /* stopped by a signal: some variants missing */
+	int repeat;	  /* --repeat N (1 without) */
+	bool interrupted; /* stopped by a signal: some variants missing */
 };
 
 /* One scenario variant and its repetitions (--repeat N), in the order
@@ -41,13 +41,14 @@ size_t bl_variant_main_index(const struct bl_variant_result *v);
 /* min/median/max of one measure over the repetitions that have it; the
  * median of an even count is the mean of the two middle values */
 struct bl_stat {
-	size_t n;          /* repetitions that have the value */
+	size_t n; /* repetitions that have the value */
 	double min, median, max;
 };
 /* phase P's host time (seconds since spawn) over V's repetitions */
 void bl_stat_phase_host(const struct bl_variant_result *v, enum bl_phase_id p, struct bl_stat *out);
 /* phase P's guest time (-1 unknown values left out) */
-void bl_stat_phase_guest(const struct bl_variant_result *v, enum bl_phase_id p, struct bl_stat *out);
+void bl_stat_phase_guest(const struct bl_variant_result *v, enum bl_phase_id p,
+			 struct bl_stat *out);
 /* whole boot duration */
 void bl_stat_duration(const struct bl_variant_result *v, struct bl_stat *out);
 
@@ -59,8 +60,8 @@ json_t *bl_json_text(const char *s);
 size_t bl_utf8_len(const char *s, size_t n);
 
 struct bl_reporter {
-	const char *name;  /* "json" */
-	const char *file;  /* "report.json" */
+	const char *name; /* "json" */
+	const char *file; /* "report.json" */
 	int (*write)(const struct bl_run_info *run, const struct bl_variant_result *v, size_t n,
 		     const char *path);
 };
