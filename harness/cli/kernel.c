@@ -192,8 +192,8 @@ int cmd_kernel(int argc, char **argv)
 		if (kernel_of(&o, &k) < 0)
 			rc = fail();
 		else {
-			if (bl_kernel_modules_resolve(&k, (const char *const *)o.rest, (size_t)o.nrest,
-						      &paths, &n) < 0)
+			if (bl_kernel_modules_resolve(&k, (const char *const *)o.rest,
+						      (size_t)o.nrest, &paths, &n) < 0)
 				rc = fail();
 			else {
 				for (size_t i = 0; i < n; i++) {
@@ -211,7 +211,8 @@ int cmd_kernel(int argc, char **argv)
 			rc = fail();
 		else {
 			if (!k.config)
-				fprintf(stderr, "bootlab kernel: no config known for '%s'\n", k.image);
+				fprintf(stderr, "bootlab kernel: no config known for '%s'\n",
+					k.image);
 			for (int i = 0; i < o.nrest; i++) {
 				int c = bl_kernel_config(&k, o.rest[i]);
 				printf("%s %c\n", o.rest[i], c ? c : 'n');

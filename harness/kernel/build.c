@@ -42,13 +42,13 @@
 #define BUILTIN_NAME "initramfs.cpio.bin"
 
 struct arch_recipe {
-	const char *name;    /* bootlab's name */
-	const char *karch;   /* ARCH= (NULL: none, tinyconfig derived as the recipes measured) */
-	const char *cross;   /* CROSS_COMPILE= or NULL */
-	const char *target;  /* make target for the full build */
-	const char *relink;  /* make target for a built-in relink */
-	const char *image;   /* path in the O= tree */
-	const char *image2;  /* second image kept (bzImage) or NULL */
+	const char *name;   /* bootlab's name */
+	const char *karch;  /* ARCH= (NULL: none, tinyconfig derived as the recipes measured) */
+	const char *cross;  /* CROSS_COMPILE= or NULL */
+	const char *target; /* make target for the full build */
+	const char *relink; /* make target for a built-in relink */
+	const char *image;  /* path in the O= tree */
+	const char *image2; /* second image kept (bzImage) or NULL */
 };
 
 static const struct arch_recipe recipes[] = {
@@ -382,7 +382,8 @@ static char *toolchain_version(const struct arch_recipe *r)
 /* the one folder inside dir (the tarball's top level) */
 static char *only_subdir(const char *dir)
 {
-	char *argv[] = {"find", (char *)dir, "-mindepth", "1", "-maxdepth", "1", "-type", "d", NULL};
+	char *argv[] = {"find", (char *)dir, "-mindepth", "1", "-maxdepth",
+			"1",	"-type",     "d",	  NULL};
 	char *out = NULL;
 	int st;
 	if (bl_run(argv, 10000, &out, &st) < 0) {
@@ -427,8 +428,10 @@ static char *extract_source(const char *kdir, const char *tarball, const char *t
 		bl_err_errno("cannot create '%s'", logp);
 		goto out;
 	}
-	struct progress p = {.what = "extracting kernel source", .quiet = quiet,
-			     .tty = isatty(2), .start = bl_now_ns()};
+	struct progress p = {.what = "extracting kernel source",
+			     .quiet = quiet,
+			     .tty = isatty(2),
+			     .start = bl_now_ns()};
 	if (!quiet)
 		fprintf(stderr, "%s '%s'\n", p.what, tarball);
 	char *argv[] = {"tar", "-C", tmp, "-xf", (char *)tarball, NULL};
@@ -527,8 +530,8 @@ static void newc_entry(struct strbuf *sb, unsigned ino, const char *name, unsign
 		       unsigned nlink, unsigned rmaj, unsigned rmin)
 {
 	size_t nlen = strlen(name) + 1;
-	sb_addf(sb, "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08zX%08X", ino, mode, 0,
-		0, nlink, 0, 0, 0, 0, rmaj, rmin, nlen, 0);
+	sb_addf(sb, "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08zX%08X", ino, mode, 0, 0,
+		nlink, 0, 0, 0, 0, rmaj, rmin, nlen, 0);
 	sb_add(sb, name, nlen);
 	while (sb->len % 4)
 		sb_addc(sb, 0);
@@ -552,13 +555,13 @@ static int write_default_builtin(const char *path)
 
 struct ctx {
 	const struct arch_recipe *r;
-	char *kdir;    /* <cache>/kernels */
-	char *dir;     /* <cache>/kernels/<arch>-<hash> */
-	char *hash;    /* 64 hex */
-	char *src;     /* kernel source tree */
-	char *bdir;    /* dir/build */
-	char *logp;    /* dir/build.log */
-	char *frag;    /* fragment path */
+	char *kdir; /* <cache>/kernels */
+	char *dir;  /* <cache>/kernels/<arch>-<hash> */
+	char *hash; /* 64 hex */
+	char *src;  /* kernel source tree */
+	char *bdir; /* dir/build */
+	char *logp; /* dir/build.log */
+	char *frag; /* fragment path */
 	char jobs[16];
 };
 
@@ -624,10 +627,14 @@ static void check_fragment(struct ctx *c, int logfd, int quiet)
 			bad = strstr(cfg, want) == NULL;
 		}
 		if (bad) {
-			dprintf(logfd, "bootlab: warning: fragment asks for '%s', the final config differs\n", s);
+			dprintf(
+			    logfd,
+			    "bootlab: warning: fragment asks for '%s', the final config differs\n",
+			    s);
 			if (!quiet)
-				bl_warn("kernel %s: fragment asks for '%s', the final config differs",
-					c->r->name, s);
+				bl_warn(
+				    "kernel %s: fragment asks for '%s', the final config differs",
+				    c->r->name, s);
 		}
 		free(want);
 	}
@@ -683,7 +690,10 @@ static int full_build(struct ctx *c, int quiet)
 	size_t fraglen;
 	int logfd = -1;
 	char *title = xasprintf("kernel %s", c->r->name);
-	struct progress p = {.what = title, .quiet = quiet, .tty = isatty(2), .start = t0,
+	struct progress p = {.what = title,
+			     .quiet = quiet,
+			     .tty = isatty(2),
+			     .start = t0,
 			     .expect = earlier_steps(c)};
 
 	if (strpbrk(c->dir, " \t\n\"\\$#")) {
@@ -708,8 +718,9 @@ static int full_build(struct ctx *c, int quiet)
 		goto out;
 	struct strbuf sb = STRBUF_INIT;
 	sb_add(&sb, fragdata, fraglen);
-	sb_addf(&sb, "\n# added by bootlab: the built-in archive lives at a fixed path\n"
-		     "CONFIG_INITRAMFS_SOURCE=\"%s\"\n",
+	sb_addf(&sb,
+		"\n# added by bootlab: the built-in archive lives at a fixed path\n"
+		"CONFIG_INITRAMFS_SOURCE=\"%s\"\n",
 		builtin);
 	rc = bl_write_file_atomic(genfrag, sb.buf, sb.len, 0644);
 	sb_release(&sb);
@@ -758,8 +769,8 @@ static int full_build(struct ctx *c, int quiet)
 		char *infop = xasprintf("%s/info", c->dir);
 		char *extra = xasprintf("hash=%s\nsource=%s\nfragment=%s\nsteps=%ld\n", c->hash,
 					c->src, c->frag, p.steps);
-		rc = write_info(infop, c->r, iname, bname, ver,
-				extra, bl_ns_to_s(bl_now_ns() - t0));
+		rc =
+		    write_info(infop, c->r, iname, bname, ver, extra, bl_ns_to_s(bl_now_ns() - t0));
 		free(extra);
 		free(infop);
 	}
@@ -977,9 +988,8 @@ int bl_kernel_build(const struct bl_kernel_req *req, struct bl_kernel *out)
 	c.dir = xasprintf("%s/%s-%.16s", c.kdir, c.r->name, hex);
 	c.bdir = xasprintf("%s/build", c.dir);
 	c.logp = xasprintf("%s/build.log", c.dir);
-	snprintf(c.jobs, sizeof(c.jobs), "-j%ld", sysconf(_SC_NPROCESSORS_ONLN) > 0
-						     ? sysconf(_SC_NPROCESSORS_ONLN)
-						     : 1);
+	snprintf(c.jobs, sizeof(c.jobs), "-j%ld",
+		 sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1);
 	char *sub = req->builtin ? xasprintf("builtin/%.16s", ahash) : NULL;
 	char *infop = sub ? xasprintf("%s/%s/info", c.dir, sub) : xasprintf("%s/info", c.dir);
 
@@ -989,9 +999,9 @@ int bl_kernel_build(const struct bl_kernel_req *req, struct bl_kernel *out)
 		goto out2;
 	}
 	if (req->cached_only) {
-		bl_err("kernel %s%s is not in the cache ('%s'; run 'bootlab kernel build --arch %s')",
-		       c.r->name, req->builtin ? " with this built-in archive" : "", c.dir,
-		       c.r->name);
+		bl_err(
+		    "kernel %s%s is not in the cache ('%s'; run 'bootlab kernel build --arch %s')",
+		    c.r->name, req->builtin ? " with this built-in archive" : "", c.dir, c.r->name);
 		goto out2;
 	}
 	lockp = xasprintf("%s.lock", c.dir);

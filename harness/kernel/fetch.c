@@ -278,8 +278,9 @@ int bl_kernel_fetch(const char *arch, int quiet, struct bl_kernel *out)
 		goto out;
 	}
 	struct strbuf sb = STRBUF_INIT;
-	sb_addf(&sb, "arch=%s\nflavor=distro\nimage=root/boot/vmlinuz-%s\nversion=%s\n"
-		     "modules=root/lib/modules/%s\npackage=%s:%s\npackage_version=%s\n",
+	sb_addf(&sb,
+		"arch=%s\nflavor=distro\nimage=root/boot/vmlinuz-%s\nversion=%s\n"
+		"modules=root/lib/modules/%s\npackage=%s:%s\npackage_version=%s\n",
 		a, kver, kver, kver, pkg, darch, version ? version : "");
 	char *tinfo = xasprintf("%s/info", tmp);
 	r = bl_write_file_atomic(tinfo, sb.buf, sb.len, 0644);

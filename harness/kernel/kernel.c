@@ -184,9 +184,10 @@ int bl_kernel_distro(const char *image, const char *modules_dir, struct bl_kerne
 	const char *arch = image_arch(img);
 	if (!arch) {
 		free(img);
-		return bl_err("kernel '%s': not a kernel image bootlab knows (bzImage, arm64 Image, "
-			      "ELF vmlinux, UML binary)",
-			      image);
+		return bl_err(
+		    "kernel '%s': not a kernel image bootlab knows (bzImage, arm64 Image, "
+		    "ELF vmlinux, UML binary)",
+		    image);
 	}
 	out->arch = xstrdup(arch);
 	out->flavor = xstrdup("distro");
@@ -245,10 +246,12 @@ int bl_kernel_distro(const char *image, const char *modules_dir, struct bl_kerne
 		char *rootc = xstrdup(img);
 		char *root = dirname(dirname(rootc));
 		char *cands[2];
-		cands[0] = xasprintf("%s/lib/modules/%s", strcmp(root, "/") ? root : "", out->version);
+		cands[0] =
+		    xasprintf("%s/lib/modules/%s", strcmp(root, "/") ? root : "", out->version);
 		cands[1] = xasprintf("/usr/lib/uml/modules/%s", out->version);
 		for (size_t i = 0; i < 2; i++) {
-			if (!out->modules_dir && bl_is_dir(cands[i]) && (i == 1) == !strcmp(arch, "um"))
+			if (!out->modules_dir && bl_is_dir(cands[i]) &&
+			    (i == 1) == !strcmp(arch, "um"))
 				out->modules_dir = cands[i];
 			else
 				free(cands[i]);
@@ -379,8 +382,9 @@ static int remove_locked(const char *kdir, const char *name, const char *sub, FI
 	char *dir = xasprintf("%s%s", kdir, name);
 	/* "<entry>.tmp" (a fetch under way) is guarded by "<entry>.lock" */
 	size_t dl = strlen(dir);
-	char *lockp = dl > 4 && !strcmp(dir + dl - 4, ".tmp") ? xasprintf("%.*s.lock", (int)(dl - 4), dir)
-							       : xasprintf("%s.lock", dir);
+	char *lockp = dl > 4 && !strcmp(dir + dl - 4, ".tmp")
+			  ? xasprintf("%.*s.lock", (int)(dl - 4), dir)
+			  : xasprintf("%s.lock", dir);
 	char *victim = sub ? xasprintf("%s/%s", dir, sub) : xstrdup(dir);
 	int rc = 0;
 	int fd = open(lockp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -432,8 +436,8 @@ int bl_kernel_cache_clean(const char *const *hashes, size_t n, int builtin_only,
 		for (size_t i = 0; i < names.n; i++)
 			hits += hash_match(names.v[i], hashes[h]) && !strchr(names.v[i], '.');
 		if (hits > 1)
-			rc = bl_err("hash '%s' names %zu cached kernels; give more of it", hashes[h],
-				    hits);
+			rc = bl_err("hash '%s' names %zu cached kernels; give more of it",
+				    hashes[h], hits);
 		else if (!hits)
 			rc = bl_err("no cached kernel with hash '%s' (see 'bootlab kernel list')",
 				    hashes[h]);

@@ -19,25 +19,25 @@
 #include <stdio.h>
 
 struct bl_kernel {
-	char *arch;        /* "x86_64", "aarch64", "um" */
-	char *flavor;      /* "built" or "distro" */
-	char *image;       /* what the emulator boots: PVH vmlinux (x86_64 built),
+	char *arch;	   /* "x86_64", "aarch64", "um" */
+	char *flavor;	   /* "built" or "distro" */
+	char *image;	   /* what the emulator boots: PVH vmlinux (x86_64 built),
 			      bzImage/vmlinuz (distro), Image (arm64), linux (UML) */
-	char *config;      /* path of the kernel .config, for feature checks (may be NULL) */
-	char *version;     /* uname -r style */
-	char *modules_dir; /* distro: /lib/modules/<version> tree (or its depmod'ed copy), else NULL */
+	char *config;	   /* path of the kernel .config, for feature checks (may be NULL) */
+	char *version;	   /* uname -r style */
+	char *modules_dir; /* distro: /lib/modules/<version> (or a depmod'ed copy), else NULL */
 	char *build_dir;   /* built: cache folder of the build, else NULL */
-	char *bzimage;     /* built x86_64 without built-in archive: the bzImage (q35, SeaBIOS) */
+	char *bzimage;	   /* built x86_64 without built-in archive: the bzImage (q35, SeaBIOS) */
 };
 
 struct bl_kernel_req {
-	const char *arch;       /* "x86_64", "aarch64" (or "arm64"), "um" */
-	const char *fragment;   /* NULL = kernels/<arch>.config of this bootlab tree */
+	const char *arch;	/* "x86_64", "aarch64" (or "arm64"), "um" */
+	const char *fragment;	/* NULL = kernels/<arch>.config of this bootlab tree */
 	const char *source_dir; /* NULL = Debian's /usr/src/linux-source-6.1.tar.xz */
-	const char *builtin;    /* NULL, or an archive to link in as the built-in initramfs;
+	const char *builtin;	/* NULL, or an archive to link in as the built-in initramfs;
 				   copied byte for byte (compressed or not) */
-	int quiet;              /* no progress output */
-	int cached_only;        /* do not build: fail unless the kernel is in the cache */
+	int quiet;		/* no progress output */
+	int cached_only;	/* do not build: fail unless the kernel is in the cache */
 };
 
 /* Build (or find in the cache) the kernel req describes; fills *out. A

@@ -72,7 +72,8 @@ static int builtin(const char *mdir, const char *name)
 				continue;
 			r = 1;
 			for (size_t i = 0; i < bl && r; i++) {
-				char x = b[i] == '-' ? '_' : b[i], y = name[i] == '-' ? '_' : name[i];
+				char x = b[i] == '-' ? '_' : b[i],
+				     y = name[i] == '-' ? '_' : name[i];
 				r = x == y;
 			}
 		}
@@ -89,8 +90,8 @@ int bl_kernel_modules_resolve(const struct bl_kernel *k, const char *const *name
 	*npaths = 0;
 	if (!k->modules_dir) {
 		if (n)
-			return bl_err("kernel '%s' has no modules folder; cannot load '%s'", k->image,
-				      names[0]);
+			return bl_err("kernel '%s' has no modules folder; cannot load '%s'",
+				      k->image, names[0]);
 		*paths = xcalloc(1, sizeof(char *));
 		return 0;
 	}
@@ -142,7 +143,8 @@ int bl_kernel_agent_modules(const struct bl_kernel *k, const char *transport, ch
 	size_t n = 0;
 	int pci = transport && !strcmp(transport, "pci");
 	if (!transport || (!pci && strcmp(transport, "mmio")))
-		return bl_err("unknown virtio transport '%s' (pci, mmio)", transport ? transport : "");
+		return bl_err("unknown virtio transport '%s' (pci, mmio)",
+			      transport ? transport : "");
 	/* UML has no virtio: its agent line is a tty, always built in */
 	if (k->arch && !strcmp(k->arch, "um")) {
 		*paths = xcalloc(1, sizeof(char *));

@@ -14,7 +14,7 @@ static void test_arch_names(void)
 		const char *in, *want;
 	} cases[] = {
 	    {"x86_64", "x86_64"}, {"amd64", "x86_64"}, {"arm64", "aarch64"}, {"aarch64", "aarch64"},
-	    {"um", "um"},         {"uml", "um"},       {"sparc", NULL},      {"", NULL},
+	    {"um", "um"},	  {"uml", "um"},       {"sparc", NULL},	     {"", NULL},
 	};
 	for (size_t i = 0; i < BL_ARRAY_SIZE(cases); i++) {
 		const char *got = bl_kernel_arch_name(cases[i].in);
@@ -37,8 +37,16 @@ static void test_config(void)
 		const char *opt;
 		int want;
 	} cases[] = {
-	    {"CONFIG_FIRST", 'y'}, {"FIRST", 'y'}, {"MOD", 'm'},     {"OFF", 0},     {"STR", 0},
-	    {"INT", 0},            {"MODULE", 0},  {"MODULES", 'y'}, {"LAST", 'm'},  {"NOPE", 0},
+	    {"CONFIG_FIRST", 'y'},
+	    {"FIRST", 'y'},
+	    {"MOD", 'm'},
+	    {"OFF", 0},
+	    {"STR", 0},
+	    {"INT", 0},
+	    {"MODULE", 0},
+	    {"MODULES", 'y'},
+	    {"LAST", 'm'},
+	    {"NOPE", 0},
 	};
 	for (size_t i = 0; i < BL_ARRAY_SIZE(cases); i++)
 		T_EQ_INT(bl_kernel_config(&k, cases[i].opt), cases[i].want, "config %s",
@@ -59,8 +67,7 @@ static void test_distro(void)
 	}
 	const char *img = g.gl_pathv[g.gl_pathc - 1];
 	struct bl_kernel k;
-	T_OK(bl_kernel_distro(img, NULL, &k) == 0, "distro kernel '%s' (%s)", img,
-	     bl_errmsg());
+	T_OK(bl_kernel_distro(img, NULL, &k) == 0, "distro kernel '%s' (%s)", img, bl_errmsg());
 	T_EQ_STR(k.arch, "x86_64", "cloud kernel arch from its bytes");
 	T_EQ_STR(k.flavor, "distro", "flavor");
 	T_OK(k.modules_dir && strstr(k.modules_dir, k.version), "modules dir '%s'",
@@ -69,12 +76,12 @@ static void test_distro(void)
 	T_EQ_INT(bl_kernel_config(&k, "EXT4_FS"), 'y', "cloud EXT4_FS=y");
 
 	const char *names[] = {"virtio_pci", "virtio_console"};
-	const char *want[] = {"virtio_ring.ko", "virtio.ko", "virtio_pci_modern_dev.ko",
-			      "virtio_pci_legacy_dev.ko", "virtio_pci.ko", "virtio_console.ko"};
+	const char *want[] = {
+	    "virtio_ring.ko",		"virtio.ko",	 "virtio_pci_modern_dev.ko",
+	    "virtio_pci_legacy_dev.ko", "virtio_pci.ko", "virtio_console.ko"};
 	char **paths = NULL;
 	size_t n = 0;
-	T_OK(bl_kernel_modules_resolve(&k, names, 2, &paths, &n) == 0, "resolve (%s)",
-	     bl_errmsg());
+	T_OK(bl_kernel_modules_resolve(&k, names, 2, &paths, &n) == 0, "resolve (%s)", bl_errmsg());
 	T_EQ_INT(n, BL_ARRAY_SIZE(want), "6 modules");
 	for (size_t i = 0; i < n && i < BL_ARRAY_SIZE(want); i++) {
 		const char *b = strrchr(paths[i], '/');
@@ -88,7 +95,8 @@ static void test_distro(void)
 
 	const char *builtins[] = {"ext4", "jbd2"}; /* built in on Debian's cloud kernel */
 	if (bl_kernel_config(&k, "EXT4_FS") == 'y' && bl_kernel_config(&k, "JBD2") == 'y') {
-		T_OK(bl_kernel_modules_resolve(&k, builtins, 2, &paths, &n) == 0, "built-ins resolve");
+		T_OK(bl_kernel_modules_resolve(&k, builtins, 2, &paths, &n) == 0,
+		     "built-ins resolve");
 		T_EQ_INT(n, 0, "built-ins are skipped");
 		free(paths);
 	}
