@@ -816,6 +816,20 @@ static int relink(struct ctx *c, const char *archive, const char *ahash, int qui
 		free(builtin);
 		return -1; /* bad input, not infrastructure */
 	}
+	/* the build tree names its built-in archive by absolute path: a cache
+	 * that was moved would relink with a stale file, or fail deep in make */
+	char *cfgp = xasprintf("%s/config", c->dir), *cfg = NULL;
+	char *want = xasprintf("\nCONFIG_INITRAMFS_SOURCE=\"%s\"\n", builtin);
+	int moved = bl_read_file(cfgp, &cfg, &len) == 0 && !strstr(cfg, want);
+	free(cfg);
+	free(want);
+	free(cfgp);
+	if (moved) {
+		bl_err("cache entry '%s' was moved from where it was built; remove it "
+		       "('bootlab kernel clean %.16s') and build again",
+		       c->dir, c->hash);
+		goto out;
+	}
 	logfd = open(c->logp, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (logfd < 0) {
 		bl_err_errno("cannot open '%s'", c->logp);
