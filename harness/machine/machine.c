@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -28,7 +29,7 @@ const struct bl_backend *bl_backend_find(const char *name)
 int bl_machine_start(const struct bl_machine_plan *plan, struct bl_machine *m)
 {
 	memset(m, 0, sizeof(*m));
-	m->console_fd = m->agent_fd = m->stderr_fd = -1;
+	m->console_fd = m->agent_fd = m->stderr_fd = m->pidfd = -1;
 	m->ops = bl_backend_find(plan->backend);
 	if (!m->ops)
 		return bl_err("unknown backend '%s'", plan->backend);
@@ -179,6 +180,7 @@ int bl_machine_spawn(struct bl_machine *m, char *const argv[], int console_child
 	setpgid(pid, pid);
 	m->pid = pid;
 	m->watchdog = spawn_watchdog(pid);
+	m->pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* close-on-exec by default */
 	m->command = bl_machine_join_argv(argv);
 	return 0;
 }
@@ -239,4 +241,7 @@ void bl_machine_stop(struct bl_machine *m, int grace_ms)
 	close_fd(&m->console_fd);
 	close_fd(&m->agent_fd);
 	close_fd(&m->stderr_fd);
+	if (m->pidfd > 0)
+		close(m->pidfd);
+	m->pidfd = -1;
 }

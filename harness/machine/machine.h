@@ -43,6 +43,8 @@ struct bl_machine {
 	const struct bl_backend *ops;
 	pid_t pid;          /* emulator process, leader of its own group; 0 when none */
 	pid_t watchdog;     /* kills the group when bootlab dies (see machine.c); 0 when none */
+	int pidfd;          /* pidfd_open(pid): readable once the emulator exits, so the
+			       session polls it instead of waitpid every few ms; <= 0 when none */
 	int console_fd;     /* bidirectional stream; -1 when interactive */
 	int agent_fd;       /* bidirectional stream to the agent channel */
 	int stderr_fd;      /* emulator's own diagnostics (read), or -1 */

@@ -251,8 +251,9 @@ static void end_machine(struct sess *s)
  * ns), then process it. */
 static void pump(struct sess *s, int64_t until)
 {
-	struct pollfd p[5];
+	struct pollfd p[6];
 	int np = 0, icon = -1, iag = -1, ierr = -1, iscript = -1, iin = -1;
+	bool pidfd = false;
 	if (!s->ended) {
 		if (s->m.console_fd >= 0 && !s->con_eof)
 			icon = np, p[np++] = (struct pollfd){.fd = s->m.console_fd, .events = POLLIN};
@@ -264,6 +265,11 @@ static void pump(struct sess *s, int64_t until)
 			iscript = np, p[np++] = (struct pollfd){.fd = s->script_fd, .events = POLLIN};
 		if (s->opts->interactive && !s->stdin_eof)
 			iin = np, p[np++] = (struct pollfd){.fd = 0, .events = POLLIN};
+		/* the emulator's exit wakes the poll at once (machine.h) */
+		if (s->m.pidfd > 0 && !s->m.exited) {
+			p[np++] = (struct pollfd){.fd = s->m.pidfd, .events = POLLIN};
+			pidfd = true;
+		}
 	}
 	int64_t now = bl_now_ns();
 	int64_t wake = until;
@@ -273,7 +279,7 @@ static void pump(struct sess *s, int64_t until)
 		wake = s->down_ns + 100000000LL;
 	/* poll the emulator's exit at least every 20 ms once channels are closed */
 	int ms = wake > now ? (int)((wake - now + 999999) / 1000000) : 0;
-	if (!s->ended && (s->con_eof || np == 0) && ms > 20)
+	if (!s->ended && !pidfd && (s->con_eof || np == 0) && ms > 20)
 		ms = 20;
 	if (!s->ended && ms > 200)
 		ms = 200; /* also check for an exited emulator and interruptions */
