@@ -700,9 +700,6 @@ static int run_script_step(struct sess *s, const struct bl_step *st, struct bl_s
 		    write(s->script_fd, "\n", 1) < 0)
 			break;
 	}
-	/* and the unfinished line: a shell prompt has no newline */
-	if (s->con.len && write(s->script_fd, s->con.buf, s->con.len) < 0)
-		bl_debug("expect script: write failed");
 	s->line_cursor = s->lines.n;
 	/* and the line in progress: a shell's prompt has no newline yet */
 	if (s->con.len && write(s->script_fd, s->con.buf, s->con.len) < 0)
@@ -712,6 +709,13 @@ static int run_script_step(struct sess *s, const struct bl_step *st, struct bl_s
 		while (!err_eof && err.len < 4096 && read_into(ep[0], &err, &err_eof) > 0)
 			;
 		if (bl_machine_poll_exit(&child)) {
+			/* what it sent just before exiting still goes to the console */
+			char buf[4096];
+			ssize_t n;
+			while (s->script_fd >= 0 && s->m.console_fd >= 0 &&
+			       (n = recv(s->script_fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0)
+				if (write(s->m.console_fd, buf, (size_t)n) < 0)
+					break;
 			while (!err_eof && err.len < 4096 && read_into(ep[0], &err, &err_eof) > 0)
 				;
 			/* its last words, on one line */
