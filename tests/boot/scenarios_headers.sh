@@ -5,7 +5,7 @@
 # it runs on, and loads cleanly with all its variants. No boots.
 . "$(dirname "$0")/scenarios_lib.sh"
 
-for f in console-setup overwrite-order compression switch-root panic-on-exit init-selection own-initramfs; do
+for f in console-setup overwrite-order compression switch-root panic-on-exit init-selection own-initramfs raid-gentoo; do
 	y=scenarios/$f.yaml
 	head=$(sed -n '/^[^#]/q;p' "$y")
 	expect_match "$f: header names what it pins" "$head" '^# Pins: '
