@@ -37,6 +37,7 @@
 	X(virDomainCreateXML) \
 	X(virDomainDestroy) \
 	X(virDomainFree) \
+	X(virDomainGetName) \
 	X(virDomainGetState) \
 	X(virDomainOpenChannel) \
 	X(virDomainOpenConsole) \
@@ -85,6 +86,7 @@ static void lv_load(void)
 #define virDomainCreateXML (lv.virDomainCreateXML)
 #define virDomainDestroy (lv.virDomainDestroy)
 #define virDomainFree (lv.virDomainFree)
+#define virDomainGetName (lv.virDomainGetName)
 #define virDomainGetState (lv.virDomainGetState)
 #define virDomainOpenChannel (lv.virDomainOpenChannel)
 #define virDomainOpenConsole (lv.virDomainOpenConsole)
@@ -115,6 +117,7 @@ struct lv_priv {
 	virDomainPtr dom;
 	struct lv_bridge con, ag;
 	int lifecycle_cb;
+	char name[96];       /* events come for every domain of the connection */
 	volatile int gone;   /* domain stopped */
 	volatile int crashed;
 };
@@ -226,7 +229,9 @@ static int lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event, int det
 {
 	struct lv_priv *p = opaque;
 	(void)conn;
-	(void)dom;
+	const char *n = virDomainGetName(dom);
+	if (!n || strcmp(n, p->name))
+		return 0;
 	if (event == VIR_DOMAIN_EVENT_STOPPED) {
 		p->crashed = detail == VIR_DOMAIN_EVENT_STOPPED_CRASHED ||
 			     detail == VIR_DOMAIN_EVENT_STOPPED_FAILED;
@@ -324,10 +329,10 @@ static int lv_start(const struct bl_machine_plan *pl, struct bl_machine *m)
 	virConnectSetKeepAlive(p->conn, 5, 3);
 
 	m->console_name = arm ? "ttyAMA0" : "ttyS0";
-	m->full_cmdline = bl_machine_cmdline(pl, m->console_name, arm ? NULL : "i8042.noaux i8042.nokbd");
+	m->full_cmdline = bl_machine_cmdline(pl, m->console_name, arm ? NULL : "i8042.noaux i8042.nokbd no_timer_check");
 	static volatile int counter;
-	char name[96];
-	snprintf(name, sizeof(name), "bootlab-%d-%d-%lx", (int)getpid(), __sync_add_and_fetch(&counter, 1),
+	char *name = p->name;
+	snprintf(p->name, sizeof(p->name), "bootlab-%d-%d-%lx", (int)getpid(), __sync_add_and_fetch(&counter, 1),
 		 (unsigned long)(bl_now_ns() & 0xffffff));
 
 	struct strbuf x = STRBUF_INIT;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -153,6 +154,10 @@ int bl_machine_spawn(struct bl_machine *m, char *const argv[], int console_child
 		sigemptyset(&all);
 		sigprocmask(SIG_SETMASK, &all, NULL);
 		signal(SIGPIPE, SIG_DFL);
+		/* a dying UML dumps core (SIGABRT on panic): with no limit that
+		 * takes longer than the boot, and nobody reads the core */
+		struct rlimit nocore = {0, 0};
+		setrlimit(RLIMIT_CORE, &nocore);
 		/* move the kept fds out of the way first, then into place */
 		int tmp[16];
 		for (size_t i = 0; i < nkeep && i < 16; i++)

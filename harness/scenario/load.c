@@ -282,6 +282,18 @@ static void apply_override(struct ytree *t, struct ynode *root, const char *key,
 	}
 }
 
+static bool variant_pinned_elsewhere(const struct ynode *set, const struct bl_load_opts *opts)
+{
+	const struct ynode *x;
+	if (opts->arch && (x = ymap_get(set, "arch")) && x->kind == Y_SCALAR &&
+	    strcmp(x->s, opts->arch))
+		return true;
+	if (opts->backend && (x = ymap_get(set, "backend")) && x->kind == Y_SCALAR &&
+	    strcmp(x->s, opts->backend))
+		return true;
+	return false;
+}
+
 static char *file_stem(const char *path)
 {
 	const char *b = strrchr(path, '/');
@@ -371,6 +383,11 @@ int bl_scenario_load(const char *file, const struct bl_load_opts *opts, struct b
 		base = ymap_with(&t, base, x, NULL);
 	out = xcalloc(nvars * nrows, sizeof(*out));
 	for (size_t v = 0; v < nvars; v++) {
+		/* a named variant that pins its own arch or backend exists for that
+		 * machine: an override that differs leaves it out, rather than
+		 * running its machine-specific checks somewhere else */
+		if (vars[v].set && variant_pinned_elsewhere(vars[v].set, opts))
+			continue;
 		struct ynode *vm = base;
 		if (vars[v].set)
 			for (size_t i = 0; i < vars[v].set->n; i++)

@@ -320,7 +320,8 @@ static int prepare_kernel(const struct bl_scenario *sc, const char *builtin, str
 		    .arch = want,
 		    .fragment = frag,
 		    .builtin = builtin,
-		    .quiet = 1,
+		    /* a cold build takes minutes: say so (plain lines when not a terminal) */
+		    .quiet = 0,
 		};
 		int r = bl_kernel_build(&req, k);
 		free(frag);

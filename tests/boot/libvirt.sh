@@ -16,21 +16,31 @@ ok "libvirtd answers"
 URI='qemu+unix:///system?socket=/var/run/libvirt/libvirt-sock'
 domains() { virsh -c qemu:///system list --all --name 2>/dev/null | grep -c '^bootlab-'; }
 
-scen="scenarios/smoke.yaml tests/data/scenarios/rdinit-missing.yaml"
-"$BOOTLAB" run -j 1 --report-dir "$T_TMP/q" $scen > "$T_TMP/q.out" 2>&1
-out=$("$BOOTLAB" run --backend libvirt --connect "$URI" --report-dir "$T_TMP/l" $scen 2>&1); rc=$?
-echo "$out" | sed 's/^/# /'
-expect_eq "libvirt run exits like the qemu one (1: rdinit-missing must not pass)" "$rc" 1
+# every shipped scenario variant that runs on qemu x86_64, through both
+# backends: same outcomes, phases, step results and panics
+"$BOOTLAB" run -j 2 --arch x86_64 --backend qemu --report-dir "$T_TMP/q" scenarios/*.yaml > "$T_TMP/q.out" 2>&1
+rcq=$?
+out=$("$BOOTLAB" run -j 2 --arch x86_64 --backend libvirt --report-dir "$T_TMP/l" scenarios/*.yaml 2>&1); rc=$?
+echo "$out" | tail -n 5 | sed 's/^/# /'
+expect_eq "the library passes on qemu" "$rcq" 0
+expect_eq "the library passes on libvirt" "$rc" 0
 q=$(ls "$T_TMP"/q/2*/report.json); l=$(ls "$T_TMP"/l/2*/report.json)
-for f in '[.scenarios[] | {name, outcome}] | sort_by(.name)' \
-	 '[.scenarios[] | {name, p: [.phases[].name]}] | sort_by(.name)' \
-	 '[.scenarios[] | {name, s: [.steps[] | .result]}] | sort_by(.name)' \
-	 '[.scenarios[] | {name, r: .panic.reason}] | sort_by(.name)'; do
-	expect_eq "same report content: $f" "$(json_get "$l" "$f | tojson")" "$(json_get "$q" "$f | tojson")"
+n=$(json_get "$q" '.scenarios | length')
+check "the library has x86_64 qemu variants ($n)" test "$n" -ge 30
+expect_eq "as many variants on libvirt" "$(json_get "$l" '.scenarios | length')" "$n"
+norm='[.scenarios[] | .name |= sub(",?backend=[a-z]+"; "") | .name |= sub("\\[\\]"; "")'
+for f in '{name, outcome}' '{name, p: [.phases[].name]}' '{name, s: [.steps[] | .result]}' \
+	 '{name, r: .panic.reason, st: .panic.exit_status, sig: .panic.signal}' \
+	 '{name, h: (.hello | if . then {pid, stage, fds: [.fds[].open]} else null end)}'; do
+	expect_eq "same report content: $f" "$(json_get "$l" "$norm | $f] | sort_by(.name) | tojson")" \
+		"$(json_get "$q" "$norm | $f] | sort_by(.name) | tojson")"
 done
-expect_eq "smoke hello pid 1 through libvirt" "$(json_get "$l" '.scenarios[] | select(.name=="smoke") | .hello.pid')" 1
 expect_match "the domain XML is in the report" "$(json_get "$l" '.scenarios[0].emulator.command')" "org.bootlab.agent"
 expect_eq "no domain left after the run" "$(domains)" 0
+scen="scenarios/smoke.yaml tests/data/scenarios/rdinit-missing.yaml"
+out=$("$BOOTLAB" run --backend libvirt --connect "$URI" --report-dir "$T_TMP/u" $scen 2>&1); rc=$?
+expect_eq "remote-style URI: exit 1 (rdinit-missing must not pass)" "$rc" 1
+expect_match "remote-style URI: smoke passes" "$out" '^PASS +smoke'
 
 # two hosts (the same daemon under two URIs), two slots on the first
 out=$("$BOOTLAB" run --connect "$URI#2" --connect qemu:///system --report-dir "$T_TMP/m" \
