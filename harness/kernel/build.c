@@ -194,18 +194,13 @@ static int run_logged(char *const argv[], const char *cwd, int logfd, struct pro
 	for (int i = 0; argv[i]; i++)
 		dprintf(logfd, " %s", argv[i]);
 	dprintf(logfd, "\n");
-	pid_t parent = getpid();
-	pid_t pid = fork();
+	pid_t pid = bl_fork_group();
 	if (pid < 0) {
 		close(pfd[0]);
 		close(pfd[1]);
-		return bl_err_errno("fork");
+		return -1;
 	}
 	if (pid == 0) {
-		setpgid(0, 0);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		if (getppid() != parent)
-			_exit(127);
 		int devnull = open("/dev/null", O_RDONLY);
 		if (devnull >= 0)
 			dup2(devnull, 0);
@@ -221,7 +216,6 @@ static int run_logged(char *const argv[], const char *cwd, int logfd, struct pro
 		fprintf(stderr, "cannot run '%s': %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
-	setpgid(pid, pid);
 	close(pfd[1]);
 	struct strbuf line = STRBUF_INIT;
 	char buf[16384];

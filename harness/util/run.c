@@ -41,23 +41,37 @@ const char *bl_describe_status(int status)
 	return buf;
 }
 
-int bl_run(char *const argv[], int timeout_ms, char **out, int *status)
+pid_t bl_fork_group(void)
 {
-	int pfd[2] = {-1, -1};
-	if (out && pipe2(pfd, O_CLOEXEC) < 0)
-		return bl_err_errno("pipe");
 	pid_t parent = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
-		if (out)
-			close(pfd[0]), close(pfd[1]);
-		return bl_err_errno("fork");
+		bl_err_errno("fork");
+		return -1;
 	}
 	if (pid == 0) {
 		setpgid(0, 0);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (getppid() != parent)
 			_exit(127);
+		return 0;
+	}
+	setpgid(pid, pid);
+	return pid;
+}
+
+int bl_run(char *const argv[], int timeout_ms, char **out, int *status)
+{
+	int pfd[2] = {-1, -1};
+	if (out && pipe2(pfd, O_CLOEXEC) < 0)
+		return bl_err_errno("pipe");
+	pid_t pid = bl_fork_group();
+	if (pid < 0) {
+		if (out)
+			close(pfd[0]), close(pfd[1]);
+		return -1;
+	}
+	if (pid == 0) {
 		int devnull = open("/dev/null", O_RDONLY);
 		if (devnull >= 0)
 			dup2(devnull, 0);
@@ -71,7 +85,6 @@ int bl_run(char *const argv[], int timeout_ms, char **out, int *status)
 		fprintf(stderr, "cannot run '%s': %s\n", argv[0], strerror(errno));
 		_exit(127);
 	}
-	setpgid(pid, pid);
 	struct strbuf sb = STRBUF_INIT;
 	int64_t deadline = timeout_ms > 0 ? bl_now_ns() + (int64_t)timeout_ms * 1000000 : 0;
 	int timed_out = 0;

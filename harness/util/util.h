@@ -114,6 +114,11 @@ int bl_sha256_update_file(struct bl_sha256 *h, const char *path);
 void bl_sha256_final_hex(struct bl_sha256 *h, char out[65]);
 
 /* ---- running host commands ---- */
+/* fork() for helpers and emulators: the child leads its own process group
+ * (so it can be killed as a whole) and gets SIGKILL when bootlab dies
+ * (PR_SET_PDEATHSIG, checked against a parent that already died). Returns
+ * like fork(), -1 with a message. */
+pid_t bl_fork_group(void);
 /* Run argv (argv[0] searched in PATH) with stdin from /dev/null, within
  * timeout_ms (0 = none). Output (stdout+stderr merged) goes to *out when
  * out != NULL (caller frees), else to this process's stderr. Returns the
