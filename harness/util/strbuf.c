@@ -1,6 +1,7 @@
 /* Memory helpers, strbuf and strlist. */
 #include "util.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -79,8 +80,11 @@ void sb_grow(struct strbuf *sb, size_t extra)
 	size_t want = sb->alloc ? sb->alloc : 64;
 	while (want < sb->len + extra + 1)
 		want *= 2;
+	bool fresh = !sb->buf;
 	sb->buf = xrealloc(sb->buf, want);
 	sb->alloc = want;
+	if (fresh)
+		sb->buf[0] = 0; /* the buffer is a string from the start */
 }
 
 void sb_add(struct strbuf *sb, const void *data, size_t n)
