@@ -97,7 +97,7 @@ unit: $(UNIT_BIN)
 
 # The kernels the suite boots, built once into the cache (keyed by content).
 # x86_64 (microvm/q35), um (UML) and aarch64 (virt) builds, and Debian's
-# arm64 kernel fetched with apt (the smoke-machines/smoke-debian scenarios).
+# arm64 kernel fetched with apt (the smoke/smoke-debian scenarios).
 kernels: bootlab
 	$(Q)./bootlab kernel build --arch x86_64 >/dev/null
 	$(Q)./bootlab kernel build --arch um >/dev/null

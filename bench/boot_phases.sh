@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.." || exit 1
 n=${BENCH_REPEAT:-5}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
-./bootlab run -j 1 --repeat "$n" --report-dir "$out" scenarios/smoke.yaml > "$out/run.txt" 2>&1 || {
+./bootlab run -j 1 --repeat "$n" --report-dir "$out" --arch x86_64 --backend qemu scenarios/smoke.yaml > "$out/run.txt" 2>&1 || {
 	cat "$out/run.txt"; exit 1; }
 j="$out/latest/report.json"
 echo "smoke, $n boots, -j 1 (host seconds since spawn; guest clock where known)"

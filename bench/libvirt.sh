@@ -14,7 +14,7 @@ trap cleanup EXIT
 if ! ci/libvirtd status; then ci/libvirtd start >/dev/null || { echo "libvirt bench: no libvirtd"; exit 1; }; started=1; fi
 
 cat > "$T/q35.yaml" <<YAML
-extends: $PWD/scenarios/smoke.yaml
+extends: $PWD/tests/data/scenarios/smoke-one.yaml
 name: smoke-q35
 machine: q35
 YAML

@@ -37,14 +37,14 @@ for f in '{name, outcome}' '{name, p: [.phases[].name]}' '{name, s: [.steps[] | 
 done
 expect_match "the domain XML is in the report" "$(json_get "$l" '.scenarios[0].emulator.command')" "org.bootlab.agent"
 expect_eq "no domain left after the run" "$(domains)" 0
-scen="scenarios/smoke.yaml tests/data/scenarios/rdinit-missing.yaml"
+scen="tests/data/scenarios/smoke-one.yaml tests/data/scenarios/rdinit-missing.yaml"
 out=$("$BOOTLAB" run --backend libvirt --connect "$URI" --report-dir "$T_TMP/u" $scen 2>&1); rc=$?
 expect_eq "remote-style URI: exit 1 (rdinit-missing must not pass)" "$rc" 1
 expect_match "remote-style URI: smoke passes" "$out" '^PASS +smoke'
 
 # two hosts (the same daemon under two URIs), two slots on the first
 out=$("$BOOTLAB" run --connect "$URI#2" --connect qemu:///system --report-dir "$T_TMP/m" \
-	scenarios/smoke.yaml tests/data/scenarios/long-wait.yaml tests/data/scenarios/rdinit-missing.yaml \
+	tests/data/scenarios/smoke-one.yaml tests/data/scenarios/long-wait.yaml tests/data/scenarios/rdinit-missing.yaml \
 	--filter 'smoke|rdinit' 2>&1); rc=$?
 expect_eq "several --connect hosts: exit 1 (rdinit-missing)" "$rc" 1
 expect_match "smoke passed across hosts" "$out" '^PASS +smoke'

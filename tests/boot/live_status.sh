@@ -9,7 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 # on a terminal
-script -qfec "'$BOOTLAB' run -j 2 --repeat 2 --report-dir '$T_TMP/t' scenarios/smoke.yaml" "$T_TMP/tty.log" \
+script -qfec "'$BOOTLAB' run -j 2 --repeat 2 --report-dir '$T_TMP/t' tests/data/scenarios/smoke-one.yaml" "$T_TMP/tty.log" \
 	> /dev/null 2>&1 < /dev/null
 rc=$(sed -n 's/.*COMMAND_EXIT_CODE="\([0-9]*\)".*/\1/p' "$T_TMP/tty.log")
 expect_eq "run on a terminal exits 0" "$rc" 0
@@ -25,7 +25,7 @@ expect_eq "each result printed once" "$(printf '%s\n' "$tty" | grep -cE 'PASS +s
 expect_match "summary line" "$tty" '1 of 1 passed \(2 boots\)'
 
 # not a terminal: plain lines only
-"$BOOTLAB" run -j 2 --repeat 2 --report-dir "$T_TMP/p" scenarios/smoke.yaml > "$T_TMP/plain.log" 2>&1
+"$BOOTLAB" run -j 2 --repeat 2 --report-dir "$T_TMP/p" tests/data/scenarios/smoke-one.yaml > "$T_TMP/plain.log" 2>&1
 expect_eq "into a file: no escape sequences" "$(grep -c $'\e' "$T_TMP/plain.log")" 0
 expect_eq "into a file: no status lines" "$(grep -c '^RUN ' "$T_TMP/plain.log")" 0
 expect_eq "into a file: one line per boot" "$(grep -cE '^PASS +smoke #[12] ' "$T_TMP/plain.log")" 2

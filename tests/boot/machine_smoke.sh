@@ -7,22 +7,22 @@
 # reports loading each one.
 . "$(dirname "$0")/../lib.sh"
 
-out=$("$BOOTLAB" run --report-dir "$T_TMP/r" scenarios/smoke-machines.yaml scenarios/smoke-debian.yaml 2>&1); rc=$?
+out=$("$BOOTLAB" run --report-dir "$T_TMP/r" scenarios/smoke.yaml scenarios/smoke-debian.yaml 2>&1); rc=$?
 echo "$out" | sed 's/^/# /'
 expect_eq "every row passes" "$rc" 0
 j=$(ls -d "$T_TMP"/r/2*/ | head -1)/report.json
 row() { jq -c --arg n "$1" ".scenarios[] | select(.name==\$n) | $2" "$j"; }
-for n in 'smoke-machines[arch=x86_64,backend=uml]' 'smoke-machines[arch=aarch64,backend=qemu]' \
+for n in 'smoke[arch=x86_64,backend=uml]' 'smoke[arch=aarch64,backend=qemu]' \
 	smoke-debian 'smoke-debian[arm64]' 'smoke-debian[uml]'; do
 	expect_eq "$n: pass" "$(row "$n" .outcome)" '"pass"'
 	expect_eq "$n: agent hello as pid 1" "$(row "$n" .hello.pid)" 1
 done
 # machine lines
-expect_match "x86_64 uml: con1=fd:3 is the agent's /dev/tty1" "$(row 'smoke-machines[arch=x86_64,backend=uml]' .emulator.command)" 'con1=fd:3.*bootlab\.dev=/dev/tty1'
-expect_match "uml: the agent's channel is the tty" "$(row 'smoke-machines[arch=x86_64,backend=uml]' .hello.channel)" '/dev/tty1'
-expect_eq "uml: powered off, exit 0" "$(row 'smoke-machines[arch=x86_64,backend=uml]' .emulator.exit)" '"exited 0"'
-expect_match "aarch64 built: virt, virtio-mmio port" "$(row 'smoke-machines[arch=aarch64,backend=qemu]' .emulator.command)" 'qemu-system-aarch64 -M virt .*virtio-serial-device'
-expect_eq "aarch64 built: reports aarch64" "$(row 'smoke-machines[arch=aarch64,backend=qemu]' .hello.arch)" '"aarch64"'
+expect_match "x86_64 uml: con1=fd:3 is the agent's /dev/tty1" "$(row 'smoke[arch=x86_64,backend=uml]' .emulator.command)" 'con1=fd:3.*bootlab\.dev=/dev/tty1'
+expect_match "uml: the agent's channel is the tty" "$(row 'smoke[arch=x86_64,backend=uml]' .hello.channel)" '/dev/tty1'
+expect_eq "uml: powered off, exit 0" "$(row 'smoke[arch=x86_64,backend=uml]' .emulator.exit)" '"exited 0"'
+expect_match "aarch64 built: virt, virtio-mmio port" "$(row 'smoke[arch=aarch64,backend=qemu]' .emulator.command)" 'qemu-system-aarch64 -M virt .*virtio-serial-device'
+expect_eq "aarch64 built: reports aarch64" "$(row 'smoke[arch=aarch64,backend=qemu]' .hello.arch)" '"aarch64"'
 expect_match "debian cloud: q35 with virtio-pci" "$(row smoke-debian .emulator.command)" '-M q35 .*virtio-serial-pci'
 expect_match "debian arm64: virt with virtio-pci (no virtio_mmio built in)" "$(row 'smoke-debian[arm64]' .emulator.command)" '-M virt .*virtio-serial-pci'
 expect_match "debian uml: /usr/bin/linux" "$(row 'smoke-debian[uml]' .emulator.command)" '^"/usr/bin/linux(\.uml)? '
@@ -32,7 +32,7 @@ expect_eq "debian cloud: the 6 modules of recipes.md section 2, in order" "$(mod
 	"virtio_ring.ko virtio.ko virtio_pci_modern_dev.ko virtio_pci_legacy_dev.ko virtio_pci.ko virtio_console.ko"
 expect_eq "debian arm64: virtio_pci and virtio_console" "$(mods 'smoke-debian[arm64]')" \
 	"virtio_pci_modern_dev.ko virtio_pci_legacy_dev.ko virtio_pci.ko virtio_console.ko"
-expect_eq "built kernels: no modules" "$(mods 'smoke-machines[arch=aarch64,backend=qemu]')" ""
+expect_eq "built kernels: no modules" "$(mods 'smoke[arch=aarch64,backend=qemu]')" ""
 expect_match "debian cloud: bootlab.modules= on the command line" "$(row smoke-debian .emulator.command)" 'bootlab\.modules=/lib/modules/bootlab/order'
 left=$(pgrep -f "$T_TMP" | wc -l)
 expect_eq "no emulator left behind" "$left" 0

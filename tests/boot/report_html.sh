@@ -8,7 +8,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 if ! command -v chromium >/dev/null; then skip "no chromium (ci/install-deps)" "index.html renders"; done_testing; exit; fi
-out=$("$BOOTLAB" run -j 2 --repeat 2 --report-dir "$T_TMP/r" scenarios/smoke.yaml tests/data/scenarios/rdinit-missing.yaml 2>&1); rc=$?
+out=$("$BOOTLAB" run -j 2 --repeat 2 --report-dir "$T_TMP/r" tests/data/scenarios/smoke-one.yaml tests/data/scenarios/rdinit-missing.yaml 2>&1); rc=$?
 echo "$out" | sed 's/^/# /'
 expect_eq "run exits 1 (one variant panics)" "$rc" 1
 dir=$(ls -d "$T_TMP"/r/*/ | head -1)

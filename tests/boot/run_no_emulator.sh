@@ -7,7 +7,7 @@
 mkdir -p "$T_TMP/bin"
 ln -s /usr/bin/* "$T_TMP/bin/"
 rm -f "$T_TMP"/bin/qemu-system-*
-out=$(PATH="$T_TMP/bin:/usr/sbin:/sbin" "$BOOTLAB" run --report-dir "$T_TMP/r" scenarios/smoke.yaml 2>&1); rc=$?
+out=$(PATH="$T_TMP/bin:/usr/sbin:/sbin" "$BOOTLAB" run --report-dir "$T_TMP/r" tests/data/scenarios/smoke-one.yaml 2>&1); rc=$?
 echo "$out" | sed 's/^/# /'
 expect_eq "no emulator exits 3" "$rc" 3
 j=$(ls "$T_TMP"/r/2*/report.json)

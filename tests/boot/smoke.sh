@@ -2,15 +2,22 @@
 # timeout: 600
 # The walking skeleton end to end: a real kernel boots the agent, which says
 # hello over virtio-serial; bootlab checks the hello and writes the reports.
+# scenarios/smoke.yaml is a matrix (qemu x86_64, UML, qemu aarch64): every
+# row must pass; the facts below are the qemu x86_64 row's.
 . "$(dirname "$0")/../lib.sh"
 
 out=$("$BOOTLAB" run --report-dir "$T_TMP/r" scenarios/smoke.yaml 2>&1); rc=$?
 echo "$out" | sed 's/^/# /'
 expect_eq "bootlab run smoke exits 0" "$rc" 0
-expect_match "one line per scenario with outcome and time" "$out" '^PASS +smoke +pass +[0-9.]+s'
+for row in 'arch=x86_64,backend=qemu' 'arch=x86_64,backend=uml' 'arch=aarch64,backend=qemu'; do
+	expect_match "one line for smoke[$row] with outcome and time" "$out" "^PASS +smoke\\[$row\\] +pass +[0-9.]+s"
+done
 rep=$(ls -d "$T_TMP"/r/2*/ | head -1)
-j="$rep/report.json"
-check "report.json written" test -s "$j"
+check "report.json written" test -s "$rep/report.json"
+# the x86_64 qemu row, alone in a report of its own view
+jq '.scenarios |= map(select(.name == "smoke[arch=x86_64,backend=qemu]"))' "$rep/report.json" > "$T_TMP/row.json"
+j="$T_TMP/row.json"
+expect_eq "three rows" "$(json_get "$rep/report.json" '.scenarios | length')" 3
 expect_eq "outcome pass" "$(json_get "$j" '.scenarios[0].outcome')" pass
 expect_eq "hello pid is 1" "$(json_get "$j" '.scenarios[0].hello.pid')" 1
 expect_eq "hello stage 1" "$(json_get "$j" '.scenarios[0].hello.stage')" 1
@@ -21,8 +28,8 @@ expect_match "hello names its channel" "$(json_get "$j" '.scenarios[0].hello.cha
 expect_eq "agent-hello phase recorded" "$(json_get "$j" '[.scenarios[0].phases[].name] | index("agent-hello") != null')" true
 expect_eq "no panic" "$(json_get "$j" '.scenarios[0].panic')" null
 check "junit.xml is well-formed" xmllint --noout "$rep/junit.xml"
-expect_eq "junit has one passing testcase" \
-	"$(xmllint --xpath 'count(//testcase[not(failure) and not(error)])' "$rep/junit.xml")" 1
+expect_eq "junit has three passing testcases" \
+	"$(xmllint --xpath 'count(//testcase[not(failure) and not(error)])' "$rep/junit.xml")" 3
 log="$rep/$(json_get "$j" '.scenarios[0].console_log')"
 check "console log written" test -s "$log"
 check "reports/latest points at the run" test -e "$T_TMP/r/latest/report.json"

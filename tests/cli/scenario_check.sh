@@ -8,7 +8,7 @@ D=tests/data/scenario
 
 out=$("$BOOTLAB" scenario check scenarios/*.yaml 2>&1); rc=$?
 expect_eq "shipped scenarios are valid" "$rc" 0
-expect_match "one line per file" "$out" "scenarios/smoke\.yaml: ok, 1 variant: smoke"
+expect_match "one line per file" "$out" "scenarios/smoke\.yaml: ok, 3 variants: smoke\\[arch=x86_64,backend=qemu\\]"
 
 out=$("$BOOTLAB" scenario check $D/bad/uml-aarch64.yaml $D/good/smoke.yaml $D/bad/unknown-key.yaml 2>"$T_TMP/err"); rc=$?
 err=$(cat "$T_TMP/err")
