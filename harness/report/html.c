@@ -5,54 +5,12 @@
 #include "report/report.h"
 #include "util/util.h"
 
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* text into HTML: escaped, control characters shown, not-UTF-8 as U+FFFD */
 static void h(struct strbuf *sb, const char *s)
 {
-	const char *p = s ? s : "";
-	size_t left = strlen(p);
-	while (left) {
-		unsigned char c = (unsigned char)*p;
-		size_t step = 1;
-		switch (c) {
-		case '<':
-			sb_adds(sb, "&lt;");
-			break;
-		case '>':
-			sb_adds(sb, "&gt;");
-			break;
-		case '&':
-			sb_adds(sb, "&amp;");
-			break;
-		case '"':
-			sb_adds(sb, "&quot;");
-			break;
-		case '\'':
-			sb_adds(sb, "&#39;");
-			break;
-		case '\t':
-		case '\n':
-			sb_addc(sb, (char)c);
-			break;
-		default:
-			if (c < 0x20 || c == 0x7f)
-				sb_addf(sb, "&#x%x;",
-					c == 0x7f ? 0x2421 : 0x2400 + c); /* control pictures */
-			else if (c < 0x80)
-				sb_addc(sb, (char)c);
-			else if ((step = bl_utf8_len(p, left)))
-				sb_add(sb, p, step);
-			else {
-				sb_adds(sb, "&#xfffd;");
-				step = 1;
-			}
-		}
-		p += step;
-		left -= step;
-	}
+	bl_markup_text(sb, s, BL_MARKUP_HTML);
 }
 
 static double dmax(double a, double b)
@@ -347,7 +305,7 @@ static void scenario_section(struct strbuf *sb, const struct bl_variant_result *
 			    "th><th>message</th></tr></thead><tbody>\n");
 		for (size_t i = 0; i < r->nsteps; i++) {
 			const struct bl_step_result *s = &r->steps[i];
-			const char *res = s->skipped ? "skipped" : s->passed ? "pass" : "fail";
+			const char *res = bl_step_result_word(s);
 			sb_addf(sb, "<tr class=\"%s\"><td>", res);
 			h(sb, s->name);
 			sb_addf(sb, "</td><td>%s</td><td>", res);
@@ -443,13 +401,9 @@ static int html_write(const struct bl_run_info *run, const struct bl_variant_res
 {
 	struct strbuf sb = STRBUF_INIT;
 	char ts[32];
-	time_t t = (time_t)run->start_wall;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	size_t counts[BL_OUT_SETUP_ERROR + 1] = {0};
-	for (size_t i = 0; i < n; i++)
-		counts[bl_variant_main(&v[i])->outcome]++;
+	bl_report_utc(run->start_wall, "%Y-%m-%d %H:%M:%S UTC", ts, sizeof(ts));
+	size_t counts[BL_OUT_NUM];
+	bl_report_count(v, n, counts);
 
 	sb_adds(&sb, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 		     "<meta name=\"viewport\" content=\"width=device-width, "

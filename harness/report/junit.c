@@ -3,73 +3,23 @@
 #include "report/report.h"
 #include "util/util.h"
 
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 static void xml_text(struct strbuf *sb, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	size_t left = strlen((const char *)p);
-	while (left) {
-		size_t step = 1;
-		switch (*p) {
-		case '<':
-			sb_adds(sb, "&lt;");
-			break;
-		case '>':
-			sb_adds(sb, "&gt;");
-			break;
-		case '&':
-			sb_adds(sb, "&amp;");
-			break;
-		case '"':
-			sb_adds(sb, "&quot;");
-			break;
-		case '\'':
-			sb_adds(sb, "&apos;");
-			break;
-		case '\t':
-		case '\n':
-		case '\r':
-			sb_addc(sb, (char)*p);
-			break;
-		default:
-			if (*p < 0x20) {
-				/* XML 1.0 has no place for other control characters */
-				sb_addf(sb, "\\x%02x", *p);
-			} else if (*p < 0x80) {
-				sb_addc(sb, (char)*p);
-			} else if ((step = bl_utf8_len((const char *)p, left))) {
-				sb_add(sb, p, step);
-			} else {
-				/* not UTF-8: the replacement character */
-				sb_adds(sb, "\xef\xbf\xbd");
-				step = 1;
-			}
-		}
-		p += step;
-		left -= step;
-	}
+	bl_markup_text(sb, s, BL_MARKUP_XML);
 }
 
 static int junit_write(const struct bl_run_info *run, const struct bl_variant_result *v, size_t n,
 		       const char *path)
 {
 	struct strbuf sb = STRBUF_INIT;
-	size_t failures = 0, errors = 0;
-	for (size_t i = 0; i < n; i++) {
-		enum bl_outcome o = bl_variant_main(&v[i])->outcome;
-		if (o == BL_OUT_EMU_ERROR || o == BL_OUT_SETUP_ERROR)
-			errors++;
-		else if (o != BL_OUT_PASS)
-			failures++;
-	}
+	size_t counts[BL_OUT_NUM];
+	bl_report_count(v, n, counts);
+	size_t errors = counts[BL_OUT_EMU_ERROR] + counts[BL_OUT_SETUP_ERROR];
+	size_t failures = n - counts[BL_OUT_PASS] - errors;
 	char ts[32];
-	time_t t = (time_t)run->start_wall;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
+	bl_report_utc(run->start_wall, "%Y-%m-%dT%H:%M:%S", ts, sizeof(ts));
 	sb_adds(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	sb_addf(&sb,
 		"<testsuites name=\"bootlab\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
@@ -92,10 +42,7 @@ static int junit_write(const struct bl_run_info *run, const struct bl_variant_re
 		xml_text(&sb, sc->name);
 		sb_addf(&sb, "\" time=\"%.3f\">\n", total);
 		if (r->outcome != BL_OUT_PASS) {
-			const char *tag =
-			    (r->outcome == BL_OUT_EMU_ERROR || r->outcome == BL_OUT_SETUP_ERROR)
-				? "error"
-				: "failure";
+			const char *tag = bl_outcome_is_error(r->outcome) ? "error" : "failure";
 			sb_addf(&sb, "      <%s type=\"%s\" message=\"", tag,
 				bl_outcome_name(r->outcome));
 			xml_text(&sb, r->reason);
@@ -125,10 +72,7 @@ static int junit_write(const struct bl_run_info *run, const struct bl_variant_re
 		}
 		for (size_t k = 0; k < r->nsteps; k++) {
 			const struct bl_step_result *s = &r->steps[k];
-			sb_addf(&sb, "step %zu %s: %s", k + 1, s->name,
-				s->skipped  ? "skipped"
-				: s->passed ? "pass"
-					    : "fail");
+			sb_addf(&sb, "step %zu %s: %s", k + 1, s->name, bl_step_result_word(s));
 			if (s->message) {
 				sb_adds(&sb, " (");
 				xml_text(&sb, s->message);
