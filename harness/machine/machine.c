@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -35,6 +36,32 @@ int bl_machine_start(const struct bl_machine_plan *plan, struct bl_machine *m)
 	if (!m->ops)
 		return bl_err("unknown backend '%s'", plan->backend);
 	return m->ops->start(plan, m);
+}
+
+int bl_machine_spawn_channels(struct bl_machine *m, char *const argv[])
+{
+	int con[2] = {-1, -1}, ag[2] = {-1, -1}, er[2] = {-1, -1};
+	int rc = -1;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0 ||
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ag) < 0 || pipe2(er, O_CLOEXEC) < 0) {
+		bl_err_errno("%s backend: socketpair", m->ops ? m->ops->name : "machine");
+		bl_err_kind(BL_EK_INFRA);
+	} else if (bl_machine_spawn(m, argv, con[1], er[1], &ag[1], 1) == 0) {
+		m->console_fd = con[0];
+		m->agent_fd = ag[0];
+		m->stderr_fd = er[0];
+		con[0] = ag[0] = er[0] = -1;
+		rc = 0;
+	}
+	for (int i = 0; i < 2; i++) {
+		if (con[i] >= 0)
+			close(con[i]);
+		if (ag[i] >= 0)
+			close(ag[i]);
+		if (er[i] >= 0)
+			close(er[i]);
+	}
+	return rc;
 }
 
 char *bl_machine_join_argv(char *const argv[])

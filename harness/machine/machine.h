@@ -83,6 +83,10 @@ void bl_machine_stop(struct bl_machine *m, int grace_ms);
  * to fd 3+i. */
 int bl_machine_spawn(struct bl_machine *m, char *const argv[], int console_child_fd,
 		     int stderr_child_fd, const int *keep_fds, size_t nkeep);
+/* the usual channels: console on a socketpair (child fds 0 and 1), the
+ * emulator's stderr on a pipe (fd 2), the agent channel on a socketpair
+ * (fd 3); fills m's fds */
+int bl_machine_spawn_channels(struct bl_machine *m, char *const argv[]);
 char *bl_machine_join_argv(char *const argv[]);
 /* the plan's command line plus the words every boot needs; caller frees */
 char *bl_machine_cmdline(const struct bl_machine_plan *plan, const char *console,

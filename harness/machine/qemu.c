@@ -158,38 +158,15 @@ static const char *pick_accel(const struct bl_machine_plan *p)
 static int qemu_start(const struct bl_machine_plan *p, struct bl_machine *m)
 {
 	struct strlist av = STRLIST_INIT;
-	int con[2] = {-1, -1}, ag[2] = {-1, -1}, er[2] = {-1, -1};
 	const char *accel = pick_accel(p);
 	if (bl_qemu_argv(p, accel, false, &av, &m->full_cmdline) < 0)
 		goto fail;
 	m->console_name = !strcmp(p->arch, "aarch64") ? "ttyAMA0" : "ttyS0";
 
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ag) < 0 ||
-	    pipe2(er, O_CLOEXEC) < 0) {
-		bl_err_errno("qemu backend: socketpair");
-		bl_err_kind(BL_EK_INFRA);
-		goto fail;
-	}
-	if (bl_machine_spawn(m, sl_argv(&av), con[1], er[1], &ag[1], 1) < 0)
-		goto fail;
-	close(con[1]);
-	close(ag[1]);
-	close(er[1]);
-	m->console_fd = con[0];
-	m->agent_fd = ag[0];
-	m->stderr_fd = er[0];
+	int rc = bl_machine_spawn_channels(m, sl_argv(&av));
 	sl_release(&av);
-	return 0;
+	return rc;
 fail:
-	for (int i = 0; i < 2; i++) {
-		if (con[i] >= 0)
-			close(con[i]);
-		if (ag[i] >= 0)
-			close(ag[i]);
-		if (er[i] >= 0)
-			close(er[i]);
-	}
 	sl_release(&av);
 	return -1;
 }

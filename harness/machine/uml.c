@@ -68,35 +68,9 @@ static int uml_start(const struct bl_machine_plan *p, struct bl_machine *m)
 	for (size_t i = 0; p->extra_args && p->extra_args[i]; i++)
 		sl_push(&av, p->extra_args[i]);
 
-	int con[2] = {-1, -1}, ag[2] = {-1, -1}, er[2] = {-1, -1};
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ag) < 0 ||
-	    pipe2(er, O_CLOEXEC) < 0) {
-		bl_err_errno("uml backend: socketpair");
-		bl_err_kind(BL_EK_INFRA);
-		goto fail;
-	}
-	if (bl_machine_spawn(m, sl_argv(&av), con[1], er[1], &ag[1], 1) < 0)
-		goto fail;
-	close(con[1]);
-	close(ag[1]);
-	close(er[1]);
-	m->console_fd = con[0];
-	m->agent_fd = ag[0];
-	m->stderr_fd = er[0];
+	int rc = bl_machine_spawn_channels(m, sl_argv(&av));
 	sl_release(&av);
-	return 0;
-fail:
-	for (int i = 0; i < 2; i++) {
-		if (con[i] >= 0)
-			close(con[i]);
-		if (ag[i] >= 0)
-			close(ag[i]);
-		if (er[i] >= 0)
-			close(er[i]);
-	}
-	sl_release(&av);
-	return -1;
+	return rc;
 }
 
 const struct bl_backend bl_backend_uml = {
