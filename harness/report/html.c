@@ -6,6 +6,7 @@
 #include "util/util.h"
 
 #include <string.h>
+#include <time.h>
 
 /* text into HTML: escaped, control characters shown, not-UTF-8 as U+FFFD */
 static void h(struct strbuf *sb, const char *s)
@@ -401,7 +402,10 @@ static int html_write(const struct bl_run_info *run, const struct bl_variant_res
 {
 	struct strbuf sb = STRBUF_INIT;
 	char ts[32];
-	bl_report_utc(run->start_wall, "%Y-%m-%d %H:%M:%S UTC", ts, sizeof(ts));
+	time_t t = (time_t)run->start_wall;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S UTC", &tm);
 	size_t counts[BL_OUT_NUM];
 	bl_report_count(v, n, counts);
 

@@ -4,6 +4,7 @@
 #include "util/util.h"
 
 #include <string.h>
+#include <time.h>
 
 static void xml_text(struct strbuf *sb, const char *s)
 {
@@ -19,7 +20,10 @@ static int junit_write(const struct bl_run_info *run, const struct bl_variant_re
 	size_t errors = counts[BL_OUT_EMU_ERROR] + counts[BL_OUT_SETUP_ERROR];
 	size_t failures = n - counts[BL_OUT_PASS] - errors;
 	char ts[32];
-	bl_report_utc(run->start_wall, "%Y-%m-%dT%H:%M:%S", ts, sizeof(ts));
+	time_t t = (time_t)run->start_wall;
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%S", &tm);
 	sb_adds(&sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	sb_addf(&sb,
 		"<testsuites name=\"bootlab\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "

@@ -1,10 +1,9 @@
 /* What junit.xml and index.html share: text escaped for XML or HTML, the
- * verdict counts, a step's result word and the run's start time. */
+ * verdict counts, and a step's result word. */
 #include "report/report.h"
 #include "util/util.h"
 
 #include <string.h>
-#include <time.h>
 
 void bl_markup_text(struct strbuf *sb, const char *s, enum bl_markup m)
 {
@@ -73,12 +72,4 @@ bool bl_outcome_is_error(enum bl_outcome o)
 const char *bl_step_result_word(const struct bl_step_result *s)
 {
 	return s->skipped ? "skipped" : s->passed ? "pass" : "fail";
-}
-
-void bl_report_utc(int64_t wall, const char *fmt, char *out, size_t size)
-{
-	time_t t = (time_t)wall;
-	struct tm tm;
-	gmtime_r(&t, &tm);
-	strftime(out, size, fmt, &tm);
 }

@@ -73,8 +73,6 @@ void bl_report_count(const struct bl_variant_result *v, size_t n, size_t counts[
 bool bl_outcome_is_error(enum bl_outcome o);
 /* "skipped", "pass" or "fail" (static) */
 const char *bl_step_result_word(const struct bl_step_result *s);
-/* WALL (unix seconds) in UTC as strftime(FMT) into OUT */
-void bl_report_utc(int64_t wall, const char *fmt, char *out, size_t size);
 
 struct bl_reporter {
 	const char *name; /* "json" */
