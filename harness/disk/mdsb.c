@@ -8,11 +8,9 @@
 #include "util/util.h"
 
 #include <endian.h>
-#include <errno.h>
 #include <linux/raid/md_p.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 uint32_t bl_md_csum_090(const void *sbp)
 {
@@ -119,23 +117,6 @@ void bl_md_uuid_str(enum bl_md_meta meta, const uint8_t u[16], char *out)
 	}
 }
 
-static int pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
-{
-	const char *p = buf;
-	while (n) {
-		ssize_t w = pwrite(fd, p, n, (off_t)off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return bl_err_errno("cannot write at offset %llu", (unsigned long long)off);
-		}
-		p += w;
-		n -= (size_t)w;
-		off += (uint64_t)w;
-	}
-	return 0;
-}
-
 static int write_090(int fd, uint64_t base, const struct bl_md_params *p)
 {
 	mdp_super_t *sb = xcalloc(1, MD_SB_BYTES);
@@ -176,7 +157,7 @@ static int write_090(int fd, uint64_t base, const struct bl_md_params *p)
 	}
 	sb->this_disk = sb->disks[p->index];
 	sb->sb_csum = bl_md_csum_090(sb);
-	int r = pwrite_all(fd, sb, MD_SB_BYTES, base + p->geom.sb_offset * 512);
+	int r = bl_pwrite_all(fd, sb, MD_SB_BYTES, base + p->geom.sb_offset * 512);
 	free(sb);
 	return r;
 }
@@ -211,7 +192,7 @@ static int write_1(int fd, uint64_t base, const struct bl_md_params *p)
 	for (int i = 0; i < max_dev; i++)
 		sb->dev_roles[i] = htole16((uint16_t)i);
 	sb->sb_csum = htole32(bl_md_csum_1(sb));
-	int r = pwrite_all(fd, blk, 4096, base + p->geom.sb_offset * 512);
+	int r = bl_pwrite_all(fd, blk, 4096, base + p->geom.sb_offset * 512);
 	free(blk);
 	return r;
 }

@@ -7,32 +7,13 @@
 
 #include <ctype.h>
 #include <endian.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <zlib.h>
 
 #define GPT_ENTRIES 128
 #define GPT_ENTRY_SIZE 128
 #define GPT_ENTRY_SECTORS (GPT_ENTRIES * GPT_ENTRY_SIZE / 512) /* 32 */
-
-static int pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
-{
-	const char *p = buf;
-	while (n) {
-		ssize_t w = pwrite(fd, p, n, (off_t)off);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return bl_err_errno("cannot write at offset %llu", (unsigned long long)off);
-		}
-		p += w;
-		n -= (size_t)w;
-		off += (uint64_t)w;
-	}
-	return 0;
-}
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -88,7 +69,7 @@ int bl_ptable_write_mbr(int fd, uint64_t disk_sectors, uint32_t signature,
 			  p[i].sectors);
 	mbr[510] = 0x55;
 	mbr[511] = 0xaa;
-	return pwrite_all(fd, mbr, sizeof(mbr), 0);
+	return bl_pwrite_all(fd, mbr, sizeof(mbr), 0);
 }
 
 static void gpt_header(uint8_t *h, uint64_t my, uint64_t alt, uint64_t first, uint64_t last,
@@ -154,16 +135,16 @@ int bl_ptable_write_gpt(int fd, uint64_t disk_sectors, const uint8_t disk_guid[1
 	gpt_header(prim, 1, last_lba, first_usable, last_usable, disk_guid, 2, ecrc);
 	gpt_header(back, last_lba, 1, first_usable, last_usable, disk_guid,
 		   last_lba - GPT_ENTRY_SECTORS, ecrc);
-	int r = pwrite_all(fd, mbr, 512, 0);
+	int r = bl_pwrite_all(fd, mbr, 512, 0);
 	if (!r)
-		r = pwrite_all(fd, prim, 512, 512);
+		r = bl_pwrite_all(fd, prim, 512, 512);
 	if (!r)
-		r = pwrite_all(fd, ents, GPT_ENTRIES * GPT_ENTRY_SIZE, 2 * 512);
+		r = bl_pwrite_all(fd, ents, GPT_ENTRIES * GPT_ENTRY_SIZE, 2 * 512);
 	if (!r)
-		r = pwrite_all(fd, ents, GPT_ENTRIES * GPT_ENTRY_SIZE,
+		r = bl_pwrite_all(fd, ents, GPT_ENTRIES * GPT_ENTRY_SIZE,
 			       (last_lba - GPT_ENTRY_SECTORS) * 512);
 	if (!r)
-		r = pwrite_all(fd, back, 512, last_lba * 512);
+		r = bl_pwrite_all(fd, back, 512, last_lba * 512);
 	free(ents);
 	return r;
 }

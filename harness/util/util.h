@@ -92,6 +92,8 @@ int bl_rm_rf(const char *path);
 int bl_read_file(const char *path, char **data, size_t *len); /* caller frees *data */
 /* write via a temporary file and rename, so nothing half-written is left */
 int bl_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* all N bytes of BUF at offset OFF of FD (short writes and EINTR retried) */
+int bl_pwrite_all(int fd, const void *buf, size_t n, uint64_t off);
 int bl_copy_file(const char *src, const char *dst);
 int bl_file_exists(const char *path);
 int bl_is_dir(const char *path);
