@@ -47,5 +47,72 @@ check_reports() {
 			not_ok "junit schema: $f"; printf '%s\n' "$out" | head -n 20 | sed 's/^/#   /'; fi
 	done < <(find "$1" -name junit.xml -type f 2>/dev/null | sort)
 }
+# initrd_scenario NAME DESCRIPTION TIMEOUT ARCHIVE RAW: the start of a
+# scenario (to stdout) booting the x86_64 kernel under QEMU with the
+# agent's archive, then RAW (a file) as it is as archive ARCHIVE, up to
+# the stage 1 hello; the caller appends its further steps
+initrd_scenario() {
+	cat <<YAML
+name: $1
+description: $2
+arch: x86_64
+backend: qemu
+kernel:
+  build: x86_64
+memory: 256M
+timeout: $3
+archives:
+  - name: main
+    codec: gzip
+    entries:
+      - agent: /init
+      - dir: /dev
+      - nod: /dev/console
+        type: c
+        major: 5
+        minor: 1
+  - name: $4
+    raw: $5
+steps:
+  - hello:
+      stage: 1
+YAML
+}
+# fuzz_ready NAME: clang and its libFuzzer runtime are there; else one
+# skip point NAME and false
+fuzz_ready() {
+	if ! command -v clang >/dev/null; then
+		skip "clang not installed (ci/install-deps)" "$1"; return 1
+	fi
+	if ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){return 0;}' |
+		clang -x c -fsanitize=fuzzer -o "$T_TMP/probe" - 2>/dev/null; then
+		skip "clang has no libFuzzer runtime (libclang-rt-14-dev)" "$1"; return 1
+	fi
+}
+# fuzz_build TARGET: build/fuzz/TARGET (tests/fuzz/fuzz.mk), one test point
+fuzz_build() {
+	if make --no-print-directory -s -f tests/fuzz/fuzz.mk "build/fuzz/$1" >"$T_TMP/build.log" 2>&1; then
+		ok "build $1"
+	else
+		not_ok "build $1"; sed 's/^/#   /' "$T_TMP/build.log"; return 1
+	fi
+}
+# fuzz_run DIR TARGET SECONDS [LIBFUZZER-OPTION...]: build/fuzz/TARGET run
+# in DIR (where any crash file lands) for SECONDS over a fresh corpus and
+# the seeds in tests/fuzz/corpus/TARGET; one test point: no finding
+fuzz_run() {
+	local dir=$1 t=$2 secs=$3 top=$PWD rc runs
+	shift 3
+	mkdir -p "$T_TMP/corpus-$t"
+	(cd "$dir" && "$top/build/fuzz/$t" -max_total_time="$secs" -max_len=70000 -timeout=10 "$@" \
+		"$T_TMP/corpus-$t" "$top/tests/fuzz/corpus/$t") >"$T_TMP/fuzz.log" 2>&1
+	rc=$?
+	runs=$(grep -o 'Done [0-9]* runs' "$T_TMP/fuzz.log" | awk '{print $2}')
+	if [ $rc -eq 0 ] && [ -n "$runs" ]; then
+		ok "$t ${secs}s: $runs runs, no finding"
+	else
+		not_ok "$t exited $rc"; grep -A30 -m1 -E 'ERROR|SUMMARY|deadly' "$T_TMP/fuzz.log" | sed 's/^/#   /'
+	fi
+}
 # done_testing: every report the test produced is checked, then the plan
 done_testing() { check_reports "$T_TMP"; echo "1..$T_N"; [ "$T_FAILED" -eq 0 ]; }

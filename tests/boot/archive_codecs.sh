@@ -25,33 +25,12 @@ mkdir -p "$T_TMP/x"; printf 'late\n' > "$T_TMP/x/late"
 xz -z -k -c "$T_TMP/late.cpio" > "$T_TMP/crc64.xz"
 ours=$("$BOOTLAB" archive list "$T_TMP/crc64.xz" 2>&1)
 expect_match "bootlab's reader refuses CRC64" "$ours" "Input was encoded with settings that are not supported by this XZ decoder"
-cat > "$T_TMP/crc64.yaml" <<YAML
-name: xz-crc64
-description: the kernel refuses an xz segment with CRC64; boot continues
-arch: x86_64
-backend: qemu
-kernel:
-  build: x86_64
-memory: 256M
-timeout: 60s
-archives:
-  - name: main
-    codec: gzip
-    entries:
-      - agent: /init
-      - dir: /dev
-      - nod: /dev/console
-        type: c
-        major: 5
-        minor: 1
-  - name: crc64
-    raw: $T_TMP/crc64.xz
-steps:
-  - hello:
-      stage: 1
-  - agent: {op: poweroff}
-  - outcome: pass
-YAML
+{
+	initrd_scenario xz-crc64 "the kernel refuses an xz segment with CRC64; boot continues" 60s \
+		crc64 "$T_TMP/crc64.xz"
+	echo "  - agent: {op: poweroff}"
+	echo "  - outcome: pass"
+} > "$T_TMP/crc64.yaml"
 out=$("$BOOTLAB" run --report-dir "$T_TMP/r2" "$T_TMP/crc64.yaml" 2>&1); rc=$?
 echo "$out" | sed 's/^/# /'
 rep=$(ls -d "$T_TMP"/r2/2*/ | head -1)

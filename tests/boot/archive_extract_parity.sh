@@ -51,32 +51,10 @@ expect_eq "extract exits 0" "$?" 0
 
 paths="f1 f1link hlb hlb2 emptydir fulldir fulldir/inner file2dir link2dir file2link fulldir2 fulldir2/inner file2chr n1 mt"
 {
-cat <<Y
-name: extract-parity
-description: the kernel's view of two stacked archives, for comparison with bootlab archive extract
-arch: x86_64
-backend: qemu
-kernel:
-  build: x86_64
-memory: 256M
-timeout: 90s
-archives:
-  - name: main
-    codec: gzip
-    entries:
-      - agent: /init
-      - dir: /dev
-      - nod: /dev/console
-        type: c
-        major: 5
-        minor: 1
-  - name: ab
-    raw: $T_TMP/ab.img
-steps:
-  - hello:
-      stage: 1
-  - agent: {op: list, path: /t}
-Y
+initrd_scenario extract-parity \
+	"the kernel's view of two stacked archives, for comparison with bootlab archive extract" \
+	90s ab "$T_TMP/ab.img"
+echo "  - agent: {op: list, path: /t}"
 for p in $paths; do echo "  - agent: {op: stat, path: /t/$p}"; done
 echo "  - agent: {op: read, path: /t/f1link}"
 echo "  - agent: {op: poweroff}"

@@ -25,33 +25,11 @@ done
 files=()
 for f in raw/*; do
 	n=$(basename "$f")
-	cat > "$n.yaml" <<YAML
-name: parity-$n
-description: kernel/reader parity for $n
-arch: x86_64
-backend: qemu
-kernel:
-  build: x86_64
-memory: 256M
-timeout: 60s
-archives:
-  - name: main
-    codec: gzip
-    entries:
-      - agent: /init
-      - dir: /dev
-      - nod: /dev/console
-        type: c
-        major: 5
-        minor: 1
-  - name: flawed
-    raw: $T_TMP/$f
-steps:
-  - hello:
-      stage: 1
-  - agent: {op: poweroff}
-  - outcome: pass
-YAML
+	{
+		initrd_scenario "parity-$n" "kernel/reader parity for $n" 60s flawed "$T_TMP/$f"
+		echo "  - agent: {op: poweroff}"
+		echo "  - outcome: pass"
+	} > "$n.yaml"
 	files+=("$n.yaml")
 done
 out=$("$BOOTLAB" run -j 2 --report-dir "$T_TMP/r" "${files[@]}" 2>&1)

@@ -4,28 +4,7 @@
 # timeout: 240
 . "$(dirname "$0")/../lib.sh"
 T=${FUZZ_AGENT_TIME:-30}
-if ! command -v clang >/dev/null; then
-	skip "clang not installed (ci/install-deps)" "fuzz_agent_req"
-	done_testing; exit
-fi
-if ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n){return 0;}' |
-	clang -x c -fsanitize=fuzzer -o "$T_TMP/probe" - 2>/dev/null; then
-	skip "clang has no libFuzzer runtime (libclang-rt-14-dev)" "fuzz_agent_req"
-	done_testing; exit
-fi
-if make --no-print-directory -s -f tests/fuzz/fuzz.mk build/fuzz/fuzz_agent_req >"$T_TMP/build.log" 2>&1; then
-	ok "build fuzz_agent_req"
-else
-	not_ok "build fuzz_agent_req"; sed 's/^/#   /' "$T_TMP/build.log"; done_testing; exit
-fi
-mkdir -p "$T_TMP/corpus"
-build/fuzz/fuzz_agent_req -max_total_time="$T" -max_len=70000 -timeout=10 -rss_limit_mb=1024 \
-	"$T_TMP/corpus" tests/fuzz/corpus/fuzz_agent_req >"$T_TMP/fuzz.log" 2>&1
-rc=$?
-runs=$(grep -o 'Done [0-9]* runs' "$T_TMP/fuzz.log" | awk '{print $2}')
-if [ $rc -eq 0 ] && [ -n "$runs" ]; then
-	ok "fuzz_agent_req ${T}s: $runs runs, no finding"
-else
-	not_ok "fuzz_agent_req exited $rc"; grep -A30 -m1 -E 'ERROR|SUMMARY|deadly' "$T_TMP/fuzz.log" | sed 's/^/#   /'
-fi
+fuzz_ready fuzz_agent_req || { done_testing; exit; }
+fuzz_build fuzz_agent_req || { done_testing; exit; }
+fuzz_run . fuzz_agent_req "$T" -rss_limit_mb=1024
 done_testing
