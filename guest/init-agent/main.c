@@ -305,7 +305,8 @@ static int op_kill(struct ia_req *r, struct ia_json *j)
 	return 0;
 }
 
-static int op_power(struct ia_req *r, int reboot_default)
+/* poweroff and reboot: they differ only in the default mode */
+static int op_power(struct ia_req *r, struct ia_json *j, int reboot_default)
 {
 	const char *mode = reboot_default ? "reboot" : "auto";
 	if (ia_arg_str(r, "mode", &mode, NULL) < 0)
@@ -321,29 +322,21 @@ static int op_power(struct ia_req *r, int reboot_default)
 	else
 		return ia_fail(EINVAL, "argument 'mode': expected poweroff, reboot, halt or auto");
 	end_how = END_REBOOT;
+	ia_json_str(j, "action",
+		    end_arg == RB_POWER_OFF  ? "poweroff"
+		    : end_arg == RB_AUTOBOOT ? "reboot"
+					     : "halt");
 	return 0;
 }
 
 static int op_poweroff(struct ia_req *r, struct ia_json *j)
 {
-	if (op_power(r, 0))
-		return -1;
-	ia_json_str(j, "action",
-		    end_arg == RB_POWER_OFF  ? "poweroff"
-		    : end_arg == RB_AUTOBOOT ? "reboot"
-					     : "halt");
-	return 0;
+	return op_power(r, j, 0);
 }
 
 static int op_reboot(struct ia_req *r, struct ia_json *j)
 {
-	if (op_power(r, 1))
-		return -1;
-	ia_json_str(j, "action",
-		    end_arg == RB_POWER_OFF  ? "poweroff"
-		    : end_arg == RB_AUTOBOOT ? "reboot"
-					     : "halt");
-	return 0;
+	return op_power(r, j, 1);
 }
 
 /* PID 1 drops signals it has no handler for unless the kernel forces

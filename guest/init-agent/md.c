@@ -68,6 +68,25 @@ static const char *base(const char *p)
 	return s ? s + 1 : p;
 }
 
+/* ADD_NEW_DISK of MEMBER to the array open as FD, as {member, ok[, errno]}
+ * (ST: scratch for the member's stat) */
+static void add_disk(struct ia_json *j, int fd, const char *member, struct stat *st)
+{
+	struct ia_md_disk_info di = {0};
+	stat(ia_path(member), st);
+	di.major = (int)major(st->st_rdev);
+	di.minor = (int)minor(st->st_rdev);
+	ia_json_obj(j, NULL);
+	ia_json_str(j, "member", member);
+	if (ioctl(fd, IA_ADD_NEW_DISK, &di)) {
+		ia_json_bool(j, "ok", 0);
+		ia_json_errno(j, errno);
+	} else {
+		ia_json_bool(j, "ok", 1);
+	}
+	ia_json_end(j, '}');
+}
+
 int ia_op_md_assemble(struct ia_req *r, struct ia_json *j)
 {
 	const char *dev, *meta = "1.2", *dn;
@@ -117,21 +136,8 @@ int ia_op_md_assemble(struct ia_req *r, struct ia_json *j)
 		return rc;
 	}
 	ia_json_arr(j, "added");
-	for (size_t i = 0; i < nm; i++) {
-		struct ia_md_disk_info di = {0};
-		stat(ia_path(mem[i].s), &st);
-		di.major = (int)major(st.st_rdev);
-		di.minor = (int)minor(st.st_rdev);
-		ia_json_obj(j, NULL);
-		ia_json_str(j, "member", mem[i].s);
-		if (ioctl(fd, IA_ADD_NEW_DISK, &di)) {
-			ia_json_bool(j, "ok", 0);
-			ia_json_errno(j, errno);
-		} else {
-			ia_json_bool(j, "ok", 1);
-		}
-		ia_json_end(j, '}');
-	}
+	for (size_t i = 0; i < nm; i++)
+		add_disk(j, fd, mem[i].s, &st);
 	ia_json_end(j, ']');
 	if (ioctl(fd, IA_RUN_ARRAY, NULL)) {
 		rc = ia_fail_errno("RUN_ARRAY '%s'", dev);
@@ -141,23 +147,9 @@ int ia_op_md_assemble(struct ia_req *r, struct ia_json *j)
 	}
 	/* members left out as non-fresh: hot-add them (recovery starts) */
 	ia_json_arr(j, "readded");
-	for (size_t i = 0; i < nm; i++) {
-		struct ia_md_disk_info di = {0};
-		if (in_array((int)minor, base(mem[i].s)))
-			continue;
-		stat(ia_path(mem[i].s), &st);
-		di.major = (int)major(st.st_rdev);
-		di.minor = (int)minor(st.st_rdev);
-		ia_json_obj(j, NULL);
-		ia_json_str(j, "member", mem[i].s);
-		if (ioctl(fd, IA_ADD_NEW_DISK, &di)) {
-			ia_json_bool(j, "ok", 0);
-			ia_json_errno(j, errno);
-		} else {
-			ia_json_bool(j, "ok", 1);
-		}
-		ia_json_end(j, '}');
-	}
+	for (size_t i = 0; i < nm; i++)
+		if (!in_array((int)minor, base(mem[i].s)))
+			add_disk(j, fd, mem[i].s, &st);
 	ia_json_end(j, ']');
 	close(fd);
 	ia_json_arr(j, "members");
