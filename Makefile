@@ -105,7 +105,7 @@ kernels: bootlab
 	$(Q)./bootlab kernel fetch --arch aarch64 >/dev/null
 
 demo: deps
-	$(Q)$(MAKE) --no-print-directory all
+	$(Q)$(MAKE) --no-print-directory all agents
 	$(Q)$(MAKE) --no-print-directory kernels
 	./bootlab run scenarios/smoke.yaml
 
