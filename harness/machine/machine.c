@@ -140,11 +140,15 @@ static pid_t spawn_watchdog(pid_t group)
 	if (pid != 0)
 		return pid < 0 ? 0 : pid;
 	watched_group = group;
+	/* its own death signal: a dying UML SIGTERMs its whole group
+	 * (os_dump_core), which must not make the watchdog kill UML before
+	 * UML's own SIGABRT */
 	struct sigaction sa = {.sa_handler = watchdog_fire};
-	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+	signal(SIGTERM, SIG_IGN);
 	sigset_t none;
 	sigemptyset(&none);
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	prctl(PR_SET_PDEATHSIG, SIGUSR2);
 	if (setpgid(0, group) < 0)
 		_exit(0); /* the emulator is gone already */
 	int dn = open("/dev/null", O_RDWR);
@@ -157,7 +161,7 @@ static pid_t spawn_watchdog(pid_t group)
 		for (int fd = 3; fd < 1024; fd++)
 			close(fd);
 	if (getppid() != parent)
-		watchdog_fire(SIGTERM);
+		watchdog_fire(SIGUSR2);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (;;)
 		pause();
