@@ -20,6 +20,11 @@ static const char *const step_names[] = {
     [BL_STEP_EXPECT_OUTCOME] = "outcome",
     [BL_STEP_EXPECT_SCRIPT] = "expect-script",
 };
+const char *bl_step_kind_name(enum bl_step_kind k)
+{
+	return step_names[k];
+}
+
 static const char *const op_names[] = {
     [BL_AS_EQUALS] = "equals", [BL_AS_MATCHES] = "matches",   [BL_AS_EXISTS] = "exists",
     [BL_AS_ABSENT] = "absent", [BL_AS_CONTAINS] = "contains",

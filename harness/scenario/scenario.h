@@ -105,6 +105,9 @@ enum bl_assert_op {
 	BL_AS_CONTAINS, /* string contains / array contains value */
 };
 
+/* the step's action key as written in YAML: "hello", "expect-script"... */
+const char *bl_step_kind_name(enum bl_step_kind k);
+
 struct bl_assert {
 	char *field; /* dotted path into the reply/hello: "fds.0.rdev", "entries" */
 	enum bl_assert_op op;

@@ -450,20 +450,6 @@ static int check_asserts(const struct bl_step *st, json_t *doc)
 	return 0;
 }
 
-static const char *step_kind_name(enum bl_step_kind k)
-{
-	static const char *const names[] = {
-	    [BL_STEP_HELLO] = "hello",
-	    [BL_STEP_CONSOLE_WAIT] = "console",
-	    [BL_STEP_CONSOLE_SEND] = "send",
-	    [BL_STEP_AGENT] = "agent",
-	    [BL_STEP_EXPECT_PANIC] = "panic",
-	    [BL_STEP_EXPECT_OUTCOME] = "outcome",
-	    [BL_STEP_EXPECT_SCRIPT] = "expect-script",
-	};
-	return names[k];
-}
-
 /* Why a step could not finish: records the message and the stop cause. */
 static int step_blocked(struct sess *s, struct bl_step_result *sr, const char *why, const char *what)
 {
@@ -882,8 +868,8 @@ int bl_session_run(const struct bl_scenario *sc, const struct bl_prepared *prep,
 	r->steps = xcalloc(sc->nsteps ? sc->nsteps : 1, sizeof(*r->steps));
 	for (size_t i = 0; i < sc->nsteps; i++) {
 		r->steps[i].name = xstrdup(sc->steps[i].name ? sc->steps[i].name
-							     : step_kind_name(sc->steps[i].kind));
-		r->steps[i].kind = step_kind_name(sc->steps[i].kind);
+							     : bl_step_kind_name(sc->steps[i].kind));
+		r->steps[i].kind = bl_step_kind_name(sc->steps[i].kind);
 		r->steps[i].skipped = true;
 	}
 	for (int p = 0; p < BL_PH_COUNT; p++)
