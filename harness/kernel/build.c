@@ -351,23 +351,78 @@ static int file_hash_memo(const char *kdir, const char *path, char out[65])
 	return 0;
 }
 
-static char *toolchain_version(const struct arch_recipe *r)
+/* the compiler's binary: argv0 searched in PATH, symlinks resolved */
+static char *find_compiler(const char *argv0)
+{
+	const char *path = getenv("PATH");
+	char *dirs = xstrdup(path && *path ? path : "/usr/bin:/bin"), *save = NULL;
+	char *found = NULL;
+	for (char *d = strtok_r(dirs, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		char *p = xasprintf("%s/%s", *d ? d : ".", argv0);
+		if (access(p, X_OK) == 0)
+			found = realpath(p, NULL);
+		free(p);
+	}
+	free(dirs);
+	return found;
+}
+
+/* The first line of `gcc --version` (part of the kernel's cache key).
+ * Running gcc costs ~2 ms on every boot's kernel lookup, so the answer is
+ * remembered in kdir/tool/ by the compiler binary's real path, inode, size
+ * and mtime: a new gcc package or a switched alternative is a new binary
+ * and asks gcc again. */
+static char *toolchain_version(const char *kdir, const struct arch_recipe *r)
 {
 	char *cc = xasprintf("%sgcc", r->cross ? r->cross : "");
+	char *bin = find_compiler(cc), *memo = NULL, *out = NULL, *data;
+	struct stat st;
+	size_t len;
+	int status = 0;
+	if (bin && stat(bin, &st) == 0) {
+		char *key = xasprintf("%s\n%llu\n%llu\n%lld\n%ld", bin, (unsigned long long)st.st_ino,
+				      (unsigned long long)st.st_size, (long long)st.st_mtim.tv_sec,
+				      st.st_mtim.tv_nsec);
+		struct bl_sha256 h;
+		char khex[65];
+		bl_sha256_init(&h);
+		bl_sha256_update_str(&h, key);
+		bl_sha256_final_hex(&h, khex);
+		free(key);
+		memo = xasprintf("%s/tool/%.16s", kdir, khex);
+		if (bl_file_exists(memo) && bl_read_file(memo, &data, &len) == 0) {
+			if (len > 0 && !memchr(data, '\n', len)) {
+				free(bin);
+				free(memo);
+				free(cc);
+				return data;
+			}
+			free(data);
+		}
+	}
 	char *argv[] = {cc, "--version", NULL};
-	char *out = NULL;
-	int st = 0;
-	if (bl_run(argv, 30000, &out, &st) < 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+	if (bl_run(argv, 30000, &out, &status) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
 		free(out);
+		free(bin);
+		free(memo);
 		bl_err("compiler '%s' not found (install it with ci/install-deps)", cc);
 		free(cc);
 		infra();
 		return NULL;
 	}
 	free(cc);
+	free(bin);
 	char *nl = strchr(out, '\n');
 	if (nl)
 		*nl = 0;
+	if (memo && *out) {
+		char *dir = xasprintf("%s/tool", kdir);
+		if (bl_mkdir_p(dir, 0755) == 0)
+			bl_write_file_atomic(memo, out, strlen(out), 0644);
+		free(dir);
+	}
+	free(memo);
 	return out;
 }
 
@@ -976,7 +1031,7 @@ int bl_kernel_build(const struct bl_kernel_req *req, struct bl_kernel *out)
 		}
 		srcdesc = xasprintf("tarball:%s", thash);
 	}
-	tool = toolchain_version(c.r);
+	tool = toolchain_version(c.kdir, c.r);
 	if (!tool) {
 		free(srcdesc);
 		goto out;
