@@ -13,6 +13,8 @@ BOOTLAB=$PWD/bootlab
 TREE=${BENCH_TREE:-$(ls -d /lib/modules/*/ 2>/dev/null | head -n1)}
 TREE=${TREE%/}
 [ -d "$TREE" ] || { echo "bench/archive: no tree (set BENCH_TREE)"; exit 1; }
+# real compression every time, not the compressed-segment cache
+export BOOTLAB_NO_ZCACHE=1
 W=$(mktemp -d "${TMPDIR:-/tmp}/bootlab-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 CACHE=${XDG_CACHE_HOME:-$HOME/.cache}/bootlab/bench

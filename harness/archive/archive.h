@@ -64,6 +64,16 @@ int bl_archive_add_cpio(struct bl_archive *a, const char *cpio_file);
  * ":LEVEL" ("xz:9"); entries without their own mtime get mtime, and host
  * mtimes later than mtime are clamped to it (the SOURCE_DATE_EPOCH rule) */
 int bl_archive_write(struct bl_archive *a, const char *out_path, const char *codec, uint32_t mtime);
+/* the same segment's bytes appended to out, for a caller that stores them */
+int bl_archive_bytes(struct bl_archive *a, const char *codec, uint32_t mtime, struct strbuf *out);
+
+/* zcache.c: compressed segments by sha256(codec, level, bytes) in the
+ * user's cache (BOOTLAB_NO_ZCACHE=1 turns it off). get: 0 and the bytes
+ * appended to out on a hit, -1 on a miss, with *key (caller frees, may be
+ * NULL) for put, which stores quietly and never fails the caller. */
+int bl_zcache_get(const char *codec, int level, const char *raw, size_t len, struct strbuf *out,
+		  char **key);
+void bl_zcache_put(const char *key, const char *z, size_t len);
 /* the uncompressed newc bytes (padded to 512) appended to out */
 int bl_archive_render(struct bl_archive *a, uint32_t mtime, struct strbuf *out);
 /* concatenate segments with the padding the kernel accepts (zeros to a

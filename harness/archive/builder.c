@@ -497,13 +497,14 @@ static int compress_chunks(const struct bl_codec *c, int level, const char *raw,
 	return rc;
 }
 
-int bl_archive_write(struct bl_archive *a, const char *out_path, const char *codec_spec,
-		     uint32_t mtime)
+int bl_archive_bytes(struct bl_archive *a, const char *codec_spec, uint32_t mtime,
+		     struct strbuf *out)
 {
 	size_t *marks = NULL, n_marks = 0;
 	const struct bl_codec *c;
 	int level;
-	struct strbuf raw = STRBUF_INIT, z = STRBUF_INIT;
+	struct strbuf raw = STRBUF_INIT;
+	char *key = NULL;
 	int rc = -1;
 
 	if (bl_codec_parse(codec_spec, &c, &level))
@@ -511,18 +512,36 @@ int bl_archive_write(struct bl_archive *a, const char *out_path, const char *cod
 	if (render(a, mtime, &raw, &marks, &n_marks))
 		goto out;
 	if (c == &bl_codec_none) {
-		rc = bl_write_file_atomic(out_path, raw.buf, raw.len, 0644);
+		sb_add(out, raw.buf, raw.len);
+		rc = 0;
 		goto out;
 	}
-	if (c->multi_stream ? compress_chunks(c, level, raw.buf, raw.len, marks, n_marks, &z)
-			    : c->compress(raw.buf, raw.len, level, &z)) {
+	if (bl_zcache_get(c->name, level, raw.buf, raw.len, out, &key) == 0) {
+		rc = 0;
+		goto out;
+	}
+	size_t at = out->len;
+	if (c->multi_stream ? compress_chunks(c, level, raw.buf, raw.len, marks, n_marks, out)
+			    : c->compress(raw.buf, raw.len, level, out)) {
 		bl_err_prefix("%s", c->name);
 		goto out;
 	}
-	rc = bl_write_file_atomic(out_path, z.buf, z.len, 0644);
+	bl_zcache_put(key, out->buf + at, out->len - at);
+	rc = 0;
 out:
+	free(key);
 	free(marks);
 	sb_release(&raw);
+	return rc;
+}
+
+int bl_archive_write(struct bl_archive *a, const char *out_path, const char *codec_spec,
+		     uint32_t mtime)
+{
+	struct strbuf z = STRBUF_INIT;
+	int rc = bl_archive_bytes(a, codec_spec, mtime, &z);
+	if (rc == 0)
+		rc = bl_write_file_atomic(out_path, z.buf, z.len, 0644);
 	sb_release(&z);
 	return rc;
 }

@@ -147,6 +147,21 @@ int bl_write_file_atomic(const char *path, const void *data, size_t len, mode_t 
 	return 0;
 }
 
+int bl_write_file(const char *path, const void *data, size_t len, mode_t mode)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0)
+		return bl_err_errno("cannot create '%s'", path);
+	if (write_all(fd, data, len) < 0) {
+		bl_err_errno("cannot write '%s'", path);
+		close(fd);
+		unlink(path);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
 int bl_copy_file(const char *src, const char *dst)
 {
 	char *data;
@@ -225,6 +240,8 @@ char *bl_mktemp_dir(const char *tag)
 	}
 	return tmpl;
 }
+
+int64_t bl_start_ns;
 
 int64_t bl_now_ns(void)
 {

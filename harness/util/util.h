@@ -84,6 +84,7 @@ void sl_release(struct strlist *sl);
 
 /* ---- time ---- */
 int64_t bl_now_ns(void); /* CLOCK_MONOTONIC */
+extern int64_t bl_start_ns; /* bl_now_ns() when main() began (0: not set) */
 double bl_ns_to_s(int64_t ns);
 
 /* ---- files and folders ---- */
@@ -92,6 +93,9 @@ int bl_rm_rf(const char *path);
 int bl_read_file(const char *path, char **data, size_t *len); /* caller frees *data */
 /* write via a temporary file and rename, so nothing half-written is left */
 int bl_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
+/* a plain write, no fsync: for a run's own scratch files, which nobody
+ * reads after a crash (removed on a failed write) */
+int bl_write_file(const char *path, const void *data, size_t len, mode_t mode);
 /* all N bytes of BUF at offset OFF of FD (short writes and EINTR retried) */
 int bl_pwrite_all(int fd, const void *buf, size_t n, uint64_t off);
 int bl_copy_file(const char *src, const char *dst);
