@@ -41,6 +41,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+	bl_start_ns = bl_now_ns();
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-v") || !strcmp(argv[i], "--verbose"))

@@ -142,6 +142,7 @@ struct bl_result {
 	char *kernel_image;
 	char *initrd;
 	int64_t start_wall;      /* unix time (s) */
+	int64_t spawn_ns;        /* bootlab's start to the emulator's spawn (0: never spawned) */
 	int64_t duration_ns;
 };
 
