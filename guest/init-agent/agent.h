@@ -57,6 +57,7 @@ int ia_arg_mode(struct ia_req *r, const char *key, unsigned *out);
 struct ia_json {
 	char *buf;
 	size_t len, cap;
+	char *first; /* a static buffer buf starts in (not realloc'd), or NULL */
 	uint32_t comma; /* bit per nesting level: a value was written */
 	int depth;
 	int oom; /* an allocation failed: the text is incomplete */
@@ -68,10 +69,10 @@ void ia_json_end(struct ia_json *j, char c); /* '}' or ']' */
 void ia_json_str(struct ia_json *j, const char *key, const char *s);
 void ia_json_strn(struct ia_json *j, const char *key, const char *s, size_t n);
 void ia_json_int(struct ia_json *j, const char *key, long long v);
+void ia_json_majmin(struct ia_json *j, const char *key, unsigned maj, unsigned min);
+void ia_json_hex(struct ia_json *j, const char *key, unsigned long long v, int width);
 void ia_json_bool(struct ia_json *j, const char *key, int v);
 void ia_json_null(struct ia_json *j, const char *key);
-void ia_json_printf(struct ia_json *j, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 void ia_json_mode(struct ia_json *j, const char *key, unsigned mode);
 void ia_json_errno(struct ia_json *j, int e); /* "errno":N,"error":"ENAME" */
 
@@ -117,6 +118,8 @@ struct ia_state {
 extern struct ia_state ia;
 
 long long ia_boottime_ns(void);
+size_t ia_strlcpy(char *d, const char *s, size_t n);
+size_t ia_fmt_uint(char *b, unsigned long long v, unsigned base, int width);
 /* Host mode: prefix ia.root. Returns a static buffer (one of 4 rotating). */
 const char *ia_path(const char *p);
 void ia_hello(struct ia_json *j);

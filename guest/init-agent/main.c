@@ -40,7 +40,9 @@ const char *ia_path(const char *p)
 	char *b = buf[k++ & 3];
 	if (!ia.root[0] || p[0] != '/')
 		return p;
-	snprintf(b, sizeof(buf[0]), "%s%s", ia.root, p);
+	size_t l = ia_strlcpy(b, ia.root, sizeof(buf[0]));
+	if (l < sizeof(buf[0]))
+		ia_strlcpy(b + l, p, sizeof(buf[0]) - l);
 	return b;
 }
 
@@ -118,14 +120,15 @@ static void cmdline_word(const char *key, char *out, size_t n)
 	}
 }
 
-/* Mounts fstype on dir unless something is mounted there already. */
-static void mount_if_absent(const char *src, const char *dir, const char *fstype, const char *probe)
+/* Mounts fstype on dir unless something is mounted there already (root:
+ * the stat of "/"). */
+static void mount_if_absent(const struct stat *root, const char *src, const char *dir,
+			    const char *fstype, const char *probe)
 {
-	struct stat root, d;
-	mkdir(dir, 0755);
-	if (stat("/", &root) || stat(dir, &d))
+	struct stat d;
+	if (stat(dir, &d) && (mkdir(dir, 0755) || stat(dir, &d)))
 		return;
-	if (root.st_dev != d.st_dev || access(probe, F_OK) == 0)
+	if (root->st_dev != d.st_dev || access(probe, F_OK) == 0)
 		return;
 	if (mount(src, dir, fstype,
 		  MS_NOSUID | (strcmp(fstype, "devtmpfs") ? MS_NODEV | MS_NOEXEC : 0), NULL))
@@ -204,7 +207,7 @@ void ia_hello(struct ia_json *j)
 				: m == S_IFSOCK ? 5
 				: m == S_IFLNK	? 6
 						: -1;
-			ia_json_printf(j, "rdev", "%u:%u", f->maj, f->min);
+			ia_json_majmin(j, "rdev", f->maj, f->min);
 			if (t >= 0)
 				ia_json_str(j, "type", fdtype[t]);
 		}
@@ -224,7 +227,7 @@ void ia_hello(struct ia_json *j)
 	ia_json_int(j, "now_ns", ia_boottime_ns());
 	ia_json_obj(j, "rootfs");
 	if (statfs(ia_path("/"), &sf) == 0) {
-		ia_json_printf(j, "magic", "0x%08lx", (unsigned long)sf.f_type);
+		ia_json_hex(j, "magic", (unsigned long)sf.f_type, 8);
 		ia_json_str(j, "type", fs_name((unsigned long)sf.f_type));
 	}
 	if (stat(ia_path("/"), &st) == 0)
@@ -439,7 +442,10 @@ static const struct {
     {"reboot", op_reboot},
 };
 
-static struct ia_json out;
+/* the replies; the first ones fit in a static buffer, so the hello costs no
+ * malloc (its first call is slow to translate under TCG) */
+static char out_first[16384];
+static struct ia_json out = {out_first, 0, sizeof(out_first), out_first, 0, 0, 0};
 
 static void send_error(long long id, int e, const char *msg)
 {
@@ -570,9 +576,12 @@ int main(int argc, char **argv, char **envp)
 	signal(SIGPIPE, SIG_IGN);
 
 	if (!ia.host) {
-		mount_if_absent("devtmpfs", "/dev", "devtmpfs", "/dev/null");
-		mount_if_absent("proc", "/proc", "proc", "/proc/self");
-		mount_if_absent("sysfs", "/sys", "sysfs", "/sys/class");
+		struct stat root;
+		if (stat("/", &root) == 0) {
+			mount_if_absent(&root, "devtmpfs", "/dev", "devtmpfs", "/dev/null");
+			mount_if_absent(&root, "proc", "/proc", "proc", "/proc/self");
+			mount_if_absent(&root, "sysfs", "/sys", "sysfs", "/sys/class");
+		}
 		/* keep later opens off fds 0-2 */
 		for (int fd = 0; fd < 3; fd++)
 			if (!ia.fds[fd].open) {

@@ -50,8 +50,8 @@ int ia_op_stat(struct ia_req *r, struct ia_json *j)
 	ia_json_int(j, "size", st.st_size);
 	ia_json_int(j, "nlink", (long long)st.st_nlink);
 	ia_json_int(j, "ino", (long long)st.st_ino);
-	ia_json_printf(j, "dev", "%u:%u", major(st.st_dev), minor(st.st_dev));
-	ia_json_printf(j, "rdev", "%u:%u", major(st.st_rdev), minor(st.st_rdev));
+	ia_json_majmin(j, "dev", major(st.st_dev), minor(st.st_dev));
+	ia_json_majmin(j, "rdev", major(st.st_rdev), minor(st.st_rdev));
 	ia_json_int(j, "mtime", st.st_mtime);
 	if (S_ISLNK(st.st_mode)) {
 		char t[4096];

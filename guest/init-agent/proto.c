@@ -610,7 +610,12 @@ static void put(struct ia_json *j, const char *s, size_t n)
 		char *nb;
 		while (cap < j->len + n + 1)
 			cap *= 2;
-		nb = realloc(j->buf, cap);
+		if (j->buf && j->buf == j->first) { /* leave the static buffer */
+			if ((nb = malloc(cap)))
+				memcpy(nb, j->buf, j->len + 1);
+		} else {
+			nb = realloc(j->buf, cap);
+		}
 		if (!nb) {
 			j->oom = 1;
 			return;
@@ -745,11 +750,45 @@ void ia_json_str(struct ia_json *j, const char *k, const char *s)
 	ia_json_strn(j, k, s, strlen(s));
 }
 
+size_t ia_strlcpy(char *d, const char *s, size_t n)
+{
+	size_t l = strlen(s);
+	if (n) {
+		size_t c = l < n ? l : n - 1;
+		memcpy(d, s, c);
+		d[c] = 0;
+	}
+	return l;
+}
+
+/* v in base 8, 10 or 16 (lower case), at least width digits, into b (at
+ * least 24 bytes); the length. Not snprintf: the hello path avoids stdio's
+ * formatter, which is slow to translate on its first call under TCG. */
+size_t ia_fmt_uint(char *b, unsigned long long v, unsigned base, int width)
+{
+	char t[24];
+	size_t n = 0, k = 0;
+	do {
+		t[n++] = "0123456789abcdef"[v % base];
+		v /= base;
+	} while (v);
+	while ((int)n < width && n < sizeof(t))
+		t[n++] = '0';
+	while (n)
+		b[k++] = t[--n];
+	b[k] = 0;
+	return k;
+}
+
 void ia_json_int(struct ia_json *j, const char *k, long long v)
 {
 	char b[32];
+	size_t n = 0;
 	key(j, k);
-	put(j, b, (size_t)snprintf(b, sizeof(b), "%lld", v));
+	if (v < 0)
+		b[n++] = '-';
+	n += ia_fmt_uint(b + n, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, 10, 1);
+	put(j, b, n);
 }
 
 void ia_json_bool(struct ia_json *j, const char *k, int v)
@@ -764,24 +803,25 @@ void ia_json_null(struct ia_json *j, const char *k)
 	put(j, "null", 4);
 }
 
-void ia_json_printf(struct ia_json *j, const char *k, const char *fmt, ...)
-{
-	char b[1024];
-	va_list ap;
-	int n;
-	va_start(ap, fmt);
-	n = vsnprintf(b, sizeof(b), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		n = 0;
-	if ((size_t)n >= sizeof(b))
-		n = sizeof(b) - 1;
-	ia_json_strn(j, k, b, (size_t)n);
-}
-
 void ia_json_mode(struct ia_json *j, const char *k, unsigned mode)
 {
-	ia_json_printf(j, k, "%04o", mode & 07777);
+	char b[24];
+	ia_json_strn(j, k, b, ia_fmt_uint(b, mode & 07777, 8, 4));
+}
+
+void ia_json_majmin(struct ia_json *j, const char *k, unsigned maj, unsigned min)
+{
+	char b[48];
+	size_t n = ia_fmt_uint(b, maj, 10, 1);
+	b[n++] = ':';
+	n += ia_fmt_uint(b + n, min, 10, 1);
+	ia_json_strn(j, k, b, n);
+}
+
+void ia_json_hex(struct ia_json *j, const char *k, unsigned long long v, int width)
+{
+	char b[32] = "0x";
+	ia_json_strn(j, k, b, 2 + ia_fmt_uint(b + 2, v, 16, width));
 }
 
 void ia_json_errno(struct ia_json *j, int e)

@@ -36,38 +36,58 @@ static void make_raw(int fd)
 	tcsetattr(fd, TCSANOW, &t);
 }
 
-/* The /dev node of the port named PORT_NAME, or 0 when not (yet) there. */
+/* Whether /sys/class/virtio-ports/NODE/name is PORT_NAME. */
+static int port_is_ours(const char *node)
+{
+	char p[320], name[64];
+	size_t l = ia_strlcpy(p, "/sys/class/virtio-ports/", sizeof(p));
+	int fd;
+	ssize_t r;
+	if (l + ia_strlcpy(p + l, node, sizeof(p) - l) + sizeof("/name") > sizeof(p))
+		return 0;
+	strcat(p, "/name");
+	if ((fd = open(p, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	r = read(fd, name, sizeof(name) - 1);
+	close(fd);
+	if (r <= 0)
+		return 0;
+	name[r] = 0;
+	if (name[r - 1] == '\n')
+		name[r - 1] = 0;
+	return !strcmp(name, PORT_NAME);
+}
+
+/* The /dev node of the port named PORT_NAME, or 0 when not (yet) there.
+ * bootlab's port is the first (id 1) on its virtio-serial device, so the
+ * likely names vportNp1 are tried before a directory walk: the walk's
+ * opendir/malloc path is slow to translate the first time under TCG. */
 static int find_port(char *dev, size_t n)
 {
-	DIR *d = opendir("/sys/class/virtio-ports");
+	char node[32] = "vport0p1";
+	DIR *d;
 	struct dirent *e;
 	int found = 0;
-	if (!d)
+	for (char c = '0'; c <= '7'; c++) {
+		node[5] = c;
+		if (port_is_ours(node))
+			goto found;
+	}
+	if (!(d = opendir("/sys/class/virtio-ports")))
 		return 0;
-	while (!found && (e = readdir(d))) {
-		char p[512], name[128];
-		int fd;
-		ssize_t r;
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(p, sizeof(p), "/sys/class/virtio-ports/%s/name", e->d_name);
-		fd = open(p, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		r = read(fd, name, sizeof(name) - 1);
-		close(fd);
-		if (r <= 0)
-			continue;
-		name[r] = 0;
-		if (name[r - 1] == '\n')
-			name[r - 1] = 0;
-		if (!strcmp(name, PORT_NAME)) {
-			snprintf(dev, n, "/dev/%s", e->d_name);
+	while (!found && (e = readdir(d)))
+		if (e->d_name[0] != '.' && strlen(e->d_name) < sizeof(node) && port_is_ours(e->d_name)) {
+			ia_strlcpy(node, e->d_name, sizeof(node));
 			found = 1;
 		}
-	}
 	closedir(d);
-	return found;
+	if (!found)
+		return 0;
+found:
+	ia_strlcpy(dev, "/dev/", n);
+	if (n > 5)
+		ia_strlcpy(dev + 5, node, n - 5);
+	return 1;
 }
 
 static int open_chan(const char *dev)
@@ -80,6 +100,12 @@ static int open_chan(const char *dev)
 	return fd;
 }
 
+static void set_channel(const char *kind, const char *dev)
+{
+	size_t l = ia_strlcpy(ia.channel, kind, sizeof(ia.channel));
+	ia_strlcpy(ia.channel + l, dev, sizeof(ia.channel) - l);
+}
+
 int ia_chan_find(void)
 {
 	long long deadline = ia_boottime_ns() + (long long)ia.wait_ms * 1000000LL;
@@ -88,12 +114,12 @@ int ia_chan_find(void)
 	for (;;) {
 		if (find_port(dev, sizeof(dev)) && (fd = open_chan(dev)) >= 0) {
 			ia.chan_fd = fd;
-			snprintf(ia.channel, sizeof(ia.channel), "virtio:%s", dev);
+			set_channel("virtio:", dev);
 			return 0;
 		}
 		if (ia.dev[0] && (fd = open_chan(ia.dev)) >= 0) {
 			ia.chan_fd = fd;
-			snprintf(ia.channel, sizeof(ia.channel), "tty:%s", ia.dev);
+			set_channel("tty:", ia.dev);
 			return 0;
 		}
 		if (ia_boottime_ns() >= deadline)
@@ -108,7 +134,7 @@ int ia_chan_find(void)
 	}
 	ia.chan_fd = fd;
 	ia.framed = 1;
-	snprintf(ia.channel, sizeof(ia.channel), "console");
+	set_channel("console", "");
 	return 0;
 }
 
