@@ -16,6 +16,7 @@
 #include <sys/file.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* "6.1.0-28-amd64 / Intel(R) Xeon(R) ..." */
@@ -138,4 +139,84 @@ int bl_kvm_usable(const struct bl_machine_plan *p, char *why, size_t n)
 	free(id);
 	free(cache);
 	return ok;
+}
+
+/* ---- the host's TSC rate, for x86 guests under TCG ---- */
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+
+/* "constant_tsc" among the first CPU's flags: the TSC ticks at one rate */
+static int constant_tsc(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	char line[8192];
+	int yes = 0;
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, "flags", 5)) {
+			yes = strstr(line, " constant_tsc") != NULL;
+			break;
+		}
+	fclose(f);
+	return yes;
+}
+
+/* rdtsc against CLOCK_MONOTONIC_RAW over ~20 ms, in kHz */
+static long measure_tsc_khz(void)
+{
+	struct timespec a, b;
+	clock_gettime(CLOCK_MONOTONIC_RAW, &a);
+	unsigned long long t0 = __rdtsc(), t1;
+	do {
+		clock_gettime(CLOCK_MONOTONIC_RAW, &b);
+		t1 = __rdtsc();
+	} while ((b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec) < 20000000LL);
+	long long ns = (b.tv_sec - a.tv_sec) * 1000000000LL + (b.tv_nsec - a.tv_nsec);
+	return (long)((t1 - t0) * 1000000ULL / (unsigned long long)ns);
+}
+#endif
+
+long bl_host_tsc_khz(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	static long khz = -1;
+	if (khz >= 0)
+		return khz;
+	khz = 0;
+	char *cache = bl_cache_dir();
+	if (!cache)
+		return 0;
+	char *id = host_id();
+	struct bl_sha256 h;
+	char hex[65];
+	bl_sha256_init(&h);
+	bl_sha256_update_str(&h, "tsc");
+	bl_sha256_update_str(&h, id);
+	bl_sha256_final_hex(&h, hex);
+	char *dir = xasprintf("%s/kvm", cache);
+	char *file = xasprintf("%s/tsc-%.16s", dir, hex);
+	char *data = NULL;
+	size_t len;
+	if (bl_read_file(file, &data, &len) == 0) {
+		khz = strtol(data, NULL, 10);
+		if (khz < 0)
+			khz = 0;
+	} else {
+		khz = constant_tsc() ? measure_tsc_khz() : 0;
+		char *text = xasprintf("%ld\nhost=%s\n", khz, id);
+		if (bl_mkdir_p(dir, 0755) < 0 || bl_write_file_atomic(file, text, strlen(text), 0644) < 0)
+			bl_debug("tsc: %s", bl_errmsg());
+		free(text);
+	}
+	free(data);
+	free(file);
+	free(dir);
+	free(id);
+	free(cache);
+	return khz;
+#else
+	return 0;
+#endif
 }

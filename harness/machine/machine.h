@@ -105,6 +105,12 @@ const char *bl_machine_virtio(const struct bl_machine_plan *p);
  * the cache folder, so a hanging KVM costs the probe's timeout once. */
 #define BL_KVM_PROBE_MS 5000
 int bl_kvm_usable(const struct bl_machine_plan *p, char *why, size_t n);
+/* kvm.c: the host's TSC rate in kHz (0: unknown, not x86, or no constant
+ * TSC), measured once per host and cached beside the kvm answer. Under TCG
+ * an x86 guest's TSC is the host's, so tsc_early_khz= spares the guest its
+ * PIT calibration, which fails on a busy host (the TSC is then marked
+ * unstable, the delay loop calibrated and the boot ~80 ms slower) */
+long bl_host_tsc_khz(void);
 /* qemu.c: the emulator argv for P with ACCEL ("tcg"/"kvm"); a probe line
  * has no initrd, disks, agent port or extra arguments, and the console on
  * stdio. The kernel command line goes to *cmdline (caller frees). */

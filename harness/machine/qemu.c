@@ -95,11 +95,20 @@ int bl_qemu_argv(const struct bl_machine_plan *p, const char *accel, bool probe,
 	 * TCG is slow enough for the IO-APIC timer check to fail and panic
 	 * ("IO-APIC + timer doesn't work!"), seen with Debian's cloud kernel */
 	const char *extra = NULL;
+	char extra_buf[160];
 	if (!strcmp(p->arch, "x86_64")) {
 		if (!strcmp(machine, "microvm"))
 			extra = "noapictimer reboot=t no_timer_check";
 		else
 			extra = "i8042.noaux i8042.nokbd no_timer_check";
+		/* TCG's guest TSC is the host's: name its rate, so that a PIT
+		 * calibration upset by host load cannot mark it unstable (a
+		 * third of boots on a busy host, each ~80 ms slower) */
+		long khz = kvm ? 0 : bl_host_tsc_khz();
+		if (khz > 0 && !strstr(p->cmdline ? p->cmdline : "", "tsc_early_khz=")) {
+			snprintf(extra_buf, sizeof(extra_buf), "%s tsc_early_khz=%ld", extra, khz);
+			extra = extra_buf;
+		}
 	}
 	if (probe) {
 		/* no initrd, no root: the kernel panics after its last initcall,
