@@ -305,6 +305,19 @@ int bl_kernel_run_step(char *const argv[], const char *cwd, const char *logpath,
 
 /* ---- hashing the inputs ---- */
 
+/* the sha256 of a file's identity: path, inode, size and mtime */
+static void identity_key(const char *path, const struct stat *st, char khex[65])
+{
+	char *key = xasprintf("%s\n%llu\n%llu\n%lld\n%ld", path, (unsigned long long)st->st_ino,
+			      (unsigned long long)st->st_size, (long long)st->st_mtim.tv_sec,
+			      st->st_mtim.tv_nsec);
+	struct bl_sha256 h;
+	bl_sha256_init(&h);
+	bl_sha256_update_str(&h, key);
+	bl_sha256_final_hex(&h, khex);
+	free(key);
+}
+
 /* sha256 of a big file, remembered by (path, inode, size, mtime) so that a
  * cached build is found without reading 138 MB again */
 static int file_hash_memo(const char *kdir, const char *path, char out[65])
@@ -314,15 +327,9 @@ static int file_hash_memo(const char *kdir, const char *path, char out[65])
 		bl_err_errno("cannot read kernel source '%s'", path);
 		return infra();
 	}
-	char *key = xasprintf("%s\n%llu\n%llu\n%lld\n%ld", path, (unsigned long long)st.st_ino,
-			      (unsigned long long)st.st_size, (long long)st.st_mtim.tv_sec,
-			      st.st_mtim.tv_nsec);
-	struct bl_sha256 h;
 	char khex[65];
-	bl_sha256_init(&h);
-	bl_sha256_update_str(&h, key);
-	bl_sha256_final_hex(&h, khex);
-	free(key);
+	struct bl_sha256 h;
+	identity_key(path, &st, khex);
 	char *memo = xasprintf("%s/src/memo-%.16s", kdir, khex);
 	char *data;
 	size_t len;
@@ -380,15 +387,8 @@ static char *toolchain_version(const char *kdir, const struct arch_recipe *r)
 	size_t len;
 	int status = 0;
 	if (bin && stat(bin, &st) == 0) {
-		char *key = xasprintf("%s\n%llu\n%llu\n%lld\n%ld", bin, (unsigned long long)st.st_ino,
-				      (unsigned long long)st.st_size, (long long)st.st_mtim.tv_sec,
-				      st.st_mtim.tv_nsec);
-		struct bl_sha256 h;
 		char khex[65];
-		bl_sha256_init(&h);
-		bl_sha256_update_str(&h, key);
-		bl_sha256_final_hex(&h, khex);
-		free(key);
+		identity_key(bin, &st, khex);
 		memo = xasprintf("%s/tool/%.16s", kdir, khex);
 		if (bl_file_exists(memo) && bl_read_file(memo, &data, &len) == 0) {
 			if (len > 0 && !memchr(data, '\n', len)) {

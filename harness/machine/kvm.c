@@ -10,6 +10,7 @@
 #include "util/util.h"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,23 +25,12 @@ static char *host_id(void)
 {
 	struct utsname u;
 	uname(&u);
-	char model[256] = "";
-	FILE *f = fopen("/proc/cpuinfo", "re");
-	if (f) {
-		char line[512];
-		while (fgets(line, sizeof(line), f)) {
-			if (strncmp(line, "model name", 10) && strncmp(line, "CPU part", 8))
-				continue;
-			char *c = strchr(line, ':');
-			if (c) {
-				snprintf(model, sizeof(model), "%s", c + 1 + (c[1] == ' '));
-				model[strcspn(model, "\n")] = 0;
-			}
-			break;
-		}
-		fclose(f);
-	}
-	return xasprintf("%s %s / %s", u.release, u.machine, model);
+	char *model = bl_cpuinfo("model name");
+	if (!model)
+		model = bl_cpuinfo("CPU part");
+	char *id = xasprintf("%s %s / %s", u.release, u.machine, model ? model : "");
+	free(model);
+	return id;
 }
 
 static int probe(const struct bl_machine_plan *p, char *why, size_t n)
@@ -149,17 +139,9 @@ int bl_kvm_usable(const struct bl_machine_plan *p, char *why, size_t n)
 /* "constant_tsc" among the first CPU's flags: the TSC ticks at one rate */
 static int constant_tsc(void)
 {
-	FILE *f = fopen("/proc/cpuinfo", "re");
-	char line[8192];
-	int yes = 0;
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncmp(line, "flags", 5)) {
-			yes = strstr(line, " constant_tsc") != NULL;
-			break;
-		}
-	fclose(f);
+	char *flags = bl_cpuinfo("flags");
+	int yes = flags && strstr(flags, " constant_tsc");
+	free(flags);
 	return yes;
 }
 
@@ -178,16 +160,17 @@ static long measure_tsc_khz(void)
 }
 #endif
 
-long bl_host_tsc_khz(void)
-{
 #if defined(__x86_64__) || defined(__i386__)
-	static long khz = -1;
-	if (khz >= 0)
-		return khz;
-	khz = 0;
+static long tsc_khz;
+static pthread_once_t tsc_once = PTHREAD_ONCE_INIT;
+
+/* once per process: boots of one run start from several threads */
+static void tsc_load(void)
+{
+	long khz = 0;
 	char *cache = bl_cache_dir();
 	if (!cache)
-		return 0;
+		return;
 	char *id = host_id();
 	struct bl_sha256 h;
 	char hex[65];
@@ -215,7 +198,15 @@ long bl_host_tsc_khz(void)
 	free(dir);
 	free(id);
 	free(cache);
-	return khz;
+	tsc_khz = khz;
+}
+#endif
+
+long bl_host_tsc_khz(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	pthread_once(&tsc_once, tsc_load);
+	return tsc_khz;
 #else
 	return 0;
 #endif

@@ -24,18 +24,9 @@
  * udelay() spins, which no UML driver depends on. 0 when unknown. */
 static unsigned long host_lpj(void)
 {
-	FILE *f = fopen("/proc/cpuinfo", "re");
-	char line[256];
-	double bogo = 0;
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (!strncasecmp(line, "bogomips", 8)) {
-			char *c = strchr(line, ':');
-			bogo = c ? strtod(c + 1, NULL) : 0;
-			break;
-		}
-	fclose(f);
+	char *v = bl_cpuinfo("bogomips");
+	double bogo = v ? strtod(v, NULL) : 0;
+	free(v);
 	return bogo > 0 ? (unsigned long)(bogo * 500000 / 100) : 0;
 }
 

@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -174,6 +175,25 @@ int bl_copy_file(const char *src, const char *dst)
 	int r = bl_write_file_atomic(dst, data, len, st.st_mode & 07777);
 	free(data);
 	return r;
+}
+
+char *bl_cpuinfo(const char *key)
+{
+	FILE *f = fopen("/proc/cpuinfo", "re");
+	char line[8192], *val = NULL;
+	size_t kl = strlen(key);
+	if (!f)
+		return NULL;
+	while (!val && fgets(line, sizeof(line), f)) {
+		char *c = strchr(line, ':');
+		if (!c || strncasecmp(line, key, kl))
+			continue;
+		c += 1 + (c[1] == ' ');
+		c[strcspn(c, "\n")] = 0;
+		val = xstrdup(c);
+	}
+	fclose(f);
+	return val;
 }
 
 int bl_file_exists(const char *path)

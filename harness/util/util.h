@@ -102,6 +102,10 @@ int bl_copy_file(const char *src, const char *dst);
 int bl_file_exists(const char *path);
 int bl_is_dir(const char *path);
 char *bl_path_join(const char *a, const char *b);
+/* the value (after ": ") of the first /proc/cpuinfo line whose key starts
+ * with KEY, case-insensitive ("model name", "flags", "bogomips"); caller
+ * frees; NULL when there is none */
+char *bl_cpuinfo(const char *key);
 /* $XDG_CACHE_HOME/bootlab or ~/.cache/bootlab, created if missing; caller frees */
 char *bl_cache_dir(void);
 /* folder holding the bootlab binary's tree (the clone); caller frees */
