@@ -142,32 +142,33 @@ con_b.close(); os.close(3); ag_b.close()
 out = b""
 seen = None
 if mode == "agent": # the hello on the agent channel, then a poweroff request
-    import threading
-    def drain(): # the serial writes byte by byte: an unread console blocks QEMU
-        try:
-            while con_a.recv(65536):
-                pass
-        except OSError:
-            pass
-    threading.Thread(target=drain, daemon=True).start()
-    ag_a.settimeout(60)
-    buf = b""
-    try:
-        while b"\n" not in buf:
-            d = ag_a.recv(65536)
+    # one thread with select: the console has to be drained as it comes
+    # (the serial writes byte by byte and an unread console stalls QEMU)
+    import select
+    buf, t, ok, sent = b"", None, False, False
+    deadline = time.monotonic() + 60
+    socks = [con_a, ag_a]
+    while socks and time.monotonic() < deadline:
+        r, _, _ = select.select(socks, [], [], 1)
+        for s in r:
+            d = s.recv(65536)
             if not d:
-                break
-            buf += d
-    except socket.timeout:
-        pass
-    t = time.monotonic() - t0
-    ok = buf.startswith(b'{') and b'"hello"' in buf
-    try:
-        ag_a.sendall(b'{"id":1,"op":"poweroff"}\n')
-        p.wait(timeout=30)
-    except Exception:
-        p.kill()
-        p.wait()
+                socks.remove(s)
+            elif s is ag_a and t is None:
+                buf += d
+                if b"\n" in buf:
+                    t = time.monotonic() - t0
+                    ok = buf.startswith(b"{") and b'"hello"' in buf
+                    ag_a.sendall(b'{"id":1,"op":"poweroff"}\n')
+                    sent = True
+        if con_a not in socks:
+            break
+    if p.poll() is None:
+        try:
+            p.wait(timeout=30 if sent else 0.1)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
     print("%.3f %.3f" % (t, t) if ok else "fail fail")
     sys.exit(0)
 con_a.settimeout(60)
