@@ -72,14 +72,18 @@ static void record_fds(void)
 	for (int fd = 0; fd < 3; fd++) {
 		struct stat st;
 		struct ia_fdinfo *f = &ia.fds[fd];
-		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF)
+		/* fstat fails with EBADF exactly when fcntl(F_GETFD) would: one
+		 * syscall per fd (each costs ~50 us on UML) */
+		if (fstat(fd, &st) == -1) {
+			if (errno == EBADF)
+				continue;
+			f->open = 1;
 			continue;
-		f->open = 1;
-		if (fstat(fd, &st) == 0) {
-			f->mode = st.st_mode & S_IFMT;
-			f->maj = major(st.st_rdev);
-			f->min = minor(st.st_rdev);
 		}
+		f->open = 1;
+		f->mode = st.st_mode & S_IFMT;
+		f->maj = major(st.st_rdev);
+		f->min = minor(st.st_rdev);
 	}
 }
 
