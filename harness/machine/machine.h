@@ -51,6 +51,7 @@ struct bl_machine {
 	char *command;      /* the emulator command line, for reports (owned) */
 	char *full_cmdline; /* the kernel command line actually passed (owned) */
 	const char *console_name; /* ttyS0, ttyAMA0, tty0 ... */
+	int cpu_pin;        /* 1 + the host CPU the emulator is bound to; 0: not bound */
 	bool exited;
 	int status;         /* wait status once exited */
 	void *priv;         /* backend data */
@@ -88,6 +89,10 @@ int bl_machine_spawn(struct bl_machine *m, char *const argv[], int console_child
  * (fd 3); fills m's fds */
 int bl_machine_spawn_channels(struct bl_machine *m, char *const argv[]);
 char *bl_machine_join_argv(char *const argv[]);
+/* 1 + a host CPU for a one-CPU emulator (UML), round-robin over bootlab's
+ * allowed CPUs so parallel boots get different ones; 0 when not to bind
+ * (BOOTLAB_UML_PIN=0, or a single CPU) */
+int bl_machine_pick_cpu(void);
 /* the plan's command line plus the words every boot needs; caller frees */
 char *bl_machine_cmdline(const struct bl_machine_plan *plan, const char *console,
 			 const char *extra);

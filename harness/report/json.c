@@ -163,6 +163,7 @@ json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 	json_object_set_new(
 	    emu, "stderr",
 	    str_or_null(r->emulator_stderr && *r->emulator_stderr ? r->emulator_stderr : NULL));
+	json_object_set_new(emu, "cpu", r->emulator_cpu > 0 ? json_integer(r->emulator_cpu - 1) : json_null());
 	json_object_set_new(o, "emulator", emu);
 	json_object_set_new(o, "kernel",
 			    json_pack("{s:o,s:o}", "image", str_or_null(r->kernel_image), "cmdline",

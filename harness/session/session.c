@@ -918,6 +918,7 @@ int bl_session_run(const struct bl_scenario *sc, const struct bl_prepared *prep,
 		goto out;
 	}
 	r->emulator_command = xstrdup(s.m.command);
+	r->emulator_cpu = s.m.cpu_pin;
 	if (bl_start_ns > 0 && start > bl_start_ns)
 		r->spawn_ns = start - bl_start_ns;
 	s.panic_grace_ns = panic_grace(s.m.full_cmdline);

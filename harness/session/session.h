@@ -134,6 +134,7 @@ struct bl_result {
 	char **tail;             /* last console lines (NULL-terminated) */
 	char *last_phase;        /* name of the last phase reached */
 	char *emulator_command;
+	int emulator_cpu; /* 1 + the host CPU the emulator was bound to; 0: not bound */
 	char *kernel_cmdline;
 	char *emulator_stderr;
 	int emulator_status;     /* wait status, -1 if not exited */
