@@ -118,6 +118,11 @@ struct ia_state {
 extern struct ia_state ia;
 
 long long ia_boottime_ns(void);
+/* open(2) with O_CLOEXEC as one system call (musl adds an fcntl) */
+int ia_open(const char *path, int flags);
+/* /sys, mounted when first needed (the port search, modules) or right
+ * after the hello: under UML each call before the hello costs ~0.1 ms */
+void ia_need_sys(void);
 size_t ia_strlcpy(char *d, const char *s, size_t n);
 size_t ia_fmt_uint(char *b, unsigned long long v, unsigned base, int width);
 /* Host mode: prefix ia.root. Returns a static buffer (one of 4 rotating). */
@@ -163,7 +168,15 @@ void ia_modules_boot(void); /* bootlab.modules list, results into ia.mods */
 /* mounts.c */
 /* Root device and fs type of "/" from /proc/self/mountinfo. 0 or -1. */
 int ia_root_info(char *dev, size_t dn, char *fstype, size_t fn);
-int ia_root_is_rootfs(void);
+/* "/" as one statx saw it at start-up */
+struct ia_rootinfo {
+	int ok;
+	unsigned long long dev;
+	unsigned mode;
+	long long mnt_id; /* -1: unknown */
+};
+void ia_root_probe(struct ia_rootinfo *ri);
+int ia_root_is_rootfs(const struct ia_rootinfo *ri);
 
 /* sha256.c */
 struct ia_sha256 {

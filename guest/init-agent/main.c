@@ -16,6 +16,7 @@
 #include <sys/reboot.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <time.h>
@@ -124,19 +125,42 @@ static void cmdline_word(const char *key, char *out, size_t n)
 	}
 }
 
-/* Mounts fstype on dir unless something is mounted there already (root:
- * the stat of "/"). */
-static void mount_if_absent(const struct stat *root, const char *src, const char *dir,
-			    const char *fstype, const char *probe)
+/* "/" at start-up (PID 1 mode) */
+static struct ia_rootinfo root0;
+
+/* Mounts fstype on dir unless something is mounted there already (another
+ * device than "/") or the archive brought its own nodes (probe exists).
+ * A dir the archive is unlikely to have is made first: when the mkdir
+ * works, nothing can be mounted there, and two system calls (stat, access)
+ * are spared; each costs ~0.1 ms under UML on the way to the hello. */
+static void mount_if_absent(const char *src, const char *dir, const char *fstype,
+			    const char *probe, int likely_absent)
 {
 	struct stat d;
+	if (likely_absent && mkdir(dir, 0755) == 0)
+		goto mount;
 	if (stat(dir, &d) && (mkdir(dir, 0755) || stat(dir, &d)))
 		return;
-	if (root->st_dev != d.st_dev || access(probe, F_OK) == 0)
+	if (!root0.ok || root0.dev != (unsigned long long)d.st_dev || access(probe, F_OK) == 0)
 		return;
+mount:
 	if (mount(src, dir, fstype,
 		  MS_NOSUID | (strcmp(fstype, "devtmpfs") ? MS_NODEV | MS_NOEXEC : 0), NULL))
 		ia_log("mount %s on '%s': %s", fstype, dir, strerror(errno));
+}
+
+int ia_open(const char *path, int flags)
+{
+	return (int)syscall(SYS_openat, AT_FDCWD, path, flags | O_CLOEXEC, 0);
+}
+
+void ia_need_sys(void)
+{
+	static int done;
+	if (done || ia.host)
+		return;
+	done = 1;
+	mount_if_absent("sysfs", "/sys", "sysfs", "/sys/class", 1);
 }
 
 static const char *fs_name(unsigned long magic)
@@ -234,8 +258,13 @@ void ia_hello(struct ia_json *j)
 		ia_json_hex(j, "magic", (unsigned long)sf.f_type, 8);
 		ia_json_str(j, "type", fs_name((unsigned long)sf.f_type));
 	}
-	if (stat(ia_path("/"), &st) == 0)
+	static int first = 1;
+	if (first && root0.ok) { /* the first hello: "/" as start-up saw it, one call less */
+		ia_json_mode(j, "mode", root0.mode);
+	} else if (stat(ia_path("/"), &st) == 0) {
 		ia_json_mode(j, "mode", st.st_mode);
+	}
+	first = 0;
 	ia_json_end(j, '}');
 	if (ia.modlist[0]) {
 		ia_json_str(j, "modlist", ia.modlist);
@@ -577,15 +606,16 @@ int main(int argc, char **argv, char **envp)
 			usage();
 		}
 	}
-	signal(SIGPIPE, SIG_IGN);
+	if (ia.host)
+		signal(SIGPIPE, SIG_IGN);
 
+	/* PID 1: only what the hello needs before it (each system call costs
+	 * ~0.1 ms under UML, where a whole boot takes ~25 ms) */
+	int cmdline_fd = -1;
 	if (!ia.host) {
-		struct stat root;
-		if (stat("/", &root) == 0) {
-			mount_if_absent(&root, "devtmpfs", "/dev", "devtmpfs", "/dev/null");
-			mount_if_absent(&root, "proc", "/proc", "proc", "/proc/self");
-			mount_if_absent(&root, "sysfs", "/sys", "sysfs", "/sys/class");
-		}
+		ia_root_probe(&root0);
+		mount_if_absent("devtmpfs", "/dev", "devtmpfs", "/dev/null", 0);
+		mount_if_absent("proc", "/proc", "proc", "/proc/self", 1);
 		/* keep later opens off fds 0-2 */
 		for (int fd = 0; fd < 3; fd++)
 			if (!ia.fds[fd].open) {
@@ -597,7 +627,14 @@ int main(int argc, char **argv, char **envp)
 					close(c);
 				}
 			}
-		read_file("/proc/cmdline", ia.cmdline, sizeof(ia.cmdline));
+		/* closed after the hello */
+		cmdline_fd = ia_open("/proc/cmdline", O_RDONLY);
+		if (cmdline_fd >= 0) {
+			ssize_t r = read(cmdline_fd, ia.cmdline, sizeof(ia.cmdline) - 1);
+			ia.cmdline[r > 0 ? r : 0] = 0;
+			while (r > 0 && (ia.cmdline[r - 1] == '\n' || ia.cmdline[r - 1] == ' '))
+				ia.cmdline[--r] = 0;
+		}
 		if ((w = getenv("bootlab_wait")))
 			snprintf(ia.wait_ms_s, sizeof(ia.wait_ms_s), "%s", w);
 		cmdline_word("bootlab.wait", ia.wait_ms_s, sizeof(ia.wait_ms_s));
@@ -608,7 +645,9 @@ int main(int argc, char **argv, char **envp)
 		cmdline_word("bootlab.exit", ia.exitmode, sizeof(ia.exitmode));
 		if ((w = getenv("BOOTLAB_SWITCH_NS")))
 			ia.switch_ns = strtoll(w, NULL, 10);
-		ia.stage = ia_root_is_rootfs() ? 1 : 2;
+		ia.stage = ia_root_is_rootfs(&root0) ? 1 : 2;
+		if (ia.modlist[0])
+			ia_need_sys();
 		ia_modules_boot();
 		ia_chan_find();
 	} else {
@@ -622,6 +661,12 @@ int main(int argc, char **argv, char **envp)
 	ia_hello(&out);
 	ia_json_end(&out, '}');
 	ia_chan_send(out.buf, out.len);
+	if (!ia.host) { /* what the hello did not need */
+		ia_need_sys();
+		signal(SIGPIPE, SIG_IGN);
+		if (cmdline_fd >= 0)
+			close(cmdline_fd);
+	}
 
 	for (;;) {
 		char *line;

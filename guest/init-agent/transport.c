@@ -1,6 +1,6 @@
-/* transport.c: the agent channel. Order of preference: the virtio-serial
- * port named org.bootlab.agent, the tty named by bootlab.dev=, framed
- * lines on /dev/console. */
+/* transport.c: the agent channel. Order of preference: the tty named by
+ * bootlab.dev= when given, the virtio-serial port named
+ * org.bootlab.agent, framed lines on /dev/console. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -25,6 +25,7 @@ static void msleep(long ms)
 		;
 }
 
+/* raw when a tty (the tcgetattr is the isatty test: one call less) */
 static void make_raw(int fd)
 {
 	struct termios t;
@@ -70,6 +71,7 @@ static int find_port(char *dev, size_t n)
 	int found = 0;
 	/* no virtio-serial at all (UML, a kernel without it): one syscall,
 	 * not nine, before the tty of bootlab.dev= */
+	ia_need_sys();
 	if (access("/sys/class/virtio-ports", F_OK))
 		return 0;
 	for (char c = '0'; c <= '7'; c++) {
@@ -96,11 +98,10 @@ found:
 
 static int open_chan(const char *dev)
 {
-	int fd = open(dev, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	int fd = ia_open(dev, O_RDWR | O_NOCTTY);
 	if (fd < 0)
 		return -1;
-	if (isatty(fd))
-		make_raw(fd);
+	make_raw(fd);
 	return fd;
 }
 
@@ -112,21 +113,25 @@ static void set_channel(const char *kind, const char *dev)
 
 int ia_chan_find(void)
 {
-	long long deadline = ia_boottime_ns() + (long long)ia.wait_ms * 1000000LL;
+	long long deadline = 0; /* set on the first miss: no clock call when found at once */
 	char dev[300];
 	int fd;
 	for (;;) {
-		if (find_port(dev, sizeof(dev)) && (fd = open_chan(dev)) >= 0) {
-			ia.chan_fd = fd;
-			set_channel("virtio:", dev);
-			return 0;
-		}
+		/* bootlab.dev= first when given (bootlab names it under UML, which
+		 * has no virtio): the port search needs /sys mounted */
 		if (ia.dev[0] && (fd = open_chan(ia.dev)) >= 0) {
 			ia.chan_fd = fd;
 			set_channel("tty:", ia.dev);
 			return 0;
 		}
-		if (ia_boottime_ns() >= deadline)
+		if (find_port(dev, sizeof(dev)) && (fd = open_chan(dev)) >= 0) {
+			ia.chan_fd = fd;
+			set_channel("virtio:", dev);
+			return 0;
+		}
+		if (!deadline)
+			deadline = ia_boottime_ns() + (long long)ia.wait_ms * 1000000LL;
+		else if (ia_boottime_ns() >= deadline)
 			break;
 		msleep(1);
 	}
