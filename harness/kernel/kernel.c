@@ -39,16 +39,21 @@ int bl_kernel_config(const struct bl_kernel *k, const char *option)
 	if (bl_read_file(k->config, &data, &len) < 0)
 		return 0;
 	const char *name = strncmp(option, "CONFIG_", 7) ? option : option + 7;
-	char *key = xasprintf("\nCONFIG_%s=", name);
-	size_t kl = strlen(key);
+	size_t nl = strlen(name);
 	int r = 0;
-	/* a leading newline so that the first line matches too */
-	char *hay = xasprintf("\n%s", data);
-	char *p = strstr(hay, key);
-	if (p && (p[kl] == 'y' || p[kl] == 'm') && (p[kl + 1] == '\n' || p[kl + 1] == 0))
-		r = p[kl];
-	free(hay);
-	free(key);
+	/* line by line: a strstr over the whole ~35 KB .config cost ~0.3 ms,
+	 * on every boot's way to its emulator */
+	for (const char *p = data, *end = data + len, *e; p < end; p = e + 1) {
+		e = memchr(p, '\n', (size_t)(end - p));
+		if (!e)
+			e = end;
+		if ((size_t)(e - p) == 7 + nl + 2 && !memcmp(p, "CONFIG_", 7) &&
+		    !memcmp(p + 7, name, nl) && p[7 + nl] == '=' &&
+		    (p[8 + nl] == 'y' || p[8 + nl] == 'm')) {
+			r = p[8 + nl];
+			break;
+		}
+	}
 	free(data);
 	return r;
 }
