@@ -21,16 +21,26 @@
 #include <unistd.h>
 
 /* "6.1.0-28-amd64 / Intel(R) Xeon(R) ..." */
-static char *host_id(void)
+static char *host_id_text;
+static pthread_once_t host_id_once = PTHREAD_ONCE_INIT;
+
+static void host_id_load(void)
 {
 	struct utsname u;
 	uname(&u);
 	char *model = bl_cpuinfo("model name");
 	if (!model)
 		model = bl_cpuinfo("CPU part");
-	char *id = xasprintf("%s %s / %s", u.release, u.machine, model ? model : "");
+	host_id_text = xasprintf("%s %s / %s", u.release, u.machine, model ? model : "");
 	free(model);
-	return id;
+}
+
+/* kernel, machine and CPU model: what the KVM and TSC answers are cached
+ * under; worked out once per process (/proc/cpuinfo costs 20-70 us) */
+static const char *host_id(void)
+{
+	pthread_once(&host_id_once, host_id_load);
+	return host_id_text;
 }
 
 static int probe(const struct bl_machine_plan *p, char *why, size_t n)
@@ -87,7 +97,7 @@ int bl_kvm_usable(const struct bl_machine_plan *p, char *why, size_t n)
 		snprintf(why, n, "no cache folder for the kvm probe's answer");
 		return 0;
 	}
-	char *id = host_id();
+	const char *id = host_id();
 	struct bl_sha256 h;
 	char hex[65];
 	bl_sha256_init(&h);
@@ -126,7 +136,6 @@ int bl_kvm_usable(const struct bl_machine_plan *p, char *why, size_t n)
 	free(lock);
 	free(file);
 	free(dir);
-	free(id);
 	free(cache);
 	return ok;
 }
@@ -171,7 +180,7 @@ static void tsc_load(void)
 	char *cache = bl_cache_dir();
 	if (!cache)
 		return;
-	char *id = host_id();
+	const char *id = host_id();
 	struct bl_sha256 h;
 	char hex[65];
 	bl_sha256_init(&h);
@@ -196,7 +205,6 @@ static void tsc_load(void)
 	free(data);
 	free(file);
 	free(dir);
-	free(id);
 	free(cache);
 	tsc_khz = khz;
 }

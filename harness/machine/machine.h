@@ -52,6 +52,8 @@ struct bl_machine {
 	char *full_cmdline; /* the kernel command line actually passed (owned) */
 	const char *console_name; /* ttyS0, ttyAMA0, tty0 ... */
 	int cpu_pin;        /* 1 + the host CPU the emulator is bound to; 0: not bound */
+	bool no_watchdog;   /* the emulator forks no processes of its own (QEMU): its
+			       PDEATHSIG covers it, no watchdog (machine.c) is spawned */
 	bool exited;
 	int status;         /* wait status once exited */
 	void *priv;         /* backend data */

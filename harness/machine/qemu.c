@@ -171,6 +171,9 @@ static int qemu_start(const struct bl_machine_plan *p, struct bl_machine *m)
 	if (bl_qemu_argv(p, accel, false, &av, &m->full_cmdline) < 0)
 		goto fail;
 	m->console_name = !strcmp(p->arch, "aarch64") ? "ttyAMA0" : "ttyS0";
+	/* QEMU's threads die with it: PR_SET_PDEATHSIG is enough, and a
+	 * watchdog's fork would take CPU from the boot's first milliseconds */
+	m->no_watchdog = true;
 
 	int rc = bl_machine_spawn_channels(m, sl_argv(&av));
 	sl_release(&av);
