@@ -3,7 +3,7 @@
 # agent hello against raw emulator runs of a static hello /init that
 # powers off, printed as ratios with PASS/MISS per goal. Rounds are
 # interleaved (every variant once per round) so that load from other work
-# hits each about equally. BENCH_ROUNDS (default 11) runs each; the table
+# hits each about equally. BENCH_ROUNDS (default 21) runs each; the table
 # shows min and median. A goal's ratio is the median over rounds of the
 # ratio within one round (its two sides ran back to back, so a burst of
 # load from other work on this shared machine hits both); the ratio of the
@@ -20,9 +20,14 @@
 #   raw-ourbz     the same plain line with bootlab's own x86_64 bzImage
 #   raw-<row>     the exact emulator line bootlab used for that row (from its
 #                 report, with the agent's socketpair on fd 3), hello initrd
+#   raw-x86_64-uml-pinned  the raw UML line bound to the host CPU bootlab
+#                 binds UML to (docs/machines.md): the UML overhead goal is
+#                 against the plain line, as a user runs it; this row shows
+#                 the host side's cost with the binding taken out
 #   agent-<row>   bootlab's line again, without bootlab: the agent as /init
 #                 (uncompressed, like smoke's archive), timed from exec to
-#                 its hello on the agent channel, then told to power off.
+#                 its hello on the agent channel, then told to power off
+#                 (UML bound to bootlab's CPU, as bootlab runs it).
 #                 Splits bootlab's overhead into the agent's part (agent vs
 #                 raw) and the host's part (bootlab vs agent)
 #   raw-debarm64  a plain run of Debian's arm64 kernel on virt with the hello
@@ -43,7 +48,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BOOTLAB=$PWD/bootlab
-ROUNDS=${BENCH_ROUNDS:-11}
+ROUNDS=${BENCH_ROUNDS:-21}
 W=$(mktemp -d "${TMPDIR:-/tmp}/bootlab-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 export BOOTLAB_ACCEL=${BOOTLAB_ACCEL:-tcg}
@@ -109,6 +114,8 @@ for r in $rows; do
 		exit 1
 	fi
 	jq -r '.scenarios[0].emulator.command' "$j" > "$W/line-$a-$b.cmd"
+	# the host CPU bootlab bound UML to: the pinned raw and agent rows use it
+	[ "$b" = uml ] && pin=$(jq -r '.scenarios[0].emulator.cpu // empty' "$j")
 done
 
 cat > "$W/timer.py" <<'EOF'
@@ -135,9 +142,18 @@ reserved = [os.open("/dev/null", os.O_RDONLY) for _ in range(4)]
 con_a, con_b = socket.socketpair()
 ag_a, ag_b = socket.socketpair()
 os.dup2(ag_b.fileno(), 3)
+# PIN_CPU=N: the emulator bound to host CPU N, as bootlab binds UML
+# (docs/machines.md); the child inherits the mask, this timer gets its
+# own back at once so it does not take turns with the emulator
+pin = os.environ.get("PIN_CPU")
+mask = os.sched_getaffinity(0)
+if pin:
+    os.sched_setaffinity(0, {int(pin)})
 t0 = time.monotonic()
 p = subprocess.Popen(argv, stdin=con_b, stdout=con_b, stderr=subprocess.DEVNULL,
                      pass_fds=(3,), start_new_session=True)
+if pin:
+    os.sched_setaffinity(0, mask)
 con_b.close(); os.close(3); ag_b.close()
 out = b""
 seen = None
@@ -230,9 +246,10 @@ for round in $(seq "$ROUNDS"); do
 	raw raw-x86_64-qemu line "$W/line-x86_64-qemu.cmd" "$W/hello-x86.cpio.gz"
 	raw raw-aarch64-qemu line "$W/line-aarch64-qemu.cmd" "$W/hello-arm.cpio.gz"
 	raw raw-x86_64-uml line "$W/line-x86_64-uml.cmd" "$W/hello-uml.cpio.gz"
+	PIN_CPU=$pin raw raw-x86_64-uml-pinned line "$W/line-x86_64-uml.cmd" "$W/hello-uml.cpio.gz"
 	raw agent-x86_64-qemu agent "$W/line-x86_64-qemu.cmd" "$W/agent-x86_64.cpio"
 	raw agent-aarch64-qemu agent "$W/line-aarch64-qemu.cmd" "$W/agent-aarch64.cpio"
-	raw agent-x86_64-uml agent "$W/line-x86_64-uml.cmd" "$W/agent-x86_64.cpio"
+	PIN_CPU=$pin raw agent-x86_64-uml agent "$W/line-x86_64-uml.cmd" "$W/agent-x86_64.cpio"
 	startup=$(python3 "$W/startup.py" "$BOOTLAB")
 	add bl-startup "$startup"
 	for r in $rows; do bl_run "${r%:*}" "${r#*:}" "$round"; done
@@ -273,6 +290,7 @@ for r in $rows; do
 	k="${r%:*}-${r#*:}"
 	line "raw-$k (bootlab's line, hello)" "raw-$k"
 	line "  its HELLO-INIT on the console" "raw-$k-seen"
+	[ -n "${T[raw-$k-pinned]:-}" ] && line "raw-$k-pinned (bound to CPU ${pin:-?})" "raw-$k-pinned"
 	line "agent-$k (the line, agent, no bootlab)" "agent-$k"
 	line "bootlab-$k boot to agent hello" "bl-hello-$k"
 	line "bootlab-$k wall (whole run)" "bl-wall-$k"
@@ -286,6 +304,8 @@ for r in $rows; do
 	goal "bootlab overhead, $k: hello/raw(same line) - 1" "$(over "$(paired bl-hello-$k raw-$k)" 1)" "<=" 0.05 "  [$(over "$(N bl-hello-$k)" "$(N raw-$k)")]"
 	printf '%-6s %-58s %8s    [%s]\n' INFO "  of which the agent's: agent/raw - 1" "$(over "$(paired agent-$k raw-$k)" 1)" "$(over "$(N agent-$k)" "$(N raw-$k)")"
 	printf '%-6s %-58s %8s    [%s]\n' INFO "  and the host side's: bootlab/agent - 1" "$(over "$(paired bl-hello-$k agent-$k)" 1)" "$(over "$(N bl-hello-$k)" "$(N agent-$k)")"
+	[ -n "${T[raw-$k-pinned]:-}" ] &&
+		printf '%-6s %-58s %8s    [%s]\n' INFO "  against the raw line bound to bootlab's CPU" "$(over "$(paired bl-hello-$k raw-$k-pinned)" 1)" "$(over "$(N bl-hello-$k)" "$(N raw-$k-pinned)")"
 done
 goal "x86_64 default: agent hello / raw-plain" "$(paired bl-hello-x86_64-qemu raw-plain)" "<=" 0.25 "x  [$(ratio "$(N bl-hello-x86_64-qemu)" "$(N raw-plain)")]"
 printf '%-6s %-58s %8s x  [%s]\n' INFO "x86_64 default: agent hello / raw-ourbz" "$(paired bl-hello-x86_64-qemu raw-ourbz)" "$(ratio "$(N bl-hello-x86_64-qemu)" "$(N raw-ourbz)")"
