@@ -47,6 +47,13 @@ check_reports() {
 			not_ok "junit schema: $f"; printf '%s\n' "$out" | head -n 20 | sed 's/^/#   /'; fi
 	done < <(find "$1" -name junit.xml -type f 2>/dev/null | sort)
 }
+# agent_scenario NAME TIMEOUT > FILE: a scenario whose archive is only the
+# agent, its steps read from stdin (after "steps:")
+agent_scenario() {
+	printf 'name: %s\ntimeout: %s\narchives:\n  - name: main\n    entries:\n      - agent: /init\nsteps:\n' "$1" "$2"
+	cat
+}
+
 # initrd_scenario NAME DESCRIPTION TIMEOUT ARCHIVE RAW: the start of a
 # scenario (to stdout) booting the x86_64 kernel under QEMU with the
 # agent's archive, then RAW (a file) as it is as archive ARCHIVE, up to

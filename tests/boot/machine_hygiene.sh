@@ -10,14 +10,7 @@
 . "$(dirname "$0")/../lib.sh"
 
 mkdir -p "$T_TMP/w"
-cat > "$T_TMP/slow.yaml" <<'YAML'
-name: slow
-timeout: 120s
-archives:
-  - name: main
-    entries:
-      - agent: /init
-steps:
+agent_scenario slow 120s > "$T_TMP/slow.yaml" <<'YAML'
   - hello:
   - console: "this line is never printed"
     timeout: 110s

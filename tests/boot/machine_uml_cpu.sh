@@ -10,30 +10,18 @@
 allowed=$(awk '/^Cpus_allowed_list/ {print $2}' /proc/self/status)
 ncpu=$(nproc)
 mkdir -p "$T_TMP/w"
-cat > "$T_TMP/slow.yaml" <<'YAML'
-name: slow
-timeout: 60s
-archives:
-  - name: main
-    entries:
-      - agent: /init
-steps:
+agent_scenario slow 60s > "$T_TMP/slow.yaml" <<'YAML'
   - hello:
   - console: "this line is never printed"
     timeout: 50s
 YAML
-cat > "$T_TMP/quick.yaml" <<'YAML'
-name: quick
-archives:
-  - name: main
-    entries:
-      - agent: /init
-steps:
+for q in quick quick2; do
+	agent_scenario $q 60s > "$T_TMP/$q.yaml" <<'YAML'
   - hello:
   - agent: {op: poweroff}
   - outcome: pass
 YAML
-sed 's/^name: quick/name: quick2/' "$T_TMP/quick.yaml" > "$T_TMP/quick2.yaml"
+done
 
 mine() { pgrep -f "$T_TMP/w/$1" | grep -vx "$$"; }
 # the distinct Cpus_allowed_list values of the processes given
