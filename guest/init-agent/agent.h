@@ -103,6 +103,7 @@ struct ia_state {
 	char wait_ms_s[32];
 	long wait_ms;
 	char dev[256];	   /* bootlab.dev */
+	char port[256];	   /* bootlab.port */
 	char modlist[256]; /* bootlab.modules */
 	char exitmode[32]; /* bootlab.exit */
 	char channel[320]; /* reported channel */

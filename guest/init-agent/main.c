@@ -641,6 +641,7 @@ int main(int argc, char **argv, char **envp)
 		if (ia.wait_ms_s[0])
 			ia.wait_ms = strtol(ia.wait_ms_s, NULL, 10);
 		cmdline_word("bootlab.dev", ia.dev, sizeof(ia.dev));
+		cmdline_word("bootlab.port", ia.port, sizeof(ia.port));
 		cmdline_word("bootlab.modules", ia.modlist, sizeof(ia.modlist));
 		cmdline_word("bootlab.exit", ia.exitmode, sizeof(ia.exitmode));
 		if ((w = getenv("BOOTLAB_SWITCH_NS")))

@@ -130,6 +130,7 @@ static void real_devname(const char *majmin, char *dev, size_t dn)
 {
 	char p[64], buf[1024], *s;
 	FILE *f;
+	ia_need_sys(); /* the hello may come before /sys is otherwise needed */
 	snprintf(p, sizeof(p), "/sys/dev/block/%s/uevent", majmin);
 	if (!(f = fopen(p, "re")))
 		return;

@@ -1,6 +1,7 @@
-/* transport.c: the agent channel. Order of preference: the tty named by
- * bootlab.dev= when given, the virtio-serial port named
- * org.bootlab.agent, framed lines on /dev/console. */
+/* transport.c: the agent channel. Order of preference: the port named by
+ * bootlab.port= and the tty named by bootlab.dev= when given, the
+ * virtio-serial port named org.bootlab.agent, framed lines on
+ * /dev/console. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -117,8 +118,13 @@ int ia_chan_find(void)
 	char dev[300];
 	int fd;
 	for (;;) {
-		/* bootlab.dev= first when given (bootlab names it under UML, which
-		 * has no virtio): the port search needs /sys mounted */
+		/* the port bootlab named (bootlab.port=, QEMU) or the tty
+		 * (bootlab.dev=, UML) first: the search by name needs /sys */
+		if (ia.port[0] && (fd = open_chan(ia.port)) >= 0) {
+			ia.chan_fd = fd;
+			set_channel("virtio:", ia.port);
+			return 0;
+		}
 		if (ia.dev[0] && (fd = open_chan(ia.dev)) >= 0) {
 			ia.chan_fd = fd;
 			set_channel("tty:", ia.dev);
