@@ -3,12 +3,14 @@
 # agent hello against raw emulator runs of a static hello /init that
 # powers off, printed as ratios with PASS/MISS per goal. Rounds are
 # interleaved (every variant once per round) so that load from other work
-# hits each about equally. BENCH_ROUNDS (default 21) runs each; the table
+# hits each about equally. BENCH_ROUNDS (default 31) runs each; the table
 # shows min and median. A goal's ratio is the median over rounds of the
 # ratio within one round (its two sides ran back to back, so a burst of
 # load from other work on this shared machine hits both); the ratio of the
 # rows' minimums is printed beside it. Run-to-run noise here is +-100 ms
-# under TCG, so single runs or a few rounds say little.
+# under TCG (single boots come out ~0.23 s or ~0.32 s, whatever runs
+# them), so single runs or a few rounds say little: a row's raw, agent and
+# bootlab runs go back to back, in turned order every other round.
 #
 #   raw-plain     the issue's baseline, as it was measured: qemu-system-x86_64
 #                 -m 128 -nographic -no-reboot -kernel bzImage -initrd
@@ -48,7 +50,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 BOOTLAB=$PWD/bootlab
-ROUNDS=${BENCH_ROUNDS:-21}
+ROUNDS=${BENCH_ROUNDS:-31}
 W=$(mktemp -d "${TMPDIR:-/tmp}/bootlab-bench.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 export BOOTLAB_ACCEL=${BOOTLAB_ACCEL:-tcg}
@@ -239,20 +241,29 @@ t0 = time.monotonic()
 subprocess.run([sys.argv[1], "--version"], stdout=subprocess.DEVNULL)
 print("%.4f" % (time.monotonic() - t0))
 EOF2
+# one row's three runs back to back (raw line, agent alone, bootlab), the
+# order turned round every other round, so that what a round's pairs
+# compare ran within a second of each other
+row_runs() { # ROUND ARCH BACKEND HELLO-INITRD AGENT-ARCHIVE [PIN]
+	local k=$2-$3 step
+	for step in $( (($1 % 2)) && echo raw agent bl || echo bl agent raw); do
+		case $step in
+		raw) raw raw-$k line "$W/line-$k.cmd" "$4" ;;
+		agent) PIN_CPU=${6:-} raw agent-$k agent "$W/line-$k.cmd" "$5" ;;
+		bl) bl_run "$2" "$3" "$1" ;;
+		esac
+	done
+}
 for round in $(seq "$ROUNDS"); do
 	raw raw-plain cmd "$plain" "$W/hello-x86.cpio.gz"
 	raw raw-ourbz cmd "$ourbz" "$W/hello-x86.cpio.gz"
 	raw raw-debarm64 cmd "$debarm" "$W/hello-arm.cpio.gz"
-	raw raw-x86_64-qemu line "$W/line-x86_64-qemu.cmd" "$W/hello-x86.cpio.gz"
-	raw raw-aarch64-qemu line "$W/line-aarch64-qemu.cmd" "$W/hello-arm.cpio.gz"
-	raw raw-x86_64-uml line "$W/line-x86_64-uml.cmd" "$W/hello-uml.cpio.gz"
-	PIN_CPU=$pin raw raw-x86_64-uml-pinned line "$W/line-x86_64-uml.cmd" "$W/hello-uml.cpio.gz"
-	raw agent-x86_64-qemu agent "$W/line-x86_64-qemu.cmd" "$W/agent-x86_64.cpio"
-	raw agent-aarch64-qemu agent "$W/line-aarch64-qemu.cmd" "$W/agent-aarch64.cpio"
-	PIN_CPU=$pin raw agent-x86_64-uml agent "$W/line-x86_64-uml.cmd" "$W/agent-x86_64.cpio"
 	startup=$(python3 "$W/startup.py" "$BOOTLAB")
 	add bl-startup "$startup"
-	for r in $rows; do bl_run "${r%:*}" "${r#*:}" "$round"; done
+	row_runs "$round" x86_64 qemu "$W/hello-x86.cpio.gz" "$W/agent-x86_64.cpio"
+	row_runs "$round" aarch64 qemu "$W/hello-arm.cpio.gz" "$W/agent-aarch64.cpio"
+	row_runs "$round" x86_64 uml "$W/hello-uml.cpio.gz" "$W/agent-x86_64.cpio" "$pin"
+	PIN_CPU=$pin raw raw-x86_64-uml-pinned line "$W/line-x86_64-uml.cmd" "$W/hello-uml.cpio.gz"
 done
 
 median() { # the median of the numbers given (ignores "fail")
