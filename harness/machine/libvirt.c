@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 /* libvirt and what it pulls in (glib, gnutls, ICU, Kerberos: 50 more
@@ -419,6 +420,20 @@ static void lv_stop(struct bl_machine *m)
 	struct lv_priv *p = m->priv;
 	if (!p)
 		return;
+	/* A domain that ended by itself is being torn down by libvirtd right
+	 * now: closing its console or channel stream meanwhile can deadlock
+	 * libvirtd (its virChrdevFree against the stream's close, seen twice
+	 * in make check; libvirtd then answered nobody). Wait until the
+	 * transient domain is gone (at most 2 s), then close the streams. */
+	if (p->gone && p->dom) {
+		for (int i = 0; i < 400; i++) {
+			int state = 0, reason = 0;
+			if (virDomainGetState(p->dom, &state, &reason, 0) < 0)
+				break;
+			struct timespec ts = {0, 5000000};
+			nanosleep(&ts, NULL);
+		}
+	}
 	bridge_close(&p->con);
 	bridge_close(&p->ag);
 	if (p->dom) {
