@@ -247,7 +247,8 @@ static int spawn_child(void *arg)
 			close(fd);
 	execvp(a->argv[0], a->argv);
 	child_say("bootlab: cannot run '", a->argv[0], "': ");
-	child_say(strerror(errno), "\n", "");
+	const char *why = strerrordesc_np(errno); /* no locale lookup: safe here */
+	child_say(why ? why : "error", "\n", "");
 	_exit(127);
 }
 
