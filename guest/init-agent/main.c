@@ -88,18 +88,25 @@ static void record_fds(void)
 	}
 }
 
-static void read_file(const char *path, char *buf, size_t n)
+/* The file's text into buf, trailing newlines and blanks cut. Returns the
+ * still open fd when keep is set (closed later, off the hello's path),
+ * else -1. */
+static int read_text(const char *path, char *buf, size_t n, int keep)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = ia_open(path, O_RDONLY);
 	ssize_t r = -1;
 	buf[0] = 0;
 	if (fd < 0)
-		return;
+		return -1;
 	r = read(fd, buf, n - 1);
-	close(fd);
+	if (!keep) {
+		close(fd);
+		fd = -1;
+	}
 	buf[r > 0 ? r : 0] = 0;
 	while (r > 0 && (buf[r - 1] == '\n' || buf[r - 1] == ' '))
 		buf[--r] = 0;
+	return fd;
 }
 
 /* Value of a word "key=value" on the command line, into out. */
@@ -628,13 +635,7 @@ int main(int argc, char **argv, char **envp)
 				}
 			}
 		/* closed after the hello */
-		cmdline_fd = ia_open("/proc/cmdline", O_RDONLY);
-		if (cmdline_fd >= 0) {
-			ssize_t r = read(cmdline_fd, ia.cmdline, sizeof(ia.cmdline) - 1);
-			ia.cmdline[r > 0 ? r : 0] = 0;
-			while (r > 0 && (ia.cmdline[r - 1] == '\n' || ia.cmdline[r - 1] == ' '))
-				ia.cmdline[--r] = 0;
-		}
+		cmdline_fd = read_text("/proc/cmdline", ia.cmdline, sizeof(ia.cmdline), 1);
 		if ((w = getenv("bootlab_wait")))
 			snprintf(ia.wait_ms_s, sizeof(ia.wait_ms_s), "%s", w);
 		cmdline_word("bootlab.wait", ia.wait_ms_s, sizeof(ia.wait_ms_s));
@@ -652,7 +653,7 @@ int main(int argc, char **argv, char **envp)
 		ia_modules_boot();
 		ia_chan_find();
 	} else {
-		read_file("/proc/cmdline", ia.cmdline, sizeof(ia.cmdline));
+		read_text("/proc/cmdline", ia.cmdline, sizeof(ia.cmdline), 0);
 		ia.stage = 1;
 	}
 
