@@ -1,11 +1,17 @@
 # bootlab: plain GNU make. `make` builds ./bootlab and the agent,
 # `make demo` boots the smoke scenario, `make check` runs the whole suite.
 # V=1 shows full commands; DEV=1 turns warnings into errors; SAN=1 builds
-# the harness with ASan/UBSan.
+# the harness with ASan/UBSan. `make check` builds both: the plain tree in
+# build/ (./bootlab) and a DEV=1 SAN=1 tree in build/san/ (its bootlab and
+# unit tests, which tests/run uses for the unit and CLI tests and one boot
+# per backend). `make check-cold` runs `make check` in a fresh clone of
+# HEAD with an empty kernel cache, as a new machine would.
 
 CC        ?= cc
 ARCH      ?= x86_64
-O         := build
+O         ?= build
+# the harness binary; build/san/bootlab for the sanitizer tree
+BIN       ?= bootlab
 CFLAGS    ?= -O2 -g
 WARN      := -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers -Wshadow -Wformat=2
 ifeq ($(DEV),1)
@@ -24,7 +30,8 @@ PKGS      := jansson yaml-0.1 zlib liblzma libzstd liblz4 lzo2 libcrypto
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) libkmod libvirt 2>/dev/null)
 PKG_LIBS   = -Wl,-Bstatic $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lbz2 -Wl,-Bdynamic \
 	-lpthread -ldl
-HCFLAGS   := -std=gnu11 -D_GNU_SOURCE $(WARN) -Iharness $(PKG_CFLAGS)
+# -MMD: an object depends on the headers it includes, not on every header
+HCFLAGS   := -std=gnu11 -D_GNU_SOURCE $(WARN) -Iharness $(PKG_CFLAGS) -MMD -MP
 
 Q := @
 ifeq ($(V),1)
@@ -57,13 +64,14 @@ AGENT_CFLAGS := -std=gnu11 -static -Os -Wall -Wextra -Wno-unused-parameter \
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 
-.PHONY: all agent agents tools deps kernels demo check test fuzz bench clean format
-all: bootlab agent tools
+.PHONY: all agent agents tools deps kernels demo check check-cold san test fuzz bench clean format
+all: $(BIN) agent tools
 
 deps:
 	$(Q)./ci/install-deps
 
-bootlab: $(O)/harness/main.o $(LIB)
+$(BIN): $(O)/harness/main.o $(LIB)
+	@mkdir -p $(dir $@)
 	@echo "  LD      $@"
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
@@ -71,10 +79,17 @@ $(LIB): $(HARNESS_OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(O)/harness/%.o: harness/%.c $(wildcard harness/*/*.h harness/*.h)
+$(O)/harness/%.o: harness/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) $(HCFLAGS) -c -o $@ $<
+
+-include $(HARNESS_OBJ:.o=.d) $(O)/harness/main.d
+
+# the sanitizer tree: warnings are errors, ASan + UBSan
+san:
+	$(Q)$(MAKE) --no-print-directory O=build/san BIN=build/san/bootlab DEV=1 SAN=1 \
+		build/san/bootlab unit
 
 agent: $(AGENT_BIN)
 $(AGENT_BIN): $(AGENT_SRC) $(wildcard guest/init-agent/*.h)
@@ -99,7 +114,9 @@ agents:
 $(O)/tests/unit/%: tests/unit/%.c tests/unit/t.h $(LIB)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) $(CFLAGS) $(HCFLAGS) -Itests/unit -o $@ $< $(LIB) $(PKG_LIBS)
+	$(Q)$(CC) $(CFLAGS) $(HCFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(PKG_LIBS)
+
+-include $(UNIT_BIN:=.d)
 
 unit: $(UNIT_BIN)
 
@@ -119,8 +136,14 @@ demo: deps
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory all agents unit
+	$(Q)$(MAKE) --no-print-directory san
 	$(Q)$(MAKE) --no-print-directory kernels
 	$(Q)tests/run
+
+# a new machine: a fresh clone of HEAD, an empty cache (kernels, archives),
+# the whole suite; prints its time. Uncommitted changes are not in it.
+check-cold:
+	$(Q)ci/check-cold
 
 test: check
 

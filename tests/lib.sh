@@ -5,7 +5,8 @@ T_FAILED=0
 cd "$(dirname "$0")/../.." || exit 1
 : "${BOOTLAB_HOME:=$PWD}"
 export BOOTLAB_HOME
-BOOTLAB="$BOOTLAB_HOME/bootlab"
+# BOOTLAB_BIN: another build of it (tests/run: the sanitizer tree's)
+BOOTLAB="${BOOTLAB_BIN:-$BOOTLAB_HOME/bootlab}"
 T_TMP=$(mktemp -d "${TMPDIR:-/tmp}/bootlab-test.XXXXXX")
 trap 'rm -rf "$T_TMP"' EXIT
 # bootlab's work folders (and so every emulator command line) live under

@@ -161,6 +161,7 @@ static int do_build(int argc, char **argv)
 	int level;
 	if (bl_codec_parse(codec, &c, &level)) {
 		fprintf(stderr, "bootlab archive build: %s\n", bl_errmsg());
+		sl_release(&srcs);
 		return BL_EXIT_USAGE;
 	}
 	struct bl_archive *a = bl_archive_new();

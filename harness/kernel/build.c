@@ -36,8 +36,11 @@
 #include <time.h>
 #include <unistd.h>
 
-/* bump when the steps below change in a way that changes the result */
+/* bump when the steps below change in a way that changes the result:
+ * RECIPE_VERSION keys whole builds, RELINK_VERSION the built-in relinks
+ * inside them (2: the relink that wrote heap bytes after the archive) */
 #define RECIPE_VERSION "bootlab-kernel-recipe-1"
+#define RELINK_VERSION "bootlab-relink-recipe-2"
 #define DEBIAN_SOURCE "/usr/src/linux-source-6.1.tar.xz"
 #define BUILTIN_NAME "initramfs.cpio.bin"
 
@@ -844,11 +847,11 @@ out:
 }
 
 /* relink the (locked, complete) build with archive as its built-in initramfs */
-static int relink(struct ctx *c, const char *archive, const char *ahash, int quiet)
+static int relink(struct ctx *c, const char *archive, const char *ahash, const char *sub,
+		  int quiet)
 {
 	int64_t t0 = bl_now_ns();
 	int rc = -1, logfd = -1;
-	char *sub = xasprintf("builtin/%.16s", ahash);
 	char *subdir = xasprintf("%s/%s", c->dir, sub);
 	char *tmpdir = xasprintf("%s.tmp", subdir);
 	char *builtin = xasprintf("%s/" BUILTIN_NAME, c->dir);
@@ -859,7 +862,6 @@ static int relink(struct ctx *c, const char *archive, const char *ahash, int qui
 
 	if (bl_read_file(archive, &data, &len) < 0) {
 		free(title);
-		free(sub);
 		free(subdir);
 		free(tmpdir);
 		free(builtin);
@@ -869,7 +871,8 @@ static int relink(struct ctx *c, const char *archive, const char *ahash, int qui
 	 * that was moved would relink with a stale file, or fail deep in make */
 	char *cfgp = xasprintf("%s/config", c->dir), *cfg = NULL;
 	char *want = xasprintf("\nCONFIG_INITRAMFS_SOURCE=\"%s\"\n", builtin);
-	int moved = bl_read_file(cfgp, &cfg, &len) == 0 && !strstr(cfg, want);
+	size_t cfglen;
+	int moved = bl_read_file(cfgp, &cfg, &cfglen) == 0 && !strstr(cfg, want);
 	free(cfg);
 	free(want);
 	free(cfgp);
@@ -893,6 +896,11 @@ static int relink(struct ctx *c, const char *archive, const char *ahash, int qui
 		goto out;
 	if (run_make(c, c->r->relink, logfd, &p) < 0)
 		goto out;
+	char *obj = xasprintf("%s/usr/initramfs_data.o", c->bdir);
+	int linked = bl_kernel_check_linked(obj, archive);
+	free(obj);
+	if (linked < 0)
+		goto out;
 	char *ver = read_release(c);
 	bl_rm_rf(tmpdir);
 	if (!ver || bl_mkdir_p(tmpdir, 0755) < 0) {
@@ -905,7 +913,7 @@ static int relink(struct ctx *c, const char *archive, const char *ahash, int qui
 	char *img = xasprintf("%s/%s", c->bdir, c->r->image);
 	char *idst = xasprintf("%s/%s", tmpdir, iname);
 	char *infop = xasprintf("%s/info", tmpdir);
-	char *extra = xasprintf("builtin=%s\nbuiltin_source=%s\n", ahash, archive);
+	char *extra = xasprintf("builtin=%s\nbuiltin_source=%s\nrelink_recipe=%s\n", ahash, archive, RELINK_VERSION);
 	double secs = bl_ns_to_s(bl_now_ns() - t0);
 	rc = bl_copy_file(img, idst);
 	if (rc == 0)
@@ -926,11 +934,23 @@ out:
 		close(logfd);
 	free(data);
 	free(title);
-	free(sub);
 	free(subdir);
 	free(tmpdir);
 	free(builtin);
 	return rc;
+}
+
+/* "builtin/<key>": the archive's hash and the relink recipe, so that a
+ * change to how relinks are made never reuses an older relink */
+static char *relink_dir(const char *ahash)
+{
+	struct bl_sha256 h;
+	char hex[65];
+	bl_sha256_init(&h);
+	bl_sha256_update_str(&h, RELINK_VERSION);
+	bl_sha256_update_str(&h, ahash);
+	bl_sha256_final_hex(&h, hex);
+	return xasprintf("builtin/%.16s", hex);
 }
 
 static void ctx_release(struct ctx *c)
@@ -1053,7 +1073,7 @@ int bl_kernel_build(const struct bl_kernel_req *req, struct bl_kernel *out)
 	c.logp = xasprintf("%s/build.log", c.dir);
 	snprintf(c.jobs, sizeof(c.jobs), "-j%ld",
 		 sysconf(_SC_NPROCESSORS_ONLN) > 0 ? sysconf(_SC_NPROCESSORS_ONLN) : 1);
-	char *sub = req->builtin ? xasprintf("builtin/%.16s", ahash) : NULL;
+	char *sub = req->builtin ? relink_dir(ahash) : NULL;
 	char *infop = sub ? xasprintf("%s/%s/info", c.dir, sub) : xasprintf("%s/info", c.dir);
 
 	/* fast path: complete entries never change */
@@ -1094,7 +1114,7 @@ int bl_kernel_build(const struct bl_kernel_req *req, struct bl_kernel *out)
 		if (!c.src)
 			goto out2;
 	}
-	if (req->builtin && relink(&c, req->builtin, ahash, req->quiet) < 0)
+	if (req->builtin && relink(&c, req->builtin, ahash, sub, req->quiet) < 0)
 		goto out2;
 	rc = load_built(c.dir, sub, out);
 out2:

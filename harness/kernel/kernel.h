@@ -107,6 +107,9 @@ int bl_kernel_lock(const char *path, const char *what, int quiet);
  * 0, or -1 (INFRA) with the log's tail in the message */
 int bl_kernel_run_step(char *const argv[], const char *cwd, const char *logpath, const char *what,
 		       int quiet);
+/* the archive in the .init.ramfs section of object reads back entry for
+ * entry as archive (byte for byte when archive does not parse); linked.c */
+int bl_kernel_check_linked(const char *object, const char *archive);
 /* value of key in an info file's "key=value" lines; caller frees; NULL if absent */
 char *bl_kernel_info_get(const char *info, const char *key);
 

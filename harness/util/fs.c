@@ -85,6 +85,11 @@ int bl_read_file(const char *path, char **data, size_t *len)
 	}
 	close(fd);
 	*data = sb_detach(&sb, len);
+#ifdef __SANITIZE_ADDRESS__
+	/* the buffer grows in 64 KiB steps: trimmed to the bytes read (and
+	 * the NUL), a read past them hits ASan's redzone instead of slack */
+	*data = xrealloc(*data, *len + 1);
+#endif
 	return 0;
 }
 

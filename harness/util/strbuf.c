@@ -108,12 +108,18 @@ void sb_addc(struct strbuf *sb, char c)
 
 void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 {
+	/* most lines fit the stack buffer: formatted once */
+	char small[256];
 	va_list cp;
 	va_copy(cp, ap);
-	int n = vsnprintf(NULL, 0, fmt, cp);
+	int n = vsnprintf(small, sizeof(small), fmt, cp);
 	va_end(cp);
 	if (n < 0)
 		return;
+	if ((size_t)n < sizeof(small)) {
+		sb_add(sb, small, (size_t)n);
+		return;
+	}
 	sb_grow(sb, (size_t)n);
 	vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap);
 	sb->len += (size_t)n;
