@@ -21,7 +21,7 @@ static const char *const codecs[] = {"none", "gzip", "bzip2", "lzma", "xz",
 				     "lzo",  "lz4",  "zstd",  NULL};
 static const char *const outcomes[] = {"pass",		 "fail",	"panic", "timeout",
 				       "emulator-error", "setup-error", NULL};
-static const char *const panic_reasons[] = {"kill-init", "no-init", "vfs", "requested-init", "other", NULL};
+static const char *const panic_reasons[] = {"kill-init", "no-init", "vfs", "requested-init", "builtin-unpack", "other", NULL};
 static const char *const agent_ops[] = {
     "info",   "stat",	 "read",	"sha256", "list",	 "readlink",   "write",
     "mkdir",  "mknod",	 "symlink",	"chmod",  "copy",	 "mount",      "umount",

@@ -16,6 +16,7 @@ static const char *const panic_names[] = {
     [BL_PANIC_VFS] = "vfs",
     [BL_PANIC_REQUESTED_INIT] = "requested-init",
     [BL_PANIC_OTHER] = "other",
+    [BL_PANIC_BUILTIN_UNPACK] = "builtin-unpack",
 };
 
 static const char *const event_names[] = {
@@ -87,6 +88,9 @@ void bl_describe_panic(const struct bl_classified *c, char *buf, size_t n)
 		break;
 	case BL_PANIC_REQUESTED_INIT:
 		snprintf(buf, n, "requested init %s failed (error %lld)", c->detail, c->code);
+		break;
+	case BL_PANIC_BUILTIN_UNPACK:
+		snprintf(buf, n, "failed to unpack the built-in initramfs (%s)", c->detail);
 		break;
 	default:
 		snprintf(buf, n, "%s", c->detail);
@@ -229,5 +233,67 @@ void bl_classify_line(const char *line, struct bl_classified *c)
 	if (!strcmp(line, "reboot: Restarting system")) {
 		c->type = BL_EV_RESTART;
 		return;
+	}
+}
+
+/* unpack_to_rootfs()'s own messages (Linux 6.1 init/initramfs.c: error()
+ * and the "compression method %s not configured" buffer); decompressors
+ * report through the same error() with words of their own */
+static const char *const unpack_errors[] = {
+    "incorrect cpio method used: use -H newc option",
+    "no cpio magic",
+    "broken padding",
+    "malformed archive",
+    "write error",
+    "bad data checksum",
+    "junk within compressed archive",
+    "decompressor failed",
+    "invalid magic at start of compressed archive",
+    "junk at the end of compressed archive",
+    "can't allocate ",
+    "compression method ",
+};
+
+static bool is_unpack_error(const char *msg)
+{
+	for (size_t i = 0; i < BL_ARRAY_SIZE(unpack_errors); i++)
+		if (!strncmp(msg, unpack_errors[i], strlen(unpack_errors[i])))
+			return true;
+	return false;
+}
+
+/* the detail with every byte outside printable ASCII as \xNN: the message
+ * of a failed unpack may hold whatever the archive held */
+static void escape_detail(struct bl_classified *c)
+{
+	char out[sizeof(c->detail)];
+	size_t o = 0;
+	for (const unsigned char *p = (const unsigned char *)c->detail; *p && o + 5 < sizeof(out);
+	     p++) {
+		if (*p >= 0x20 && *p < 0x7f && *p != '\\')
+			out[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(out + o, sizeof(out) - o, "\\x%02x", *p);
+	}
+	out[o] = 0;
+	memcpy(c->detail, out, o + 1);
+}
+
+void bl_classify_console(struct bl_console_ctx *ctx, const char *line, struct bl_classified *c)
+{
+	bl_classify_line(line, c);
+	if (!strcmp(line, "Mem-Info:"))
+		ctx->mem_info = true;
+	if (c->type == BL_EV_RUN_INIT)
+		ctx->init_started = true;
+	if (c->type != BL_EV_PANIC || c->panic != BL_PANIC_OTHER || ctx->init_started)
+		return;
+	/* the out-of-memory killer's panics follow a Mem-Info dump too */
+	if (!strncmp(c->detail, "System is deadlocked on memory", 30) ||
+	    !strncmp(c->detail, "Out of memory", 13))
+		return;
+	if (ctx->mem_info || is_unpack_error(c->detail)) {
+		c->panic = BL_PANIC_BUILTIN_UNPACK;
+		escape_detail(c);
 	}
 }

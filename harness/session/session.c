@@ -41,6 +41,7 @@ struct sess {
 	int64_t boot_deadline;
 
 	struct strbuf con; /* partial console line */
+	struct bl_console_ctx console_ctx;
 	struct strbuf ag;  /* partial agent line */
 	struct strlist lines; /* every console line, for console-wait steps */
 	size_t line_cursor;
@@ -126,7 +127,7 @@ static void handle_console_line(struct sess *s, char *line)
 	double guest_s;
 	const char *text = bl_printk_split(line, &guest_s);
 	struct bl_classified c;
-	bl_classify_line(text, &c);
+	bl_classify_console(&s->console_ctx, text, &c);
 	if (c.type == BL_EV_NONE)
 		return;
 	if (c.type == BL_EV_RUN_INIT)

@@ -52,6 +52,7 @@ enum bl_panic_reason {
 	BL_PANIC_VFS,         /* VFS: Unable to mount root fs on ... */
 	BL_PANIC_REQUESTED_INIT, /* Requested init X failed (error N). */
 	BL_PANIC_OTHER,
+	BL_PANIC_BUILTIN_UNPACK, /* init/initramfs.c failed on the built-in archive */
 };
 const char *bl_panic_reason_name(enum bl_panic_reason r); /* "kill-init"... */
 int bl_panic_reason_parse(const char *s, enum bl_panic_reason *r);
@@ -69,6 +70,17 @@ struct bl_classified {
 const char *bl_event_type_name(enum bl_event_type t); /* "panic", "run-init"... */
 /* classify one console line (without the printk timestamp prefix) */
 void bl_classify_line(const char *line, struct bl_classified *out);
+/* What earlier console lines tell about a later one: the kernel's order,
+ * not its words. Zero-initialise one per boot. */
+struct bl_console_ctx {
+	bool init_started; /* "Run X as init process" seen */
+	bool mem_info;	   /* a show_mem() dump ("Mem-Info:") seen */
+};
+/* bl_classify_line() with that context: a panic before init ran that
+ * follows a show_mem() dump or carries one of unpack_to_rootfs()'s error
+ * messages is init/initramfs.c's panic_show_mem() on the built-in archive
+ * (BL_PANIC_BUILTIN_UNPACK, the message escaped in detail) */
+void bl_classify_console(struct bl_console_ctx *ctx, const char *line, struct bl_classified *out);
 /* decode a PID 1 exit code as do_exit() reports it (kernel/exit.c) */
 void bl_decode_exitcode(long long code, int *exit_status, int *signal, bool *core);
 /* "attempted to kill init, exit status 7" / "... signal 11 SIGSEGV" */

@@ -59,8 +59,62 @@ static const struct ccase cases[] = {
     {"", BL_EV_NONE, BL_PANIC_NONE, -1, -1, NULL},
 };
 
+/* bl_classify_console: the same panic line means different things by what
+ * came before it. Each case is a sequence of lines; the last one's panic
+ * reason and description are checked. */
+static void test_console_context(void)
+{
+	static const struct {
+		const char *name;
+		const char *lines[4];
+		enum bl_panic_reason want;
+		const char *desc;
+	} seqs[] = {
+	    {"show_mem dump, then a garbage panic before init",
+	     {"Mem-Info:", "active_anon:0 inactive_anon:0", "Kernel panic - not syncing: \x08\x1b[0m\xff"},
+	     BL_PANIC_BUILTIN_UNPACK,
+	     "failed to unpack the built-in initramfs (\\x08\\x1b[0m\\xff)"},
+	    {"an unpack message without the dump",
+	     {"Kernel panic - not syncing: no cpio magic"},
+	     BL_PANIC_BUILTIN_UNPACK,
+	     "failed to unpack the built-in initramfs (no cpio magic)"},
+	    {"a compression method not built in",
+	     {"Kernel panic - not syncing: compression method lz4 not configured"},
+	     BL_PANIC_BUILTIN_UNPACK,
+	     "failed to unpack the built-in initramfs (compression method lz4 not configured)"},
+	    {"out of memory after the dump stays other",
+	     {"Mem-Info:", "Kernel panic - not syncing: System is deadlocked on memory"},
+	     BL_PANIC_OTHER,
+	     "System is deadlocked on memory"},
+	    {"after init ran, a dump and a panic are not the archive's",
+	     {"Run /init as init process", "Mem-Info:", "Kernel panic - not syncing: no cpio magic"},
+	     BL_PANIC_OTHER,
+	     "no cpio magic"},
+	    {"kill-init keeps its reason",
+	     {"Mem-Info:", "Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100"},
+	     BL_PANIC_KILL_INIT,
+	     "attempted to kill init, exit status 1"},
+	    {"an unknown panic before init without a dump stays other",
+	     {"Kernel panic - not syncing: something else"},
+	     BL_PANIC_OTHER,
+	     "something else"},
+	};
+	for (size_t i = 0; i < BL_ARRAY_SIZE(seqs); i++) {
+		struct bl_console_ctx ctx = {0};
+		struct bl_classified c = {0};
+		for (size_t j = 0; j < 4 && seqs[i].lines[j]; j++)
+			bl_classify_console(&ctx, seqs[i].lines[j], &c);
+		char d[300];
+		bl_describe_panic(&c, d, sizeof(d));
+		T_EQ_STR(bl_panic_reason_name(c.panic), bl_panic_reason_name(seqs[i].want), "%s: reason",
+			 seqs[i].name);
+		T_EQ_STR(d, seqs[i].desc, "%s: description", seqs[i].name);
+	}
+}
+
 int main(void)
 {
+	test_console_context();
 	for (size_t i = 0; i < BL_ARRAY_SIZE(cases); i++) {
 		const struct ccase *c = &cases[i];
 		struct bl_classified out;
@@ -120,6 +174,7 @@ int main(void)
 			/* find the classified events in order; compare the summary */
 			struct strbuf got = STRBUF_INIT;
 			char *save = NULL;
+			struct bl_console_ctx ctx = {0};
 			for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 				char *cr = strchr(line, '\r');
 				if (cr)
@@ -130,7 +185,7 @@ int main(void)
 				if (strlen(t) > 12 && t[10] == ' ' && t[11] == ' ')
 					t += 12;
 				struct bl_classified cl;
-				bl_classify_line(bl_printk_split(t, &gs), &cl);
+				bl_classify_console(&ctx, bl_printk_split(t, &gs), &cl);
 				if (cl.type == BL_EV_NONE || cl.type == BL_EV_UNPACKING)
 					continue;
 				sb_addf(&got, "%s", bl_event_type_name(cl.type));
