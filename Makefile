@@ -19,7 +19,10 @@ WARN      += -Werror
 endif
 ifeq ($(SAN),1)
 CFLAGS    += -fsanitize=address,undefined -fno-omit-frame-pointer
-LDFLAGS   += -fsanitize=address,undefined
+# ASan intercepts the xdr_* functions and looks up the real ones at start:
+# libvirt (dlopen'ed) brings libtirpc later, leaving those pointers NULL.
+# Loaded from the start, libtirpc's functions are found.
+LDFLAGS   += -fsanitize=address,undefined -Wl,--no-as-needed -l:libtirpc.so.3 -Wl,--as-needed
 endif
 PKGS      := jansson yaml-0.1 zlib liblzma libzstd liblz4 lzo2 libcrypto
 # libvirt and libkmod: headers only; harness/machine/libvirt.c and
