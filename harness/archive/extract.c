@@ -1,8 +1,9 @@
 /* Extraction the way the kernel unpacks (init/initramfs.c do_name and
- * kernel-facts 3: parents are not created, a different file type is removed
- * first, directories merge, hard links within one archive, exact modes,
- * directory mtimes last), but never outside the target folder: absolute
- * names, '..' and paths through symlinks are refused with a message. */
+ * docs/kernel-behaviour.md section 3: parents are not created, a different
+ * file type is removed first, directories merge, hard links within one
+ * archive, exact modes, directory mtimes last), but never outside the
+ * target folder: absolute names, '..' and paths through symlinks are
+ * refused with a message. */
 #include "archive.h"
 
 #include <errno.h>

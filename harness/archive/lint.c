@@ -601,7 +601,8 @@ static void check_duplicates(struct view *w)
 			if (n->segmask & (1ull << s))
 				sb_addf(&segs, "%s%zu", segs.len ? ", " : "", s);
 		const struct bl_cpio_entry *e = ent(w, n), *f = &rd->entries[n->first];
-		/* kernel-facts 3: the outcomes that are not simply "later wins" */
+		/* docs/kernel-behaviour.md section 3: the outcomes that are not
+		 * simply "later wins" */
 		int children_before = 0;
 		size_t plen = strlen(n->path);
 		for (size_t k = i + 1; k < w->n; k++) {

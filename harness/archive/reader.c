@@ -1,10 +1,11 @@
 /* The stacked-initrd reader: walks a buffer the way init/initramfs.c's
- * unpack_to_rootfs() does (kernel-facts 1.2): a '0' at a 4-aligned offset
- * starts an uncompressed cpio, NULs are skipped one by one, anything else is
- * a compressed member picked by its first two bytes. Inside a stream every
- * entry ends in the Reset state: zeros are eaten, and the next non-zero
- * byte must be 4-aligned. Where the kernel stays silent on a truncated
- * uncompressed archive this reader reports it, naming segment and offset. */
+ * unpack_to_rootfs() does (docs/kernel-behaviour.md section 1.2): a '0' at
+ * a 4-aligned offset starts an uncompressed cpio, NULs are skipped one by
+ * one, anything else is a compressed member picked by its first two bytes.
+ * Inside a stream every entry ends in the Reset state: zeros are eaten,
+ * and the next non-zero byte must be 4-aligned. Where the kernel stays
+ * silent on a truncated uncompressed archive this reader reports it,
+ * naming segment and offset. */
 #include "archive.h"
 
 #include <stdlib.h>

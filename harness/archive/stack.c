@@ -1,7 +1,7 @@
 /* Stacking: segments are concatenated, each padded with zeros to a 4-byte
  * boundary. The kernel skips NULs between members, and a member after a
  * compressed one, or the first header after an uncompressed one, must start
- * 4-aligned (kernel-facts 1.2). */
+ * 4-aligned (docs/kernel-behaviour.md section 1.2). */
 #include "archive.h"
 
 #include <stdlib.h>

@@ -13,7 +13,7 @@
  *   <arch>-<hash>.lock                     flock'ed while building/relinking
  *
  * Why the fixed CONFIG_INITRAMFS_SOURCE from the start: changing that
- * string rebuilds the whole kernel (recipes.md section 7: 4 min 52 s),
+ * string rebuilds the whole kernel (docs/kernels.md#measured: 4 min 52 s),
  * rewriting the file it names only reruns usr/ and the final link (8 s).
  * The name matches *.cpio.* so kbuild copies it byte for byte: the built-in
  * archive is exactly the file the user gave, whatever its compression. */
@@ -577,7 +577,8 @@ static int write_info(const char *path, const struct arch_recipe *r, const char 
 
 /* The kernel's usr/default_cpio_list as a newc archive: /dev, /dev/console
  * (5:1), /root. A base build carries exactly what a kernel built with an
- * empty CONFIG_INITRAMFS_SOURCE carries (kernel-facts.md section 4). */
+ * empty CONFIG_INITRAMFS_SOURCE carries (docs/kernel-behaviour.md
+ * section 4). */
 static void newc_entry(struct strbuf *sb, unsigned ino, const char *name, unsigned mode,
 		       unsigned nlink, unsigned rmaj, unsigned rmin)
 {

@@ -4,8 +4,8 @@
  * probe said it works (kvm.c, docs/machines.md). The console is QEMU's
  * stdio chardev on one end of a socketpair; the agent port is a
  * virtserialport whose chardev is the other socketpair passed as fd 3
- * (recipes.md section 1: no socket path, no connect loop, host connected
- * from the start). */
+ * (docs/machines.md#measured: no socket path, no connect loop, host
+ * connected from the start). */
 #include "machine/machine.h"
 #include "util/util.h"
 
@@ -88,7 +88,8 @@ int bl_qemu_argv(const struct bl_machine_plan *p, const char *accel, bool probe,
 		sl_push(av, "-initrd");
 		sl_push(av, p->initrd);
 	}
-	/* speed knobs measured in recipes.md section 8: microvm has no i8042
+	/* speed knobs measured in docs/machines.md#measured (what each word
+	 * does: docs/kernel-behaviour.md section 15): microvm has no i8042
 	 * (reboot by triple fault) and TCG no TSC deadline timer (the LAPIC
 	 * calibration costs 0.2 s; the PIT keeps the tick); on q35 the PS/2
 	 * probe delays the reboot by 0.35 s. no_timer_check: on a busy host

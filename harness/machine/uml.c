@@ -1,10 +1,11 @@
 /* User-Mode Linux backend: the kernel is a host program. Console con0 is
  * one end of a socketpair on fds 0/1 (its output also carries printk), the
  * agent channel is con1 on fd 3, which the guest sees as /dev/tty1 (the
- * agent puts it in raw mode). recipes.md section 4 and 8.3. UML re-execs
- * itself on reboot, so the agent is told to power off (RB_POWER_OFF makes
- * UML exit 0); a panic ends in SIGABRT whatever panic= says
- * (kernel-facts.md section 6). */
+ * agent puts it in raw mode): docs/machines.md, "UML specifics" and
+ * "Measured on this machine". UML re-execs itself on reboot, so the agent
+ * is told to power off (RB_POWER_OFF makes UML exit 0); a panic ends in
+ * SIGABRT whatever panic= says (docs/kernel-behaviour.md sections 6
+ * and 14). */
 #include "machine/machine.h"
 #include "util/util.h"
 
@@ -18,7 +19,8 @@
 #include <unistd.h>
 
 /* UML calibrates its delay loop at boot (about 50 ms, more on a busy
- * host: recipes.md section 8.3). The loop is plain host code, so the
+ * host: docs/machines.md, the uml lpj= word; lpj= skips it,
+ * docs/kernel-behaviour.md section 14). The loop is plain host code, so the
  * host's BogoMIPS give its speed: lpj = BogoMIPS * 500000 / HZ, with
  * UML's fixed HZ of 100. A value somewhat off only changes how long
  * udelay() spins, which no UML driver depends on. 0 when unknown. */

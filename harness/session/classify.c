@@ -1,6 +1,7 @@
-/* Console classifier: the kernel's own messages (kernel-facts.md, Linux
- * 6.1 init/main.c, init/initramfs.c, kernel/exit.c, kernel/panic.c) turned
- * into typed events. Matching is on exact kernel strings. */
+/* Console classifier: the kernel's own messages (Linux 6.1 init/main.c,
+ * init/initramfs.c, kernel/exit.c, kernel/panic.c; each string and its
+ * source: docs/kernel-behaviour.md section 12) turned into typed events.
+ * Matching is on exact kernel strings. */
 #include "session/session.h"
 #include "util/util.h"
 

@@ -350,9 +350,10 @@ static bool has_agent(const struct bl_scenario *sc)
 
 /* The machine type and virtio transport for this kernel, and the modules
  * the agent's port needs when the kernel lacks virtio_console or the
- * transport built in (Debian's kernels: recipes.md sections 2 and 3). On
- * virt, a kernel without VIRTIO_MMIO=y gets virtio-pci: its port appears
- * sooner and the boot is faster (recipes.md section 3). */
+ * transport built in (Debian's kernels: docs/machines.md, "Modules for the
+ * agent's port"). On virt, a kernel without VIRTIO_MMIO=y gets virtio-pci:
+ * its port appears sooner and the boot is faster
+ * (docs/machines.md#measured). */
 static int prepare_machine(const struct bl_scenario *sc, const struct bl_kernel *k,
 			   struct bl_prepared *p)
 {

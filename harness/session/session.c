@@ -923,8 +923,9 @@ int bl_session_run(const struct bl_scenario *sc, const struct bl_prepared *prep,
 	if (bl_start_ns > 0 && start > bl_start_ns)
 		r->spawn_ns = start - bl_start_ns;
 	s.panic_grace_ns = panic_grace(s.m.full_cmdline);
-	/* UML ends every panic in SIGABRT whatever panic= says (kernel-facts.md
-	 * section 6): wait for that, it is what the report should show */
+	/* UML ends every panic in SIGABRT whatever panic= says
+	 * (docs/kernel-behaviour.md section 6): wait for that, it is what the
+	 * report should show */
 	if (sc->backend && !strcmp(sc->backend, "uml") && s.panic_grace_ns < PANIC_EXIT_MS * 1000000LL)
 		s.panic_grace_ns = PANIC_EXIT_MS * 1000000LL;
 	r->kernel_cmdline = xstrdup(s.m.full_cmdline ? s.m.full_cmdline : "");
