@@ -14,8 +14,9 @@
 #
 #   raw-plain     the baseline, as it was measured: qemu-system-x86_64
 #                 -m 128 -nographic -no-reboot -kernel bzImage -initrd
-#                 hello.cpio.gz of the minimal kernel of recipes.md section 7
-#                 (bench/baseline-x86_64.config, built into the cache once)
+#                 hello.cpio.gz of the minimal kernel it was measured with
+#                 (bench/baseline-x86_64.config, docs/kernels.md#measured;
+#                 built into the cache once)
 #                 plus -append console=ttyS0, so the hello can be seen (a
 #                 run that does not show it does not count); without it the
 #                 kernel prints nothing and the run is ~0.1 s shorter
