@@ -1,11 +1,12 @@
 #!/bin/bash
 # timeout: 600
 # 'bootlab archive extract' leaves what the kernel leaves: two stacked
-# archives exercising kernel-facts 3 (type changes, a non-empty folder that
-# can not be replaced, a device node keeping its rdev, a file overwritten in
-# place through a hard link, no hard links across archives, a dropped entry
-# without parent, the earliest folder mtime) are booted; the agent stats
-# every path and lists the folder, and the same is read from the extraction.
+# archives exercising docs/kernel-behaviour.md section 3 (type changes, a
+# non-empty folder that can not be replaced, a device node keeping its
+# rdev, a file overwritten in place through a hard link, no hard links
+# across archives, a dropped entry without parent, the earliest folder
+# mtime) are booted; the agent stats every path and lists the folder, and
+# the same is read from the extraction.
 . "$(dirname "$0")/../lib.sh"
 cd "$T_TMP"
 if [ "$(id -u)" != 0 ]; then
@@ -88,7 +89,7 @@ for p in $paths; do
 	[ "$t" != symlink ] && { ours="$ours $(stat -c %Y "$f")"; theirs="$theirs $(echo "$k" | jq -r .mtime)"; }
 	expect_eq "/t/$p: kernel and extract agree" "$ours" "$theirs"
 done
-# and the values kernel-facts 3 records
+# and the values docs/kernel-behaviour.md section 3 records
 expect_eq "kernel: non-empty folder stays" "$(reply "agent stat /t/fulldir" | jq -r .type)" dir
 expect_eq "kernel: node keeps rdev 1:3" "$(reply "agent stat /t/n1" | jq -r .rdev)" "1:3"
 expect_eq "kernel: earliest folder mtime wins" "$(reply "agent stat /t/mt" | jq -r .mtime)" 1000

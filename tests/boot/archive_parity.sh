@@ -1,8 +1,9 @@
 #!/bin/bash
 # timeout: 900
 # Reader/kernel parity: for each flawed initrd segment the real kernel prints
-# "Initramfs unpacking failed: MSG" (boot continues, kernel-facts 1.4) and
-# 'bootlab archive list' on the same bytes fails with MSG in its error.
+# "Initramfs unpacking failed: MSG" (boot continues, docs/kernel-behaviour.md
+# section 1.4) and 'bootlab archive list' on the same bytes fails with MSG in
+# its error.
 . "$(dirname "$0")/../lib.sh"
 cd "$T_TMP"
 

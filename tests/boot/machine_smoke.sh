@@ -28,7 +28,7 @@ expect_match "debian arm64: virt with virtio-pci (no virtio_mmio built in)" "$(r
 expect_match "debian uml: /usr/bin/linux" "$(row 'smoke-debian[uml]' .emulator.command)" '^"/usr/bin/linux(\.uml)? '
 # modules bootlab added for the port, loaded by the agent in dependency order
 mods() { row "$1" '[.hello.modules[]? | select(.ok) | .path | split("/") | last] | join(" ")' | tr -d '"'; }
-expect_eq "debian cloud: the 6 modules of recipes.md section 2, in order" "$(mods smoke-debian)" \
+expect_eq "debian cloud: the 6 modules of docs/machines.md, in order" "$(mods smoke-debian)" \
 	"virtio_ring.ko virtio.ko virtio_pci_modern_dev.ko virtio_pci_legacy_dev.ko virtio_pci.ko virtio_console.ko"
 expect_eq "debian arm64: virtio_pci and virtio_console" "$(mods 'smoke-debian[arm64]')" \
 	"virtio_pci_modern_dev.ko virtio_pci_legacy_dev.ko virtio_pci.ko virtio_console.ko"

@@ -2,7 +2,7 @@
 # timeout: 600
 # scenarios/compression.yaml: one boot per codec, a stacked mix, a corrupt
 # segment and the two user-made segments the kernel refuses
-# (kernel-facts.md sections 1.3 and 1.4, oracles 2 and 3).
+# (docs/kernel-behaviour.md sections 1.3 and 1.4, oracles 2 and 3).
 . "$(dirname "$0")/scenarios_lib.sh"
 
 run_library scenarios/compression.yaml

@@ -1,7 +1,7 @@
 #!/bin/bash
 # timeout: 600
 # scenarios/console-setup.yaml: fds 0/1/2 of PID 1 with and without
-# /dev/console (kernel-facts.md section 5, oracles 10 and 11), on qemu
+# /dev/console (docs/kernel-behaviour.md section 5, oracles 10 and 11), on qemu
 # x86_64, qemu aarch64 and UML.
 . "$(dirname "$0")/scenarios_lib.sh"
 

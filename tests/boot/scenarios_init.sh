@@ -2,7 +2,7 @@
 # timeout: 600
 # scenarios/init-selection.yaml: rdinit=, init=, no /init, a /init whose
 # interpreter is missing, a non-executable /init with the /bin/sh fallback
-# (kernel-facts.md section 5, oracles 12 and 13).
+# (docs/kernel-behaviour.md section 5, oracles 12 and 13).
 . "$(dirname "$0")/scenarios_lib.sh"
 
 run_library scenarios/init-selection.yaml

@@ -1,8 +1,8 @@
 #!/bin/bash
 # timeout: 600
 # scenarios/overwrite-order.yaml: built-in, external 1, external 2; which
-# version of each path wins (kernel-facts.md sections 2 and 3, oracles 5-9),
-# on qemu x86_64, qemu aarch64 and UML.
+# version of each path wins (docs/kernel-behaviour.md sections 2 and 3,
+# oracles 5-9), on qemu x86_64, qemu aarch64 and UML.
 . "$(dirname "$0")/scenarios_lib.sh"
 
 run_library scenarios/overwrite-order.yaml

@@ -2,8 +2,8 @@
 # timeout: 600
 # scenarios/panic-on-exit.yaml: "Attempted to kill init!" with the decoded
 # exitcode; panic=-1 ends the emulator at once, panic=0 hangs and bootlab
-# ends it as a panic, not a timeout (kernel-facts.md section 6, oracles 14
-# and 15).
+# ends it as a panic, not a timeout (docs/kernel-behaviour.md section 6,
+# oracles 14 and 15).
 . "$(dirname "$0")/scenarios_lib.sh"
 
 run_library scenarios/panic-on-exit.yaml

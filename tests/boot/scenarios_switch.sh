@@ -1,7 +1,7 @@
 #!/bin/bash
 # timeout: 600
 # scenarios/switch-root.yaml and scenarios/own-initramfs.yaml: leaving the
-# initramfs (kernel-facts.md sections 7 and 8, oracles 16 and 20).
+# initramfs (docs/kernel-behaviour.md sections 7 and 8, oracles 16 and 20).
 . "$(dirname "$0")/scenarios_lib.sh"
 
 run_library scenarios/switch-root.yaml

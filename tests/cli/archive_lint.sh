@@ -99,8 +99,9 @@ out=$(lint dup.img); rc=$?
 expect_eq "duplicate-path only: exit 0" "$rc" 0
 expect_match "duplicate-path: info, later wins" "$out" "info: duplicate-path: /etc/motd: in segments 1, 2: segment 2's entry wins"
 
-# the outcomes that are not "later wins" (kernel-facts 3): a non-empty
-# folder replaced by a file, a device node re-declared with another rdev
+# the outcomes that are not "later wins" (docs/kernel-behaviour.md
+# section 3): a non-empty folder replaced by a file, a device node
+# re-declared with another rdev
 printf 'dir /d 0755 0 0\nfile /d/inside %s 0644 0 0\nnod /n1 0600 0 0 c 1 3\n' "$T_TMP/data" | build ov1 none
 printf 'file /d %s 0644 0 0\nnod /n1 0666 0 0 c 1 5\n' "$T_TMP/data" | build ov2 gzip
 "$BOOTLAB" archive stack good.img ov1.img ov2.img -o ov.img

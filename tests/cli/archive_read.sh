@@ -28,7 +28,7 @@ expect_eq "extract exits 0" "$?" 0
 expect_eq "extracted file from the last segment" "$(cat out/d-zstd/hello)" "hello from zstd"
 expect_eq "extracted file count" "$(find out -type f | wc -l)" 8
 
-# a later segment wins for the same path (kernel-facts 3)
+# a later segment wins for the same path (docs/kernel-behaviour.md section 3)
 printf 'file /d-none/hello %s 0600 0 0\n' "$T_TMP/hello-zstd" > over.list
 "$BOOTLAB" archive build over.list --compress gzip -o over.gz
 "$BOOTLAB" archive stack seg.none over.gz -o over.img

@@ -69,7 +69,7 @@ check "its folder is gone" test ! -e "$bdir"
 expect_eq "kernel clean of an unknown hash fails" "$?" 1
 expect_match "the unknown hash is named" "$(cat "$T_TMP/err")" "no cached kernel with hash '$bhash'"
 
-# 4. module resolution for the Debian cloud kernel (recipes.md section 2)
+# 4. module resolution for the Debian cloud kernel (docs/kernels.md, "Modules")
 cloud=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -n 1)
 if [ -n "$cloud" ]; then
 	got=$("$BOOTLAB" kernel modules --kernel "$cloud" virtio_pci virtio_console | sed 's|.*/||' | tr '\n' ' ')

@@ -1,7 +1,8 @@
 #!/bin/bash
 # Debian's arm64 kernel fetched into the cache (apt-get download + dpkg-deb -x,
 # no install; depmod -b on the copy), then its modules resolved with libkmod
-# against the extracted tree (recipes.md section 3). The first run needs apt.
+# against the extracted tree (docs/kernels.md, "Distro kernels"). The first
+# run needs apt.
 # timeout: 900
 . "$(dirname "$0")/../lib.sh"
 

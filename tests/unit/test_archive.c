@@ -17,7 +17,8 @@ static int field(const char *hdr, int i)
 
 int main(void)
 {
-	/* the kernel's usr/default_cpio_list gives a 512-byte archive (kernel-facts 4) */
+	/* the kernel's usr/default_cpio_list gives a 512-byte archive
+	 * (docs/kernel-behaviour.md section 4) */
 	struct bl_archive *a = bl_archive_new();
 	T_EQ_INT(bl_archive_add_dir(a, "/dev", 0755, 0, 0), 0, "add dir");
 	T_EQ_INT(bl_archive_add_nod(a, "/dev/console", 0600, 0, 0, 'c', 5, 1), 0, "add nod");

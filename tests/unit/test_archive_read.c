@@ -1,5 +1,5 @@
 /* The stacked-initrd reader against the kernel's unpack_to_rootfs() rules
- * (kernel-facts 1.1-1.3), one crafted buffer per rule. */
+ * (docs/kernel-behaviour.md sections 1.1-1.3), one crafted buffer per rule. */
 #include "archive/archive.h"
 #include "t.h"
 
@@ -49,7 +49,7 @@ int main(void)
 {
 	struct bl_initrd rd;
 
-	/* no trailer: accepted (kernel-facts 1.1) */
+	/* no trailer: accepted (docs/kernel-behaviour.md section 1.1) */
 	struct strbuf a = newc("f", "hello", 0100644, 0);
 	T_EQ_INT(parse(&a, &rd), 0, "archive without a trailer is accepted");
 	T_EQ_INT(rd.n_entries, 1, "one entry");

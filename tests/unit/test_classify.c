@@ -1,6 +1,6 @@
 /* The console classifier and the exit-code decoder against the exact
- * strings Linux 6.1 prints (kernel-facts.md sections 1.4, 5, 6), and
- * against the real console logs collected in tests/data/console/. */
+ * strings Linux 6.1 prints (docs/kernel-behaviour.md sections 1.4, 5, 6,
+ * 12), and against the real console logs collected in tests/data/console/. */
 #include "session/session.h"
 #include "t.h"
 #include "util/util.h"

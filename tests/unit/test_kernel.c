@@ -102,7 +102,7 @@ static void test_distro(void)
 	}
 	T_OK(bl_kernel_agent_modules(&k, "pci", &paths, &n) == 0, "agent modules, pci (%s)",
 	     bl_errmsg());
-	T_EQ_INT(n, 6, "agent modules for the cloud kernel over pci: the 6 of recipes section 2");
+	T_EQ_INT(n, 6, "agent modules for the cloud kernel over pci: the 6 of docs/machines.md");
 	for (size_t i = 0; i < n; i++)
 		free(paths[i]);
 	free(paths);

@@ -9,7 +9,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # overwrite-order: the same directory in two archives of one initrd with
-# different mtimes (kernel-facts.md section 3, oracle 9)
+# different mtimes (docs/kernel-behaviour.md section 3, oracle 9)
 for t in 1000 3000; do
 	rm -rf "$tmp/t" && mkdir -p "$tmp/t/dm"
 	touch -d "@$t" "$tmp/t/dm"
