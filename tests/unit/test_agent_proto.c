@@ -459,6 +459,33 @@ static void endings(void)
 	}
 }
 
+/* In a chroot "/" is no mount point, so a new mount namespace cannot make
+ * it private, and mounts under a shared parent would show on the host.
+ * There the parent binds the scratch folder onto itself and makes that one
+ * mount private before the child unshares; it undoes the bind afterwards. */
+static int scratch_bound;
+
+static int root_is_mount(void)
+{
+	struct statx sx;
+	return statx(AT_FDCWD, "/", 0, STATX_BASIC_STATS, &sx) == 0 &&
+	       (sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) &&
+	       (sx.stx_attributes & STATX_ATTR_MOUNT_ROOT);
+}
+
+static void bind_scratch(void)
+{
+	if (root_is_mount())
+		return;
+	if (mount(scratch, scratch, NULL, MS_BIND, NULL))
+		return;
+	if (mount(NULL, scratch, NULL, MS_PRIVATE, NULL)) {
+		umount2(scratch, MNT_DETACH);
+		return;
+	}
+	scratch_bound = 1;
+}
+
 /* switch_root refusals that need mounts: in a private mount namespace,
  * with a tmpfs as the scratch root (the rootfs check passes) and a tmpfs
  * new root. The last check, PID 1, refuses; nothing is deleted. */
@@ -471,7 +498,8 @@ static void switch_root_refusals(void)
 	/* first: a scratch root on the disk: rootfs is not ramfs/tmpfs */
 	snprintf(p, sizeof(p), "%s/nr", scratch);
 	mkdir(p, 0755);
-	if (unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL)) {
+	if (unshare(CLONE_NEWNS) ||
+	    (!scratch_bound && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))) {
 		T_SKIP("needs root for a private mount namespace",
 		       "switch_root refusals with mounts");
 		free(a);
@@ -578,6 +606,7 @@ int main(void)
 	fflush(stdout);
 	if (pipe(pfd))
 		return 1;
+	bind_scratch();
 	pid_t pid = fork();
 	if (pid == 0) {
 		/* own mount namespace: nothing leaks into the host */
@@ -599,6 +628,8 @@ int main(void)
 		T_OK(0, "switch_root child died");
 	}
 	waitpid(pid, &st, 0);
+	if (scratch_bound)
+		umount2(scratch, MNT_DETACH);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", scratch);
 	if (system(cmd)) {
 	}
