@@ -1,5 +1,5 @@
 /* Private to harness/disk (other stages include disk.h): the checked plan
- * that layout.c makes from the specs and build.c turns into images. */
+ * that layout.c makes from the specs and image.c turns into images. */
 #ifndef BL_DISK_LAYOUT_H
 #define BL_DISK_LAYOUT_H
 

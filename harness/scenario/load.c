@@ -1,7 +1,7 @@
 /* bl_scenario_load: read a file, resolve `extends:`, expand `variants:` and
  * `matrix:`, apply the command-line overrides, and build one validated plan
  * per variant. Either every variant is appended to the set or none is. */
-#include "scenario/build.h"
+#include "scenario/plan.h"
 #include "scenario/check.h"
 #include "util/util.h"
 

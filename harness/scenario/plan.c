@@ -1,7 +1,7 @@
 /* One merged scenario mapping (extends, variant and matrix already applied)
  * -> a validated struct bl_scenario. Checks run in the order keys are
  * documented, so the first error is always the same one. */
-#include "scenario/build.h"
+#include "scenario/plan.h"
 #include "scenario/check.h"
 #include "util/util.h"
 

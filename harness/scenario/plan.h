@@ -1,6 +1,6 @@
 /* harness/scenario internal: one merged mapping -> one validated plan. */
-#ifndef BL_SCENARIO_BUILD_H
-#define BL_SCENARIO_BUILD_H
+#ifndef BL_SCENARIO_PLAN_H
+#define BL_SCENARIO_PLAN_H
 
 #include "scenario/scenario.h"
 #include "scenario/tree.h"
