@@ -12,6 +12,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const struct {
+	const char *name;
+	enum bl_md_meta meta;
+} meta_names[] = {
+    {"0.90", BL_MD_090},
+    {"1.0", BL_MD_10},
+    {"1.2", BL_MD_12},
+    /* what `metadata: 0.9` or `1` written as YAML numbers read as */
+    {"0.9", BL_MD_090},
+    {"0", BL_MD_090},
+    {"1", BL_MD_10},
+};
+
+int bl_md_meta_parse(const char *s, enum bl_md_meta *m)
+{
+	for (size_t i = 0; i < BL_ARRAY_SIZE(meta_names); i++)
+		if (!strcmp(s, meta_names[i].name)) {
+			*m = meta_names[i].meta;
+			return 0;
+		}
+	return bl_err("unknown metadata '%s' (known: 0.90, 1.0, 1.2)", s);
+}
+
+const char *bl_md_meta_name(enum bl_md_meta m)
+{
+	for (size_t i = 0; i < BL_ARRAY_SIZE(meta_names); i++)
+		if (meta_names[i].meta == m)
+			return meta_names[i].name;
+	return "?";
+}
+
 uint32_t bl_md_csum_090(const void *sbp)
 {
 	/* md.c calc_sb_csum: 32-bit host-endian words with sb_csum taken as

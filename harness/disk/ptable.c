@@ -159,11 +159,12 @@ static int hexval(int c)
 	return -1;
 }
 
+/* text order: 8-4-4-4-12 hex digits; the first three groups are stored
+ * little-endian, the last two as written */
+static const int guid_order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
+
 int bl_guid_parse(const char *s, uint8_t out[16])
 {
-	/* text order: 8-4-4-4-12 hex digits; the first three groups are
-	 * stored little-endian, the last two as written */
-	static const int order[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
 	uint8_t b[16];
 	int k = 0;
 	if (strlen(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-')
@@ -182,6 +183,91 @@ int bl_guid_parse(const char *s, uint8_t out[16])
 	if (k != 16)
 		return -1;
 	for (int i = 0; i < 16; i++)
-		out[order[i]] = b[i];
+		out[guid_order[i]] = b[i];
 	return 0;
+}
+
+void bl_guid_str(const uint8_t g[16], char out[37])
+{
+	char *o = out;
+	for (int i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			*o++ = '-';
+		o += sprintf(o, "%02X", g[guid_order[i]]);
+	}
+}
+
+/* ---- partition types by name ---- */
+
+static const struct ptype {
+	const char *name;
+	uint8_t mbr; /* 0: GPT only */
+	const char *guid;
+} ptypes[] = {
+    {"linux", 0x83, "0FC63DAF-8483-4772-8E79-3D69D8477DE4"},
+    {"raid", 0xfd, "A19D880F-05FC-4D3B-A006-743F0F84911E"},
+    {"swap", 0x82, "0657FD6D-A4AB-43C4-84E5-0933C84B4F4F"},
+    {"lvm", 0x8e, "E6D6D379-F507-44C2-A23C-238F2A3DF928"},
+    {"esp", 0xef, "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"},
+    {"fat32", 0x0c, "EBD0A0A2-B9E5-4433-87C0-68B6B72699C7"},
+    {"bios", 0, "21686148-6449-6E6F-744E-656564454649"},
+    {"home", 0, "933AC7E1-2EB4-4F13-B844-0E14E2AEF915"},
+    {"root-x86-64", 0, "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"},
+    {"root-arm64", 0, "B921B045-1DF0-41C3-AF44-4C6F280D3FAE"},
+};
+
+static const struct {
+	const char *alias, *name;
+} ptype_aliases[] = {
+    {"linux-raid", "raid"}, {"linux-swap", "swap"}, {"linux-lvm", "lvm"},
+    {"efi", "esp"},	    {"bios-boot", "bios"},  {"linux-home", "home"},
+};
+
+/* an MBR type byte in hex like fdisk: fd, 0xfd, 83; -1 if S is not one */
+static int hex_byte(const char *s)
+{
+	char *end;
+	if (!strncasecmp(s, "0x", 2))
+		s += 2;
+	unsigned long b = strtoul(s, &end, 16);
+	return *s && !*end && strlen(s) <= 2 && b > 0 ? (int)b : -1;
+}
+
+static int ptype_unknown(const char *s, enum bl_ptable t)
+{
+	struct strbuf sb = STRBUF_INIT;
+	for (size_t i = 0; i < BL_ARRAY_SIZE(ptypes); i++)
+		if (t == BL_PTABLE_GPT || ptypes[i].mbr)
+			sb_addf(&sb, "%s, ", ptypes[i].name);
+	bl_err("unknown partition type '%s' (names: %sor %s)", s, sb_str(&sb),
+	       t == BL_PTABLE_GPT ? "a GUID" : "a hex byte like fd");
+	sb_release(&sb);
+	return -1;
+}
+
+int bl_ptype_parse(const char *s, enum bl_ptable t, uint8_t *mbr, uint8_t gpt[16])
+{
+	for (size_t i = 0; i < BL_ARRAY_SIZE(ptype_aliases); i++)
+		if (!strcasecmp(s, ptype_aliases[i].alias))
+			s = ptype_aliases[i].name;
+	for (size_t i = 0; i < BL_ARRAY_SIZE(ptypes); i++) {
+		if (strcasecmp(s, ptypes[i].name))
+			continue;
+		if (t == BL_PTABLE_MBR && !ptypes[i].mbr)
+			return bl_err("partition type '%s' exists only in a GPT", s);
+		*mbr = ptypes[i].mbr;
+		return bl_guid_parse(ptypes[i].guid, gpt);
+	}
+	if (t == BL_PTABLE_GPT && bl_guid_parse(s, gpt) == 0)
+		return 0;
+	int b = hex_byte(s);
+	if (b > 0 && t == BL_PTABLE_MBR) {
+		*mbr = (uint8_t)b;
+		return 0;
+	}
+	/* in a GPT, the MBR codes of known types stand for their GUIDs */
+	for (size_t i = 0; b > 0 && i < BL_ARRAY_SIZE(ptypes); i++)
+		if (ptypes[i].mbr == b)
+			return bl_guid_parse(ptypes[i].guid, gpt);
+	return ptype_unknown(s, t);
 }

@@ -312,3 +312,30 @@ int ck_name(const struct ynode *v, const char *key, char **out)
 	}
 	return 0;
 }
+
+char *ck_abspath(const struct ynode *v)
+{
+	if (v->s[0] == '/')
+		return xstrdup(v->s);
+	const char *s = v->s;
+	while (s[0] == '.' && s[1] == '/')
+		s += 2;
+	return bl_path_join(v->file->absdir, s);
+}
+
+int ck_host_path(const struct ynode *v, const char *key, bool want_dir, char **out)
+{
+	char *t;
+	if (ck_text(v, key, &t))
+		return -1;
+	free(t);
+	*out = ck_abspath(v);
+	if (want_dir ? !bl_is_dir(*out) : !bl_file_exists(*out) || bl_is_dir(*out)) {
+		yerr(v, "%s '%s' not found (looked for %s '%s')", key, v->s,
+		     want_dir ? "folder" : "file", *out);
+		free(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
+}

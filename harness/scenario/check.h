@@ -24,6 +24,10 @@ int ck_mode(const struct ynode *v, const char *key, unsigned *out);
 int ck_regex(const struct ynode *v, const char *key, char **src, regex_t *re);
 /* [A-Za-z0-9._-]{1,64}: it ends up in file names */
 int ck_name(const struct ynode *v, const char *key, char **out);
+/* a host path, relative to the file V was written in; caller frees */
+char *ck_abspath(const struct ynode *v);
+/* a host path that must exist: a folder (WANT_DIR) or a file; caller frees */
+int ck_host_path(const struct ynode *v, const char *key, bool want_dir, char **out);
 const char *ck_suggest(const char *word, const char *const *choices); /* or NULL */
 /* "a, b or c" into a static per-thread buffer */
 const char *ck_list(const char *const *choices);

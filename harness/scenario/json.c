@@ -144,6 +144,93 @@ static json_t *step_json(const struct bl_step *st)
 	return o;
 }
 
+/* ---- disks: the typed plan harness/disk writes ---- */
+
+static json_t *fs_json(const struct bl_disk_fs *fs)
+{
+	if (!fs)
+		return json_null();
+	json_t *o = json_object(), *files = json_array();
+	set_str(o, "type", bl_fs_type_name(fs->type));
+	set_str(o, "label", fs->label);
+	if (fs->size)
+		json_object_set_new(o, "size", json_integer((json_int_t)fs->size));
+	set_str(o, "cpio", fs->cpio);
+	set_str(o, "list", fs->list);
+	set_str(o, "tree", fs->tree);
+	set_str(o, "agent", fs->agent);
+	set_str(o, "image", fs->image);
+	for (size_t i = 0; i < fs->nfiles; i++) {
+		const struct bl_disk_file *f = &fs->files[i];
+		json_t *x = json_pack("{s:s}", "path", f->path);
+		set_str(x, "source", f->source);
+		set_str(x, "content", f->content);
+		set_str(x, "symlink", f->symlink);
+		if (f->dir)
+			json_object_set_new(x, "dir", json_true());
+		if (f->mode >= 0)
+			json_object_set_new(x, "mode", json_sprintf("%04o", (unsigned)f->mode));
+		json_array_append_new(files, x);
+	}
+	json_object_set_new(o, "files", files);
+	set_pos(o, &fs->pos);
+	return o;
+}
+
+static json_t *part_json(const struct bl_disk_part *p)
+{
+	char guid[37];
+	bl_guid_str(p->gpt_type, guid);
+	json_t *o = json_pack("{s:I,s:s,s:b}", "size", (json_int_t)p->size, "gpt_type", guid,
+			      "bootable", p->bootable);
+	json_object_set_new(o, "mbr_type", json_sprintf("%02x", p->mbr_type));
+	set_str(o, "name", p->name);
+	json_object_set_new(o, "filesystem", fs_json(p->fs));
+	set_pos(o, &p->pos);
+	return o;
+}
+
+static json_t *disks_json(const struct bl_disk_plan *pl)
+{
+	static const char *const tables[] = {"none", "mbr", "gpt"};
+	json_t *a = json_array();
+	for (size_t i = 0; i < pl->ndisks; i++) {
+		const struct bl_disk *d = &pl->disks[i];
+		json_t *parts = json_array();
+		for (size_t k = 0; k < d->nparts; k++)
+			json_array_append_new(parts, part_json(&d->parts[k]));
+		json_t *x = json_pack("{s:s,s:I,s:s,s:b,s:o,s:o}", "name", d->name, "size",
+				      (json_int_t)d->size, "table", tables[d->table], "absent",
+				      d->absent, "partitions", parts, "filesystem", fs_json(d->fs));
+		set_pos(x, &d->pos);
+		json_array_append_new(a, x);
+	}
+	return a;
+}
+
+static json_t *arrays_json(const struct bl_disk_plan *pl)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < pl->narrays; i++) {
+		const struct bl_md_array *md = &pl->arrays[i];
+		json_t *mem = json_array();
+		for (size_t k = 0; k < md->nmembers; k++) {
+			const struct bl_md_member *m = &md->members[k];
+			json_array_append_new(mem, json_pack("{s:s,s:i,s:i,s:b}", "disk",
+							     pl->disks[m->disk].name, "partition",
+							     m->part + 1, "index", m->index,
+							     "corrupt", m->corrupt));
+		}
+		json_t *x = json_pack("{s:s,s:s,s:i,s:i,s:I,s:o,s:o}", "name", md->name, "metadata",
+				      bl_md_meta_name(md->meta), "minor", md->minor, "raid_disks",
+				      md->raid_disks, "data_offset", (json_int_t)md->data_offset,
+				      "filesystem", fs_json(md->fs), "members", mem);
+		set_pos(x, &md->pos);
+		json_array_append_new(a, x);
+	}
+	return a;
+}
+
 json_t *bl_scenario_to_json(const struct bl_scenario *s)
 {
 	json_t *o = json_object();
@@ -183,22 +270,8 @@ json_t *bl_scenario_to_json(const struct bl_scenario *s)
 		json_array_append_new(arr, x);
 	}
 	json_object_set_new(o, "archives", arr);
-	json_t *d = json_array();
-	for (size_t i = 0; i < s->ndisks; i++) {
-		const struct bl_disk_spec *ds = &s->disks[i];
-		json_t *x = json_object();
-		set_str(x, "name", ds->name);
-		json_object_set_new(x, "size", json_integer((json_int_t)ds->size));
-		set_str(x, "ptable", ds->ptable);
-		json_object_set_new(x, "absent", json_boolean(ds->absent));
-		if (ds->layout)
-			json_object_set(x, "layout", ds->layout);
-		set_pos(x, &ds->pos);
-		json_array_append_new(d, x);
-	}
-	json_object_set_new(o, "disks", d);
-	if (s->arrays)
-		json_object_set(o, "arrays", s->arrays);
+	json_object_set_new(o, "disks", disks_json(&s->disks));
+	json_object_set_new(o, "arrays", arrays_json(&s->disks));
 	json_t *st = json_array();
 	for (size_t i = 0; i < s->nsteps; i++)
 		json_array_append_new(st, step_json(&s->steps[i]));

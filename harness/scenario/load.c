@@ -31,8 +31,11 @@ static int load_merged(struct ytree *t, const char *disp, const char **stack, in
 		       struct ynode **out)
 {
 	struct ynode *root;
-	if (ytree_load(t, disp, &root))
+	if (ytree_load(t, disp, "scenario", &root))
 		return -1;
+	if (root->kind != Y_MAP)
+		return yerr(root, "a scenario must be a mapping (name: ..., steps: ...), not %s",
+			    ykind_name(root));
 	stack[depth] = root->file->abs;
 	struct ynode *ext = ymap_get(root, "extends");
 	if (!ext) {
@@ -409,8 +412,7 @@ int bl_scenario_load(const char *file, const struct bl_load_opts *opts, struct b
 				m = ymap_with(&t, m, ynode_scalar(&t, "backend", fix_backend),
 					      fix_backend);
 			char *abs = realpath(file, NULL);
-			out[nout] =
-			    sc_build(m, name, vn.len ? sb_str(&vn) : NULL, abs ? abs : file);
+			out[nout] = sc_plan(m, name, vn.len ? sb_str(&vn) : NULL, abs ? abs : file);
 			free(abs);
 			if (!out[nout] && vn.len) {
 				char *msg = xstrdup(bl_errmsg());
@@ -448,4 +450,35 @@ out:
 	free(name);
 	ytree_release(&t);
 	return rc;
+}
+
+struct bl_scenario *bl_scenario_load_disks(const char *file)
+{
+	static const char *const keys[] = {"disks", "arrays", NULL};
+	struct ytree t = {0};
+	struct ynode *root;
+	struct sc_build b = {0};
+	int rc = -1;
+	b.s = xcalloc(1, sizeof(*b.s));
+	b.s->name = xstrdup(file);
+	b.s->base_name = xstrdup(file);
+	char *abs = realpath(file, NULL);
+	b.s->file = abs ? abs : xstrdup(file);
+	if (ytree_load(&t, file, "disk spec", &root))
+		goto out;
+	if (root->kind != Y_MAP || !ymap_get(root, "disks")) {
+		yerr(root, "expected {\"disks\": [...], \"arrays\": [...]}");
+		goto out;
+	}
+	b.s->pos = sc_pos(&b, root);
+	rc = ck_keys(root, keys, "disk spec") ||
+	     sc_disks(&b, ymap_get(root, "disks"), ymap_get(root, "arrays"));
+out:
+	b.s->srcfiles = b.files ? b.files : xcalloc(1, sizeof(char *));
+	ytree_release(&t);
+	if (rc) {
+		bl_scenario_free(b.s);
+		return NULL;
+	}
+	return b.s;
 }

@@ -21,20 +21,16 @@ static const char *const codecs[] = {"none", "gzip", "bzip2", "lzma", "xz",
 				     "lzo",  "lz4",  "zstd",  NULL};
 static const char *const outcomes[] = {"pass",		 "fail",	"panic", "timeout",
 				       "emulator-error", "setup-error", NULL};
-static const char *const panic_reasons[] = {"kill-init", "no-init", "vfs", "requested-init", "builtin-unpack", "other", NULL};
+static const char *const panic_reasons[] = {"kill-init",      "no-init", "vfs", "requested-init",
+					    "builtin-unpack", "other",	 NULL};
 static const char *const agent_ops[] = {
     "info",   "stat",	 "read",	"sha256", "list",	 "readlink",   "write",
     "mkdir",  "mknod",	 "symlink",	"chmod",  "copy",	 "mount",      "umount",
     "mounts", "modules", "md_assemble", "run",	  "switch_root", "pivot_root", "exit",
     "kill",   "sync",	 "poweroff",	"reboot", NULL};
 
-struct bld {
-	struct bl_scenario *s;
-	char **files; /* becomes s->srcfiles */
-	size_t nfiles;
-};
-
-static const char *bfile(struct bld *b, const struct yfile *f)
+/* the file names positions point to are interned in B (s->srcfiles) */
+static const char *bfile(struct sc_build *b, const struct yfile *f)
 {
 	if (!f)
 		return "?";
@@ -47,38 +43,10 @@ static const char *bfile(struct bld *b, const struct yfile *f)
 	return b->files[b->nfiles++];
 }
 
-static struct bl_srcpos bpos(struct bld *b, const struct ynode *n)
+struct bl_srcpos sc_pos(struct sc_build *b, const struct ynode *n)
 {
 	struct bl_srcpos p = {bfile(b, n->file), n->line, n->col};
 	return p;
-}
-
-/* host paths are relative to the file the value was written in */
-static char *host_path(const struct ynode *v)
-{
-	if (v->s[0] == '/')
-		return xstrdup(v->s);
-	const char *s = v->s;
-	while (s[0] == '.' && s[1] == '/')
-		s += 2;
-	return bl_path_join(v->file->absdir, s);
-}
-
-static int ck_host_path(const struct ynode *v, const char *key, bool want_dir, char **out)
-{
-	char *t;
-	if (ck_text(v, key, &t))
-		return -1;
-	free(t);
-	*out = host_path(v);
-	if (want_dir ? !bl_is_dir(*out) : !bl_file_exists(*out) || bl_is_dir(*out)) {
-		yerr(v, "%s '%s' not found (looked for %s '%s')", key, v->s,
-		     want_dir ? "folder" : "file", *out);
-		free(*out);
-		*out = NULL;
-		return -1;
-	}
-	return 0;
 }
 
 /* an absolute name inside an archive, no "..", no trailing slash */
@@ -114,13 +82,13 @@ static int ck_arch_path(const struct ynode *v, const char *key, bool allow_root,
 
 /* ---- kernel ---- */
 
-static int build_kernel(struct bld *b, const struct ynode *k)
+static int build_kernel(struct sc_build *b, const struct ynode *k)
 {
 	static const char *const keys[] = {"build", "distro", "image", "modules", "package", NULL};
 	struct bl_kernel_spec *ks = &b->s->kernel;
 	if (ck_map(k, "kernel") || ck_keys(k, keys, "kernel"))
 		return -1;
-	ks->pos = bpos(b, k);
+	ks->pos = sc_pos(b, k);
 	const struct ynode *kind = NULL;
 	for (size_t i = 0; i < k->n; i++) {
 		const char *key = k->kv[2 * i]->s;
@@ -147,14 +115,14 @@ static int build_kernel(struct bld *b, const struct ynode *k)
 		if (ck_text(v, "image", &ks->image))
 			return -1;
 		free(ks->image);
-		ks->image = host_path(v);
+		ks->image = ck_abspath(v);
 	} else {
 		/* distro: a path to the installed kernel, or empty with a package */
 		if (!yis_null(v)) {
 			if (ck_text(v, "distro", &ks->image))
 				return -1;
 			free(ks->image);
-			ks->image = host_path(v);
+			ks->image = ck_abspath(v);
 		}
 	}
 	const struct ynode *m = ymap_get(k, "modules"), *pk = ymap_get(k, "package");
@@ -167,7 +135,7 @@ static int build_kernel(struct bld *b, const struct ynode *k)
 		if (ck_text(m, "modules", &ks->modules_dir))
 			return -1;
 		free(ks->modules_dir);
-		ks->modules_dir = host_path(m);
+		ks->modules_dir = ck_abspath(m);
 	}
 	if (pk && ck_name(pk, "package", &ks->package))
 		return -1;
@@ -205,13 +173,13 @@ static const unsigned entry_mode[BL_ENT_MODULES + 1] = {
     [BL_ENT_SLINK] = 0777, [BL_ENT_PIPE] = 0644, [BL_ENT_SOCK] = 0644,
 };
 
-static int build_entry(struct bld *b, struct bl_archive_spec *a, const struct ynode *e,
+static int build_entry(struct sc_build *b, struct bl_archive_spec *a, const struct ynode *e,
 		       struct bl_entry *en)
 {
 	if (e->kind != Y_MAP)
 		return yerr(e, "an archive entry must be a mapping like {file: /path, ...}, not %s",
 			    ykind_name(e));
-	en->pos = bpos(b, e);
+	en->pos = sc_pos(b, e);
 	const struct ynode *kk = NULL;
 	int ki = -1;
 	for (size_t i = 0; i < e->n; i++) {
@@ -390,7 +358,7 @@ static void entry_release(struct bl_entry *en)
 	free(en->modules);
 }
 
-static int build_archive(struct bld *b, const struct ynode *an, size_t idx)
+static int build_archive(struct sc_build *b, const struct ynode *an, size_t idx)
 {
 	static const char *const keys[] = {"name", "codec",   "builtin", "corrupt",
 					   "raw",  "entries", NULL};
@@ -401,7 +369,7 @@ static int build_archive(struct bld *b, const struct ynode *an, size_t idx)
 			    ykind_name(an));
 	if (ck_keys(an, keys, "archive"))
 		return -1;
-	a->pos = bpos(b, an);
+	a->pos = sc_pos(b, an);
 	const struct ynode *x;
 	if ((x = ymap_get(an, "name"))) {
 		if (ck_name(x, "archive name", &a->name))
@@ -461,173 +429,12 @@ static int build_archive(struct bld *b, const struct ynode *an, size_t idx)
 	return 0;
 }
 
-/* ---- disks ---- */
-
-/* Disks and arrays are interpreted by harness/disk (docs/disks.md); here
- * they are checked for shape, sizes and host paths, and kept as JSON: the
- * whole mapping of each disk in bl_disk_spec.layout, the `arrays:` list in
- * bl_scenario.arrays. Host paths (tree, source, image) become absolute, so
- * a base file's relative paths stay right under `extends:`. */
-static const char *const size_keys[] = {"size", "data_offset", NULL};
-static const char *const path_keys[] = {"tree", "source", "image", NULL};
-
-static int layout_json(const struct ynode *n, const char *key, json_t **out)
-{
-	*out = NULL;
-	if (n->kind == Y_MAP) {
-		json_t *o = json_object();
-		for (size_t i = 0; i < n->n; i++) {
-			const struct ynode *k = n->kv[2 * i], *v = n->kv[2 * i + 1];
-			json_t *j;
-			if (layout_json(v, k->s, &j)) {
-				json_decref(o);
-				return -1;
-			}
-			json_object_set_new(o, k->s, j);
-		}
-		*out = o;
-		return 0;
-	}
-	if (n->kind == Y_SEQ) {
-		json_t *a = json_array();
-		for (size_t i = 0; i < n->n; i++) {
-			json_t *j;
-			if (layout_json(n->kv[i], key, &j)) {
-				json_decref(a);
-				return -1;
-			}
-			json_array_append_new(a, j);
-		}
-		*out = a;
-		return 0;
-	}
-	for (const char *const *s = size_keys; *s; s++)
-		if (!strcmp(*s, key) && strcmp(n->s, "rest")) {
-			unsigned long long sz;
-			if (ck_size(n, key, &sz))
-				return -1;
-			if (sz > (unsigned long long)LLONG_MAX)
-				return yerr(n, "size '%s' for '%s' is out of range", n->s, key);
-			*out = json_integer((json_int_t)sz);
-			return 0;
-		}
-	for (const char *const *s = path_keys; *s; s++)
-		if (!strcmp(*s, key)) {
-			char *p;
-			if (ck_host_path(n, key, !strcmp(key, "tree"), &p))
-				return -1;
-			*out = json_string(p);
-			free(p);
-			return 0;
-		}
-	*out = yjson(n);
-	return 0;
-}
-
-static int ck_maps(const struct ynode *v, const char *key)
-{
-	if (ck_seq(v, key))
-		return -1;
-	for (size_t i = 0; i < v->n; i++)
-		if (v->kv[i]->kind != Y_MAP)
-			return yerr(v->kv[i], "each of '%s' must be a mapping, not %s", key,
-				    ykind_name(v->kv[i]));
-	return 0;
-}
-
-static int build_disk(struct bld *b, const struct ynode *dn, size_t idx)
-{
-	static const char *const keys[] = {"name",	 "size", "table",  "ptable",  "partitions",
-					   "filesystem", "raid", "absent", "corrupt", NULL};
-	static const char *const tables[] = {"mbr", "gpt", "none", NULL};
-	struct bl_scenario *s = b->s;
-	struct bl_disk_spec *d = &s->disks[idx];
-	if (dn->kind != Y_MAP)
-		return yerr(dn, "a disk must be a mapping (name:, size:), not %s", ykind_name(dn));
-	if (ck_keys(dn, keys, "disk"))
-		return -1;
-	d->pos = bpos(b, dn);
-	const struct ynode *x;
-	if (!(x = ymap_get(dn, "name")))
-		return yerr(dn, "disk needs 'name'");
-	if (ck_name(x, "disk name", &d->name))
-		return -1;
-	for (size_t i = 0; i < idx; i++)
-		if (!strcmp(s->disks[i].name, d->name))
-			return yerr(x, "two disks named '%s' (the first at line %d)", d->name,
-				    s->disks[i].pos.line);
-	if (!(x = ymap_get(dn, "size")))
-		return yerr(dn, "disk '%s' needs 'size'", d->name);
-	if (ck_size(x, "size", &d->size))
-		return -1;
-	if (d->size < 512 || d->size % 512)
-		return yerr(x, "disk size '%s' must be a non-zero multiple of 512 bytes", x->s);
-	if (ymap_get(dn, "table") && ymap_get(dn, "ptable"))
-		return yerr(ymap_key(dn, "ptable"), "disk '%s' has both 'table' and 'ptable'",
-			    d->name);
-	if ((x = ymap_get(dn, "table")) || (x = ymap_get(dn, "ptable"))) {
-		if (ck_enum(x, "partition table", tables, &d->ptable))
-			return -1;
-		if (!strcmp(d->ptable, "none")) {
-			free(d->ptable);
-			d->ptable = NULL;
-		}
-	}
-	bool corrupt;
-	if ((x = ymap_get(dn, "absent")) && ck_bool(x, "absent", &d->absent))
-		return -1;
-	if ((x = ymap_get(dn, "corrupt")) && ck_bool(x, "corrupt", &corrupt))
-		return -1;
-	if ((x = ymap_get(dn, "partitions"))) {
-		if (ck_maps(x, "partitions"))
-			return -1;
-		if (!d->ptable)
-			return yerr(ymap_key(dn, "partitions"),
-				    "disk '%s' has partitions but no 'table: mbr' or 'table: gpt'",
-				    d->name);
-		for (size_t i = 0; i < x->n; i++) {
-			const struct ynode *p = x->kv[i], *f;
-			if ((f = ymap_get(p, "filesystem")) && ck_map(f, "filesystem"))
-				return -1;
-			if ((f = ymap_get(p, "raid")) && ck_map(f, "raid"))
-				return -1;
-		}
-	}
-	if ((x = ymap_get(dn, "filesystem")) && ck_map(x, "filesystem"))
-		return -1;
-	if ((x = ymap_get(dn, "raid")) && ck_map(x, "raid"))
-		return -1;
-	return layout_json(dn, "", &d->layout);
-}
-
-static int build_arrays(struct bld *b, const struct ynode *an)
-{
-	if (ck_maps(an, "arrays"))
-		return -1;
-	for (size_t i = 0; i < an->n; i++) {
-		const struct ynode *a = an->kv[i], *x;
-		char *name;
-		if (!(x = ymap_get(a, "name")))
-			return yerr(a, "array needs 'name' (like md0)");
-		if (ck_name(x, "array name", &name))
-			return -1;
-		free(name);
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(ymap_get(an->kv[j], "name")->s, x->s))
-				return yerr(x, "two arrays named '%s'", x->s);
-		if ((x = ymap_get(a, "filesystem")) && ck_map(x, "filesystem"))
-			return -1;
-	}
-	(void)b;
-	return layout_json(an, "", &b->s->arrays);
-}
-
 /* ---- steps ---- */
 
 static const char *const step_kinds[] = {"hello", "console", "send",	      "agent",
 					 "panic", "outcome", "expect-script", NULL};
 
-static int build_asserts(struct bld *b, struct bl_step *st, const struct ynode *ex)
+static int build_asserts(struct sc_build *b, struct bl_step *st, const struct ynode *ex)
 {
 	static const char *const ops[] = {"equals", "matches",	"exists",
 					  "absent", "contains", NULL};
@@ -637,7 +444,7 @@ static int build_asserts(struct bld *b, struct bl_step *st, const struct ynode *
 	for (size_t i = 0; i < ex->n; i++) {
 		const struct ynode *k = ex->kv[2 * i], *v = ex->kv[2 * i + 1];
 		struct bl_assert *as = &st->asserts[st->nasserts++];
-		as->pos = bpos(b, k);
+		as->pos = sc_pos(b, k);
 		as->field = xstrdup(k->s);
 		if (!k->s[0] || k->s[0] == '.' || k->s[strlen(k->s) - 1] == '.' ||
 		    strstr(k->s, ".."))
@@ -770,12 +577,12 @@ static bool in_list(const char *s, const char *const *l)
 	return false;
 }
 
-static int build_step(struct bld *b, const struct ynode *sn, struct bl_step *st, size_t idx)
+static int build_step(struct sc_build *b, const struct ynode *sn, struct bl_step *st, size_t idx)
 {
 	if (sn->kind != Y_MAP)
 		return yerr(sn, "a step must be a mapping like {console: REGEX}, not %s",
 			    ykind_name(sn));
-	st->pos = bpos(b, sn);
+	st->pos = sc_pos(b, sn);
 	st->timeout_ms = 30000;
 	st->panic_status = st->panic_signal = -1;
 	const struct ynode *kk = NULL;
@@ -985,20 +792,6 @@ static int check_order(const struct bl_scenario *s, const struct ynode *steps)
 	return 0;
 }
 
-static bool json_has_key(const json_t *j, const char *key)
-{
-	const char *k;
-	json_t *v;
-	size_t i;
-	if (json_is_object(j)) {
-		json_object_foreach((json_t *)j, k,
-				    v) if (!strcmp(k, key) || json_has_key(v, key)) return true;
-	} else if (json_is_array(j)) {
-		json_array_foreach(j, i, v) if (json_has_key(v, key)) return true;
-	}
-	return false;
-}
-
 /* hello and agent steps need the agent somewhere: an `agent:` entry, a
  * disk filesystem's `agent:`, or an archive made elsewhere (raw, list,
  * cpio, tree) that may hold it */
@@ -1024,10 +817,7 @@ static int check_agent_placed(const struct bl_scenario *s, const struct ynode *s
 				break;
 			}
 	}
-	for (size_t d = 0; d < s->ndisks; d++)
-		if (json_has_key(s->disks[d].layout, "agent"))
-			return 0;
-	if (json_has_key(s->arrays, "agent"))
+	if (sc_disks_have_agent(&s->disks))
 		return 0;
 	return yerr(steps->kv[i],
 		    "step %zu talks to the agent, but no archive or disk holds it (add '- agent: "
@@ -1037,13 +827,13 @@ static int check_agent_placed(const struct bl_scenario *s, const struct ynode *s
 
 /* ---- the whole scenario ---- */
 
-static int build_top(struct bld *b, const struct ynode *root, const char *name)
+static int build_top(struct sc_build *b, const struct ynode *root, const char *name)
 {
 	struct bl_scenario *s = b->s;
 	const struct ynode *x;
 	if (ck_keys(root, top_keys, "scenario"))
 		return -1;
-	s->pos = bpos(b, root);
+	s->pos = sc_pos(b, root);
 	s->name = xstrdup(name);
 	if ((x = ymap_get(root, "description")) && ck_text(x, "description", &s->description))
 		return -1;
@@ -1140,17 +930,7 @@ static int build_top(struct bld *b, const struct ynode *root, const char *name)
 					    s->kernel.kind);
 		}
 	}
-	if ((x = ymap_get(root, "disks"))) {
-		if (ck_seq(x, "disks"))
-			return -1;
-		s->disks = xcalloc(x->n ? x->n : 1, sizeof(*s->disks));
-		for (size_t i = 0; i < x->n; i++) {
-			s->ndisks++;
-			if (build_disk(b, x->kv[i], i))
-				return -1;
-		}
-	}
-	if ((x = ymap_get(root, "arrays")) && build_arrays(b, x))
+	if (sc_disks(b, ymap_get(root, "disks"), ymap_get(root, "arrays")))
 		return -1;
 	if (!(x = ymap_get(root, "steps")))
 		return yerr(root, "scenario '%s' needs 'steps'", name);
@@ -1196,13 +976,7 @@ void bl_scenario_free(struct bl_scenario *s)
 		free(a->entries);
 	}
 	free(s->archives);
-	for (size_t i = 0; i < s->ndisks; i++) {
-		free(s->disks[i].name);
-		free(s->disks[i].ptable);
-		json_decref(s->disks[i].layout);
-	}
-	free(s->disks);
-	json_decref(s->arrays);
+	bl_disk_plan_release(&s->disks);
 	free(s->cmdline);
 	if (s->emulator_args)
 		for (char **a = s->emulator_args; *a; a++)
@@ -1211,9 +985,6 @@ void bl_scenario_free(struct bl_scenario *s)
 	for (size_t i = 0; i < s->nsteps; i++)
 		step_release(&s->steps[i]);
 	free(s->steps);
-	for (size_t i = 0; i < s->nfields; i++)
-		free(s->fields[i].path);
-	free(s->fields);
 	if (s->srcfiles)
 		for (char **f = s->srcfiles; *f; f++)
 			free(*f);
@@ -1221,71 +992,17 @@ void bl_scenario_free(struct bl_scenario *s)
 	free(s);
 }
 
-/* every node's dotted path and position, for bl_scenario_locate */
-static void record_fields(struct bld *b, const struct ynode *n, struct strbuf *path, size_t *alloc,
-			  int depth)
+struct bl_scenario *sc_plan(const struct ynode *root, const char *name, const char *variant,
+			    const char *file)
 {
-	struct bl_scenario *s = b->s;
-	if (depth > 12)
-		return;
-	if (path->len) {
-		BL_GROW(s->fields, s->nfields, *alloc);
-		s->fields[s->nfields].path = xstrdup(path->buf);
-		s->fields[s->nfields].pos = bpos(b, n);
-		s->nfields++;
-	}
-	size_t len = path->len;
-	for (size_t i = 0; i < n->n; i++) {
-		const struct ynode *c;
-		if (n->kind == Y_MAP) {
-			sb_addf(path, "%s%s", len ? "." : "", n->kv[2 * i]->s);
-			c = n->kv[2 * i + 1];
-			/* a key's value is reported where the value is */
-		} else {
-			sb_addf(path, "[%zu]", i);
-			c = n->kv[i];
-		}
-		record_fields(b, c, path, alloc, depth + 1);
-		path->len = len;
-		path->buf[len] = 0;
-	}
-}
-
-const struct bl_srcpos *bl_scenario_locate(const struct bl_scenario *s, const char *path)
-{
-	size_t n = strlen(path);
-	while (n > 0) {
-		for (size_t i = 0; i < s->nfields; i++)
-			if (strlen(s->fields[i].path) == n && !strncmp(s->fields[i].path, path, n))
-				return &s->fields[i].pos;
-		/* drop the last ".key" or "[N]" */
-		while (n > 0 && path[n - 1] != '.' && path[n - 1] != '[')
-			n--;
-		if (n > 0)
-			n--;
-	}
-	return NULL;
-}
-
-struct bl_scenario *sc_build(const struct ynode *root, const char *name, const char *variant,
-			     const char *file)
-{
-	struct bld b = {0};
+	struct sc_build b = {0};
 	b.s = xcalloc(1, sizeof(*b.s));
 	b.s->file = xstrdup(file);
 	b.s->base_name = xstrdup(name);
 	b.s->variant = variant ? xstrdup(variant) : NULL;
 	int rc = build_top(&b, root, name);
-	if (!rc) {
-		struct strbuf path = STRBUF_INIT;
-		size_t alloc = 0;
-		sb_grow(&path, 64);
-		record_fields(&b, root, &path, &alloc, 0);
-		sb_release(&path);
-	}
-	if (!b.files) {
+	if (!b.files)
 		b.files = xcalloc(1, sizeof(char *));
-	}
 	b.s->srcfiles = b.files;
 	if (!rc && variant) {
 		free(b.s->name);

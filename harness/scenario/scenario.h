@@ -5,21 +5,19 @@
  * impossible combinations are errors "FILE:LINE:COL: message"), `extends:`
  * is resolved and a `matrix:` is expanded, giving one struct bl_scenario
  * per variant. Everything the later stages need is in these structs; they
- * never see YAML. Paths in a plan are absolute (resolved against the
- * scenario file's folder). */
+ * never see YAML or JSON text to parse again (a disk layout too is a typed
+ * struct bl_disk_plan, harness/disk's input). Paths in a plan are absolute
+ * (resolved against the file the value was written in). */
 #ifndef BL_SCENARIO_H
 #define BL_SCENARIO_H
+
+#include "disk/disk.h"
+#include "util/util.h"
 
 #include <jansson.h>
 #include <regex.h>
 #include <stdbool.h>
 #include <stddef.h>
-
-/* where something was written, for messages: "file:line:col" */
-struct bl_srcpos {
-	const char *file; /* borrowed from the scenario */
-	int line, col;
-};
 
 /* ---- archives ---- */
 enum bl_entry_kind {
@@ -70,19 +68,6 @@ struct bl_kernel_spec {
 	char *image;       /* distro/image: path of vmlinuz / Image / linux (UML) */
 	char *modules_dir; /* distro: /lib/modules/<version> tree (optional) */
 	char *package;     /* distro arm64: Debian package to fetch, e.g. linux-image-arm64 */
-	struct bl_srcpos pos;
-};
-
-/* ---- disks (turned into images by harness/disk) ---- */
-struct bl_disk_spec {
-	char *name;         /* "d0" */
-	unsigned long long size; /* bytes */
-	char *ptable;       /* NULL, "mbr" or "gpt" */
-	json_t *layout;     /* the disk's whole mapping as JSON (name, size, table, partitions,
-	                       filesystem, raid, corrupt...; sizes as byte counts, host paths
-	                       absolute), checked for shape by the loader and interpreted by
-	                       harness/disk (owned here; borrow it) */
-	bool absent;        /* declared (for a RAID member) but not attached to the machine */
 	struct bl_srcpos pos;
 };
 
@@ -139,11 +124,6 @@ struct bl_step {
 	struct bl_srcpos pos;
 };
 
-struct bl_fieldpos {
-	char *path; /* "disks[1].partitions[0].size", "steps[2].expect.pid" */
-	struct bl_srcpos pos;
-};
-
 struct bl_scenario {
 	char *file;        /* absolute path of the YAML file */
 	char *name;        /* "smoke" or "smoke[arch=aarch64,backend=uml]" for variants */
@@ -156,9 +136,7 @@ struct bl_scenario {
 	struct bl_kernel_spec kernel;
 	struct bl_archive_spec *archives; /* stacking order; builtin ones first */
 	size_t narchives;
-	struct bl_disk_spec *disks;
-	size_t ndisks;
-	json_t *arrays;    /* top-level `arrays:` (md RAID) for harness/disk, or NULL (owned) */
+	struct bl_disk_plan disks; /* `disks:` and `arrays:`, for harness/disk */
 	char *cmdline;     /* extra kernel command line (bootlab adds console etc.) */
 	int memory_mb;     /* default 256 */
 	int timeout_ms;    /* whole boot deadline; default 60000 */
@@ -167,8 +145,6 @@ struct bl_scenario {
 	size_t nsteps;
 	struct bl_srcpos pos;
 	char **srcfiles;   /* owns the file names that every pos.file points to (NULL-terminated) */
-	struct bl_fieldpos *fields; /* where each field was written, see bl_scenario_locate */
-	size_t nfields;
 };
 
 struct bl_scenario_set {
@@ -186,10 +162,11 @@ struct bl_load_opts {
 int bl_scenario_load(const char *file, const struct bl_load_opts *opts,
 		     struct bl_scenario_set *set);
 void bl_scenario_set_release(struct bl_scenario_set *set);
-/* Where field PATH of S was written, for later stages whose messages name
- * a field ("disks[1].partitions[0].size: ..."): the position of the longest
- * known prefix of PATH, or NULL. Paths use the YAML keys, [N] for list items. */
-const struct bl_srcpos *bl_scenario_locate(const struct bl_scenario *s, const char *path);
+/* A disk spec file, {disks: [...], arrays: [...]} in JSON or YAML (JSON is
+ * YAML), as a scenario holding only its disk plan: the same checks and
+ * messages as a scenario's `disks:` and `arrays:`. NULL with bl_errmsg() =
+ * "FILE:LINE:COL: message"; free with bl_scenario_free. */
+struct bl_scenario *bl_scenario_load_disks(const char *file);
 /* the plan as JSON (what `bootlab scenario show` prints); caller decrefs */
 json_t *bl_scenario_to_json(const struct bl_scenario *s);
 void bl_scenario_free(struct bl_scenario *s);

@@ -324,7 +324,7 @@ static int read_capped(const char *path, char **data, size_t *len)
 	return 0;
 }
 
-int ytree_load(struct ytree *t, const char *disp, struct ynode **root)
+int ytree_load(struct ytree *t, const char *disp, const char *what, struct ynode **root)
 {
 	char *data = NULL;
 	size_t len = 0;
@@ -350,7 +350,7 @@ int ytree_load(struct ytree *t, const char *disp, struct ynode **root)
 	have_doc = true;
 	yaml_node_t *yroot = yaml_document_get_root_node(&doc);
 	if (!yroot) {
-		bl_err("%s:1:1: empty scenario file", disp);
+		bl_err("%s:1:1: empty %s file", disp, what);
 		goto out;
 	}
 	/* a second document would be silently ignored: refuse it */
@@ -362,18 +362,13 @@ int ytree_load(struct ytree *t, const char *disp, struct ynode **root)
 		struct ynode tmp = {.file = f};
 		set_pos(&tmp, f, yaml_document_get_root_node(&doc2)->start_mark);
 		yaml_document_delete(&doc2);
-		yerr(&tmp, "a scenario file holds one YAML document, this is a second one");
+		yerr(&tmp, "a %s file holds one YAML document, this is a second one", what);
 		goto out;
 	}
 	yaml_document_delete(&doc2);
 	struct conv c = {t, f, &doc};
 	if (convert(&c, yroot, 0, root))
 		goto out;
-	if ((*root)->kind != Y_MAP) {
-		yerr(*root, "a scenario must be a mapping (name: ..., steps: ...), not %s",
-		     ykind_name(*root));
-		goto out;
-	}
 	ret = 0;
 out:
 	if (have_doc)

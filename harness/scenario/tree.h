@@ -38,8 +38,9 @@ struct ytree {
 };
 
 void ytree_release(struct ytree *t);
-/* Parse one YAML file into *root. disp is used in messages. */
-int ytree_load(struct ytree *t, const char *disp, struct ynode **root);
+/* Parse one YAML file (JSON is YAML) into *root. DISP is used in
+ * messages, WHAT says what the file holds ("scenario"). */
+int ytree_load(struct ytree *t, const char *disp, const char *what, struct ynode **root);
 struct ynode *ynode_new(struct ytree *t, enum ykind k, const struct ynode *where);
 struct ynode *ynode_scalar(struct ytree *t, const char *s, const struct ynode *where);
 void ymap_put(struct ytree *t, struct ynode *map, struct ynode *key, struct ynode *val);

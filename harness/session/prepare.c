@@ -229,33 +229,17 @@ static const char *kernel_arch(const struct bl_scenario *sc)
 	return sc->arch;
 }
 
-/* the scenario's disks as images in the work folder (cached by content);
- * a message that names a field is pointed back at the YAML */
+/* the scenario's disks as images in the work folder (cached by content) */
 static int prepare_disks(const struct bl_scenario *sc, const char *workdir, struct bl_prepared *p)
 {
 	char *agent = bl_agent_path(p->arch);
-	char *scdir = xstrdup(sc->file);
-	char *slash = strrchr(scdir, '/');
-	if (slash)
-		*slash = 0;
-	struct bl_disk_opts o = {.arrays = sc->arrays, .agent_path = agent};
+	struct bl_disk_opts o = {.agent_path = agent};
 	struct bl_disk_image *imgs = NULL;
 	size_t n = 0;
-	int rc = bl_disks_build(sc->disks, sc->ndisks, scdir, workdir, &o, &imgs, &n);
-	if (rc < 0) {
-		char field[256];
-		const char *msg = bl_errmsg();
-		size_t fl = strcspn(msg, ":");
-		if (fl < sizeof(field) && msg[fl] == ':') {
-			memcpy(field, msg, fl);
-			field[fl] = 0;
-			const struct bl_srcpos *pos = bl_scenario_locate(sc, field);
-			if (pos) {
-				bl_err_prefix("%s:%d:%d", pos->file, pos->line, pos->col);
-				rc = -2; /* located */
-			}
-		}
-	} else {
+	int rc = bl_disks_build(&sc->disks, workdir, &o, &imgs, &n);
+	if (rc == BL_DISK_ERR_AT)
+		rc = -2; /* located: the message starts with the field's FILE:LINE:COL */
+	if (rc == 0) {
 		p->disks = xcalloc(n ? n : 1, sizeof(char *));
 		for (size_t i = 0; i < n; i++)
 			if (!imgs[i].absent)
@@ -263,7 +247,6 @@ static int prepare_disks(const struct bl_scenario *sc, const char *workdir, stru
 	}
 	bl_disk_images_free(imgs, n);
 	free(agent);
-	free(scdir);
 	return rc;
 }
 
@@ -468,7 +451,7 @@ int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prep
 		if (bl_archive_stack((const char *const *)segs.v, segs.n, p->initrd) < 0)
 			goto out;
 	}
-	if (sc->ndisks && (r = prepare_disks(sc, workdir, p)) < 0) {
+	if (sc->disks.ndisks && (r = prepare_disks(sc, workdir, p)) < 0) {
 		rc = r;
 		goto out;
 	}

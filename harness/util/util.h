@@ -20,6 +20,13 @@
 #define BL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define BL_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
+/* where something was written, for messages: "file:line:col" (every stage
+ * that reports an error about a scenario's field keeps one) */
+struct bl_srcpos {
+	const char *file; /* borrowed: the scenario owns the name */
+	int line, col;
+};
+
 /* exit statuses of the bootlab command */
 enum { BL_EXIT_OK = 0, BL_EXIT_FAIL = 1, BL_EXIT_USAGE = 2, BL_EXIT_INFRA = 3 };
 

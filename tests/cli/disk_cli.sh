@@ -1,6 +1,6 @@
 #!/bin/bash
 # bootlab disk build: JSON specs and scenario files (a variant picked by
-# name), errors located in the YAML, usage errors.
+# name), errors located in the YAML or JSON, usage errors.
 # timeout: 120
 . "$(dirname "$0")/../lib.sh"
 command -v jq >/dev/null || { skip "jq missing" "disk_cli"; done_testing; exit; }
@@ -40,7 +40,17 @@ expect_match "no -o: usage text" "$out" "usage: bootlab disk build"
 echo '{"disks": [' > $T_TMP/broken.json
 out=$("$BOOTLAB" disk build -o $T_TMP/wb $T_TMP/broken.json 2>&1); rc=$?
 expect_eq "broken JSON: exit 2" $rc 2
-expect_match "broken JSON: line and column" "$out" "broken.json':[0-9]+:[0-9]+:"
+expect_match "broken JSON: line and column" "$out" "broken\.json:[0-9]+:[0-9]+: bad YAML"
+# a JSON spec goes through the scenario loader: the same checks, positions too
+echo '{"disks": [{"name": "x", "size": "8M", "table": "mbr",
+  "partitions": [{"size": "4M", "type": "zz"}]}]}' > $T_TMP/type.json
+out=$("$BOOTLAB" disk build -o $T_TMP/wb $T_TMP/type.json 2>&1); rc=$?
+expect_eq "JSON bad type: exit 2" $rc 2
+expect_match "JSON bad type: located" "$out" "type\.json:2:41: disks\[0\]\.partitions\[0\]\.type: unknown partition type 'zz'"
+echo '{"disks": [], "arrrays": []}' > $T_TMP/key.json
+out=$("$BOOTLAB" disk build -o $T_TMP/wb $T_TMP/key.json 2>&1); rc=$?
+expect_eq "JSON unknown key: exit 2" $rc 2
+expect_match "JSON unknown key: suggests" "$out" "key\.json:1:15: unknown key 'arrrays' in disk spec \(did you mean 'arrays'\?\)"
 out=$("$BOOTLAB" disk frobnicate 2>&1); rc=$?
 expect_eq "unknown subcommand: exit 2" $rc 2
 done_testing

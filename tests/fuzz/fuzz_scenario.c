@@ -4,7 +4,8 @@
  * Checks, besides "no crash, no leak, no hang": a failure leaves the set
  * empty and its message starts with "FILE:" (a position or the file's own
  * read error); a success gives complete plans (names, steps, compiled
- * regexes) whose fields can be located again. */
+ * regexes, disk plans whose parts all know where they were written and
+ * whose md members point at real disks). */
 #include "scenario/scenario.h"
 #include "util/util.h"
 
@@ -16,6 +17,38 @@
 
 static char dir[] = "/tmp/bl-fuzz-scenario.XXXXXX";
 static char path[sizeof(dir) + 16];
+
+static void check_pos(const struct bl_srcpos *p)
+{
+	if (!p->file || p->line < 1 || p->col < 1)
+		abort();
+}
+
+static void check_disks(const struct bl_disk_plan *p)
+{
+	for (size_t i = 0; i < p->ndisks; i++) {
+		const struct bl_disk *d = &p->disks[i];
+		check_pos(&d->pos);
+		if (!d->name || !d->field || d->size % 512 || !d->size ||
+		    (d->nparts > 0) != (d->table != BL_PTABLE_NONE))
+			abort();
+		for (size_t k = 0; k < d->nparts; k++)
+			check_pos(&d->parts[k].size_pos);
+	}
+	for (size_t i = 0; i < p->narrays; i++) {
+		const struct bl_md_array *a = &p->arrays[i];
+		check_pos(&a->pos);
+		if (!a->nmembers || a->raid_disks < 1)
+			abort();
+		for (size_t k = 0; k < a->nmembers; k++) {
+			const struct bl_md_member *m = &a->members[k];
+			check_pos(&m->pos);
+			if (m->disk >= p->ndisks || m->index >= a->raid_disks ||
+			    m->part >= (int)p->disks[m->disk].nparts)
+				abort();
+		}
+	}
+}
 
 static void check_plan(const struct bl_scenario *s)
 {
@@ -36,9 +69,7 @@ static void check_plan(const struct bl_scenario *s)
 		for (size_t j = 0; j < s->archives[i].nentries; j++)
 			if (s->archives[i].entries[j].mode > 07777)
 				abort();
-	for (size_t i = 0; i < s->nfields; i++)
-		if (bl_scenario_locate(s, s->fields[i].path) == NULL)
-			abort();
+	check_disks(&s->disks);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

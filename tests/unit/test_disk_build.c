@@ -1,7 +1,8 @@
 /* harness/disk end to end from YAML: scenario files loaded by the real
  * loader, disks built into a private cache and workdir, the bytes checked
  * where the kernel looks for them; then bad layouts, each an error naming
- * its field with nothing left behind. */
+ * its field at its FILE:LINE, found when the scenario loads or (capacity)
+ * when the images are laid out, with nothing left behind. */
 #include "disk/disk.h"
 #include "scenario/scenario.h"
 #include "t.h"
@@ -33,12 +34,9 @@ static int load(const char *yaml, struct bl_scenario_set *set)
 
 static int build(const struct bl_scenario *s, struct bl_disk_image **imgs, size_t *n, json_t *sum)
 {
-	char *sdir = xasprintf("%s/s", tmp), *work = xasprintf("%s/work", tmp),
-	     *cache = xasprintf("%s/cache", tmp);
-	struct bl_disk_opts o = {
-	    .arrays = s->arrays, .agent_path = "/bin/true", .cache_dir = cache, .summary = sum};
-	int r = bl_disks_build(s->disks, s->ndisks, sdir, work, &o, imgs, n);
-	free(sdir);
+	char *work = xasprintf("%s/work", tmp), *cache = xasprintf("%s/cache", tmp);
+	struct bl_disk_opts o = {.agent_path = "/bin/true", .cache_dir = cache, .summary = sum};
+	int r = bl_disks_build(&s->disks, work, &o, imgs, n);
 	free(work);
 	free(cache);
 	return r;
@@ -206,63 +204,91 @@ static void test_arrays_from_yaml(void)
 }
 
 static const struct bad {
-	const char *disks; /* YAML under disks: */
+	const char *disks; /* YAML under disks:, from line 3 */
+	int line;	   /* where the message points */
+	bool at_build;	   /* found while laying out or writing, not when loading */
 	const char *msg;   /* the error must contain this */
 } bads[] = {
-    {"  - {name: d0, size: 64M, ptable: mbr, partitions: [{size: 8M, type: xx}]}\n",
+    {"  - {name: d0, size: 64M, ptable: mbr, partitions: [{size: 8M, type: xx}]}\n", 3, false,
      "disks[0].partitions[0].type: unknown partition type 'xx'"},
-    {"  - {name: d0, size: 64M, ptable: mbr, partitions: [{size: 8M, type: home}]}\n",
+    {"  - {name: d0, size: 64M, ptable: mbr, partitions: [{size: 8M, type: home}]}\n", 3, false,
      "disks[0].partitions[0].type: partition type 'home' exists only in a GPT"},
-    {"  - {name: d0, size: 64M, ptable: mbr, partitions: [{size: 80M}]}\n",
+    {"  - {name: d0, size: 64M, ptable: mbr, partitions: [{size: 80M}]}\n", 3, true,
      "disks[0].partitions[0].size: partition of 81920 KiB"},
-    {"  - {name: d0, size: 64M, table: gpt, partitions: [{size: 40M}, {size: 40M}]}\n",
+    {"  - {name: d0, size: 64M, table: gpt, partitions: [{size: 40M}, {size: 40M}]}\n", 3, true,
      "disks[0].partitions[1].size:"},
-    {"  - {name: d0, size: 64M, table: gpt, partitions: [{size: rest}, {size: 4M}]}\n",
+    {"  - {name: d0, size: 64M, table: gpt, partitions: [{size: rest}, {size: 4M}]}\n", 3, false,
      "disks[0].partitions[0].size: only the last partition can take the rest"},
     {"  - {name: d0, size: 64M, ptable: mbr, partitions: [{size: 1M}, {size: 1M}, {size: 1M}, "
      "{size: 1M}, {size: 1M}]}\n",
-     "disks[0].partitions: an MBR holds at most 4"},
-    {"  - {name: d0, size: 4M, filesystem: {type: ext4, size: 8M}}\n",
+     3, false, "disks[0].partitions: an MBR holds at most 4"},
+    {"  - {name: d0, size: 4M, filesystem: {type: ext4, size: 8M}}\n", 3, true,
      "disks[0].filesystem.size: 8192 KiB is larger than the disk (4096 KiB)"},
-    {"  - {name: d0, size: 4M, filesystem: {type: xfs}}\n",
+    {"  - {name: d0, size: 4M, filesystem: {type: xfs}}\n", 3, false,
      "disks[0].filesystem.type: unknown filesystem type 'xfs'"},
-    {"  - {name: d0, size: 4M, filesystem: {tree: /usr/share}}\n",
+    {"  - {name: d0, size: 4M, filesystem: {tree: /usr/share}}\n", 3, true,
      "disks[0].filesystem: contents do not fit in 4096 KiB"},
-    {"  - {name: d0, size: 4M, filesystem: {files: [{path: etc/x, content: y}]}}\n",
+    {"  - {name: d0, size: 4M, filesystem: {files: [{path: etc/x, content: y}]}}\n", 3, false,
      "disks[0].filesystem.files[0].path: expected an absolute path"},
-    {"  - {name: d0, size: 4M, filesystem: {files: [{path: /x, content: y, mode: 999}]}}\n",
-     "disks[0].filesystem.files[0].mode: expected octal"},
-    {"  - {name: d0, size: 4M, filesystem: {colour: red}}\n",
+    {"  - {name: d0, size: 4M, filesystem: {files: [{path: /x, content: y, mode: 999}]}}\n", 3,
+     false, "disks[0].filesystem.files[0].mode: expected octal"},
+    {"  - {name: d0, size: 4M, filesystem: {colour: red}}\n", 3, false,
      "disks[0].filesystem: unknown key 'colour'"},
     {"  - {name: d0, size: 64M, raid: {array: md0, member: 0}}\n"
      "  - {name: d1, size: 64M, raid: {array: md0, member: 0, level: 1}}\n",
-     "disks[1].raid.member: member 0 of 'md0' is already disks[0]"},
-    {"  - {name: d0, size: 64M, raid: {array: md0, member: 1, level: 1}}\n",
+     4, false, "disks[1].raid.member: member 0 of 'md0' is already disks[0]"},
+    {"  - {name: d0, size: 64M, raid: {array: md0, member: 1, level: 1}}\n", 3, false,
      "disks[0].raid: member 0 of 'md0' is missing"},
-    {"  - {name: d0, size: 64M, raid: {array: md0, member: 0, devices: 2}}\n",
+    {"  - {name: d0, size: 64M, raid: {array: md0, member: 0, devices: 2}}\n", 3, false,
      "disks[0].raid: member 1 of 'md0' is missing"},
-    {"  - {name: d0, size: 64M, raid: {array: md0, member: 0, metadata: \"1.1\"}}\n",
+    {"  - {name: d0, size: 64M, raid: {array: md0, member: 0, metadata: \"1.1\"}}\n", 3, false,
      "disks[0].raid.metadata: unknown metadata '1.1' (known: 0.90, 1.0, 1.2)"},
-    {"  - {name: d0, size: 64M, raid: {array: md0, member: 0, level: 5}}\n",
+    {"  - {name: d0, size: 64M, raid: {array: md0, member: 0, level: 5}}\n", 3, false,
      "disks[0].raid.level: only RAID1"},
     {"  - {name: d0, size: 64M, raid: {array: md0, member: 0, metadata: \"1.0\"}}\n"
      "  - {name: d1, size: 64M, raid: {array: md0, member: 1, metadata: \"1.2\"}}\n",
-     "disks[1].raid.metadata: \"1.2\" differs from disks[0].raid.metadata"},
-    {"  - {name: d0, size: 64M, raid: {array: md0}}\n", "disks[0].raid.member: missing"},
-    {"  - {name: d0, size: 64M, raid: {member: 0}}\n", "disks[0].raid.array: missing"},
-    {"  - {name: d0, size: 64M, raid: {array: md0, member: 0}}\n",
+     4, false, "disks[1].raid.metadata: \"1.2\" differs from disks[0].raid.metadata"},
+    {"  - {name: d0, size: 64M, raid: {array: md0}}\n", 3, false,
+     "disks[0].raid.member: missing"},
+    {"  - {name: d0, size: 64M, raid: {member: 0}}\n", 3, false, "disks[0].raid.array: missing"},
+    {"  - {name: d0, size: 64M, raid: {array: md0, member: 0}}\n", 3, false,
      "disks[0].raid.array: unknown array 'md0'"},
     {"  - {name: d0, size: 64M, filesystem: {type: ext4}, raid: {array: md0, member: 0, "
      "level: 1}}\n",
-     "disks[0].filesystem: a raid member's content is its array's filesystem"},
+     3, false, "disks[0].filesystem: a raid member's content is its array's filesystem"},
     {"  - {name: d0, size: 64M, raid: {array: md0, member: 0, level: 1, filesystem: {size: "
      "100M}}}\n",
-     "disks[0].raid.filesystem.size: 102400 KiB is larger than the array"},
-    {"  - {name: d0, size: 64K, raid: {array: md0, member: 0, level: 1}}\n",
+     3, true, "disks[0].raid.filesystem.size: 102400 KiB is larger than the array"},
+    {"  - {name: d0, size: 64K, raid: {array: md0, member: 0, level: 1}}\n", 3, true,
      "disks[0].raid: member of 128 sectors is too small for metadata 1.2"},
-    {"  - {name: d0, size: 64M, filesystem: {agent: sbin/init}}\n",
+    {"  - {name: d0, size: 64M, filesystem: {agent: sbin/init}}\n", 3, false,
      "disks[0].filesystem.agent: 'sbin/init' must be an absolute path"},
 };
+
+/* the error of bad layout I: from the loader, or from the build */
+static const char *bad_error(size_t i, bool *at_build)
+{
+	char *y = xasprintf("name: bad\ndisks:\n%ssteps:\n  - console: login\n", bads[i].disks);
+	struct bl_scenario_set set;
+	const char *m = "(no error)";
+	*at_build = false;
+	if (load(y, &set) < 0) {
+		m = bl_errmsg();
+	} else {
+		struct bl_disk_image *imgs = NULL;
+		size_t n = 0;
+		int r = build(set.v[0], &imgs, &n, NULL);
+		*at_build = true;
+		if (r == BL_DISK_ERR_AT)
+			m = bl_errmsg();
+		else if (r < 0)
+			m = "(an error without its position)";
+		bl_disk_images_free(imgs, n);
+		bl_scenario_set_release(&set);
+	}
+	free(y);
+	return m;
+}
 
 static void test_bad(void)
 {
@@ -271,29 +297,24 @@ static void test_bad(void)
 	for (size_t i = 0; i < BL_ARRAY_SIZE(bads); i++) {
 		bl_rm_rf(cache);
 		bl_rm_rf(work);
-		char *y = xasprintf("name: bad\ndisks:\n%ssteps:\n  - console: login\n", bads[i].disks);
-		struct bl_scenario_set set;
-		if (!T_OK(load(y, &set) == 0, "bad %zu: loads (the loader accepts it): %s", i,
-			  bl_errmsg())) {
-			free(y);
-			continue;
-		}
-		struct bl_disk_image *imgs = NULL;
-		size_t n = 0;
-		int r = build(set.v[0], &imgs, &n, NULL);
-		const char *m = r < 0 ? bl_errmsg() : "(no error)";
-		if (!T_OK(r < 0 && strstr(m, bads[i].msg), "bad %zu: error names the field", i))
-			printf("#   got '%s'\n#   want '%s'\n", m, bads[i].msg);
+		bool at_build;
+		const char *m = bad_error(i, &at_build);
+		char at[32];
+		snprintf(at, sizeof(at), "/t.yaml:%d:", bads[i].line);
+		if (!T_OK(strstr(m, at) && strstr(m, bads[i].msg), "bad %zu: error names the field at "
+								   "line %d",
+			  i, bads[i].line))
+			printf("#   got '%s'\n#   want '%s' at %s\n", m, bads[i].msg, at);
+		T_OK(at_build == bads[i].at_build, "bad %zu: found %s", i,
+		     bads[i].at_build ? "while building" : "when loading");
 		T_OK(count_entries(work) == 0 && count_entries(cache) == 0,
 		     "bad %zu: nothing left in workdir or cache", i);
-		bl_disk_images_free(imgs, n);
-		bl_scenario_set_release(&set);
-		free(y);
 	}
 	free(cache);
 	free(work);
 }
 
+/* every size in a disk layout reads the same way */
 static void test_sizes(void)
 {
 	static const struct {
@@ -302,11 +323,15 @@ static void test_sizes(void)
 	} t[] = {{"64M", 64LL << 20}, {"1G", 1LL << 30}, {"512K", 512 << 10}, {"4096", 4096},
 		 {"2MiB", 2 << 20},   {"x", -1},	 {"0", -1},	      {"5Q", -1}};
 	for (size_t i = 0; i < BL_ARRAY_SIZE(t); i++) {
-		json_t *j = json_string(t[i].in);
-		unsigned long long b = 0;
-		int r = bl_disk_parse_size(j, &b);
-		T_EQ_INT(r < 0 ? -1 : (long long)b, t[i].want, "size '%s'", t[i].in);
-		json_decref(j);
+		char *y = xasprintf("name: s\ndisks:\n  - {name: d0, size: %s}\nsteps:\n"
+				    "  - console: x\n",
+				    t[i].in);
+		struct bl_scenario_set set;
+		long long got = load(y, &set) < 0 ? -1 : (long long)set.v[0]->disks.disks[0].size;
+		T_EQ_INT(got, t[i].want, "size '%s'", t[i].in);
+		if (got >= 0)
+			bl_scenario_set_release(&set);
+		free(y);
 	}
 }
 

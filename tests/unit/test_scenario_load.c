@@ -142,6 +142,10 @@ static const struct {
     {"disk-fs-list", "5:17: 'filesystem' must be a mapping, not a list"},
     {"disk-tree-missing", "5:36: tree 'no-such-rootfs' not found (looked for folder "
 			  "'@DIR@/no-such-rootfs')"},
+    {"disk-bad-type", "16:26: disks[0].partitions[0].type: unknown partition type 'nosuchtype' "
+		      "(names: linux, raid, swap, lvm, esp, fat32, or a hex byte like fd)"},
+    {"disk-array-no-members", "3:5: arrays[0]: array 'md1' has no members (add `raid: {array: "
+			      "md1, member: 0}` to a disk or partition)"},
     {"array-no-name", "3:5: array needs 'name' (like md0)"},
     {"extends-missing", "1:10: base scenario 'no-such-base.yaml' not found (looked for "
 			"'bad/no-such-base.yaml')"},
@@ -404,31 +408,43 @@ static void test_variants(void)
 	T_EQ_STR(d->variant, "degraded", "variant field");
 	T_OK(b->cmdline == NULL, "base has no cmdline");
 	T_EQ_STR(d->cmdline, "degraded=1", "variant cmdline");
-	T_EQ_INT(b->ndisks, 2, "base disks");
-	T_OK(!b->disks[1].absent && d->disks[1].absent, "d1 absent only in the variant");
-	T_EQ_INT(b->disks[0].size, 64 << 20, "disk size");
-	T_EQ_STR(b->disks[0].ptable, "gpt", "table");
-	T_OK(b->disks[1].ptable == NULL, "no table");
-	char *lay = json_dumps(b->disks[0].layout, JSON_COMPACT);
-	T_EQ_STR(lay,
-		 "{\"name\":\"d0\",\"size\":67108864,\"table\":\"gpt\",\"partitions\":[{\"size\":"
-		 "33554432,\"type\":\"linux-raid\",\"raid\":{\"array\":\"md0\",\"member\":0}},{"
-		 "\"size\":\"rest\"}]}",
-		 "layout: the whole mapping, sizes parsed");
-	free(lay);
-	char *tree = realpath("good/files/rootfs", NULL);
-	json_t *fs = json_object_get(json_array_get(b->arrays, 0), "filesystem");
-	T_EQ_STR(json_string_value(json_object_get(fs, "tree")), tree, "tree made absolute");
-	T_EQ_STR(json_string_value(json_object_get(json_array_get(b->arrays, 0), "metadata")),
-		 "1.2", "quoted metadata stays text");
-	free(tree);
-	T_OK(d->arrays != NULL, "arrays kept in the variant");
-	const struct bl_srcpos *p = bl_scenario_locate(b, "disks[0].partitions[0].raid.member");
-	T_OK(p && p->line == 12 && p->col == 66, "locate a deep field (%d:%d)", p ? p->line : 0,
-	     p ? p->col : 0);
-	p = bl_scenario_locate(b, "disks[1].partitions[3].size");
-	T_OK(p && p->line == 14 && p->col == 5, "locate falls back to the longest prefix");
-	T_OK(bl_scenario_locate(b, "nothing.here") == NULL, "unknown field");
+	const struct bl_disk_plan *bp = &b->disks;
+	T_EQ_INT(bp->ndisks, 2, "base disks");
+	T_OK(!bp->disks[1].absent && d->disks.disks[1].absent, "d1 absent only in the variant");
+	T_EQ_INT(bp->disks[0].size, 64 << 20, "disk size");
+	T_EQ_INT(bp->disks[0].table, BL_PTABLE_GPT, "table");
+	T_EQ_INT(bp->disks[1].table, BL_PTABLE_NONE, "no table");
+	const struct bl_disk_part *p = bp->disks[0].parts;
+	T_OK(bp->disks[0].nparts == 2 && p[0].size == 32 << 20 && p[1].size == 0,
+	     "partitions: sizes parsed, rest is 0");
+	char guid[37];
+	bl_guid_str(p[0].gpt_type, guid);
+	T_OK(p[0].mbr_type == 0xfd && !strcmp(guid, "A19D880F-05FC-4D3B-A006-743F0F84911E"),
+	     "linux-raid: MBR fd, the GPT Linux RAID GUID (%s)", guid);
+	T_OK(p[0].pos.line == 12 && p[0].pos.col == 9 && p[0].size_pos.col == 16,
+	     "partition and size positions");
+	if (T_EQ_INT(bp->narrays, 1, "one array")) {
+		const struct bl_md_array *a = &bp->arrays[0];
+		char *tree = realpath("good/files/rootfs", NULL);
+		T_OK(a->fs && !strcmp(a->fs->tree, tree), "tree made absolute");
+		free(tree);
+		T_OK(a->fs && !strcmp(a->fs->agent, "/sbin/init") && a->fs->type == BL_FS_EXT4,
+		     "array filesystem");
+		T_OK(a->meta == BL_MD_12 && a->raid_disks == 2 && a->minor == 0,
+		     "metadata \"1.2\", 2 devices, md0 -> minor 0");
+		T_OK(a->nmembers == 2 && a->members[0].disk == 0 && a->members[0].part == 0 &&
+			 a->members[1].disk == 1 && a->members[1].part == -1,
+		     "members: d0 partition 1, d1 whole");
+		T_OK(a->members[0].pos.line == 12 && a->members[0].pos.col == 45,
+		     "a member is where its raid: was written (%d:%d)", a->members[0].pos.line,
+		     a->members[0].pos.col);
+		T_OK(a->pos.line == 3 && a->pos.col == 5 && !strcmp(a->field, "arrays[0]"),
+		     "the array is where arrays: defines it");
+	}
+	T_OK(bp->disks[1].pos.line == 14 && bp->disks[1].pos.col == 5 &&
+		 !strcmp(bp->disks[1].pos.file, "good/variants.yaml"),
+	     "disk position");
+	T_OK(d->disks.narrays == 1 && d->disks.arrays[0].nmembers == 2, "arrays kept in the variant");
 	bl_scenario_set_release(&set);
 }
 
