@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "ops.h"
 
 struct ia_state ia;
 
@@ -451,36 +452,11 @@ static void end_now(void)
 	end_how = END_NONE;
 }
 
+#define IA_OP_ENTRY(name, fn) {name, fn},
 static const struct {
 	const char *name;
 	ia_op_fn fn;
-} ops[] = {
-    {"info", ia_op_info},
-    {"stat", ia_op_stat},
-    {"read", ia_op_read},
-    {"sha256", ia_op_sha256},
-    {"list", ia_op_list},
-    {"readlink", ia_op_readlink},
-    {"write", ia_op_write},
-    {"mkdir", ia_op_mkdir},
-    {"mknod", ia_op_mknod},
-    {"symlink", ia_op_symlink},
-    {"chmod", ia_op_chmod},
-    {"copy", ia_op_copy},
-    {"mount", ia_op_mount},
-    {"umount", ia_op_umount},
-    {"mounts", ia_op_mounts},
-    {"modules", ia_op_modules},
-    {"md_assemble", ia_op_md_assemble},
-    {"run", ia_op_run},
-    {"switch_root", ia_op_switch_root},
-    {"pivot_root", ia_op_pivot_root},
-    {"exit", op_exit},
-    {"kill", op_kill},
-    {"sync", ia_op_sync},
-    {"poweroff", op_poweroff},
-    {"reboot", op_reboot},
-};
+} ops[] = {IA_OPS(IA_OP_ENTRY)};
 
 /* the replies; the first ones fit in a static buffer, so the hello costs no
  * malloc (its first call is slow to translate under TCG) */

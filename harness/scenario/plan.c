@@ -1,8 +1,10 @@
 /* One merged scenario mapping (extends, variant and matrix already applied)
  * -> a validated struct bl_scenario. Checks run in the order keys are
  * documented, so the first error is always the same one. */
-#include "scenario/plan.h"
+#include "../../guest/init-agent/ops.h"
+#include "archive/archive.h"
 #include "scenario/check.h"
+#include "scenario/plan.h"
 #include "util/util.h"
 
 #include <limits.h>
@@ -17,17 +19,23 @@ static const char *const top_keys[] = {
 static const char *const arches[] = {"x86_64", "aarch64", NULL};
 static const char *const backends[] = {"qemu", "uml", "libvirt", NULL};
 static const char *const machines[] = {"auto", "microvm", "q35", "pc", "virt", NULL};
-static const char *const codecs[] = {"none", "gzip", "bzip2", "lzma", "xz",
-				     "lzo",  "lz4",  "zstd",  NULL};
-static const char *const outcomes[] = {"pass",		 "fail",	"panic", "timeout",
-				       "emulator-error", "setup-error", NULL};
-static const char *const panic_reasons[] = {"kill-init",      "no-init", "vfs", "requested-init",
-					    "builtin-unpack", "other",	 NULL};
-static const char *const agent_ops[] = {
-    "info",   "stat",	 "read",	"sha256", "list",	 "readlink",   "write",
-    "mkdir",  "mknod",	 "symlink",	"chmod",  "copy",	 "mount",      "umount",
-    "mounts", "modules", "md_assemble", "run",	  "switch_root", "pivot_root", "exit",
-    "kill",   "sync",	 "poweroff",	"reboot", NULL};
+
+/* Names other parts own are checked against their tables: the agent's ops
+ * (guest/init-agent/ops.h), archive/codec.c's codecs; outcomes and panic
+ * reasons are in outcome.c. */
+#define OP_NAME(name, fn) name,
+static const char *const agent_ops[] = {IA_OPS(OP_NAME) NULL};
+
+/* the codecs archive/codec.c has, NULL-terminated into NAMES (room for 15) */
+static const char *const *codec_names(const char *names[16])
+{
+	size_t n;
+	const struct bl_codec *const *all = bl_codec_all(&n);
+	for (size_t i = 0; i < n && i < 15; i++)
+		names[i] = all[i]->name;
+	names[n < 15 ? n : 15] = NULL;
+	return names;
+}
 
 /* the file names positions point to are interned in B (s->srcfiles) */
 static const char *bfile(struct sc_build *b, const struct yfile *f)
@@ -173,6 +181,86 @@ static const unsigned entry_mode[BL_ENT_MODULES + 1] = {
     [BL_ENT_SLINK] = 0777, [BL_ENT_PIPE] = 0644, [BL_ENT_SOCK] = 0644,
 };
 
+/* what each kind of entry needs besides its path: E the entry's mapping,
+ * A the archive so far (for a hardlink's target) */
+static int entry_extras(const struct bl_archive_spec *a, const struct ynode *e, struct bl_entry *en)
+{
+	unsigned long long u;
+	switch (en->kind) {
+	case BL_ENT_NOD: {
+		static const char *const types[] = {"c", "b", NULL};
+		const struct ynode *t = ymap_get(e, "type"), *ma = ymap_get(e, "major"),
+				   *mi = ymap_get(e, "minor");
+		if (!t)
+			return yerr(e, "nod '%s' needs 'type' (c or b)", en->path);
+		if (!ma)
+			return yerr(e, "nod '%s' needs 'major'", en->path);
+		if (!mi)
+			return yerr(e, "nod '%s' needs 'minor'", en->path);
+		char *ts;
+		if (ck_enum(t, "type", types, &ts))
+			return -1;
+		en->devtype = ts[0];
+		free(ts);
+		if (ck_uint(ma, "major", 4095, &u))
+			return -1;
+		en->major = (unsigned)u;
+		if (ck_uint(mi, "minor", 1048575, &u))
+			return -1;
+		en->minor = (unsigned)u;
+		break;
+	}
+	case BL_ENT_FILE: {
+		const struct ynode *c = ymap_get(e, "content"), *s = ymap_get(e, "source");
+		if (c && s)
+			return yerr(ymap_key(e, "source"),
+				    "file '%s' has both 'content' and 'source'; pick one",
+				    en->path);
+		if (!c && !s)
+			return yerr(e, "file '%s' needs 'content' or 'source'", en->path);
+		if (c) {
+			if (c->kind != Y_SCALAR)
+				return yerr(c, "'content' must be text, not %s", ykind_name(c));
+			/* an empty plain scalar is an empty file, not null */
+			en->content = xmalloc(c->len + 1);
+			memcpy(en->content, c->s, c->len + 1);
+			en->content_len = c->len;
+		} else if (ck_host_path(s, "source", false, &en->source)) {
+			return -1;
+		}
+		break;
+	}
+	case BL_ENT_SLINK: {
+		const struct ynode *t = ymap_get(e, "target");
+		if (!t)
+			return yerr(e, "symlink '%s' needs 'target'", en->path);
+		if (ck_text(t, "target", &en->target))
+			return -1;
+		break;
+	}
+	case BL_ENT_HARDLINK: {
+		const struct ynode *t = ymap_get(e, "target");
+		if (!t)
+			return yerr(e, "hardlink '%s' needs 'target'", en->path);
+		if (ck_arch_path(t, "target", false, &en->target))
+			return -1;
+		size_t i;
+		for (i = 0; i < a->nentries; i++)
+			if ((a->entries[i].kind == BL_ENT_FILE ||
+			     a->entries[i].kind == BL_ENT_AGENT) &&
+			    !strcmp(a->entries[i].path, en->target))
+				break;
+		if (i == a->nentries)
+			return yerr(t, "hardlink target '%s' is not a file earlier in archive '%s'",
+				    en->target, a->name);
+		break;
+	}
+	default:
+		break;
+	}
+	return 0;
+}
+
 static int build_entry(struct sc_build *b, struct bl_archive_spec *a, const struct ynode *e,
 		       struct bl_entry *en)
 {
@@ -271,79 +359,7 @@ static int build_entry(struct sc_build *b, struct bl_archive_spec *a, const stru
 		en->gid = (unsigned)u;
 	}
 
-	switch (en->kind) {
-	case BL_ENT_NOD: {
-		static const char *const types[] = {"c", "b", NULL};
-		const struct ynode *t = ymap_get(e, "type"), *ma = ymap_get(e, "major"),
-				   *mi = ymap_get(e, "minor");
-		if (!t)
-			return yerr(e, "nod '%s' needs 'type' (c or b)", en->path);
-		if (!ma)
-			return yerr(e, "nod '%s' needs 'major'", en->path);
-		if (!mi)
-			return yerr(e, "nod '%s' needs 'minor'", en->path);
-		char *ts;
-		if (ck_enum(t, "type", types, &ts))
-			return -1;
-		en->devtype = ts[0];
-		free(ts);
-		if (ck_uint(ma, "major", 4095, &u))
-			return -1;
-		en->major = (unsigned)u;
-		if (ck_uint(mi, "minor", 1048575, &u))
-			return -1;
-		en->minor = (unsigned)u;
-		break;
-	}
-	case BL_ENT_FILE: {
-		const struct ynode *c = ymap_get(e, "content"), *s = ymap_get(e, "source");
-		if (c && s)
-			return yerr(ymap_key(e, "source"),
-				    "file '%s' has both 'content' and 'source'; pick one",
-				    en->path);
-		if (!c && !s)
-			return yerr(e, "file '%s' needs 'content' or 'source'", en->path);
-		if (c) {
-			if (c->kind != Y_SCALAR)
-				return yerr(c, "'content' must be text, not %s", ykind_name(c));
-			/* an empty plain scalar is an empty file, not null */
-			en->content = xmalloc(c->len + 1);
-			memcpy(en->content, c->s, c->len + 1);
-			en->content_len = c->len;
-		} else if (ck_host_path(s, "source", false, &en->source)) {
-			return -1;
-		}
-		break;
-	}
-	case BL_ENT_SLINK: {
-		const struct ynode *t = ymap_get(e, "target");
-		if (!t)
-			return yerr(e, "symlink '%s' needs 'target'", en->path);
-		if (ck_text(t, "target", &en->target))
-			return -1;
-		break;
-	}
-	case BL_ENT_HARDLINK: {
-		const struct ynode *t = ymap_get(e, "target");
-		if (!t)
-			return yerr(e, "hardlink '%s' needs 'target'", en->path);
-		if (ck_arch_path(t, "target", false, &en->target))
-			return -1;
-		size_t i;
-		for (i = 0; i < a->nentries; i++)
-			if ((a->entries[i].kind == BL_ENT_FILE ||
-			     a->entries[i].kind == BL_ENT_AGENT) &&
-			    !strcmp(a->entries[i].path, en->target))
-				break;
-		if (i == a->nentries)
-			return yerr(t, "hardlink target '%s' is not a file earlier in archive '%s'",
-				    en->target, a->name);
-		break;
-	}
-	default:
-		break;
-	}
-	return 0;
+	return entry_extras(a, e, en);
 }
 
 static void entry_release(struct bl_entry *en)
@@ -381,7 +397,8 @@ static int build_archive(struct sc_build *b, const struct ynode *an, size_t idx)
 	} else {
 		a->name = xasprintf("archive%zu", idx + 1);
 	}
-	if ((x = ymap_get(an, "codec")) && ck_enum(x, "codec", codecs, &a->codec))
+	const char *codecs[16];
+	if ((x = ymap_get(an, "codec")) && ck_enum(x, "codec", codec_names(codecs), &a->codec))
 		return -1;
 	if ((x = ymap_get(an, "builtin")) && ck_bool(x, "builtin", &a->builtin))
 		return -1;
@@ -547,7 +564,9 @@ static int build_panic(struct bl_step *st, const struct ynode *v)
 		return -1;
 	const struct ynode *r = ymap_get(v, "reason"), *s = ymap_get(v, "status"),
 			   *g = ymap_get(v, "signal");
-	if (r && ck_enum(r, "panic reason", panic_reasons, &st->panic_reason))
+	/* a step expects a panic: any reason but "none" */
+	if (r && ck_enum(r, "panic reason", bl_panic_reason_names() + BL_PANIC_NONE + 1,
+			 &st->panic_reason))
 		return -1;
 	if (s && g)
 		return yerr(ymap_key(v, "signal"),
@@ -575,6 +594,57 @@ static bool in_list(const char *s, const char *const *l)
 		if (!strcmp(*l, s))
 			return true;
 	return false;
+}
+
+/* an `agent:` step: SN the step, V its request; *GEN its generated name */
+static int build_agent_step(const struct ynode *sn, const struct ynode *v, struct bl_step *st,
+			    char **gen)
+{
+	const struct ynode *x;
+	st->kind = BL_STEP_AGENT;
+	if (ck_map(v, "agent"))
+		return -1;
+	const struct ynode *op = ymap_get(v, "op");
+	if (!op)
+		return yerr(v, "agent request needs 'op' (like {op: stat, path: /init})");
+	char *ops;
+	if (ck_text(op, "op", &ops))
+		return -1;
+	free(ops);
+	if ((x = ymap_key(v, "id")))
+		return yerr(x, "'id' is chosen by bootlab; leave it out");
+	if ((x = ymap_get(sn, "error")) && parse_errno(x, &st->expect_errno))
+		return -1;
+	st->expect_error = x != NULL;
+	if (!in_list(op->s, agent_ops) &&
+	    !(st->expect_errno && !strcmp(st->expect_errno, "EOPNOTSUPP"))) {
+		const char *sug = ck_suggest(op->s, agent_ops);
+		if (sug)
+			return yerr(op, "unknown agent op '%s' (did you mean '%s'?)", op->s, sug);
+		return yerr(op,
+			    "unknown agent op '%s' (see docs/protocol.md; "
+			    "add 'error: EOPNOTSUPP' to test an unknown op)",
+			    op->s);
+	}
+	st->request = yjson(v);
+	st->no_reply = !st->expect_error && (!strcmp(op->s, "exit") || !strcmp(op->s, "kill") ||
+					     !strcmp(op->s, "switch_root"));
+	if ((x = ymap_get(sn, "no-reply")) && ck_bool(x, "no-reply", &st->no_reply))
+		return -1;
+	if (st->no_reply && st->expect_error)
+		return yerr(ymap_key(sn, "error"),
+			    "'error' needs a reply, but this step has no-reply");
+	if (st->no_reply && ymap_get(sn, "expect"))
+		return yerr(ymap_key(sn, "expect"),
+			    "op '%s' gets no reply, so there is nothing to 'expect'", op->s);
+	const struct ynode *path = ymap_get(v, "path");
+	if (!path)
+		path = ymap_get(v, "newroot");
+	if (path && path->kind == Y_SCALAR)
+		*gen = xasprintf("agent %s %s", op->s, path->s);
+	else
+		*gen = xasprintf("agent %s", op->s);
+	return 0;
 }
 
 static int build_step(struct sc_build *b, const struct ynode *sn, struct bl_step *st, size_t idx)
@@ -659,52 +729,8 @@ static int build_step(struct sc_build *b, const struct ynode *sn, struct bl_step
 		memcpy(st->text, v->s, v->len + 1);
 		gen = xstrdup("send");
 	} else if (!strcmp(k, "agent")) {
-		st->kind = BL_STEP_AGENT;
-		if (ck_map(v, "agent"))
+		if (build_agent_step(sn, v, st, &gen))
 			return -1;
-		const struct ynode *op = ymap_get(v, "op");
-		if (!op)
-			return yerr(v, "agent request needs 'op' (like {op: stat, path: /init})");
-		char *ops;
-		if (ck_text(op, "op", &ops))
-			return -1;
-		free(ops);
-		if ((x = ymap_key(v, "id")))
-			return yerr(x, "'id' is chosen by bootlab; leave it out");
-		if ((x = ymap_get(sn, "error")) && parse_errno(x, &st->expect_errno))
-			return -1;
-		st->expect_error = x != NULL;
-		if (!in_list(op->s, agent_ops) &&
-		    !(st->expect_errno && !strcmp(st->expect_errno, "EOPNOTSUPP"))) {
-			const char *sug = ck_suggest(op->s, agent_ops);
-			if (sug)
-				return yerr(op, "unknown agent op '%s' (did you mean '%s'?)", op->s,
-					    sug);
-			return yerr(op,
-				    "unknown agent op '%s' (see docs/protocol.md; "
-				    "add 'error: EOPNOTSUPP' to test an unknown op)",
-				    op->s);
-		}
-		st->request = yjson(v);
-		st->no_reply =
-		    !st->expect_error && (!strcmp(op->s, "exit") || !strcmp(op->s, "kill") ||
-					  !strcmp(op->s, "switch_root"));
-		if ((x = ymap_get(sn, "no-reply")) && ck_bool(x, "no-reply", &st->no_reply))
-			return -1;
-		if (st->no_reply && st->expect_error)
-			return yerr(ymap_key(sn, "error"),
-				    "'error' needs a reply, but this step has no-reply");
-		if (st->no_reply && ymap_get(sn, "expect"))
-			return yerr(ymap_key(sn, "expect"),
-				    "op '%s' gets no reply, so there is nothing to 'expect'",
-				    op->s);
-		const struct ynode *path = ymap_get(v, "path");
-		if (!path)
-			path = ymap_get(v, "newroot");
-		if (path && path->kind == Y_SCALAR)
-			gen = xasprintf("agent %s %s", op->s, path->s);
-		else
-			gen = xasprintf("agent %s", op->s);
 	} else if (!strcmp(k, "panic")) {
 		st->kind = BL_STEP_EXPECT_PANIC;
 		if (build_panic(st, v))
@@ -712,7 +738,7 @@ static int build_step(struct sc_build *b, const struct ynode *sn, struct bl_step
 		gen = st->panic_reason ? xasprintf("panic %s", st->panic_reason) : xstrdup("panic");
 	} else if (!strcmp(k, "outcome")) {
 		st->kind = BL_STEP_EXPECT_OUTCOME;
-		if (ck_enum(v, "outcome", outcomes, &st->outcome))
+		if (ck_enum(v, "outcome", bl_outcome_names(), &st->outcome))
 			return -1;
 		gen = xasprintf("outcome %s", st->outcome);
 	} else {

@@ -71,6 +71,33 @@ struct bl_kernel_spec {
 	struct bl_srcpos pos;
 };
 
+/* ---- what a boot ends with (harness/session decides it, a step expects it) ---- */
+enum bl_outcome {
+	BL_OUT_PASS,
+	BL_OUT_FAIL,
+	BL_OUT_PANIC,
+	BL_OUT_TIMEOUT,
+	BL_OUT_EMU_ERROR,
+	BL_OUT_SETUP_ERROR,
+};
+const char *bl_outcome_name(enum bl_outcome o); /* "pass", "emulator-error"... */
+int bl_outcome_parse(const char *s, enum bl_outcome *o);
+const char *const *bl_outcome_names(void); /* every name, NULL-terminated, in enum order */
+
+/* what the console classifier (harness/session/classify.c) reads in a panic */
+enum bl_panic_reason {
+	BL_PANIC_NONE,
+	BL_PANIC_KILL_INIT,      /* Attempted to kill init! exitcode=0x... */
+	BL_PANIC_NO_INIT,        /* No working init found. */
+	BL_PANIC_VFS,            /* VFS: Unable to mount root fs on ... */
+	BL_PANIC_REQUESTED_INIT, /* Requested init X failed (error N). */
+	BL_PANIC_BUILTIN_UNPACK, /* init/initramfs.c failed on the built-in archive */
+	BL_PANIC_OTHER,
+};
+const char *bl_panic_reason_name(enum bl_panic_reason r); /* "kill-init"... */
+int bl_panic_reason_parse(const char *s, enum bl_panic_reason *r);
+const char *const *bl_panic_reason_names(void); /* "none" first, NULL-terminated */
+
 /* ---- steps ---- */
 enum bl_step_kind {
 	BL_STEP_HELLO,          /* wait for the agent's hello (stage 1 or 2) */

@@ -10,16 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const panic_names[] = {
-    [BL_PANIC_NONE] = "none",
-    [BL_PANIC_KILL_INIT] = "kill-init",
-    [BL_PANIC_NO_INIT] = "no-init",
-    [BL_PANIC_VFS] = "vfs",
-    [BL_PANIC_REQUESTED_INIT] = "requested-init",
-    [BL_PANIC_OTHER] = "other",
-    [BL_PANIC_BUILTIN_UNPACK] = "builtin-unpack",
-};
-
 static const char *const event_names[] = {
     [BL_EV_NONE] = "none",
     [BL_EV_PANIC] = "panic",
@@ -39,21 +29,6 @@ static const char *const event_names[] = {
 const char *bl_event_type_name(enum bl_event_type t)
 {
 	return event_names[t];
-}
-
-const char *bl_panic_reason_name(enum bl_panic_reason r)
-{
-	return panic_names[r];
-}
-
-int bl_panic_reason_parse(const char *s, enum bl_panic_reason *r)
-{
-	for (size_t i = 0; i < BL_ARRAY_SIZE(panic_names); i++)
-		if (!strcmp(s, panic_names[i])) {
-			*r = (enum bl_panic_reason)i;
-			return 0;
-		}
-	return -1;
 }
 
 void bl_decode_exitcode(long long code, int *exit_status, int *signal, bool *core)

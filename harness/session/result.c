@@ -1,33 +1,9 @@
-/* Names of outcomes and phases, and releasing results. */
+/* Names of phases, and releasing results (outcome names: scenario/outcome.c). */
 #include "session/session.h"
 #include "util/util.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static const char *const outcome_names[] = {
-    [BL_OUT_PASS] = "pass",
-    [BL_OUT_FAIL] = "fail",
-    [BL_OUT_PANIC] = "panic",
-    [BL_OUT_TIMEOUT] = "timeout",
-    [BL_OUT_EMU_ERROR] = "emulator-error",
-    [BL_OUT_SETUP_ERROR] = "setup-error",
-};
-
-const char *bl_outcome_name(enum bl_outcome o)
-{
-	return outcome_names[o];
-}
-
-int bl_outcome_parse(const char *s, enum bl_outcome *o)
-{
-	for (size_t i = 0; i < BL_ARRAY_SIZE(outcome_names); i++)
-		if (s && !strcmp(s, outcome_names[i])) {
-			*o = (enum bl_outcome)i;
-			return 0;
-		}
-	return -1;
-}
 
 static const char *const phase_names[] = {
     [BL_PH_SPAWN] = "spawn",

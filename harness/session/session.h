@@ -17,16 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum bl_outcome {
-	BL_OUT_PASS,
-	BL_OUT_FAIL,
-	BL_OUT_PANIC,
-	BL_OUT_TIMEOUT,
-	BL_OUT_EMU_ERROR,
-	BL_OUT_SETUP_ERROR,
-};
-const char *bl_outcome_name(enum bl_outcome o);
-int bl_outcome_parse(const char *s, enum bl_outcome *o);
+/* enum bl_outcome and enum bl_panic_reason, with their names, are in
+ * scenario.h: a plan's steps expect them */
 
 /* ---- console classification (classify.c) ---- */
 enum bl_event_type {
@@ -44,18 +36,6 @@ enum bl_event_type {
 	BL_EV_SYSTEM_HALTED,  /* reboot: System halted / Power down */
 	BL_EV_RESTART,        /* reboot: Restarting system */
 };
-
-enum bl_panic_reason {
-	BL_PANIC_NONE,
-	BL_PANIC_KILL_INIT,   /* Attempted to kill init! exitcode=0x... */
-	BL_PANIC_NO_INIT,     /* No working init found. */
-	BL_PANIC_VFS,         /* VFS: Unable to mount root fs on ... */
-	BL_PANIC_REQUESTED_INIT, /* Requested init X failed (error N). */
-	BL_PANIC_OTHER,
-	BL_PANIC_BUILTIN_UNPACK, /* init/initramfs.c failed on the built-in archive */
-};
-const char *bl_panic_reason_name(enum bl_panic_reason r); /* "kill-init"... */
-int bl_panic_reason_parse(const char *s, enum bl_panic_reason *r);
 
 struct bl_classified {
 	enum bl_event_type type;
