@@ -458,12 +458,14 @@ static int arrays_shape(const struct ynode *an)
 
 /* ---- md arrays: settings merged per name, then checked ---- */
 
-static struct adef *find_def(struct dctx *c, const char *name)
+/* the array named NAME: its index in c->defs (and, once checked, in
+ * c->p->arrays), or -1 */
+static int find_def(const struct dctx *c, const char *name)
 {
 	for (size_t i = 0; i < c->ndefs; i++)
 		if (!strcmp(c->defs[i].name, name))
-			return &c->defs[i];
-	return NULL;
+			return (int)i;
+	return -1;
 }
 
 static struct adef *new_def(struct dctx *c, const char *name, const char *field,
@@ -508,7 +510,8 @@ static int collect_raid(struct dctx *c, const struct ynode *r, const char *field
 	const struct ynode *a = ymap_get(r, "array");
 	if (!r || !a || a->kind != Y_SCALAR || yis_null(a))
 		return 0; /* build_member reports it */
-	struct adef *d = find_def(c, a->s);
+	int i = find_def(c, a->s);
+	struct adef *d = i >= 0 ? &c->defs[i] : NULL;
 	for (int k = 0; k < AK_N; k++) {
 		const struct ynode *v = ymap_get(r, array_set_keys[k]);
 		if (!v)
@@ -634,14 +637,6 @@ static int build_array(struct dctx *c, struct adef *d, size_t idx)
 
 /* ---- md members, partitions, disks ---- */
 
-static int find_array(const struct bl_disk_plan *p, const char *name)
-{
-	for (size_t i = 0; i < p->narrays; i++)
-		if (!strcmp(p->arrays[i].name, name))
-			return (int)i;
-	return -1;
-}
-
 /* R: the `raid:` mapping of FIELD ("disks[1]", "disks[0].partitions[1]") */
 static int add_member(struct dctx *c, const struct ynode *r, const char *field, const char *rf,
 		      size_t disk, int part)
@@ -660,7 +655,7 @@ static int add_member(struct dctx *c, const struct ynode *r, const char *field, 
 		return ferr(r, rf, "array", "missing (the name of an entry of arrays:)");
 	if (idx < 0)
 		return ferr(r, rf, "member", "missing (this member's index, 0 for the first)");
-	int ai = find_array(c->p, name);
+	int ai = find_def(c, name);
 	if (ai < 0)
 		return ferr(ymap_get(r, "array"), rf, "array", "unknown array '%s'%s", name,
 			    c->p->narrays ? "" : " (the scenario has no arrays:)");

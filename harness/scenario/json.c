@@ -177,13 +177,16 @@ static json_t *fs_json(const struct bl_disk_fs *fs)
 	return o;
 }
 
-static json_t *part_json(const struct bl_disk_part *p)
+/* the type as the disk's table stores it: an MBR byte or a GPT GUID */
+static json_t *part_json(const struct bl_disk_part *p, enum bl_ptable t)
 {
-	char guid[37];
-	bl_guid_str(p->gpt_type, guid);
-	json_t *o = json_pack("{s:I,s:s,s:b}", "size", (json_int_t)p->size, "gpt_type", guid,
+	char type[37];
+	if (t == BL_PTABLE_GPT)
+		bl_guid_str(p->gpt_type, type);
+	else
+		snprintf(type, sizeof(type), "%02x", p->mbr_type);
+	json_t *o = json_pack("{s:I,s:s,s:b}", "size", (json_int_t)p->size, "type", type,
 			      "bootable", p->bootable);
-	json_object_set_new(o, "mbr_type", json_sprintf("%02x", p->mbr_type));
 	set_str(o, "name", p->name);
 	json_object_set_new(o, "filesystem", fs_json(p->fs));
 	set_pos(o, &p->pos);
@@ -198,7 +201,7 @@ static json_t *disks_json(const struct bl_disk_plan *pl)
 		const struct bl_disk *d = &pl->disks[i];
 		json_t *parts = json_array();
 		for (size_t k = 0; k < d->nparts; k++)
-			json_array_append_new(parts, part_json(&d->parts[k]));
+			json_array_append_new(parts, part_json(&d->parts[k], d->table));
 		json_t *x = json_pack("{s:s,s:I,s:s,s:b,s:o,s:o}", "name", d->name, "size",
 				      (json_int_t)d->size, "table", tables[d->table], "absent",
 				      d->absent, "partitions", parts, "filesystem", fs_json(d->fs));

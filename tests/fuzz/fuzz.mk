@@ -16,13 +16,18 @@ $(O)/fuzz/fuzz_agent_req: tests/fuzz/fuzz_agent_req.c guest/init-agent/proto.c g
 	$(FUZZ_CC) $(FUZZ_FLAGS) -Iguest/init-agent -o $@ tests/fuzz/fuzz_agent_req.c guest/init-agent/proto.c
 # ---- end agent ----
 
-# ---- scenario: the YAML loader (harness/scenario/, libyaml, jansson) ----
+# ---- scenario: the YAML loader (harness/scenario/, libyaml, jansson), with the
+# stages whose tables it checks names against (harness/disk, harness/archive) ----
 FUZZ_TARGETS += fuzz_scenario
-FUZZ_SCENARIO_SRC := $(wildcard harness/scenario/*.c) $(wildcard harness/util/*.c)
-$(O)/fuzz/fuzz_scenario: tests/fuzz/fuzz_scenario.c $(FUZZ_SCENARIO_SRC) $(wildcard harness/scenario/*.h)
+FUZZ_SCENARIO_SRC := $(wildcard harness/scenario/*.c) $(wildcard harness/disk/*.c) \
+	$(wildcard harness/archive/*.c) $(wildcard harness/util/*.c)
+$(O)/fuzz/fuzz_scenario: tests/fuzz/fuzz_scenario.c $(FUZZ_SCENARIO_SRC) \
+		$(wildcard harness/scenario/*.h harness/disk/*.h guest/init-agent/ops.h)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_FLAGS) -std=gnu11 -D_GNU_SOURCE -Iharness -o $@ tests/fuzz/fuzz_scenario.c \
-		$(FUZZ_SCENARIO_SRC) $$(pkg-config --cflags --libs jansson yaml-0.1 libcrypto)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -std=gnu11 -D_GNU_SOURCE -Iharness \
+		$$(pkg-config --cflags lzo2 2>/dev/null) -o $@ tests/fuzz/fuzz_scenario.c \
+		$(FUZZ_SCENARIO_SRC) $$(pkg-config --cflags --libs jansson yaml-0.1 libcrypto zlib \
+		liblzma libzstd liblz4 lzo2) -lbz2 -lpthread
 # ---- end scenario ----
 
 # ---- archive: stacked-initrd reader (+ lint) and the gen_init_cpio list parser ----
