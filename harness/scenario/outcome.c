@@ -38,14 +38,21 @@ const char *bl_outcome_name(enum bl_outcome o)
 	return outcome_names[o];
 }
 
+/* S's index in NAMES (NULL-terminated), or -1 */
+static int find(const char *const *names, const char *s)
+{
+	for (int i = 0; s && names[i]; i++)
+		if (!strcmp(s, names[i]))
+			return i;
+	return -1;
+}
+
 int bl_outcome_parse(const char *s, enum bl_outcome *o)
 {
-	for (size_t i = 0; s && outcome_names[i]; i++)
-		if (!strcmp(s, outcome_names[i])) {
-			*o = (enum bl_outcome)i;
-			return 0;
-		}
-	return -1;
+	int i = find(outcome_names, s);
+	if (i >= 0)
+		*o = (enum bl_outcome)i;
+	return i >= 0 ? 0 : -1;
 }
 
 const char *const *bl_panic_reason_names(void)
@@ -60,10 +67,8 @@ const char *bl_panic_reason_name(enum bl_panic_reason r)
 
 int bl_panic_reason_parse(const char *s, enum bl_panic_reason *r)
 {
-	for (size_t i = 0; panic_names[i]; i++)
-		if (!strcmp(s, panic_names[i])) {
-			*r = (enum bl_panic_reason)i;
-			return 0;
-		}
-	return -1;
+	int i = find(panic_names, s);
+	if (i >= 0)
+		*r = (enum bl_panic_reason)i;
+	return i >= 0 ? 0 : -1;
 }
