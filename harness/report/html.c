@@ -58,7 +58,22 @@ static double tick_step(double span)
 /* The timeline of one boot: a bar from spawn to end split at each phase,
  * a marker per phase with its host and guest times, the steps as bars
  * under it and the classified console events as ticks. */
-static void timeline(struct strbuf *sb, const struct bl_result *r)
+/* the timeline's geometry: time to x, the rows of the phase labels */
+struct tl {
+	double span; /* seconds the axis covers */
+	int row[BL_PH_COUNT];
+	bool right_anchor[BL_PH_COUNT];
+	int nrows;
+	double axis_y, step_y, height;
+};
+
+static double tl_x(const struct tl *t, double secs)
+{
+	return TL_X0 + (TL_X1 - TL_X0) * (secs / t->span);
+}
+
+/* the latest time anything happened: phases, steps, the boot's end */
+static double tl_end(const struct bl_result *r)
 {
 	double end = bl_ns_to_s(r->duration_ns);
 	for (int i = 0; i < BL_PH_COUNT; i++)
@@ -67,156 +82,187 @@ static void timeline(struct strbuf *sb, const struct bl_result *r)
 	for (size_t i = 0; i < r->nsteps; i++)
 		if (!r->steps[i].skipped && bl_ns_to_s(r->steps[i].end_ns) > end)
 			end = bl_ns_to_s(r->steps[i].end_ns);
-	if (end <= 0)
-		end = 1;
-	double span = end * 1.02;
-	size_t nsteps_shown = 0;
-	for (size_t i = 0; i < r->nsteps; i++)
-		nsteps_shown += !r->steps[i].skipped;
-#define X(t) (TL_X0 + (TL_X1 - TL_X0) * ((t) / span))
-	/* phase labels: each on the first row where it does not run into the
-	 * label before it (widths estimated from the text: 11px bold names,
-	 * 10px times) */
-	int row[BL_PH_COUNT] = {0}, nrows = 1;
-	bool right_anchor[BL_PH_COUNT] = {false};
+	return end <= 0 ? 1 : end;
+}
+
+/* phase labels: each on the first row where it does not run into the
+ * label before it (widths estimated from the text: 11px bold names, 10px
+ * times) */
+static void tl_label_rows(struct tl *t, const struct bl_result *r)
+{
 	double row_end[BL_PH_COUNT];
 	for (int k = 0; k < BL_PH_COUNT; k++)
 		row_end[k] = -1e9;
+	t->nrows = 1;
 	for (int i = 0; i < BL_PH_COUNT; i++) {
 		const struct bl_phase *p = &r->phases[i];
 		if (!p->seen)
 			continue;
-		double x = X(bl_ns_to_s(p->host_ns));
+		double x = tl_x(t, bl_ns_to_s(p->host_ns));
 		double w = 7.0 * (double)strlen(bl_phase_name((enum bl_phase_id)i));
 		double wt = p->guest_s >= 0 ? 6.0 * 22 : 6.0 * 7;
 		if (wt > w)
 			w = wt;
 		double x0 = x + 3, x1 = x + 3 + w;
 		if (x1 > TL_X1 + 20) { /* near the right edge: text to the left */
-			right_anchor[i] = true;
+			t->right_anchor[i] = true;
 			x0 = x - 3 - w, x1 = x - 3;
 		}
 		int k = 0;
 		while (k < BL_PH_COUNT - 1 && row_end[k] + 6 > x0)
 			k++;
-		row[i] = k;
+		t->row[i] = k;
 		if (x1 > row_end[k])
 			row_end[k] = x1;
-		if (k + 1 > nrows)
-			nrows = k + 1;
+		if (k + 1 > t->nrows)
+			t->nrows = k + 1;
 	}
-	double axis_y = 18 + 26.0 * nrows + 8;
-	double step_y = axis_y + 50, height = step_y + 16.0 * (double)nsteps_shown + 30;
+}
 
-	sb_addf(sb,
-		"<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f "
-		"%.0f\" "
-		"width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"boot timeline\">\n",
-		TL_W, height, TL_W, height);
-	/* axis */
+static void tl_layout(struct tl *t, const struct bl_result *r)
+{
+	memset(t, 0, sizeof(*t));
+	t->span = tl_end(r) * 1.02;
+	size_t nsteps_shown = 0;
+	for (size_t i = 0; i < r->nsteps; i++)
+		nsteps_shown += !r->steps[i].skipped;
+	tl_label_rows(t, r);
+	t->axis_y = 18 + 26.0 * t->nrows + 8;
+	t->step_y = t->axis_y + 50;
+	t->height = t->step_y + 16.0 * (double)nsteps_shown + 30;
+}
+
+static void tl_axis(struct strbuf *sb, const struct tl *t)
+{
 	sb_addf(sb, "<line class=\"axis\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>\n",
-		TL_X0, axis_y + 14, TL_X1, axis_y + 14);
-	double tick = tick_step(span);
-	for (int k = 0; k * tick <= span + 1e-9; k++) {
-		double t = k * tick, x = X(t);
+		TL_X0, t->axis_y + 14, TL_X1, t->axis_y + 14);
+	double tick = tick_step(t->span);
+	for (int k = 0; k * tick <= t->span + 1e-9; k++) {
+		double secs = k * tick, x = tl_x(t, secs);
 		sb_addf(sb,
 			"<line class=\"tick\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
 			"<text class=\"ticklabel\" x=\"%.1f\" y=\"%.1f\">%gs</text>\n",
-			x, axis_y + 14, x, axis_y + 19, x, axis_y + 30, t);
+			x, t->axis_y + 14, x, t->axis_y + 19, x, t->axis_y + 30, secs);
 	}
-	/* the phases: segments between consecutive phases reached */
+}
+
+/* the phases: segments between consecutive phases reached */
+static void tl_segments(struct strbuf *sb, const struct tl *t, const struct bl_result *r)
+{
 	int prev = -1;
 	for (int i = 0; i < BL_PH_COUNT; i++) {
 		const struct bl_phase *p = &r->phases[i];
 		if (!p->seen)
 			continue;
-		double t = bl_ns_to_s(p->host_ns);
+		double secs = bl_ns_to_s(p->host_ns);
 		if (prev >= 0) {
 			double t0 = bl_ns_to_s(r->phases[prev].host_ns);
 			sb_addf(sb,
 				"<rect class=\"seg seg-%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
 				"height=\"12\">"
 				"<title>%s \xe2\x86\x92 %s: %.3f s</title></rect>\n",
-				bl_phase_name((enum bl_phase_id)prev), X(t0), axis_y,
-				dmax(X(t) - X(t0), 0.5), bl_phase_name((enum bl_phase_id)prev),
-				bl_phase_name((enum bl_phase_id)i), t - t0);
+				bl_phase_name((enum bl_phase_id)prev), tl_x(t, t0), t->axis_y,
+				dmax(tl_x(t, secs) - tl_x(t, t0), 0.5),
+				bl_phase_name((enum bl_phase_id)prev),
+				bl_phase_name((enum bl_phase_id)i), secs - t0);
 		}
 		prev = i;
 	}
-	for (int i = 0; i < BL_PH_COUNT; i++) {
-		const struct bl_phase *p = &r->phases[i];
-		if (!p->seen)
-			continue;
-		double t = bl_ns_to_s(p->host_ns), x = X(t);
-		double ly = 18 + 26.0 * row[i];
-		const char *anchor = right_anchor[i] ? "end" : "start";
-		sb_addf(sb, "<g class=\"phase\" data-phase=\"%s\" data-host-s=\"%.6f\"",
-			bl_phase_name((enum bl_phase_id)i), t);
-		if (p->guest_s >= 0)
-			sb_addf(sb, " data-guest-s=\"%.6f\"", p->guest_s);
-		sb_addf(sb, "><title>%s: host %.3f s", bl_phase_name((enum bl_phase_id)i), t);
-		if (p->guest_s >= 0)
-			sb_addf(sb, ", guest %.3f s", p->guest_s);
-		sb_adds(sb, "</title>");
-		sb_addf(sb,
-			"<line class=\"marker\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>",
-			x, ly + 4, x, axis_y + 12);
-		sb_addf(sb, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\"/>", x, axis_y + 6);
-		sb_addf(sb,
-			"<text class=\"plabel\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s</text>",
-			x + (anchor[0] == 'e' ? -3 : 3), ly, anchor,
-			bl_phase_name((enum bl_phase_id)i));
-		sb_addf(sb, "<text class=\"ptime\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%.3fs",
-			x + (anchor[0] == 'e' ? -3 : 3), ly + 12, anchor, t);
-		if (p->guest_s >= 0)
-			sb_addf(sb, " \xc2\xb7 guest %.3fs", p->guest_s);
-		sb_adds(sb, "</text></g>\n");
-	}
-	/* console events: ticks above the bar, panics in red */
+}
+
+static void tl_phase(struct strbuf *sb, const struct tl *t, const struct bl_result *r, int i)
+{
+	const struct bl_phase *p = &r->phases[i];
+	const char *name = bl_phase_name((enum bl_phase_id)i);
+	double secs = bl_ns_to_s(p->host_ns), x = tl_x(t, secs);
+	double ly = 18 + 26.0 * t->row[i];
+	const char *anchor = t->right_anchor[i] ? "end" : "start";
+	double lx = x + (t->right_anchor[i] ? -3 : 3);
+	sb_addf(sb, "<g class=\"phase\" data-phase=\"%s\" data-host-s=\"%.6f\"", name, secs);
+	if (p->guest_s >= 0)
+		sb_addf(sb, " data-guest-s=\"%.6f\"", p->guest_s);
+	sb_addf(sb, "><title>%s: host %.3f s", name, secs);
+	if (p->guest_s >= 0)
+		sb_addf(sb, ", guest %.3f s", p->guest_s);
+	sb_adds(sb, "</title>");
+	sb_addf(sb, "<line class=\"marker\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>", x,
+		ly + 4, x, t->axis_y + 12);
+	sb_addf(sb, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\"/>", x, t->axis_y + 6);
+	sb_addf(sb, "<text class=\"plabel\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%s</text>", lx,
+		ly, anchor, name);
+	sb_addf(sb, "<text class=\"ptime\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">%.3fs", lx,
+		ly + 12, anchor, secs);
+	if (p->guest_s >= 0)
+		sb_addf(sb, " \xc2\xb7 guest %.3fs", p->guest_s);
+	sb_adds(sb, "</text></g>\n");
+}
+
+/* console events: ticks above the bar, panics in red */
+static void tl_events(struct strbuf *sb, const struct tl *t, const struct bl_result *r)
+{
 	for (size_t i = 0; i < r->nevents; i++) {
 		const struct bl_event *e = &r->events[i];
-		double x = X(bl_ns_to_s(e->host_ns));
+		double x = tl_x(t, bl_ns_to_s(e->host_ns));
 		sb_addf(sb, "<g class=\"event ev-%s\"><title>", bl_event_type_name(e->c.type));
 		sb_addf(sb, "%.3fs ", bl_ns_to_s(e->host_ns));
 		h(sb, e->line);
-		sb_addf(sb, "</title><path d=\"M%.1f %.1f l-4 -7 h8 z\"/></g>\n", x, axis_y - 1);
+		sb_addf(sb, "</title><path d=\"M%.1f %.1f l-4 -7 h8 z\"/></g>\n", x,
+			t->axis_y - 1);
 	}
-	/* the steps */
+}
+
+static void tl_step(struct strbuf *sb, const struct tl *t, const struct bl_step_result *s,
+		    double y)
+{
+	double t0 = bl_ns_to_s(s->start_ns), t1 = bl_ns_to_s(s->end_ns);
+	double x0 = tl_x(t, t0), x1 = tl_x(t, t1);
+	sb_addf(sb, "<g class=\"step %s\"><title>", s->passed ? "pass" : "fail");
+	h(sb, s->name);
+	sb_addf(sb, ": %.3f\xe2\x80\x93%.3f s", t0, t1);
+	if (s->message) {
+		sb_adds(sb, " \xe2\x80\x94 ");
+		h(sb, s->message);
+	}
+	sb_addf(sb, "</title><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"10\"/>", x0, y,
+		dmax(x1 - x0, 2));
+	/* the name inside a wide bar, else beside it where there is room */
+	double x;
+	const char *anchor = "start", *cls = "slabel";
+	if (x1 - x0 > 180)
+		x = x0 + 4, cls = "slabel inside";
+	else if (x1 < TL_X1 - 220)
+		x = x1 + 4;
+	else
+		x = x0 - 4, anchor = "end";
+	sb_addf(sb, "<text class=\"%s\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", cls, x, y + 9,
+		anchor);
+	h(sb, s->name);
+	sb_adds(sb, "</text></g>\n");
+}
+
+static void timeline(struct strbuf *sb, const struct bl_result *r)
+{
+	struct tl t;
+	tl_layout(&t, r);
+	sb_addf(sb,
+		"<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %.0f "
+		"%.0f\" "
+		"width=\"%.0f\" height=\"%.0f\" role=\"img\" aria-label=\"boot timeline\">\n",
+		TL_W, t.height, TL_W, t.height);
+	tl_axis(sb, &t);
+	tl_segments(sb, &t, r);
+	for (int i = 0; i < BL_PH_COUNT; i++)
+		if (r->phases[i].seen)
+			tl_phase(sb, &t, r, i);
+	tl_events(sb, &t, r);
 	size_t k = 0;
-	for (size_t i = 0; i < r->nsteps; i++) {
-		const struct bl_step_result *s = &r->steps[i];
-		if (s->skipped)
-			continue;
-		double t0 = bl_ns_to_s(s->start_ns), t1 = bl_ns_to_s(s->end_ns),
-		       y = step_y + 16.0 * (double)k++;
-		sb_addf(sb, "<g class=\"step %s\"><title>", s->passed ? "pass" : "fail");
-		h(sb, s->name);
-		sb_addf(sb, ": %.3f\xe2\x80\x93%.3f s", t0, t1);
-		if (s->message) {
-			sb_adds(sb, " \xe2\x80\x94 ");
-			h(sb, s->message);
-		}
-		sb_addf(sb, "</title><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"10\"/>",
-			X(t0), y, dmax(X(t1) - X(t0), 2));
-		/* the name inside a wide bar, else beside it where there is room */
-		double x, w = X(t1) - X(t0);
-		const char *anchor = "start", *cls = "slabel";
-		if (w > 180)
-			x = X(t0) + 4, cls = "slabel inside";
-		else if (X(t1) < TL_X1 - 220)
-			x = X(t1) + 4;
-		else
-			x = X(t0) - 4, anchor = "end";
-		sb_addf(sb, "<text class=\"%s\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", cls, x,
-			y + 9, anchor);
-		h(sb, s->name);
-		sb_adds(sb, "</text></g>\n");
-	}
+	for (size_t i = 0; i < r->nsteps; i++)
+		if (!r->steps[i].skipped)
+			tl_step(sb, &t, &r->steps[i], t.step_y + 16.0 * (double)k++);
 	sb_addf(sb,
 		"<text class=\"axistitle\" x=\"%.1f\" y=\"%.1f\">host seconds since spawn</text>\n",
-		TL_X0, height - 6);
+		TL_X0, t.height - 6);
 	sb_adds(sb, "</svg>\n");
-#undef X
 }
 
 static void phase_table(struct strbuf *sb, const struct bl_variant_result *v)
