@@ -10,7 +10,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct bl_entry {
+/* one member of the archive being built (the scenario's struct bl_entry is
+ * the plan of an entry; this is what gets written) */
+struct newc_member {
 	char *name; /* without the leading '/' */
 	uint32_t mode, uid, gid, nlink;
 	uint32_t rmaj, rmin;
@@ -26,12 +28,12 @@ struct bl_entry {
 };
 
 struct bl_archive {
-	struct bl_entry *v;
+	struct newc_member *v;
 	size_t n, alloc;
 	size_t groups;
 };
 
-static struct bl_entry *bl_archive_push(struct bl_archive *a, const char *path, uint32_t mode,
+static struct newc_member *bl_archive_push(struct bl_archive *a, const char *path, uint32_t mode,
 					unsigned uid, unsigned gid);
 
 struct bl_archive *bl_archive_new(void)
@@ -72,11 +74,11 @@ static int check_name(const char *path)
 	return 0;
 }
 
-static struct bl_entry *bl_archive_push(struct bl_archive *a, const char *path, uint32_t mode,
+static struct newc_member *bl_archive_push(struct bl_archive *a, const char *path, uint32_t mode,
 					unsigned uid, unsigned gid)
 {
 	BL_GROW(a->v, a->n, a->alloc);
-	struct bl_entry *e = &a->v[a->n++];
+	struct newc_member *e = &a->v[a->n++];
 	memset(e, 0, sizeof(*e));
 	e->name = xstrdup(strip_name(path));
 	e->mode = mode;
@@ -91,7 +93,7 @@ int bl_archive_add_dir(struct bl_archive *a, const char *path, unsigned mode, un
 {
 	if (check_name(path))
 		return -1;
-	struct bl_entry *e = bl_archive_push(a, path, S_IFDIR | (mode & 07777), uid, gid);
+	struct newc_member *e = bl_archive_push(a, path, S_IFDIR | (mode & 07777), uid, gid);
 	e->nlink = 2;
 	return 0;
 }
@@ -103,7 +105,7 @@ int bl_archive_add_file_data(struct bl_archive *a, const char *path, unsigned mo
 		return -1;
 	if ((uint64_t)len > 0xffffffffULL)
 		return bl_err("'%s': size exceeds the cpio limit of 4 GiB - 1", path);
-	struct bl_entry *e = bl_archive_push(a, path, S_IFREG | (mode & 07777), uid, gid);
+	struct newc_member *e = bl_archive_push(a, path, S_IFREG | (mode & 07777), uid, gid);
 	e->data = xmalloc(len ? len : 1);
 	if (len)
 		memcpy(e->data, data, len);
@@ -124,7 +126,7 @@ int bl_archive_add_file_host(struct bl_archive *a, const char *path, unsigned mo
 		return bl_err("'%s' is not a regular file", host_path);
 	if ((uint64_t)st.st_size > 0xffffffffULL)
 		return bl_err("'%s': size exceeds the cpio limit of 4 GiB - 1", host_path);
-	struct bl_entry *e = bl_archive_push(a, path, S_IFREG | (mode & 07777), uid, gid);
+	struct newc_member *e = bl_archive_push(a, path, S_IFREG | (mode & 07777), uid, gid);
 	e->host = xstrdup(host_path);
 	e->size = st.st_size;
 	e->has_mtime = 1;
@@ -145,13 +147,13 @@ int bl_archive_add_hardlink(struct bl_archive *a, const char *path, const char *
 		i--;
 	if (!i)
 		return bl_err("hard link '%s': no entry '%s' before it", path, existing_path);
-	struct bl_entry *old = &a->v[i - 1];
+	struct newc_member *old = &a->v[i - 1];
 	if (!S_ISREG(old->mode))
 		return bl_err("hard link '%s': '%s' is not a regular file", path, existing_path);
 	if (!old->group)
 		old->group = ++a->groups;
 	size_t oi = i - 1;
-	struct bl_entry *e = bl_archive_push(a, path, 0, 0, 0);
+	struct newc_member *e = bl_archive_push(a, path, 0, 0, 0);
 	old = &a->v[oi]; /* push may have moved the array */
 	e->mode = old->mode;
 	e->uid = old->uid;
@@ -175,7 +177,7 @@ int bl_archive_add_nod(struct bl_archive *a, const char *path, unsigned mode, un
 		return -1;
 	if (type != 'c' && type != 'b')
 		return bl_err("'%s': device type must be 'c' or 'b', not '%c'", path, type);
-	struct bl_entry *e =
+	struct newc_member *e =
 	    bl_archive_push(a, path, (type == 'b' ? S_IFBLK : S_IFCHR) | (mode & 07777), uid, gid);
 	e->rmaj = maj;
 	e->rmin = min;
@@ -190,7 +192,7 @@ int bl_archive_add_symlink(struct bl_archive *a, const char *path, const char *t
 	size_t n = strlen(target);
 	if (n + 1 > 4096)
 		return bl_err("symlink '%s': target longer than PATH_MAX", path);
-	struct bl_entry *e = bl_archive_push(a, path, S_IFLNK | (mode & 07777), uid, gid);
+	struct newc_member *e = bl_archive_push(a, path, S_IFLNK | (mode & 07777), uid, gid);
 	e->data = xstrndup(target, n);
 	e->size = n + 1; /* gen_init_cpio stores the NUL too */
 	return 0;
@@ -203,7 +205,7 @@ int bl_archive_add_special(struct bl_archive *a, const char *path, char type, un
 		return -1;
 	if (type != 'p' && type != 's')
 		return bl_err("'%s': special type must be 'p' or 's', not '%c'", path, type);
-	struct bl_entry *e =
+	struct newc_member *e =
 	    bl_archive_push(a, path, (type == 'p' ? S_IFIFO : S_IFSOCK) | (mode & 07777), uid, gid);
 	e->nlink = 2; /* cpio_mkgeneric */
 	return 0;
@@ -229,7 +231,7 @@ int bl_archive_add_cpio(struct bl_archive *a, const char *cpio_file)
 	size_t base = a->n;
 	for (size_t i = 0; i < rd.n_entries; i++) {
 		const struct bl_cpio_entry *ce = &rd.entries[i];
-		struct bl_entry *e = bl_archive_push(a, ce->name, ce->mode, ce->uid, ce->gid);
+		struct newc_member *e = bl_archive_push(a, ce->name, ce->mode, ce->uid, ce->gid);
 		e->nlink = ce->nlink;
 		e->has_mtime = 1;
 		e->mtime = ce->mtime;
@@ -253,7 +255,7 @@ int bl_archive_add_cpio(struct bl_archive *a, const char *cpio_file)
 					break;
 				if (S_ISREG(o->mode) && o->nlink >= 2 && o->ino == ce->ino &&
 				    o->devmajor == ce->devmajor && o->devminor == ce->devminor) {
-					struct bl_entry *oe = &a->v[base + j];
+					struct newc_member *oe = &a->v[base + j];
 					if (!oe->group)
 						oe->group = ++a->groups;
 					e->group = oe->group;
@@ -297,7 +299,7 @@ static void pad4(struct strbuf *out)
 		sb_add(out, zero, 4 - (out->len & 3));
 }
 
-static int read_host(const struct bl_entry *e, struct strbuf *out)
+static int read_host(const struct newc_member *e, struct strbuf *out)
 {
 	int fd = open(e->host, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -340,7 +342,7 @@ static int render(struct bl_archive *a, uint32_t mtime, struct strbuf *out, size
 		}
 	}
 	for (size_t i = 0; i < a->n; i++) {
-		const struct bl_entry *e = &a->v[i];
+		const struct newc_member *e = &a->v[i];
 		uint32_t f[13];
 		uint32_t size = (uint32_t)e->size, nlink = e->nlink, this_ino;
 		if (e->group) {
