@@ -1,6 +1,5 @@
 /* Kernel values: distro kernels, config queries, the cache listing. */
-#include "kernel.h"
-#include "util/util.h"
+#include "internal.h"
 
 #include <dirent.h>
 #include <elf.h>

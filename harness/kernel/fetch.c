@@ -5,8 +5,7 @@
  * no modules.dep). Kept in <cache>/kernels/aarch64-debian-<hash>/ with an
  * info file written last, like built kernels; once there, it is used
  * without asking apt again. */
-#include "kernel.h"
-#include "util/util.h"
+#include "internal.h"
 
 #include <dirent.h>
 #include <stdlib.h>

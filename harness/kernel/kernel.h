@@ -100,17 +100,10 @@ int bl_kernel_cache_clean(const char *const *hashes, size_t n, int builtin_only,
 /* "x86_64", "aarch64", "um" for the spellings users type (amd64, arm64...), or NULL */
 const char *bl_kernel_arch_name(const char *arch);
 
-/* ---- for harness/kernel's own files ---- */
-/* flock'ed fd on path (created), waiting with a message when busy; close to unlock */
-int bl_kernel_lock(const char *path, const char *what, int quiet);
-/* run argv in cwd, output appended to logpath, a progress line on stderr;
- * 0, or -1 (INFRA) with the log's tail in the message */
-int bl_kernel_run_step(char *const argv[], const char *cwd, const char *logpath, const char *what,
-		       int quiet);
-/* the archive in the .init.ramfs section of object reads back entry for
- * entry as archive (byte for byte when archive does not parse); linked.c */
+/* The archive in the .init.ramfs section of object (a relink's
+ * usr/initramfs_data.o) reads back entry for entry as archive, with the
+ * kernel's rules for what may follow a trailer; byte for byte when archive
+ * does not parse. 0, or -1 naming the first difference. */
 int bl_kernel_check_linked(const char *object, const char *archive);
-/* value of key in an info file's "key=value" lines; caller frees; NULL if absent */
-char *bl_kernel_info_get(const char *info, const char *key);
 
 #endif

@@ -17,8 +17,7 @@
  * rewriting the file it names only reruns usr/ and the final link (8 s).
  * The name matches *.cpio.* so kbuild copies it byte for byte: the built-in
  * archive is exactly the file the user gave, whatever its compression. */
-#include "kernel.h"
-#include "util/util.h"
+#include "internal.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -36,25 +35,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* bump when the steps below change in a way that changes the result:
- * RECIPE_VERSION keys whole builds, RELINK_VERSION the built-in relinks
- * inside them (2: the relink that wrote heap bytes after the archive) */
-#define RECIPE_VERSION "bootlab-kernel-recipe-1"
-#define RELINK_VERSION "bootlab-relink-recipe-2"
-#define DEBIAN_SOURCE "/usr/src/linux-source-6.1.tar.xz"
-#define BUILTIN_NAME "initramfs.cpio.bin"
-
-struct arch_recipe {
-	const char *name;   /* bootlab's name */
-	const char *karch;  /* ARCH= (NULL: none, tinyconfig derived as the recipes measured) */
-	const char *cross;  /* CROSS_COMPILE= or NULL */
-	const char *target; /* make target for the full build */
-	const char *relink; /* make target for a built-in relink */
-	const char *image;  /* path in the O= tree */
-	const char *image2; /* second image kept (bzImage) or NULL */
-};
-
-static const struct arch_recipe recipes[] = {
+static const struct bl_kernel_recipe recipes[] = {
     {"x86_64", NULL, NULL, "bzImage", "vmlinux", "vmlinux", "arch/x86/boot/bzImage"},
     {"aarch64", "arm64", "aarch64-linux-gnu-", "Image", "Image", "arch/arm64/boot/Image", NULL},
     {"um", "um", NULL, "linux", "linux", "linux", NULL},
@@ -73,7 +54,7 @@ const char *bl_kernel_arch_name(const char *arch)
 	return NULL;
 }
 
-static const struct arch_recipe *recipe_for(const char *arch)
+static const struct bl_kernel_recipe *recipe_for(const char *arch)
 {
 	const char *n = bl_kernel_arch_name(arch);
 	for (size_t i = 0; n && i < BL_ARRAY_SIZE(recipes); i++)
@@ -82,229 +63,6 @@ static const struct arch_recipe *recipe_for(const char *arch)
 	return NULL;
 }
 
-static int infra(void)
-{
-	bl_err_kind(BL_EK_INFRA);
-	return -1;
-}
-
-/* ---- locking ---- */
-
-int bl_kernel_lock(const char *path, const char *what, int quiet)
-{
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		bl_err_errno("cannot open lock '%s'", path);
-		return infra();
-	}
-	if (flock(fd, LOCK_EX | LOCK_NB) == 0)
-		return fd;
-	if (!quiet)
-		fprintf(stderr, "bootlab: waiting for another bootlab building %s\n", what);
-	while (flock(fd, LOCK_EX) < 0) {
-		if (errno != EINTR) {
-			bl_err_errno("cannot lock '%s'", path);
-			close(fd);
-			return infra();
-		}
-	}
-	return fd;
-}
-
-/* ---- running make with a log and a progress line ---- */
-
-/* The lock held while make runs is inherited by make and everything it
- * starts: when bootlab is killed, PR_SET_PDEATHSIG only reaches the top
- * make, and its orphaned sub-makes and compilers would go on writing into
- * the build tree. flock belongs to the open file, so the next bootlab
- * waits until the last of them has exited. */
-static __thread int held_lock = -1;
-
-struct progress {
-	const char *what; /* "kernel x86_64" */
-	int quiet, tty;
-	int64_t start, last_plain;
-	long steps;
-	long expect; /* steps of an earlier build of this arch, 0 = unknown */
-	int shown;   /* a live line is on the terminal */
-};
-
-static void pct(const struct progress *p, char *buf, size_t n)
-{
-	if (p->expect > 0) {
-		int v = (int)(p->steps * 100 / p->expect);
-		snprintf(buf, n, "~%d%% ", v > 99 ? 99 : v);
-	} else
-		buf[0] = 0;
-}
-
-static void progress_line(struct progress *p, const char *line)
-{
-	if (p->quiet)
-		return;
-	/* kbuild's short lines: "  CC      init/main.o" */
-	const char *s = line;
-	while (*s == ' ')
-		s++;
-	if (!*s)
-		return;
-	p->steps++;
-	double t = bl_ns_to_s(bl_now_ns() - p->start);
-	if (p->tty) {
-		struct winsize ws;
-		int cols = 80;
-		if (ioctl(2, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 20)
-			cols = ws.ws_col;
-		char buf[512], pc[32];
-		pct(p, pc, sizeof(pc));
-		int n = snprintf(buf, sizeof(buf), "%s: %4.0fs %s%5ld steps  %s", p->what, t, pc,
-				 p->steps, s);
-		if (n > cols - 1)
-			n = cols - 1;
-		if (n > (int)sizeof(buf) - 1)
-			n = (int)sizeof(buf) - 1;
-		for (int i = 0; i < n; i++)
-			if (buf[i] == '\t')
-				buf[i] = ' ';
-		fprintf(stderr, "\r\033[K%.*s", n, buf);
-		fflush(stderr);
-		p->shown = 1;
-	} else if (bl_now_ns() - p->last_plain > 15 * 1000000000LL) {
-		char pc[32];
-		pct(p, pc, sizeof(pc));
-		p->last_plain = bl_now_ns();
-		fprintf(stderr, "%s: %.0fs, %s%ld steps, %s\n", p->what, t, pc, p->steps, s);
-	}
-}
-
-static void progress_end(struct progress *p)
-{
-	if (p->shown) {
-		fprintf(stderr, "\r\033[K");
-		fflush(stderr);
-		p->shown = 0;
-	}
-}
-
-/* Run argv in cwd, appending its output to logfd and feeding the progress
- * line. Returns the wait status, or -1 when it could not be started. */
-static int run_logged(char *const argv[], const char *cwd, int logfd, struct progress *p)
-{
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) < 0)
-		return bl_err_errno("pipe");
-	dprintf(logfd, "$");
-	for (int i = 0; argv[i]; i++)
-		dprintf(logfd, " %s", argv[i]);
-	dprintf(logfd, "\n");
-	pid_t pid = bl_fork_group();
-	if (pid < 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-		return -1;
-	}
-	if (pid == 0) {
-		int devnull = open("/dev/null", O_RDONLY);
-		if (devnull >= 0)
-			dup2(devnull, 0);
-		dup2(pfd[1], 1);
-		dup2(pfd[1], 2);
-		if (held_lock >= 0)
-			fcntl(held_lock, F_SETFD, 0);
-		if (cwd && chdir(cwd) < 0) {
-			fprintf(stderr, "cannot enter '%s': %s\n", cwd, strerror(errno));
-			_exit(127);
-		}
-		execvp(argv[0], argv);
-		fprintf(stderr, "cannot run '%s': %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(pfd[1]);
-	struct strbuf line = STRBUF_INIT;
-	char buf[16384];
-	for (;;) {
-		ssize_t n = read(pfd[0], buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (write(logfd, buf, (size_t)n) < 0) {
-			/* keep going: the log is a convenience, the build is what counts */
-		}
-		for (ssize_t i = 0; i < n; i++) {
-			if (buf[i] == '\n') {
-				progress_line(p, sb_str(&line));
-				sb_reset(&line);
-			} else
-				sb_addc(&line, buf[i]);
-		}
-	}
-	close(pfd[0]);
-	sb_release(&line);
-	int st = 0;
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	kill(-pid, SIGKILL);
-	return st;
-}
-
-/* last lines of a log, for the error message */
-static char *log_tail(const char *path, int lines)
-{
-	char *data;
-	size_t len;
-	if (bl_read_file(path, &data, &len) < 0)
-		return xstrdup("");
-	size_t i = len;
-	int seen = 0;
-	while (i > 0) {
-		if (data[i - 1] == '\n' && i != len && ++seen >= lines)
-			break;
-		i--;
-	}
-	struct strbuf sb = STRBUF_INIT;
-	for (char *s = data + i; *s;) {
-		char *nl = strchr(s, '\n');
-		size_t n = nl ? (size_t)(nl - s) : strlen(s);
-		sb_addf(&sb, "  | %.*s\n", (int)n, s);
-		s += n + (nl ? 1 : 0);
-	}
-	free(data);
-	return sb_detach(&sb, NULL);
-}
-
-static int step(char *const argv[], const char *cwd, int logfd, const char *logpath,
-		struct progress *p)
-{
-	int st = run_logged(argv, cwd, logfd, p);
-	progress_end(p);
-	if (st < 0)
-		return infra();
-	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
-		return 0;
-	char *tail = log_tail(logpath, 25);
-	int last = 0;
-	while (argv[last + 1])
-		last++;
-	bl_err("%s: '%s%s%s' %s; last lines of '%s':\n%s", p->what, argv[0], last ? " ... " : "",
-	       last ? argv[last] : "", bl_describe_status(st), logpath, tail);
-	free(tail);
-	return infra();
-}
-
-int bl_kernel_run_step(char *const argv[], const char *cwd, const char *logpath, const char *what,
-		       int quiet)
-{
-	int logfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-	if (logfd < 0) {
-		bl_err_errno("cannot open '%s'", logpath);
-		return infra();
-	}
-	struct progress p = {.what = what, .quiet = quiet, .tty = isatty(2), .start = bl_now_ns()};
-	int rc = step(argv, cwd, logfd, logpath, &p);
-	close(logfd);
-	return rc;
-}
 
 /* ---- hashing the inputs ---- */
 
@@ -328,7 +86,7 @@ static int file_hash_memo(const char *kdir, const char *path, char out[65])
 	struct stat st;
 	if (stat(path, &st) < 0) {
 		bl_err_errno("cannot read kernel source '%s'", path);
-		return infra();
+		return bl_kernel_infra();
 	}
 	char khex[65];
 	struct bl_sha256 h;
@@ -350,7 +108,7 @@ static int file_hash_memo(const char *kdir, const char *path, char out[65])
 	if (bl_sha256_update_file(&h, path) < 0) {
 		bl_sha256_final_hex(&h, out);
 		free(memo);
-		return infra();
+		return bl_kernel_infra();
 	}
 	bl_sha256_final_hex(&h, out);
 	char *dir = xasprintf("%s/src", kdir);
@@ -382,7 +140,7 @@ static char *find_compiler(const char *argv0)
  * remembered in kdir/tool/ by the compiler binary's real path, inode, size
  * and mtime: a new gcc package or a switched alternative is a new binary
  * and asks gcc again. */
-static char *toolchain_version(const char *kdir, const struct arch_recipe *r)
+static char *toolchain_version(const char *kdir, const struct bl_kernel_recipe *r)
 {
 	char *cc = xasprintf("%sgcc", r->cross ? r->cross : "");
 	char *bin = find_compiler(cc), *memo = NULL, *out = NULL, *data;
@@ -411,7 +169,7 @@ static char *toolchain_version(const char *kdir, const struct arch_recipe *r)
 		free(memo);
 		bl_err("compiler '%s' not found (install it with ci/install-deps)", cc);
 		free(cc);
-		infra();
+		bl_kernel_infra();
 		return NULL;
 	}
 	free(cc);
@@ -480,14 +238,14 @@ static char *extract_source(const char *kdir, const char *tarball, const char *t
 		bl_err_errno("cannot create '%s'", logp);
 		goto out;
 	}
-	struct progress p = {.what = "extracting kernel source",
+	struct bl_kernel_progress p = {.what = "extracting kernel source",
 			     .quiet = quiet,
 			     .tty = isatty(2),
 			     .start = bl_now_ns()};
 	if (!quiet)
 		fprintf(stderr, "%s '%s'\n", p.what, tarball);
 	char *argv[] = {"tar", "-C", tmp, "-xf", (char *)tarball, NULL};
-	if (step(argv, NULL, logfd, logp, &p) < 0)
+	if (bl_kernel_run_step(argv, NULL, logfd, logp, &p) < 0)
 		goto out;
 	if (rename(tmp, dir) < 0) {
 		bl_err_errno("cannot rename '%s'", tmp);
@@ -498,7 +256,7 @@ static char *extract_source(const char *kdir, const char *tarball, const char *t
 		bl_err("kernel source '%s' has no top folder", tarball);
 out:
 	if (!res)
-		infra();
+		bl_kernel_infra();
 	if (logfd >= 0)
 		close(logfd);
 	if (lock >= 0)
@@ -560,7 +318,7 @@ static int load_built(const char *dir, const char *subdir, struct bl_kernel *out
 	return 0;
 }
 
-static int write_info(const char *path, const struct arch_recipe *r, const char *image,
+static int write_info(const char *path, const struct bl_kernel_recipe *r, const char *image,
 		      const char *bzimage, const char *version, const char *extra, double secs)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -607,7 +365,7 @@ static int write_default_builtin(const char *path)
 /* ---- the build ---- */
 
 struct ctx {
-	const struct arch_recipe *r;
+	const struct bl_kernel_recipe *r;
 	char *kdir; /* <cache>/kernels */
 	char *dir;  /* <cache>/kernels/<arch>-<hash> */
 	char *hash; /* 64 hex */
@@ -634,11 +392,11 @@ static void make_argv(struct ctx *c, struct strlist *sl, const char *target)
 	sl_push(sl, target);
 }
 
-static int run_make(struct ctx *c, const char *target, int logfd, struct progress *p)
+static int run_make(struct ctx *c, const char *target, int logfd, struct bl_kernel_progress *p)
 {
 	struct strlist sl = STRLIST_INIT;
 	make_argv(c, &sl, target);
-	int rc = step(sl_argv(&sl), NULL, logfd, c->logp, p);
+	int rc = bl_kernel_run_step(sl_argv(&sl), NULL, logfd, c->logp, p);
 	sl_release(&sl);
 	return rc;
 }
@@ -743,7 +501,7 @@ static int full_build(struct ctx *c, int quiet)
 	size_t fraglen;
 	int logfd = -1;
 	char *title = xasprintf("kernel %s", c->r->name);
-	struct progress p = {.what = title,
+	struct bl_kernel_progress p = {.what = title,
 			     .quiet = quiet,
 			     .tty = isatty(2),
 			     .start = t0,
@@ -785,7 +543,7 @@ static int full_build(struct ctx *c, int quiet)
 		goto out;
 	char *merge = xasprintf("%s/scripts/kconfig/merge_config.sh", c->src);
 	char *margv[] = {"sh", merge, "-m", "-O", c->bdir, cfgp, genfrag, NULL};
-	int mrc = step(margv, c->src, logfd, c->logp, &p);
+	int mrc = bl_kernel_run_step(margv, c->src, logfd, c->logp, &p);
 	free(merge);
 	if (mrc < 0)
 		goto out;
@@ -836,7 +594,7 @@ static int full_build(struct ctx *c, int quiet)
 	free(ver);
 out:
 	if (rc < 0)
-		infra();
+		bl_kernel_infra();
 	if (logfd >= 0)
 		close(logfd);
 	free(fragdata);
@@ -857,7 +615,7 @@ static int relink(struct ctx *c, const char *archive, const char *ahash, const c
 	char *tmpdir = xasprintf("%s.tmp", subdir);
 	char *builtin = xasprintf("%s/" BUILTIN_NAME, c->dir);
 	char *title = xasprintf("relinking kernel %s", c->r->name);
-	struct progress p = {.what = title, .quiet = quiet, .tty = isatty(2), .start = t0};
+	struct bl_kernel_progress p = {.what = title, .quiet = quiet, .tty = isatty(2), .start = t0};
 	char *data = NULL;
 	size_t len;
 
@@ -930,7 +688,7 @@ static int relink(struct ctx *c, const char *archive, const char *ahash, const c
 	free(ver);
 out:
 	if (rc < 0)
-		infra();
+		bl_kernel_infra();
 	if (logfd >= 0)
 		close(logfd);
 	free(data);
@@ -1023,12 +781,12 @@ int bl_kernel_build(const struct bl_kernel_req *req, struct bl_kernel *out)
 	}
 	cache = bl_cache_dir();
 	if (!cache) {
-		infra();
+		bl_kernel_infra();
 		goto out;
 	}
 	c.kdir = xasprintf("%s/kernels", cache);
 	if (bl_mkdir_p(c.kdir, 0755) < 0) {
-		infra();
+		bl_kernel_infra();
 		goto out;
 	}
 
@@ -1094,7 +852,7 @@ int bl_kernel_build(const struct bl_kernel_req *req, struct bl_kernel *out)
 	free(what);
 	if (lock < 0)
 		goto out2;
-	held_lock = lock;
+	bl_kernel_lock_inherit(lock);
 	if (bl_file_exists(infop)) { /* built by whoever held the lock */
 		rc = load_built(c.dir, sub, out);
 		goto out2;
@@ -1122,7 +880,7 @@ out2:
 	free(sub);
 	free(infop);
 out:
-	held_lock = -1;
+	bl_kernel_lock_inherit(-1);
 	if (lock >= 0)
 		close(lock);
 	free(lockp);
