@@ -62,7 +62,7 @@ struct bl_kernel_tree {
 	char *bdir;	/* dir/build */
 	char *logp;	/* dir/build.log */
 	char *frag;	/* fragment path */
-	char jobs[16];
+	char jobs[24];	/* "-j<cores>" */
 };
 void bl_kernel_tree_release(struct bl_kernel_tree *t);
 
@@ -106,9 +106,9 @@ int bl_kernel_key(struct bl_kernel_tree *t, const char *source_dir);
 
 /* ---- source.c ---- */
 
-/* Debian's source tarball (hash thash) extracted under kdir/src, once;
- * the tree's path, caller frees; NULL on failure */
-char *bl_kernel_source_extract(const char *kdir, const char *thash, int quiet);
+/* the source tarball (sha256 thash) extracted under kdir/src, once; the
+ * tree's path, caller frees; NULL on failure */
+char *bl_kernel_source_extract(const char *kdir, const char *tarball, const char *thash, int quiet);
 
 /* ---- relink.c ---- */
 

@@ -49,8 +49,7 @@ void bl_kernel_lock_inherit(int fd)
 	held_lock = fd;
 }
 
-void bl_kernel_progress_init(struct bl_kernel_progress *p, const char *what, int quiet,
-			     long expect)
+void bl_kernel_progress_init(struct bl_kernel_progress *p, const char *what, int quiet, long expect)
 {
 	*p = (struct bl_kernel_progress){
 	    .what = what, .quiet = quiet, .tty = isatty(2), .start = bl_now_ns(), .expect = expect};
