@@ -8,6 +8,7 @@
  * rewriting the file it names only reruns usr/ and the final link (8 s).
  * The name matches *.cpio.* so kbuild copies it byte for byte: the built-in
  * archive is exactly the file the user gave, whatever its compression. */
+#include "archive/archive.h"
 #include "internal.h"
 
 #include <dirent.h>
@@ -81,32 +82,21 @@ char *bl_kernel_tree_version(const struct bl_kernel_tree *t)
 
 /* ---- the full build ---- */
 
-/* The kernel's usr/default_cpio_list as a newc archive: /dev, /dev/console
- * (5:1), /root. A base build carries exactly what a kernel built with an
- * empty CONFIG_INITRAMFS_SOURCE carries (docs/kernel-behaviour.md
- * section 4). */
-static void newc_entry(struct strbuf *sb, unsigned ino, const char *name, unsigned mode,
-		       unsigned nlink, unsigned rmaj, unsigned rmin)
-{
-	size_t nlen = strlen(name) + 1;
-	sb_addf(sb, "070701%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08X%08zX%08X", ino, mode, 0, 0,
-		nlink, 0, 0, 0, 0, rmaj, rmin, nlen, 0);
-	sb_add(sb, name, nlen);
-	while (sb->len % 4)
-		sb_addc(sb, 0);
-}
-
+/* The kernel's usr/default_cpio_list: /dev, /dev/console (5:1), /root. A
+ * base build carries exactly what a kernel built with an empty
+ * CONFIG_INITRAMFS_SOURCE carries (docs/kernel-behaviour.md section 4);
+ * mtime 0 keeps the file the same from one build to the next. */
 static int write_default_builtin(const char *path)
 {
-	struct strbuf sb = STRBUF_INIT;
-	newc_entry(&sb, 721, "dev", 040755, 2, 0, 0);
-	newc_entry(&sb, 722, "dev/console", 020600, 1, 5, 1);
-	newc_entry(&sb, 723, "root", 040700, 2, 0, 0);
-	newc_entry(&sb, 0, "TRAILER!!!", 0, 1, 0, 0);
-	while (sb.len % 512)
-		sb_addc(&sb, 0);
-	int rc = bl_write_file_atomic(path, sb.buf, sb.len, 0644);
-	sb_release(&sb);
+	struct bl_archive *a = bl_archive_new();
+	int rc = bl_archive_add_dir(a, "/dev", 0755, 0, 0);
+	if (rc == 0)
+		rc = bl_archive_add_nod(a, "/dev/console", 0600, 0, 0, 'c', 5, 1);
+	if (rc == 0)
+		rc = bl_archive_add_dir(a, "/root", 0700, 0, 0);
+	if (rc == 0)
+		rc = bl_archive_write(a, path, "none", 0);
+	bl_archive_free(a);
 	return rc;
 }
 
