@@ -127,6 +127,94 @@ fail:
 	return NULL;
 }
 
+/* out->version (and out->modules_dir when given): the modules folder's
+ * name, the image's name, or UML asks itself */
+static int distro_version(struct bl_kernel *out, const char *modules_dir)
+{
+	const char *base = strrchr(out->image, '/') + 1;
+	if (modules_dir) {
+		char *m = realpath(modules_dir, NULL);
+		if (!m || !bl_is_dir(m)) {
+			free(m);
+			return bl_err("modules folder '%s' does not exist", modules_dir);
+		}
+		out->modules_dir = m;
+		out->version = xstrdup(strrchr(m, '/') + 1);
+	} else if (!strncmp(base, "vmlinuz-", 8) || !strncmp(base, "vmlinux-", 8)) {
+		out->version = xstrdup(base + 8);
+	} else if (!strcmp(out->arch, "um")) {
+		char *v = uml_query(out->image, "--version");
+		if (v) {
+			v[strcspn(v, "\n")] = 0;
+			out->version = v;
+		}
+	}
+	if (!out->version)
+		out->version = xstrdup("unknown");
+	return 0;
+}
+
+/* out->config: /boot/config-<version> beside the image, or UML's own */
+static void distro_config(struct bl_kernel *out)
+{
+	char *dirc = xstrdup(out->image);
+	char *cfg = xasprintf("%s/config-%s", dirname(dirc), out->version);
+	free(dirc);
+	if (bl_file_exists(cfg)) {
+		out->config = cfg;
+		return;
+	}
+	free(cfg);
+	if (strcmp(out->arch, "um"))
+		return;
+	char *c = uml_query(out->image, "--showconfig");
+	char *name = xasprintf("uml-config-%s", out->version);
+	char *p = c ? bl_kernel_cache_path(name) : NULL;
+	if (p && bl_write_file_atomic(p, c, strlen(c), 0644) == 0)
+		out->config = p;
+	else
+		free(p);
+	free(name);
+	free(c);
+}
+
+/* out->modules_dir unless given: <root>/lib/modules/<version> where the
+ * image is <root>/boot/... (/ for the host's kernels, the extracted
+ * package for fetched ones), then /usr/lib/uml/modules/<version> for
+ * Debian's UML; a depmod'ed copy when it has no modules.dep */
+static int distro_modules(struct bl_kernel *out)
+{
+	if (!out->modules_dir) {
+		char *rootc = xstrdup(out->image);
+		char *root = dirname(dirname(rootc));
+		char *cands[2];
+		cands[0] =
+		    xasprintf("%s/lib/modules/%s", strcmp(root, "/") ? root : "", out->version);
+		cands[1] = xasprintf("/usr/lib/uml/modules/%s", out->version);
+		for (size_t i = 0; i < 2; i++) {
+			if (!out->modules_dir && bl_is_dir(cands[i]) &&
+			    (i == 1) == !strcmp(out->arch, "um"))
+				out->modules_dir = cands[i];
+			else
+				free(cands[i]);
+		}
+		free(rootc);
+	}
+	if (!out->modules_dir)
+		return 0;
+	char *dep = xasprintf("%s/modules.dep", out->modules_dir);
+	int have = bl_file_exists(dep);
+	free(dep);
+	if (have)
+		return 0;
+	char *copy = depmod_copy(out->modules_dir, out->version);
+	if (!copy)
+		return -1;
+	free(out->modules_dir);
+	out->modules_dir = copy;
+	return 0;
+}
+
 int bl_kernel_distro(const char *image, const char *modules_dir, struct bl_kernel *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -144,85 +232,14 @@ int bl_kernel_distro(const char *image, const char *modules_dir, struct bl_kerne
 	out->arch = xstrdup(arch);
 	out->flavor = xstrdup("distro");
 	out->image = img;
-	char *dirc = xstrdup(img);
-	char *dir = dirname(dirc);
-	const char *base = strrchr(img, '/') + 1;
-
-	/* version: the modules folder's name, the image's name, or UML asks itself */
-	if (modules_dir) {
-		char *m = realpath(modules_dir, NULL);
-		if (!m || !bl_is_dir(m)) {
-			free(m);
-			free(dirc);
-			bl_kernel_release(out);
-			return bl_err("modules folder '%s' does not exist", modules_dir);
-		}
-		out->modules_dir = m;
-		out->version = xstrdup(strrchr(m, '/') + 1);
-	} else if (!strncmp(base, "vmlinuz-", 8) || !strncmp(base, "vmlinux-", 8)) {
-		out->version = xstrdup(base + 8);
-	} else if (!strcmp(arch, "um")) {
-		char *v = uml_query(img, "--version");
-		if (v) {
-			v[strcspn(v, "\n")] = 0;
-			out->version = v;
-		}
+	if (distro_version(out, modules_dir) < 0) {
+		bl_kernel_release(out);
+		return -1;
 	}
-	if (!out->version)
-		out->version = xstrdup("unknown");
-
-	/* config: /boot/config-<version> beside the image, or UML's own */
-	char *cfg = xasprintf("%s/config-%s", dir, out->version);
-	if (bl_file_exists(cfg))
-		out->config = cfg;
-	else {
-		free(cfg);
-		if (!strcmp(arch, "um")) {
-			char *c = uml_query(img, "--showconfig");
-			char *name = xasprintf("uml-config-%s", out->version);
-			char *p = c ? bl_kernel_cache_path(name) : NULL;
-			if (p && bl_write_file_atomic(p, c, strlen(c), 0644) == 0)
-				out->config = p;
-			else
-				free(p);
-			free(name);
-			free(c);
-		}
-	}
-	free(dirc);
-
-	/* modules: <root>/lib/modules/<version> where the image is <root>/boot/...
-	 * (/ for the host's kernels, the extracted package for fetched ones),
-	 * then /usr/lib/uml/modules/<version> for Debian's UML */
-	if (!out->modules_dir) {
-		char *rootc = xstrdup(img);
-		char *root = dirname(dirname(rootc));
-		char *cands[2];
-		cands[0] =
-		    xasprintf("%s/lib/modules/%s", strcmp(root, "/") ? root : "", out->version);
-		cands[1] = xasprintf("/usr/lib/uml/modules/%s", out->version);
-		for (size_t i = 0; i < 2; i++) {
-			if (!out->modules_dir && bl_is_dir(cands[i]) &&
-			    (i == 1) == !strcmp(arch, "um"))
-				out->modules_dir = cands[i];
-			else
-				free(cands[i]);
-		}
-		free(rootc);
-	}
-	if (out->modules_dir) {
-		char *dep = xasprintf("%s/modules.dep", out->modules_dir);
-		int have = bl_file_exists(dep);
-		free(dep);
-		if (!have) {
-			char *copy = depmod_copy(out->modules_dir, out->version);
-			if (!copy) {
-				bl_kernel_release(out);
-				return -1;
-			}
-			free(out->modules_dir);
-			out->modules_dir = copy;
-		}
+	distro_config(out);
+	if (distro_modules(out) < 0) {
+		bl_kernel_release(out);
+		return -1;
 	}
 	return 0;
 }

@@ -14,12 +14,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int infra(void)
-{
-	bl_err_kind(BL_EK_INFRA);
-	return -1;
-}
-
 /* run a command, 0 when it exited 0; its output in *out (may be NULL) */
 static int run(char *const argv[], int timeout_ms, char **out)
 {
@@ -29,7 +23,7 @@ static int run(char *const argv[], int timeout_ms, char **out)
 		bl_err("'%s %s' failed (%s): %.600s", argv[0], argv[1] ? argv[1] : "",
 		       bl_describe_status(st), o ? o : "");
 		free(o);
-		return infra();
+		return bl_kernel_infra();
 	}
 	if (out)
 		*out = o;
@@ -132,6 +126,184 @@ static int load(const char *dir, struct bl_kernel *out)
 	return rc;
 }
 
+/* one fetch under way; fetch_release() frees its strings */
+struct fetch {
+	const char *arch, *darch; /* "aarch64", Debian's "arm64" */
+	int quiet;
+	char *pkg;     /* "linux-image-6.1.0-56-arm64" */
+	char *full;    /* pkg:darch */
+	char *version; /* the package's version, or NULL */
+	char *dir;     /* the cache entry */
+	char *tmp;     /* dir.tmp while it is fetched */
+};
+
+static void fetch_release(struct fetch *f)
+{
+	free(f->pkg);
+	free(f->full);
+	free(f->version);
+	free(f->dir);
+	free(f->tmp);
+}
+
+/* f->pkg, f->full and f->version, asking apt (after an apt-get update
+ * when apt does not know the package yet) */
+static int choose_package(struct fetch *f)
+{
+	int have = apt_ready(f->darch, f->quiet);
+	if (have < 0)
+		return -1;
+	f->pkg = have ? resolve_package(f->darch) : NULL;
+	if (!f->pkg) {
+		if (!f->quiet)
+			fprintf(stderr, "bootlab: apt-get update (for %s packages)\n", f->darch);
+		char *upd[] = {"apt-get", "update", "-qq", NULL};
+		if (run(upd, 600000, NULL) < 0)
+			return -1;
+		f->pkg = resolve_package(f->darch);
+		if (!f->pkg)
+			return -1;
+	}
+	/* the package's version too, so a point release is a new entry */
+	f->full = xasprintf("%s:%s", f->pkg, f->darch);
+	char *pol[] = {"apt-cache", "show", "--no-all-versions", f->full, NULL};
+	char *show = NULL;
+	if (run(pol, 60000, &show) < 0)
+		return -1;
+	for (char *s = strtok(show, "\n"); s; s = strtok(NULL, "\n"))
+		if (!strncmp(s, "Version: ", 9)) {
+			f->version = xstrdup(s + 9);
+			break;
+		}
+	free(show);
+	return 0;
+}
+
+/* the first name in dir (hidden ones aside) that holds contains; caller frees; NULL if none */
+static char *first_entry(const char *dir, const char *contains)
+{
+	char *res = NULL;
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	while (d && (de = readdir(d)))
+		if (de->d_name[0] != '.' && strstr(de->d_name, contains) && !res)
+			res = xstrdup(de->d_name);
+	if (d)
+		closedir(d);
+	return res;
+}
+
+/* the package downloaded into f->tmp and extracted to f->tmp/root; the
+ * kernel release (the one folder under lib/modules) in *kver */
+static int download_extract(struct fetch *f, char **kver)
+{
+	/* apt-get download writes into the current folder */
+	char *sh = xasprintf("cd '%s' && apt-get download -qq '%s'", f->tmp, f->full);
+	char *dl[] = {"sh", "-c", sh, NULL};
+	int r = run(dl, 900000, NULL);
+	free(sh);
+	if (r < 0)
+		return -1;
+	char *debname = first_entry(f->tmp, ".deb");
+	if (!debname) {
+		bl_err("apt-get download of '%s' left no .deb", f->pkg);
+		return bl_kernel_infra();
+	}
+	char *deb = xasprintf("%s/%s", f->tmp, debname);
+	char *root = xasprintf("%s/root", f->tmp);
+	char *mroot = xasprintf("%s/lib/modules", root);
+	char *x[] = {"dpkg-deb", "-x", deb, root, NULL};
+	r = run(x, 600000, NULL);
+	unlink(deb);
+	*kver = r == 0 ? first_entry(mroot, "") : NULL;
+	if (r == 0 && !*kver) {
+		bl_err("package '%s' has no lib/modules folder", f->pkg);
+		r = bl_kernel_infra();
+	}
+	free(debname);
+	free(deb);
+	free(root);
+	free(mroot);
+	return r;
+}
+
+/* the package ships no modules.dep */
+static int depmod_tree(struct fetch *f, const char *kver)
+{
+	char *root = xasprintf("%s/root", f->tmp);
+	char *dep = xasprintf("%s/lib/modules/%s/modules.dep", root, kver);
+	int r = 0;
+	if (!bl_file_exists(dep)) {
+		/* depmod's output goes to a string, never a pipe reader that
+		 * might stop early (SIGPIPE would kill it) */
+		char *dm[] = {"depmod", "-b", root, (char *)kver, NULL};
+		r = run(dm, 600000, NULL);
+	}
+	free(dep);
+	free(root);
+	return r;
+}
+
+/* under the entry's lock: fetched into f->tmp, renamed to f->dir complete */
+static int fetch_locked(struct fetch *f)
+{
+	char *kver = NULL;
+	if (!f->quiet)
+		fprintf(stderr, "bootlab: fetching %s %s\n", f->full, f->version ? f->version : "");
+	f->tmp = xasprintf("%s.tmp", f->dir);
+	bl_rm_rf(f->tmp);
+	bl_rm_rf(f->dir);
+	if (bl_mkdir_p(f->tmp, 0755) < 0 || download_extract(f, &kver) < 0 ||
+	    depmod_tree(f, kver) < 0) {
+		free(kver);
+		return -1;
+	}
+	struct strbuf sb = STRBUF_INIT;
+	sb_addf(&sb,
+		"arch=%s\nflavor=distro\nimage=root/boot/vmlinuz-%s\nversion=%s\n"
+		"modules=root/lib/modules/%s\npackage=%s:%s\npackage_version=%s\n",
+		f->arch, kver, kver, kver, f->pkg, f->darch, f->version ? f->version : "");
+	char *tinfo = xasprintf("%s/info", f->tmp);
+	int r = bl_write_file_atomic(tinfo, sb.buf, sb.len, 0644);
+	sb_release(&sb);
+	free(tinfo);
+	free(kver);
+	if (r < 0 || rename(f->tmp, f->dir) < 0) {
+		if (r == 0)
+			bl_err_errno("cannot rename '%s'", f->tmp);
+		return bl_kernel_infra();
+	}
+	return 0;
+}
+
+/* <cache>/kernels/<arch>-debian-<hash of the package and its version>,
+ * fetched unless another bootlab did it first */
+static int fetch_entry(struct fetch *f, const char *cache, struct bl_kernel *out)
+{
+	struct bl_sha256 h;
+	char hex[65];
+	bl_sha256_init(&h);
+	bl_sha256_update_str(&h, f->full);
+	bl_sha256_update_str(&h, f->version ? f->version : "");
+	bl_sha256_final_hex(&h, hex);
+	f->dir = xasprintf("%s/kernels/%s-debian-%.16s", cache, f->arch, hex);
+	char *infop = xasprintf("%s/info", f->dir);
+	char *lockp = xasprintf("%s.lock", f->dir);
+	int rc = -1, lock = -1;
+	if (!bl_file_exists(infop)) {
+		lock = bl_kernel_lock(lockp, f->full, f->quiet);
+		if (lock < 0 || (!bl_file_exists(infop) && fetch_locked(f) < 0))
+			goto out;
+	}
+	rc = load(f->dir, out);
+out:
+	if (lock >= 0)
+		close(lock);
+	free(infop);
+	free(lockp);
+	return rc;
+}
+
 int bl_kernel_fetch(const char *arch, int quiet, struct bl_kernel *out)
 {
 	memset(out, 0, sizeof(*out));
@@ -139,172 +311,22 @@ int bl_kernel_fetch(const char *arch, int quiet, struct bl_kernel *out)
 	if (!a || strcmp(a, "aarch64"))
 		return bl_err("kernel fetch: only aarch64 (Debian's linux-image-arm64) can be "
 			      "fetched; x86_64 uses the installed /boot/vmlinuz-*");
-	const char *darch = "arm64";
-	int rc = -1, lock = -1;
-	char *cache = bl_cache_dir(), *pkg = NULL, *dir = NULL, *tmp = NULL, *lockp = NULL;
-	char *deb = NULL, *out_s = NULL, *version = NULL;
+	char *cache = bl_cache_dir();
 	if (!cache)
-		return infra();
+		return bl_kernel_infra();
 	/* once fetched, the cached package is used without asking apt again
 	 * (offline runs; remove the entry to fetch a newer one) */
 	char *cached = cached_entry(cache, a);
-	if (cached) {
+	struct fetch f = {.arch = a, .darch = "arm64", .quiet = quiet};
+	int rc;
+	if (cached)
 		rc = load(cached, out);
-		free(cached);
-		free(cache);
-		return rc;
-	}
-
-	int have = apt_ready(darch, quiet);
-	if (have < 0)
-		goto out;
-	pkg = have ? resolve_package(darch) : NULL;
-	if (!pkg) {
-		if (!quiet)
-			fprintf(stderr, "bootlab: apt-get update (for %s packages)\n", darch);
-		char *upd[] = {"apt-get", "update", "-qq", NULL};
-		if (run(upd, 600000, NULL) < 0)
-			goto out;
-		pkg = resolve_package(darch);
-		if (!pkg)
-			goto out;
-	}
-	/* the package's version too, so a point release is a new entry */
-	char *full = xasprintf("%s:%s", pkg, darch);
-	char *pol[] = {"apt-cache", "show", "--no-all-versions", full, NULL};
-	char *show = NULL;
-	if (run(pol, 60000, &show) < 0) {
-		free(full);
-		goto out;
-	}
-	for (char *s = strtok(show, "\n"); s; s = strtok(NULL, "\n"))
-		if (!strncmp(s, "Version: ", 9)) {
-			version = xstrdup(s + 9);
-			break;
-		}
-	free(show);
-	struct bl_sha256 h;
-	char hex[65];
-	bl_sha256_init(&h);
-	bl_sha256_update_str(&h, full);
-	bl_sha256_update_str(&h, version ? version : "");
-	bl_sha256_final_hex(&h, hex);
-	dir = xasprintf("%s/kernels/%s-debian-%.16s", cache, a, hex);
-	char *infop = xasprintf("%s/info", dir);
-	if (bl_file_exists(infop)) {
-		free(infop);
-		free(full);
-		rc = load(dir, out);
-		goto out;
-	}
-	lockp = xasprintf("%s.lock", dir);
-	lock = bl_kernel_lock(lockp, full, quiet);
-	if (lock < 0) {
-		free(infop);
-		free(full);
-		goto out;
-	}
-	if (bl_file_exists(infop)) {
-		free(infop);
-		free(full);
-		rc = load(dir, out);
-		goto out;
-	}
-	free(infop);
-	if (!quiet)
-		fprintf(stderr, "bootlab: fetching %s %s\n", full, version ? version : "");
-	tmp = xasprintf("%s.tmp", dir);
-	bl_rm_rf(tmp);
-	bl_rm_rf(dir);
-	if (bl_mkdir_p(tmp, 0755) < 0) {
-		free(full);
-		goto out;
-	}
-	/* apt-get download writes into the current folder */
-	char *sh = xasprintf("cd '%s' && apt-get download -qq '%s'", tmp, full);
-	char *dl[] = {"sh", "-c", sh, NULL};
-	int r = run(dl, 900000, NULL);
-	free(sh);
-	free(full);
-	if (r < 0)
-		goto out;
-	DIR *d = opendir(tmp);
-	struct dirent *de;
-	while (d && (de = readdir(d)))
-		if (strstr(de->d_name, ".deb") && !deb)
-			deb = xasprintf("%s/%s", tmp, de->d_name);
-	if (d)
-		closedir(d);
-	if (!deb) {
-		bl_err("apt-get download of '%s' left no .deb", pkg);
-		infra();
-		goto out;
-	}
-	char *root = xasprintf("%s/root", tmp);
-	char *x[] = {"dpkg-deb", "-x", deb, root, NULL};
-	r = run(x, 600000, NULL);
-	unlink(deb);
-	/* the kernel release: the one folder under lib/modules */
-	char *mroot = xasprintf("%s/lib/modules", root);
-	char *kver = NULL;
-	d = r == 0 ? opendir(mroot) : NULL;
-	while (d && (de = readdir(d)))
-		if (de->d_name[0] != '.' && !kver)
-			kver = xstrdup(de->d_name);
-	if (d)
-		closedir(d);
-	if (r < 0 || !kver) {
-		if (r == 0)
-			bl_err("package '%s' has no lib/modules folder", pkg);
-		free(root);
-		free(mroot);
-		free(kver);
-		infra();
-		goto out;
-	}
-	char *dep = xasprintf("%s/%s/modules.dep", mroot, kver);
-	if (!bl_file_exists(dep)) {
-		/* depmod's output goes to a string, never a pipe reader that
-		 * might stop early (SIGPIPE would kill it) */
-		char *dm[] = {"depmod", "-b", root, kver, NULL};
-		r = run(dm, 600000, NULL);
-	}
-	free(dep);
-	free(mroot);
-	free(root);
-	if (r < 0) {
-		free(kver);
-		goto out;
-	}
-	struct strbuf sb = STRBUF_INIT;
-	sb_addf(&sb,
-		"arch=%s\nflavor=distro\nimage=root/boot/vmlinuz-%s\nversion=%s\n"
-		"modules=root/lib/modules/%s\npackage=%s:%s\npackage_version=%s\n",
-		a, kver, kver, kver, pkg, darch, version ? version : "");
-	char *tinfo = xasprintf("%s/info", tmp);
-	r = bl_write_file_atomic(tinfo, sb.buf, sb.len, 0644);
-	sb_release(&sb);
-	free(tinfo);
-	free(kver);
-	if (r < 0 || rename(tmp, dir) < 0) {
-		if (r == 0)
-			bl_err_errno("cannot rename '%s'", tmp);
-		infra();
-		goto out;
-	}
-	rc = load(dir, out);
-out:
-	if (lock >= 0)
-		close(lock);
-	if (tmp && rc < 0)
-		bl_rm_rf(tmp);
+	else if ((rc = choose_package(&f)) == 0)
+		rc = fetch_entry(&f, cache, out);
+	if (rc < 0 && f.tmp)
+		bl_rm_rf(f.tmp);
+	fetch_release(&f);
+	free(cached);
 	free(cache);
-	free(pkg);
-	free(dir);
-	free(tmp);
-	free(lockp);
-	free(deb);
-	free(out_s);
-	free(version);
 	return rc;
 }
