@@ -289,8 +289,14 @@ static int fetch_entry(struct fetch *f, const char *cache, struct bl_kernel *out
 	f->dir = xasprintf("%s/kernels/%s-debian-%.16s", cache, f->arch, hex);
 	char *infop = xasprintf("%s/info", f->dir);
 	char *lockp = xasprintf("%s.lock", f->dir);
+	char *kdir = xasprintf("%s/kernels", cache);
 	int rc = -1, lock = -1;
 	if (!bl_file_exists(infop)) {
+		/* a fetch may be the first use of an empty cache */
+		if (bl_mkdir_p(kdir, 0755) < 0) {
+			bl_kernel_infra();
+			goto out;
+		}
 		lock = bl_kernel_lock(lockp, f->full, f->quiet);
 		if (lock < 0 || (!bl_file_exists(infop) && fetch_locked(f) < 0))
 			goto out;
@@ -301,6 +307,7 @@ out:
 		close(lock);
 	free(infop);
 	free(lockp);
+	free(kdir);
 	return rc;
 }
 
