@@ -72,6 +72,9 @@ int bl_kernel_tree_make(const struct bl_kernel_tree *t, const char *target, int 
 			struct bl_kernel_progress *p);
 /* the O= tree's kernel.release; caller frees; NULL when there is none */
 char *bl_kernel_tree_version(const struct bl_kernel_tree *t);
+/* the kernel's usr/default_cpio_list as an uncompressed archive at path:
+ * dir /dev 0755, nod /dev/console 0600 c 5 1, dir /root 0700 */
+int bl_kernel_default_builtin(const char *path);
 
 /* ---- step.c ---- */
 

@@ -82,11 +82,10 @@ char *bl_kernel_tree_version(const struct bl_kernel_tree *t)
 
 /* ---- the full build ---- */
 
-/* The kernel's usr/default_cpio_list: /dev, /dev/console (5:1), /root. A
- * base build carries exactly what a kernel built with an empty
+/* A base build carries exactly what a kernel built with an empty
  * CONFIG_INITRAMFS_SOURCE carries (docs/kernel-behaviour.md section 4);
  * mtime 0 keeps the file the same from one build to the next. */
-static int write_default_builtin(const char *path)
+int bl_kernel_default_builtin(const char *path)
 {
 	struct bl_archive *a = bl_archive_new();
 	int rc = bl_archive_add_dir(a, "/dev", 0755, 0, 0);
@@ -216,7 +215,7 @@ static int full_build_start(const struct bl_kernel_tree *t, const char *genfrag,
 	if (!quiet)
 		fprintf(stderr, "building kernel %s in '%s' (log: '%s')\n", t->r->name, t->dir,
 			t->logp);
-	if (write_default_builtin(builtin) < 0 || write_fragment(t, genfrag, builtin) < 0) {
+	if (bl_kernel_default_builtin(builtin) < 0 || write_fragment(t, genfrag, builtin) < 0) {
 		close(logfd);
 		logfd = -1;
 	}
