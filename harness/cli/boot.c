@@ -21,8 +21,6 @@
 #include <termios.h>
 #include <unistd.h>
 
-extern volatile int bl_session_interrupted;
-
 static const char boot_usage[] =
     "usage: bootlab boot --kernel K [--initrd A]... [--append STR] [--arch A]\n"
     "                    [--backend B] [--machine M] [--memory SIZE] [--timeout T]\n"
@@ -63,7 +61,7 @@ static void on_signal(int sig)
 {
 	if (tio_saved)
 		tcsetattr(0, TCSAFLUSH, &saved_tio);
-	bl_session_interrupted = 1;
+	bl_session_interrupt();
 }
 
 static void tty_raw(void)

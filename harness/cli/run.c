@@ -18,8 +18,6 @@
 #include <time.h>
 #include <unistd.h>
 
-extern volatile int bl_session_interrupted;
-
 static const char run_usage[] =
     "usage: bootlab run [OPTIONS] SCENARIO.yaml...\n"
     "\n"
@@ -80,12 +78,6 @@ struct pool {
 	bool live; /* the main thread draws a status block */
 	int repeat;
 };
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	bl_session_interrupted = 1;
-}
 
 static void print_line(struct pool *p, struct job *j)
 {
@@ -158,7 +150,7 @@ static void *worker(void *arg)
 	struct pool *p = wa->p;
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
-		if (p->next >= p->n || bl_session_interrupted) {
+		if (p->next >= p->n || bl_session_interrupted()) {
 			p->threads_left--;
 			pthread_mutex_unlock(&p->lock);
 			return NULL;
@@ -229,7 +221,7 @@ static int live_draw(struct pool *p, int prev_lines, bool final)
 		lines++;
 	}
 	size_t waiting = p->n - p->next;
-	if (bl_session_interrupted) {
+	if (bl_session_interrupted()) {
 		printf("  interrupted: stopping the running boots\n");
 		lines++;
 	} else if (waiting) {
@@ -448,10 +440,7 @@ int cmd_run(int argc, char **argv)
 	const char *term = getenv("TERM");
 	p.live = isatty(1) && !(term && !strcmp(term, "dumb"));
 
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	bl_session_catch_signals();
 
 	int64_t t0 = bl_now_ns();
 	struct bl_run_info info = {
@@ -505,7 +494,7 @@ int cmd_run(int argc, char **argv)
 	free(wa);
 	free(slot_uri);
 	info.duration_ns = bl_now_ns() - t0;
-	info.interrupted = bl_session_interrupted;
+	info.interrupted = bl_session_interrupted();
 
 	/* what finished goes into the report, even after Ctrl-C: each variant
 	 * with the repetitions that ran */
@@ -544,10 +533,10 @@ int cmd_run(int argc, char **argv)
 
 	if (repeat > 1)
 		printf("%zu of %zu passed (%zu boots)%s; report: %s/report.json\n", npass, nvr,
-		       nboots, bl_session_interrupted ? " (interrupted)" : "", dir);
+		       nboots, bl_session_interrupted() ? " (interrupted)" : "", dir);
 	else
 		printf("%zu of %zu passed%s; report: %s/report.json\n", npass, nvr,
-		       bl_session_interrupted ? " (interrupted)" : "", dir);
+		       bl_session_interrupted() ? " (interrupted)" : "", dir);
 	int status = BL_EXIT_OK;
 	if (rc < 0 || infra)
 		status = BL_EXIT_INFRA;

@@ -100,11 +100,23 @@ struct bl_event {
 	char *line; /* the console line */
 };
 
+/* Why a step stopped. The outcome follows this, never the wording of the
+ * step's message. */
+enum bl_stop {
+	BL_STOP_DONE,         /* it ran to its end: passed, or failed on its own terms */
+	BL_STOP_STEP_TIMEOUT, /* its own timeout passed first */
+	BL_STOP_DEADLINE,     /* the boot's deadline passed first */
+	BL_STOP_PANIC,        /* a kernel panic it did not wait for */
+	BL_STOP_ENDED,        /* the emulator exited */
+	BL_STOP_INTERRUPTED,  /* bl_session_interrupt(): Ctrl-C, or Ctrl-] in bootlab boot */
+};
+
 struct bl_step_result {
 	char *name;
 	const char *kind;
 	bool passed;
 	bool skipped;
+	enum bl_stop stop;
 	char *message; /* why it failed */
 	int64_t start_ns, end_ns; /* since spawn */
 	json_t *reply; /* agent reply or hello (owned) */
@@ -172,8 +184,20 @@ void bl_prepared_release(struct bl_prepared *p);
 /* the agent binary for ARCH (build/agent/ARCH/init-agent); caller frees */
 char *bl_agent_path(const char *arch);
 
-/* run a prepared boot; fills R (always, even on error) and returns 0 */
+/* run a prepared boot (loop.c, steps.c); fills R (always, even on error)
+ * and returns 0 */
 int bl_session_run(const struct bl_scenario *sc, const struct bl_prepared *prep,
 		   const struct bl_session_opts *opts, struct bl_result *r);
+
+/* ---- interrupt.c: Ctrl-C ---- */
+/* Stop every session of the process: its steps stop with
+ * BL_STOP_INTERRUPTED and its emulator is ended. Async-signal-safe: a
+ * handler may call it. Poll loops wake at once (a self-pipe). */
+void bl_session_interrupt(void);
+bool bl_session_interrupted(void);
+/* readable once interrupted, for a poll set; -1 when no pipe could be made */
+int bl_session_interrupt_fd(void);
+/* SIGINT, SIGTERM and SIGHUP call bl_session_interrupt() */
+void bl_session_catch_signals(void);
 
 #endif

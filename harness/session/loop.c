@@ -1,0 +1,630 @@
+/* One boot's poll loop over the console, the agent channel, the
+ * emulator's exit, Ctrl-C and deadlines; the steps (steps.c) wait on it
+ * through sess_wait(). Every wait has an absolute deadline on
+ * CLOCK_MONOTONIC; the emulator is always stopped and reaped before
+ * sess_close() returns. */
+#include "session/loop.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_LINE 65536
+/* After a panic line: with panic=0 the guest spins forever, so the boot
+ * ends at the "---[ end Kernel panic" trailer or after PANIC_HANG_MS; with
+ * panic=-1 or panic=N the emulator exits by itself (-no-reboot), which we
+ * wait for (N s plus PANIC_EXIT_MS), so its own exit is what the report
+ * shows. */
+#define PANIC_HANG_MS 1500
+#define PANIC_EXIT_MS 10000
+/* after "reboot: Restarting system" the emulator has this long to go */
+#define DOWN_NS 100000000LL
+
+int64_t sess_since(struct sess *s)
+{
+	return bl_now_ns() - s->t0;
+}
+
+void sess_phase(struct sess *s, enum bl_phase_id p, double guest_s)
+{
+	struct bl_phase *ph = &s->r->phases[p];
+	if (ph->seen)
+		return;
+	ph->seen = true;
+	ph->host_ns = sess_since(s);
+	ph->guest_s = guest_s;
+	free(s->r->last_phase);
+	s->r->last_phase = xstrdup(bl_phase_name(p));
+}
+
+static void add_event(struct sess *s, const struct bl_classified *c, const char *line,
+		      double guest_s)
+{
+	struct bl_result *r = s->r;
+	BL_GROW(r->events, r->nevents, r->aevents);
+	struct bl_event *e = &r->events[r->nevents++];
+	e->host_ns = sess_since(s);
+	e->guest_s = guest_s;
+	e->c = *c;
+	e->line = xstrdup(line);
+}
+
+static void tail_push(struct sess *s, const char *line)
+{
+	if (s->ntail == SESS_TAIL_LINES) {
+		free(s->tail[0]);
+		memmove(s->tail, s->tail + 1, (SESS_TAIL_LINES - 1) * sizeof(char *));
+		s->ntail--;
+	}
+	s->tail[s->ntail++] = xstrdup(line);
+}
+
+static void handle_agent_line(struct sess *s, const char *line);
+
+static void handle_console_line(struct sess *s, char *line)
+{
+	size_t n = strlen(line);
+	while (n && (line[n - 1] == '\r' || line[n - 1] == '\n'))
+		line[--n] = 0;
+	if (!strncmp(line, "@@BL1@@ ", 8)) {
+		/* the agent's last-resort channel: framed lines on the console */
+		s->agent_via_console = true;
+		handle_agent_line(s, line + 8);
+		return;
+	}
+	int64_t t = sess_since(s);
+	if (s->log)
+		fprintf(s->log, "%10.6f  %s\n", bl_ns_to_s(t), line);
+	sl_push(&s->lines, line);
+	tail_push(s, line);
+
+	double guest_s;
+	const char *text = bl_printk_split(line, &guest_s);
+	struct bl_classified c;
+	bl_classify_console(&s->console_ctx, text, &c);
+	if (c.type == BL_EV_NONE)
+		return;
+	if (c.type == BL_EV_RUN_INIT)
+		sess_phase(s, BL_PH_RUN_INIT, guest_s);
+	if (c.type == BL_EV_PANIC && !s->panic_seen) {
+		s->panic_seen = true;
+		s->panic_ns = bl_now_ns();
+		s->r->panic_seen = true;
+		s->r->panic = c;
+		s->r->panic_line = xstrdup(text);
+	}
+	if (c.type == BL_EV_PANIC_END)
+		s->panic_end = true;
+	/* the guest is going down as asked: no need to wait for the emulator
+	 * (libvirt takes seconds to notice a reset) */
+	if (s->poweroff_requested && (c.type == BL_EV_RESTART || c.type == BL_EV_SYSTEM_HALTED) &&
+	    !s->down_ns)
+		s->down_ns = bl_now_ns();
+	add_event(s, &c, text, guest_s);
+}
+
+static void handle_hello(struct sess *s, json_t *msg)
+{
+	json_int_t stage = json_integer_value(json_object_get(msg, "stage"));
+	json_int_t bt = json_integer_value(json_object_get(msg, "boottime_ns"));
+	double guest = bt > 0 ? (double)bt / 1e9 : -1;
+	json_t **slot = stage >= 2 ? &s->r->hello2 : &s->r->hello;
+	json_decref(*slot);
+	*slot = json_incref(msg);
+	sess_phase(s, stage >= 2 ? BL_PH_HELLO2 : BL_PH_HELLO, guest);
+}
+
+static void handle_agent_line(struct sess *s, const char *line)
+{
+	json_error_t jerr;
+	json_t *msg = json_loads(line, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
+	if (!msg || !json_is_object(msg)) {
+		bl_debug("agent: malformed line '%s'", line);
+		json_decref(msg);
+		return;
+	}
+	const char *type = json_string_value(json_object_get(msg, "type"));
+	json_t *id = json_object_get(msg, "id");
+	if (type && !strcmp(type, "hello")) {
+		handle_hello(s, msg);
+	} else if (type && !strcmp(type, "log")) {
+		const char *m = json_string_value(json_object_get(msg, "message"));
+		if (s->log)
+			fprintf(s->log, "%10.6f  [agent] %s\n", bl_ns_to_s(sess_since(s)),
+				m ? m : "");
+	} else if (json_is_integer(id)) {
+		char key[32];
+		snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(id));
+		json_object_set(s->replies, key, msg);
+	} else if (json_is_null(id)) {
+		/* the agent could not parse something we sent */
+		json_object_set(s->replies, "null", msg);
+	}
+	json_decref(msg);
+}
+
+/* split complete lines out of BUF, hand each to FN */
+static void drain_lines(struct sess *s, struct strbuf *buf, void (*fn)(struct sess *, char *))
+{
+	size_t start = 0;
+	for (size_t i = 0; i < buf->len; i++) {
+		if (buf->buf[i] != '\n')
+			continue;
+		buf->buf[i] = 0;
+		fn(s, buf->buf + start);
+		start = i + 1;
+	}
+	if (start) {
+		memmove(buf->buf, buf->buf + start, buf->len - start);
+		buf->len -= start;
+		buf->buf[buf->len] = 0;
+	}
+	if (buf->len > MAX_LINE) { /* a line without end: take it as it is */
+		fn(s, buf->buf);
+		sb_reset(buf);
+	}
+}
+
+static void agent_line_cb(struct sess *s, char *line)
+{
+	size_t n = strlen(line);
+	while (n && (line[n - 1] == '\r'))
+		line[--n] = 0;
+	if (n)
+		handle_agent_line(s, line);
+}
+
+int sess_read(int fd, struct strbuf *sb, bool *eof)
+{
+	char buf[16384];
+	ssize_t n = read(fd, buf, sizeof(buf));
+	if (n < 0) {
+		if (errno == EINTR || errno == EAGAIN)
+			return 0;
+		*eof = true;
+		return -1;
+	}
+	if (n == 0) {
+		*eof = true;
+		return 0;
+	}
+	sb_add(sb, buf, (size_t)n);
+	return (int)n;
+}
+
+void sess_end_machine(struct sess *s)
+{
+	if (s->ended)
+		return;
+	bl_machine_stop(&s->m, s->opts->kill_grace_ms > 0 ? s->opts->kill_grace_ms : 2000);
+	s->ended = true;
+	sess_phase(s, BL_PH_END, -1);
+}
+
+/* ---- one round of the loop ---- */
+
+/* what one poll watches; each index -1 when not in the set */
+struct pollset {
+	struct pollfd p[7];
+	int np;
+	int istop, icon, iag, ierr, iscript, iin;
+	bool pidfd; /* the emulator's exit wakes the poll */
+};
+
+static int pollset_add(struct pollset *ps, int fd)
+{
+	ps->p[ps->np] = (struct pollfd){.fd = fd, .events = POLLIN};
+	return ps->np++;
+}
+
+static void pollset_fill(struct sess *s, struct pollset *ps)
+{
+	*ps = (struct pollset){
+	    .istop = -1, .icon = -1, .iag = -1, .ierr = -1, .iscript = -1, .iin = -1};
+	/* Ctrl-C wakes every loop at once; once it came, the waits stop */
+	int stop = bl_session_interrupt_fd();
+	if (stop >= 0 && !bl_session_interrupted())
+		ps->istop = pollset_add(ps, stop);
+	if (s->ended)
+		return;
+	if (s->m.console_fd >= 0 && !s->con_eof)
+		ps->icon = pollset_add(ps, s->m.console_fd);
+	if (s->m.agent_fd >= 0 && !s->ag_eof)
+		ps->iag = pollset_add(ps, s->m.agent_fd);
+	if (s->m.stderr_fd >= 0)
+		ps->ierr = pollset_add(ps, s->m.stderr_fd);
+	if (s->script_fd >= 0)
+		ps->iscript = pollset_add(ps, s->script_fd);
+	if (s->opts->interactive && !s->stdin_eof)
+		ps->iin = pollset_add(ps, 0);
+	/* the emulator's exit wakes the poll at once (machine.h) */
+	if (s->m.pidfd > 0 && !s->m.exited) {
+		pollset_add(ps, s->m.pidfd);
+		ps->pidfd = true;
+	}
+}
+
+/* how long this round may sleep, in ms: until UNTIL or the loop's own
+ * deadlines (the panic's grace, a powered-off guest's last words) */
+static int wake_ms(struct sess *s, int64_t until, const struct pollset *ps)
+{
+	int64_t now = bl_now_ns();
+	int64_t wake = until;
+	if (s->panic_seen && s->panic_ns + s->panic_grace_ns < wake)
+		wake = s->panic_ns + s->panic_grace_ns;
+	if (s->down_ns && s->down_ns + DOWN_NS < wake)
+		wake = s->down_ns + DOWN_NS;
+	int ms = wake > now ? (int)((wake - now + 999999) / 1000000) : 0;
+	/* nothing wakes us when the emulator exits: look every 20 ms once its
+	 * channels are closed, every 200 ms (libvirt) while they are open */
+	bool channels = ps->np > (ps->istop >= 0);
+	if (!s->ended && !ps->pidfd && (s->con_eof || !channels) && ms > 20)
+		ms = 20;
+	if (!s->ended && !ps->pidfd && ms > 200)
+		ms = 200;
+	return ms;
+}
+
+static bool fd_ready(const struct pollset *ps, int i)
+{
+	return i >= 0 && (ps->p[i].revents & (POLLIN | POLLHUP | POLLERR));
+}
+
+static void on_console(struct sess *s)
+{
+	size_t before = s->con.len;
+	int n = sess_read(s->m.console_fd, &s->con, &s->con_eof);
+	if (n <= 0)
+		return;
+	sess_phase(s, BL_PH_CONSOLE, -1);
+	/* bootlab boot: the bytes as they come (prompts have no newline) */
+	if (s->opts->echo_console && write(1, s->con.buf + before, (size_t)n) < 0)
+		bl_debug("console: stdout write failed");
+	if (s->script_fd >= 0 && write(s->script_fd, s->con.buf + before, (size_t)n) < 0)
+		bl_debug("expect script: write failed");
+	drain_lines(s, &s->con, handle_console_line);
+}
+
+static void on_stderr(struct sess *s)
+{
+	bool eof = false;
+	sess_read(s->m.stderr_fd, &s->emu_err, &eof);
+	if (eof) {
+		close(s->m.stderr_fd);
+		s->m.stderr_fd = -1;
+	}
+}
+
+/* the expect script's output goes to the console */
+static void on_script(struct sess *s)
+{
+	char buf[4096];
+	ssize_t n = read(s->script_fd, buf, sizeof(buf));
+	if (n > 0 && s->m.console_fd >= 0) {
+		if (write(s->m.console_fd, buf, (size_t)n) < 0)
+			bl_debug("console: write failed");
+	} else if (n <= 0) {
+		close(s->script_fd);
+		s->script_fd = -1;
+	}
+}
+
+/* bootlab boot: the terminal's keys go to the console */
+static void on_stdin(struct sess *s)
+{
+	char buf[1024];
+	ssize_t n = read(0, buf, sizeof(buf));
+	if (n <= 0) {
+		if (!(n < 0 && errno == EINTR))
+			s->stdin_eof = true; /* the guest goes on without input */
+		return;
+	}
+	/* Ctrl-] ends the boot, as in telnet */
+	char *esc = memchr(buf, 0x1d, (size_t)n);
+	if (esc) {
+		n = esc - buf;
+		bl_session_interrupt();
+	}
+	if (n > 0 && s->m.console_fd >= 0 && write(s->m.console_fd, buf, (size_t)n) < 0)
+		bl_debug("console: write failed");
+}
+
+/* what is still buffered in FD, without waiting, at most 50 reads */
+static void drain_fd(struct sess *s, int fd, struct strbuf *sb, bool *eof,
+		     void (*fn)(struct sess *, char *))
+{
+	for (int i = 0; i < 50 && fd >= 0 && !*eof; i++) {
+		struct pollfd q = {.fd = fd, .events = POLLIN};
+		if (poll(&q, 1, 0) <= 0 || sess_read(fd, sb, eof) <= 0)
+			break;
+		drain_lines(s, sb, fn);
+	}
+}
+
+/* the emulator is gone: collect what its channels still hold */
+static void collect_after_exit(struct sess *s)
+{
+	drain_fd(s, s->m.console_fd, &s->con, &s->con_eof, handle_console_line);
+	drain_fd(s, s->m.agent_fd, &s->ag, &s->ag_eof, agent_line_cb);
+	if (s->m.stderr_fd >= 0) {
+		bool eof = false;
+		struct pollfd q = {.fd = s->m.stderr_fd, .events = POLLIN};
+		while (poll(&q, 1, 0) > 0 && sess_read(s->m.stderr_fd, &s->emu_err, &eof) > 0)
+			;
+	}
+	if (s->con.len) {
+		char *rest = xstrdup(s->con.buf);
+		sb_reset(&s->con);
+		handle_console_line(s, rest);
+		free(rest);
+	}
+	s->r->emulator_status = s->m.status;
+	sess_end_machine(s);
+}
+
+/* One round of the loop: wait until something happens or UNTIL (absolute
+ * ns), then process it. */
+static void sess_pump(struct sess *s, int64_t until)
+{
+	struct pollset ps;
+	pollset_fill(s, &ps);
+	int ms = wake_ms(s, until, &ps);
+	int r = ps.np ? poll(ps.p, (nfds_t)ps.np, ms) : (usleep((useconds_t)ms * 1000), 0);
+	if (r > 0) {
+		if (fd_ready(&ps, ps.icon))
+			on_console(s);
+		if (fd_ready(&ps, ps.iag)) {
+			sess_read(s->m.agent_fd, &s->ag, &s->ag_eof);
+			drain_lines(s, &s->ag, agent_line_cb);
+		}
+		if (fd_ready(&ps, ps.ierr))
+			on_stderr(s);
+		if (fd_ready(&ps, ps.iscript))
+			on_script(s);
+		if (fd_ready(&ps, ps.iin))
+			on_stdin(s);
+	}
+	if (!s->ended && bl_machine_poll_exit(&s->m))
+		collect_after_exit(s);
+	/* after "reboot: Restarting system" the emulator has nothing left to say */
+	if (!s->ended && s->down_ns && bl_now_ns() >= s->down_ns + DOWN_NS)
+		sess_end_machine(s);
+	/* a panic with panic=0 hangs the guest: end it as a panic, not a timeout */
+	if (!s->ended && s->panic_seen &&
+	    (s->panic_end || bl_now_ns() >= s->panic_ns + s->panic_grace_ns))
+		sess_end_machine(s);
+}
+
+enum bl_stop sess_blocked(struct sess *s, bool panic_ok)
+{
+	if (bl_session_interrupted())
+		return BL_STOP_INTERRUPTED;
+	if (s->panic_seen && !panic_ok)
+		return BL_STOP_PANIC;
+	if (s->ended)
+		return BL_STOP_ENDED;
+	if (bl_now_ns() >= s->boot_deadline)
+		return BL_STOP_DEADLINE;
+	return BL_STOP_DONE;
+}
+
+enum bl_stop sess_wait(struct sess *s, int64_t deadline, bool panic_ok,
+		       bool (*ready)(struct sess *s, void *arg), void *arg)
+{
+	for (;;) {
+		if (ready(s, arg))
+			return BL_STOP_DONE;
+		enum bl_stop why = sess_blocked(s, panic_ok);
+		if (why != BL_STOP_DONE)
+			return why;
+		if (bl_now_ns() >= deadline)
+			return BL_STOP_STEP_TIMEOUT;
+		sess_pump(s, deadline);
+	}
+}
+
+bool sess_ended(struct sess *s, void *arg)
+{
+	return s->ended;
+}
+
+/* ---- agent requests ---- */
+
+int sess_send(struct sess *s, const json_t *req_template, int *id_out)
+{
+	json_t *req = json_deep_copy(req_template);
+	int id = ++s->next_id;
+	json_object_set_new(req, "id", json_integer(id));
+	char *text = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	int fd = s->agent_via_console ? s->m.console_fd : s->m.agent_fd;
+	struct strbuf line = STRBUF_INIT;
+	if (s->agent_via_console)
+		sb_adds(&line, "@@BL1@@ ");
+	sb_adds(&line, text);
+	sb_addc(&line, '\n');
+	free(text);
+	size_t off = 0;
+	int rc = 0;
+	while (off < line.len) {
+		ssize_t n = write(fd, line.buf + off, line.len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = bl_err_errno("cannot send to the agent");
+			break;
+		}
+		off += (size_t)n;
+	}
+	sb_release(&line);
+	*id_out = id;
+	return rc;
+}
+
+json_t *sess_take_reply(struct sess *s, int id)
+{
+	char key[32];
+	snprintf(key, sizeof(key), "%d", id);
+	json_t *r = json_object_get(s->replies, key);
+	if (!r)
+		r = json_object_get(s->replies, "null");
+	if (!r)
+		return NULL;
+	json_incref(r);
+	json_object_del(s->replies, json_object_get(s->replies, key) ? key : "null");
+	return r;
+}
+
+/* ---- start and end ---- */
+
+static void sigpipe_ignore(void)
+{
+	struct sigaction sa = {.sa_handler = SIG_IGN};
+	sigaction(SIGPIPE, &sa, NULL);
+}
+
+/* the last panic= word of the command line decides what a panic does */
+static int64_t panic_grace(const char *cmdline)
+{
+	long val = 0; /* the kernel's default here: CONFIG_PANIC_TIMEOUT=0 */
+	for (const char *p = cmdline; p && (p = strstr(p, "panic=")); p += 6)
+		if (p == cmdline || p[-1] == ' ')
+			val = strtol(p + 6, NULL, 10);
+	if (val == 0)
+		return PANIC_HANG_MS * 1000000LL;
+	return ((val > 0 ? val * 1000 : 0) + PANIC_EXIT_MS) * 1000000LL;
+}
+
+static char *safe_name(const char *name)
+{
+	char *s = xstrdup(name);
+	for (char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '_' || *p == '.'))
+			*p = *p == '=' ? '-' : '_';
+	return s;
+}
+
+/* the result before the boot: one skipped entry per step, no phase */
+static void result_init(struct bl_result *r, const struct bl_scenario *sc,
+			const struct bl_prepared *prep)
+{
+	r->sc = sc;
+	r->emulator_status = -1;
+	r->start_wall = (int64_t)time(NULL);
+	r->nsteps = sc->nsteps;
+	r->steps = xcalloc(sc->nsteps ? sc->nsteps : 1, sizeof(*r->steps));
+	for (size_t i = 0; i < sc->nsteps; i++) {
+		const struct bl_step *st = &sc->steps[i];
+		r->steps[i].name = xstrdup(st->name ? st->name : bl_step_kind_name(st->kind));
+		r->steps[i].kind = bl_step_kind_name(st->kind);
+		r->steps[i].skipped = true;
+	}
+	for (int p = 0; p < BL_PH_COUNT; p++)
+		r->phases[p].guest_s = -1;
+	r->kernel_image = xstrdup(prep->kernel);
+	r->initrd = prep->initrd ? xstrdup(prep->initrd) : NULL;
+}
+
+/* the console log, NAME[.rN].console.log in the report folder */
+static void log_open(struct sess *s)
+{
+	const struct bl_session_opts *opts = s->opts;
+	if (!opts->report_dir)
+		return;
+	char *sn = safe_name(s->sc->name);
+	if (opts->run_index > 0)
+		s->r->console_log =
+		    xasprintf("%s/%s.r%d.console.log", opts->report_dir, sn, opts->run_index);
+	else
+		s->r->console_log = xasprintf("%s/%s.console.log", opts->report_dir, sn);
+	free(sn);
+	s->log = fopen(s->r->console_log, "w");
+	if (s->log) /* line by line: `tail -f` shows a running boot */
+		setvbuf(s->log, NULL, _IOLBF, 0);
+}
+
+static struct bl_machine_plan machine_plan(struct sess *s, const struct bl_prepared *prep)
+{
+	const struct bl_scenario *sc = s->sc;
+	const char *words = sc->cmdline ? sc->cmdline : "";
+	s->cmdline =
+	    prep->cmdline_extra ? xasprintf("%s %s", prep->cmdline_extra, words) : xstrdup(words);
+	return (struct bl_machine_plan){
+	    .arch = prep->arch ? prep->arch : sc->arch,
+	    .backend = sc->backend,
+	    .machine = prep->machine ? prep->machine : sc->machine,
+	    .virtio = prep->virtio,
+	    .kernel = prep->kernel,
+	    .kernel_kind = prep->kernel_kind,
+	    .virtio_mmio_cmdline = prep->virtio_mmio_cmdline,
+	    .initrd = prep->initrd,
+	    .cmdline = s->cmdline,
+	    .memory_mb = sc->memory_mb,
+	    .disks = (const char *const *)prep->disks,
+	    .ndisks = prep->ndisks,
+	    .extra_args = (const char *const *)sc->emulator_args,
+	    .workdir = s->opts->workdir,
+	    .connect = s->opts->connect,
+	    .interactive = s->opts->interactive,
+	};
+}
+
+int sess_open(struct sess *s, const struct bl_scenario *sc, const struct bl_prepared *prep,
+	      const struct bl_session_opts *opts, struct bl_result *r)
+{
+	*s = (struct sess){.sc = sc, .opts = opts, .r = r, .script_fd = -1};
+	s->replies = json_object();
+	sigpipe_ignore();
+	result_init(r, sc, prep);
+	log_open(s);
+	struct bl_machine_plan plan = machine_plan(s, prep);
+	s->t0 = bl_now_ns();
+	if (bl_machine_start(&plan, &s->m) < 0) {
+		r->outcome =
+		    bl_err_last_kind() == BL_EK_INFRA ? BL_OUT_EMU_ERROR : BL_OUT_SETUP_ERROR;
+		r->reason = xstrdup(bl_errmsg());
+		return -1;
+	}
+	r->emulator_command = xstrdup(s->m.command);
+	r->emulator_cpu = s->m.cpu_pin;
+	if (bl_start_ns > 0 && s->t0 > bl_start_ns)
+		r->spawn_ns = s->t0 - bl_start_ns;
+	s->panic_grace_ns = panic_grace(s->m.full_cmdline);
+	/* UML ends every panic in SIGABRT whatever panic= says
+	 * (docs/kernel-behaviour.md section 6): wait for that, it is what the
+	 * report should show */
+	if (sc->backend && !strcmp(sc->backend, "uml") &&
+	    s->panic_grace_ns < PANIC_EXIT_MS * 1000000LL)
+		s->panic_grace_ns = PANIC_EXIT_MS * 1000000LL;
+	r->kernel_cmdline = xstrdup(s->m.full_cmdline ? s->m.full_cmdline : "");
+	sess_phase(s, BL_PH_SPAWN, -1);
+	s->boot_deadline = s->t0 + (int64_t)(sc->timeout_ms > 0 ? sc->timeout_ms : 60000) * 1000000;
+	return 0;
+}
+
+void sess_close(struct sess *s)
+{
+	struct bl_result *r = s->r;
+	sess_end_machine(s);
+	if (s->m.exited)
+		r->emulator_status = s->m.status;
+	r->duration_ns = bl_now_ns() - s->t0;
+	r->emulator_stderr = sb_detach(&s->emu_err, NULL);
+	r->tail = xcalloc(s->ntail + 1, sizeof(char *));
+	for (size_t i = 0; i < s->ntail; i++)
+		r->tail[i] = s->tail[i];
+	if (s->log)
+		fclose(s->log);
+	free(s->m.command);
+	free(s->m.full_cmdline);
+	sb_release(&s->con);
+	sb_release(&s->ag);
+	sl_release(&s->lines);
+	json_decref(s->replies);
+	free(s->cmdline);
+}

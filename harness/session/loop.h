@@ -1,0 +1,86 @@
+/* harness/session, private: one boot's state, shared by the poll loop
+ * (loop.c: console, agent channel, emulator, deadlines) and the steps that
+ * wait on it (steps.c). Other stages use session.h. */
+#ifndef BL_SESSION_LOOP_H
+#define BL_SESSION_LOOP_H
+
+#include "machine/machine.h"
+#include "session/session.h"
+#include "util/util.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SESS_TAIL_LINES 40
+
+struct sess {
+	const struct bl_scenario *sc;
+	const struct bl_session_opts *opts;
+	struct bl_result *r;
+	struct bl_machine m;
+	char *cmdline; /* the plan's command line words (owned) */
+	int64_t t0;
+	int64_t boot_deadline;
+
+	struct strbuf con; /* partial console line */
+	struct bl_console_ctx console_ctx;
+	struct strbuf ag;     /* partial agent line */
+	struct strlist lines; /* every console line, for console-wait steps */
+	size_t line_cursor;
+	char *tail[SESS_TAIL_LINES];
+	size_t ntail;
+	FILE *log;
+
+	int next_id;
+	json_t *replies; /* id (string) -> reply, not yet consumed */
+	bool agent_via_console;
+	bool panic_seen;
+	int64_t panic_ns;
+	bool panic_end;
+	int64_t panic_grace_ns; /* how long after the panic line the boot may still run */
+	bool con_eof, ag_eof;
+	bool ended; /* emulator exited or stopped */
+	bool poweroff_requested;
+	int64_t down_ns; /* when the guest said it is resetting/halting, after a poweroff */
+	bool stdin_eof;	 /* interactive: stdin closed, stop reading it */
+	struct strbuf emu_err;
+
+	int script_fd; /* expect-script relay, or -1 */
+};
+
+/* Set up S for one boot and start its machine: 0, or -1 with R's outcome
+ * and reason saying why it could not start. sess_close() either way. */
+int sess_open(struct sess *s, const struct bl_scenario *sc, const struct bl_prepared *prep,
+	      const struct bl_session_opts *opts, struct bl_result *r);
+/* stop the machine if it runs, hand the console tail and timings to the
+ * result, release S */
+void sess_close(struct sess *s);
+/* ns since the spawn */
+int64_t sess_since(struct sess *s);
+void sess_phase(struct sess *s, enum bl_phase_id p, double guest_s);
+void sess_end_machine(struct sess *s);
+
+/* why a wait cannot go on (BL_STOP_DONE: it can); a panic stops it
+ * unless PANIC_OK */
+enum bl_stop sess_blocked(struct sess *s, bool panic_ok);
+/* The one wait of a session: run the loop until READY(S, ARG) holds
+ * (BL_STOP_DONE), the session is blocked (sess_blocked) or DEADLINE
+ * (absolute, CLOCK_MONOTONIC) passes (BL_STOP_STEP_TIMEOUT). READY is
+ * asked first, so what already happened counts. */
+enum bl_stop sess_wait(struct sess *s, int64_t deadline, bool panic_ok,
+		       bool (*ready)(struct sess *s, void *arg), void *arg);
+/* a READY for sess_wait: the emulator is gone */
+bool sess_ended(struct sess *s, void *arg);
+
+/* send a copy of REQ with a fresh id (*ID) on the agent's channel */
+int sess_send(struct sess *s, const json_t *req, int *id);
+/* the reply to request ID (or to a line the agent could not parse), taken
+ * out of the session; caller decrefs; NULL when none came yet */
+json_t *sess_take_reply(struct sess *s, int id);
+/* read what FD has into SB: bytes read, 0 (nothing now, or end: *EOF set),
+ * -1 on an error (*EOF set) */
+int sess_read(int fd, struct strbuf *sb, bool *eof);
+
+#endif
