@@ -57,11 +57,23 @@ static void tty_restore(void)
 	tio_saved = 0;
 }
 
+/* the terminal back first: the session may take a while to stop */
 static void on_signal(int sig)
 {
 	if (tio_saved)
 		tcsetattr(0, TCSAFLUSH, &saved_tio);
 	bl_session_interrupt();
+}
+
+static void catch_signals(void)
+{
+	/* the self-pipe before the handler can write to it */
+	bl_session_interrupt_fd();
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
 }
 
 static void tty_raw(void)
@@ -140,7 +152,14 @@ static int parse_duration_ms(const char *s, int *ms)
 	return 0;
 }
 
-int cmd_boot(int argc, char **argv)
+struct boot_args {
+	const char *kernel, *append, *arch, *backend, *machine;
+	struct strlist initrds;
+	int memory_mb, timeout_ms;
+};
+
+/* the options into A: -1 to go on, else the exit status */
+static int boot_parse(struct boot_args *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"kernel", required_argument, NULL, 'k'},  {"initrd", required_argument, NULL, 'i'},
@@ -149,176 +168,188 @@ int cmd_boot(int argc, char **argv)
 	    {"memory", required_argument, NULL, 'm'},  {"timeout", required_argument, NULL, 't'},
 	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 	};
-	const char *kernel = NULL, *append = NULL, *arch = NULL, *backend = NULL, *machine = NULL;
-	struct strlist initrds = STRLIST_INIT;
-	int memory_mb = 256, timeout_ms = 600000, c;
+	int c;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
-			kernel = optarg;
+			a->kernel = optarg;
 			break;
 		case 'i':
-			sl_push(&initrds, optarg);
+			sl_push(&a->initrds, optarg);
 			break;
 		case 'a':
-			append = optarg;
+			a->append = optarg;
 			break;
 		case 'A':
-			arch = optarg;
+			a->arch = optarg;
 			break;
 		case 'b':
-			backend = optarg;
+			a->backend = optarg;
 			break;
 		case 'M':
-			machine = optarg;
+			a->machine = optarg;
 			break;
 		case 'm':
-			if (parse_size_mb(optarg, &memory_mb) < 0)
+			if (parse_size_mb(optarg, &a->memory_mb) < 0)
 				die("boot: bad size '%s' for --memory (16M to 64G, e.g. 256M)",
 				    optarg);
 			break;
 		case 't':
-			if (parse_duration_ms(optarg, &timeout_ms) < 0)
+			if (parse_duration_ms(optarg, &a->timeout_ms) < 0)
 				die("boot: bad duration '%s' for --timeout (e.g. 30s, 5m; at most "
 				    "24h)",
 				    optarg);
 			break;
 		case 'h':
 			fputs(boot_usage, stdout);
-			sl_release(&initrds);
 			return BL_EXIT_OK;
 		default:
 			fprintf(stderr, "bootlab boot: unknown option '%s'\n%s", argv[optind - 1],
 				boot_usage);
-			sl_release(&initrds);
 			return BL_EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "bootlab boot: unexpected argument '%s'\n%s", argv[optind],
 			boot_usage);
-		sl_release(&initrds);
 		return BL_EXIT_USAGE;
 	}
-	if (!kernel) {
+	if (!a->kernel) {
 		fprintf(stderr, "bootlab boot: --kernel is required\n%s", boot_usage);
-		sl_release(&initrds);
 		return BL_EXIT_USAGE;
 	}
-	if (arch) {
-		const char *a = bl_kernel_arch_name(arch);
-		if (!a || !strcmp(a, "um"))
-			die("boot: unknown arch '%s' (x86_64, aarch64; UML is --backend uml)",
-			    arch);
-		arch = a;
-	}
-	if (backend && strcmp(backend, "qemu") && strcmp(backend, "uml"))
-		die("boot: unknown backend '%s' (qemu, uml)", backend);
-	for (size_t i = 0; i < initrds.n; i++)
-		if (access(initrds.v[i], R_OK) < 0)
-			die("boot: cannot read initrd '%s'", initrds.v[i]);
+	return -1;
+}
 
-	/* the kernel: a cached default build by arch name, or an image whose
-	 * arch is read from its bytes */
-	const char *built = bl_kernel_arch_name(kernel);
-	char *kpath = NULL;
-	const char *karch = built;
+static void boot_check(struct boot_args *a)
+{
+	if (a->arch) {
+		const char *name = bl_kernel_arch_name(a->arch);
+		if (!name || !strcmp(name, "um"))
+			die("boot: unknown arch '%s' (x86_64, aarch64; UML is --backend uml)",
+			    a->arch);
+		a->arch = name;
+	}
+	if (a->backend && strcmp(a->backend, "qemu") && strcmp(a->backend, "uml"))
+		die("boot: unknown backend '%s' (qemu, uml)", a->backend);
+	for (size_t i = 0; i < a->initrds.n; i++)
+		if (access(a->initrds.v[i], R_OK) < 0)
+			die("boot: cannot read initrd '%s'", a->initrds.v[i]);
+}
+
+/* The kernel into SC: a cached default build by arch name, or an image
+ * whose arch is read from its bytes; the backend and arch follow from it
+ * unless given. -1 with a message for an image that is not a kernel. */
+static int boot_kernel(const struct boot_args *a, struct bl_scenario *sc)
+{
+	const char *karch = bl_kernel_arch_name(a->kernel);
 	struct bl_kernel k = {0};
-	if (!built || access(kernel, F_OK) == 0) {
-		built = NULL;
-		if (access(kernel, R_OK) < 0)
-			die("boot: cannot read kernel '%s'", kernel);
-		if (bl_kernel_distro(kernel, NULL, &k) < 0) {
-			fprintf(stderr, "bootlab boot: %s\n", bl_errmsg());
-			sl_release(&initrds);
-			return BL_EXIT_USAGE;
+	if (!karch || access(a->kernel, F_OK) == 0) {
+		if (access(a->kernel, R_OK) < 0)
+			die("boot: cannot read kernel '%s'", a->kernel);
+		if (bl_kernel_distro(a->kernel, NULL, &k) < 0) {
+			bl_kernel_release(&k);
+			return -1;
 		}
 		karch = k.arch;
-		kpath = realpath(kernel, NULL);
+		bl_plan_set(&sc->kernel.kind, "image");
+		sc->kernel.image = realpath(a->kernel, NULL);
 	}
-	if (!backend)
-		backend = karch && !strcmp(karch, "um") ? "uml" : "qemu";
-	if (!arch)
-		arch = karch && strcmp(karch, "um") ? karch : "x86_64";
+	bool uml = karch && !strcmp(karch, "um");
+	bl_plan_set(&sc->backend, a->backend ? a->backend : uml ? "uml" : "qemu");
+	bl_plan_set(&sc->arch, a->arch ? a->arch : karch && !uml ? karch : "x86_64");
+	bl_kernel_release(&k);
+	return 0;
+}
 
-	/* a scenario with no steps: the session runs until the guest ends */
-	struct bl_archive_spec *as = xcalloc(initrds.n ? initrds.n : 1, sizeof(*as));
-	for (size_t i = 0; i < initrds.n; i++) {
-		as[i].name = xasprintf("initrd%zu", i + 1);
-		as[i].raw = realpath(initrds.v[i], NULL);
+/* a plan with no steps: the session runs until the guest ends */
+static struct bl_scenario *boot_plan(const struct boot_args *a)
+{
+	struct bl_scenario *sc = bl_plan_new("boot", "bootlab boot");
+	if (boot_kernel(a, sc) < 0) {
+		bl_scenario_free(sc);
+		return NULL;
 	}
-	struct bl_scenario sc = {
-	    .file = "bootlab boot",
-	    .name = "boot",
-	    .base_name = "boot",
-	    .arch = (char *)arch,
-	    .backend = (char *)backend,
-	    .machine = (char *)machine,
-	    .kernel = {.kind = built ? "build" : "image", .image = kpath},
-	    .archives = as,
-	    .narchives = initrds.n,
-	    .cmdline = (char *)append,
-	    .memory_mb = memory_mb,
-	    .timeout_ms = timeout_ms,
-	};
-	int rc = BL_EXIT_INFRA;
-	char *workdir = bl_mktemp_dir("boot");
-	struct bl_prepared prep;
-	struct bl_result r = {0};
-	if (!workdir) {
-		fprintf(stderr, "bootlab boot: %s\n", bl_errmsg());
-		goto out;
+	bl_plan_set(&sc->machine, a->machine);
+	bl_plan_set(&sc->cmdline, a->append);
+	sc->memory_mb = a->memory_mb;
+	sc->timeout_ms = a->timeout_ms;
+	for (size_t i = 0; i < a->initrds.n; i++) {
+		char name[32], *path = realpath(a->initrds.v[i], NULL);
+		snprintf(name, sizeof(name), "initrd%zu", i + 1);
+		bl_plan_add_raw(sc, name, path);
+		free(path);
 	}
-	if (bl_prepare(&sc, workdir, &prep) < 0) {
-		printf("outcome: setup-error (%s)\n", bl_errmsg());
-		rc = bl_err_last_kind() == BL_EK_INFRA ? BL_EXIT_INFRA : BL_EXIT_USAGE;
-		goto out;
-	}
+	return sc;
+}
 
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
-	tty_raw();
-	struct bl_session_opts so = {
-	    .workdir = workdir,
-	    .echo_console = true,
-	    .interactive = true,
-	};
-	bl_session_run(&sc, &prep, &so, &r);
-	tty_restore();
-	fflush(stdout);
-
-	/* the outcome on a line of its own, after whatever the guest printed */
-	const char *name = bl_outcome_name(r.outcome);
-	if (r.outcome == BL_OUT_PANIC) {
+/* the outcome on a line of its own, after whatever the guest printed;
+ * the exit status it makes */
+static int boot_outcome(const struct bl_result *r)
+{
+	if (r->outcome == BL_OUT_PANIC) {
 		char d[300];
-		bl_describe_panic(&r.panic, d, sizeof(d));
+		bl_describe_panic(&r->panic, d, sizeof(d));
 		printf("\noutcome: panic (%s)\n", d);
-	} else if (r.outcome == BL_OUT_PASS) {
+	} else if (r->outcome == BL_OUT_PASS) {
 		printf("\noutcome: pass\n");
 	} else {
-		printf("\noutcome: %s (%s)\n", name, r.reason ? r.reason : "");
+		printf("\noutcome: %s (%s)\n", bl_outcome_name(r->outcome),
+		       r->reason ? r->reason : "");
 	}
-	rc = r.outcome == BL_OUT_PASS						? BL_EXIT_OK
-	     : r.outcome == BL_OUT_EMU_ERROR || r.outcome == BL_OUT_SETUP_ERROR ? BL_EXIT_INFRA
-										: BL_EXIT_FAIL;
+	if (r->outcome == BL_OUT_PASS)
+		return BL_EXIT_OK;
+	if (r->outcome == BL_OUT_EMU_ERROR || r->outcome == BL_OUT_SETUP_ERROR)
+		return BL_EXIT_INFRA;
+	return BL_EXIT_FAIL;
+}
+
+/* prepare SC in WORKDIR and boot it with the console on this terminal */
+static int boot_session(const struct bl_scenario *sc, const char *workdir)
+{
+	struct bl_prepared prep;
+	if (bl_prepare(sc, workdir, &prep) < 0) {
+		printf("outcome: setup-error (%s)\n", bl_errmsg());
+		return bl_err_last_kind() == BL_EK_INFRA ? BL_EXIT_INFRA : BL_EXIT_USAGE;
+	}
+	catch_signals();
+	tty_raw();
+	struct bl_session_opts so = {.workdir = workdir, .echo_console = true, .interactive = true};
+	struct bl_result r = {0};
+	bl_session_run(sc, &prep, &so, &r);
+	tty_restore();
+	fflush(stdout);
+	int rc = boot_outcome(&r);
 	bl_result_release(&r);
 	bl_prepared_release(&prep);
-out:
-	if (workdir)
-		bl_rm_rf(workdir);
-	free(workdir);
-	for (size_t i = 0; i < initrds.n; i++) {
-		free(as[i].name);
-		free(as[i].raw);
+	return rc;
+}
+
+int cmd_boot(int argc, char **argv)
+{
+	struct boot_args a = {.memory_mb = 256, .timeout_ms = 600000};
+	int rc = boot_parse(&a, argc, argv);
+	if (rc >= 0) {
+		sl_release(&a.initrds);
+		return rc;
 	}
-	free(as);
-	free(kpath);
-	bl_kernel_release(&k);
-	sl_release(&initrds);
+	boot_check(&a);
+	struct bl_scenario *sc = boot_plan(&a);
+	char *workdir = NULL;
+	if (!sc) {
+		fprintf(stderr, "bootlab boot: %s\n", bl_errmsg());
+		rc = BL_EXIT_USAGE;
+	} else if (!(workdir = bl_mktemp_dir("boot"))) {
+		fprintf(stderr, "bootlab boot: %s\n", bl_errmsg());
+		rc = BL_EXIT_INFRA;
+	} else {
+		rc = boot_session(sc, workdir);
+		bl_rm_rf(workdir);
+		free(workdir);
+	}
+	bl_scenario_free(sc);
+	sl_release(&a.initrds);
 	return rc;
 }

@@ -12,4 +12,9 @@ int cmd_kernel(int argc, char **argv);
 int cmd_disk(int argc, char **argv);
 int cmd_scenario(int argc, char **argv);
 int cmd_gate(int argc, char **argv);
+
+struct bl_run;
+/* the end of a run for its front ends (run, gate): the reports written,
+ * the summary line printed; returns the exit status */
+int cmd_run_report(const struct bl_run *run);
 #endif

@@ -1,17 +1,19 @@
 /* bootlab gate: the CI gate for a project's own kernel and initramfs.
- * It writes one scenario (the project's initramfs files as raw segments, a
- * root disk whose /sbin/init is the bootlab agent, "pass when the stage-2
- * hello arrives") and runs it with `bootlab run`, so the boot, the reports
- * and the JUnit file are the run command's own. On failure it adds what a
- * CI log needs: the decoded panic, the console tail and the lint findings
- * of the initramfs as the kernel will see it (all segments stacked). */
+ * It makes one plan in memory (the project's initramfs files as raw
+ * segments, a root disk whose /sbin/init is the bootlab agent, "pass when
+ * the stage-2 hello arrives") and boots it with the run engine of
+ * `bootlab run` (harness/session/run.c), so the boot, the reports and the
+ * JUnit file are the run command's own; the verdict is the run's, in
+ * memory. On failure it adds what a CI log needs: the decoded panic, the
+ * console tail and the lint findings of the initramfs as the kernel will
+ * see it (all segments stacked). */
 #include "archive/archive.h"
 #include "cli/cli.h"
 #include "kernel/kernel.h"
+#include "report/report.h"
 #include "session/session.h"
 #include "util/util.h"
 
-#include <errno.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,17 +59,12 @@ struct gate {
 	const char *junit, *report_dir, *root_size;
 	struct strlist initramfs;
 	bool keep;
+	/* from the options above */
+	int memory_mb, timeout_ms;
+	unsigned long long root_bytes; /* --root-size, or the root image's in whole sectors */
+	bool root_image;	       /* --root names an ext2/3/4 image, not a folder */
+	char *owned[3];		       /* the absolute kernel, modules and root paths */
 };
-
-/* a YAML double-quoted scalar: JSON string syntax is valid YAML */
-static void yq(struct strbuf *y, const char *s)
-{
-	json_t *j = json_string(s);
-	char *t = json_dumps(j, JSON_ENCODE_ANY);
-	sb_adds(y, t ? t : "\"\"");
-	free(t);
-	json_decref(j);
-}
 
 static char *absolute(const char *p)
 {
@@ -77,7 +74,7 @@ static char *absolute(const char *p)
 
 /* the agent's port modules for this kernel, or none (built in, or no
  * modules tree: the agent then falls back to the console) */
-static void agent_modules(struct gate *g, const char *transport, struct strlist *out)
+static void agent_modules(const struct gate *g, const char *transport, struct strlist *out)
 {
 	struct bl_kernel k = {0};
 	if (bl_kernel_distro(g->kernel, g->modules, &k) < 0) {
@@ -142,109 +139,135 @@ static int inject_into_image(const char *image, const char *copy, const char *ag
 	return rc;
 }
 
-static int write_scenario(struct gate *g, const char *workdir, const char *path)
+/* the agent's module list on the root disk */
+static int write_order(const struct strlist *mods, const char *order)
 {
-	struct strbuf y = STRBUF_INIT;
-	bool aarch64 = !strcmp(g->arch, "aarch64");
-	const char *machine = g->machine ? g->machine : aarch64 ? "virt" : "q35";
+	struct strbuf o = STRBUF_INIT;
+	for (size_t i = 0; i < mods->n; i++)
+		sb_addf(&o, "/lib/modules/bootlab/%s\n", base_name(mods->v[i]));
+	int rc = bl_write_file_atomic(order, o.buf ? o.buf : "", o.len, 0644);
+	sb_release(&o);
+	return rc;
+}
+
+/* a new ext4 root: the agent as /sbin/init, the folders it mounts on and
+ * its modules (the --root folder's tree under them) */
+static json_t *ext4_root(const struct gate *g, const struct strlist *mods, const char *order)
+{
+	static const char *const dirs[] = {"/dev", "/proc", "/sys", "/run", "/tmp"};
+	json_t *files = json_array();
+	for (size_t i = 0; i < BL_ARRAY_SIZE(dirs); i++)
+		json_array_append_new(files, json_pack("{s:s,s:b}", "path", dirs[i], "dir", 1));
+	for (size_t i = 0; i < mods->n; i++) {
+		char *path = xasprintf("/lib/modules/bootlab/%s", base_name(mods->v[i]));
+		json_array_append_new(files,
+				      json_pack("{s:s,s:s}", "path", path, "source", mods->v[i]));
+		free(path);
+	}
+	if (mods->n)
+		json_array_append_new(
+		    files,
+		    json_pack("{s:s,s:s}", "path", "/lib/modules/bootlab/order", "source", order));
+	json_t *fs = json_pack("{s:s,s:s}", "type", "ext4", "agent", "/sbin/init");
+	if (g->root)
+		json_object_set_new(fs, "tree", json_string(g->root));
+	json_object_set_new(fs, "files", files);
+	return fs;
+}
+
+/* the root disk: a copy of the --root image with the agent written in, or
+ * a new ext4 */
+static int add_root_disk(struct bl_scenario *sc, const struct gate *g, const char *workdir,
+			 const char *agent, const struct strlist *mods, const char *order)
+{
+	json_t *fs;
+	if (g->root_image) {
+		char *copy = xasprintf("%s/root.img", workdir);
+		int rc = inject_into_image(g->root, copy, agent, mods, order, workdir);
+		fs = json_pack("{s:s}", "image", copy);
+		free(copy);
+		if (rc < 0) {
+			json_decref(fs);
+			return -1;
+		}
+	} else {
+		fs = ext4_root(g, mods, order);
+	}
+	bl_plan_add_disk(sc, "root", g->root_bytes,
+			 json_pack("{s:s,s:I,s:o}", "name", "root", "size",
+				   (json_int_t)g->root_bytes, "filesystem", fs));
+	return 0;
+}
+
+/* pass when the initramfs switched to the root and the agent there said
+ * hello; then power off (step names as the scenario loader makes them) */
+static void add_steps(struct bl_scenario *sc, const struct gate *g)
+{
+	struct bl_step *st =
+	    bl_plan_add_step(sc, BL_STEP_HELLO, "the initramfs switched to the root disk");
+	st->stage = 2;
+	st->timeout_ms = g->timeout_ms;
+	st = bl_plan_add_step(sc, BL_STEP_AGENT, "2: agent poweroff");
+	st->request = json_pack("{s:s}", "op", "poweroff");
+	st = bl_plan_add_step(sc, BL_STEP_EXPECT_OUTCOME, "3: outcome pass");
+	st->outcome = xstrdup("pass");
+}
+
+/* everything but the root disk and the steps */
+static struct bl_scenario *plan_base(const struct gate *g, const char *machine, bool modules)
+{
+	struct bl_scenario *sc = bl_plan_new("initramfs-gate", "bootlab gate");
+	bl_plan_set(&sc->description,
+		    "the project's initramfs reaches its root, where the agent is /sbin/init");
+	bl_plan_set(&sc->arch, g->arch);
+	bl_plan_set(&sc->machine, machine);
+	bl_plan_set(&sc->kernel.kind, "image");
+	bl_plan_set(&sc->kernel.image, g->kernel);
+	sc->cmdline = xasprintf("%s%s", g->cmdline ? g->cmdline : "root=/dev/vda",
+				modules ? " bootlab.modules=/lib/modules/bootlab/order" : "");
+	sc->memory_mb = g->memory_mb;
+	sc->timeout_ms = g->timeout_ms;
+	for (size_t i = 0; i < g->initramfs.n; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "initramfs%zu", i + 1);
+		bl_plan_add_raw(sc, name, g->initramfs.v[i]);
+	}
+	return sc;
+}
+
+/* the gate's plan, its files made in WORKDIR; NULL with a message */
+static struct bl_scenario *gate_plan(const struct gate *g, const char *workdir)
+{
+	const char *machine = g->machine		    ? g->machine
+			      : !strcmp(g->arch, "aarch64") ? "virt"
+							    : "q35";
 	struct strlist mods = STRLIST_INIT;
 	agent_modules(g, strcmp(machine, "microvm") ? "pci" : "mmio", &mods);
 	char *agent = bl_agent_path(g->arch);
 	char *order = xasprintf("%s/modules.order", workdir);
-	int rc = 0;
+	struct bl_scenario *sc = NULL;
 	if (access(agent, R_OK) < 0) {
 		bl_err("the agent for '%s' is not built: '%s' (run 'make agent ARCH=%s')", g->arch,
 		       agent, g->arch);
 		bl_err_kind(BL_EK_INFRA);
-		rc = -1;
-		goto out;
-	}
-	{
-		struct strbuf o = STRBUF_INIT;
-		for (size_t i = 0; i < mods.n; i++)
-			sb_addf(&o, "/lib/modules/bootlab/%s\n", base_name(mods.v[i]));
-		rc = bl_write_file_atomic(order, o.buf ? o.buf : "", o.len, 0644);
-		sb_release(&o);
-		if (rc < 0)
-			goto out;
-	}
-
-	sb_adds(&y, "# written by bootlab gate\nname: initramfs-gate\n");
-	sb_addf(&y, "description: the project's initramfs reaches its root, where the agent is "
-		    "/sbin/init\n");
-	sb_addf(&y, "arch: %s\nbackend: qemu\nmachine: %s\n", g->arch, machine);
-	sb_adds(&y, "kernel:\n  image: ");
-	yq(&y, g->kernel);
-	sb_adds(&y, "\ncmdline: ");
-	{
-		char *cl = xasprintf("%s%s", g->cmdline ? g->cmdline : "root=/dev/vda",
-				     mods.n ? " bootlab.modules=/lib/modules/bootlab/order" : "");
-		yq(&y, cl);
-		free(cl);
-	}
-	sb_addf(&y, "\nmemory: %s\ntimeout: %s\narchives:\n", g->memory, g->timeout);
-	for (size_t i = 0; i < g->initramfs.n; i++) {
-		sb_addf(&y, "  - name: initramfs%zu\n    raw: ", i + 1);
-		yq(&y, g->initramfs.v[i]);
-		sb_adds(&y, "\n");
-	}
-	sb_adds(&y, "disks:\n  - name: root\n");
-	struct stat st;
-	if (g->root && stat(g->root, &st) == 0 && S_ISREG(st.st_mode)) {
-		char *copy = xasprintf("%s/root.img", workdir);
-		if (inject_into_image(g->root, copy, agent, &mods, order, workdir) < 0) {
-			free(copy);
-			rc = -1;
-			goto out;
-		}
-		sb_addf(&y, "    size: %lld\n    filesystem:\n      image: ",
-			(long long)((st.st_size + 511) / 512 * 512));
-		yq(&y, copy);
-		sb_adds(&y, "\n");
-		free(copy);
-	} else {
-		sb_addf(
-		    &y,
-		    "    size: %s\n    filesystem:\n      type: ext4\n      agent: /sbin/init\n",
-		    g->root_size);
-		if (g->root) {
-			sb_adds(&y, "      tree: ");
-			yq(&y, g->root);
-			sb_adds(&y, "\n");
-		}
-		sb_adds(&y, "      files:\n");
-		static const char *const dirs[] = {"/dev", "/proc", "/sys", "/run", "/tmp"};
-		for (size_t i = 0; i < BL_ARRAY_SIZE(dirs); i++)
-			sb_addf(&y, "        - {path: %s, dir: true}\n", dirs[i]);
-		for (size_t i = 0; i < mods.n; i++) {
-			sb_addf(&y, "        - {path: /lib/modules/bootlab/%s, source: ",
-				base_name(mods.v[i]));
-			yq(&y, mods.v[i]);
-			sb_adds(&y, "}\n");
-		}
-		if (mods.n) {
-			sb_adds(&y, "        - {path: /lib/modules/bootlab/order, source: ");
-			yq(&y, order);
-			sb_adds(&y, "}\n");
+	} else if (write_order(&mods, order) == 0) {
+		sc = plan_base(g, machine, mods.n > 0);
+		if (add_root_disk(sc, g, workdir, agent, &mods, order) < 0) {
+			bl_scenario_free(sc);
+			sc = NULL;
+		} else {
+			add_steps(sc, g);
 		}
 	}
-	sb_addf(&y,
-		"steps:\n  - name: the initramfs switched to the root disk\n"
-		"    hello: {stage: 2}\n    timeout: %s\n"
-		"  - agent: {op: poweroff}\n  - outcome: pass\n",
-		g->timeout);
-	rc = bl_write_file_atomic(path, y.buf, y.len, 0644);
-out:
-	sb_release(&y);
 	sl_release(&mods);
 	free(agent);
 	free(order);
-	return rc;
+	return sc;
 }
 
 /* the lint findings of the initramfs as the kernel sees it: all segments
  * stacked in order */
-static void print_lint(struct gate *g, const char *workdir)
+static void print_lint(const struct gate *g, const char *workdir)
 {
 	char *stacked = NULL;
 	const char *file = g->initramfs.v[0];
@@ -276,48 +299,93 @@ static void print_lint(struct gate *g, const char *workdir)
 	free(stacked);
 }
 
-static void print_failure(struct gate *g, const char *report, const char *workdir)
+/* a line of the failure report, text as report.json has it (bad UTF-8 as
+ * U+FFFD), so the CI log reads like the report */
+static void put_text(const char *prefix, const char *s)
 {
-	json_error_t e;
-	json_t *r = json_load_file(report, 0, &e);
-	json_t *sc = json_array_get(json_object_get(r, "scenarios"), 0);
+	json_t *j = bl_json_text(s);
+	printf("%s%s\n", prefix, json_string_value(j));
+	json_decref(j);
+}
+
+static void print_failure(const struct gate *g, const struct bl_run *run, const char *workdir)
+{
+	const struct bl_result *r = run->nvariants ? bl_variant_main(&run->variants[0]) : NULL;
 	printf("\n=== bootlab gate: the initramfs did not reach the root disk ===\n");
-	if (sc) {
-		const char *reason = json_string_value(json_object_get(sc, "reason"));
-		const char *phase = json_string_value(json_object_get(sc, "last_phase"));
-		printf("outcome: %s\n", json_string_value(json_object_get(sc, "outcome")));
-		if (reason)
-			printf("reason: %s\n", reason);
-		if (phase)
-			printf("last phase: %s\n", phase);
-		json_t *p = json_object_get(sc, "panic");
-		if (json_is_object(p))
-			printf("panic: %s\n       %s\n",
-			       json_string_value(json_object_get(p, "description")),
-			       json_string_value(json_object_get(p, "message")));
-		json_t *tail = json_object_get(sc, "console_tail");
-		if (json_array_size(tail)) {
+	if (r) {
+		printf("outcome: %s\n", bl_outcome_name(r->outcome));
+		if (r->reason)
+			put_text("reason: ", r->reason);
+		if (r->last_phase)
+			put_text("last phase: ", r->last_phase);
+		if (r->panic_seen) {
+			char d[300];
+			bl_describe_panic(&r->panic, d, sizeof(d));
+			put_text("panic: ", d);
+			put_text("       ", r->panic_line ? r->panic_line : "");
+		}
+		if (r->tail && r->tail[0]) {
 			printf("--- console tail ---\n");
-			size_t i;
-			json_t *l;
-			json_array_foreach(tail, i, l) printf("%s\n", json_string_value(l));
+			for (size_t i = 0; r->tail[i]; i++)
+				put_text("", r->tail[i]);
 			printf("--- end of console tail ---\n");
 		}
 	} else {
-		printf("no report (%s)\n", report);
+		printf("no report (%s/report.json)\n", run->dir);
 	}
-	json_decref(r);
 	print_lint(g, workdir);
 	fflush(stdout);
 }
 
-int cmd_gate(int argc, char **argv)
+/* the verdict of a run that happened: printed, the JUnit file copied */
+static int gate_verdict(const struct gate *g, const struct bl_run *run, const char *workdir)
 {
-	struct gate g = {.arch = "x86_64",
-			 .memory = "1G",
-			 .timeout = "300s",
-			 .report_dir = "reports",
-			 .root_size = "128M"};
+	int rc = cmd_run_report(run);
+	if (rc != BL_EXIT_OK)
+		print_failure(g, run, workdir);
+	else
+		printf("bootlab gate: passed: the initramfs switched to the root disk and the "
+		       "agent answered as its init\n");
+	if (g->junit &&
+	    bl_reporter_junit.write(&run->info, run->variants, run->nvariants, g->junit) < 0) {
+		fprintf(stderr, "bootlab gate: cannot write the JUnit report: %s\n", bl_errmsg());
+		if (rc == BL_EXIT_OK)
+			rc = BL_EXIT_INFRA;
+	}
+	return rc;
+}
+
+static int gate_run(const struct gate *g, const char *workdir, int argc, char **argv)
+{
+	struct bl_scenario *sc = gate_plan(g, workdir);
+	if (!sc) {
+		fprintf(stderr, "bootlab gate: %s\n", bl_errmsg());
+		return bl_err_last_kind() == BL_EK_INFRA ? BL_EXIT_INFRA : BL_EXIT_FAIL;
+	}
+	struct bl_run_opts o = {
+	    .report_root = g->report_dir, .argc = argc, .argv = argv, .jobs = 1, .repeat = 1};
+	struct bl_run run;
+	int rc;
+	if (bl_run_variants(&sc, 1, &o, &run) < 0) {
+		fprintf(stderr, "bootlab: %s\n", bl_errmsg());
+		rc = BL_EXIT_INFRA;
+	} else {
+		rc = gate_verdict(g, &run, workdir);
+		bl_run_release(&run);
+	}
+	bl_scenario_free(sc);
+	return rc;
+}
+
+/* the options into G: -1 to go on, else the exit status */
+static int gate_parse(struct gate *g, int argc, char **argv)
+{
+	static const char *const names[] = {"--kernel", "--modules",	"--root",     "--cmdline",
+					    "--arch",	"--machine",	"--memory",   "--timeout",
+					    "--junit",	"--report-dir", "--root-size"};
+	const char **slots[] = {&g->kernel, &g->modules,    &g->root,	  &g->cmdline,
+				&g->arch,   &g->machine,    &g->memory,	  &g->timeout,
+				&g->junit,  &g->report_dir, &g->root_size};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char **slot = NULL;
@@ -325,20 +393,14 @@ int cmd_gate(int argc, char **argv)
 			fputs(gate_usage, stdout);
 			return BL_EXIT_OK;
 		} else if (!strcmp(a, "--keep")) {
-			g.keep = true;
+			g->keep = true;
 			continue;
 		} else if (!strcmp(a, "--initramfs")) {
 			if (i + 1 >= argc)
 				die("gate: '--initramfs' needs a file");
-			sl_push(&g.initramfs, argv[++i]);
+			sl_push(&g->initramfs, argv[++i]);
 			continue;
 		}
-		static const char *const names[] = {
-		    "--kernel", "--modules", "--root",	"--cmdline",	"--arch",     "--machine",
-		    "--memory", "--timeout", "--junit", "--report-dir", "--root-size"};
-		const char **slots[] = {&g.kernel, &g.modules,	  &g.root,     &g.cmdline,
-					&g.arch,   &g.machine,	  &g.memory,   &g.timeout,
-					&g.junit,  &g.report_dir, &g.root_size};
 		for (size_t n = 0; n < BL_ARRAY_SIZE(names); n++)
 			if (!strcmp(a, names[n]))
 				slot = slots[n];
@@ -350,76 +412,94 @@ int cmd_gate(int argc, char **argv)
 			die("gate: '%s' needs a value", a);
 		*slot = argv[++i];
 	}
-	if (!g.kernel || !g.initramfs.n) {
+	if (!g->kernel || !g->initramfs.n) {
 		fprintf(stderr,
 			"bootlab gate: --kernel and at least one --initramfs are required\n%s",
 			gate_usage);
 		return BL_EXIT_USAGE;
 	}
-	if (strcmp(g.arch, "x86_64") && strcmp(g.arch, "aarch64"))
-		die("gate: --arch '%s': x86_64 or aarch64", g.arch);
-	if (!bl_file_exists(g.kernel) || bl_is_dir(g.kernel))
-		die("gate: --kernel '%s': no such file", g.kernel);
-	for (size_t i = 0; i < g.initramfs.n; i++) {
-		if (!bl_file_exists(g.initramfs.v[i]) || bl_is_dir(g.initramfs.v[i]))
-			die("gate: --initramfs '%s': no such file", g.initramfs.v[i]);
-		char *abs = absolute(g.initramfs.v[i]);
-		free(g.initramfs.v[i]);
-		g.initramfs.v[i] = abs;
-	}
-	if (g.modules && !bl_is_dir(g.modules))
-		die("gate: --modules '%s': not a folder", g.modules);
-	if (g.root && !bl_file_exists(g.root))
-		die("gate: --root '%s': no such file or folder", g.root);
-	char *kernel = absolute(g.kernel), *modules = g.modules ? absolute(g.modules) : NULL;
-	char *root = g.root ? absolute(g.root) : NULL;
-	g.kernel = kernel;
-	g.modules = modules;
-	g.root = root;
+	return -1;
+}
 
-	int rc = BL_EXIT_INFRA;
-	char *workdir = bl_mktemp_dir("gate");
-	char *yaml = NULL, *report = NULL;
-	if (!workdir) {
-		fprintf(stderr, "bootlab gate: %s\n", bl_errmsg());
-		goto out;
+/* --memory, --timeout and --root-size as a scenario file would take them */
+static void check_values(struct gate *g)
+{
+	unsigned long long m;
+	if (bl_parse_size(g->memory, &m) < 0)
+		die("gate: --memory: %s", bl_errmsg());
+	if (m % (1 << 20))
+		die("gate: --memory '%s' is not a whole number of MiB (a plain number is bytes; "
+		    "write 256M)",
+		    g->memory);
+	if (m < (16ULL << 20) || m > (64ULL << 30))
+		die("gate: --memory '%s' is out of range (16M to 64G)", g->memory);
+	g->memory_mb = (int)(m >> 20);
+	if (bl_parse_duration(g->timeout, &g->timeout_ms) < 0)
+		die("gate: --timeout: %s", bl_errmsg());
+	if (g->root_image)
+		return;
+	if (bl_parse_size(g->root_size, &g->root_bytes) < 0)
+		die("gate: --root-size: %s", bl_errmsg());
+	if (g->root_bytes < 512 || g->root_bytes % 512)
+		die("gate: --root-size '%s' must be a non-zero multiple of 512 bytes",
+		    g->root_size);
+}
+
+/* the files named exist; their paths made absolute */
+static void check_files(struct gate *g)
+{
+	if (strcmp(g->arch, "x86_64") && strcmp(g->arch, "aarch64"))
+		die("gate: --arch '%s': x86_64 or aarch64", g->arch);
+	if (!bl_file_exists(g->kernel) || bl_is_dir(g->kernel))
+		die("gate: --kernel '%s': no such file", g->kernel);
+	for (size_t i = 0; i < g->initramfs.n; i++) {
+		if (!bl_file_exists(g->initramfs.v[i]) || bl_is_dir(g->initramfs.v[i]))
+			die("gate: --initramfs '%s': no such file", g->initramfs.v[i]);
+		char *abs = absolute(g->initramfs.v[i]);
+		free(g->initramfs.v[i]);
+		g->initramfs.v[i] = abs;
 	}
-	yaml = xasprintf("%s/initramfs-gate.yaml", workdir);
-	if (write_scenario(&g, workdir, yaml) < 0) {
-		fprintf(stderr, "bootlab gate: %s\n", bl_errmsg());
-		rc = bl_err_last_kind() == BL_EK_INFRA ? BL_EXIT_INFRA : BL_EXIT_FAIL;
-		goto out;
-	}
-	char *run_argv[] = {"run", "--report-dir", (char *)g.report_dir, "-j", "1", yaml, NULL};
-	rc = cmd_run(6, run_argv);
-	report = xasprintf("%s/latest/report.json", g.report_dir);
-	if (rc != BL_EXIT_OK && bl_file_exists(report))
-		print_failure(&g, report, workdir);
-	else if (rc == BL_EXIT_OK)
-		printf("bootlab gate: passed: the initramfs switched to the root disk and the "
-		       "agent answered "
-		       "as its init\n");
-	if (g.junit) {
-		char *ju = xasprintf("%s/latest/junit.xml", g.report_dir);
-		if (bl_copy_file(ju, g.junit) < 0) {
-			fprintf(stderr, "bootlab gate: cannot write the JUnit report: %s\n",
-				bl_errmsg());
-			if (rc == BL_EXIT_OK)
-				rc = BL_EXIT_INFRA;
+	if (g->modules && !bl_is_dir(g->modules))
+		die("gate: --modules '%s': not a folder", g->modules);
+	if (g->root && !bl_file_exists(g->root))
+		die("gate: --root '%s': no such file or folder", g->root);
+	struct stat st;
+	g->root_image = g->root && stat(g->root, &st) == 0 && S_ISREG(st.st_mode);
+	if (g->root_image)
+		g->root_bytes = ((unsigned long long)st.st_size + 511) / 512 * 512;
+	g->kernel = g->owned[0] = absolute(g->kernel);
+	if (g->modules)
+		g->modules = g->owned[1] = absolute(g->modules);
+	if (g->root)
+		g->root = g->owned[2] = absolute(g->root);
+}
+
+int cmd_gate(int argc, char **argv)
+{
+	struct gate g = {.arch = "x86_64",
+			 .memory = "1G",
+			 .timeout = "300s",
+			 .report_dir = "reports",
+			 .root_size = "128M"};
+	int rc = gate_parse(&g, argc, argv);
+	if (rc < 0) {
+		check_files(&g);
+		check_values(&g);
+		char *workdir = bl_mktemp_dir("gate");
+		if (!workdir) {
+			fprintf(stderr, "bootlab gate: %s\n", bl_errmsg());
+			rc = BL_EXIT_INFRA;
+		} else {
+			rc = gate_run(&g, workdir, argc, argv);
+			if (g.keep)
+				fprintf(stderr, "bootlab gate: kept work folder '%s'\n", workdir);
+			else
+				bl_rm_rf(workdir);
+			free(workdir);
 		}
-		free(ju);
 	}
-out:
-	if (workdir && g.keep)
-		fprintf(stderr, "bootlab gate: kept work folder '%s'\n", workdir);
-	else if (workdir)
-		bl_rm_rf(workdir);
-	free(workdir);
-	free(yaml);
-	free(report);
-	free(kernel);
-	free(modules);
-	free(root);
+	for (size_t i = 0; i < BL_ARRAY_SIZE(g.owned); i++)
+		free(g.owned[i]);
 	sl_release(&g.initramfs);
 	return rc;
 }

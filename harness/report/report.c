@@ -3,6 +3,7 @@
 #include "util/util.h"
 
 #include <stdlib.h>
+#include <unistd.h>
 
 static const struct bl_reporter *const reporters[] = {
     &bl_reporter_json,
@@ -21,5 +22,17 @@ int bl_report_write_all(const struct bl_run_info *run, const struct bl_variant_r
 		}
 		free(path);
 	}
+	return rc;
+}
+
+int bl_report_write_run(const struct bl_run *run)
+{
+	int rc = bl_report_write_all(&run->info, run->variants, run->nvariants);
+	/* REPORT_ROOT/latest -> the newest run */
+	char *latest = xasprintf("%s/latest", run->report_root);
+	unlink(latest);
+	if (symlink(run->run_id, latest) < 0)
+		bl_debug("cannot point '%s' at '%s'", latest, run->run_id);
+	free(latest);
 	return rc;
 }

@@ -15,23 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct bl_run_info {
-	const char *run_id;
-	const char *dir;    /* reports/<run-id> */
-	int64_t start_wall; /* unix seconds */
-	int64_t duration_ns;
-	const char *command; /* how bootlab was invoked */
-	int jobs;
-	int repeat;	  /* --repeat N (1 without) */
-	bool interrupted; /* stopped by a signal: some variants missing */
-};
-
-/* One scenario variant and its repetitions (--repeat N), in the order
- * they ran. The runs are borrowed. */
-struct bl_variant_result {
-	struct bl_result *const *runs;
-	size_t nruns;
-};
+/* struct bl_run_info and struct bl_variant_result, what a run made (its
+ * engine is harness/session/run.c), are in session.h */
 
 /* the repetition a report shows in detail: the first that did not pass,
  * else the last one (borrowed) */
@@ -88,6 +73,9 @@ json_t *bl_report_to_json(const struct bl_run_info *run, const struct bl_variant
 json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir);
 /* write every registered format into run->dir; 0 or -1 (first error) */
 int bl_report_write_all(const struct bl_run_info *run, const struct bl_variant_result *v, size_t n);
+/* a run's reports: every format into its folder, then REPORT_ROOT/latest
+ * pointed at it; 0 or -1 (the first error; latest is moved anyway) */
+int bl_report_write_run(const struct bl_run *run);
 
 extern const struct bl_reporter bl_reporter_json;
 extern const struct bl_reporter bl_reporter_junit;

@@ -189,6 +189,94 @@ char *bl_agent_path(const char *arch);
 int bl_session_run(const struct bl_scenario *sc, const struct bl_prepared *prep,
 		   const struct bl_session_opts *opts, struct bl_result *r);
 
+/* ---- plan.c: plans made in memory (bootlab boot and gate take no YAML) ---- */
+/* A plan named NAME with the scenario loader's defaults (x86_64, qemu, a
+ * kernel built from kernels/, 256 MiB, 60 s); FILE stands for the scenario
+ * file in messages ("bootlab gate"). The plan owns every string and array
+ * in it: change a string with bl_plan_set(), free the plan with
+ * bl_scenario_free(). */
+struct bl_scenario *bl_plan_new(const char *name, const char *file);
+/* replace a plan's string *FIELD by a copy of VALUE (NULL: none) */
+void bl_plan_set(char **field, const char *value);
+/* an archive segment that is the host file PATH as is */
+void bl_plan_add_raw(struct bl_scenario *sc, const char *name, const char *path);
+/* a step of KIND named NAME with the loader's defaults (30 s, any panic);
+ * the caller fills in the fields of its kind, which the plan then owns */
+struct bl_step *bl_plan_add_step(struct bl_scenario *sc, enum bl_step_kind kind, const char *name);
+/* a disk of SIZE bytes laid out by LAYOUT (harness/disk's JSON, as in
+ * struct bl_disk_spec; the plan takes the reference) */
+void bl_plan_add_disk(struct bl_scenario *sc, const char *name, unsigned long long size,
+		      json_t *layout);
+
+/* ---- run.c: the run engine of bootlab run and bootlab gate ---- */
+/* what a run was, for the reports */
+struct bl_run_info {
+	const char *run_id;
+	const char *dir;    /* reports/<run-id> */
+	int64_t start_wall; /* unix seconds */
+	int64_t duration_ns;
+	const char *command; /* how bootlab was invoked */
+	int jobs;
+	int repeat;	  /* --repeat N (1 without) */
+	bool interrupted; /* stopped by a signal: some variants missing */
+};
+
+/* One scenario variant and its repetitions (--repeat N), in the order
+ * they ran. The runs are borrowed. */
+struct bl_variant_result {
+	struct bl_result *const *runs;
+	size_t nruns;
+};
+
+/* a libvirt host a run boots on (--connect URI#N) */
+struct bl_run_host {
+	const char *uri; /* borrowed */
+	int slots;	 /* boots at once on it */
+};
+
+struct bl_run_opts {
+	const char *report_root; /* the run's folder is REPORT_ROOT/<run-id> */
+	int argc;		 /* the bootlab command after "bootlab", for the report */
+	char *const *argv;
+	int jobs;   /* boots at once, without hosts */
+	int repeat; /* boots of each variant, at least 1 */
+	bool keep;  /* keep the work folders of boots that did not pass */
+	const struct bl_run_host *hosts; /* boot on these hosts' slots instead */
+	size_t nhosts;
+};
+
+struct bl_run_job; /* one boot of one variant (run.c) */
+
+/* a run's results in memory, until bl_run_release */
+struct bl_run {
+	const char *report_root;	     /* borrowed from the options */
+	struct bl_run_info info;	     /* info.dir: the run's report folder */
+	struct bl_variant_result *variants; /* those that booted at least once, in order */
+	size_t nvariants;
+	size_t npass;	      /* variants whose every boot passed */
+	size_t nboots, njobs; /* boots that ran, of those planned */
+	bool infra;	      /* a boot failed for want of infrastructure (no emulator...) */
+	bool bad_input;	      /* a plan asked for the impossible (found while preparing) */
+	/* owned */
+	struct bl_run_job *jobs;
+	struct bl_result **runs;
+	char *run_id, *dir, *command;
+};
+
+/* Boot the N variants VARS (borrowed until bl_run_release) O->repeat times
+ * each, on O->jobs slots or the hosts' slots, printing a line per boot as
+ * it ends (on a terminal: a status block of the running boots). Console
+ * logs go to the run's report folder, made here. Ctrl-C stops the boots:
+ * what ran is in RUN all the same. 0, or -1 when the folder cannot be made
+ * (RUN is then empty). */
+int bl_run_variants(struct bl_scenario *const *vars, size_t n, const struct bl_run_opts *o,
+		    struct bl_run *run);
+/* the last line: "N of M passed; report: DIR/report.json" */
+void bl_run_print_summary(const struct bl_run *run);
+/* the exit status (BL_EXIT_*); REPORT_OK: its reports were written */
+int bl_run_status(const struct bl_run *run, bool report_ok);
+void bl_run_release(struct bl_run *run);
+
 /* ---- interrupt.c: Ctrl-C ---- */
 /* Stop every session of the process: its steps stop with
  * BL_STOP_INTERRUPTED and its emulator is ended. Async-signal-safe: a

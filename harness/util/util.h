@@ -120,6 +120,12 @@ char *bl_self_dir(void);
 /* a fresh private folder under $TMPDIR; caller frees (and removes) it */
 char *bl_mktemp_dir(const char *tag);
 
+/* ---- sizes and durations, as a scenario file writes them (parse.c) ---- */
+/* "64M", "1GiB", "4096" (bytes) -> bytes */
+int bl_parse_size(const char *s, unsigned long long *out);
+/* "500ms", "10s", "2m", "1h", "30" (seconds) -> ms, from 1 ms to 24 h */
+int bl_parse_duration(const char *s, int *ms);
+
 /* ---- hashing (SHA-256) ---- */
 struct bl_sha256 {
 	void *ctx;

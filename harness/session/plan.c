@@ -1,0 +1,64 @@
+/* Plans made in memory, for the front ends that take no scenario file
+ * (bootlab boot, bootlab gate): the same struct bl_scenario the loader
+ * makes, every string and array owned by the plan, so bl_scenario_free()
+ * releases it. */
+#include "session/session.h"
+#include "util/util.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct bl_scenario *bl_plan_new(const char *name, const char *file)
+{
+	struct bl_scenario *sc = xcalloc(1, sizeof(*sc));
+	sc->file = xstrdup(file);
+	sc->name = xstrdup(name);
+	sc->base_name = xstrdup(name);
+	/* the loader's defaults (docs/scenario-format.md) */
+	sc->arch = xstrdup("x86_64");
+	sc->backend = xstrdup("qemu");
+	sc->kernel.kind = xstrdup("build");
+	sc->memory_mb = 256;
+	sc->timeout_ms = 60000;
+	return sc;
+}
+
+void bl_plan_set(char **field, const char *value)
+{
+	free(*field);
+	*field = value ? xstrdup(value) : NULL;
+}
+
+void bl_plan_add_raw(struct bl_scenario *sc, const char *name, const char *path)
+{
+	sc->archives = xrealloc(sc->archives, (sc->narchives + 1) * sizeof(*sc->archives));
+	sc->archives[sc->narchives++] = (struct bl_archive_spec){
+	    .name = xstrdup(name),
+	    .raw = xstrdup(path),
+	};
+}
+
+struct bl_step *bl_plan_add_step(struct bl_scenario *sc, enum bl_step_kind kind, const char *name)
+{
+	sc->steps = xrealloc(sc->steps, (sc->nsteps + 1) * sizeof(*sc->steps));
+	struct bl_step *st = &sc->steps[sc->nsteps++];
+	*st = (struct bl_step){
+	    .kind = kind,
+	    .name = xstrdup(name),
+	    .timeout_ms = 30000,
+	    .panic_status = -1,
+	    .panic_signal = -1,
+	};
+	return st;
+}
+
+void bl_plan_add_disk(struct bl_scenario *sc, const char *name, unsigned long long size,
+		      json_t *layout)
+{
+	sc->disks = xrealloc(sc->disks, (sc->ndisks + 1) * sizeof(*sc->disks));
+	sc->disks[sc->ndisks++] = (struct bl_disk_spec){
+	    .name = xstrdup(name),
+	    .size = size,
+	    .layout = layout,
+	};
+}

@@ -1,0 +1,272 @@
+/* The run engine: a pool of boot slots (-j N, or each libvirt host's
+ * slots) takes the jobs (every variant once, then again per repetition),
+ * each job prepares and boots one variant, and the results are grouped
+ * per variant in memory for the front ends (bootlab run, bootlab gate)
+ * and the reports. One line is printed per boot as it ends; on a terminal
+ * a status block shows the running boots (progress.c). */
+#include "session/run.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static void job_fail(struct bl_run_job *j)
+{
+	j->r.sc = j->sc;
+	j->r.outcome = BL_OUT_SETUP_ERROR;
+	j->r.reason = xstrdup(bl_errmsg());
+	j->r.emulator_status = -1;
+}
+
+/* one boot: a private work folder, the plan's artifacts, the session */
+static void run_job(struct pool *p, struct bl_run_job *j, const char *connect)
+{
+	struct bl_prepared prep = {0};
+	struct bl_session_opts so = {.report_dir = p->report_dir,
+				     .kill_grace_ms = 2000,
+				     .connect = connect,
+				     .run_index = j->run};
+	j->workdir = bl_mktemp_dir("run");
+	if (!j->workdir) {
+		job_fail(j);
+		j->infra = true;
+		return;
+	}
+	so.workdir = j->workdir;
+	if (bl_prepare(j->sc, j->workdir, &prep) < 0) {
+		job_fail(j);
+		j->infra = bl_err_last_kind() == BL_EK_INFRA;
+		j->bad_input = !j->infra;
+	} else {
+		bl_session_run(j->sc, &prep, &so, &j->r);
+		j->infra = j->r.outcome == BL_OUT_EMU_ERROR;
+	}
+	bl_prepared_release(&prep);
+	if (p->keep && j->r.outcome != BL_OUT_PASS)
+		fprintf(stderr, "bootlab: kept work folder of '%s': %s\n", j->sc->name, j->workdir);
+	else
+		bl_rm_rf(j->workdir);
+}
+
+struct slot {
+	struct pool *p;
+	const char *connect; /* libvirt URI of this slot's host, or NULL */
+};
+
+/* one boot slot: takes the next job until none is left or Ctrl-C */
+static void *slot_main(void *arg)
+{
+	struct slot *sl = arg;
+	struct pool *p = sl->p;
+	for (;;) {
+		pthread_mutex_lock(&p->lock);
+		if (p->next >= p->n || bl_session_interrupted()) {
+			p->threads_left--;
+			pthread_mutex_unlock(&p->lock);
+			return NULL;
+		}
+		struct bl_run_job *j = &p->jobs[p->next++];
+		j->state = JOB_RUNNING;
+		j->started_ns = bl_now_ns();
+		pthread_mutex_unlock(&p->lock);
+		run_job(p, j, sl->connect);
+		pthread_mutex_lock(&p->lock);
+		p->done++;
+		j->state = JOB_DONE;
+		if (!p->live)
+			bl_progress_line(p, j);
+		pthread_mutex_unlock(&p->lock);
+	}
+}
+
+/* the boot slots: -j of them, or each host's, taken round-robin so every
+ * host gets work early; never more than there are jobs */
+static struct slot *slots_plan(struct pool *p, const struct bl_run_opts *o, size_t *n)
+{
+	size_t ns = (size_t)(o->jobs > 0 ? o->jobs : 1);
+	if (o->nhosts) {
+		ns = 0;
+		for (size_t i = 0; i < o->nhosts; i++)
+			ns += (size_t)o->hosts[i].slots;
+	}
+	if (ns > p->n)
+		ns = p->n;
+	struct slot *sl = xcalloc(ns ? ns : 1, sizeof(*sl));
+	for (size_t i = 0; i < ns; i++)
+		sl[i].p = p;
+	for (size_t round = 0, k = 0; o->nhosts && k < ns; round++)
+		for (size_t h = 0; h < o->nhosts && k < ns; h++)
+			if ((size_t)o->hosts[h].slots > round)
+				sl[k++].connect = o->hosts[h].uri;
+	*n = ns;
+	return sl;
+}
+
+static void pool_run(struct pool *p, const struct bl_run_opts *o)
+{
+	size_t ns;
+	struct slot *sl = slots_plan(p, o, &ns);
+	p->threads_left = ns;
+	if (ns == 1 && !p->live) {
+		/* one boot slot and no live display: this thread boots (a thread
+		 * and its malloc arena cost ~0.2 ms before the emulator starts) */
+		slot_main(&sl[0]);
+		free(sl);
+		return;
+	}
+	pthread_t *th = xcalloc(ns ? ns : 1, sizeof(*th));
+	for (size_t i = 0; i < ns; i++)
+		pthread_create(&th[i], NULL, slot_main, &sl[i]);
+	if (p->live)
+		bl_progress_live(p);
+	for (size_t i = 0; i < ns; i++)
+		pthread_join(th[i], NULL);
+	free(th);
+	free(sl);
+}
+
+static char *make_run_id(void)
+{
+	char buf[64];
+	time_t t = time(NULL);
+	struct tm tm;
+	localtime_r(&t, &tm);
+	strftime(buf, sizeof(buf), "%Y%m%d-%H%M%S", &tm);
+	return xasprintf("%s-%d", buf, (int)getpid());
+}
+
+/* the run's id, report folder and the command line the report shows */
+static int run_open(struct bl_run *run, const struct bl_run_opts *o)
+{
+	run->run_id = make_run_id();
+	run->dir = xasprintf("%s/%s", o->report_root, run->run_id);
+	if (bl_mkdir_p(run->dir, 0755) < 0)
+		return -1;
+	struct strbuf cmd = STRBUF_INIT;
+	sb_adds(&cmd, "bootlab");
+	for (int i = 0; i < o->argc; i++)
+		sb_addf(&cmd, " %s", o->argv[i]);
+	run->command = sb_detach(&cmd, NULL);
+	run->report_root = o->report_root;
+	run->info = (struct bl_run_info){
+	    .run_id = run->run_id,
+	    .dir = run->dir,
+	    .start_wall = (int64_t)time(NULL),
+	    .command = run->command,
+	    .jobs = o->jobs,
+	    .repeat = o->repeat,
+	};
+	return 0;
+}
+
+/* every variant once, then again for each repetition */
+static void jobs_plan(struct bl_run *run, struct bl_scenario *const *vars, size_t n, int repeat)
+{
+	run->jobs = xcalloc(n * (size_t)repeat + 1, sizeof(*run->jobs));
+	for (int k = 0; k < repeat; k++)
+		for (size_t i = 0; i < n; i++) {
+			struct bl_run_job *j = &run->jobs[run->njobs++];
+			j->sc = vars[i];
+			j->variant = i;
+			j->run = repeat > 1 ? k + 1 : 0;
+		}
+}
+
+/* what finished, even after Ctrl-C: each variant with the repetitions
+ * that ran */
+static void run_group(struct bl_run *run, size_t nvars)
+{
+	run->runs = xcalloc(run->njobs + 1, sizeof(*run->runs));
+	run->variants = xcalloc(nvars + 1, sizeof(*run->variants));
+	size_t nruns = 0;
+	for (size_t v = 0; v < nvars; v++) {
+		struct bl_result **first = run->runs + nruns;
+		size_t k = 0;
+		bool pass = true;
+		for (size_t i = 0; i < run->njobs; i++) {
+			struct bl_run_job *j = &run->jobs[i];
+			if (j->variant != v || !j->r.sc)
+				continue;
+			first[k++] = &j->r;
+			pass &= j->r.outcome == BL_OUT_PASS;
+			run->infra |= j->infra;
+			run->bad_input |= j->bad_input;
+		}
+		nruns += k;
+		if (!k)
+			continue;
+		run->variants[run->nvariants++] = (struct bl_variant_result){first, k};
+		run->npass += pass;
+	}
+	run->nboots = nruns;
+}
+
+int bl_run_variants(struct bl_scenario *const *vars, size_t n, const struct bl_run_opts *o,
+		    struct bl_run *run)
+{
+	*run = (struct bl_run){0};
+	if (run_open(run, o) < 0) {
+		bl_run_release(run);
+		return -1;
+	}
+	int repeat = o->repeat > 0 ? o->repeat : 1;
+	jobs_plan(run, vars, n, repeat);
+	struct pool p = {
+	    .jobs = run->jobs,
+	    .n = run->njobs,
+	    .report_dir = run->dir,
+	    .keep = o->keep,
+	    .live = bl_progress_live_wanted(),
+	    .repeat = repeat,
+	};
+	pthread_mutex_init(&p.lock, NULL);
+	bl_session_catch_signals();
+	int64_t t0 = bl_now_ns();
+	pool_run(&p, o);
+	pthread_mutex_destroy(&p.lock);
+	run->info.duration_ns = bl_now_ns() - t0;
+	run->info.interrupted = bl_session_interrupted();
+	run_group(run, n);
+	return 0;
+}
+
+void bl_run_print_summary(const struct bl_run *run)
+{
+	const char *intr = run->info.interrupted ? " (interrupted)" : "";
+	if (run->info.repeat > 1)
+		printf("%zu of %zu passed (%zu boots)%s; report: %s/report.json\n", run->npass,
+		       run->nvariants, run->nboots, intr, run->dir);
+	else
+		printf("%zu of %zu passed%s; report: %s/report.json\n", run->npass, run->nvariants,
+		       intr, run->dir);
+	fflush(stdout);
+}
+
+int bl_run_status(const struct bl_run *run, bool report_ok)
+{
+	if (!report_ok || run->infra)
+		return BL_EXIT_INFRA;
+	if (run->bad_input)
+		return BL_EXIT_USAGE;
+	if (run->npass != run->nvariants || run->nboots != run->njobs)
+		return BL_EXIT_FAIL;
+	return BL_EXIT_OK;
+}
+
+void bl_run_release(struct bl_run *run)
+{
+	for (size_t i = 0; i < run->njobs; i++) {
+		if (run->jobs[i].r.sc)
+			bl_result_release(&run->jobs[i].r);
+		free(run->jobs[i].workdir);
+	}
+	free(run->jobs);
+	free(run->runs);
+	free(run->variants);
+	free(run->run_id);
+	free(run->dir);
+	free(run->command);
+	*run = (struct bl_run){0};
+}

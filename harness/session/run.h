@@ -1,0 +1,47 @@
+/* harness/session, private: the run engine's jobs and boot-slot pool,
+ * shared by run.c (the pool) and progress.c (what the terminal shows).
+ * Other stages use session.h. */
+#ifndef BL_SESSION_RUN_H
+#define BL_SESSION_RUN_H
+
+#include "session/session.h"
+#include "util/util.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+enum { JOB_PENDING, JOB_RUNNING, JOB_DONE };
+
+struct bl_run_job {
+	struct bl_scenario *sc;
+	size_t variant; /* index into the run's variants */
+	int run;	/* 1-based repetition, 0 without --repeat */
+	struct bl_result r;
+	bool infra;
+	bool bad_input; /* the scenario asked for something impossible (found while preparing) */
+	char *workdir;
+	int state; /* JOB_* (under the pool lock) */
+	bool printed;
+	int64_t started_ns;
+};
+
+struct pool {
+	struct bl_run_job *jobs;
+	size_t n, next, done;
+	size_t threads_left;
+	pthread_mutex_t lock;
+	const char *report_dir;
+	bool keep;
+	bool live; /* the main thread draws a status block */
+	int repeat;
+};
+
+/* progress.c: whether stdout wants the live status block (a terminal) */
+bool bl_progress_live_wanted(void);
+/* the result line of a finished job; with the pool lock held */
+void bl_progress_line(struct pool *p, struct bl_run_job *j);
+/* redraw the status block until every slot is done (the main thread) */
+void bl_progress_live(struct pool *p);
+
+#endif
