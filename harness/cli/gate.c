@@ -183,13 +183,11 @@ static int add_root_disk(struct bl_scenario *sc, const struct gate *g, const cha
 	json_t *fs;
 	if (g->root_image) {
 		char *copy = xasprintf("%s/root.img", workdir);
-		int rc = inject_into_image(g->root, copy, agent, mods, order, workdir);
-		fs = json_pack("{s:s}", "image", copy);
+		bool made = inject_into_image(g->root, copy, agent, mods, order, workdir) == 0;
+		fs = made ? json_pack("{s:s}", "image", copy) : NULL;
 		free(copy);
-		if (rc < 0) {
-			json_decref(fs);
+		if (!fs)
 			return -1;
-		}
 	} else {
 		fs = ext4_root(g, mods, order);
 	}
