@@ -1,6 +1,9 @@
 /* Sizes and durations written on a command line, in the syntax of a
  * scenario file (docs/scenario-format.md), for options that become plan
- * fields (bootlab gate --memory, --timeout, --root-size). */
+ * fields (bootlab gate --memory, --timeout, --root-size), so a gate takes
+ * what its scenario file took. The loader reads the same syntax from YAML
+ * nodes (ck_size, ck_duration in scenario/check.c, which could call
+ * these). */
 #include "util/util.h"
 
 #include <errno.h>
