@@ -279,7 +279,7 @@ static struct bl_scenario *boot_plan(const struct boot_args *a)
 	for (size_t i = 0; i < a->initrds.n; i++) {
 		char name[32], *path = realpath(a->initrds.v[i], NULL);
 		snprintf(name, sizeof(name), "initrd%zu", i + 1);
-		bl_plan_add_raw(sc, name, path);
+		bl_plan_add_raw(sc, name, path ? path : a->initrds.v[i]);
 		free(path);
 	}
 	return sc;

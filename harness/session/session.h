@@ -1,13 +1,16 @@
-/* harness/session: one boot of one scenario variant.
+/* harness/session: booting scenario variants.
  *
  * bl_session_run() takes a prepared boot (kernel, stacked initrd, disks:
  * see prepare.c), starts the machine, then runs one poll loop over the
- * console stream, the agent channel, the emulator's exit and absolute
- * deadlines, feeding the scenario's steps. Console lines are timestamped
- * on the host's monotonic clock as they arrive and classified (panics,
- * oopses, unpacking errors, init selection...). The result carries a
- * typed outcome, the phase timings, events, step results and the
- * console log. */
+ * console stream, the agent channel, the emulator's exit, Ctrl-C and
+ * absolute deadlines (loop.c), feeding the scenario's steps (steps.c).
+ * Console lines are timestamped on the host's monotonic clock as they
+ * arrive and classified (panics, oopses, unpacking errors, init
+ * selection...). The result carries a typed outcome, the phase timings,
+ * events, step results and the console log.
+ *
+ * bl_run_variants() (run.c) is the run engine over many boots; plan.c
+ * makes plans in memory for the front ends without a scenario file. */
 #ifndef BL_SESSION_H
 #define BL_SESSION_H
 
