@@ -152,27 +152,22 @@ static int write_order(const struct strlist *mods, const char *order)
 
 /* a new ext4 root: the agent as /sbin/init, the folders it mounts on and
  * its modules (the --root folder's tree under them) */
-static json_t *ext4_root(const struct gate *g, const struct strlist *mods, const char *order)
+static void ext4_root(const struct gate *g, struct bl_disk_fs *fs, const struct strlist *mods,
+		      const char *order)
 {
 	static const char *const dirs[] = {"/dev", "/proc", "/sys", "/run", "/tmp"};
-	json_t *files = json_array();
+	fs->agent = xstrdup("/sbin/init");
+	if (g->root)
+		fs->tree = xstrdup(g->root);
 	for (size_t i = 0; i < BL_ARRAY_SIZE(dirs); i++)
-		json_array_append_new(files, json_pack("{s:s,s:b}", "path", dirs[i], "dir", 1));
+		bl_plan_fs_file(fs, dirs[i])->dir = true;
 	for (size_t i = 0; i < mods->n; i++) {
 		char *path = xasprintf("/lib/modules/bootlab/%s", base_name(mods->v[i]));
-		json_array_append_new(files,
-				      json_pack("{s:s,s:s}", "path", path, "source", mods->v[i]));
+		bl_plan_fs_file(fs, path)->source = xstrdup(mods->v[i]);
 		free(path);
 	}
 	if (mods->n)
-		json_array_append_new(
-		    files,
-		    json_pack("{s:s,s:s}", "path", "/lib/modules/bootlab/order", "source", order));
-	json_t *fs = json_pack("{s:s,s:s}", "type", "ext4", "agent", "/sbin/init");
-	if (g->root)
-		json_object_set_new(fs, "tree", json_string(g->root));
-	json_object_set_new(fs, "files", files);
-	return fs;
+		bl_plan_fs_file(fs, "/lib/modules/bootlab/order")->source = xstrdup(order);
 }
 
 /* the root disk: a copy of the --root image with the agent written in, or
@@ -180,20 +175,20 @@ static json_t *ext4_root(const struct gate *g, const struct strlist *mods, const
 static int add_root_disk(struct bl_scenario *sc, const struct gate *g, const char *workdir,
 			 const char *agent, const struct strlist *mods, const char *order)
 {
-	json_t *fs;
+	char *copy = NULL;
 	if (g->root_image) {
-		char *copy = xasprintf("%s/root.img", workdir);
-		bool made = inject_into_image(g->root, copy, agent, mods, order, workdir) == 0;
-		fs = made ? json_pack("{s:s}", "image", copy) : NULL;
-		free(copy);
-		if (!fs)
+		copy = xasprintf("%s/root.img", workdir);
+		if (inject_into_image(g->root, copy, agent, mods, order, workdir) < 0) {
+			free(copy);
 			return -1;
-	} else {
-		fs = ext4_root(g, mods, order);
+		}
 	}
-	bl_plan_add_disk(sc, "root", g->root_bytes,
-			 json_pack("{s:s,s:I,s:o}", "name", "root", "size",
-				   (json_int_t)g->root_bytes, "filesystem", fs));
+	struct bl_disk *d = bl_plan_add_disk(sc, "root", g->root_bytes);
+	struct bl_disk_fs *fs = bl_plan_disk_fs(sc, d, BL_FS_EXT4);
+	if (copy)
+		fs->image = copy;
+	else
+		ext4_root(g, fs, mods, order);
 	return 0;
 }
 

@@ -52,13 +52,44 @@ struct bl_step *bl_plan_add_step(struct bl_scenario *sc, enum bl_step_kind kind,
 	return st;
 }
 
-void bl_plan_add_disk(struct bl_scenario *sc, const char *name, unsigned long long size,
-		      json_t *layout)
+struct bl_disk *bl_plan_add_disk(struct bl_scenario *sc, const char *name, unsigned long long size)
 {
-	sc->disks = xrealloc(sc->disks, (sc->ndisks + 1) * sizeof(*sc->disks));
-	sc->disks[sc->ndisks++] = (struct bl_disk_spec){
+	struct bl_disk_plan *p = &sc->disks;
+	p->disks = xrealloc(p->disks, (p->ndisks + 1) * sizeof(*p->disks));
+	struct bl_disk *d = &p->disks[p->ndisks];
+	*d = (struct bl_disk){
 	    .name = xstrdup(name),
+	    .field = xasprintf("disks[%zu]", p->ndisks),
 	    .size = size,
-	    .layout = layout,
+	    .pos = {.file = sc->file},
 	};
+	p->ndisks++;
+	return d;
+}
+
+struct bl_disk_fs *bl_plan_disk_fs(struct bl_scenario *sc, struct bl_disk *d, enum bl_fs_type type)
+{
+	struct bl_srcpos at = {.file = sc->file};
+	struct bl_disk_fs *fs = xcalloc(1, sizeof(*fs));
+	*fs = (struct bl_disk_fs){
+	    .field = xasprintf("%s.filesystem", d->field),
+	    .type = type,
+	    .pos = at,
+	    .size_pos = at,
+	    .source_pos = at,
+	    .tree_pos = at,
+	    .agent_pos = at,
+	    .image_pos = at,
+	};
+	bl_disk_fs_free(d->fs);
+	d->fs = fs;
+	return fs;
+}
+
+struct bl_disk_file *bl_plan_fs_file(struct bl_disk_fs *fs, const char *path)
+{
+	fs->files = xrealloc(fs->files, (fs->nfiles + 1) * sizeof(*fs->files));
+	struct bl_disk_file *f = &fs->files[fs->nfiles++];
+	*f = (struct bl_disk_file){.path = xstrdup(path), .mode = -1};
+	return f;
 }

@@ -206,10 +206,17 @@ void bl_plan_add_raw(struct bl_scenario *sc, const char *name, const char *path)
 /* a step of KIND named NAME with the loader's defaults (30 s, any panic);
  * the caller fills in the fields of its kind, which the plan then owns */
 struct bl_step *bl_plan_add_step(struct bl_scenario *sc, enum bl_step_kind kind, const char *name);
-/* a disk of SIZE bytes laid out by LAYOUT (harness/disk's JSON, as in
- * struct bl_disk_spec; the plan takes the reference) */
-void bl_plan_add_disk(struct bl_scenario *sc, const char *name, unsigned long long size,
-		      json_t *layout);
+/* a disk of SIZE bytes (a multiple of 512), no partition table, nothing
+ * on it yet; the pointer holds until the next disk is added */
+struct bl_disk *bl_plan_add_disk(struct bl_scenario *sc, const char *name,
+				 unsigned long long size);
+/* an empty filesystem of TYPE over the whole of disk D (the caller fills
+ * in tree, agent, image...; the plan owns them) */
+struct bl_disk_fs *bl_plan_disk_fs(struct bl_scenario *sc, struct bl_disk *d,
+				   enum bl_fs_type type);
+/* a `files:` entry of FS at PATH: the caller sets one of source, content,
+ * symlink and dir (the plan owns them) */
+struct bl_disk_file *bl_plan_fs_file(struct bl_disk_fs *fs, const char *path);
 
 /* ---- run.c: the run engine of bootlab run and bootlab gate ---- */
 /* what a run was, for the reports */
