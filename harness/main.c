@@ -1,5 +1,5 @@
 /* bootlab: command-line dispatch only. Each subcommand lives in
- * harness/cli/<name>.c and is registered by one line below. */
+ * harness/cli/cmd_<name>.c and is registered by one line below. */
 #include "cli/cli.h"
 #include "util/util.h"
 

@@ -1,4 +1,5 @@
-/* harness/cli: one file per bootlab subcommand. Each cmd_* takes the
+/* harness/cli: one file per bootlab subcommand, cmd_<name>.c for cmd_<name>(),
+ * named apart from the stages (archive/, disk/...). Each cmd_* takes the
  * arguments after its own name (argv[0] is the subcommand) and returns the
  * process exit status (BL_EXIT_*). main.c only dispatches. */
 #ifndef BL_CLI_H

@@ -165,50 +165,14 @@ int ck_size(const struct ynode *v, const char *key, unsigned long long *out)
 {
 	if (v->kind != Y_SCALAR || yis_null(v))
 		return yerr(v, "'%s' must be a size like 64M, not %s", key, ykind_name(v));
-	const char *s = v->s;
-	char *end;
-	if (*s < '0' || *s > '9')
-		goto bad;
-	errno = 0;
-	unsigned long long x = strtoull(s, &end, 10);
-	if (errno)
-		goto range;
-	int shift = 0;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		shift = 10;
-		break;
-	case 'M':
-		shift = 20;
-		break;
-	case 'G':
-		shift = 30;
-		break;
-	case 'T':
-		shift = 40;
-		break;
-	case 0:
-		break;
-	default:
-		goto bad;
-	}
-	if (shift) {
-		end++;
-		if (!strcmp(end, "iB") || !strcmp(end, "B"))
-			end += strlen(end);
-	}
-	if (*end || (size_t)(end - s) != v->len)
-		goto bad;
-	if (shift && x > (~0ULL >> shift))
-		goto range;
-	*out = x << shift;
+	enum bl_scan r = strlen(v->s) != v->len ? BL_SCAN_BAD : bl_scan_size(v->s, out);
+	if (r == BL_SCAN_RANGE)
+		return yerr(v, "size '%s' for '%s' is out of range", v->s, key);
+	if (r != BL_SCAN_OK)
+		return yerr(v,
+			    "bad size '%s' for '%s' (bytes, or a number with K, M, G or T like 64M)",
+			    v->s, key);
 	return 0;
-bad:
-	return yerr(v, "bad size '%s' for '%s' (bytes, or a number with K, M, G or T like 64M)", s,
-		    key);
-range:
-	return yerr(v, "size '%s' for '%s' is out of range", s, key);
 }
 
 int ck_duration(const struct ynode *v, const char *key, int *ms)
@@ -216,35 +180,17 @@ int ck_duration(const struct ynode *v, const char *key, int *ms)
 	if (v->kind != Y_SCALAR || yis_null(v))
 		return yerr(v, "'%s' must be a duration like 10s, not %s", key, ykind_name(v));
 	const char *s = v->s;
-	char *end;
-	if (!((*s >= '0' && *s <= '9') || (*s == '.' && s[1] >= '0' && s[1] <= '9')))
-		goto bad;
-	errno = 0;
-	double x = strtod(s, &end);
-	if (errno || !isfinite(x) || strpbrk(s, "xXpPeEnN"))
-		goto bad;
-	double mul;
-	if (!strcmp(end, "") || !strcmp(end, "s"))
-		mul = 1000;
-	else if (!strcmp(end, "ms"))
-		mul = 1;
-	else if (!strcmp(end, "m") || !strcmp(end, "min"))
-		mul = 60000;
-	else if (!strcmp(end, "h"))
-		mul = 3600000;
-	else
-		goto bad;
-	if (strlen(s) != v->len)
-		goto bad;
-	x *= mul;
-	if (x < 1)
+	switch (strlen(s) != v->len ? BL_SCAN_BAD : bl_scan_duration(s, ms)) {
+	case BL_SCAN_OK:
+		return 0;
+	case BL_SCAN_TOO_SHORT:
 		return yerr(v, "duration '%s' for '%s' must be at least 1ms", s, key);
-	if (x > 86400000.0)
+	case BL_SCAN_TOO_LONG:
 		return yerr(v, "duration '%s' for '%s' is too long (at most 24h)", s, key);
-	*ms = (int)(x + 0.5);
-	return 0;
-bad:
-	return yerr(v, "bad duration '%s' for '%s' (like 500ms, 10s, 2m, or seconds)", s, key);
+	default:
+		return yerr(v, "bad duration '%s' for '%s' (like 500ms, 10s, 2m, or seconds)", s,
+			    key);
+	}
 }
 
 int ck_mode(const struct ynode *v, const char *key, unsigned *out)

@@ -121,9 +121,16 @@ char *bl_self_dir(void);
 char *bl_mktemp_dir(const char *tag);
 
 /* ---- sizes and durations, as a scenario file writes them (parse.c) ---- */
-/* "64M", "1GiB", "4096" (bytes) -> bytes */
+/* what is wrong with a value, for callers that word the message themselves
+ * (the scenario loader adds the field and its position) */
+enum bl_scan { BL_SCAN_OK, BL_SCAN_BAD, BL_SCAN_RANGE, BL_SCAN_TOO_SHORT, BL_SCAN_TOO_LONG };
+/* "64M", "1GiB", "4096" (bytes) -> bytes; BAD or RANGE */
+enum bl_scan bl_scan_size(const char *s, unsigned long long *out);
+/* "500ms", "10s", "2m", "1h", "30" (seconds) -> ms; BAD, TOO_SHORT (< 1 ms)
+ * or TOO_LONG (> 24 h) */
+enum bl_scan bl_scan_duration(const char *s, int *ms);
+/* the same, with bl_err() naming the value */
 int bl_parse_size(const char *s, unsigned long long *out);
-/* "500ms", "10s", "2m", "1h", "30" (seconds) -> ms, from 1 ms to 24 h */
 int bl_parse_duration(const char *s, int *ms);
 
 /* ---- hashing (SHA-256) ---- */
