@@ -16,6 +16,8 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <linux/magic.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -486,6 +488,30 @@ static void bind_scratch(void)
 	scratch_bound = 1;
 }
 
+/* A root that is neither ramfs nor tmpfs, for the rootfs refusal: the
+ * scratch folder when it is on a disk, else (a /tmp on tmpfs) an overlay
+ * made inside it, which reports its own magic. Called in the child's
+ * private mount namespace; path gets the folder. */
+static int disk_like_root(char *path, size_t n)
+{
+	struct statfs sf;
+	snprintf(path, n, "%s", scratch);
+	if (statfs(scratch, &sf))
+		return -1;
+	if (sf.f_type != TMPFS_MAGIC && sf.f_type != RAMFS_MAGIC)
+		return 0;
+	static const char *const parts[] = {"ov", "ov/lower", "ov/upper", "ov/work", "ov/root"};
+	char d[512], opts[2048];
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		snprintf(d, sizeof(d), "%s/%s", scratch, parts[i]);
+		mkdir(d, 0755);
+	}
+	snprintf(opts, sizeof(opts), "lowerdir=%s/ov/lower,upperdir=%s/ov/upper,workdir=%s/ov/work",
+		 scratch, scratch, scratch);
+	snprintf(path, n, "%s/ov/root", scratch);
+	return mount("overlay", path, "overlay", 0, opts);
+}
+
 /* switch_root refusals that need mounts: in a private mount namespace,
  * with a tmpfs as the scratch root (the rootfs check passes) and a tmpfs
  * new root. The last check, PID 1, refuses; nothing is deleted. */
@@ -495,9 +521,8 @@ static void switch_root_refusals(void)
 	char p[512], *l;
 	pid_t pid;
 	int st;
-	/* first: a scratch root on the disk: rootfs is not ramfs/tmpfs */
-	snprintf(p, sizeof(p), "%s/nr", scratch);
-	mkdir(p, 0755);
+	/* first: a scratch root on a disk: rootfs is not ramfs/tmpfs */
+	char droot[400];
 	if (unshare(CLONE_NEWNS) ||
 	    (!scratch_bound && mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL))) {
 		T_SKIP("needs root for a private mount namespace",
@@ -505,12 +530,19 @@ static void switch_root_refusals(void)
 		free(a);
 		return;
 	}
+	if (disk_like_root(droot, sizeof(droot))) {
+		T_OK(0, "a root that is not tmpfs under %s: %s", scratch, strerror(errno));
+		free(a);
+		return;
+	}
+	snprintf(p, sizeof(p), "%s/nr", droot);
+	mkdir(p, 0755);
 	if (mount("tmpfs", p, "tmpfs", 0, NULL)) {
 		T_OK(0, "mount tmpfs on %s: %s", p, strerror(errno));
 		free(a);
 		return;
 	}
-	spawn(a, scratch);
+	spawn(a, droot);
 	recv_line(a, 15000);
 	struct statfs_row {
 		const char *req;
