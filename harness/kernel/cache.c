@@ -80,6 +80,7 @@ int bl_kernel_cache_load(const char *dir, const char *subdir, struct bl_kernel *
 		bl_kernel_release(out);
 		return bl_err("cache entry '%s' is damaged (remove it)", dir);
 	}
+	out->kind = bl_kernel_kind_of(out->image);
 	return 0;
 }
 

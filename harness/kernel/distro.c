@@ -3,7 +3,6 @@
 #include "internal.h"
 
 #include <dirent.h>
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -18,35 +17,6 @@
 /* ---- guessing what an image is ---- */
 
 /* "x86_64", "aarch64", "um" from the image's bytes, or NULL */
-static const char *image_arch(const char *path)
-{
-	unsigned char b[0x210];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return NULL;
-	ssize_t n = read(fd, b, sizeof(b));
-	close(fd);
-	if (n < 0x40)
-		return NULL;
-	if (n >= 0x206 && !memcmp(b + 0x202, "HdrS", 4))
-		return "x86_64"; /* bzImage boot protocol header */
-	if (!memcmp(b + 0x38, "ARM\x64", 4))
-		return "aarch64"; /* arm64 Image header magic */
-	if (!memcmp(b, ELFMAG, SELFMAG) && b[EI_CLASS] == ELFCLASS64) {
-		Elf64_Ehdr *e = (Elf64_Ehdr *)b;
-		if (e->e_machine == EM_AARCH64)
-			return "aarch64";
-		if (e->e_machine == EM_X86_64)
-			/* a UML kernel is a host program; vmlinux links high (or PVH-low,
-			 * but then it carries no interpreter and is ET_EXEC too): tell by
-			 * the entry, user space is below the canonical hole */
-			return e->e_entry >= 0xffff800000000000ULL || e->e_entry < 0x10000000ULL
-				   ? "x86_64"
-				   : "um";
-	}
-	return NULL;
-}
-
 /* run `image --version` / `--showconfig` of a UML binary (does not boot) */
 static char *uml_query(const char *image, const char *what)
 {
@@ -221,7 +191,8 @@ int bl_kernel_distro(const char *image, const char *modules_dir, struct bl_kerne
 	char *img = realpath(image, NULL);
 	if (!img)
 		return bl_err_errno("kernel '%s'", image);
-	const char *arch = image_arch(img);
+	enum bl_kernel_kind kind = bl_kernel_kind_of(img);
+	const char *arch = bl_kernel_kind_arch(kind);
 	if (!arch) {
 		free(img);
 		return bl_err(
@@ -229,6 +200,7 @@ int bl_kernel_distro(const char *image, const char *modules_dir, struct bl_kerne
 		    "ELF vmlinux, UML binary)",
 		    image);
 	}
+	out->kind = kind;
 	out->arch = xstrdup(arch);
 	out->flavor = xstrdup("distro");
 	out->image = img;

@@ -4,8 +4,11 @@
 #include "kernel.h"
 #include "util/util.h"
 
+#include <elf.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *bl_kernel_arch_name(const char *arch)
 {
@@ -17,6 +20,50 @@ const char *bl_kernel_arch_name(const char *arch)
 		return "aarch64";
 	if (!strcmp(arch, "um") || !strcmp(arch, "uml"))
 		return "um";
+	return NULL;
+}
+
+enum bl_kernel_kind bl_kernel_kind_of(const char *path)
+{
+	unsigned char b[0x210];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return BL_KERNEL_UNKNOWN;
+	ssize_t n = read(fd, b, sizeof(b));
+	close(fd);
+	if (n < 0x40)
+		return BL_KERNEL_UNKNOWN;
+	if (n >= 0x206 && !memcmp(b + 0x202, "HdrS", 4))
+		return BL_KERNEL_BZIMAGE; /* the x86 boot protocol header */
+	if (!memcmp(b + 0x38, "ARM\x64", 4))
+		return BL_KERNEL_ARM64; /* the arm64 Image header's magic */
+	if (memcmp(b, ELFMAG, SELFMAG) || b[EI_CLASS] != ELFCLASS64)
+		return BL_KERNEL_UNKNOWN;
+	const Elf64_Ehdr *e = (const Elf64_Ehdr *)b;
+	if (e->e_machine == EM_AARCH64)
+		return BL_KERNEL_ARM64;
+	if (e->e_machine != EM_X86_64)
+		return BL_KERNEL_UNKNOWN;
+	/* a UML kernel is a host program; vmlinux links high (or PVH-low, but
+	 * then it carries no interpreter and is ET_EXEC too): tell by the
+	 * entry, user space is below the canonical hole */
+	return e->e_entry >= 0xffff800000000000ULL || e->e_entry < 0x10000000ULL ? BL_KERNEL_PVH
+										  : BL_KERNEL_UML;
+}
+
+const char *bl_kernel_kind_arch(enum bl_kernel_kind kind)
+{
+	switch (kind) {
+	case BL_KERNEL_PVH:
+	case BL_KERNEL_BZIMAGE:
+		return "x86_64";
+	case BL_KERNEL_ARM64:
+		return "aarch64";
+	case BL_KERNEL_UML:
+		return "um";
+	case BL_KERNEL_UNKNOWN:
+		break;
+	}
 	return NULL;
 }
 

@@ -18,7 +18,18 @@
 #include <stddef.h>
 #include <stdio.h>
 
+/* what an image is, read from its own bytes (bl_kernel_kind_of): the
+ * machine a kernel can boot on depends on it, never on its file name */
+enum bl_kernel_kind {
+	BL_KERNEL_UNKNOWN,
+	BL_KERNEL_PVH,	   /* x86_64 ELF vmlinux: QEMU's -kernel enters it by its PVH note */
+	BL_KERNEL_BZIMAGE, /* x86 boot protocol ("HdrS"): bzImage, vmlinuz */
+	BL_KERNEL_ARM64,   /* arm64 Image ("ARM\x64" magic) or an aarch64 ELF */
+	BL_KERNEL_UML,	   /* User-Mode Linux: a host program */
+};
+
 struct bl_kernel {
+	enum bl_kernel_kind kind;
 	char *arch;	   /* "x86_64", "aarch64", "um" */
 	char *flavor;	   /* "built" or "distro" */
 	char *image;	   /* what the emulator boots: PVH vmlinux (x86_64 built),
@@ -96,6 +107,12 @@ void bl_kernel_entries_free(struct bl_kernel_entry *list, size_t n);
  * neither: incomplete entries (no info) and leftover temporary folders.
  * Each removed folder is printed on out when out != NULL. */
 int bl_kernel_cache_clean(const char *const *hashes, size_t n, int builtin_only, FILE *out);
+
+/* the kind of the image at PATH by its first bytes; BL_KERNEL_UNKNOWN
+ * when unreadable or none of the kinds */
+enum bl_kernel_kind bl_kernel_kind_of(const char *path);
+/* "x86_64", "aarch64", "um" for a kind; NULL for BL_KERNEL_UNKNOWN */
+const char *bl_kernel_kind_arch(enum bl_kernel_kind kind);
 
 /* "x86_64", "aarch64", "um" for the spellings users type (amd64, arm64...), or NULL */
 const char *bl_kernel_arch_name(const char *arch);

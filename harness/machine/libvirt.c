@@ -330,7 +330,11 @@ static int lv_start(const struct bl_machine_plan *pl, struct bl_machine *m)
 	virConnectSetKeepAlive(p->conn, 5, 3);
 
 	m->console_name = arm ? "ttyAMA0" : "ttyS0";
-	m->full_cmdline = bl_machine_cmdline(pl, m->console_name, arm ? NULL : "i8042.noaux i8042.nokbd no_timer_check");
+	struct bl_cmdline words = BL_CMDLINE_INIT;
+	bl_machine_cmdline(pl, m->console_name, &words);
+	bl_qemu_machine_words(pl->arch, arm ? "virt" : "q35", &words);
+	m->full_cmdline = bl_cmdline_str(&words);
+	bl_cmdline_release(&words);
 	static volatile int counter;
 	char *name = p->name;
 	snprintf(p->name, sizeof(p->name), "bootlab-%d-%d-%lx", (int)getpid(), __sync_add_and_fetch(&counter, 1),

@@ -89,37 +89,12 @@ char *bl_machine_join_argv(char *const argv[])
 	return sb_detach(&sb, NULL);
 }
 
-static int has_word(const char *cmdline, const char *key)
+void bl_machine_cmdline(const struct bl_machine_plan *plan, const char *console,
+			struct bl_cmdline *out)
 {
-	size_t kl = strlen(key);
-	for (const char *p = cmdline; p && *p;) {
-		while (*p == ' ')
-			p++;
-		if (!strncmp(p, key, kl))
-			return 1;
-		p = strchr(p, ' ');
-	}
-	return 0;
-}
-
-char *bl_machine_cmdline(const struct bl_machine_plan *plan, const char *console, const char *extra)
-{
-	struct strbuf sb = STRBUF_INIT;
-	const char *user = plan->cmdline ? plan->cmdline : "";
-	if (console && !has_word(user, "console="))
-		sb_addf(&sb, "console=%s ", console);
-	/* a panic must end the emulator at once, unless the scenario says otherwise */
-	if (!has_word(user, "panic="))
-		sb_adds(&sb, "panic=-1 ");
-	/* host-clock phases need the guest's own timestamps next to ours */
-	if (!has_word(user, "printk.time="))
-		sb_adds(&sb, "printk.time=1 ");
-	if (extra && *extra)
-		sb_addf(&sb, "%s ", extra);
-	sb_adds(&sb, user);
-	while (sb.len && sb.buf[sb.len - 1] == ' ')
-		sb.buf[--sb.len] = 0;
-	return sb_detach(&sb, NULL);
+	bl_cmdline_copy(out, &plan->cmdline);
+	if (console)
+		bl_cmdline_default(out, "console", console);
 }
 
 static volatile pid_t watched_group;

@@ -15,17 +15,58 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "kernel/kernel.h" /* enum bl_kernel_kind: what the image is */
+
 struct strlist;
 
+/* ---- cmdline.c: the kernel command line, as the kernel reads it ---- */
+struct bl_cmdline_word {
+	char *text; /* as written, quotes and all */
+	char *key;  /* up to the first '=' (a leading quote dropped) */
+	char *val;  /* after it, surrounding quotes dropped; NULL for a bare word */
+};
+struct bl_cmdline {
+	struct bl_cmdline_word *w;
+	size_t n, cap;
+};
+#define BL_CMDLINE_INIT {0}
+/* append the words of TEXT (split at white space outside double quotes) */
+void bl_cmdline_parse(struct bl_cmdline *c, const char *text);
+/* append KEY=VAL (VAL quoted when it holds spaces; NULL: the bare word
+ * KEY) before a "--", so the kernel, not init, reads it */
+void bl_cmdline_add(struct bl_cmdline *c, const char *key, const char *val);
+/* KEY=VAL replaces every KEY word the kernel reads */
+void bl_cmdline_set(struct bl_cmdline *c, const char *key, const char *val);
+/* add KEY=VAL unless a KEY word is there already (the user's wins);
+ * true when added */
+bool bl_cmdline_default(struct bl_cmdline *c, const char *key, const char *val);
+/* keys compare as the kernel's parameq(): '-' and '_' are the same; only
+ * words before "--" count */
+bool bl_cmdline_has(const struct bl_cmdline *c, const char *key);
+/* the value the kernel takes (the last KEY word's): "" for a bare word,
+ * NULL when absent */
+const char *bl_cmdline_get(const struct bl_cmdline *c, const char *key);
+/* the words joined by single spaces; caller frees */
+char *bl_cmdline_str(const struct bl_cmdline *c);
+void bl_cmdline_copy(struct bl_cmdline *dst, const struct bl_cmdline *src);
+void bl_cmdline_release(struct bl_cmdline *c);
+
+/* Everything one boot needs, complete when bl_prepare() (harness/session)
+ * returns it: the command line holds the scenario's words and every word
+ * bootlab adds but the backend's own (console=, the machine's speed words,
+ * the agent's port), which each backend adds to a copy through the
+ * bl_cmdline type. */
 struct bl_machine_plan {
 	const char *arch;      /* x86_64 | aarch64 (uml: host arch) */
 	const char *backend;   /* qemu | uml | libvirt */
 	const char *machine;   /* qemu: microvm | q35 | virt; NULL = chosen from the kernel */
 	const char *kernel;    /* image path */
-	const char *kernel_kind; /* "pvh" (x86 vmlinux), "bzimage", "image" (arm64), "uml" */
+	enum bl_kernel_kind kernel_kind; /* read from the image's own bytes */
 	bool virtio_mmio_cmdline; /* kernel parses virtio_mmio.device= (microvm is possible) */
 	const char *initrd;    /* stacked external archive, or NULL */
-	const char *cmdline;   /* the scenario's kernel command line words */
+	struct bl_cmdline cmdline; /* the kernel command line but the backend's words */
+	int panic;             /* its panic= value: -1 reboot (the emulator exits) at
+				  once, 0 hang, N reboot after N s */
 	int memory_mb;
 	const char *const *disks; /* raw image paths, in order (vda, vdb, ...) */
 	size_t ndisks;
@@ -95,9 +136,10 @@ char *bl_machine_join_argv(char *const argv[]);
  * allowed CPUs so parallel boots get different ones; 0 when not to bind
  * (BOOTLAB_UML_PIN=0, or a single CPU) */
 int bl_machine_pick_cpu(void);
-/* the plan's command line plus the words every boot needs; caller frees */
-char *bl_machine_cmdline(const struct bl_machine_plan *plan, const char *console,
-			 const char *extra);
+/* the plan's command line with console=CONSOLE unless the scenario
+ * names a console; caller releases */
+void bl_machine_cmdline(const struct bl_machine_plan *plan, const char *console,
+			struct bl_cmdline *out);
 
 /* the QEMU machine type a plan boots on: the plan's, else virt (aarch64),
  * microvm (x86_64 PVH vmlinux that parses virtio_mmio.device=) or q35 */
@@ -118,6 +160,9 @@ int bl_kvm_usable(const struct bl_machine_plan *p, char *why, size_t n);
  * PIT calibration, which fails on a busy host (the TSC is then marked
  * unstable, the delay loop calibrated and the boot ~80 ms slower) */
 long bl_host_tsc_khz(void);
+/* qemu.c: the speed words of a QEMU machine type (microvm, q35, virt),
+ * for the qemu and libvirt backends (docs/kernel-behaviour.md section 15) */
+void bl_qemu_machine_words(const char *arch, const char *machine, struct bl_cmdline *c);
 /* qemu.c: the emulator argv for P with ACCEL ("tcg"/"kvm"); a probe line
  * has no initrd, disks, agent port or extra arguments, and the console on
  * stdio. The kernel command line goes to *cmdline (caller frees). */

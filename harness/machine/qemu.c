@@ -33,7 +33,7 @@ const char *bl_machine_qemu_type(const struct bl_machine_plan *p)
 		return p->machine;
 	if (p->arch && !strcmp(p->arch, "aarch64"))
 		return "virt";
-	if (p->virtio_mmio_cmdline && p->kernel_kind && !strcmp(p->kernel_kind, "pvh"))
+	if (p->virtio_mmio_cmdline && p->kernel_kind == BL_KERNEL_PVH)
 		return "microvm";
 	return "q35";
 }
@@ -48,6 +48,79 @@ const char *bl_machine_virtio(const struct bl_machine_plan *p)
 	if (!strcmp(type, "virt"))
 		return p->virtio && !strcmp(p->virtio, "pci") ? "pci" : "mmio";
 	return "pci";
+}
+
+/* Speed knobs measured in docs/machines.md#measured (what each word does:
+ * docs/kernel-behaviour.md section 15): microvm has no i8042 (reboot by
+ * triple fault) and TCG no TSC deadline timer (the LAPIC calibration costs
+ * 0.2 s; the PIT keeps the tick); on q35 the PS/2 probe delays the reboot
+ * by 0.35 s. no_timer_check: on a busy host TCG is slow enough for the
+ * IO-APIC timer check to fail and panic ("IO-APIC + timer doesn't
+ * work!"), seen with Debian's cloud kernel. A word the scenario sets
+ * stays as it is. */
+void bl_qemu_machine_words(const char *arch, const char *machine, struct bl_cmdline *c)
+{
+	if (!arch || strcmp(arch, "x86_64"))
+		return;
+	static const char *const microvm[] = {"noapictimer", "reboot=t", "no_timer_check"};
+	static const char *const pc[] = {"i8042.noaux", "i8042.nokbd", "no_timer_check"};
+	bool micro = !strcmp(machine, "microvm");
+	const char *const *w = micro ? microvm : pc;
+	for (size_t i = 0; i < 3; i++) {
+		struct bl_cmdline one = BL_CMDLINE_INIT;
+		bl_cmdline_parse(&one, w[i]);
+		bl_cmdline_default(c, one.w[0].key, one.w[0].val);
+		bl_cmdline_release(&one);
+	}
+}
+
+/* The agent's port is vport0p1 (the only virtio-serial device, port 1 of
+ * its bus): saying so spares the agent mounting /sys and reading the
+ * port's name before its hello (~2 ms under TCG). Not when the scenario's
+ * own emulator arguments add virtio-serial devices or ports, which may
+ * take that name. */
+static bool other_serial_ports(const struct bl_machine_plan *p)
+{
+	for (size_t i = 0; p->extra_args && p->extra_args[i]; i++)
+		if (strstr(p->extra_args[i], "virtio-serial") ||
+		    strstr(p->extra_args[i], "virtserialport") ||
+		    strstr(p->extra_args[i], "virtconsole"))
+			return true;
+	return false;
+}
+
+/* the plan's command line with this machine's words; a probe boot's
+ * carries none of the scenario's */
+static char *qemu_cmdline(const struct bl_machine_plan *p, const char *console,
+			  const char *machine, bool kvm, bool probe)
+{
+	struct bl_cmdline words = BL_CMDLINE_INIT;
+	if (probe) {
+		/* no initrd, no root: the kernel panics after its last initcall,
+		 * and panic=-1 with -no-reboot ends QEMU */
+		struct bl_machine_plan pp = *p;
+		pp.cmdline = (struct bl_cmdline)BL_CMDLINE_INIT;
+		bl_cmdline_parse(&pp.cmdline, "quiet panic=-1 printk.time=1");
+		bl_machine_cmdline(&pp, console, &words);
+		bl_cmdline_release(&pp.cmdline);
+	} else {
+		bl_machine_cmdline(p, console, &words);
+	}
+	bl_qemu_machine_words(p->arch, machine, &words);
+	/* TCG's guest TSC is the host's: name its rate, so that a PIT
+	 * calibration upset by host load cannot mark it unstable (a third of
+	 * boots on a busy host, each ~80 ms slower) */
+	long khz = kvm || strcmp(p->arch, "x86_64") ? 0 : bl_host_tsc_khz();
+	if (khz > 0) {
+		char v[32];
+		snprintf(v, sizeof(v), "%ld", khz);
+		bl_cmdline_default(&words, "tsc_early_khz", v);
+	}
+	if (!probe && !other_serial_ports(p))
+		bl_cmdline_default(&words, "bootlab.port", "/dev/vport0p1");
+	char *line = bl_cmdline_str(&words);
+	bl_cmdline_release(&words);
+	return line;
 }
 
 int bl_qemu_argv(const struct bl_machine_plan *p, const char *accel, bool probe, struct strlist *av,
@@ -88,56 +161,7 @@ int bl_qemu_argv(const struct bl_machine_plan *p, const char *accel, bool probe,
 		sl_push(av, "-initrd");
 		sl_push(av, p->initrd);
 	}
-	/* speed knobs measured in docs/machines.md#measured (what each word
-	 * does: docs/kernel-behaviour.md section 15): microvm has no i8042
-	 * (reboot by triple fault) and TCG no TSC deadline timer (the LAPIC
-	 * calibration costs 0.2 s; the PIT keeps the tick); on q35 the PS/2
-	 * probe delays the reboot by 0.35 s. no_timer_check: on a busy host
-	 * TCG is slow enough for the IO-APIC timer check to fail and panic
-	 * ("IO-APIC + timer doesn't work!"), seen with Debian's cloud kernel */
-	const char *extra = NULL;
-	char extra_buf[200];
-	if (!strcmp(p->arch, "x86_64")) {
-		if (!strcmp(machine, "microvm"))
-			extra = "noapictimer reboot=t no_timer_check";
-		else
-			extra = "i8042.noaux i8042.nokbd no_timer_check";
-		/* TCG's guest TSC is the host's: name its rate, so that a PIT
-		 * calibration upset by host load cannot mark it unstable (a
-		 * third of boots on a busy host, each ~80 ms slower) */
-		long khz = kvm ? 0 : bl_host_tsc_khz();
-		if (khz > 0 && !strstr(p->cmdline ? p->cmdline : "", "tsc_early_khz=")) {
-			snprintf(extra_buf, sizeof(extra_buf), "%s tsc_early_khz=%ld", extra, khz);
-			extra = extra_buf;
-		}
-	}
-	/* the agent's port is vport0p1 (the only virtio-serial device, port 1
-	 * of its bus): saying so spares the agent mounting /sys and reading
-	 * the port's name before its hello (~2 ms under TCG). Not when the
-	 * scenario's own emulator arguments add virtio-serial devices or ports,
-	 * which may take that name. */
-	bool other_serial = false;
-	for (size_t i = 0; p->extra_args && p->extra_args[i]; i++)
-		if (strstr(p->extra_args[i], "virtio-serial") || strstr(p->extra_args[i], "virtserialport") ||
-		    strstr(p->extra_args[i], "virtconsole"))
-			other_serial = true;
-	if (!probe && !other_serial && !strstr(p->cmdline ? p->cmdline : "", "bootlab.port=")) {
-		if (extra != extra_buf) {
-			snprintf(extra_buf, sizeof(extra_buf), "%s", extra ? extra : "");
-			extra = extra_buf;
-		}
-		size_t l = strlen(extra_buf);
-		snprintf(extra_buf + l, sizeof(extra_buf) - l, "%sbootlab.port=/dev/vport0p1", l ? " " : "");
-	}
-	if (probe) {
-		/* no initrd, no root: the kernel panics after its last initcall,
-		 * and panic=-1 with -no-reboot ends QEMU */
-		struct bl_machine_plan pp = *p;
-		pp.cmdline = "quiet";
-		*cmdline = bl_machine_cmdline(&pp, qa->console, extra);
-	} else {
-		*cmdline = bl_machine_cmdline(p, qa->console, extra);
-	}
+	*cmdline = qemu_cmdline(p, qa->console, machine, kvm, probe);
 	sl_push(av, "-append");
 	sl_push(av, *cmdline);
 

@@ -48,16 +48,21 @@ static int uml_start(const struct bl_machine_plan *p, struct bl_machine *m)
 	for (size_t i = 0; i < p->ndisks; i++)
 		sl_pushf(&av, "ubd%zu=%s", i, p->disks[i]);
 	m->console_name = "tty0";
-	char extra[128] = "bootlab.dev=/dev/tty1 bootlab.exit=poweroff";
-	unsigned long lpj = p->cmdline && strstr(p->cmdline, "lpj=") ? 0 : host_lpj();
-	if (lpj)
-		snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), " lpj=%lu", lpj);
-	m->full_cmdline = bl_machine_cmdline(p, "tty0", extra);
+	struct bl_cmdline words = BL_CMDLINE_INIT;
+	bl_machine_cmdline(p, "tty0", &words);
+	bl_cmdline_default(&words, "bootlab.dev", "/dev/tty1");
+	bl_cmdline_default(&words, "bootlab.exit", "poweroff");
+	unsigned long lpj = bl_cmdline_has(&words, "lpj") ? 0 : host_lpj();
+	if (lpj) {
+		char v[32];
+		snprintf(v, sizeof(v), "%lu", lpj);
+		bl_cmdline_add(&words, "lpj", v);
+	}
+	m->full_cmdline = bl_cmdline_str(&words);
 	/* UML takes the command line as separate words */
-	char *copy = xstrdup(m->full_cmdline), *save = NULL;
-	for (char *w = strtok_r(copy, " ", &save); w; w = strtok_r(NULL, " ", &save))
-		sl_push(&av, w);
-	free(copy);
+	for (size_t i = 0; i < words.n; i++)
+		sl_push(&av, words.w[i].text);
+	bl_cmdline_release(&words);
 	for (size_t i = 0; p->extra_args && p->extra_args[i]; i++)
 		sl_push(&av, p->extra_args[i]);
 

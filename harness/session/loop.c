@@ -487,16 +487,13 @@ static void sigpipe_ignore(void)
 	sigaction(SIGPIPE, &sa, NULL);
 }
 
-/* the last panic= word of the command line decides what a panic does */
-static int64_t panic_grace(const char *cmdline)
+/* how long a panicked guest may still run: panic= (the plan's, as the
+ * kernel takes it) decides what a panic does */
+static int64_t panic_grace(int panic)
 {
-	long val = 0; /* the kernel's default here: CONFIG_PANIC_TIMEOUT=0 */
-	for (const char *p = cmdline; p && (p = strstr(p, "panic=")); p += 6)
-		if (p == cmdline || p[-1] == ' ')
-			val = strtol(p + 6, NULL, 10);
-	if (val == 0)
+	if (panic == 0)
 		return PANIC_HANG_MS * 1000000LL;
-	return ((val > 0 ? val * 1000 : 0) + PANIC_EXIT_MS) * 1000000LL;
+	return ((panic > 0 ? (int64_t)panic * 1000 : 0) + PANIC_EXIT_MS) * 1000000LL;
 }
 
 static char *safe_name(const char *name)
@@ -548,32 +545,6 @@ static void log_open(struct sess *s)
 		setvbuf(s->log, NULL, _IOLBF, 0);
 }
 
-static struct bl_machine_plan machine_plan(struct sess *s, const struct bl_prepared *prep)
-{
-	const struct bl_scenario *sc = s->sc;
-	const char *words = sc->cmdline ? sc->cmdline : "";
-	s->cmdline =
-	    prep->cmdline_extra ? xasprintf("%s %s", prep->cmdline_extra, words) : xstrdup(words);
-	return (struct bl_machine_plan){
-	    .arch = prep->arch ? prep->arch : sc->arch,
-	    .backend = sc->backend,
-	    .machine = prep->machine ? prep->machine : sc->machine,
-	    .virtio = prep->virtio,
-	    .kernel = prep->kernel,
-	    .kernel_kind = prep->kernel_kind,
-	    .virtio_mmio_cmdline = prep->virtio_mmio_cmdline,
-	    .initrd = prep->initrd,
-	    .cmdline = s->cmdline,
-	    .memory_mb = sc->memory_mb,
-	    .disks = (const char *const *)prep->disks,
-	    .ndisks = prep->ndisks,
-	    .extra_args = (const char *const *)sc->emulator_args,
-	    .workdir = s->opts->workdir,
-	    .connect = s->opts->connect,
-	    .interactive = s->opts->interactive,
-	};
-}
-
 int sess_open(struct sess *s, const struct bl_scenario *sc, const struct bl_prepared *prep,
 	      const struct bl_session_opts *opts, struct bl_result *r)
 {
@@ -582,7 +553,9 @@ int sess_open(struct sess *s, const struct bl_scenario *sc, const struct bl_prep
 	sigpipe_ignore();
 	result_init(r, sc, prep);
 	log_open(s);
-	struct bl_machine_plan plan = machine_plan(s, prep);
+	struct bl_machine_plan plan = prep->plan;
+	plan.connect = opts->connect;
+	plan.interactive = opts->interactive;
 	s->t0 = bl_now_ns();
 	if (bl_machine_start(&plan, &s->m) < 0) {
 		r->outcome =
@@ -594,7 +567,7 @@ int sess_open(struct sess *s, const struct bl_scenario *sc, const struct bl_prep
 	r->emulator_cpu = s->m.cpu_pin;
 	if (bl_start_ns > 0 && s->t0 > bl_start_ns)
 		r->spawn_ns = s->t0 - bl_start_ns;
-	s->panic_grace_ns = panic_grace(s->m.full_cmdline);
+	s->panic_grace_ns = panic_grace(plan.panic);
 	/* UML ends every panic in SIGABRT whatever panic= says
 	 * (docs/kernel-behaviour.md section 6): wait for that, it is what the
 	 * report should show */
@@ -626,5 +599,4 @@ void sess_close(struct sess *s)
 	sb_release(&s->ag);
 	sl_release(&s->lines);
 	json_decref(s->replies);
-	free(s->cmdline);
 }

@@ -20,7 +20,6 @@ struct sess {
 	const struct bl_session_opts *opts;
 	struct bl_result *r;
 	struct bl_machine m;
-	char *cmdline; /* the plan's command line words (owned) */
 	int64_t t0;
 	int64_t boot_deadline;
 

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <glob.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -187,8 +188,7 @@ static int build_archive(const struct bl_scenario *sc, const struct bl_archive_s
 		rc = bl_archive_add_file_data(a, "/lib/modules/bootlab/order", 0644, 0, 0, list.buf,
 					      list.len);
 		sb_release(&list);
-		free(prep->cmdline_extra);
-		prep->cmdline_extra = xstrdup("bootlab.modules=/lib/modules/bootlab/order");
+		prep->modules_order = true;
 	}
 	if (rc == 0) {
 		struct strbuf z = STRBUF_INIT;
@@ -346,8 +346,8 @@ static int prepare_machine(const struct bl_scenario *sc, const struct bl_kernel 
 	    .arch = sc->arch,
 	    .backend = sc->backend,
 	    .machine = sc->machine,
-	    .kernel_kind = p->kernel_kind,
-	    .virtio_mmio_cmdline = p->virtio_mmio_cmdline,
+	    .kernel_kind = p->plan.kernel_kind,
+	    .virtio_mmio_cmdline = p->plan.virtio_mmio_cmdline,
 	};
 	if (!strcmp(bl_machine_qemu_type(&mp), "virt") && bl_kernel_config(k, "VIRTIO_MMIO") != 'y' &&
 	    (k->config || k->modules_dir))
@@ -361,6 +361,45 @@ static int prepare_machine(const struct bl_scenario *sc, const struct bl_kernel 
 		return bl_err_prefix("the agent's virtio-serial port (%s) on kernel '%s'", p->virtio,
 				     k->image);
 	return 0;
+}
+
+/* the kernel's panic= value as core_param() takes it: an int, else the
+ * default CONFIG_PANIC_TIMEOUT=0 */
+static int panic_value(const char *v)
+{
+	char *end;
+	errno = 0;
+	long n = v ? strtol(v, &end, 0) : 0;
+	if (!v || end == v || *end || errno || n < INT_MIN || n > INT_MAX)
+		return 0;
+	return (int)n;
+}
+
+/* The machine plan from the artifacts: the scenario's command line words
+ * and the words every boot needs unless the scenario sets them: a panic
+ * ends the emulator at once (panic=-1, with QEMU's -no-reboot), the
+ * guest's timestamps sit next to the host's for the phases, and the agent
+ * finds the modules its port needs */
+static void plan_boot(const struct bl_scenario *sc, const char *workdir, struct bl_prepared *p)
+{
+	struct bl_machine_plan *mp = &p->plan;
+	mp->arch = p->arch;
+	mp->backend = sc->backend;
+	mp->machine = p->machine ? p->machine : sc->machine;
+	mp->virtio = p->virtio;
+	mp->kernel = p->kernel;
+	mp->initrd = p->initrd;
+	mp->memory_mb = sc->memory_mb;
+	mp->disks = (const char *const *)p->disks;
+	mp->ndisks = p->ndisks;
+	mp->extra_args = (const char *const *)sc->emulator_args;
+	mp->workdir = workdir;
+	bl_cmdline_parse(&mp->cmdline, sc->cmdline);
+	bl_cmdline_default(&mp->cmdline, "panic", "-1");
+	bl_cmdline_default(&mp->cmdline, "printk.time", "1");
+	if (p->modules_order)
+		bl_cmdline_default(&mp->cmdline, "bootlab.modules", "/lib/modules/bootlab/order");
+	mp->panic = panic_value(bl_cmdline_get(&mp->cmdline, "panic"));
 }
 
 int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prepared *p)
@@ -390,19 +429,8 @@ int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prep
 	if (prepare_kernel(sc, builtin, &k) < 0)
 		goto out;
 	p->kernel = xstrdup(k.image);
-	{
-		const char *img = strrchr(k.image, '/');
-		img = img ? img + 1 : k.image;
-		if (!strcmp(k.arch, "um"))
-			p->kernel_kind = xstrdup("uml");
-		else if (!strcmp(k.arch, "aarch64"))
-			p->kernel_kind = xstrdup("image");
-		else if (!strcmp(img, "vmlinux"))
-			p->kernel_kind = xstrdup("pvh");
-		else
-			p->kernel_kind = xstrdup("bzimage");
-	}
-	p->virtio_mmio_cmdline = bl_kernel_config(&k, "CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES") == 'y';
+	p->plan.kernel_kind = k.kind;
+	p->plan.virtio_mmio_cmdline = bl_kernel_config(&k, "VIRTIO_MMIO_CMDLINE_DEVICES") == 'y';
 	if (prepare_machine(sc, &k, p) < 0)
 		goto out;
 
@@ -455,6 +483,7 @@ int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prep
 		rc = r;
 		goto out;
 	}
+	plan_boot(sc, workdir, p);
 	rc = 0;
 out:
 	if (rc == -1 && bl_err_last_kind() != BL_EK_INFRA)
@@ -469,14 +498,13 @@ out:
 
 void bl_prepared_release(struct bl_prepared *p)
 {
+	bl_cmdline_release(&p->plan.cmdline);
 	free(p->kernel);
-	free(p->kernel_kind);
 	free(p->initrd);
 	for (size_t i = 0; i < p->ndisks; i++)
 		free(p->disks[i]);
 	free(p->disks);
 	free(p->arch);
-	free(p->cmdline_extra);
 	free(p->machine);
 	free(p->virtio);
 	for (size_t i = 0; p->auto_modules && p->auto_modules[i]; i++)

@@ -15,6 +15,7 @@
 #define BL_SESSION_H
 
 #include "scenario/scenario.h"
+#include "machine/machine.h"
 
 #include <jansson.h>
 #include <stdbool.h>
@@ -169,17 +170,21 @@ struct bl_session_opts {
 
 /* ---- prepare.c: plan -> artifacts ---- */
 struct bl_prepared {
+	/* the boot, complete: its kernel command line holds the scenario's
+	 * words and bootlab's (panic=-1, printk.time=1, bootlab.modules=)
+	 * but the backend's own; its strings point into this struct and the
+	 * scenario. The session adds only where it runs (connect,
+	 * interactive) before bl_machine_start(). */
+	struct bl_machine_plan plan;
 	char *kernel;            /* image path */
-	char *kernel_kind;       /* pvh bzimage image uml */
-	bool virtio_mmio_cmdline;
 	char *initrd;            /* stacked archive or NULL */
 	char **disks;            /* images attached, in order */
 	size_t ndisks;
 	char *arch;
-	char *cmdline_extra;     /* words bootlab adds (bootlab.modules=...) or NULL */
 	char *machine;           /* qemu machine type chosen for this kernel, or NULL (uml) */
-	char *virtio;            /* agent port transport: "mmio", "pci" or NULL (uml) */
+	char *virtio;            /* agent port transport: "mmio" or "pci" or NULL (uml) */
 	char **auto_modules;     /* .ko files added for the agent's port (NULL-terminated) */
+	bool modules_order;      /* an archive holds /lib/modules/bootlab/order */
 };
 /* build archives, kernel (cached), disks for SC in WORKDIR */
 int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prepared *out);

@@ -8,7 +8,7 @@
 
 run_library scenarios/panic-on-exit.yaml
 p=panic-on-exit
-all_pass 9 $p "$p[exit-1]" "$p[exit-127]" "$p[sigsegv]" "$p[panic-0]" "$p[panic-1]" \
+all_pass 10 $p "$p[exit-1]" "$p[exit-127]" "$p[sigsegv]" "$p[panic-0]" "$p[panic-1]" "$p[init-args]" \
 	"$p[aarch64]" "$p[aarch64-sigsegv]" "$p[uml]"
 expect_eq "exit 0 decoded" "$(sv $p '.panic.message')" \
 	'Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000000'
@@ -16,7 +16,7 @@ expect_eq "exit 127 decoded" "$(sv "$p[exit-127]" '.panic.message')" \
 	'Kernel panic - not syncing: Attempted to kill init! exitcode=0x00007f00'
 expect_eq "SIGSEGV decoded" "$(sv "$p[sigsegv]" '.panic.message')" \
 	'Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b'
-for v in $p "$p[exit-1]" "$p[exit-127]" "$p[sigsegv]"; do
+for v in $p "$p[exit-1]" "$p[exit-127]" "$p[sigsegv]" "$p[init-args]"; do
 	expect_eq "$v: the emulator exited by itself (panic=-1, -no-reboot)" "$(sv "$v" .emulator.exit)" "exited 0"
 	! grep -q -- '---\[ end Kernel panic' "$(dirname "$R")/$(sv "$v" .console_log)"
 	check "$v: no end trailer with panic=-1" test $? -eq 0
@@ -27,6 +27,8 @@ expect_eq "panic=0 boot ended well before its 60 s deadline" \
 	"$(sv "$p[panic-0]" '.duration_s < 30')" true
 expect_eq "panic=0 command line carries panic=0 and not panic=-1" \
 	"$(sv "$p[panic-0]" '.emulator.command | test("panic=0") and (test("panic=-1") | not)')" true
+expect_eq "init-args: bootlab's panic=-1 before the --, init's panic=0 after it" \
+	"$(sv "$p[init-args]" '.emulator.command | test("panic=-1 .*-- panic=0")')" true
 console_has "$p[panic-1]" 'Rebooting in 1 seconds\.\.'
 expect_eq "aarch64: exit 0 decoded" "$(sv "$p[aarch64]" '.panic.message')" \
 	'Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000000'
