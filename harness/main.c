@@ -28,9 +28,10 @@ static const struct command commands[] = {
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: bootlab [-v] COMMAND [ARGS...]\n\n"
-		   "bootlab boots Linux initramfs images under emulation and checks what they do.\n\n"
-		   "commands:\n");
+	fprintf(f,
+		"usage: bootlab [-v] COMMAND [ARGS...]\n\n"
+		"bootlab boots Linux initramfs images under emulation and checks what they do.\n\n"
+		"commands:\n");
 	for (size_t i = 0; i < BL_ARRAY_SIZE(commands); i++)
 		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "  %-10s %s\n", "version", "print the version");

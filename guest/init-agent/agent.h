@@ -57,7 +57,7 @@ int ia_arg_mode(struct ia_req *r, const char *key, unsigned *out);
 struct ia_json {
 	char *buf;
 	size_t len, cap;
-	char *first; /* a static buffer buf starts in (not realloc'd), or NULL */
+	char *first;	/* a static buffer buf starts in (not realloc'd), or NULL */
 	uint32_t comma; /* bit per nesting level: a value was written */
 	int depth;
 	int oom; /* an allocation failed: the text is incomplete */

@@ -141,8 +141,8 @@ static struct ia_rootinfo root0;
  * A dir the archive is unlikely to have is made first: when the mkdir
  * works, nothing can be mounted there, and two system calls (stat, access)
  * are spared; each costs ~0.1 ms under UML on the way to the hello. */
-static void mount_if_absent(const char *src, const char *dir, const char *fstype,
-			    const char *probe, int likely_absent)
+static void mount_if_absent(const char *src, const char *dir, const char *fstype, const char *probe,
+			    int likely_absent)
 {
 	struct stat d;
 	if (likely_absent && mkdir(dir, 0755) == 0)

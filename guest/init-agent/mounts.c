@@ -178,7 +178,8 @@ static int root_line(char *dev, size_t dn, char *fstype, size_t fn, char *majmin
 			continue;
 		unescape(fl[dash + 2]);
 		ia_strlcpy(fstype, fl[dash + 1], fn);
-		ia_strlcpy(dev, strncmp(fl[dash + 2], "/dev/", 5) ? fl[dash + 2] : fl[dash + 2] + 5, dn);
+		ia_strlcpy(dev, strncmp(fl[dash + 2], "/dev/", 5) ? fl[dash + 2] : fl[dash + 2] + 5,
+			   dn);
 		ia_strlcpy(majmin, fl[2], mn);
 		found = 1;
 	}

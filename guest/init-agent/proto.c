@@ -787,7 +787,8 @@ void ia_json_int(struct ia_json *j, const char *k, long long v)
 	key(j, k);
 	if (v < 0)
 		b[n++] = '-';
-	n += ia_fmt_uint(b + n, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, 10, 1);
+	n +=
+	    ia_fmt_uint(b + n, v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v, 10, 1);
 	put(j, b, n);
 }
 

@@ -83,7 +83,8 @@ static int find_port(char *dev, size_t n)
 	if (!(d = opendir("/sys/class/virtio-ports")))
 		return 0;
 	while (!found && (e = readdir(d)))
-		if (e->d_name[0] != '.' && strlen(e->d_name) < sizeof(node) && port_is_ours(e->d_name)) {
+		if (e->d_name[0] != '.' && strlen(e->d_name) < sizeof(node) &&
+		    port_is_ours(e->d_name)) {
 			ia_strlcpy(node, e->d_name, sizeof(node));
 			found = 1;
 		}

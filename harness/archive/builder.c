@@ -34,7 +34,7 @@ struct bl_archive {
 };
 
 static struct newc_member *bl_archive_push(struct bl_archive *a, const char *path, uint32_t mode,
-					unsigned uid, unsigned gid);
+					   unsigned uid, unsigned gid);
 
 struct bl_archive *bl_archive_new(void)
 {
@@ -75,7 +75,7 @@ static int check_name(const char *path)
 }
 
 static struct newc_member *bl_archive_push(struct bl_archive *a, const char *path, uint32_t mode,
-					unsigned uid, unsigned gid)
+					   unsigned uid, unsigned gid)
 {
 	BL_GROW(a->v, a->n, a->alloc);
 	struct newc_member *e = &a->v[a->n++];

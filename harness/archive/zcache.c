@@ -23,7 +23,7 @@
 #define ZCACHE_MAX 256
 #define ZCACHE_MAX_BYTES (256LL << 20)
 #define ZCACHE_MAX_ENTRY (32LL << 20) /* a bigger segment is not kept */
-#define ZCACHE_MIN_BYTES 16384 /* below this, compressing is cheaper than a lookup */
+#define ZCACHE_MIN_BYTES 16384	      /* below this, compressing is cheaper than a lookup */
 
 static char *entry_path(const char *codec, int level, const char *raw, size_t len)
 {

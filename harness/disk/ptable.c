@@ -142,7 +142,7 @@ int bl_ptable_write_gpt(int fd, uint64_t disk_sectors, const uint8_t disk_guid[1
 		r = bl_pwrite_all(fd, ents, GPT_ENTRIES * GPT_ENTRY_SIZE, 2 * 512);
 	if (!r)
 		r = bl_pwrite_all(fd, ents, GPT_ENTRIES * GPT_ENTRY_SIZE,
-			       (last_lba - GPT_ENTRY_SECTORS) * 512);
+				  (last_lba - GPT_ENTRY_SECTORS) * 512);
 	if (!r)
 		r = bl_pwrite_all(fd, back, 512, last_lba * 512);
 	free(ents);

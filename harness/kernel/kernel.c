@@ -48,7 +48,7 @@ enum bl_kernel_kind bl_kernel_kind_of(const char *path)
 	 * then it carries no interpreter and is ET_EXEC too): tell by the
 	 * entry, user space is below the canonical hole */
 	return e->e_entry >= 0xffff800000000000ULL || e->e_entry < 0x10000000ULL ? BL_KERNEL_PVH
-										  : BL_KERNEL_UML;
+										 : BL_KERNEL_UML;
 }
 
 const char *bl_kernel_kind_arch(enum bl_kernel_kind kind)

@@ -198,7 +198,8 @@ static void tsc_load(void)
 	} else {
 		khz = constant_tsc() ? measure_tsc_khz() : 0;
 		char *text = xasprintf("%ld\nhost=%s\n", khz, id);
-		if (bl_mkdir_p(dir, 0755) < 0 || bl_write_file_atomic(file, text, strlen(text), 0644) < 0)
+		if (bl_mkdir_p(dir, 0755) < 0 ||
+		    bl_write_file_atomic(file, text, strlen(text), 0644) < 0)
 			bl_debug("tsc: %s", bl_errmsg());
 		free(text);
 	}

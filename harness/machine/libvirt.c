@@ -29,32 +29,32 @@
  * libraries) cost every bootlab command about 0.1 s of dynamic loading,
  * more than a UML boot. So it is opened with dlopen the first time this
  * backend starts, and only then. */
-#define LV_FUNCS \
-	X(virConnectClose) \
-	X(virConnectDomainEventDeregisterAny) \
-	X(virConnectDomainEventRegisterAny) \
-	X(virConnectOpen) \
-	X(virConnectSetKeepAlive) \
-	X(virDomainCreateXML) \
-	X(virDomainDestroy) \
-	X(virDomainFree) \
-	X(virDomainGetName) \
-	X(virDomainGetState) \
-	X(virDomainOpenChannel) \
-	X(virDomainOpenConsole) \
-	X(virDomainResume) \
-	X(virEventAddHandle) \
-	X(virEventRegisterDefaultImpl) \
-	X(virEventRemoveHandle) \
-	X(virEventRunDefaultImpl) \
-	X(virGetLastErrorMessage) \
-	X(virSetErrorFunc) \
-	X(virStreamAbort) \
-	X(virStreamEventAddCallback) \
-	X(virStreamEventRemoveCallback) \
-	X(virStreamFree) \
-	X(virStreamNew) \
-	X(virStreamRecv) \
+#define LV_FUNCS                                                                                   \
+	X(virConnectClose)                                                                         \
+	X(virConnectDomainEventDeregisterAny)                                                      \
+	X(virConnectDomainEventRegisterAny)                                                        \
+	X(virConnectOpen)                                                                          \
+	X(virConnectSetKeepAlive)                                                                  \
+	X(virDomainCreateXML)                                                                      \
+	X(virDomainDestroy)                                                                        \
+	X(virDomainFree)                                                                           \
+	X(virDomainGetName)                                                                        \
+	X(virDomainGetState)                                                                       \
+	X(virDomainOpenChannel)                                                                    \
+	X(virDomainOpenConsole)                                                                    \
+	X(virDomainResume)                                                                         \
+	X(virEventAddHandle)                                                                       \
+	X(virEventRegisterDefaultImpl)                                                             \
+	X(virEventRemoveHandle)                                                                    \
+	X(virEventRunDefaultImpl)                                                                  \
+	X(virGetLastErrorMessage)                                                                  \
+	X(virSetErrorFunc)                                                                         \
+	X(virStreamAbort)                                                                          \
+	X(virStreamEventAddCallback)                                                               \
+	X(virStreamEventRemoveCallback)                                                            \
+	X(virStreamFree)                                                                           \
+	X(virStreamNew)                                                                            \
+	X(virStreamRecv)                                                                           \
 	X(virStreamSend)
 static struct {
 #define X(f) __typeof__(&f) f;
@@ -73,7 +73,7 @@ static void lv_load(void)
 	}
 #define X(f)                                                                                       \
 	if (!(*(void **)&lv.f = dlsym(h, #f))) {                                                   \
-		snprintf(lv_dlerr, sizeof(lv_dlerr), "libvirt.so.0 has no '%s'", #f);             \
+		snprintf(lv_dlerr, sizeof(lv_dlerr), "libvirt.so.0 has no '%s'", #f);              \
 		return;                                                                            \
 	}
 	LV_FUNCS
@@ -108,8 +108,8 @@ static void lv_load(void)
 
 struct lv_bridge {
 	virStreamPtr st;
-	int fd;     /* our end of the socketpair */
-	int watch;  /* virEventAddHandle id for fd, -1 when none */
+	int fd;	   /* our end of the socketpair */
+	int watch; /* virEventAddHandle id for fd, -1 when none */
 	bool dead;
 };
 
@@ -118,8 +118,8 @@ struct lv_priv {
 	virDomainPtr dom;
 	struct lv_bridge con, ag;
 	int lifecycle_cb;
-	char name[96];       /* events come for every domain of the connection */
-	volatile int gone;   /* domain stopped */
+	char name[96];	   /* events come for every domain of the connection */
+	volatile int gone; /* domain stopped */
 	volatile int crashed;
 };
 
@@ -247,12 +247,23 @@ static void xml_attr(struct strbuf *sb, const char *s)
 {
 	for (; *s; s++) {
 		switch (*s) {
-		case '<': sb_adds(sb, "&lt;"); break;
-		case '>': sb_adds(sb, "&gt;"); break;
-		case '&': sb_adds(sb, "&amp;"); break;
-		case '\'': sb_adds(sb, "&apos;"); break;
-		case '"': sb_adds(sb, "&quot;"); break;
-		default: sb_addc(sb, *s);
+		case '<':
+			sb_adds(sb, "&lt;");
+			break;
+		case '>':
+			sb_adds(sb, "&gt;");
+			break;
+		case '&':
+			sb_adds(sb, "&amp;");
+			break;
+		case '\'':
+			sb_adds(sb, "&apos;");
+			break;
+		case '"':
+			sb_adds(sb, "&quot;");
+			break;
+		default:
+			sb_addc(sb, *s);
 		}
 	}
 }
@@ -265,20 +276,22 @@ static int bridge_open(struct lv_priv *p, struct lv_bridge *b, int *session_fd, 
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
 		return bl_err_errno("libvirt backend: socketpair");
 	b->st = virStreamNew(p->conn, VIR_STREAM_NONBLOCK);
-	int r = !b->st ? -1
+	int r = !b->st	  ? -1
 		: console ? virDomainOpenConsole(p->dom, NULL, b->st, VIR_DOMAIN_CONSOLE_FORCE)
-			  : virDomainOpenChannel(p->dom, "org.bootlab.agent", b->st, VIR_DOMAIN_CHANNEL_FORCE);
+			  : virDomainOpenChannel(p->dom, "org.bootlab.agent", b->st,
+						 VIR_DOMAIN_CHANNEL_FORCE);
 	if (r < 0) {
 		close(sp[0]);
 		close(sp[1]);
-		return bl_err("libvirt: cannot open the %s: %s", console ? "console" : "agent channel",
-			      lv_errmsg());
+		return bl_err("libvirt: cannot open the %s: %s",
+			      console ? "console" : "agent channel", lv_errmsg());
 	}
 	fcntl(sp[1], F_SETFL, O_NONBLOCK);
 	b->fd = sp[1];
 	*session_fd = sp[0];
-	virStreamEventAddCallback(b->st, VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR |
-				       VIR_STREAM_EVENT_HANGUP, stream_cb, b, NULL);
+	virStreamEventAddCallback(
+	    b->st, VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP,
+	    stream_cb, b, NULL);
 	b->watch = virEventAddHandle(b->fd, VIR_EVENT_HANDLE_READABLE, fd_cb, b, NULL);
 	return 0;
 }
@@ -321,8 +334,9 @@ static int lv_start(const struct bl_machine_plan *pl, struct bl_machine *m)
 	m->priv = p;
 	p->conn = virConnectOpen(uri);
 	if (!p->conn) {
-		bl_err("libvirt: cannot connect to '%s': %s (is libvirtd running? ci/libvirtd start)",
-		       uri, lv_errmsg());
+		bl_err(
+		    "libvirt: cannot connect to '%s': %s (is libvirtd running? ci/libvirtd start)",
+		    uri, lv_errmsg());
 		bl_err_kind(BL_EK_INFRA);
 		return -1;
 	}
@@ -337,15 +351,15 @@ static int lv_start(const struct bl_machine_plan *pl, struct bl_machine *m)
 	bl_cmdline_release(&words);
 	static volatile int counter;
 	char *name = p->name;
-	snprintf(p->name, sizeof(p->name), "bootlab-%d-%d-%lx", (int)getpid(), __sync_add_and_fetch(&counter, 1),
-		 (unsigned long)(bl_now_ns() & 0xffffff));
+	snprintf(p->name, sizeof(p->name), "bootlab-%d-%d-%lx", (int)getpid(),
+		 __sync_add_and_fetch(&counter, 1), (unsigned long)(bl_now_ns() & 0xffffff));
 
 	struct strbuf x = STRBUF_INIT;
 	sb_addf(&x, "<domain type='qemu'>\n <name>%s</name>\n", name);
 	sb_addf(&x, " <memory unit='MiB'>%d</memory>\n <vcpu>1</vcpu>\n",
 		pl->memory_mb > 0 ? pl->memory_mb : 256);
-	sb_addf(&x, " <os>\n  <type arch='%s' machine='%s'>hvm</type>\n", arm ? "aarch64" : "x86_64",
-		arm ? "virt" : "q35");
+	sb_addf(&x, " <os>\n  <type arch='%s' machine='%s'>hvm</type>\n",
+		arm ? "aarch64" : "x86_64", arm ? "virt" : "q35");
 	sb_adds(&x, "  <kernel>");
 	xml_attr(&x, pl->kernel);
 	sb_adds(&x, "</kernel>\n");
@@ -368,7 +382,8 @@ static int lv_start(const struct bl_machine_plan *pl, struct bl_machine *m)
 	sb_adds(&x, "  <channel type='unix'><source mode='bind'/>"
 		    "<target type='virtio' name='org.bootlab.agent'/></channel>\n");
 	for (size_t i = 0; i < pl->ndisks; i++) {
-		sb_adds(&x, "  <disk type='file' device='disk'><driver name='qemu' type='raw' cache='unsafe'/>"
+		sb_adds(&x, "  <disk type='file' device='disk'><driver name='qemu' type='raw' "
+			    "cache='unsafe'/>"
 			    "<source file='");
 		xml_attr(&x, pl->disks[i]);
 		sb_addf(&x, "'/><target dev='vd%c' bus='virtio'/></disk>\n", (char)('a' + i));
@@ -377,8 +392,9 @@ static int lv_start(const struct bl_machine_plan *pl, struct bl_machine *m)
 		    " </devices>\n</domain>\n");
 	m->command = xasprintf("libvirt %s: virDomainCreateXML\n%s", uri, x.buf);
 
-	p->lifecycle_cb = virConnectDomainEventRegisterAny(p->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-							   VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), p, NULL);
+	p->lifecycle_cb =
+	    virConnectDomainEventRegisterAny(p->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+					     VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), p, NULL);
 	/* start paused, attach console and channel, then run: no output is lost */
 	p->dom = virDomainCreateXML(p->conn, x.buf,
 				    VIR_DOMAIN_START_AUTODESTROY | VIR_DOMAIN_START_PAUSED);
@@ -407,7 +423,8 @@ static int lv_poll_exit(struct bl_machine *m)
 		return 1;
 	if (!p->gone) {
 		int state = 0, reason = 0;
-		if (virDomainGetState(p->dom, &state, &reason, 0) < 0 || state == VIR_DOMAIN_SHUTOFF)
+		if (virDomainGetState(p->dom, &state, &reason, 0) < 0 ||
+		    state == VIR_DOMAIN_SHUTOFF)
 			p->gone = 1;
 		else if (state == VIR_DOMAIN_CRASHED)
 			p->crashed = 1, p->gone = 1;

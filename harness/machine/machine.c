@@ -46,7 +46,8 @@ int bl_machine_spawn_channels(struct bl_machine *m, char *const argv[])
 	int con[2] = {-1, -1}, ag[2] = {-1, -1}, er[2] = {-1, -1};
 	int rc = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ag) < 0 || pipe2(er, O_CLOEXEC) < 0) {
+	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ag) < 0 ||
+	    pipe2(er, O_CLOEXEC) < 0) {
 		bl_err_errno("%s backend: socketpair", m->ops ? m->ops->name : "machine");
 		bl_err_kind(BL_EK_INFRA);
 	} else if (bl_machine_spawn(m, argv, con[1], er[1], &ag[1], 1) == 0) {
@@ -231,7 +232,7 @@ int bl_machine_spawn(struct bl_machine *m, char *const argv[], int console_child
 		     int stderr_child_fd, const int *keep_fds, size_t nkeep)
 {
 	struct spawn_args a = {argv,	 getpid(), console_child_fd, stderr_child_fd,
-			       keep_fds, nkeep, m->cpu_pin};
+			       keep_fds, nkeep,	   m->cpu_pin};
 	/* execvp's PATH walk uses the stack; 256 KB is untouched but for that */
 	size_t stack_size = 256 * 1024;
 	char *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,

@@ -29,7 +29,10 @@ struct bl_cmdline {
 	struct bl_cmdline_word *w;
 	size_t n, cap;
 };
-#define BL_CMDLINE_INIT {0}
+#define BL_CMDLINE_INIT                                                                            \
+	{                                                                                          \
+		0                                                                                  \
+	}
 /* append the words of TEXT (split at white space outside double quotes) */
 void bl_cmdline_parse(struct bl_cmdline *c, const char *text);
 /* append KEY=VAL (VAL quoted when it holds spaces; NULL: the bare word
@@ -57,47 +60,47 @@ void bl_cmdline_release(struct bl_cmdline *c);
  * the agent's port), which each backend adds to a copy through the
  * bl_cmdline type. */
 struct bl_machine_plan {
-	const char *arch;      /* x86_64 | aarch64 (uml: host arch) */
-	const char *backend;   /* qemu | uml | libvirt */
-	const char *machine;   /* qemu: microvm | q35 | virt; NULL = chosen from the kernel */
-	const char *kernel;    /* image path */
+	const char *arch;    /* x86_64 | aarch64 (uml: host arch) */
+	const char *backend; /* qemu | uml | libvirt */
+	const char *machine; /* qemu: microvm | q35 | virt; NULL = chosen from the kernel */
+	const char *kernel;  /* image path */
 	enum bl_kernel_kind kernel_kind; /* read from the image's own bytes */
-	bool virtio_mmio_cmdline; /* kernel parses virtio_mmio.device= (microvm is possible) */
-	const char *initrd;    /* stacked external archive, or NULL */
+	bool virtio_mmio_cmdline;  /* kernel parses virtio_mmio.device= (microvm is possible) */
+	const char *initrd;	   /* stacked external archive, or NULL */
 	struct bl_cmdline cmdline; /* the kernel command line but the backend's words */
-	int panic;             /* its panic= value: -1 reboot (the emulator exits) at
-				  once, 0 hang, N reboot after N s */
+	int panic;		   /* its panic= value: -1 reboot (the emulator exits) at
+				      once, 0 hang, N reboot after N s */
 	int memory_mb;
 	const char *const *disks; /* raw image paths, in order (vda, vdb, ...) */
 	size_t ndisks;
 	const char *const *extra_args; /* NULL-terminated or NULL */
-	const char *workdir;   /* private folder for this boot (sockets, logs) */
-	const char *connect;   /* libvirt URI, or NULL */
-	bool interactive;      /* console on the caller's terminal (bootlab boot) */
-	const char *virtio;    /* qemu: "mmio" or "pci" for the agent port and disks;
-				  NULL = what the machine type has (bl_machine_virtio) */
-	const char *accel;     /* qemu: "tcg", "kvm", or NULL/"auto": $BOOTLAB_ACCEL, else
-				  KVM only after a good probe boot (kvm.c), else TCG */
+	const char *workdir;	       /* private folder for this boot (sockets, logs) */
+	const char *connect;	       /* libvirt URI, or NULL */
+	bool interactive;	       /* console on the caller's terminal (bootlab boot) */
+	const char *virtio;	       /* qemu: "mmio" or "pci" for the agent port and disks;
+					  NULL = what the machine type has (bl_machine_virtio) */
+	const char *accel;	       /* qemu: "tcg", "kvm", or NULL/"auto": $BOOTLAB_ACCEL, else
+					  KVM only after a good probe boot (kvm.c), else TCG */
 };
 
 struct bl_machine {
 	const struct bl_backend *ops;
-	pid_t pid;          /* emulator process, leader of its own group; 0 when none */
-	pid_t watchdog;     /* kills the group when bootlab dies (see machine.c); 0 when none */
-	int pidfd;          /* pidfd_open(pid): readable once the emulator exits, so the
+	pid_t pid;	    /* emulator process, leader of its own group; 0 when none */
+	pid_t watchdog;	    /* kills the group when bootlab dies (see machine.c); 0 when none */
+	int pidfd;	    /* pidfd_open(pid): readable once the emulator exits, so the
 			       session polls it instead of waitpid every few ms; <= 0 when none */
-	int console_fd;     /* bidirectional stream; -1 when interactive */
-	int agent_fd;       /* bidirectional stream to the agent channel */
-	int stderr_fd;      /* emulator's own diagnostics (read), or -1 */
-	char *command;      /* the emulator command line, for reports (owned) */
+	int console_fd;	    /* bidirectional stream; -1 when interactive */
+	int agent_fd;	    /* bidirectional stream to the agent channel */
+	int stderr_fd;	    /* emulator's own diagnostics (read), or -1 */
+	char *command;	    /* the emulator command line, for reports (owned) */
 	char *full_cmdline; /* the kernel command line actually passed (owned) */
 	const char *console_name; /* ttyS0, ttyAMA0, tty0 ... */
-	int cpu_pin;        /* 1 + the host CPU the emulator is bound to; 0: not bound */
-	bool no_watchdog;   /* the emulator forks no processes of its own (QEMU): its
-			       PDEATHSIG covers it, no watchdog (machine.c) is spawned */
+	int cpu_pin;		  /* 1 + the host CPU the emulator is bound to; 0: not bound */
+	bool no_watchdog;	  /* the emulator forks no processes of its own (QEMU): its
+				     PDEATHSIG covers it, no watchdog (machine.c) is spawned */
 	bool exited;
-	int status;         /* wait status once exited */
-	void *priv;         /* backend data */
+	int status; /* wait status once exited */
+	void *priv; /* backend data */
 };
 
 struct bl_backend {
@@ -166,8 +169,8 @@ void bl_qemu_machine_words(const char *arch, const char *machine, struct bl_cmdl
 /* qemu.c: the emulator argv for P with ACCEL ("tcg"/"kvm"); a probe line
  * has no initrd, disks, agent port or extra arguments, and the console on
  * stdio. The kernel command line goes to *cmdline (caller frees). */
-int bl_qemu_argv(const struct bl_machine_plan *p, const char *accel, bool probe,
-		 struct strlist *av, char **cmdline);
+int bl_qemu_argv(const struct bl_machine_plan *p, const char *accel, bool probe, struct strlist *av,
+		 char **cmdline);
 
 extern const struct bl_backend bl_backend_qemu;
 extern const struct bl_backend bl_backend_uml;

@@ -91,8 +91,8 @@ static bool other_serial_ports(const struct bl_machine_plan *p)
 
 /* the plan's command line with this machine's words; a probe boot's
  * carries none of the scenario's */
-static char *qemu_cmdline(const struct bl_machine_plan *p, const char *console,
-			  const char *machine, bool kvm, bool probe)
+static char *qemu_cmdline(const struct bl_machine_plan *p, const char *console, const char *machine,
+			  bool kvm, bool probe)
 {
 	struct bl_cmdline words = BL_CMDLINE_INIT;
 	if (probe) {

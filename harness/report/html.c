@@ -206,13 +206,11 @@ static void tl_events(struct strbuf *sb, const struct tl *t, const struct bl_res
 		sb_addf(sb, "<g class=\"event ev-%s\"><title>", bl_event_type_name(e->c.type));
 		sb_addf(sb, "%.3fs ", bl_ns_to_s(e->host_ns));
 		h(sb, e->line);
-		sb_addf(sb, "</title><path d=\"M%.1f %.1f l-4 -7 h8 z\"/></g>\n", x,
-			t->axis_y - 1);
+		sb_addf(sb, "</title><path d=\"M%.1f %.1f l-4 -7 h8 z\"/></g>\n", x, t->axis_y - 1);
 	}
 }
 
-static void tl_step(struct strbuf *sb, const struct tl *t, const struct bl_step_result *s,
-		    double y)
+static void tl_step(struct strbuf *sb, const struct tl *t, const struct bl_step_result *s, double y)
 {
 	double t0 = bl_ns_to_s(s->start_ns), t1 = bl_ns_to_s(s->end_ns);
 	double x0 = tl_x(t, t0), x1 = tl_x(t, t1);

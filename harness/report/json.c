@@ -151,7 +151,8 @@ json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 	json_object_set_new(o, "outcome", json_string(bl_outcome_name(r->outcome)));
 	json_object_set_new(o, "reason", str_or_null(r->reason));
 	json_object_set_new(o, "duration_s", secs(bl_ns_to_s(r->duration_ns)));
-	json_object_set_new(o, "spawn_s", r->spawn_ns > 0 ? secs(bl_ns_to_s(r->spawn_ns)) : json_null());
+	json_object_set_new(o, "spawn_s",
+			    r->spawn_ns > 0 ? secs(bl_ns_to_s(r->spawn_ns)) : json_null());
 	json_object_set_new(o, "last_phase", str_or_null(r->last_phase));
 
 	json_t *emu = json_object();
@@ -163,7 +164,8 @@ json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 	json_object_set_new(
 	    emu, "stderr",
 	    str_or_null(r->emulator_stderr && *r->emulator_stderr ? r->emulator_stderr : NULL));
-	json_object_set_new(emu, "cpu", r->emulator_cpu > 0 ? json_integer(r->emulator_cpu - 1) : json_null());
+	json_object_set_new(emu, "cpu",
+			    r->emulator_cpu > 0 ? json_integer(r->emulator_cpu - 1) : json_null());
 	json_object_set_new(o, "emulator", emu);
 	json_object_set_new(o, "kernel",
 			    json_pack("{s:o,s:o}", "image", str_or_null(r->kernel_image), "cmdline",

@@ -169,9 +169,9 @@ int ck_size(const struct ynode *v, const char *key, unsigned long long *out)
 	if (r == BL_SCAN_RANGE)
 		return yerr(v, "size '%s' for '%s' is out of range", v->s, key);
 	if (r != BL_SCAN_OK)
-		return yerr(v,
-			    "bad size '%s' for '%s' (bytes, or a number with K, M, G or T like 64M)",
-			    v->s, key);
+		return yerr(
+		    v, "bad size '%s' for '%s' (bytes, or a number with K, M, G or T like 64M)",
+		    v->s, key);
 	return 0;
 }
 

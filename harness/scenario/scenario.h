@@ -21,41 +21,41 @@
 
 /* ---- archives ---- */
 enum bl_entry_kind {
-	BL_ENT_FILE,    /* inline content, or `source:` host file */
+	BL_ENT_FILE, /* inline content, or `source:` host file */
 	BL_ENT_DIR,
-	BL_ENT_NOD,     /* char/block device */
+	BL_ENT_NOD, /* char/block device */
 	BL_ENT_SLINK,
 	BL_ENT_PIPE,
 	BL_ENT_SOCK,
 	BL_ENT_HARDLINK, /* another name for an earlier `file` entry of the same archive */
-	BL_ENT_TREE,    /* a host folder, copied under `path` (default /) */
-	BL_ENT_LIST,    /* a gen_init_cpio list file */
-	BL_ENT_CPIO,    /* an existing cpio archive (any codec), re-emitted */
-	BL_ENT_AGENT,   /* the bootlab agent binary for the scenario's arch */
-	BL_ENT_MODULES, /* kernel modules for the distro kernel + /bootlab/modules list */
+	BL_ENT_TREE,	 /* a host folder, copied under `path` (default /) */
+	BL_ENT_LIST,	 /* a gen_init_cpio list file */
+	BL_ENT_CPIO,	 /* an existing cpio archive (any codec), re-emitted */
+	BL_ENT_AGENT,	 /* the bootlab agent binary for the scenario's arch */
+	BL_ENT_MODULES,	 /* kernel modules for the distro kernel + /bootlab/modules list */
 };
 
 struct bl_entry {
 	enum bl_entry_kind kind;
-	char *path;       /* name in the archive, e.g. "/init" (NULL for LIST/CPIO) */
-	char *content;    /* FILE: inline bytes (may hold NULs: content_len) */
+	char *path;    /* name in the archive, e.g. "/init" (NULL for LIST/CPIO) */
+	char *content; /* FILE: inline bytes (may hold NULs: content_len) */
 	size_t content_len;
-	char *source;     /* FILE/TREE/LIST/CPIO: host path (absolute) */
-	char *target;     /* SLINK: link target; HARDLINK: the earlier path */
-	unsigned mode;    /* permission bits (07777); default per kind */
+	char *source;  /* FILE/TREE/LIST/CPIO: host path (absolute) */
+	char *target;  /* SLINK: link target; HARDLINK: the earlier path */
+	unsigned mode; /* permission bits (07777); default per kind */
 	unsigned uid, gid;
-	char devtype;     /* NOD: 'c' or 'b' */
+	char devtype; /* NOD: 'c' or 'b' */
 	unsigned major, minor;
-	char **modules;   /* MODULES: module names to resolve (NULL-terminated) */
+	char **modules; /* MODULES: module names to resolve (NULL-terminated) */
 	struct bl_srcpos pos;
 };
 
 struct bl_archive_spec {
-	char *name;     /* for messages and file names, e.g. "main" */
-	char *codec;    /* none gzip bzip2 lzma xz lzo lz4 zstd (default gzip) */
-	bool builtin;   /* linked into the kernel (CONFIG_INITRAMFS_SOURCE) */
-	bool corrupt;   /* test aid: flip bytes in the middle of the compressed segment */
-	char *raw;      /* use this host file as the segment, as is (user-made archive) */
+	char *name;   /* for messages and file names, e.g. "main" */
+	char *codec;  /* none gzip bzip2 lzma xz lzo lz4 zstd (default gzip) */
+	bool builtin; /* linked into the kernel (CONFIG_INITRAMFS_SOURCE) */
+	bool corrupt; /* test aid: flip bytes in the middle of the compressed segment */
+	char *raw;    /* use this host file as the segment, as is (user-made archive) */
 	struct bl_entry *entries;
 	size_t nentries;
 	struct bl_srcpos pos;
@@ -63,11 +63,11 @@ struct bl_archive_spec {
 
 /* ---- kernel ---- */
 struct bl_kernel_spec {
-	char *kind;        /* "build" (kernels/<config>.config) or "distro" or "image" */
-	char *config;      /* build: fragment name (default: the arch's default) */
-	char *image;       /* distro/image: path of vmlinuz / Image / linux (UML) */
+	char *kind;	   /* "build" (kernels/<config>.config) or "distro" or "image" */
+	char *config;	   /* build: fragment name (default: the arch's default) */
+	char *image;	   /* distro/image: path of vmlinuz / Image / linux (UML) */
 	char *modules_dir; /* distro: /lib/modules/<version> tree (optional) */
-	char *package;     /* distro arm64: Debian package to fetch, e.g. linux-image-arm64 */
+	char *package;	   /* distro arm64: Debian package to fetch, e.g. linux-image-arm64 */
 	struct bl_srcpos pos;
 };
 
@@ -87,9 +87,9 @@ const char *const *bl_outcome_names(void); /* every name, NULL-terminated, in en
 /* what the console classifier (harness/session/classify.c) reads in a panic */
 enum bl_panic_reason {
 	BL_PANIC_NONE,
-	BL_PANIC_KILL_INIT,      /* Attempted to kill init! exitcode=0x... */
-	BL_PANIC_NO_INIT,        /* No working init found. */
-	BL_PANIC_VFS,            /* VFS: Unable to mount root fs on ... */
+	BL_PANIC_KILL_INIT,	 /* Attempted to kill init! exitcode=0x... */
+	BL_PANIC_NO_INIT,	 /* No working init found. */
+	BL_PANIC_VFS,		 /* VFS: Unable to mount root fs on ... */
 	BL_PANIC_REQUESTED_INIT, /* Requested init X failed (error N). */
 	BL_PANIC_BUILTIN_UNPACK, /* init/initramfs.c failed on the built-in archive */
 	BL_PANIC_OTHER,
@@ -100,20 +100,20 @@ const char *const *bl_panic_reason_names(void); /* "none" first, NULL-terminated
 
 /* ---- steps ---- */
 enum bl_step_kind {
-	BL_STEP_HELLO,          /* wait for the agent's hello (stage 1 or 2) */
-	BL_STEP_CONSOLE_WAIT,   /* wait for a console line matching a regex */
-	BL_STEP_CONSOLE_SEND,   /* write text to the console */
-	BL_STEP_AGENT,          /* send a request, check the reply */
-	BL_STEP_EXPECT_PANIC,   /* the kernel must panic (optionally: reason, status, signal) */
+	BL_STEP_HELLO,		/* wait for the agent's hello (stage 1 or 2) */
+	BL_STEP_CONSOLE_WAIT,	/* wait for a console line matching a regex */
+	BL_STEP_CONSOLE_SEND,	/* write text to the console */
+	BL_STEP_AGENT,		/* send a request, check the reply */
+	BL_STEP_EXPECT_PANIC,	/* the kernel must panic (optionally: reason, status, signal) */
 	BL_STEP_EXPECT_OUTCOME, /* the boot must end with this outcome */
-	BL_STEP_EXPECT_SCRIPT,  /* run an Expect script on the console */
+	BL_STEP_EXPECT_SCRIPT,	/* run an Expect script on the console */
 };
 
 enum bl_assert_op {
-	BL_AS_EQUALS,  /* JSON-equal to value */
-	BL_AS_MATCHES, /* string value matches regex */
-	BL_AS_EXISTS,  /* field present */
-	BL_AS_ABSENT,  /* field absent */
+	BL_AS_EQUALS,	/* JSON-equal to value */
+	BL_AS_MATCHES,	/* string value matches regex */
+	BL_AS_EXISTS,	/* field present */
+	BL_AS_ABSENT,	/* field absent */
 	BL_AS_CONTAINS, /* string contains / array contains value */
 };
 
@@ -131,47 +131,47 @@ struct bl_assert {
 
 struct bl_step {
 	enum bl_step_kind kind;
-	char *name;      /* shown in reports; generated when not given */
-	int timeout_ms;  /* each step has one; default 30000 */
-	int stage;       /* HELLO: 1 or 2 (0 = any) */
-	char *regex;     /* CONSOLE_WAIT */
+	char *name;	/* shown in reports; generated when not given */
+	int timeout_ms; /* each step has one; default 30000 */
+	int stage;	/* HELLO: 1 or 2 (0 = any) */
+	char *regex;	/* CONSOLE_WAIT */
 	regex_t re;
-	char *text;      /* CONSOLE_SEND */
-	json_t *request; /* AGENT: the request object without id (owned) */
+	char *text;	    /* CONSOLE_SEND */
+	json_t *request;    /* AGENT: the request object without id (owned) */
 	bool expect_error;  /* AGENT: the reply must be an error */
 	char *expect_errno; /* AGENT: "EINVAL" (implies expect_error) */
-	bool no_reply;      /* AGENT: exit/kill/switch_root: no reply expected */
+	bool no_reply;	    /* AGENT: exit/kill/switch_root: no reply expected */
 	struct bl_assert *asserts;
 	size_t nasserts;
-	char *outcome;       /* EXPECT_OUTCOME: "pass", "panic", ... */
-	char *panic_reason;  /* EXPECT_PANIC: "kill-init", "no-init", "vfs", "other" or NULL */
-	int panic_status;    /* EXPECT_PANIC: decoded exit status, -1 = any */
-	int panic_signal;    /* EXPECT_PANIC: signal number, -1 = any */
-	char *script;        /* EXPECT_SCRIPT: absolute path */
+	char *outcome;	    /* EXPECT_OUTCOME: "pass", "panic", ... */
+	char *panic_reason; /* EXPECT_PANIC: "kill-init", "no-init", "vfs", "other" or NULL */
+	int panic_status;   /* EXPECT_PANIC: decoded exit status, -1 = any */
+	int panic_signal;   /* EXPECT_PANIC: signal number, -1 = any */
+	char *script;	    /* EXPECT_SCRIPT: absolute path */
 	struct bl_srcpos pos;
 };
 
 struct bl_scenario {
-	char *file;        /* absolute path of the YAML file */
-	char *name;        /* "smoke" or "smoke[arch=aarch64,backend=uml]" for variants */
-	char *base_name;   /* name without the variant suffix */
-	char *variant;     /* "arch=aarch64,backend=uml" or NULL */
+	char *file;	 /* absolute path of the YAML file */
+	char *name;	 /* "smoke" or "smoke[arch=aarch64,backend=uml]" for variants */
+	char *base_name; /* name without the variant suffix */
+	char *variant;	 /* "arch=aarch64,backend=uml" or NULL */
 	char *description;
-	char *arch;        /* x86_64 | aarch64 (UML: the host's x86_64) */
-	char *backend;     /* qemu | uml | libvirt */
-	char *machine;     /* qemu machine override: "microvm", "q35", "virt" or NULL = auto */
+	char *arch;    /* x86_64 | aarch64 (UML: the host's x86_64) */
+	char *backend; /* qemu | uml | libvirt */
+	char *machine; /* qemu machine override: "microvm", "q35", "virt" or NULL = auto */
 	struct bl_kernel_spec kernel;
 	struct bl_archive_spec *archives; /* stacking order; builtin ones first */
 	size_t narchives;
 	struct bl_disk_plan disks; /* `disks:` and `arrays:`, for harness/disk */
-	char *cmdline;     /* extra kernel command line (bootlab adds console etc.) */
-	int memory_mb;     /* default 256 */
-	int timeout_ms;    /* whole boot deadline; default 60000 */
-	char **emulator_args; /* extra emulator arguments (NULL-terminated) */
+	char *cmdline;		   /* extra kernel command line (bootlab adds console etc.) */
+	int memory_mb;		   /* default 256 */
+	int timeout_ms;		   /* whole boot deadline; default 60000 */
+	char **emulator_args;	   /* extra emulator arguments (NULL-terminated) */
 	struct bl_step *steps;
 	size_t nsteps;
 	struct bl_srcpos pos;
-	char **srcfiles;   /* owns the file names that every pos.file points to (NULL-terminated) */
+	char **srcfiles; /* owns the file names that every pos.file points to (NULL-terminated) */
 };
 
 struct bl_scenario_set {

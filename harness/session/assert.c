@@ -119,7 +119,8 @@ int bl_assert_check(const struct bl_assert *a, json_t *doc)
 			gs = scalar_text(got);
 			ws = scalar_text(a->value);
 			if (!strstr(gs, ws))
-				r = bl_err("'%s' is '%s', which does not contain '%s'", a->field, gs, ws);
+				r = bl_err("'%s' is '%s', which does not contain '%s'", a->field,
+					   gs, ws);
 		}
 		break;
 	}

@@ -115,36 +115,38 @@ static int build_archive(const struct bl_scenario *sc, const struct bl_archive_s
 		switch (e->kind) {
 		case BL_ENT_FILE:
 			if (e->source)
-				rc = bl_archive_add_file_host(a, e->path, mode_or(e, 0644), e->uid, e->gid,
-							      e->source);
+				rc = bl_archive_add_file_host(a, e->path, mode_or(e, 0644), e->uid,
+							      e->gid, e->source);
 			else
-				rc = bl_archive_add_file_data(a, e->path, mode_or(e, 0644), e->uid, e->gid,
-							      e->content ? e->content : "",
+				rc = bl_archive_add_file_data(a, e->path, mode_or(e, 0644), e->uid,
+							      e->gid, e->content ? e->content : "",
 							      e->content_len);
 			break;
 		case BL_ENT_DIR:
 			rc = bl_archive_add_dir(a, e->path, mode_or(e, 0755), e->uid, e->gid);
 			break;
 		case BL_ENT_NOD:
-			rc = bl_archive_add_nod(a, e->path, mode_or(e, 0600), e->uid, e->gid, e->devtype,
-						e->major, e->minor);
+			rc = bl_archive_add_nod(a, e->path, mode_or(e, 0600), e->uid, e->gid,
+						e->devtype, e->major, e->minor);
 			break;
 		case BL_ENT_SLINK:
 			rc = bl_archive_add_symlink(a, e->path, e->target, mode_or(e, 0777), e->uid,
 						    e->gid);
 			break;
 		case BL_ENT_PIPE:
-			rc = bl_archive_add_special(a, e->path, 'p', mode_or(e, 0644), e->uid, e->gid);
+			rc = bl_archive_add_special(a, e->path, 'p', mode_or(e, 0644), e->uid,
+						    e->gid);
 			break;
 		case BL_ENT_SOCK:
-			rc = bl_archive_add_special(a, e->path, 's', mode_or(e, 0644), e->uid, e->gid);
+			rc = bl_archive_add_special(a, e->path, 's', mode_or(e, 0644), e->uid,
+						    e->gid);
 			break;
 		case BL_ENT_HARDLINK:
 			rc = bl_archive_add_hardlink(a, e->path, e->target);
 			break;
 		case BL_ENT_TREE:
-			rc = bl_archive_add_tree(a, e->source, e->path ? e->path : "", BL_ARCHIVE_SQUASH,
-						 BL_ARCHIVE_SQUASH);
+			rc = bl_archive_add_tree(a, e->source, e->path ? e->path : "",
+						 BL_ARCHIVE_SQUASH, BL_ARCHIVE_SQUASH);
 			break;
 		case BL_ENT_LIST:
 			rc = bl_archive_add_list(a, e->source);
@@ -155,12 +157,13 @@ static int build_archive(const struct bl_scenario *sc, const struct bl_archive_s
 		case BL_ENT_AGENT: {
 			char *ag = bl_agent_path(prep->arch);
 			if (access(ag, R_OK) < 0) {
-				rc = bl_err("the agent for '%s' is not built: '%s' (run 'make agent ARCH=%s')",
+				rc = bl_err("the agent for '%s' is not built: '%s' (run 'make "
+					    "agent ARCH=%s')",
 					    prep->arch, ag, prep->arch);
 				bl_err_kind(BL_EK_INFRA);
 			} else {
-				rc = bl_archive_add_file_host(a, e->path, mode_or(e, 0755), e->uid, e->gid,
-							      ag);
+				rc = bl_archive_add_file_host(a, e->path, mode_or(e, 0755), e->uid,
+							      e->gid, ag);
 			}
 			free(ag);
 			break;
@@ -176,8 +179,9 @@ static int build_archive(const struct bl_scenario *sc, const struct bl_archive_s
 		}
 		}
 		if (rc < 0 && bl_err_last_kind() != BL_EK_INFRA) {
-			bl_err_prefix("%s:%d:%d: archive '%s'", e->pos.file ? e->pos.file : sc->file,
-				      e->pos.line, e->pos.col, as->name);
+			bl_err_prefix("%s:%d:%d: archive '%s'",
+				      e->pos.file ? e->pos.file : sc->file, e->pos.line, e->pos.col,
+				      as->name);
 			rc = -2; /* located */
 		}
 	}
@@ -300,8 +304,9 @@ static int prepare_kernel(const struct bl_scenario *sc, const char *builtin, str
 		char *frag = NULL;
 		if (ks->config && !(is_arch_default(ks->config) && strcmp(ks->config, want))) {
 			char *home = bl_self_dir();
-			frag = strchr(ks->config, '/') ? xstrdup(ks->config)
-						       : xasprintf("%s/kernels/%s.config", home, ks->config);
+			frag = strchr(ks->config, '/')
+				   ? xstrdup(ks->config)
+				   : xasprintf("%s/kernels/%s.config", home, ks->config);
 			free(home);
 		}
 		struct bl_kernel_req req = {
@@ -317,8 +322,9 @@ static int prepare_kernel(const struct bl_scenario *sc, const char *builtin, str
 			return -1;
 	}
 	if (k->arch && strcmp(k->arch, want))
-		return bl_err("kernel '%s' is for '%s', but this boot needs '%s' (arch %s, backend %s)",
-			      k->image, k->arch, want, sc->arch, sc->backend);
+		return bl_err(
+		    "kernel '%s' is for '%s', but this boot needs '%s' (arch %s, backend %s)",
+		    k->image, k->arch, want, sc->arch, sc->backend);
 	return 0;
 }
 
@@ -349,8 +355,8 @@ static int prepare_machine(const struct bl_scenario *sc, const struct bl_kernel 
 	    .kernel_kind = p->plan.kernel_kind,
 	    .virtio_mmio_cmdline = p->plan.virtio_mmio_cmdline,
 	};
-	if (!strcmp(bl_machine_qemu_type(&mp), "virt") && bl_kernel_config(k, "VIRTIO_MMIO") != 'y' &&
-	    (k->config || k->modules_dir))
+	if (!strcmp(bl_machine_qemu_type(&mp), "virt") &&
+	    bl_kernel_config(k, "VIRTIO_MMIO") != 'y' && (k->config || k->modules_dir))
 		mp.virtio = "pci";
 	p->machine = xstrdup(bl_machine_qemu_type(&mp));
 	p->virtio = xstrdup(bl_machine_virtio(&mp));
@@ -358,8 +364,8 @@ static int prepare_machine(const struct bl_scenario *sc, const struct bl_kernel 
 		return 0;
 	size_t n = 0;
 	if (bl_kernel_agent_modules(k, p->virtio, &p->auto_modules, &n) < 0)
-		return bl_err_prefix("the agent's virtio-serial port (%s) on kernel '%s'", p->virtio,
-				     k->image);
+		return bl_err_prefix("the agent's virtio-serial port (%s) on kernel '%s'",
+				     p->virtio, k->image);
 	return 0;
 }
 
@@ -440,7 +446,8 @@ int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prep
 	for (size_t i = 0; i < sc->narchives && mod_host < 0; i++) {
 		const struct bl_archive_spec *as = &sc->archives[i];
 		for (size_t j = 0; !as->builtin && !as->raw && j < as->nentries; j++)
-			if (as->entries[j].kind == BL_ENT_AGENT || as->entries[j].kind == BL_ENT_MODULES)
+			if (as->entries[j].kind == BL_ENT_AGENT ||
+			    as->entries[j].kind == BL_ENT_MODULES)
 				mod_host = (ssize_t)i;
 	}
 

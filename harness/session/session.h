@@ -27,28 +27,29 @@
 /* ---- console classification (classify.c) ---- */
 enum bl_event_type {
 	BL_EV_NONE,
-	BL_EV_PANIC,          /* Kernel panic - not syncing: ... */
-	BL_EV_PANIC_END,      /* ---[ end Kernel panic ... */
-	BL_EV_OOPS,           /* Oops / BUG: / general protection fault */
-	BL_EV_SEGFAULT,       /* init[1]: segfault at ... */
-	BL_EV_UNPACK_FAILED,  /* Initramfs unpacking failed: ... */
-	BL_EV_NO_CONSOLE,     /* Warning: unable to open an initial console. */
-	BL_EV_EXEC_FAILED,    /* Failed to execute X (error N) / Starting init: X exists but couldn't execute it */
-	BL_EV_RUN_INIT,       /* Run X as init process */
-	BL_EV_VFS_NO_ROOT,    /* VFS: Cannot open root device ... */
-	BL_EV_UNPACKING,      /* Unpacking initramfs... / Trying to unpack rootfs image */
-	BL_EV_SYSTEM_HALTED,  /* reboot: System halted / Power down */
-	BL_EV_RESTART,        /* reboot: Restarting system */
+	BL_EV_PANIC,	     /* Kernel panic - not syncing: ... */
+	BL_EV_PANIC_END,     /* ---[ end Kernel panic ... */
+	BL_EV_OOPS,	     /* Oops / BUG: / general protection fault */
+	BL_EV_SEGFAULT,	     /* init[1]: segfault at ... */
+	BL_EV_UNPACK_FAILED, /* Initramfs unpacking failed: ... */
+	BL_EV_NO_CONSOLE,    /* Warning: unable to open an initial console. */
+	BL_EV_EXEC_FAILED,   /* Failed to execute X (error N) / Starting init: X exists but couldn't
+				execute it */
+	BL_EV_RUN_INIT,	     /* Run X as init process */
+	BL_EV_VFS_NO_ROOT,   /* VFS: Cannot open root device ... */
+	BL_EV_UNPACKING,     /* Unpacking initramfs... / Trying to unpack rootfs image */
+	BL_EV_SYSTEM_HALTED, /* reboot: System halted / Power down */
+	BL_EV_RESTART,	     /* reboot: Restarting system */
 };
 
 struct bl_classified {
 	enum bl_event_type type;
 	enum bl_panic_reason panic;
-	long long code;     /* exitcode for KILL_INIT, error N for EXEC_FAILED, else -1 */
-	int exit_status;    /* decoded: exit status or -1 */
-	int signal;         /* decoded: signal number or -1 */
-	bool core;          /* core dumped bit (0x80) */
-	char detail[256];   /* path for RUN_INIT/EXEC_FAILED, message for UNPACK_FAILED/PANIC */
+	long long code;	  /* exitcode for KILL_INIT, error N for EXEC_FAILED, else -1 */
+	int exit_status;  /* decoded: exit status or -1 */
+	int signal;	  /* decoded: signal number or -1 */
+	bool core;	  /* core dumped bit (0x80) */
+	char detail[256]; /* path for RUN_INIT/EXEC_FAILED, message for UNPACK_FAILED/PANIC */
 };
 
 const char *bl_event_type_name(enum bl_event_type t); /* "panic", "run-init"... */
@@ -80,21 +81,21 @@ int bl_assert_check(const struct bl_assert *a, json_t *doc);
 
 /* ---- results ---- */
 enum bl_phase_id {
-	BL_PH_SPAWN,        /* emulator started */
-	BL_PH_CONSOLE,      /* first console byte */
-	BL_PH_RUN_INIT,     /* kernel "Run /init as init process" */
-	BL_PH_HELLO,        /* agent hello, stage 1 */
-	BL_PH_SWITCH_ROOT,  /* switch_root requested */
-	BL_PH_HELLO2,       /* agent hello, stage 2 */
-	BL_PH_END,          /* emulator gone */
+	BL_PH_SPAWN,	   /* emulator started */
+	BL_PH_CONSOLE,	   /* first console byte */
+	BL_PH_RUN_INIT,	   /* kernel "Run /init as init process" */
+	BL_PH_HELLO,	   /* agent hello, stage 1 */
+	BL_PH_SWITCH_ROOT, /* switch_root requested */
+	BL_PH_HELLO2,	   /* agent hello, stage 2 */
+	BL_PH_END,	   /* emulator gone */
 	BL_PH_COUNT,
 };
 const char *bl_phase_name(enum bl_phase_id p);
 
 struct bl_phase {
 	bool seen;
-	int64_t host_ns;  /* since spawn */
-	double guest_s;   /* guest clock (printk time or CLOCK_BOOTTIME), -1 if unknown */
+	int64_t host_ns; /* since spawn */
+	double guest_s;	 /* guest clock (printk time or CLOCK_BOOTTIME), -1 if unknown */
 };
 
 struct bl_event {
@@ -107,11 +108,11 @@ struct bl_event {
 /* Why a step stopped. The outcome follows this, never the wording of the
  * step's message. */
 enum bl_stop {
-	BL_STOP_DONE,         /* it ran to its end: passed, or failed on its own terms */
+	BL_STOP_DONE,	      /* it ran to its end: passed, or failed on its own terms */
 	BL_STOP_STEP_TIMEOUT, /* its own timeout passed first */
 	BL_STOP_DEADLINE,     /* the boot's deadline passed first */
-	BL_STOP_PANIC,        /* a kernel panic it did not wait for */
-	BL_STOP_ENDED,        /* the emulator exited */
+	BL_STOP_PANIC,	      /* a kernel panic it did not wait for */
+	BL_STOP_ENDED,	      /* the emulator exited */
 	BL_STOP_INTERRUPTED,  /* bl_session_interrupt(): Ctrl-C, or Ctrl-] in bootlab boot */
 };
 
@@ -121,15 +122,15 @@ struct bl_step_result {
 	bool passed;
 	bool skipped;
 	enum bl_stop stop;
-	char *message; /* why it failed */
+	char *message;		  /* why it failed */
 	int64_t start_ns, end_ns; /* since spawn */
-	json_t *reply; /* agent reply or hello (owned) */
+	json_t *reply;		  /* agent reply or hello (owned) */
 };
 
 struct bl_result {
 	const struct bl_scenario *sc;
 	enum bl_outcome outcome;
-	char *reason;            /* one line: why this outcome */
+	char *reason; /* one line: why this outcome */
 	bool panic_seen;
 	struct bl_classified panic;
 	char *panic_line;
@@ -138,34 +139,34 @@ struct bl_result {
 	size_t nevents, aevents;
 	struct bl_step_result *steps;
 	size_t nsteps;
-	char *console_log;       /* path of the console log file */
-	char **tail;             /* last console lines (NULL-terminated) */
-	char *last_phase;        /* name of the last phase reached */
+	char *console_log; /* path of the console log file */
+	char **tail;	   /* last console lines (NULL-terminated) */
+	char *last_phase;  /* name of the last phase reached */
 	char *emulator_command;
 	int emulator_cpu; /* 1 + the host CPU the emulator was bound to; 0: not bound */
 	char *kernel_cmdline;
 	char *emulator_stderr;
-	int emulator_status;     /* wait status, -1 if not exited */
-	json_t *hello;           /* stage-1 hello (owned) */
-	json_t *hello2;          /* stage-2 hello (owned) */
+	int emulator_status; /* wait status, -1 if not exited */
+	json_t *hello;	     /* stage-1 hello (owned) */
+	json_t *hello2;	     /* stage-2 hello (owned) */
 	char *kernel_image;
 	char *initrd;
-	int64_t start_wall;      /* unix time (s) */
-	int64_t spawn_ns;        /* bootlab's start to the emulator's spawn (0: never spawned) */
+	int64_t start_wall; /* unix time (s) */
+	int64_t spawn_ns;   /* bootlab's start to the emulator's spawn (0: never spawned) */
 	int64_t duration_ns;
 };
 
 void bl_result_release(struct bl_result *r);
 
 struct bl_session_opts {
-	const char *report_dir;  /* where the console log goes */
-	int run_index;           /* > 0: repetition N of --repeat, log NAME.rN.console.log */
-	const char *workdir;     /* private scratch folder */
-	bool echo_console;       /* copy console to stdout (bootlab boot) */
-	bool interactive;        /* also forward stdin to the console, wait for the
-				    guest to end; Ctrl-] ends the boot */
+	const char *report_dir; /* where the console log goes */
+	int run_index;		/* > 0: repetition N of --repeat, log NAME.rN.console.log */
+	const char *workdir;	/* private scratch folder */
+	bool echo_console;	/* copy console to stdout (bootlab boot) */
+	bool interactive;	/* also forward stdin to the console, wait for the
+				   guest to end; Ctrl-] ends the boot */
 	int kill_grace_ms;
-	const char *connect;     /* libvirt URI for this boot, or NULL */
+	const char *connect; /* libvirt URI for this boot, or NULL */
 };
 
 /* ---- prepare.c: plan -> artifacts ---- */
@@ -176,15 +177,15 @@ struct bl_prepared {
 	 * scenario. The session adds only where it runs (connect,
 	 * interactive) before bl_machine_start(). */
 	struct bl_machine_plan plan;
-	char *kernel;            /* image path */
-	char *initrd;            /* stacked archive or NULL */
-	char **disks;            /* images attached, in order */
+	char *kernel; /* image path */
+	char *initrd; /* stacked archive or NULL */
+	char **disks; /* images attached, in order */
 	size_t ndisks;
 	char *arch;
-	char *machine;           /* qemu machine type chosen for this kernel, or NULL (uml) */
-	char *virtio;            /* agent port transport: "mmio" or "pci" or NULL (uml) */
-	char **auto_modules;     /* .ko files added for the agent's port (NULL-terminated) */
-	bool modules_order;      /* an archive holds /lib/modules/bootlab/order */
+	char *machine;	     /* qemu machine type chosen for this kernel, or NULL (uml) */
+	char *virtio;	     /* agent port transport: "mmio" or "pci" or NULL (uml) */
+	char **auto_modules; /* .ko files added for the agent's port (NULL-terminated) */
+	bool modules_order;  /* an archive holds /lib/modules/bootlab/order */
 };
 /* build archives, kernel (cached), disks for SC in WORKDIR */
 int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prepared *out);
@@ -213,12 +214,10 @@ void bl_plan_add_raw(struct bl_scenario *sc, const char *name, const char *path)
 struct bl_step *bl_plan_add_step(struct bl_scenario *sc, enum bl_step_kind kind, const char *name);
 /* a disk of SIZE bytes (a multiple of 512), no partition table, nothing
  * on it yet; the pointer holds until the next disk is added */
-struct bl_disk *bl_plan_add_disk(struct bl_scenario *sc, const char *name,
-				 unsigned long long size);
+struct bl_disk *bl_plan_add_disk(struct bl_scenario *sc, const char *name, unsigned long long size);
 /* an empty filesystem of TYPE over the whole of disk D (the caller fills
  * in tree, agent, image...; the plan owns them) */
-struct bl_disk_fs *bl_plan_disk_fs(struct bl_scenario *sc, struct bl_disk *d,
-				   enum bl_fs_type type);
+struct bl_disk_fs *bl_plan_disk_fs(struct bl_scenario *sc, struct bl_disk *d, enum bl_fs_type type);
 /* a `files:` entry of FS at PATH: the caller sets one of source, content,
  * symlink and dir (the plan owns them) */
 struct bl_disk_file *bl_plan_fs_file(struct bl_disk_fs *fs, const char *path);
@@ -253,9 +252,9 @@ struct bl_run_opts {
 	const char *report_root; /* the run's folder is REPORT_ROOT/<run-id> */
 	int argc;		 /* the bootlab command after "bootlab", for the report */
 	char *const *argv;
-	int jobs;   /* boots at once, without hosts */
-	int repeat; /* boots of each variant, at least 1 */
-	bool keep;  /* keep the work folders of boots that did not pass */
+	int jobs;			 /* boots at once, without hosts */
+	int repeat;			 /* boots of each variant, at least 1 */
+	bool keep;			 /* keep the work folders of boots that did not pass */
 	const struct bl_run_host *hosts; /* boot on these hosts' slots instead */
 	size_t nhosts;
 };
@@ -264,8 +263,8 @@ struct bl_run_job; /* one boot of one variant (run.c) */
 
 /* a run's results in memory, until bl_run_release */
 struct bl_run {
-	const char *report_root;	     /* borrowed from the options */
-	struct bl_run_info info;	     /* info.dir: the run's report folder */
+	const char *report_root;	    /* borrowed from the options */
+	struct bl_run_info info;	    /* info.dir: the run's report folder */
 	struct bl_variant_result *variants; /* those that booted at least once, in order */
 	size_t nvariants;
 	size_t npass;	      /* variants whose every boot passed */

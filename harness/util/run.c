@@ -16,12 +16,14 @@
 const char *bl_signame(int sig)
 {
 	static const char *names[] = {
-	    [SIGHUP] = "SIGHUP",   [SIGINT] = "SIGINT",   [SIGQUIT] = "SIGQUIT", [SIGILL] = "SIGILL",
-	    [SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT", [SIGBUS] = "SIGBUS",   [SIGFPE] = "SIGFPE",
-	    [SIGKILL] = "SIGKILL", [SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
-	    [SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM", [SIGCHLD] = "SIGCHLD",
-	    [SIGCONT] = "SIGCONT", [SIGSTOP] = "SIGSTOP", [SIGTSTP] = "SIGTSTP", [SIGSYS] = "SIGSYS",
-	    [SIGXCPU] = "SIGXCPU", [SIGXFSZ] = "SIGXFSZ",
+	    [SIGHUP] = "SIGHUP",   [SIGINT] = "SIGINT",	  [SIGQUIT] = "SIGQUIT",
+	    [SIGILL] = "SIGILL",   [SIGTRAP] = "SIGTRAP", [SIGABRT] = "SIGABRT",
+	    [SIGBUS] = "SIGBUS",   [SIGFPE] = "SIGFPE",	  [SIGKILL] = "SIGKILL",
+	    [SIGUSR1] = "SIGUSR1", [SIGSEGV] = "SIGSEGV", [SIGUSR2] = "SIGUSR2",
+	    [SIGPIPE] = "SIGPIPE", [SIGALRM] = "SIGALRM", [SIGTERM] = "SIGTERM",
+	    [SIGCHLD] = "SIGCHLD", [SIGCONT] = "SIGCONT", [SIGSTOP] = "SIGSTOP",
+	    [SIGTSTP] = "SIGTSTP", [SIGSYS] = "SIGSYS",	  [SIGXCPU] = "SIGXCPU",
+	    [SIGXFSZ] = "SIGXFSZ",
 	};
 	if (sig > 0 && (size_t)sig < BL_ARRAY_SIZE(names) && names[sig])
 		return names[sig];
@@ -118,7 +120,8 @@ int bl_run(char *const argv[], int timeout_ms, char **out, int *status)
 	}
 	int st = 0;
 	for (;;) {
-		pid_t w = waitpid(pid, &st, deadline && !timed_out ? WNOHANG : (timed_out ? WNOHANG : 0));
+		pid_t w =
+		    waitpid(pid, &st, deadline && !timed_out ? WNOHANG : (timed_out ? WNOHANG : 0));
 		if (w == pid)
 			break;
 		if (w < 0 && errno != EINTR)

@@ -31,8 +31,8 @@ struct bl_srcpos {
 enum { BL_EXIT_OK = 0, BL_EXIT_FAIL = 1, BL_EXIT_USAGE = 2, BL_EXIT_INFRA = 3 };
 
 /* ---- errors ---- */
-int bl_err(const char *fmt, ...) BL_PRINTF(1, 2);        /* sets message, returns -1 */
-int bl_err_errno(const char *fmt, ...) BL_PRINTF(1, 2);  /* appends ": strerror(errno)" */
+int bl_err(const char *fmt, ...) BL_PRINTF(1, 2);	 /* sets message, returns -1 */
+int bl_err_errno(const char *fmt, ...) BL_PRINTF(1, 2);	 /* appends ": strerror(errno)" */
 int bl_err_prefix(const char *fmt, ...) BL_PRINTF(1, 2); /* "prefix: old message", -1 */
 const char *bl_errmsg(void);
 /* error kind: set with the message; lets run tell bad input from broken infrastructure */
@@ -55,7 +55,7 @@ char *xasprintf(const char *fmt, ...) BL_PRINTF(1, 2);
 	do {                                                                                       \
 		if ((nr) >= (alloc)) {                                                             \
 			(alloc) = (alloc) ? (alloc)*2 : 8;                                         \
-			(ptr) = xrealloc((ptr), (alloc) * sizeof(*(ptr)));                          \
+			(ptr) = xrealloc((ptr), (alloc) * sizeof(*(ptr)));                         \
 		}                                                                                  \
 	} while (0)
 
@@ -64,7 +64,10 @@ struct strbuf {
 	char *buf; /* always NUL-terminated when alloc > 0 */
 	size_t len, alloc;
 };
-#define STRBUF_INIT {NULL, 0, 0}
+#define STRBUF_INIT                                                                                \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 void sb_init(struct strbuf *sb);
 void sb_release(struct strbuf *sb);
 void sb_grow(struct strbuf *sb, size_t extra);
@@ -75,14 +78,17 @@ void sb_addf(struct strbuf *sb, const char *fmt, ...) BL_PRINTF(2, 3);
 void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
 void sb_reset(struct strbuf *sb);
 char *sb_detach(struct strbuf *sb, size_t *len); /* caller frees; sb is reset */
-const char *sb_str(struct strbuf *sb);           /* "" when empty */
+const char *sb_str(struct strbuf *sb);		 /* "" when empty */
 
 /* ---- string list ---- */
 struct strlist {
 	char **v;
 	size_t n, alloc;
 };
-#define STRLIST_INIT {NULL, 0, 0}
+#define STRLIST_INIT                                                                               \
+	{                                                                                          \
+		NULL, 0, 0                                                                         \
+	}
 void sl_push(struct strlist *sl, const char *s); /* copies s */
 void sl_pushf(struct strlist *sl, const char *fmt, ...) BL_PRINTF(2, 3);
 void sl_push_nocopy(struct strlist *sl, char *s);
@@ -90,7 +96,7 @@ char **sl_argv(struct strlist *sl); /* NULL-terminated view, owned by sl */
 void sl_release(struct strlist *sl);
 
 /* ---- time ---- */
-int64_t bl_now_ns(void); /* CLOCK_MONOTONIC */
+int64_t bl_now_ns(void);    /* CLOCK_MONOTONIC */
 extern int64_t bl_start_ns; /* bl_now_ns() when main() began (0: not set) */
 double bl_ns_to_s(int64_t ns);
 

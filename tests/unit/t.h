@@ -19,7 +19,7 @@ static int t_n, t_failed;
 		printf("\n");                                                                      \
 		if (!t_c_) {                                                                       \
 			t_failed++;                                                                \
-			printf("#   at %s:%d: %s\n", __FILE__, __LINE__, #cond);                     \
+			printf("#   at %s:%d: %s\n", __FILE__, __LINE__, #cond);                   \
 		}                                                                                  \
 		fflush(stdout);                                                                    \
 		t_c_;                                                                              \
@@ -29,7 +29,7 @@ static int t_n, t_failed;
 		long long t_a_ = (long long)(a), t_b_ = (long long)(b);                            \
 		int t_r_ = T_OK(t_a_ == t_b_, __VA_ARGS__);                                        \
 		if (!t_r_)                                                                         \
-			printf("#   got %lld, want %lld\n", t_a_, t_b_);                               \
+			printf("#   got %lld, want %lld\n", t_a_, t_b_);                           \
 		t_r_;                                                                              \
 	})
 #define T_EQ_STR(a, b, ...)                                                                        \
@@ -37,7 +37,7 @@ static int t_n, t_failed;
 		const char *t_a_ = (a), *t_b_ = (b);                                               \
 		int t_r_ = T_OK(t_a_ && t_b_ && strcmp(t_a_, t_b_) == 0, __VA_ARGS__);             \
 		if (!t_r_)                                                                         \
-			printf("#   got '%s', want '%s'\n", t_a_ ? t_a_ : "(null)",                  \
+			printf("#   got '%s', want '%s'\n", t_a_ ? t_a_ : "(null)",                \
 			       t_b_ ? t_b_ : "(null)");                                            \
 		t_r_;                                                                              \
 	})

@@ -16,7 +16,8 @@ static const char doc_text[] =
     "{\"pid\":1,\"size\":6,\"mode\":\"0644\",\"cmdline\":\"console=ttyS0 bootlab.smoke=1\","
     "\"fds\":[{\"fd\":0,\"open\":true,\"rdev\":\"5:1\"},{\"fd\":1,\"open\":false}],"
     "\"env\":[\"HOME=/\",\"TERM=linux\"],"
-    "\"mounts\":[{\"source\":\"dev\",\"target\":\"/dev\",\"fstype\":\"devtmpfs\",\"options\":\"rw\"}],"
+    "\"mounts\":[{\"source\":\"dev\",\"target\":\"/"
+    "dev\",\"fstype\":\"devtmpfs\",\"options\":\"rw\"}],"
     "\"data\":\"a\\u0000b\"}";
 
 static const struct acase cases[] = {
@@ -68,7 +69,8 @@ int main(void)
 	}
 	struct bl_assert a = {.field = "pid", .op = BL_AS_EQUALS, .value = json_integer(2)};
 	bl_assert_check(&a, doc);
-	T_EQ_STR(bl_errmsg(), "'pid' is '1', expected '2'", "failure message names the field and both values");
+	T_EQ_STR(bl_errmsg(), "'pid' is '1', expected '2'",
+		 "failure message names the field and both values");
 	json_decref(a.value);
 	json_decref(doc);
 	return t_done();

@@ -40,7 +40,8 @@ static const struct ccase cases[] = {
      BL_EV_PANIC_END, BL_PANIC_NONE, -1, -1, NULL},
     {"Initramfs unpacking failed: invalid magic at start of compressed archive",
      BL_EV_UNPACK_FAILED, BL_PANIC_NONE, -1, -1, "invalid magic at start of compressed archive"},
-    {"Initramfs unpacking failed: Input was encoded with settings that are not supported by this XZ decoder",
+    {"Initramfs unpacking failed: Input was encoded with settings that are not supported by this "
+     "XZ decoder",
      BL_EV_UNPACK_FAILED, BL_PANIC_NONE, -1, -1, NULL},
     {"Warning: unable to open an initial console.", BL_EV_NO_CONSOLE, BL_PANIC_NONE, -1, -1, NULL},
     {"Failed to execute /init (error -2)", BL_EV_EXEC_FAILED, BL_PANIC_NONE, -1, -1, "/init"},
@@ -55,7 +56,8 @@ static const struct ccase cases[] = {
      BL_EV_SEGFAULT, BL_PANIC_NONE, -1, -1, NULL},
     {"Unpacking initramfs...", BL_EV_UNPACKING, BL_PANIC_NONE, -1, -1, NULL},
     {"reboot: System halted", BL_EV_SYSTEM_HALTED, BL_PANIC_NONE, -1, -1, NULL},
-    {"Freeing unused kernel image (initmem) memory: 1024K", BL_EV_NONE, BL_PANIC_NONE, -1, -1, NULL},
+    {"Freeing unused kernel image (initmem) memory: 1024K", BL_EV_NONE, BL_PANIC_NONE, -1, -1,
+     NULL},
     {"", BL_EV_NONE, BL_PANIC_NONE, -1, -1, NULL},
 };
 
@@ -71,7 +73,8 @@ static void test_console_context(void)
 		const char *desc;
 	} seqs[] = {
 	    {"show_mem dump, then a garbage panic before init",
-	     {"Mem-Info:", "active_anon:0 inactive_anon:0", "Kernel panic - not syncing: \x08\x1b[0m\xff"},
+	     {"Mem-Info:", "active_anon:0 inactive_anon:0",
+	      "Kernel panic - not syncing: \x08\x1b[0m\xff"},
 	     BL_PANIC_BUILTIN_UNPACK,
 	     "failed to unpack the built-in initramfs (\\x08\\x1b[0m\\xff)"},
 	    {"an unpack message without the dump",
@@ -87,11 +90,13 @@ static void test_console_context(void)
 	     BL_PANIC_OTHER,
 	     "System is deadlocked on memory"},
 	    {"after init ran, a dump and a panic are not the archive's",
-	     {"Run /init as init process", "Mem-Info:", "Kernel panic - not syncing: no cpio magic"},
+	     {"Run /init as init process",
+	      "Mem-Info:", "Kernel panic - not syncing: no cpio magic"},
 	     BL_PANIC_OTHER,
 	     "no cpio magic"},
 	    {"kill-init keeps its reason",
-	     {"Mem-Info:", "Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100"},
+	     {"Mem-Info:",
+	      "Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000100"},
 	     BL_PANIC_KILL_INIT,
 	     "attempted to kill init, exit status 1"},
 	    {"an unknown panic before init without a dump stays other",
@@ -106,8 +111,8 @@ static void test_console_context(void)
 			bl_classify_console(&ctx, seqs[i].lines[j], &c);
 		char d[300];
 		bl_describe_panic(&c, d, sizeof(d));
-		T_EQ_STR(bl_panic_reason_name(c.panic), bl_panic_reason_name(seqs[i].want), "%s: reason",
-			 seqs[i].name);
+		T_EQ_STR(bl_panic_reason_name(c.panic), bl_panic_reason_name(seqs[i].want),
+			 "%s: reason", seqs[i].name);
 		T_EQ_STR(d, seqs[i].desc, "%s: description", seqs[i].name);
 	}
 }
@@ -130,7 +135,8 @@ int main(void)
 			T_EQ_STR(out.detail, c->detail, "detail of '%.50s'", c->line);
 	}
 
-	/* the decoder, kernel/exit.c: exit(n) is (n & 0xff) << 8, a signal is signo | 0x80 on core */
+	/* the decoder, kernel/exit.c: exit(n) is (n & 0xff) << 8, a signal is signo | 0x80 on core
+	 */
 	int st, sig;
 	bool core;
 	bl_decode_exitcode(0x300, &st, &sig, &core);
@@ -142,10 +148,12 @@ int main(void)
 
 	char d[200];
 	struct bl_classified k;
-	bl_classify_line("Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000700", &k);
+	bl_classify_line("Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000700",
+			 &k);
 	bl_describe_panic(&k, d, sizeof(d));
 	T_EQ_STR(d, "attempted to kill init, exit status 7", "description of exit status 7");
-	bl_classify_line("Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b", &k);
+	bl_classify_line("Kernel panic - not syncing: Attempted to kill init! exitcode=0x0000000b",
+			 &k);
 	bl_describe_panic(&k, d, sizeof(d));
 	T_EQ_STR(d, "attempted to kill init, signal 11 SIGSEGV", "description of SIGSEGV");
 
@@ -175,7 +183,8 @@ int main(void)
 			struct strbuf got = STRBUF_INIT;
 			char *save = NULL;
 			struct bl_console_ctx ctx = {0};
-			for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+			for (char *line = strtok_r(data, "\n", &save); line;
+			     line = strtok_r(NULL, "\n", &save)) {
 				char *cr = strchr(line, '\r');
 				if (cr)
 					*cr = 0;
@@ -192,7 +201,8 @@ int main(void)
 				if (cl.type == BL_EV_PANIC) {
 					char dd[300];
 					bl_describe_panic(&cl, dd, sizeof(dd));
-					sb_addf(&got, " %s: %s", bl_panic_reason_name(cl.panic), dd);
+					sb_addf(&got, " %s: %s", bl_panic_reason_name(cl.panic),
+						dd);
 				}
 				sb_addc(&got, '\n');
 			}
@@ -206,6 +216,7 @@ int main(void)
 	}
 	if (d0)
 		closedir(d0);
-	T_OK(nlogs >= 1 || getenv("BOOTLAB_NO_CONSOLE_CORPUS"), "console corpus present (%zu logs)", nlogs);
+	T_OK(nlogs >= 1 || getenv("BOOTLAB_NO_CONSOLE_CORPUS"), "console corpus present (%zu logs)",
+	     nlogs);
 	return t_done();
 }

@@ -24,7 +24,8 @@ static void test_parse(void)
 	bl_cmdline_parse(&c, "  root=/dev/vda\tconsole=ttyS0,115200 quiet  empty= ");
 	T_EQ_INT(c.n, 4, "parse: words split at any white space");
 	T_EQ_STR(bl_cmdline_get(&c, "root"), "/dev/vda", "get: a key's value");
-	T_EQ_STR(bl_cmdline_get(&c, "console"), "ttyS0,115200", "get: the value up to the word's end");
+	T_EQ_STR(bl_cmdline_get(&c, "console"), "ttyS0,115200",
+		 "get: the value up to the word's end");
 	T_EQ_STR(bl_cmdline_get(&c, "quiet"), "", "get: a bare word has the empty value");
 	T_EQ_STR(bl_cmdline_get(&c, "empty"), "", "get: key= has the empty value");
 	T_OK(bl_cmdline_get(&c, "init") == NULL, "get: an absent key is NULL");
@@ -68,7 +69,8 @@ static void test_changes(void)
 	bl_cmdline_parse(&c, "panic=5 quiet panic_on_oops=1 panic=7");
 	bl_cmdline_set(&c, "panic", "0");
 	char *s = bl_cmdline_str(&c);
-	T_EQ_STR(s, "quiet panic_on_oops=1 panic=0", "set: replaces every word of the key, no other");
+	T_EQ_STR(s, "quiet panic_on_oops=1 panic=0",
+		 "set: replaces every word of the key, no other");
 	free(s);
 	T_OK(!bl_cmdline_default(&c, "panic", "-1"), "default: false when the key is there");
 	T_EQ_STR(bl_cmdline_get(&c, "panic"), "0", "default: the word there stays");

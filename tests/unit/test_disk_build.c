@@ -248,8 +248,7 @@ static const struct bad {
     {"  - {name: d0, size: 64M, raid: {array: md0, member: 0, metadata: \"1.0\"}}\n"
      "  - {name: d1, size: 64M, raid: {array: md0, member: 1, metadata: \"1.2\"}}\n",
      4, false, "disks[1].raid.metadata: \"1.2\" differs from disks[0].raid.metadata"},
-    {"  - {name: d0, size: 64M, raid: {array: md0}}\n", 3, false,
-     "disks[0].raid.member: missing"},
+    {"  - {name: d0, size: 64M, raid: {array: md0}}\n", 3, false, "disks[0].raid.member: missing"},
     {"  - {name: d0, size: 64M, raid: {member: 0}}\n", 3, false, "disks[0].raid.array: missing"},
     {"  - {name: d0, size: 64M, raid: {array: md0, member: 0}}\n", 3, false,
      "disks[0].raid.array: unknown array 'md0'"},
@@ -301,8 +300,9 @@ static void test_bad(void)
 		const char *m = bad_error(i, &at_build);
 		char at[32];
 		snprintf(at, sizeof(at), "/t.yaml:%d:", bads[i].line);
-		if (!T_OK(strstr(m, at) && strstr(m, bads[i].msg), "bad %zu: error names the field at "
-								   "line %d",
+		if (!T_OK(strstr(m, at) && strstr(m, bads[i].msg),
+			  "bad %zu: error names the field at "
+			  "line %d",
 			  i, bads[i].line))
 			printf("#   got '%s'\n#   want '%s' at %s\n", m, bads[i].msg, at);
 		T_OK(at_build == bads[i].at_build, "bad %zu: found %s", i,

@@ -114,7 +114,8 @@ static const struct {
     {"hello-stage", "3:20: 'stage' is out of range: '3' (at most 2)"},
     {"panic-status-signal",
      "3:24: panic has both 'status' and 'signal': init either exits or is killed"},
-    {"panic-reason", "3:21: unknown panic reason 'oops' (kill-init, no-init, vfs, requested-init, builtin-unpack or other)"},
+    {"panic-reason", "3:21: unknown panic reason 'oops' (kill-init, no-init, vfs, requested-init, "
+		     "builtin-unpack or other)"},
     {"panic-status-noinit", "3:30: 'status' only applies to reason 'kill-init', not 'no-init'"},
     {"panic-bad-signal", "3:21: unknown signal 'SIGFOO' (like SIGSEGV, SIGKILL or a number)"},
     {"panic-scalar", "3:12: 'panic' must be 'any' or a mapping {reason:, status:, signal:}, "
@@ -444,7 +445,8 @@ static void test_variants(void)
 	T_OK(bp->disks[1].pos.line == 14 && bp->disks[1].pos.col == 5 &&
 		 !strcmp(bp->disks[1].pos.file, "good/variants.yaml"),
 	     "disk position");
-	T_OK(d->disks.narrays == 1 && d->disks.arrays[0].nmembers == 2, "arrays kept in the variant");
+	T_OK(d->disks.narrays == 1 && d->disks.arrays[0].nmembers == 2,
+	     "arrays kept in the variant");
 	bl_scenario_set_release(&set);
 }
 
