@@ -7,7 +7,9 @@
  *
  *   outcome: panic (attempted to kill init, exit status 7)
  *
- * and the exit status is 0 only for pass. */
+ * and the exit status is 0 only for pass: the guest powered off or halted
+ * by itself, or a console line matched --expect (docs/machines.md, "How a
+ * boot ends"). */
 #include "cli/cli.h"
 #include "kernel/kernel.h"
 #include "scenario/scenario.h"
@@ -24,6 +26,7 @@
 static const char boot_usage[] =
     "usage: bootlab boot --kernel K [--initrd A]... [--append STR] [--arch A]\n"
     "                    [--backend B] [--machine M] [--memory SIZE] [--timeout T]\n"
+    "                    [--expect REGEX]\n"
     "\n"
     "Boot kernel K once with the console on this terminal (stdin goes to the\n"
     "guest; Ctrl-] ends the boot). The archives are stacked in the order given\n"
@@ -41,11 +44,14 @@ static const char boot_usage[] =
     "  --machine M      QEMU machine: microvm, q35, pc, virt (default: by kernel)\n"
     "  --memory SIZE    guest memory, e.g. 256M (default 256M)\n"
     "  --timeout T      end the boot after T (e.g. 30s, 5m; default 10m; 0 = 24h)\n"
+    "  --expect REGEX   pass as soon as a console line matches REGEX (extended\n"
+    "                   regex), then end the boot\n"
     "  -h, --help       this text\n"
     "\n"
-    "exit status: 0 when the outcome is pass (the guest powered off or\n"
-    "rebooted), 1 for panic, fail or timeout, 2 bad usage, 3 emulator or setup\n"
-    "error\n";
+    "exit status: 0 when the outcome is pass (the guest powered off or halted\n"
+    "by itself, or --expect matched), 1 for panic, reboot (the guest restarted\n"
+    "and nothing asked it to), fail or timeout, 2 bad usage, 3 emulator or\n"
+    "setup error\n";
 
 static struct termios saved_tio;
 static int tio_saved;
@@ -153,7 +159,7 @@ static int parse_duration_ms(const char *s, int *ms)
 }
 
 struct boot_args {
-	const char *kernel, *append, *arch, *backend, *machine;
+	const char *kernel, *append, *arch, *backend, *machine, *expect;
 	struct strlist initrds;
 	int memory_mb, timeout_ms;
 };
@@ -162,11 +168,17 @@ struct boot_args {
 static int boot_parse(struct boot_args *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"kernel", required_argument, NULL, 'k'},  {"initrd", required_argument, NULL, 'i'},
-	    {"append", required_argument, NULL, 'a'},  {"arch", required_argument, NULL, 'A'},
-	    {"backend", required_argument, NULL, 'b'}, {"machine", required_argument, NULL, 'M'},
-	    {"memory", required_argument, NULL, 'm'},  {"timeout", required_argument, NULL, 't'},
-	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	    {"kernel", required_argument, NULL, 'k'},
+	    {"initrd", required_argument, NULL, 'i'},
+	    {"append", required_argument, NULL, 'a'},
+	    {"arch", required_argument, NULL, 'A'},
+	    {"backend", required_argument, NULL, 'b'},
+	    {"machine", required_argument, NULL, 'M'},
+	    {"memory", required_argument, NULL, 'm'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"expect", required_argument, NULL, 'e'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 	optind = 1;
@@ -190,6 +202,9 @@ static int boot_parse(struct boot_args *a, int argc, char **argv)
 			break;
 		case 'M':
 			a->machine = optarg;
+			break;
+		case 'e':
+			a->expect = optarg;
 			break;
 		case 'm':
 			if (parse_size_mb(optarg, &a->memory_mb) < 0)
@@ -264,7 +279,24 @@ static int boot_kernel(const struct boot_args *a, struct bl_scenario *sc)
 	return 0;
 }
 
-/* a plan with no steps: the session runs until the guest ends */
+/* --expect: one console step over the whole boot; the boot ends when it
+ * matches. -1 with a message for a regex that does not compile. */
+static int boot_expect(const struct boot_args *a, struct bl_scenario *sc)
+{
+	struct bl_step *st = bl_plan_add_step(sc, BL_STEP_CONSOLE_WAIT, "expect");
+	st->timeout_ms = a->timeout_ms;
+	int rc = regcomp(&st->re, a->expect, REG_EXTENDED | REG_NEWLINE | REG_NOSUB);
+	if (rc) {
+		char why[200];
+		regerror(rc, &st->re, why, sizeof(why));
+		return bl_err("bad regex for --expect '%s': %s", a->expect, why);
+	}
+	st->regex = xstrdup(a->expect); /* the plan frees what compiled */
+	return 0;
+}
+
+/* a plan with no steps (the session runs until the guest ends) or with
+ * --expect's console step */
 static struct bl_scenario *boot_plan(const struct boot_args *a)
 {
 	struct bl_scenario *sc = bl_plan_new("boot", "bootlab boot");
@@ -281,6 +313,10 @@ static struct bl_scenario *boot_plan(const struct boot_args *a)
 		snprintf(name, sizeof(name), "initrd%zu", i + 1);
 		bl_plan_add_raw(sc, name, path ? path : a->initrds.v[i]);
 		free(path);
+	}
+	if (a->expect && boot_expect(a, sc) < 0) {
+		bl_scenario_free(sc);
+		return NULL;
 	}
 	return sc;
 }

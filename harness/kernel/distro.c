@@ -197,7 +197,7 @@ int bl_kernel_distro(const char *image, const char *modules_dir, struct bl_kerne
 		free(img);
 		return bl_err(
 		    "kernel '%s': not a kernel image bootlab knows (bzImage, arm64 Image, "
-		    "ELF vmlinux, UML binary)",
+		    "x86_64 vmlinux with a PVH entry note (CONFIG_PVH), UML binary)",
 		    image);
 	}
 	out->kind = kind;

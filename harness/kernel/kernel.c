@@ -8,6 +8,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const char *bl_kernel_arch_name(const char *arch)
@@ -23,16 +25,74 @@ const char *bl_kernel_arch_name(const char *arch)
 	return NULL;
 }
 
-enum bl_kernel_kind bl_kernel_kind_of(const char *path)
+/* the ELF note Xen's PVH entry is in (XEN_ELFNOTE_PHYS32_ENTRY): QEMU's
+ * -kernel boots a vmlinux only through it */
+#define XEN_NOTE_PHYS32_ENTRY 18
+
+static bool note_has_pvh(const unsigned char *p, size_t len)
 {
-	unsigned char b[0x210];
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return BL_KERNEL_UNKNOWN;
-	ssize_t n = read(fd, b, sizeof(b));
+	for (size_t off = 0; off + sizeof(Elf64_Nhdr) <= len;) {
+		const Elf64_Nhdr *n = (const Elf64_Nhdr *)(p + off);
+		size_t name = (n->n_namesz + 3) & ~3u, desc = (n->n_descsz + 3) & ~3u;
+		size_t next = off + sizeof(*n) + name + desc;
+		if (next > len || next <= off)
+			return false;
+		if (n->n_type == XEN_NOTE_PHYS32_ENTRY && n->n_namesz == 4 &&
+		    !memcmp(p + off + sizeof(*n), "Xen", 4))
+			return true;
+		off = next;
+	}
+	return false;
+}
+
+/* an x86_64 vmlinux in FD (header E) with a PVH entry among its notes */
+static bool elf_has_pvh(int fd, const Elf64_Ehdr *e)
+{
+	for (unsigned i = 0; i < e->e_phnum && i < 64; i++) {
+		Elf64_Phdr ph;
+		off_t at = (off_t)(e->e_phoff + (Elf64_Off)i * sizeof(ph));
+		if (pread(fd, &ph, sizeof(ph), at) != (ssize_t)sizeof(ph))
+			return false;
+		if (ph.p_type != PT_NOTE || ph.p_filesz > 65536)
+			continue;
+		unsigned char *buf = xmalloc(ph.p_filesz + 1);
+		bool pvh =
+		    pread(fd, buf, ph.p_filesz, (off_t)ph.p_offset) == (ssize_t)ph.p_filesz &&
+		    note_has_pvh(buf, ph.p_filesz);
+		free(buf);
+		if (pvh)
+			return true;
+	}
+	return false;
+}
+
+bool bl_kernel_mmio_cmdline(const struct bl_kernel *k)
+{
+	if (k->config)
+		return bl_kernel_config(k, "VIRTIO_MMIO_CMDLINE_DEVICES") == 'y';
+	if (k->kind != BL_KERNEL_PVH)
+		return false;
+	/* the built-in parameter's name, as module_param() stores it */
+	static const char name[] = "virtio_mmio.device";
+	int fd = open(k->image, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(name)) {
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	close(fd);
-	if (n < 0x40)
-		return BL_KERNEL_UNKNOWN;
+	if (map == MAP_FAILED)
+		return false;
+	bool found = memmem(map, (size_t)st.st_size, name, sizeof(name)) != NULL;
+	munmap(map, (size_t)st.st_size);
+	return found;
+}
+
+/* the kind by the first bytes B (N >= 0x40); PVH still to be confirmed */
+static enum bl_kernel_kind kind_of_header(const unsigned char *b, size_t n)
+{
 	if (n >= 0x206 && !memcmp(b + 0x202, "HdrS", 4))
 		return BL_KERNEL_BZIMAGE; /* the x86 boot protocol header */
 	if (!memcmp(b + 0x38, "ARM\x64", 4))
@@ -49,6 +109,20 @@ enum bl_kernel_kind bl_kernel_kind_of(const char *path)
 	 * entry, user space is below the canonical hole */
 	return e->e_entry >= 0xffff800000000000ULL || e->e_entry < 0x10000000ULL ? BL_KERNEL_PVH
 										 : BL_KERNEL_UML;
+}
+
+enum bl_kernel_kind bl_kernel_kind_of(const char *path)
+{
+	unsigned char b[0x210];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return BL_KERNEL_UNKNOWN;
+	ssize_t n = read(fd, b, sizeof(b));
+	enum bl_kernel_kind kind = n < 0x40 ? BL_KERNEL_UNKNOWN : kind_of_header(b, (size_t)n);
+	if (kind == BL_KERNEL_PVH && !elf_has_pvh(fd, (const Elf64_Ehdr *)b))
+		kind = BL_KERNEL_UNKNOWN;
+	close(fd);
+	return kind;
 }
 
 const char *bl_kernel_kind_arch(enum bl_kernel_kind kind)

@@ -15,6 +15,7 @@
 #ifndef BL_KERNEL_H
 #define BL_KERNEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -22,7 +23,7 @@
  * machine a kernel can boot on depends on it, never on its file name */
 enum bl_kernel_kind {
 	BL_KERNEL_UNKNOWN,
-	BL_KERNEL_PVH,	   /* x86_64 ELF vmlinux: QEMU's -kernel enters it by its PVH note */
+	BL_KERNEL_PVH,	   /* x86_64 ELF vmlinux with a PVH note: QEMU's -kernel enters it there */
 	BL_KERNEL_BZIMAGE, /* x86 boot protocol ("HdrS"): bzImage, vmlinuz */
 	BL_KERNEL_ARM64,   /* arm64 Image ("ARM\x64" magic) or an aarch64 ELF */
 	BL_KERNEL_UML,	   /* User-Mode Linux: a host program */
@@ -72,6 +73,11 @@ void bl_kernel_release(struct bl_kernel *k);
  * Reads k->config (for distro kernels /boot/config-<version>); 0 when there
  * is no config. */
 int bl_kernel_config(const struct bl_kernel *k, const char *option);
+
+/* Whether the kernel parses virtio_mmio.device= (what microvm's devices
+ * need): its .config's CONFIG_VIRTIO_MMIO_CMDLINE_DEVICES when it has one,
+ * else, for a vmlinux, the built-in parameter's name among its bytes. */
+bool bl_kernel_mmio_cmdline(const struct bl_kernel *k);
 
 /* Resolve module names (e.g. "virtio_console", aliases work too) to .ko
  * paths in load order (dependencies first, depth-first) with libkmod,

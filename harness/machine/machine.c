@@ -259,6 +259,7 @@ int bl_machine_spawn(struct bl_machine *m, char *const argv[], int console_child
 	m->watchdog = m->no_watchdog ? 0 : spawn_watchdog(pid);
 	m->pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* close-on-exec by default */
 	m->command = bl_machine_join_argv(argv);
+	bl_debug("emulator: %s", m->command);
 	return 0;
 }
 

@@ -28,6 +28,8 @@ static const char *outcome_class(enum bl_outcome o)
 		return "fail";
 	case BL_OUT_PANIC:
 		return "panic";
+	case BL_OUT_REBOOT:
+		return "reboot";
 	case BL_OUT_TIMEOUT:
 		return "timeout";
 	default:
@@ -411,7 +413,8 @@ static const char css[] =
     ".badge{display:inline-block;padding:1px "
     "8px;border-radius:10px;color:#fff;font-weight:600;font-size:12px}"
     ".badge.small{padding:0 6px;font-size:11px}"
-    ".pass{--c:#1a7f37}.fail{--c:#cf222e}.panic{--c:#a40e26}.timeout{--c:#bf8700}.error{--c:#"
+    ".pass{--c:#1a7f37}.fail{--c:#cf222e}.panic{--c:#a40e26}.timeout{--c:#bf8700}.reboot{--c:#"
+    "8250df}.error{--c:#"
     "6e40c9}"
     ".badge{background:var(--c)}"
     "table{border-collapse:collapse;margin:6px 0 10px}td,th{padding:2px 10px;border-bottom:1px "

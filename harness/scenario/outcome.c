@@ -11,6 +11,7 @@ static const char *const outcome_names[] = {
     [BL_OUT_PASS] = "pass",
     [BL_OUT_FAIL] = "fail",
     [BL_OUT_PANIC] = "panic",
+    [BL_OUT_REBOOT] = "reboot",
     [BL_OUT_TIMEOUT] = "timeout",
     [BL_OUT_EMU_ERROR] = "emulator-error",
     [BL_OUT_SETUP_ERROR] = "setup-error",

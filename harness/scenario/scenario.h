@@ -76,6 +76,7 @@ enum bl_outcome {
 	BL_OUT_PASS,
 	BL_OUT_FAIL,
 	BL_OUT_PANIC,
+	BL_OUT_REBOOT, /* the guest restarted and nobody asked it to */
 	BL_OUT_TIMEOUT,
 	BL_OUT_EMU_ERROR,
 	BL_OUT_SETUP_ERROR,

@@ -21,8 +21,15 @@
  * shows. */
 #define PANIC_HANG_MS 1500
 #define PANIC_EXIT_MS 10000
-/* after "reboot: Restarting system" the emulator has this long to go */
+/* After "reboot: Restarting system", "Power down" or "System halted" the
+ * emulator has this long to go by itself: a short time when the agent was
+ * asked to power off, longer when the guest went down on its own, so the
+ * report shows the emulator's own exit where it has one (-no-reboot). A
+ * halted microvm never exits, a UML reboot would boot again. */
 #define DOWN_NS 100000000LL
+#define UNASKED_DOWN_NS 1000000000LL
+/* bootlab boot, kernel told to be quiet: when held input goes anyway */
+#define QUIET_SEND_NS 5000000000LL
 
 int64_t sess_since(struct sess *s)
 {
@@ -65,6 +72,37 @@ static void tail_push(struct sess *s, const char *line)
 
 static void handle_agent_line(struct sess *s, const char *line);
 
+/* the last two lines the guest's programs (not the kernel: no printk
+ * time) printed before now, oldest first, or NULL */
+static char *last_user_lines(const struct sess *s)
+{
+	const char *pick[2];
+	int n = 0;
+	for (size_t i = s->ntail; i-- > 0 && n < 2;) {
+		double t;
+		if (bl_printk_split(s->tail[i], &t) == s->tail[i] && t < 0 && *s->tail[i])
+			pick[n++] = s->tail[i];
+	}
+	if (!n)
+		return NULL;
+	return n == 1 ? xasprintf("'%s'", pick[0]) : xasprintf("'%s' / '%s'", pick[1], pick[0]);
+}
+
+/* The kernel says it resets or halts: no need to wait for the emulator
+ * for long (libvirt takes seconds to notice a reset). A restart the agent
+ * was not asked for is the boot's outcome (steps.c), with the guest's
+ * last words: an initramfs that "panics" in a shell function and reboots
+ * says why just before. */
+static void going_down(struct sess *s, bool restart)
+{
+	s->down_ns = bl_now_ns();
+	s->down_grace_ns = s->poweroff_requested ? DOWN_NS : UNASKED_DOWN_NS;
+	if (!restart || s->poweroff_requested)
+		return;
+	s->unasked_restart = true;
+	s->restart_words = last_user_lines(s);
+}
+
 static void handle_console_line(struct sess *s, char *line)
 {
 	size_t n = strlen(line);
@@ -84,12 +122,19 @@ static void handle_console_line(struct sess *s, char *line)
 
 	double guest_s;
 	const char *text = bl_printk_split(line, &guest_s);
+	/* a line of the guest's programs (no printk time after the kernel's
+	 * had one: UML prints its own lines first) */
+	if (guest_s < 0 && s->printk_seen && *line)
+		s->guest_reads = true;
+	s->printk_seen |= guest_s >= 0;
 	struct bl_classified c;
 	bl_classify_console(&s->console_ctx, text, &c);
 	if (c.type == BL_EV_NONE)
 		return;
-	if (c.type == BL_EV_RUN_INIT)
+	if (c.type == BL_EV_RUN_INIT) {
 		sess_phase(s, BL_PH_RUN_INIT, guest_s);
+		s->guest_reads = true;
+	}
 	if (c.type == BL_EV_PANIC && !s->panic_seen) {
 		s->panic_seen = true;
 		s->panic_ns = bl_now_ns();
@@ -99,11 +144,8 @@ static void handle_console_line(struct sess *s, char *line)
 	}
 	if (c.type == BL_EV_PANIC_END)
 		s->panic_end = true;
-	/* the guest is going down as asked: no need to wait for the emulator
-	 * (libvirt takes seconds to notice a reset) */
-	if (s->poweroff_requested && (c.type == BL_EV_RESTART || c.type == BL_EV_SYSTEM_HALTED) &&
-	    !s->down_ns)
-		s->down_ns = bl_now_ns();
+	if ((c.type == BL_EV_RESTART || c.type == BL_EV_SYSTEM_HALTED) && !s->down_ns)
+		going_down(s, c.type == BL_EV_RESTART);
 	add_event(s, &c, text, guest_s);
 }
 
@@ -239,7 +281,7 @@ static void pollset_fill(struct sess *s, struct pollset *ps)
 		ps->ierr = pollset_add(ps, s->m.stderr_fd);
 	if (s->script_fd >= 0)
 		ps->iscript = pollset_add(ps, s->script_fd);
-	if (s->opts->interactive && !s->stdin_eof)
+	if (s->opts->interactive && !s->stdin_eof && s->stdin_held.len < (1u << 20))
 		ps->iin = pollset_add(ps, 0);
 	/* the emulator's exit wakes the poll at once (machine.h) */
 	if (s->m.pidfd > 0 && !s->m.exited) {
@@ -256,8 +298,10 @@ static int wake_ms(struct sess *s, int64_t until, const struct pollset *ps)
 	int64_t wake = until;
 	if (s->panic_seen && s->panic_ns + s->panic_grace_ns < wake)
 		wake = s->panic_ns + s->panic_grace_ns;
-	if (s->down_ns && s->down_ns + DOWN_NS < wake)
-		wake = s->down_ns + DOWN_NS;
+	if (s->stdin_held.len && !s->guest_reads && s->quiet_send_ns && s->quiet_send_ns < wake)
+		wake = s->quiet_send_ns;
+	if (s->down_ns && s->down_ns + s->down_grace_ns < wake)
+		wake = s->down_ns + s->down_grace_ns;
 	int ms = wake > now ? (int)((wake - now + 999999) / 1000000) : 0;
 	/* nothing wakes us when the emulator exits: look every 20 ms once its
 	 * channels are closed, every 200 ms (libvirt) while they are open */
@@ -313,6 +357,29 @@ static void on_script(struct sess *s)
 	}
 }
 
+/* bootlab boot: what stdin gave, once the guest can read it. Bytes that
+ * reach a serial port before the kernel opens its tty are lost (the
+ * UART's FIFO is cleared on open), so input waits for "Run /init" or the
+ * first line of the guest's programs; the console's tty buffers it after
+ * that. A quiet kernel does not print "Run /init": then it goes after
+ * QUIET_SEND_NS at the latest. */
+static void stdin_flush(struct sess *s)
+{
+	if (s->quiet_send_ns && bl_now_ns() >= s->quiet_send_ns)
+		s->guest_reads = true;
+	if (!s->guest_reads || !s->stdin_held.len || s->m.console_fd < 0)
+		return;
+	ssize_t n = write(s->m.console_fd, s->stdin_held.buf, s->stdin_held.len);
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			sb_reset(&s->stdin_held); /* the console is gone */
+		return;
+	}
+	memmove(s->stdin_held.buf, s->stdin_held.buf + n, s->stdin_held.len - (size_t)n);
+	s->stdin_held.len -= (size_t)n;
+	s->stdin_held.buf[s->stdin_held.len] = 0;
+}
+
 /* bootlab boot: the terminal's keys go to the console */
 static void on_stdin(struct sess *s)
 {
@@ -329,8 +396,10 @@ static void on_stdin(struct sess *s)
 		n = esc - buf;
 		bl_session_interrupt();
 	}
-	if (n > 0 && s->m.console_fd >= 0 && write(s->m.console_fd, buf, (size_t)n) < 0)
-		bl_debug("console: write failed");
+	/* a flood of piped input waits in stdin's pipe, not here */
+	if (n > 0 && s->stdin_held.len < (1u << 20))
+		sb_add(&s->stdin_held, buf, (size_t)n);
+	stdin_flush(s);
 }
 
 /* what is still buffered in FD, without waiting, at most 50 reads */
@@ -388,10 +457,11 @@ static void sess_pump(struct sess *s, int64_t until)
 		if (fd_ready(&ps, ps.iin))
 			on_stdin(s);
 	}
+	stdin_flush(s);
 	if (!s->ended && bl_machine_poll_exit(&s->m))
 		collect_after_exit(s);
 	/* after "reboot: Restarting system" the emulator has nothing left to say */
-	if (!s->ended && s->down_ns && bl_now_ns() >= s->down_ns + DOWN_NS)
+	if (!s->ended && s->down_ns && bl_now_ns() >= s->down_ns + s->down_grace_ns)
 		sess_end_machine(s);
 	/* a panic with panic=0 hangs the guest: end it as a panic, not a timeout */
 	if (!s->ended && s->panic_seen &&
@@ -496,6 +566,13 @@ static int64_t panic_grace(int panic)
 	return ((panic > 0 ? (int64_t)panic * 1000 : 0) + PANIC_EXIT_MS) * 1000000LL;
 }
 
+/* the kernel will not print "Run /init as init process" (KERN_INFO) */
+static bool quiet_kernel(const struct bl_cmdline *c)
+{
+	const char *lv = bl_cmdline_get(c, "loglevel");
+	return bl_cmdline_has(c, "quiet") || (lv && atoi(lv) < 7);
+}
+
 static char *safe_name(const char *name)
 {
 	char *s = xstrdup(name);
@@ -568,6 +645,8 @@ int sess_open(struct sess *s, const struct bl_scenario *sc, const struct bl_prep
 	if (bl_start_ns > 0 && s->t0 > bl_start_ns)
 		r->spawn_ns = s->t0 - bl_start_ns;
 	s->panic_grace_ns = panic_grace(plan.panic);
+	if (quiet_kernel(&plan.cmdline))
+		s->quiet_send_ns = s->t0 + QUIET_SEND_NS;
 	/* UML ends every panic in SIGABRT whatever panic= says
 	 * (docs/kernel-behaviour.md section 6): wait for that, it is what the
 	 * report should show */
@@ -599,4 +678,6 @@ void sess_close(struct sess *s)
 	sb_release(&s->ag);
 	sl_release(&s->lines);
 	json_decref(s->replies);
+	free(s->restart_words);
+	sb_release(&s->stdin_held);
 }

@@ -42,8 +42,15 @@ struct sess {
 	bool con_eof, ag_eof;
 	bool ended; /* emulator exited or stopped */
 	bool poweroff_requested;
-	int64_t down_ns; /* when the guest said it is resetting/halting, after a poweroff */
-	bool stdin_eof;	 /* interactive: stdin closed, stop reading it */
+	int64_t down_ns;	  /* when the guest said it is resetting/halting */
+	int64_t down_grace_ns;	  /* how long the emulator then has to go by itself */
+	bool unasked_restart;	  /* "reboot: Restarting system", no poweroff asked for */
+	char *restart_words;	  /* a restart nobody asked for: the guest's last lines before it */
+	bool stdin_eof;		  /* interactive: stdin closed, stop reading it */
+	struct strbuf stdin_held; /* interactive: input read before the guest can take it */
+	bool printk_seen;	  /* a console line with printk's time came */
+	bool guest_reads;	  /* init runs, or the guest's programs print: input can go */
+	int64_t quiet_send_ns;	  /* quiet kernel: when held input goes anyway, else 0 */
 	struct strbuf emu_err;
 
 	int script_fd; /* expect-script relay, or -1 */

@@ -436,7 +436,7 @@ int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prep
 		goto out;
 	p->kernel = xstrdup(k.image);
 	p->plan.kernel_kind = k.kind;
-	p->plan.virtio_mmio_cmdline = bl_kernel_config(&k, "VIRTIO_MMIO_CMDLINE_DEVICES") == 'y';
+	p->plan.virtio_mmio_cmdline = bl_kernel_mmio_cmdline(&k);
 	if (prepare_machine(sc, &k, p) < 0)
 		goto out;
 

@@ -441,8 +441,10 @@ static enum bl_stop wait_for_end(struct sess *s, int failed, enum bl_stop stop)
 		int64_t dl = bl_now_ns() + POWEROFF_WAIT_NS;
 		sess_wait(s, dl < s->boot_deadline ? dl : s->boot_deadline, true, sess_ended, NULL);
 	}
-	/* an expected outcome with no other step: wait for the boot to end */
-	bool wait_end = s->opts->interactive || has_step(s->sc, BL_STEP_EXPECT_OUTCOME);
+	/* an expected outcome, or bootlab boot without --expect: wait for the
+	 * boot to end */
+	bool wait_end =
+	    (s->opts->interactive && !s->sc->nsteps) || has_step(s->sc, BL_STEP_EXPECT_OUTCOME);
 	if (wait_end && failed < 0) {
 		sess_wait(s, s->boot_deadline, true, sess_ended, NULL);
 		if (!s->ended && bl_now_ns() >= s->boot_deadline)
@@ -458,6 +460,19 @@ static const char *reached_phase(const struct bl_result *r)
 		if (r->phases[p].seen)
 			return bl_phase_name((enum bl_phase_id)p);
 	return "none";
+}
+
+/* why a restart nobody asked for ended the boot: the guest's last words
+ * before it, and the step that was still waiting */
+static char *reboot_reason(const struct sess *s, const struct bl_step_result *fs, int failed)
+{
+	struct strbuf sb = STRBUF_INIT;
+	sb_adds(&sb, "the guest restarted by itself (reboot: Restarting system)");
+	if (s->restart_words)
+		sb_addf(&sb, " after %s", s->restart_words);
+	if (fs)
+		sb_addf(&sb, "; step %d (%s): %s", failed + 1, fs->name, fs->message);
+	return sb_detach(&sb, NULL);
 }
 
 /* the outcome the boot had on its own, and why (*REASON, caller frees) */
@@ -476,6 +491,10 @@ static enum bl_outcome natural_outcome(struct sess *s, int failed, enum bl_stop 
 	if (s->panic_seen && !(panic_expected && !fs)) {
 		*reason = xasprintf("kernel panic: %s", d);
 		return BL_OUT_PANIC;
+	}
+	if (s->unasked_restart) {
+		*reason = reboot_reason(s, fs, failed);
+		return BL_OUT_REBOOT;
 	}
 	if (stop == BL_STOP_DEADLINE) {
 		*reason = xasprintf("boot deadline of %d ms reached; last phase: %s",

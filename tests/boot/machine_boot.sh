@@ -19,6 +19,8 @@ mk() { # mk NAME INIT-SCRIPT: an initrd whose /init is that sh script
 mk exit7 'echo init-says-hi; exit 7'
 mk reboot 'echo bye; /bin/busybox reboot -f'
 mk poweroff 'echo bye; /bin/busybox poweroff -f'
+mk halt 'echo bye; /bin/busybox halt -f'
+mk early 'read line; echo got:$line; exit 3'
 mk read 'echo ready-for-input; read line; echo got:$line; exit 3'
 mk sleep 'echo ready-for-input; /bin/busybox sleep 60; exit 1'
 mkdir -p "$T_TMP/segv"
@@ -40,9 +42,63 @@ expect_eq "qemu: NULL dereference -> signal 11 SIGSEGV" "$(last "$out")" \
 	"outcome: panic (attempted to kill init, signal 11 SIGSEGV)"
 expect_eq "exit 1" "$rc" 1
 
+# how a boot ends (docs/machines.md): a reset nobody asked for is not a pass
 out=$("$BOOTLAB" boot --kernel x86_64 --initrd "$T_TMP/reboot.cpio.gz" < /dev/null 2>&1); rc=$?
-expect_eq "qemu: a guest that reboots (-no-reboot) -> pass" "$(last "$out")" "outcome: pass"
-expect_eq "pass exits 0" "$rc" 0
+expect_eq "qemu: a guest that reboots by itself -> reboot, with its last words" "$(last "$out")" \
+	"outcome: reboot (the guest restarted by itself (reboot: Restarting system) after 'bye')"
+expect_eq "a reboot exits 1" "$rc" 1
+for how in poweroff halt; do
+	t0=$(date +%s)
+	out=$("$BOOTLAB" boot --kernel x86_64 --timeout 120s --initrd "$T_TMP/$how.cpio.gz" < /dev/null 2>&1); rc=$?
+	secs=$(($(date +%s) - t0))
+	expect_eq "qemu microvm: $how -f -> pass" "$(last "$out")" "outcome: pass"
+	expect_eq "$how -f: exit 0" "$rc" 0
+	check "$how -f: the boot ends at the kernel's last words, not the deadline (${secs}s)" test "$secs" -lt 60
+done
+
+# a Debian initramfs without root=: initramfs-tools' panic() reboots
+# under panic=-1; that is a reboot, not a pass
+ck=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
+ci=/boot/initrd.img-${ck#/boot/vmlinuz-}
+if [ -n "$ck" ] && [ -r "$ci" ]; then
+	out=$("$BOOTLAB" boot --kernel "$ck" --initrd "$ci" --timeout 300s < /dev/null 2>&1); rc=$?
+	expect_match "initramfs-tools without root= -> reboot naming why" "$(last "$out")" \
+		"^outcome: reboot \(.*No root device specified.*Rebooting automatically due to panic= boot argument'\)$"
+	expect_eq "and exits 1" "$rc" 1
+else
+	skip "no Debian cloud kernel and initrd in /boot" "initramfs-tools without root= -> reboot"
+fi
+
+# --expect: pass as soon as a line matches, and the boot ends there
+t0=$(date +%s)
+out=$("$BOOTLAB" boot --kernel x86_64 --initrd "$T_TMP/sleep.cpio.gz" --expect '^ready-for-input$' \
+	< /dev/null 2>&1); rc=$?
+secs=$(($(date +%s) - t0))
+expect_eq "--expect matched -> pass" "$(last "$out")" "outcome: pass"
+expect_eq "--expect: exit 0" "$rc" 0
+check "--expect: the boot ended at the match, not after init's 60 s sleep (${secs}s)" test "$secs" -lt 50
+out=$("$BOOTLAB" boot --kernel x86_64 --initrd "$T_TMP/exit7.cpio.gz" --expect 'never-printed' \
+	< /dev/null 2>&1); rc=$?
+expect_eq "--expect unmatched, init dies -> the panic" "$(last "$out")" \
+	"outcome: panic (attempted to kill init, exit status 7)"
+out=$("$BOOTLAB" boot --kernel x86_64 --expect 'a(' < /dev/null 2>&1); rc=$?
+expect_match "--expect with a bad regex is named" "$out" "bad regex for --expect 'a\(': "
+expect_eq "bad usage, exit 2" "$rc" 2
+
+# piped input is held until the guest can read it: none of it is lost
+out=$(printf 'typed-early\n' | "$BOOTLAB" boot --kernel x86_64 --initrd "$T_TMP/early.cpio.gz" \
+	--timeout 60s 2>&1)
+expect_match "input piped before the boot reaches /init whole" "$out" 'got:typed-early'
+out=$(printf 'typed-early\n' | "$BOOTLAB" boot --kernel x86_64 --initrd "$T_TMP/early.cpio.gz" \
+	--append quiet --timeout 60s 2>&1)
+expect_match "with quiet and a silent /init too (sent 5 s after the start)" "$out" 'got:typed-early'
+
+# the machine follows from the kernel's bytes, not its name
+x86=$("$BOOTLAB" kernel path --arch x86_64)
+for k in x86_64 "$x86"; do
+	out=$("$BOOTLAB" -v boot --kernel "$k" --initrd "$T_TMP/exit7.cpio.gz" < /dev/null 2>&1)
+	expect_match "--kernel $(basename "$k"): microvm" "$(grep '^bootlab: emulator:' <<<"$out")" ' microvm,acpi=off'
+done
 
 # stdin goes to the guest: type after the guest asks
 out=$( (for i in $(seq 300); do grep -q ready-for-input "$T_TMP/read.out" 2>/dev/null && break; sleep 0.1; done
