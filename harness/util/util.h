@@ -122,6 +122,17 @@ int bl_copy_file(const char *src, const char *dst);
 int bl_rm_rf_at(int dfd, const char *name);
 int bl_write_file_atomic_at(int dfd, const char *name, const void *data, size_t len, mode_t mode);
 int bl_copy_file_at(const char *src, int dfd, const char *dst);
+/* Open the folder holding NAME's last component under the folder ROOT (an
+ * fd), one component at a time with openat(O_NOFOLLOW | O_DIRECTORY): a
+ * leading '/' is ROOT, '..' in NAME is refused, and the host never follows
+ * a symlink of the tree. A symlink on the way is refused, or with
+ * BL_UNDER_FOLLOW walked the same way when it is relative and stays under
+ * ROOT (as the guest would resolve it); BL_UNDER_MKDIR creates missing
+ * folders (0755). Returns the folder's fd and *last (caller closes and
+ * frees), or -1 with a message naming the component, *refused set when
+ * NAME would lead out of ROOT or through a refused symlink. */
+enum { BL_UNDER_FOLLOW = 1, BL_UNDER_MKDIR = 2 };
+int bl_open_under(int root, const char *name, int how, char **last, int *refused);
 int bl_file_exists(const char *path);
 int bl_is_dir(const char *path);
 char *bl_path_join(const char *a, const char *b);
