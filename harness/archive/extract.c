@@ -21,9 +21,10 @@ struct ex {
 	struct strbuf first_refusal;
 };
 
-/* Open the folder holding name's last component, one component at a time
- * with O_NOFOLLOW. Returns the folder fd (or -1) and sets *last; on -1, why
- * says what was wrong and *refuse tells a refusal from a plain failure. */
+/* Open the folder holding name's last component (bl_open_under: one
+ * component at a time, symlinks refused). Returns the folder fd (or -1)
+ * and sets *last; on -1, why says what was wrong (nothing for the root
+ * itself) and *refuse tells a refusal from a plain failure. */
 static int open_parent(struct ex *x, const char *name, char **last, int *refuse, struct strbuf *why)
 {
 	*refuse = 0;
@@ -33,45 +34,11 @@ static int open_parent(struct ex *x, const char *name, char **last, int *refuse,
 		sb_adds(why, "absolute name refused");
 		return -1;
 	}
-	char *copy = xstrdup(name), *save = NULL, *comp;
-	struct strlist parts = STRLIST_INIT;
-	for (comp = strtok_r(copy, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
-		if (!strcmp(comp, "."))
-			continue;
-		if (!strcmp(comp, "..")) {
-			*refuse = 1;
-			sb_adds(why, "'..' in the name refused");
-			sl_release(&parts);
-			free(copy);
-			return -1;
-		}
-		sl_push(&parts, comp);
-	}
-	free(copy);
-	if (!parts.n) {
-		sl_release(&parts);
+	if (!name[strspn(name, "./")] && !strstr(name, ".."))
 		return -1; /* the root itself */
-	}
-	int fd = dup(x->root);
-	for (size_t i = 0; i + 1 < parts.n && fd >= 0; i++) {
-		int nfd = openat(fd, parts.v[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (nfd < 0) {
-			struct stat st;
-			if (errno == ELOOP || (!fstatat(fd, parts.v[i], &st, AT_SYMLINK_NOFOLLOW) &&
-					       S_ISLNK(st.st_mode))) {
-				*refuse = 1;
-				sb_addf(why, "path through symlink '%s' refused", parts.v[i]);
-			} else {
-				sb_addf(why, "parent '%s': %s (the kernel creates no parents)",
-					parts.v[i], strerror(errno));
-			}
-		}
-		close(fd);
-		fd = nfd;
-	}
-	if (fd >= 0)
-		*last = xstrdup(parts.v[parts.n - 1]);
-	sl_release(&parts);
+	int fd = bl_open_under(x->root, name, 0, last, refuse);
+	if (fd < 0)
+		sb_addf(why, *refuse ? "%s" : "%s (the kernel creates no parents)", bl_errmsg());
 	return fd;
 }
 

@@ -45,31 +45,44 @@ static int unpack_source(const struct bl_disk_fs *fs, const char *dir)
 	return r;
 }
 
-static int stage_file(const struct bl_disk_file *f, const char *dir)
+/* F as LAST in the folder DFD: files: replace what the tree had there (a
+ * symlink itself, never what it points to); a dir: entry keeps a folder */
+static int put_file(int dfd, const char *last, const struct bl_disk_file *f)
 {
-	char *p = xasprintf("%s%s", dir, f->path);
-	char *slash = strrchr(p, '/');
 	struct stat st;
-	*slash = 0;
-	int r = bl_mkdir_p(p, 0755);
-	*slash = '/';
-	if (!r && lstat(p, &st) == 0 && !f->dir)
-		bl_rm_rf(p); /* files: replace what the tree had */
-	if (!r && f->dir) {
-		r = bl_mkdir_p(p, f->mode >= 0 ? (mode_t)f->mode : 0755);
-	} else if (!r && f->symlink) {
-		r = symlink(f->symlink, p) < 0 ? bl_err_errno("cannot create symlink") : 0;
-	} else if (!r && f->content) {
-		r = bl_write_file_atomic(p, f->content, strlen(f->content),
-					 f->mode >= 0 ? (mode_t)f->mode : 0644);
-	} else if (!r) {
-		r = bl_copy_file(f->source, p);
-		if (!r && f->mode < 0 && stat(f->source, &st) == 0)
-			chmod(p, st.st_mode & 07777);
-	}
-	if (!r && f->mode >= 0 && !f->symlink && chmod(p, (mode_t)f->mode) < 0)
+	bool isdir = !fstatat(dfd, last, &st, AT_SYMLINK_NOFOLLOW) && S_ISDIR(st.st_mode);
+	if (!(f->dir && isdir) && bl_rm_rf_at(dfd, last) < 0)
+		return -1;
+	if (f->dir)
+		return isdir || !mkdirat(dfd, last, 0755) ? 0
+							  : bl_err_errno("cannot create folder");
+	if (f->symlink)
+		return symlinkat(f->symlink, dfd, last) < 0 ? bl_err_errno("cannot create symlink")
+							    : 0;
+	if (f->content)
+		return bl_write_file_atomic_at(dfd, last, f->content, strlen(f->content), 0644);
+	return bl_copy_file_at(f->source, dfd, last);
+}
+
+/* F under the staging folder ROOT (an fd): its parents are opened one at a
+ * time, a relative symlink of the tree that stays inside followed, any
+ * other refused (bl_open_under) */
+static int stage_file(const struct bl_disk_file *f, int root)
+{
+	char *last;
+	int refused;
+	int dfd = bl_open_under(root, f->path, BL_UNDER_FOLLOW | BL_UNDER_MKDIR, &last, &refused);
+	if (dfd < 0)
+		return -1;
+	struct stat st;
+	int mode = f->mode; /* else a source's exact mode, or as created */
+	if (mode < 0 && f->source && !stat(f->source, &st))
+		mode = (int)(st.st_mode & 07777);
+	int r = put_file(dfd, last, f);
+	if (!r && mode >= 0 && !f->symlink && fchmodat(dfd, last, (mode_t)mode, 0) < 0)
 		r = bl_err_errno("cannot chmod");
-	free(p);
+	close(dfd);
+	free(last);
 	return r;
 }
 
@@ -78,15 +91,19 @@ static int stage_files(const struct bl_disk_fs *fs, const char *agent, const cha
 {
 	struct bl_disk_file ag = {.path = fs->agent, .source = (char *)agent, .mode = 0755};
 	size_t n = fs->nfiles + (fs->agent ? 1 : 0);
-	for (size_t i = 0; i < n; i++) {
+	int root = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), r = 0;
+	if (root < 0)
+		return bl_err_errno("cannot open '%s'", dir);
+	for (size_t i = 0; i < n && !r; i++) {
 		const struct bl_disk_file *f = i < fs->nfiles ? &fs->files[i] : &ag;
-		if (stage_file(f, dir) < 0) {
+		if (stage_file(f, root) < 0) {
 			bl_err_prefix("%s%s (%s)", fs->field, i < fs->nfiles ? ".files" : ".agent",
 				      f->path);
-			return dk_err_at(&fs->pos);
+			r = dk_err_at(&fs->pos);
 		}
 	}
-	return 0;
+	close(root);
+	return r;
 }
 
 static int copy_tree(const struct bl_disk_fs *fs, const char *dir)

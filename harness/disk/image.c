@@ -20,63 +20,6 @@
 
 /* ---- sparse copies ---- */
 
-static int copy_range(int in, int out, off_t off_in, off_t off_out, off_t len)
-{
-	while (len > 0) {
-		loff_t a = off_in, b = off_out;
-		ssize_t n = copy_file_range(in, &a, out, &b, (size_t)len, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			/* no copy_file_range here (or across these files): plain copy */
-			char buf[65536];
-			ssize_t r = pread(
-			    in, buf, len < (off_t)sizeof(buf) ? (size_t)len : sizeof(buf), off_in);
-			if (r < 0 && errno == EINTR)
-				continue;
-			if (r <= 0)
-				return bl_err_errno("cannot read");
-			for (ssize_t done = 0; done < r;) {
-				ssize_t w =
-				    pwrite(out, buf + done, (size_t)(r - done), off_out + done);
-				if (w < 0 && errno == EINTR)
-					continue;
-				if (w < 0)
-					return bl_err_errno("cannot write");
-				done += w;
-			}
-			n = r;
-		}
-		off_in += n;
-		off_out += n;
-		len -= n;
-	}
-	return 0;
-}
-
-/* copy the data extents of IN (SIZE bytes) to OUT at AT */
-static int copy_extents(int in, off_t size, int out, off_t at)
-{
-	off_t pos = 0;
-	while (pos < size) {
-		off_t data = lseek(in, pos, SEEK_DATA);
-		if (data < 0) {
-			if (errno == ENXIO)
-				break;	     /* only a hole is left */
-			if (errno == EINVAL) /* no SEEK_DATA: the whole rest */
-				return copy_range(in, out, pos, at + pos, size - pos);
-			return bl_err_errno("cannot seek");
-		}
-		off_t hole = lseek(in, data, SEEK_HOLE);
-		if (hole < 0 || hole > size)
-			hole = size;
-		if (copy_range(in, out, data, at + data, hole - data) < 0)
-			return -1;
-		pos = hole;
-	}
-	return 0;
-}
-
 int bl_disk_copy_sparse(const char *src, const char *dst)
 {
 	int in = open(src, O_RDONLY | O_CLOEXEC);
@@ -96,7 +39,7 @@ int bl_disk_copy_sparse(const char *src, const char *dst)
 	if (ioctl(out, FICLONE, in) < 0) {
 		if (ftruncate(out, st.st_size) < 0)
 			r = bl_err_errno("cannot size '%s'", dst);
-		else if (copy_extents(in, st.st_size, out, 0) < 0)
+		else if (bl_copy_extents(in, st.st_size, out, 0) < 0)
 			r = bl_err_prefix("cannot copy '%s' to '%s'", src, dst);
 	}
 	if (close(out) < 0 && !r)
@@ -302,7 +245,7 @@ static int place(const char *img, int fd, uint64_t at)
 		return bl_err_errno("cannot open '%s'", img);
 	struct stat st;
 	int r = fstat(in, &st) < 0 ? bl_err_errno("cannot stat '%s'", img)
-				   : copy_extents(in, st.st_size, fd, (off_t)at);
+				   : bl_copy_extents(in, st.st_size, fd, (off_t)at);
 	close(in);
 	return r;
 }

@@ -4,7 +4,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,29 +35,38 @@ int bl_mkdir_p(const char *path, mode_t mode)
 	return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+/* empty the folder NAME in DFD (made writable first so its entries can go) */
+static void rm_children(int dfd, const char *name)
 {
-	(void)st;
-	(void)ftw;
-	if (flag == FTW_DP)
-		rmdir(path);
-	else {
-		if (unlink(path) < 0 && errno == EISDIR)
-			rmdir(path);
+	int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	if (!d) {
+		if (fd >= 0)
+			close(fd);
+		return;
 	}
+	fchmod(fd, 0700);
+	for (struct dirent *e; (e = readdir(d));)
+		if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+			bl_rm_rf_at(fd, e->d_name);
+	closedir(d);
+}
+
+int bl_rm_rf_at(int dfd, const char *name)
+{
+	struct stat st;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : bl_err_errno("cannot remove '%s'", name);
+	if (S_ISDIR(st.st_mode))
+		rm_children(dfd, name);
+	if (unlinkat(dfd, name, S_ISDIR(st.st_mode) ? AT_REMOVEDIR : 0) < 0)
+		return bl_err_errno("cannot remove '%s'", name);
 	return 0;
 }
 
 int bl_rm_rf(const char *path)
 {
-	struct stat st;
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT ? 0 : bl_err_errno("cannot remove '%s'", path);
-	/* make read-only folders writable first so their entries can go */
-	nftw(path, rm_one, 32, FTW_DEPTH | FTW_PHYS);
-	if (lstat(path, &st) == 0)
-		return bl_err("cannot remove '%s'", path);
-	return 0;
+	return bl_rm_rf_at(AT_FDCWD, path);
 }
 
 int bl_read_file(const char *path, char **data, size_t *len)
@@ -126,31 +134,50 @@ int bl_pwrite_all(int fd, const void *buf, size_t n, uint64_t off)
 	return 0;
 }
 
+/* NAME.tmp.PID in DFD, created new: a stale one or a link planted there is
+ * removed, never followed. Returns the fd and *tmp (caller frees), or -1. */
+static int tmp_open(int dfd, const char *name, mode_t mode, char **tmp)
+{
+	int flags = O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC;
+	*tmp = xasprintf("%s.tmp.%d", name, (int)getpid());
+	int fd = openat(dfd, *tmp, flags, mode);
+	if (fd < 0 && errno == EEXIST && unlinkat(dfd, *tmp, 0) == 0)
+		fd = openat(dfd, *tmp, flags, mode);
+	if (fd < 0) {
+		bl_err_errno("cannot create '%s'", *tmp);
+		free(*tmp);
+	}
+	return fd;
+}
+
+/* after writing FD (R: 0, or -1 with a message): fsync, close and rename
+ * TMP to NAME, or remove it; frees TMP */
+static int tmp_commit(int dfd, char *tmp, const char *name, int fd, int r)
+{
+	if (!r && fsync(fd) < 0)
+		r = bl_err_errno("cannot write '%s'", tmp);
+	close(fd);
+	if (!r && renameat(dfd, tmp, dfd, name) < 0)
+		r = bl_err_errno("cannot rename '%s' to '%s'", tmp, name);
+	if (r)
+		unlinkat(dfd, tmp, 0);
+	free(tmp);
+	return r;
+}
+
+int bl_write_file_atomic_at(int dfd, const char *name, const void *data, size_t len, mode_t mode)
+{
+	char *tmp;
+	int fd = tmp_open(dfd, name, mode, &tmp);
+	if (fd < 0)
+		return -1;
+	int r = write_all(fd, data, len) < 0 ? bl_err_errno("cannot write '%s'", tmp) : 0;
+	return tmp_commit(dfd, tmp, name, fd, r);
+}
+
 int bl_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode)
 {
-	char *tmp = xasprintf("%s.tmp.%d", path, (int)getpid());
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
-	if (fd < 0) {
-		bl_err_errno("cannot create '%s'", tmp);
-		free(tmp);
-		return -1;
-	}
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
-		bl_err_errno("cannot write '%s'", tmp);
-		close(fd);
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	close(fd);
-	if (rename(tmp, path) < 0) {
-		bl_err_errno("cannot rename '%s' to '%s'", tmp, path);
-		unlink(tmp);
-		free(tmp);
-		return -1;
-	}
-	free(tmp);
-	return 0;
+	return bl_write_file_atomic_at(AT_FDCWD, path, data, len, mode);
 }
 
 int bl_write_file(const char *path, const void *data, size_t len, mode_t mode)
@@ -168,18 +195,85 @@ int bl_write_file(const char *path, const void *data, size_t len, mode_t mode)
 	return 0;
 }
 
-int bl_copy_file(const char *src, const char *dst)
+static int copy_range(int in, int out, off_t off_in, off_t off_out, off_t len)
 {
-	char *data;
-	size_t len;
+	while (len > 0) {
+		loff_t a = off_in, b = off_out;
+		ssize_t n = copy_file_range(in, &a, out, &b, (size_t)len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			/* no copy_file_range here (or across these files): plain copy */
+			char buf[65536];
+			ssize_t r = pread(
+			    in, buf, len < (off_t)sizeof(buf) ? (size_t)len : sizeof(buf), off_in);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r <= 0)
+				return bl_err_errno("cannot read");
+			for (ssize_t done = 0; done < r;) {
+				ssize_t w =
+				    pwrite(out, buf + done, (size_t)(r - done), off_out + done);
+				if (w < 0 && errno == EINTR)
+					continue;
+				if (w < 0)
+					return bl_err_errno("cannot write");
+				done += w;
+			}
+			n = r;
+		}
+		off_in += n;
+		off_out += n;
+		len -= n;
+	}
+	return 0;
+}
+
+int bl_copy_extents(int in, off_t size, int out, off_t at)
+{
+	off_t pos = 0;
+	while (pos < size) {
+		off_t data = lseek(in, pos, SEEK_DATA);
+		if (data < 0) {
+			if (errno == ENXIO)
+				break;	     /* only a hole is left */
+			if (errno == EINVAL) /* no SEEK_DATA: the whole rest */
+				return copy_range(in, out, pos, at + pos, size - pos);
+			return bl_err_errno("cannot seek");
+		}
+		off_t hole = lseek(in, data, SEEK_HOLE);
+		if (hole < 0 || hole > size)
+			hole = size;
+		if (copy_range(in, out, data, at + data, hole - data) < 0)
+			return -1;
+		pos = hole;
+	}
+	return 0;
+}
+
+int bl_copy_file_at(const char *src, int dfd, const char *dst)
+{
 	struct stat st;
+	char *tmp;
 	if (stat(src, &st) < 0)
 		return bl_err_errno("cannot stat '%s'", src);
-	if (bl_read_file(src, &data, &len) < 0)
-		return -1;
-	int r = bl_write_file_atomic(dst, data, len, st.st_mode & 07777);
-	free(data);
+	int in = open(src, O_RDONLY | O_CLOEXEC);
+	if (in < 0)
+		return bl_err_errno("cannot open '%s'", src);
+	int r = -1, out = tmp_open(dfd, dst, st.st_mode & 07777, &tmp);
+	if (out >= 0) {
+		r = ftruncate(out, st.st_size) < 0 ? bl_err_errno("cannot write '%s'", tmp) : 0;
+		if (!r && bl_copy_extents(in, st.st_size, out, 0) < 0)
+			r = bl_err_prefix("cannot copy '%s' to '%s'", src, tmp);
+		r = tmp_commit(dfd, tmp, dst, out, r);
+	}
+	close(in);
 	return r;
+}
+
+int bl_copy_file(const char *src, const char *dst)
+{
+	return bl_copy_file_at(src, AT_FDCWD, dst);
 }
 
 char *bl_cpuinfo(const char *key)

@@ -104,14 +104,35 @@ double bl_ns_to_s(int64_t ns);
 int bl_mkdir_p(const char *path, mode_t mode);
 int bl_rm_rf(const char *path);
 int bl_read_file(const char *path, char **data, size_t *len); /* caller frees *data */
-/* write via a temporary file and rename, so nothing half-written is left */
+/* write via a temporary file and rename, so nothing half-written is left;
+ * the temporary PATH.tmp.PID is created new (O_EXCL | O_NOFOLLOW): a link
+ * planted at that name is removed, never written through */
 int bl_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode);
 /* a plain write, no fsync: for a run's own scratch files, which nobody
  * reads after a crash (removed on a failed write) */
 int bl_write_file(const char *path, const void *data, size_t len, mode_t mode);
 /* all N bytes of BUF at offset OFF of FD (short writes and EINTR retried) */
 int bl_pwrite_all(int fd, const void *buf, size_t n, uint64_t off);
+/* the data extents of IN (SIZE bytes) to OUT at AT, copy_file_range or a
+ * chunk at a time: holes stay holes, nothing is read whole into memory */
+int bl_copy_extents(int in, off_t size, int out, off_t at);
+/* SRC's data extents and mode, via a temporary file and rename */
 int bl_copy_file(const char *src, const char *dst);
+/* the same three in the folder DFD (an fd), the name's parents not followed */
+int bl_rm_rf_at(int dfd, const char *name);
+int bl_write_file_atomic_at(int dfd, const char *name, const void *data, size_t len, mode_t mode);
+int bl_copy_file_at(const char *src, int dfd, const char *dst);
+/* Open the folder holding NAME's last component under the folder ROOT (an
+ * fd), one component at a time with openat(O_NOFOLLOW | O_DIRECTORY): a
+ * leading '/' is ROOT, '..' in NAME is refused, and the host never follows
+ * a symlink of the tree. A symlink on the way is refused, or with
+ * BL_UNDER_FOLLOW walked the same way when it is relative and stays under
+ * ROOT (as the guest would resolve it); BL_UNDER_MKDIR creates missing
+ * folders (0755). Returns the folder's fd and *last (caller closes and
+ * frees), or -1 with a message naming the component, *refused set when
+ * NAME would lead out of ROOT or through a refused symlink. */
+enum { BL_UNDER_FOLLOW = 1, BL_UNDER_MKDIR = 2 };
+int bl_open_under(int root, const char *name, int how, char **last, int *refused);
 int bl_file_exists(const char *path);
 int bl_is_dir(const char *path);
 char *bl_path_join(const char *a, const char *b);
