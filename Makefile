@@ -1,4 +1,5 @@
-# bootlab: plain GNU make. `make` builds ./bootlab and the agent,
+# bootlab: plain GNU make. `make` builds ./bootlab, the agent for both
+# arches (x86_64, aarch64: every shipped scenario's rows) and the guest tools,
 # `make demo` boots the smoke scenario, `make check` runs the whole suite.
 # V=1 shows full commands; DEV=1 turns warnings into errors; SAN=1 builds
 # the harness with ASan/UBSan. `make check` builds both: the plain tree in
@@ -68,7 +69,7 @@ UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 
 .PHONY: all agent agents tools deps kernels demo check check-cold san test fuzz bench clean format
-all: $(BIN) agent tools
+all: $(BIN) agents tools
 
 deps:
 	$(Q)./ci/install-deps
