@@ -14,6 +14,13 @@ int cmd_disk(int argc, char **argv);
 int cmd_scenario(int argc, char **argv);
 int cmd_gate(int argc, char **argv);
 
+/* For getopt_long() called with opterr = 0 and an optstring starting with
+ * ':': C is what it returned, ':' (an option without its value) or
+ * anything else it could not take. Prints "bootlab CMD: option '--x'
+ * needs a value" or "... unknown option '--x'", then USAGE (may be NULL),
+ * to stderr; returns BL_EXIT_USAGE. */
+int cli_option_error(const char *cmd, int c, char **argv, const char *usage);
+
 struct bl_run;
 /* the end of a run for its front ends (run, gate): the reports written,
  * the summary line printed; returns the exit status */

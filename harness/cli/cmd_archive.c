@@ -72,7 +72,7 @@ static int parse_id(const char *s, const char *opt)
 	char *end;
 	long v = strtol(s, &end, 10);
 	if (!*s || *end || v < -1 || v > 0x7fffffffL)
-		die("%s: bad id '%s'", opt, s);
+		die("archive build: bad id '%s' for %s (a number, -1 or squash)", s, opt);
 	return (int)v;
 }
 
@@ -124,7 +124,7 @@ static int do_build(int argc, char **argv)
 		if (!strcmp(o, "-o") || !strcmp(o, "--compress") || !strcmp(o, "--mtime") ||
 		    !strcmp(o, "--root-uid") || !strcmp(o, "--root-gid")) {
 			if (i + 1 >= argc)
-				die("archive build: %s needs a value", o);
+				die("archive build: option '%s' needs a value", o);
 			const char *v = argv[++i];
 			if (!strcmp(o, "-o"))
 				out = v;
@@ -188,7 +188,7 @@ static int do_stack(int argc, char **argv)
 			usage_exit(stdout, 0);
 		if (!strcmp(argv[i], "-o")) {
 			if (i + 1 >= argc)
-				die("archive stack: -o needs a value");
+				die("archive stack: option '-o' needs a value");
 			out = argv[++i];
 		} else if (argv[i][0] == '-' && argv[i][1]) {
 			die("archive stack: unknown option '%s'", argv[i]);
@@ -354,7 +354,7 @@ static int do_extract(int argc, char **argv)
 			usage_exit(stdout, 0);
 		else if (!strcmp(argv[i], "-C")) {
 			if (i + 1 >= argc)
-				die("archive extract: -C needs a folder");
+				die("archive extract: option '-C' needs a folder");
 			dir = argv[++i];
 		} else if (argv[i][0] == '-' && argv[i][1])
 			die("archive extract: unknown option '%s'", argv[i]);
@@ -473,7 +473,7 @@ static int do_lint(int argc, char **argv)
 			json = 1;
 		else if (!strcmp(argv[i], "--ram")) {
 			if (i + 1 >= argc || parse_size(argv[i + 1], &ram))
-				die("archive lint: --ram needs a size like 512M or 2G");
+				die("archive lint: option '--ram' needs a size like 512M or 2G");
 			i++;
 		} else if (argv[i][0] == '-' && argv[i][1])
 			die("archive lint: unknown option '%s'", argv[i]);

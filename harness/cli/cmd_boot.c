@@ -16,6 +16,7 @@
 #include "session/session.h"
 #include "util/util.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -43,7 +44,7 @@ static const char boot_usage[] =
     "  --backend B      qemu or uml (default: uml for a UML kernel, else qemu)\n"
     "  --machine M      QEMU machine: microvm, q35, pc, virt (default: by kernel)\n"
     "  --memory SIZE    guest memory, e.g. 256M (default 256M)\n"
-    "  --timeout T      end the boot after T (e.g. 30s, 5m; default 10m; 0 = 24h)\n"
+    "  --timeout T      end the boot after T (1ms to 24h, e.g. 30s, 5m; default 10m)\n"
     "  --expect REGEX   pass as soon as a console line matches REGEX (extended\n"
     "                   regex), then end the boot\n"
     "  -h, --help       this text\n"
@@ -86,6 +87,8 @@ static void tty_raw(void)
 {
 	if (!isatty(0) || tcgetattr(0, &saved_tio) < 0)
 		return;
+	fputs("bootlab boot: the guest's console is on this terminal; Ctrl-] ends the boot\n",
+	      stderr);
 	struct termios t = saved_tio;
 	cfmakeraw(&t);
 	/* keep \n -> \r\n for our own output; the guest's console sends \r\n */
@@ -96,65 +99,15 @@ static void tty_raw(void)
 	}
 }
 
-static int parse_size_mb(const char *s, int *mb)
+/* --memory: 16M to 64G, in MiB */
+static int parse_memory(const char *s, int *mb)
 {
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || v <= 0)
+	unsigned long long bytes;
+	if (bl_parse_size(s, &bytes) < 0)
 		return -1;
-	double mul = 1.0 / (1024 * 1024);
-	switch (*end) {
-	case 'K':
-	case 'k':
-		mul = 1.0 / 1024;
-		end++;
-		break;
-	case 'M':
-	case 'm':
-		mul = 1;
-		end++;
-		break;
-	case 'G':
-	case 'g':
-		mul = 1024;
-		end++;
-		break;
-	case 0:
-		break;
-	default:
-		return -1;
-	}
-	if (*end == 'i')
-		end++;
-	if (*end == 'B')
-		end++;
-	if (*end || v * mul < 16 || v * mul > 65536)
-		return -1;
-	*mb = (int)(v * mul);
-	return 0;
-}
-
-static int parse_duration_ms(const char *s, int *ms)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || v < 0)
-		return -1;
-	double mul = 1000;
-	if (!strcmp(end, "ms"))
-		mul = 1;
-	else if (!strcmp(end, "s") || !*end)
-		mul = 1000;
-	else if (!strcmp(end, "m"))
-		mul = 60000;
-	else if (!strcmp(end, "h"))
-		mul = 3600000;
-	else
-		return -1;
-	double t = v * mul;
-	if (t > 86400000.0)
-		return -1;
-	*ms = t == 0 ? 86400000 : (int)t;
+	if (bytes < (16ULL << 20) || bytes > (64ULL << 30))
+		return bl_err("memory '%s' is out of range (16M to 64G)", s);
+	*mb = (int)(bytes >> 20);
 	return 0;
 }
 
@@ -183,7 +136,7 @@ static int boot_parse(struct boot_args *a, int argc, char **argv)
 	int c;
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'k':
 			a->kernel = optarg;
@@ -207,23 +160,18 @@ static int boot_parse(struct boot_args *a, int argc, char **argv)
 			a->expect = optarg;
 			break;
 		case 'm':
-			if (parse_size_mb(optarg, &a->memory_mb) < 0)
-				die("boot: bad size '%s' for --memory (16M to 64G, e.g. 256M)",
-				    optarg);
+			if (parse_memory(optarg, &a->memory_mb) < 0)
+				die("boot: --memory: %s", bl_errmsg());
 			break;
 		case 't':
-			if (parse_duration_ms(optarg, &a->timeout_ms) < 0)
-				die("boot: bad duration '%s' for --timeout (e.g. 30s, 5m; at most "
-				    "24h)",
-				    optarg);
+			if (bl_parse_duration(optarg, &a->timeout_ms) < 0)
+				die("boot: --timeout: %s (every boot has a deadline)", bl_errmsg());
 			break;
 		case 'h':
 			fputs(boot_usage, stdout);
 			return BL_EXIT_OK;
 		default:
-			fprintf(stderr, "bootlab boot: unknown option '%s'\n%s", argv[optind - 1],
-				boot_usage);
-			return BL_EXIT_USAGE;
+			return cli_option_error("boot", c, argv, boot_usage);
 		}
 	}
 	if (optind < argc) {
@@ -251,7 +199,7 @@ static void boot_check(struct boot_args *a)
 		die("boot: unknown backend '%s' (qemu, uml)", a->backend);
 	for (size_t i = 0; i < a->initrds.n; i++)
 		if (access(a->initrds.v[i], R_OK) < 0)
-			die("boot: cannot read initrd '%s'", a->initrds.v[i]);
+			die("boot: cannot read initrd '%s': %s", a->initrds.v[i], strerror(errno));
 }
 
 /* The kernel into SC: a cached default build by arch name, or an image
@@ -263,7 +211,7 @@ static int boot_kernel(const struct boot_args *a, struct bl_scenario *sc)
 	struct bl_kernel k = {0};
 	if (!karch || access(a->kernel, F_OK) == 0) {
 		if (access(a->kernel, R_OK) < 0)
-			die("boot: cannot read kernel '%s'", a->kernel);
+			die("boot: cannot read kernel '%s': %s", a->kernel, strerror(errno));
 		if (bl_kernel_distro(a->kernel, NULL, &k) < 0) {
 			bl_kernel_release(&k);
 			return -1;

@@ -33,9 +33,9 @@ static int build(const struct bl_scenario *s, const char *agent, const char *cac
 	size_t n = 0;
 	int r = bl_disks_build(&s->disks, outdir, &opts, &imgs, &n), rc = BL_EXIT_OK;
 	if (r == BL_DISK_ERR_AT) {
-		fprintf(stderr, "bootlab: %s\n", bl_errmsg());
+		fprintf(stderr, "bootlab disk: %s\n", bl_errmsg());
 	} else if (r < 0) {
-		fprintf(stderr, "bootlab: '%s': %s\n", label, bl_errmsg());
+		fprintf(stderr, "bootlab disk: '%s': %s\n", label, bl_errmsg());
 	} else {
 		json_dumpf(sum, stdout, JSON_INDENT(2) | JSON_SORT_KEYS);
 		printf("\n");
@@ -53,7 +53,7 @@ static int build_scenario(const char *file, const char *variant, const char *age
 {
 	struct bl_scenario_set set = {0};
 	if (bl_scenario_load(file, NULL, &set) < 0) {
-		fprintf(stderr, "bootlab: %s\n", bl_errmsg());
+		fprintf(stderr, "bootlab disk: %s\n", bl_errmsg());
 		return BL_EXIT_USAGE;
 	}
 	const struct bl_scenario *s = NULL;
@@ -63,7 +63,8 @@ static int build_scenario(const char *file, const char *variant, const char *age
 			s = set.v[i];
 	int rc = BL_EXIT_USAGE;
 	if (!s)
-		fprintf(stderr, "bootlab: '%s': no variant '%s'\n", file, variant ? variant : "");
+		fprintf(stderr, "bootlab disk: '%s': no variant '%s'\n", file,
+			variant ? variant : "");
 	else
 		rc = build(s, agent ? agent : "/bin/sh", cache, outdir, s->name);
 	bl_scenario_set_release(&set);
@@ -75,7 +76,7 @@ static int build_spec(const char *file, const char *agent, const char *cache, co
 {
 	struct bl_scenario *s = bl_scenario_load_disks(file);
 	if (!s) {
-		fprintf(stderr, "bootlab: %s\n", bl_errmsg());
+		fprintf(stderr, "bootlab disk: %s\n", bl_errmsg());
 		return BL_EXIT_USAGE;
 	}
 	int rc = build(s, agent, cache, outdir, file);
@@ -92,7 +93,8 @@ static int disk_build(int argc, char **argv)
 	const char *agent = NULL, *cache = NULL, *outdir = NULL, *variant = NULL;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "a:c:o:h", lo, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":a:c:o:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			agent = optarg;
@@ -110,6 +112,7 @@ static int disk_build(int argc, char **argv)
 			usage(stdout);
 			return BL_EXIT_OK;
 		default:
+			cli_option_error("disk build", c, argv, NULL);
 			usage(stderr);
 			return BL_EXIT_USAGE;
 		}

@@ -360,7 +360,7 @@ static int gate_run(const struct gate *g, const char *workdir, int argc, char **
 	struct bl_run run;
 	int rc;
 	if (bl_run_variants(&sc, 1, &o, &run) < 0) {
-		fprintf(stderr, "bootlab: %s\n", bl_errmsg());
+		fprintf(stderr, "bootlab gate: %s\n", bl_errmsg());
 		rc = BL_EXIT_INFRA;
 	} else {
 		rc = gate_verdict(g, &run, workdir);
@@ -390,7 +390,7 @@ static int gate_parse(struct gate *g, int argc, char **argv)
 			continue;
 		} else if (!strcmp(a, "--initramfs")) {
 			if (i + 1 >= argc)
-				die("gate: '--initramfs' needs a file");
+				die("gate: option '--initramfs' needs a file");
 			sl_push(&g->initramfs, argv[++i]);
 			continue;
 		}
@@ -402,7 +402,7 @@ static int gate_parse(struct gate *g, int argc, char **argv)
 			return BL_EXIT_USAGE;
 		}
 		if (i + 1 >= argc)
-			die("gate: '%s' needs a value", a);
+			die("gate: option '%s' needs a value", a);
 		*slot = argv[++i];
 	}
 	if (!g->kernel || !g->initramfs.n) {

@@ -26,7 +26,9 @@ static const char help_text[] =
     "path    like build, but never builds: fails unless the kernel is cached\n"
     "fetch   download Debian's arm64 kernel package into the cache (no install)\n"
     "        and print the image path\n"
-    "list    the kernels in the cache: arch, flavor, hash, version, size, date, image\n"
+    "list    the kernels in the cache: arch, flavor (built: from source; distro:\n"
+    "        a distribution's; built+initramfs: a build relinked with a built-in\n"
+    "        archive), hash, version, size, date, image\n"
     "modules the .ko files to load for NAMEs, dependencies first (libkmod),\n"
     "        for a distro kernel IMAGE and its modules tree\n"
     "config  'y', 'm' or 'n' for each CONFIG_ OPTION of a kernel\n"
@@ -118,24 +120,51 @@ static int kernel_of(struct opts *o, struct bl_kernel *k)
 	return bl_kernel_build(&o->req, k);
 }
 
+/* FLAVOR in `kernel list`: how the entry came to be (docs/kernels.md) */
+static const char *list_flavor(const struct bl_kernel_entry *e)
+{
+	if (e->builtin)
+		return "built+initramfs"; /* a relink with a built-in archive */
+	return e->flavor;		  /* "built" from source, "distro" */
+}
+
+static int max_int(int a, int b)
+{
+	return a > b ? a : b;
+}
+
+/* the widest of each text column, so the columns line up */
+struct list_widths {
+	int arch, flavor, version;
+};
+
+static struct list_widths list_measure(const struct bl_kernel_entry *l, size_t n)
+{
+	struct list_widths w = {4, 6, 7}; /* the headings */
+	for (size_t i = 0; i < n; i++) {
+		w.arch = max_int(w.arch, (int)strlen(l[i].arch));
+		w.flavor = max_int(w.flavor, (int)strlen(list_flavor(&l[i])));
+		w.version = max_int(w.version, (int)strlen(l[i].version));
+	}
+	return w;
+}
+
 static int do_list(void)
 {
 	struct bl_kernel_entry *l;
 	size_t n;
 	if (bl_kernel_cache_list(&l, &n) < 0)
 		return fail();
-	printf("%-8s %-7s %-16s %-22s %9s %-16s %s\n", "ARCH", "FLAVOR", "HASH", "VERSION", "SIZE",
-	       "DATE", "IMAGE");
+	struct list_widths w = list_measure(l, n);
+	printf("%-*s %-*s %-16s %-*s %9s %-16s %s\n", w.arch, "ARCH", w.flavor, "FLAVOR", "HASH",
+	       w.version, "VERSION", "SIZE", "DATE", "IMAGE");
 	for (size_t i = 0; i < n; i++) {
 		char date[32];
 		time_t t = (time_t)l[i].mtime;
 		strftime(date, sizeof(date), "%Y-%m-%d %H:%M", localtime(&t));
-		char flavor[32];
-		snprintf(flavor, sizeof(flavor), "%s%s", l[i].flavor, l[i].builtin ? "+b" : "");
-		char hash[64];
-		snprintf(hash, sizeof(hash), "%s", l[i].hash);
-		printf("%-8s %-7s %-16s %-22s %8lldK %-16s %s\n", l[i].arch, flavor, hash,
-		       l[i].version, (l[i].size + 1023) / 1024, date, l[i].image ? l[i].image : "");
+		printf("%-*s %-*s %-16.16s %-*s %8lldK %-16s %s\n", w.arch, l[i].arch, w.flavor,
+		       list_flavor(&l[i]), l[i].hash, w.version, l[i].version,
+		       (l[i].size + 1023) / 1024, date, l[i].image ? l[i].image : "");
 	}
 	bl_kernel_entries_free(l, n);
 	return 0;

@@ -111,7 +111,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	};
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "j:h", longopts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":j:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'R':
 			a->report_root = optarg;
@@ -147,8 +148,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			fputs(run_usage, stdout);
 			return BL_EXIT_OK;
 		default:
-			fputs(run_usage, stderr);
-			return BL_EXIT_USAGE;
+			return cli_option_error("run", c, argv, run_usage);
 		}
 	}
 	if (a->nhosts && !a->lo.backend)
@@ -196,7 +196,7 @@ static int load_files(int argc, char **argv, const struct bl_load_opts *lo,
 {
 	for (int i = optind; i < argc; i++) {
 		if (bl_scenario_load(argv[i], lo, set) < 0) {
-			fprintf(stderr, "bootlab: %s\n", bl_errmsg());
+			fprintf(stderr, "bootlab run: %s\n", bl_errmsg());
 			return -1;
 		}
 	}
@@ -207,7 +207,7 @@ int cmd_run_report(const struct bl_run *run)
 {
 	int rc = bl_report_write_run(run);
 	if (rc < 0)
-		fprintf(stderr, "bootlab: %s\n", bl_errmsg());
+		fprintf(stderr, "bootlab run: %s\n", bl_errmsg());
 	bl_run_print_summary(run);
 	return bl_run_status(run, rc == 0);
 }
@@ -227,7 +227,7 @@ static int run_boots(const struct run_args *a, int argc, char **argv, struct bl_
 	};
 	struct bl_run run;
 	if (bl_run_variants(vars, n, &o, &run) < 0) {
-		fprintf(stderr, "bootlab: %s\n", bl_errmsg());
+		fprintf(stderr, "bootlab run: %s\n", bl_errmsg());
 		return BL_EXIT_INFRA;
 	}
 	int status = cmd_run_report(&run);

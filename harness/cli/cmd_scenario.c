@@ -38,8 +38,9 @@ int cmd_scenario(int argc, char **argv)
 	argc--;
 	argv++;
 	optind = 1;
+	opterr = 0;
 	int c;
-	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'a':
 			opts.arch = optarg;
@@ -51,8 +52,9 @@ int cmd_scenario(int argc, char **argv)
 			fputs(usage_text, stdout);
 			return BL_EXIT_OK;
 		default:
-			fputs(usage_text, stderr);
-			return BL_EXIT_USAGE;
+			return cli_option_error(!strcmp(sub, "check") ? "scenario check"
+								      : "scenario show",
+						c, argv, usage_text);
 		}
 	}
 	if (optind >= argc) {

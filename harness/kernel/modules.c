@@ -160,7 +160,7 @@ int bl_kernel_modules_resolve(const struct bl_kernel *k, const char *const *name
 	const char *null_cfg = NULL;
 	w.ctx = kmod_new(k->modules_dir, &null_cfg); /* no modprobe.d of the host */
 	if (!w.ctx) {
-		bl_err("cannot read modules folder '%s'", k->modules_dir);
+		bl_err_errno("cannot read modules folder '%s'", k->modules_dir);
 		bl_err_kind(BL_EK_INFRA);
 		return -1;
 	}

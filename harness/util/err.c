@@ -72,7 +72,7 @@ enum bl_errkind bl_err_last_kind(void)
 void die(const char *fmt, ...)
 {
 	va_list ap;
-	fputs("bootlab: ", stderr);
+	fputs("bootlab ", stderr);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

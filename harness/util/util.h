@@ -4,7 +4,9 @@
  * into a per-thread buffer and returns -1) and returns that -1; the caller
  * that consumes the error prints bl_errmsg() once. bl_err_prefix() adds
  * context ("scenario 'x.yaml'") on the way up. die() is only for main and
- * option parsing. Messages are lowercase, with no final period.
+ * option parsing: it prints "bootlab " and the message, which starts with
+ * the command ("gate: ..."), so every error of a command reads
+ * "bootlab gate: ...". Messages are lowercase, with no final period.
  *
  * Ownership: functions named *_new, *dup, *printf, bl_read_file return heap
  * memory the caller frees. */

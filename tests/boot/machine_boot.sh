@@ -151,6 +151,8 @@ PTY
 expect_match "Ctrl-] ends the boot at once (raw mode: no newline needed)" "$(cat "$T_TMP/pty.out")" \
 	'^outcome: fail \(interrupted'
 expect_eq "exit 1" "$(cat "$T_TMP/pty.rc" 2>/dev/null)" 1
+expect_match "on a terminal it says how to leave" "$(head -n 3 "$T_TMP/pty.out")" \
+	'^bootlab boot: .*Ctrl-\] ends the boot'
 check "the terminal's settings are restored" cmp -s "$T_TMP/before" "$T_TMP/after"
 check "they were saved at all" test -s "$T_TMP/before"
 

@@ -114,7 +114,13 @@ b1again=$("$BOOTLAB" kernel build --arch x86_64 --builtin "$T_TMP/a1.cpio" -q)
 t1=$(date +%s.%N)
 expect_eq "same archive: same cached image" "$b1again" "$b1"
 check "same archive: instant" test "$(echo "$t1 - $t0 < 2" | bc)" = 1
-expect_match "kernel list shows the relink" "$("$BOOTLAB" kernel list)" "built\\+b .* $b1\$"
+list=$("$BOOTLAB" kernel list)
+expect_match "kernel list shows the relink as built+initramfs" "$list" "built\\+initramfs .* $b1\$"
+# every row's columns start where the heading's do (FLAVOR was cut to 7)
+cols=$(awk 'NR == 1 { h = index($0, "HASH"); v = index($0, "VERSION"); next }
+	{ if (substr($0, h - 1, 1) != " " || substr($0, h, 1) == " " || substr($0, v - 1, 1) != " ") bad++ }
+	END { print bad + 0 }' <<<"$list")
+expect_eq "kernel list: the columns line up under their headings" "$cols" 0
 
 # two relinks at once must not corrupt each other (the lock serialises them)
 m2="bootlab-marker-$$-$RANDOM-two"; m3="bootlab-marker-$$-$RANDOM-three"

@@ -1,0 +1,23 @@
+/* What the subcommands share in reading their options: one message for an
+ * option getopt_long() could not take, in the style of every command's
+ * errors ("bootlab boot: option '--kernel' needs a value"). */
+#include "cli/cli.h"
+#include "util/util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+int cli_option_error(const char *cmd, int c, char **argv, const char *usage)
+{
+	const char *opt = optind > 0 ? argv[optind - 1] : "?";
+	if (c == ':')
+		fprintf(stderr, "bootlab %s: option '%s' needs a value\n", cmd, opt);
+	else if (optopt && strncmp(opt, "--", 2))
+		fprintf(stderr, "bootlab %s: unknown option '-%c'\n", cmd, optopt);
+	else
+		fprintf(stderr, "bootlab %s: unknown option '%s'\n", cmd, opt);
+	if (usage)
+		fputs(usage, stderr);
+	return BL_EXIT_USAGE;
+}
