@@ -37,7 +37,8 @@ static void usage(FILE *f)
 	fprintf(f, "  %-10s %s\n", "version", "print the version");
 	fprintf(f, "\n'bootlab COMMAND --help' describes each command.\n"
 		   "exit status: 0 all passed, 1 something failed, 2 bad usage or input,\n"
-		   "3 infrastructure failure (no emulator, kernel build failed)\n");
+		   "3 infrastructure failure (no emulator, kernel build failed), 130\n"
+		   "interrupted (Ctrl-C, SIGTERM)\n");
 }
 
 int main(int argc, char **argv)

@@ -285,6 +285,8 @@ static int boot_outcome(const struct bl_result *r)
 	}
 	if (r->outcome == BL_OUT_PASS)
 		return BL_EXIT_OK;
+	if (r->outcome == BL_OUT_INTERRUPTED)
+		return BL_EXIT_INTERRUPTED;
 	if (r->outcome == BL_OUT_EMU_ERROR || r->outcome == BL_OUT_SETUP_ERROR)
 		return BL_EXIT_INFRA;
 	return BL_EXIT_FAIL;

@@ -32,6 +32,8 @@ static const char *outcome_class(enum bl_outcome o)
 		return "reboot";
 	case BL_OUT_TIMEOUT:
 		return "timeout";
+	case BL_OUT_INTERRUPTED:
+		return "interrupted";
 	default:
 		return "error";
 	}
@@ -413,9 +415,8 @@ static const char css[] =
     ".badge{display:inline-block;padding:1px "
     "8px;border-radius:10px;color:#fff;font-weight:600;font-size:12px}"
     ".badge.small{padding:0 6px;font-size:11px}"
-    ".pass{--c:#1a7f37}.fail{--c:#cf222e}.panic{--c:#a40e26}.timeout{--c:#bf8700}.reboot{--c:#"
-    "8250df}.error{--c:#"
-    "6e40c9}"
+    ".pass{--c:#1a7f37}.fail{--c:#cf222e}.panic{--c:#a40e26}.timeout{--c:#bf8700}"
+    ".reboot{--c:#8250df}.interrupted{--c:#6e7781}.error{--c:#6e40c9}"
     ".badge{background:var(--c)}"
     "table{border-collapse:collapse;margin:6px 0 10px}td,th{padding:2px 10px;border-bottom:1px "
     "solid #ddd;text-align:left;vertical-align:top}"
@@ -475,7 +476,7 @@ static int html_write(const struct bl_run_info *run, const struct bl_variant_res
 	h(&sb, run->command);
 	sb_adds(&sb, "</code></p>\n<p class=\"summary\">");
 	sb_addf(&sb, "<strong>%zu of %zu passed</strong> ", counts[BL_OUT_PASS], n);
-	for (int o = BL_OUT_PASS; o <= BL_OUT_SETUP_ERROR; o++)
+	for (int o = BL_OUT_PASS; o < BL_OUT_NUM; o++)
 		if (counts[o]) {
 			badge(&sb, (enum bl_outcome)o);
 			sb_addf(&sb, " %zu ", counts[o]);

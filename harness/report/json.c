@@ -238,9 +238,9 @@ json_t *bl_report_to_json(const struct bl_run_info *run, const struct bl_variant
 			    json_pack("{s:o,s:o,s:o}", "hostname", bl_json_text(u.nodename),
 				      "kernel", bl_json_text(u.release), "machine",
 				      bl_json_text(u.machine)));
-	static const enum bl_outcome all[] = {BL_OUT_PASS,	 BL_OUT_FAIL,	 BL_OUT_PANIC,
-					      BL_OUT_REBOOT,	 BL_OUT_TIMEOUT, BL_OUT_EMU_ERROR,
-					      BL_OUT_SETUP_ERROR};
+	static const enum bl_outcome all[] = {
+	    BL_OUT_PASS,    BL_OUT_FAIL,      BL_OUT_PANIC,	  BL_OUT_REBOOT,
+	    BL_OUT_TIMEOUT, BL_OUT_EMU_ERROR, BL_OUT_SETUP_ERROR, BL_OUT_INTERRUPTED};
 	json_t *sum = json_object();
 	json_object_set_new(sum, "total", json_integer((json_int_t)n));
 	for (size_t k = 0; k < BL_ARRAY_SIZE(all); k++) {

@@ -66,7 +66,7 @@ void bl_report_count(const struct bl_variant_result *v, size_t n, size_t counts[
 
 bool bl_outcome_is_error(enum bl_outcome o)
 {
-	return o == BL_OUT_EMU_ERROR || o == BL_OUT_SETUP_ERROR;
+	return o == BL_OUT_EMU_ERROR || o == BL_OUT_SETUP_ERROR || o == BL_OUT_INTERRUPTED;
 }
 
 const char *bl_step_result_word(const struct bl_step_result *s)

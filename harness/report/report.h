@@ -52,7 +52,7 @@ struct strbuf;
 enum bl_markup { BL_MARKUP_XML, BL_MARKUP_HTML };
 void bl_markup_text(struct strbuf *sb, const char *s, enum bl_markup m);
 /* COUNTS[o]: how many of the N variants' main repetitions ended in o */
-#define BL_OUT_NUM (BL_OUT_SETUP_ERROR + 1)
+#define BL_OUT_NUM (BL_OUT_INTERRUPTED + 1)
 void bl_report_count(const struct bl_variant_result *v, size_t n, size_t counts[BL_OUT_NUM]);
 /* an emulator or setup error, not a test failure */
 bool bl_outcome_is_error(enum bl_outcome o);

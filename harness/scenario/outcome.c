@@ -15,6 +15,7 @@ static const char *const outcome_names[] = {
     [BL_OUT_TIMEOUT] = "timeout",
     [BL_OUT_EMU_ERROR] = "emulator-error",
     [BL_OUT_SETUP_ERROR] = "setup-error",
+    [BL_OUT_INTERRUPTED] = "interrupted",
     NULL,
 };
 

@@ -80,6 +80,7 @@ enum bl_outcome {
 	BL_OUT_TIMEOUT,
 	BL_OUT_EMU_ERROR,
 	BL_OUT_SETUP_ERROR,
+	BL_OUT_INTERRUPTED, /* Ctrl-C, SIGTERM or Ctrl-] stopped the boot before it ended */
 };
 const char *bl_outcome_name(enum bl_outcome o); /* "pass", "emulator-error"... */
 int bl_outcome_parse(const char *s, enum bl_outcome *o);

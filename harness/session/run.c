@@ -241,11 +241,14 @@ void bl_run_print_summary(const struct bl_run *run)
 	else
 		printf("%zu of %zu passed%s; report: %s/report.json\n", run->npass, run->nvariants,
 		       intr, run->dir);
+	printf("html: %s/index.html\n", run->dir);
 	fflush(stdout);
 }
 
 int bl_run_status(const struct bl_run *run, bool report_ok)
 {
+	if (run->info.interrupted)
+		return BL_EXIT_INTERRUPTED;
 	if (!report_ok || run->infra)
 		return BL_EXIT_INFRA;
 	if (run->bad_input)

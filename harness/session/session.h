@@ -285,7 +285,8 @@ struct bl_run {
  * (RUN is then empty). */
 int bl_run_variants(struct bl_scenario *const *vars, size_t n, const struct bl_run_opts *o,
 		    struct bl_run *run);
-/* the last line: "N of M passed; report: DIR/report.json" */
+/* the last two lines: "N of M passed; report: DIR/report.json", then
+ * "html: DIR/index.html" */
 void bl_run_print_summary(const struct bl_run *run);
 /* the exit status (BL_EXIT_*); REPORT_OK: its reports were written */
 int bl_run_status(const struct bl_run *run, bool report_ok);

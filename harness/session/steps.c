@@ -563,10 +563,14 @@ static void finish_outcome(struct sess *s, int failed, enum bl_stop stop)
 	char *reason;
 	enum bl_outcome out = natural_outcome(s, failed, stop, &reason);
 	apply_outcome_step(s, failed, &out, &reason);
-	if (bl_session_interrupted() && out == BL_OUT_PASS) {
-		out = BL_OUT_FAIL;
+	/* what the boot showed before the signal stands (a panic, a reboot);
+	 * anything else it did not get to finish */
+	if (bl_session_interrupted() &&
+	    (out == BL_OUT_PASS || out == BL_OUT_FAIL || out == BL_OUT_TIMEOUT)) {
+		char *why = reason ? xasprintf("interrupted; %s", reason) : xstrdup("interrupted");
 		free(reason);
-		reason = xstrdup("interrupted");
+		reason = why;
+		out = BL_OUT_INTERRUPTED;
 	}
 	r->outcome = out;
 	free(r->reason);

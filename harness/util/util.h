@@ -30,7 +30,14 @@ struct bl_srcpos {
 };
 
 /* exit statuses of the bootlab command */
-enum { BL_EXIT_OK = 0, BL_EXIT_FAIL = 1, BL_EXIT_USAGE = 2, BL_EXIT_INFRA = 3 };
+/* 130: stopped by Ctrl-C or SIGTERM, as a shell reports 128 + SIGINT */
+enum {
+	BL_EXIT_OK = 0,
+	BL_EXIT_FAIL = 1,
+	BL_EXIT_USAGE = 2,
+	BL_EXIT_INFRA = 3,
+	BL_EXIT_INTERRUPTED = 130
+};
 
 /* ---- errors ---- */
 int bl_err(const char *fmt, ...) BL_PRINTF(1, 2);	 /* sets message, returns -1 */

@@ -2,7 +2,7 @@
 # timeout: 200
 # Ctrl-C: a -j 2 run of four boots that would wait 100 s each gets SIGINT
 # while two are running. bootlab must stop both emulators, write the
-# report of what ran (the two interrupted boots, marked so) and exit 1;
+# report of what ran (the two interrupted boots, marked so) and exit 130;
 # no emulator it started may outlive it.
 . "$(dirname "$0")/../lib.sh"
 
@@ -25,7 +25,7 @@ for _ in $(seq 1 300); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
 if kill -0 $pid 2>/dev/null; then not_ok "bootlab ended after SIGINT"; kill -KILL $pid; else ok "bootlab ended after SIGINT"; fi
 wait $pid; rc=$?
 sed 's/^/# /' "$T_TMP/out"
-expect_eq "exit status 1" "$rc" 1
+expect_eq "exit status 130 (interrupted)" "$rc" 130
 left=""
 for e in $emus; do kill -0 "$e" 2>/dev/null && left="$left $e"; done
 expect_eq "its emulators are gone" "$left" ""
@@ -33,7 +33,8 @@ j=$(ls "$T_TMP"/r/*/report.json 2>/dev/null | head -1)
 check "report.json written after the interruption" test -s "$j"
 expect_eq "report says interrupted" "$(json_get "$j" .interrupted)" true
 expect_eq "two variants recorded (the others never started)" "$(json_get "$j" '.scenarios | length')" 2
-expect_eq "both marked fail" "$(json_get "$j" '[.scenarios[].outcome] | unique | join(",")')" fail
+expect_eq "both marked interrupted" "$(json_get "$j" '[.scenarios[].outcome] | unique | join(",")')" interrupted
+expect_eq "counted as interrupted in the summary" "$(json_get "$j" .summary.interrupted)" 2
 expect_match "reason says interrupted" "$(json_get "$j" '.scenarios[0].reason')" 'interrupted'
 expect_eq "both ended by bootlab (last phase end)" "$(json_get "$j" '[.scenarios[].last_phase] | unique | join(",")')" end
 # the signal came after both logged "Run /init" (the phase is recorded as

@@ -47,7 +47,7 @@ if command -v tmux > /dev/null; then
 	emus=$(pgrep -f -- "$T_TMP/bootlab-run" | tr '\n' ' ')
 	tmux -S "$sock" send-keys C-c
 	for _ in $(seq 1 300); do [ -s "$T_TMP/c.rc" ] && break; sleep 0.1; done
-	expect_eq "bootlab exited 1 after Ctrl-C" "$(cat "$T_TMP/c.rc" 2>/dev/null)" "exit=1"
+	expect_eq "bootlab exited 130 after Ctrl-C" "$(cat "$T_TMP/c.rc" 2>/dev/null)" "exit=130"
 	screen=$(tmux -S "$sock" capture-pane -p)
 	tmux -S "$sock" kill-server 2>/dev/null
 	expect_match "the terminal shows the interrupted summary" "$screen" '0 of 2 passed \(interrupted\)'

@@ -149,8 +149,8 @@ PTY
 ( for i in $(seq 300); do grep -q ready-for-input "$T_TMP/pty.out" 2>/dev/null && break; sleep 0.1; done
   printf '\035'; sleep 20 ) | timeout 120 script -qec "bash $T_TMP/pty.sh" /dev/null > /dev/null 2>&1
 expect_match "Ctrl-] ends the boot at once (raw mode: no newline needed)" "$(cat "$T_TMP/pty.out")" \
-	'^outcome: fail \(interrupted'
-expect_eq "exit 1" "$(cat "$T_TMP/pty.rc" 2>/dev/null)" 1
+	'^outcome: interrupted'
+expect_eq "an interrupted boot exits 130" "$(cat "$T_TMP/pty.rc" 2>/dev/null)" 130
 expect_match "on a terminal it says how to leave" "$(head -n 3 "$T_TMP/pty.out")" \
 	'^bootlab boot: .*Ctrl-\] ends the boot'
 check "the terminal's settings are restored" cmp -s "$T_TMP/before" "$T_TMP/after"
@@ -167,7 +167,8 @@ stty -g > "$T_TMP/after2"
 PTY
 sleep 30 | timeout 120 script -qec "bash $T_TMP/pty2.sh" /dev/null > /dev/null 2>&1
 check "SIGTERM: terminal restored" cmp -s "$T_TMP/before2" "$T_TMP/after2"
-expect_match "SIGTERM: an outcome line all the same" "$(tail -n 1 "$T_TMP/pty2.out")" '^outcome: fail'
+expect_match "SIGTERM: an outcome line all the same" "$(tail -n 1 "$T_TMP/pty2.out")" '^outcome: interrupted'
+expect_eq "SIGTERM: exit 130" "$(cat "$T_TMP/pty2.rc" 2>/dev/null)" 130
 
 out=$("$BOOTLAB" boot --initrd "$T_TMP/exit7.cpio.gz" < /dev/null 2>&1); rc=$?
 expect_eq "no --kernel is bad usage" "$rc" 2
