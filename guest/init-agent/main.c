@@ -543,6 +543,53 @@ static void serve_one(char *line, long n)
 	}
 }
 
+/* the printk time stamp (us) of the record "TEXT" read from FD, or -1;
+ * a record reads "prio,seq,ts_us,flags;text" */
+static long long kmsg_stamp(int fd, const char *text)
+{
+	char rec[512];
+	for (int i = 0; i < 64; i++) {
+		ssize_t n = read(fd, rec, sizeof(rec) - 1);
+		if (n <= 0)
+			return -1;
+		rec[n] = 0;
+		char *semi = strchr(rec, ';'), *p = strchr(rec, ',');
+		if (!semi || !p || strncmp(semi + 1, text, strlen(text)))
+			continue;
+		p = strchr(p + 1, ',');
+		return p && p < semi ? strtoll(p + 1, NULL, 10) : -1;
+	}
+	return -1;
+}
+
+/* The console's clock (printk time) at one CLOCK_BOOTTIME instant: a
+ * debug-level line (not shown on the console) written to /dev/kmsg and
+ * read back with its stamp. The host puts the hello's boottime_ns on the
+ * kernel's clock with it (docs/protocol.md, "clock"). */
+static void send_clock(void)
+{
+	static const char text[] = "bootlab-agent: clock";
+	int fd = open("/dev/kmsg", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	lseek(fd, 0, SEEK_END);
+	long long b0 = ia_boottime_ns();
+	ssize_t w = write(fd, "<7>bootlab-agent: clock\n", sizeof(text) + 3);
+	long long b1 = ia_boottime_ns();
+	long long us = w > 0 ? kmsg_stamp(fd, text) : -1;
+	close(fd);
+	if (us < 0)
+		return;
+	ia_json_reset(&out);
+	ia_json_obj(&out, NULL);
+	ia_json_str(&out, "type", "clock");
+	ia_json_int(&out, "boottime_ns", b0 + (b1 - b0) / 2);
+	ia_json_int(&out, "window_ns", b1 - b0);
+	ia_json_int(&out, "printk_ns", us * 1000);
+	ia_json_end(&out, '}');
+	ia_chan_send(out.buf, out.len);
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: init-agent [--transport fd:N] [--root DIR]\n");
@@ -644,6 +691,7 @@ int main(int argc, char **argv, char **envp)
 		signal(SIGPIPE, SIG_IGN);
 		if (cmdline_fd >= 0)
 			close(cmdline_fd);
+		send_clock();
 	}
 
 	for (;;) {

@@ -52,7 +52,7 @@ static const char boot_usage[] =
     "exit status: 0 when the outcome is pass (the guest powered off or halted\n"
     "by itself, or --expect matched), 1 for panic, reboot (the guest restarted\n"
     "and nothing asked it to), fail or timeout, 2 bad usage, 3 emulator or\n"
-    "setup error\n";
+    "setup error, 130 interrupted (Ctrl-], Ctrl-C, SIGTERM)\n";
 
 static struct termios saved_tio;
 static int tio_saved;

@@ -52,7 +52,7 @@ static const char gate_usage[] =
     "  -h, --help          this text\n"
     "\n"
     "exit status: 0 the root was reached, 1 it was not, 2 bad usage,\n"
-    "3 infrastructure failure\n";
+    "3 infrastructure failure, 130 interrupted (Ctrl-C, SIGTERM)\n";
 
 struct gate {
 	const char *kernel, *modules, *root, *cmdline, *arch, *machine, *memory, *timeout;

@@ -40,7 +40,8 @@ static const char run_usage[] =
     "  -h, --help         this text\n"
     "\n"
     "exit status: 0 all passed, 1 some did not, 2 bad usage or scenario file,\n"
-    "3 infrastructure failure (no emulator, kernel build failed)\n";
+    "3 infrastructure failure (no emulator, kernel build failed), 130 interrupted\n"
+    "(Ctrl-C, SIGTERM: the report holds what ran)\n";
 
 struct run_args {
 	const char *report_root, *filter;

@@ -160,6 +160,32 @@ static void handle_hello(struct sess *s, json_t *msg)
 	sess_phase(s, stage >= 2 ? BL_PH_HELLO2 : BL_PH_HELLO, guest);
 }
 
+/* the agent read the printk clock at a CLOCK_BOOTTIME instant */
+static void handle_clock(struct sess *s, json_t *msg)
+{
+	json_int_t bt = json_integer_value(json_object_get(msg, "boottime_ns"));
+	json_int_t pk = json_integer_value(json_object_get(msg, "printk_ns"));
+	if (bt <= 0 || pk <= 0 || s->clock_known)
+		return;
+	s->clock_known = true;
+	s->clock_offset_ns = (int64_t)(pk - bt);
+}
+
+/* The hellos' times are the agent's CLOCK_BOOTTIME, the console's the
+ * printk clock (they differ by tens of ms): on the console's clock when
+ * the agent measured the offset, else none, never both on one axis
+ * uncorrected. */
+static void hellos_on_printk_clock(struct sess *s)
+{
+	static const enum bl_phase_id agent_clock[] = {BL_PH_HELLO, BL_PH_HELLO2};
+	for (size_t i = 0; i < BL_ARRAY_SIZE(agent_clock); i++) {
+		struct bl_phase *ph = &s->r->phases[agent_clock[i]];
+		if (!ph->seen || ph->guest_s < 0)
+			continue;
+		ph->guest_s = s->clock_known ? ph->guest_s + (double)s->clock_offset_ns / 1e9 : -1;
+	}
+}
+
 static void handle_agent_line(struct sess *s, const char *line)
 {
 	json_error_t jerr;
@@ -173,6 +199,8 @@ static void handle_agent_line(struct sess *s, const char *line)
 	json_t *id = json_object_get(msg, "id");
 	if (type && !strcmp(type, "hello")) {
 		handle_hello(s, msg);
+	} else if (type && !strcmp(type, "clock")) {
+		handle_clock(s, msg);
 	} else if (type && !strcmp(type, "log")) {
 		const char *m = json_string_value(json_object_get(msg, "message"));
 		if (s->log)
@@ -666,6 +694,7 @@ void sess_close(struct sess *s)
 	if (s->m.exited)
 		r->emulator_status = s->m.status;
 	r->duration_ns = bl_now_ns() - s->t0;
+	hellos_on_printk_clock(s);
 	r->emulator_stderr = sb_detach(&s->emu_err, NULL);
 	r->tail = xcalloc(s->ntail + 1, sizeof(char *));
 	for (size_t i = 0; i < s->ntail; i++)

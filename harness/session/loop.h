@@ -51,6 +51,8 @@ struct sess {
 	bool printk_seen;	  /* a console line with printk's time came */
 	bool guest_reads;	  /* init runs, or the guest's programs print: input can go */
 	int64_t quiet_send_ns;	  /* quiet kernel: when held input goes anyway, else 0 */
+	bool clock_known;	  /* the agent's "clock": printk time = boottime + offset */
+	int64_t clock_offset_ns;
 	struct strbuf emu_err;
 
 	int script_fd; /* expect-script relay, or -1 */

@@ -26,6 +26,13 @@ expect_eq "aarch64 built: reports aarch64" "$(row 'smoke[arch=aarch64,backend=qe
 expect_match "debian cloud: q35 with virtio-pci" "$(row smoke-debian .emulator.command)" '-M q35 .*virtio-serial-pci'
 expect_match "debian arm64: virt with virtio-pci (no virtio_mmio built in)" "$(row 'smoke-debian[arm64]' .emulator.command)" '-M virt .*virtio-serial-pci'
 expect_match "debian uml: /usr/bin/linux" "$(row 'smoke-debian[uml]' .emulator.command)" '^"/usr/bin/linux(\.uml)? '
+# one guest clock: the hellos' CLOCK_BOOTTIME is put on the printk clock
+# with the agent's "clock" message, so init runs before the agent says hello
+for n in $(jq -r '.scenarios[].name' "$j"); do
+	expect_eq "$n: guest time runs forward (run-init <= agent-hello, printk clock)" \
+		"$(row "$n" '[.phases[] | select(.name == "run-init" or .name == "agent-hello") | .guest_s]
+			| length == 2 and .[0] != null and .[1] != null and .[0] <= .[1]')" true
+done
 # modules bootlab added for the port, loaded by the agent in dependency order
 mods() { row "$1" '[.hello.modules[]? | select(.ok) | .path | split("/") | last] | join(" ")' | tr -d '"'; }
 expect_eq "debian cloud: the 6 modules of docs/machines.md, in order" "$(mods smoke-debian)" \
