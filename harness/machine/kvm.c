@@ -1,5 +1,5 @@
 /* KVM or TCG. On some hosts /dev/kvm opens but a guest hangs in early boot
- * (docs/machines.md#measured), so KVM is used only after a probe boot worked:
+ * (docs/design/performance.md#measured), so KVM is used only after a probe boot worked:
  * the plan's own kernel, no initrd and no root, under KVM with a deadline
  * of BL_KVM_PROBE_MS. Such a kernel panics ("VFS: Unable to mount root
  * fs") at the end of its boot and panic=-1 + -no-reboot end QEMU: a panic

@@ -4,7 +4,7 @@
  * probe said it works (kvm.c, docs/machines.md). The console is QEMU's
  * stdio chardev on one end of a socketpair; the agent port is a
  * virtserialport whose chardev is the other socketpair passed as fd 3
- * (docs/machines.md#measured: no socket path, no connect loop, host
+ * (docs/design/performance.md#measured: no socket path, no connect loop, host
  * connected from the start). */
 #include "machine/machine.h"
 #include "util/util.h"
@@ -50,7 +50,7 @@ const char *bl_machine_virtio(const struct bl_machine_plan *p)
 	return "pci";
 }
 
-/* Speed knobs measured in docs/machines.md#measured (what each word does:
+/* Speed knobs measured in docs/design/performance.md#measured (what each word does:
  * docs/kernel-behaviour.md section 15): microvm has no i8042 (reboot by
  * triple fault) and TCG no TSC deadline timer (the LAPIC calibration costs
  * 0.2 s; the PIT keeps the tick); on q35 the PS/2 probe delays the reboot

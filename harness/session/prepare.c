@@ -342,7 +342,7 @@ static bool has_agent(const struct bl_scenario *sc)
  * transport built in (Debian's kernels: docs/machines.md, "Modules for the
  * agent's port"). On virt, a kernel without VIRTIO_MMIO=y gets virtio-pci:
  * its port appears sooner and the boot is faster
- * (docs/machines.md#measured). */
+ * (docs/design/performance.md#measured). */
 static int prepare_machine(const struct bl_scenario *sc, const struct bl_kernel *k,
 			   struct bl_prepared *p)
 {
