@@ -2,10 +2,9 @@
  * one end of a socketpair on fds 0/1 (its output also carries printk), the
  * agent channel is con1 on fd 3, which the guest sees as /dev/tty1 (the
  * agent puts it in raw mode): docs/machines.md, "UML specifics", and
- * docs/design/performance.md, "Measured on this machine". UML re-execs itself on reboot, so the agent
- * is told to power off (RB_POWER_OFF makes UML exit 0); a panic ends in
- * SIGABRT whatever panic= says (docs/kernel-behaviour.md sections 6
- * and 14). */
+ * docs/design/performance.md, "Measured on this machine". UML re-execs itself on reboot, so the
+ * agent is told to power off (RB_POWER_OFF makes UML exit 0); a panic ends in SIGABRT whatever
+ * panic= says (docs/kernel-behaviour.md sections 6 and 14). */
 #include "machine/machine.h"
 #include "util/util.h"
 

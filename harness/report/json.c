@@ -57,14 +57,19 @@ static json_t *panic_json(const struct bl_result *r)
 	return p;
 }
 
+/* PATH relative to the report folder when it is in it */
+static const char *rel_path(const char *path, const char *report_dir)
+{
+	if (path && report_dir && !strncmp(path, report_dir, strlen(report_dir)) &&
+	    path[strlen(report_dir)] == '/')
+		path += strlen(report_dir) + 1;
+	return path;
+}
+
 /* the console log's path relative to the report folder */
 static const char *rel_log(const struct bl_result *r, const char *report_dir)
 {
-	const char *log = r->console_log;
-	if (log && report_dir && !strncmp(log, report_dir, strlen(report_dir)) &&
-	    log[strlen(report_dir)] == '/')
-		log += strlen(report_dir) + 1;
-	return log;
+	return rel_path(r->console_log, report_dir);
 }
 
 static json_t *phases_json(const struct bl_result *r)
@@ -166,11 +171,13 @@ json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 	    str_or_null(r->emulator_stderr && *r->emulator_stderr ? r->emulator_stderr : NULL));
 	json_object_set_new(emu, "cpu",
 			    r->emulator_cpu > 0 ? json_integer(r->emulator_cpu - 1) : json_null());
+	json_object_set_new(emu, "work_dir", str_or_null(r->work_dir));
+	json_object_set_new(emu, "work_dir_kept", json_boolean(r->work_dir_kept));
 	json_object_set_new(o, "emulator", emu);
 	json_object_set_new(o, "kernel",
 			    json_pack("{s:o,s:o}", "image", str_or_null(r->kernel_image), "cmdline",
 				      str_or_null(r->kernel_cmdline)));
-	json_object_set_new(o, "initrd", str_or_null(r->initrd));
+	json_object_set_new(o, "initrd", str_or_null(rel_path(r->initrd, report_dir)));
 
 	json_object_set_new(o, "phases", phases_json(r));
 	json_object_set_new(o, "panic", panic_json(r));

@@ -42,6 +42,13 @@ static char *scalar_text(json_t *v)
 	return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 }
 
+/* V as a message shows it: a string quoted and escaped on one line
+ * ("answer=42\n"), anything else as JSON */
+static char *shown(json_t *v)
+{
+	return json_is_string(v) ? bl_quote(json_string_value(v)) : scalar_text(v);
+}
+
 static int loose_equal(json_t *got, json_t *want)
 {
 	if (json_is_number(got) && json_is_number(want))
@@ -79,18 +86,18 @@ int bl_assert_check(const struct bl_assert *a, json_t *doc)
 		break;
 	case BL_AS_ABSENT:
 		if (got) {
-			gs = scalar_text(got);
-			r = bl_err("'%s' is present ('%s')", a->field, gs);
+			gs = shown(got);
+			r = bl_err("'%s' is present (%s)", a->field, gs);
 		}
 		break;
 	case BL_AS_EQUALS:
 		if (!got) {
-			ws = scalar_text(a->value);
-			r = bl_err("'%s' is absent, expected '%s'", a->field, ws);
+			ws = shown(a->value);
+			r = bl_err("'%s' is absent, expected %s", a->field, ws);
 		} else if (!loose_equal(got, a->value)) {
-			gs = scalar_text(got);
-			ws = scalar_text(a->value);
-			r = bl_err("'%s' is '%s', expected '%s'", a->field, gs, ws);
+			gs = shown(got);
+			ws = shown(a->value);
+			r = bl_err("'%s' is %s, expected %s", a->field, gs, ws);
 		}
 		break;
 	case BL_AS_MATCHES:
@@ -98,9 +105,12 @@ int bl_assert_check(const struct bl_assert *a, json_t *doc)
 			r = bl_err("'%s' is absent, expected a match for /%s/", a->field, a->regex);
 		} else {
 			gs = scalar_text(got);
-			if (regexec(&a->re, gs, 0, NULL, 0) != 0)
-				r = bl_err("'%s' is '%s', which does not match /%s/", a->field, gs,
+			if (regexec(&a->re, gs, 0, NULL, 0) != 0) {
+				free(gs);
+				gs = shown(got);
+				r = bl_err("'%s' is %s, which does not match /%s/", a->field, gs,
 					   a->regex);
+			}
 		}
 		break;
 	case BL_AS_CONTAINS:
@@ -112,15 +122,20 @@ int bl_assert_check(const struct bl_assert *a, json_t *doc)
 			int found = 0;
 			json_array_foreach(got, i, el) if (subset_match(el, a->value)) found = 1;
 			if (!found) {
-				ws = scalar_text(a->value);
-				r = bl_err("'%s' does not contain '%s'", a->field, ws);
+				ws = shown(a->value);
+				r = bl_err("'%s' does not contain %s", a->field, ws);
 			}
 		} else {
 			gs = scalar_text(got);
 			ws = scalar_text(a->value);
-			if (!strstr(gs, ws))
-				r = bl_err("'%s' is '%s', which does not contain '%s'", a->field,
-					   gs, ws);
+			if (!strstr(gs, ws)) {
+				free(gs);
+				free(ws);
+				gs = shown(got);
+				ws = shown(a->value);
+				r = bl_err("'%s' is %s, which does not contain %s", a->field, gs,
+					   ws);
+			}
 		}
 		break;
 	}

@@ -85,7 +85,13 @@ static char *last_user_lines(const struct sess *s)
 	}
 	if (!n)
 		return NULL;
-	return n == 1 ? xasprintf("'%s'", pick[0]) : xasprintf("'%s' / '%s'", pick[1], pick[0]);
+	struct strbuf sb = STRBUF_INIT;
+	for (int i = n - 1; i >= 0; i--) {
+		sb_add_quoted(&sb, pick[i]);
+		if (i)
+			sb_adds(&sb, " / ");
+	}
+	return sb_detach(&sb, NULL);
 }
 
 /* The kernel says it resets or halts: no need to wait for the emulator

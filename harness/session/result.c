@@ -45,5 +45,6 @@ void bl_result_release(struct bl_result *r)
 	json_decref(r->hello2);
 	free(r->kernel_image);
 	free(r->initrd);
+	free(r->work_dir);
 	memset(r, 0, sizeof(*r));
 }

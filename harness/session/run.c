@@ -20,6 +20,41 @@ static void job_fail(struct bl_run_job *j)
 	j->r.emulator_status = -1;
 }
 
+static bool under(const char *path, const char *dir)
+{
+	size_t n = strlen(dir);
+	return path && !strncmp(path, dir, n) && path[n] == '/';
+}
+
+/* What the report names must still be there when it is read: an initrd
+ * bootlab made in the work folder is copied beside the console log when
+ * the boot did not pass (NAME.initrd), else named as gone (NULL). A
+ * user's own file stays as it is. */
+static void keep_initrd(struct bl_run_job *j, bool keep_workdir)
+{
+	struct bl_result *r = &j->r;
+	if (!j->workdir)
+		return;
+	r->work_dir = xstrdup(j->workdir);
+	r->work_dir_kept = keep_workdir;
+	if (!under(r->initrd, j->workdir) || keep_workdir)
+		return;
+	const char *suffix = ".console.log";
+	size_t n = r->console_log ? strlen(r->console_log) : 0;
+	char *kept = NULL;
+	if (r->outcome != BL_OUT_PASS && n > strlen(suffix) &&
+	    !strcmp(r->console_log + n - strlen(suffix), suffix)) {
+		kept = xasprintf("%.*s.initrd", (int)(n - strlen(suffix)), r->console_log);
+		if (bl_copy_file(r->initrd, kept) < 0) {
+			bl_warn("cannot keep the initrd of '%s': %s", r->sc->name, bl_errmsg());
+			free(kept);
+			kept = NULL;
+		}
+	}
+	free(r->initrd);
+	r->initrd = kept;
+}
+
 /* one boot: a private work folder, the plan's artifacts, the session */
 static void run_job(struct pool *p, struct bl_run_job *j, const char *connect)
 {
@@ -44,6 +79,8 @@ static void run_job(struct pool *p, struct bl_run_job *j, const char *connect)
 		j->infra = j->r.outcome == BL_OUT_EMU_ERROR;
 	}
 	bl_prepared_release(&prep);
+	if (j->r.sc)
+		keep_initrd(j, p->keep && j->r.outcome != BL_OUT_PASS);
 	if (p->keep && j->r.outcome != BL_OUT_PASS)
 		fprintf(stderr, "bootlab: kept work folder of '%s': %s\n", j->sc->name, j->workdir);
 	else

@@ -150,7 +150,11 @@ struct bl_result {
 	json_t *hello;	     /* stage-1 hello (owned) */
 	json_t *hello2;	     /* stage-2 hello (owned) */
 	char *kernel_image;
-	char *initrd;
+	char *initrd;	    /* what was booted: a file of the user's, a copy kept in the
+			       report folder (a boot that did not pass), or NULL when
+			       bootlab made it and removed it with the work folder */
+	char *work_dir;	    /* the boot's work folder, which the emulator line names */
+	bool work_dir_kept; /* --keep kept it (a boot that did not pass) */
 	int64_t start_wall; /* unix time (s) */
 	int64_t spawn_ns;   /* bootlab's start to the emulator's spawn (0: never spawned) */
 	int64_t duration_ns;

@@ -125,6 +125,31 @@ void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
 	sb->len += (size_t)n;
 }
 
+void sb_add_quoted(struct strbuf *sb, const char *s)
+{
+	sb_addc(sb, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		static const char named[] = {
+		    ['\n'] = 'n', ['\r'] = 'r', ['\t'] = 't', ['"'] = '"', ['\\'] = '\\'};
+		if (*p < sizeof(named) && named[*p]) {
+			sb_addc(sb, '\\');
+			sb_addc(sb, named[*p]);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			sb_addf(sb, "\\x%02x", *p);
+		} else {
+			sb_addc(sb, (char)*p);
+		}
+	}
+	sb_addc(sb, '"');
+}
+
+char *bl_quote(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	sb_add_quoted(&sb, s ? s : "");
+	return sb_detach(&sb, NULL);
+}
+
 void sb_addf(struct strbuf *sb, const char *fmt, ...)
 {
 	va_list ap;

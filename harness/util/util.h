@@ -88,6 +88,10 @@ void sb_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
 void sb_reset(struct strbuf *sb);
 char *sb_detach(struct strbuf *sb, size_t *len); /* caller frees; sb is reset */
 const char *sb_str(struct strbuf *sb);		 /* "" when empty */
+/* S in double quotes on one line, as a message shows a value: \" \\ \n \r \t,
+ * other control bytes \xNN, the rest as it is ("answer=42\n") */
+void sb_add_quoted(struct strbuf *sb, const char *s);
+char *bl_quote(const char *s); /* the same, as a new string */
 
 /* ---- string list ---- */
 struct strlist {

@@ -45,7 +45,7 @@ expect_eq "exit 1" "$rc" 1
 # how a boot ends (docs/machines.md): a reset nobody asked for is not a pass
 out=$("$BOOTLAB" boot --kernel x86_64 --initrd "$T_TMP/reboot.cpio.gz" < /dev/null 2>&1); rc=$?
 expect_eq "qemu: a guest that reboots by itself -> reboot, with its last words" "$(last "$out")" \
-	"outcome: reboot (the guest restarted by itself (reboot: Restarting system) after 'bye')"
+	'outcome: reboot (the guest restarted by itself (reboot: Restarting system) after "bye")'
 expect_eq "a reboot exits 1" "$rc" 1
 for how in poweroff halt; do
 	t0=$(date +%s)
@@ -63,7 +63,7 @@ ci=/boot/initrd.img-${ck#/boot/vmlinuz-}
 if [ -n "$ck" ] && [ -r "$ci" ]; then
 	out=$("$BOOTLAB" boot --kernel "$ck" --initrd "$ci" --timeout 300s < /dev/null 2>&1); rc=$?
 	expect_match "initramfs-tools without root= -> reboot naming why" "$(last "$out")" \
-		"^outcome: reboot \(.*No root device specified.*Rebooting automatically due to panic= boot argument'\)$"
+		'^outcome: reboot \(.*No root device specified.*" / "Rebooting automatically due to panic= boot argument"\)$'
 	expect_eq "and exits 1" "$rc" 1
 else
 	skip "no Debian cloud kernel and initrd in /boot" "initramfs-tools without root= -> reboot"

@@ -35,7 +35,7 @@ expect_match "expected panic named in the reason" "$(msg steps-all)" 'expected k
 
 # the failing variants fail for the right reason
 expect_eq "wrong-expect fails" "$(o 'steps-all[wrong-expect]')" fail
-expect_match "wrong-expect names the field and both values" "$(msg 'steps-all[wrong-expect]')" "'size' is '6', expected '7'"
+expect_match "wrong-expect names the field and both values" "$(msg 'steps-all[wrong-expect]')" "'size' is 6, expected 7"
 expect_eq "missing-error fails" "$(o 'steps-all[missing-error]')" fail
 expect_match "missing-error says the op succeeded" "$(msg 'steps-all[missing-error]')" "'stat' succeeded, expected ENOENT"
 expect_eq "outcome: panic turns a panic into a pass" "$(o 'steps-all[outcome-panic]')" pass

@@ -69,9 +69,19 @@ int main(void)
 	}
 	struct bl_assert a = {.field = "pid", .op = BL_AS_EQUALS, .value = json_integer(2)};
 	bl_assert_check(&a, doc);
-	T_EQ_STR(bl_errmsg(), "'pid' is '1', expected '2'",
+	T_EQ_STR(bl_errmsg(), "'pid' is 1, expected 2",
 		 "failure message names the field and both values");
 	json_decref(a.value);
+	/* a string value is shown quoted and escaped on one line */
+	json_t *d2 = json_pack("{s:s}", "data", "answer=42\n\x1b[0m\t\"q\"");
+	struct bl_assert b = {
+	    .field = "data", .op = BL_AS_EQUALS, .value = json_string("answer=43\n")};
+	bl_assert_check(&b, d2);
+	T_EQ_STR(bl_errmsg(),
+		 "'data' is \"answer=42\\n\\x1b[0m\\t\\\"q\\\"\", expected \"answer=43\\n\"",
+		 "string values are quoted, control bytes escaped, one line");
+	json_decref(b.value);
+	json_decref(d2);
 	json_decref(doc);
 	return t_done();
 }
