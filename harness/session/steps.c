@@ -533,6 +533,10 @@ static void apply_outcome_step(struct sess *s, int failed, enum bl_outcome *out,
 			continue;
 		if (failed >= 0 && (size_t)failed < i && *out == BL_OUT_FAIL)
 			return;
+		/* `outcome: pass` after a step that failed adds no verdict of its
+		 * own: it stays unjudged, so one failure is counted once */
+		if (failed >= 0 && (size_t)failed < i && want == BL_OUT_PASS)
+			return;
 		struct bl_step_result *sr = &s->r->steps[i];
 		sr->skipped = false;
 		sr->passed = want == *out;

@@ -47,6 +47,9 @@ expect_match "the kernel's panic line" "$out" 'Kernel panic - not syncing: Attem
 expect_match "console tail holds the script's message" "$out" '^busybox initramfs: cannot mount /dev/vdz$'
 expect_match "lint findings printed" "$out" '^lint: warning: no-dev-console: '
 expect_match "JUnit has the failure" "$(cat "$T_TMP/fail.xml")" '<failure'
+j4=$(ls "$T_TMP"/r4/*/report.json | head -1)
+expect_eq "one failure is counted once: only the stage-2 hello step failed" \
+	"$(jq -c '[.scenarios[0].steps[] | .result]' "$j4")" '["fail","skipped","skipped"]'
 
 # 4. bad usage
 out=$($gate --initramfs "$T_TMP/bb.cpio.gz" 2>&1); rc=$?

@@ -56,5 +56,17 @@ expect_eq "wrong answer fails" "$(o 'rescue-shell[wrong-answer]')" fail
 expect_match "wrong answer: the script's exit status is the reason" "$(msg 'rescue-shell[wrong-answer]')" \
 	"expect script '.*rescue-43\.exp' exited 1: shell said 42$"
 expect_eq "summary: 3 pass" "$(json_get "$j" .summary.pass)" 3
+
+# what the report names is still there: a failed boot's initrd is kept
+# beside its console log, a passed one's is named as gone
+kept=$(jq -r '.scenarios[] | select(.name == "rescue-shell[wrong-answer]") | .initrd' "$j")
+expect_eq "a failed boot's initrd is kept in the report folder" "$kept" "rescue-shell_wrong-answer_.initrd"
+expect_match "and it is the archive that was booted" "$("$BOOTLAB" archive list "$dir/$kept" 2>&1)" 'bin/busybox'
+expect_eq "a passed boot's initrd is null (removed with its work folder)" \
+	"$(jq -r '.scenarios[] | select(.name == "rescue-shell") | .initrd' "$j")" null
+wd=$(jq -r '.scenarios[] | select(.name == "rescue-shell") | .emulator.work_dir' "$j")
+expect_eq "the work folder is named as removed" \
+	"$(jq -r '.scenarios[] | select(.name == "rescue-shell") | .emulator.work_dir_kept' "$j")" false
+check "and it is indeed gone ($wd)" test ! -e "$wd" -a -n "$wd"
 no_emulator_left
 done_testing
