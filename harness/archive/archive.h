@@ -148,7 +148,8 @@ const unsigned char *bl_initrd_content(const struct bl_initrd *rd, const struct 
 				       size_t *len);
 /* "/./a//b/" -> "a/b" (the root is ""); caller frees */
 char *bl_archive_normalize(const char *name);
-/* extract into dir (created); refuses anything that would land outside it */
+/* extract into dir (created); refuses anything that would land outside it,
+ * and a hard link to anything but the file this extraction made for it */
 int bl_initrd_extract(const struct bl_initrd *rd, const char *dir);
 /* "drwxr-xr-x"-style type+mode string; buf of 11 bytes */
 void bl_mode_string(uint32_t mode, char buf[11]);

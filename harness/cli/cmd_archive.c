@@ -371,7 +371,7 @@ static int do_extract(int argc, char **argv)
 	int rc = bl_initrd_extract(&rd, dir);
 	bl_initrd_release(&rd);
 	if (rc) {
-		fprintf(stderr, "bootlab archive extract: %s\n", bl_errmsg());
+		fprintf(stderr, "bootlab archive extract: %s: %s\n", file, bl_errmsg());
 		return BL_EXIT_FAIL;
 	}
 	return BL_EXIT_OK;
