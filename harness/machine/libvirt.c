@@ -243,29 +243,72 @@ static int lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event, int det
 	return 0;
 }
 
-static void xml_attr(struct strbuf *sb, const char *s)
+/* S into the domain XML X; -1 naming WHAT when XML cannot carry it as it
+ * is (bl_xml_escape() would have replaced a character) */
+static int lv_xml_text(struct strbuf *x, const char *what, const char *s)
 {
-	for (; *s; s++) {
-		switch (*s) {
-		case '<':
-			sb_adds(sb, "&lt;");
-			break;
-		case '>':
-			sb_adds(sb, "&gt;");
-			break;
-		case '&':
-			sb_adds(sb, "&amp;");
-			break;
-		case '\'':
-			sb_adds(sb, "&apos;");
-			break;
-		case '"':
-			sb_adds(sb, "&quot;");
-			break;
-		default:
-			sb_addc(sb, *s);
-		}
+	if (!bl_xml_escape(x, s))
+		return 0;
+	return bl_err("libvirt backend: the %s '%s' holds characters XML cannot carry (control "
+		      "characters, U+FFFE, U+FFFF or bytes that are not UTF-8)",
+		      what, s);
+}
+
+/* the os element: the plan's kernel and initrd, the command line CMDLINE */
+static int lv_os_xml(const struct bl_machine_plan *pl, bool arm, const char *cmdline,
+		     struct strbuf *x)
+{
+	sb_addf(x, " <os>\n  <type arch='%s' machine='%s'>hvm</type>\n", arm ? "aarch64" : "x86_64",
+		arm ? "virt" : "q35");
+	sb_adds(x, "  <kernel>");
+	if (lv_xml_text(x, "kernel path", pl->kernel))
+		return -1;
+	sb_adds(x, "</kernel>\n");
+	if (pl->initrd) {
+		sb_adds(x, "  <initrd>");
+		if (lv_xml_text(x, "initrd path", pl->initrd))
+			return -1;
+		sb_adds(x, "</initrd>\n");
 	}
+	sb_adds(x, "  <cmdline>");
+	if (lv_xml_text(x, "kernel command line", cmdline))
+		return -1;
+	sb_adds(x, "</cmdline>\n </os>\n");
+	return 0;
+}
+
+/* the domain to create: NAME, the plan's kernel, initrd and disks, the
+ * kernel command line CMDLINE; -1 when a value cannot be written */
+static int lv_domain_xml(const struct bl_machine_plan *pl, const char *name, const char *cmdline,
+			 struct strbuf *x)
+{
+	bool arm = !strcmp(pl->arch, "aarch64");
+	sb_addf(x, "<domain type='qemu'>\n <name>%s</name>\n", name);
+	sb_addf(x, " <memory unit='MiB'>%d</memory>\n <vcpu>1</vcpu>\n",
+		pl->memory_mb > 0 ? pl->memory_mb : 256);
+	if (lv_os_xml(pl, arm, cmdline, x))
+		return -1;
+	if (arm)
+		sb_adds(x, " <cpu mode='custom' match='exact'><model>cortex-a57</model></cpu>\n");
+	sb_adds(x, " <on_poweroff>destroy</on_poweroff>\n <on_reboot>destroy</on_reboot>\n"
+		   " <on_crash>destroy</on_crash>\n <devices>\n");
+	sb_addf(x, "  <emulator>/usr/bin/%s</emulator>\n",
+		arm ? "qemu-system-aarch64" : "qemu-system-x86_64");
+	sb_adds(x, "  <serial type='pty'><target port='0'/></serial>\n"
+		   "  <console type='pty'><target type='serial' port='0'/></console>\n");
+	sb_adds(x, "  <channel type='unix'><source mode='bind'/>"
+		   "<target type='virtio' name='org.bootlab.agent'/></channel>\n");
+	for (size_t i = 0; i < pl->ndisks; i++) {
+		sb_adds(x, "  <disk type='file' device='disk'><driver name='qemu' type='raw' "
+			   "cache='unsafe'/>"
+			   "<source file='");
+		if (lv_xml_text(x, "disk image path", pl->disks[i]))
+			return -1;
+		sb_addf(x, "'/><target dev='vd%c' bus='virtio'/></disk>\n", (char)('a' + i));
+	}
+	sb_adds(x, "  <controller type='usb' model='none'/>\n  <memballoon model='none'/>\n"
+		   " </devices>\n</domain>\n");
+	return 0;
 }
 
 static int bridge_open(struct lv_priv *p, struct lv_bridge *b, int *session_fd, bool console)
@@ -355,41 +398,10 @@ static int lv_start(const struct bl_machine_plan *pl, struct bl_machine *m)
 		 __sync_add_and_fetch(&counter, 1), (unsigned long)(bl_now_ns() & 0xffffff));
 
 	struct strbuf x = STRBUF_INIT;
-	sb_addf(&x, "<domain type='qemu'>\n <name>%s</name>\n", name);
-	sb_addf(&x, " <memory unit='MiB'>%d</memory>\n <vcpu>1</vcpu>\n",
-		pl->memory_mb > 0 ? pl->memory_mb : 256);
-	sb_addf(&x, " <os>\n  <type arch='%s' machine='%s'>hvm</type>\n",
-		arm ? "aarch64" : "x86_64", arm ? "virt" : "q35");
-	sb_adds(&x, "  <kernel>");
-	xml_attr(&x, pl->kernel);
-	sb_adds(&x, "</kernel>\n");
-	if (pl->initrd) {
-		sb_adds(&x, "  <initrd>");
-		xml_attr(&x, pl->initrd);
-		sb_adds(&x, "</initrd>\n");
+	if (lv_domain_xml(pl, name, m->full_cmdline, &x)) {
+		sb_release(&x);
+		return -1;
 	}
-	sb_adds(&x, "  <cmdline>");
-	xml_attr(&x, m->full_cmdline);
-	sb_adds(&x, "</cmdline>\n </os>\n");
-	if (arm)
-		sb_adds(&x, " <cpu mode='custom' match='exact'><model>cortex-a57</model></cpu>\n");
-	sb_adds(&x, " <on_poweroff>destroy</on_poweroff>\n <on_reboot>destroy</on_reboot>\n"
-		    " <on_crash>destroy</on_crash>\n <devices>\n");
-	sb_addf(&x, "  <emulator>/usr/bin/%s</emulator>\n",
-		arm ? "qemu-system-aarch64" : "qemu-system-x86_64");
-	sb_adds(&x, "  <serial type='pty'><target port='0'/></serial>\n"
-		    "  <console type='pty'><target type='serial' port='0'/></console>\n");
-	sb_adds(&x, "  <channel type='unix'><source mode='bind'/>"
-		    "<target type='virtio' name='org.bootlab.agent'/></channel>\n");
-	for (size_t i = 0; i < pl->ndisks; i++) {
-		sb_adds(&x, "  <disk type='file' device='disk'><driver name='qemu' type='raw' "
-			    "cache='unsafe'/>"
-			    "<source file='");
-		xml_attr(&x, pl->disks[i]);
-		sb_addf(&x, "'/><target dev='vd%c' bus='virtio'/></disk>\n", (char)('a' + i));
-	}
-	sb_adds(&x, "  <controller type='usb' model='none'/>\n  <memballoon model='none'/>\n"
-		    " </devices>\n</domain>\n");
 	m->command = xasprintf("libvirt %s: virDomainCreateXML\n%s", uri, x.buf);
 
 	p->lifecycle_cb =

@@ -8,12 +8,6 @@
 #include <string.h>
 #include <time.h>
 
-/* text into HTML: escaped, control characters shown, not-UTF-8 as U+FFFD */
-static void h(struct strbuf *sb, const char *s)
-{
-	bl_markup_text(sb, s, BL_MARKUP_HTML);
-}
-
 static double dmax(double a, double b)
 {
 	return a > b ? a : b;
@@ -209,7 +203,7 @@ static void tl_events(struct strbuf *sb, const struct tl *t, const struct bl_res
 		double x = tl_x(t, bl_ns_to_s(e->host_ns));
 		sb_addf(sb, "<g class=\"event ev-%s\"><title>", bl_event_type_name(e->c.type));
 		sb_addf(sb, "%.3fs ", bl_ns_to_s(e->host_ns));
-		h(sb, e->line);
+		bl_xml_escape(sb, e->line);
 		sb_addf(sb, "</title><path d=\"M%.1f %.1f l-4 -7 h8 z\"/></g>\n", x, t->axis_y - 1);
 	}
 }
@@ -219,11 +213,11 @@ static void tl_step(struct strbuf *sb, const struct tl *t, const struct bl_step_
 	double t0 = bl_ns_to_s(s->start_ns), t1 = bl_ns_to_s(s->end_ns);
 	double x0 = tl_x(t, t0), x1 = tl_x(t, t1);
 	sb_addf(sb, "<g class=\"step %s\"><title>", s->passed ? "pass" : "fail");
-	h(sb, s->name);
+	bl_xml_escape(sb, s->name);
 	sb_addf(sb, ": %.3f\xe2\x80\x93%.3f s", t0, t1);
 	if (s->message) {
 		sb_adds(sb, " \xe2\x80\x94 ");
-		h(sb, s->message);
+		bl_xml_escape(sb, s->message);
 	}
 	sb_addf(sb, "</title><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"10\"/>", x0, y,
 		dmax(x1 - x0, 2));
@@ -238,7 +232,7 @@ static void tl_step(struct strbuf *sb, const struct tl *t, const struct bl_step_
 		x = x0 - 4, anchor = "end";
 	sb_addf(sb, "<text class=\"%s\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\">", cls, x, y + 9,
 		anchor);
-	h(sb, s->name);
+	bl_xml_escape(sb, s->name);
 	sb_adds(sb, "</text></g>\n");
 }
 
@@ -307,28 +301,28 @@ static void scenario_section(struct strbuf *sb, const struct bl_variant_result *
 	const struct bl_scenario *sc = r->sc;
 	sb_addf(sb, "<section class=\"scenario %s\" id=\"s%zu\" data-name=\"",
 		outcome_class(r->outcome), idx);
-	h(sb, sc->name);
+	bl_xml_escape(sb, sc->name);
 	sb_addf(sb, "\" data-outcome=\"%s\">\n<h2>", bl_outcome_name(r->outcome));
 	badge(sb, r->outcome);
 	sb_adds(sb, " <span class=\"name\">");
-	h(sb, sc->name);
+	bl_xml_escape(sb, sc->name);
 	sb_adds(sb, "</span></h2>\n<p class=\"meta\">");
 	if (sc->description) {
-		h(sb, sc->description);
+		bl_xml_escape(sb, sc->description);
 		sb_adds(sb, " \xc2\xb7 ");
 	}
-	h(sb, sc->arch);
+	bl_xml_escape(sb, sc->arch);
 	sb_adds(sb, " \xc2\xb7 ");
-	h(sb, sc->backend);
+	bl_xml_escape(sb, sc->backend);
 	sb_addf(sb, " \xc2\xb7 %.3f s", bl_ns_to_s(r->duration_ns));
 	if (v->nruns > 1)
 		sb_addf(sb, " \xc2\xb7 run %zu of %zu shown", bl_variant_main_index(v), v->nruns);
 	sb_adds(sb, " \xc2\xb7 <span class=\"file\">");
-	h(sb, sc->file);
+	bl_xml_escape(sb, sc->file);
 	sb_adds(sb, "</span></p>\n");
 	if (r->reason) {
 		sb_addf(sb, "<p class=\"reason %s\">", r->outcome == BL_OUT_PASS ? "note" : "why");
-		h(sb, r->reason);
+		bl_xml_escape(sb, r->reason);
 		sb_adds(sb, "</p>\n");
 	}
 	if (v->nruns > 1) {
@@ -356,13 +350,13 @@ static void scenario_section(struct strbuf *sb, const struct bl_variant_result *
 			const struct bl_step_result *s = &r->steps[i];
 			const char *res = bl_step_result_word(s);
 			sb_addf(sb, "<tr class=\"%s\"><td>", res);
-			h(sb, s->name);
+			bl_xml_escape(sb, s->name);
 			sb_addf(sb, "</td><td>%s</td><td>", res);
 			if (!s->skipped)
 				sb_addf(sb, "%.3f\xe2\x80\x93%.3f", bl_ns_to_s(s->start_ns),
 					bl_ns_to_s(s->end_ns));
 			sb_adds(sb, "</td><td>");
-			h(sb, s->message);
+			bl_xml_escape(sb, s->message);
 			sb_adds(sb, "</td></tr>\n");
 		}
 		sb_adds(sb, "</tbody></table>\n");
@@ -378,7 +372,7 @@ static void scenario_section(struct strbuf *sb, const struct bl_variant_result *
 			if (e->guest_s >= 0)
 				sb_addf(sb, "[%.6f]", e->guest_s);
 			sb_addf(sb, "</td><td>%s</td><td>", bl_event_type_name(e->c.type));
-			h(sb, e->line);
+			bl_xml_escape(sb, e->line);
 			sb_adds(sb, "</td></tr>\n");
 		}
 		sb_adds(sb, "</tbody></table></details>\n");
@@ -393,14 +387,14 @@ static void scenario_section(struct strbuf *sb, const struct bl_variant_result *
 			if (!strncmp(log, run->dir, dl) && log[dl] == '/')
 				log += dl + 1;
 			sb_adds(sb, " (full log: <a href=\"");
-			h(sb, log);
+			bl_xml_escape(sb, log);
 			sb_adds(sb, "\">");
-			h(sb, log);
+			bl_xml_escape(sb, log);
 			sb_adds(sb, "</a>)");
 		}
 		sb_adds(sb, "</summary><pre class=\"tail\">");
 		for (size_t i = 0; r->tail[i]; i++) {
-			h(sb, r->tail[i]);
+			bl_xml_escape(sb, r->tail[i]);
 			sb_addc(sb, '\n');
 		}
 		sb_adds(sb, "</pre></details>\n");
@@ -460,11 +454,11 @@ static int html_write(const struct bl_run_info *run, const struct bl_variant_res
 	sb_adds(&sb, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
 		     "<meta name=\"viewport\" content=\"width=device-width, "
 		     "initial-scale=1\">\n<title>bootlab ");
-	h(&sb, run->run_id);
+	bl_xml_escape(&sb, run->run_id);
 	sb_addf(&sb, ": %zu of %zu passed</title>\n<style>%s</style>\n</head><body>\n",
 		counts[BL_OUT_PASS], n, css);
 	sb_adds(&sb, "<header><h1>bootlab run ");
-	h(&sb, run->run_id);
+	bl_xml_escape(&sb, run->run_id);
 	sb_adds(&sb, "</h1><p class=\"run\">");
 	sb_addf(&sb, "%s \xc2\xb7 %.1f s \xc2\xb7 -j %d", ts, bl_ns_to_s(run->duration_ns),
 		run->jobs);
@@ -473,7 +467,7 @@ static int html_write(const struct bl_run_info *run, const struct bl_variant_res
 	if (run->interrupted)
 		sb_adds(&sb, " \xc2\xb7 <strong>interrupted</strong>");
 	sb_adds(&sb, "<br><code>");
-	h(&sb, run->command);
+	bl_xml_escape(&sb, run->command);
 	sb_adds(&sb, "</code></p>\n<p class=\"summary\">");
 	sb_addf(&sb, "<strong>%zu of %zu passed</strong> ", counts[BL_OUT_PASS], n);
 	for (int o = BL_OUT_PASS; o < BL_OUT_NUM; o++)
@@ -490,13 +484,13 @@ static int html_write(const struct bl_run_info *run, const struct bl_variant_res
 		const struct bl_result *r = bl_variant_main(&v[i]);
 		sb_addf(&sb, "<tr class=\"verdict %s\"><td><a href=\"#s%zu\">",
 			outcome_class(r->outcome), i);
-		h(&sb, r->sc->name);
+		bl_xml_escape(&sb, r->sc->name);
 		sb_adds(&sb, "</a></td><td>");
 		badge(&sb, r->outcome);
 		sb_addf(&sb, "</td><td>%.2f</td><td>", bl_ns_to_s(r->duration_ns));
-		h(&sb, r->last_phase ? r->last_phase : "\xe2\x80\x94");
+		bl_xml_escape(&sb, r->last_phase ? r->last_phase : "\xe2\x80\x94");
 		sb_adds(&sb, "</td><td class=\"reason\">");
-		h(&sb, r->outcome == BL_OUT_PASS ? NULL : r->reason);
+		bl_xml_escape(&sb, r->outcome == BL_OUT_PASS ? NULL : r->reason);
 		sb_adds(&sb, "</td></tr>\n");
 	}
 	sb_adds(&sb, "</tbody></table>\n");

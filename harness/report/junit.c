@@ -1,14 +1,86 @@
 /* junit.xml: one testsuite per scenario file, one testcase per variant;
- * failures carry the reason and the console tail. */
+ * failures carry the reason and the console tail. Every text and
+ * attribute value goes through bl_xml_escape(). */
 #include "report/report.h"
 #include "util/util.h"
 
 #include <string.h>
 #include <time.h>
 
-static void xml_text(struct strbuf *sb, const char *s)
+/* " (S)" escaped; nothing for NULL */
+static void junit_paren(struct strbuf *sb, const char *s)
 {
-	bl_markup_text(sb, s, BL_MARKUP_XML);
+	if (!s)
+		return;
+	sb_adds(sb, " (");
+	bl_xml_escape(sb, s);
+	sb_addc(sb, ')');
+}
+
+/* the failure or error element of the shown repetition R of V */
+static void junit_failure(struct strbuf *sb, const struct bl_variant_result *v,
+			  const struct bl_result *r)
+{
+	const char *tag = bl_outcome_is_error(r->outcome) ? "error" : "failure";
+	sb_addf(sb, "      <%s type=\"%s\" message=\"", tag, bl_outcome_name(r->outcome));
+	bl_xml_escape(sb, r->reason);
+	sb_adds(sb, "\">");
+	if (v->nruns > 1)
+		sb_addf(sb, "run %zu of %zu: ", bl_variant_main_index(v), v->nruns);
+	bl_xml_escape(sb, r->reason);
+	sb_adds(sb, "\n\nlast console lines:\n");
+	for (size_t k = 0; r->tail && r->tail[k]; k++) {
+		bl_xml_escape(sb, r->tail[k]);
+		sb_addc(sb, '\n');
+	}
+	sb_addf(sb, "</%s>\n", tag);
+}
+
+/* system-out: every repetition's verdict, the shown one's steps and log */
+static void junit_system_out(struct strbuf *sb, const struct bl_variant_result *v,
+			     const struct bl_result *r)
+{
+	sb_adds(sb, "      <system-out>");
+	for (size_t k = 0; v->nruns > 1 && k < v->nruns; k++) {
+		const struct bl_result *rk = v->runs[k];
+		sb_addf(sb, "run %zu: %s %.3fs", k + 1, bl_outcome_name(rk->outcome),
+			bl_ns_to_s(rk->duration_ns));
+		junit_paren(sb, rk->reason);
+		sb_addc(sb, '\n');
+	}
+	for (size_t k = 0; k < r->nsteps; k++) {
+		const struct bl_step_result *s = &r->steps[k];
+		sb_addf(sb, "step %zu ", k + 1);
+		bl_xml_escape(sb, s->name);
+		sb_addf(sb, ": %s", bl_step_result_word(s));
+		junit_paren(sb, s->message);
+		sb_addc(sb, '\n');
+	}
+	if (r->console_log) {
+		sb_adds(sb, "console log: ");
+		bl_xml_escape(sb, r->console_log);
+		sb_addc(sb, '\n');
+	}
+	sb_adds(sb, "</system-out>\n");
+}
+
+static void junit_case(struct strbuf *sb, const struct bl_variant_result *v)
+{
+	const struct bl_result *r = bl_variant_main(v);
+	const struct bl_scenario *sc = r->sc;
+	double total = 0;
+	for (size_t k = 0; k < v->nruns; k++)
+		total += bl_ns_to_s(v->runs[k]->duration_ns);
+	sb_adds(sb, "    <testcase classname=\"");
+	const char *file = strrchr(sc->file, '/');
+	bl_xml_escape(sb, file ? file + 1 : sc->file);
+	sb_adds(sb, "\" name=\"");
+	bl_xml_escape(sb, sc->name);
+	sb_addf(sb, "\" time=\"%.3f\">\n", total);
+	if (r->outcome != BL_OUT_PASS)
+		junit_failure(sb, v, r);
+	junit_system_out(sb, v, r);
+	sb_adds(sb, "    </testcase>\n");
 }
 
 static int junit_write(const struct bl_run_info *run, const struct bl_variant_result *v, size_t n,
@@ -29,69 +101,14 @@ static int junit_write(const struct bl_run_info *run, const struct bl_variant_re
 		"<testsuites name=\"bootlab\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
 		"time=\"%.3f\">\n",
 		n, failures, errors, bl_ns_to_s(run->duration_ns));
+	sb_adds(&sb, "  <testsuite name=\"bootlab.");
+	bl_xml_escape(&sb, run->run_id);
 	sb_addf(&sb,
-		"  <testsuite name=\"bootlab.%s\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" "
-		"skipped=\"0\" time=\"%.3f\" timestamp=\"%s\">\n",
-		run->run_id, n, failures, errors, bl_ns_to_s(run->duration_ns), ts);
-	for (size_t i = 0; i < n; i++) {
-		const struct bl_result *r = bl_variant_main(&v[i]);
-		const struct bl_scenario *sc = r->sc;
-		double total = 0;
-		for (size_t k = 0; k < v[i].nruns; k++)
-			total += bl_ns_to_s(v[i].runs[k]->duration_ns);
-		sb_adds(&sb, "    <testcase classname=\"");
-		const char *file = strrchr(sc->file, '/');
-		xml_text(&sb, file ? file + 1 : sc->file);
-		sb_adds(&sb, "\" name=\"");
-		xml_text(&sb, sc->name);
-		sb_addf(&sb, "\" time=\"%.3f\">\n", total);
-		if (r->outcome != BL_OUT_PASS) {
-			const char *tag = bl_outcome_is_error(r->outcome) ? "error" : "failure";
-			sb_addf(&sb, "      <%s type=\"%s\" message=\"", tag,
-				bl_outcome_name(r->outcome));
-			xml_text(&sb, r->reason);
-			sb_adds(&sb, "\">");
-			if (v[i].nruns > 1)
-				sb_addf(&sb, "run %zu of %zu: ", bl_variant_main_index(&v[i]),
-					v[i].nruns);
-			xml_text(&sb, r->reason);
-			sb_adds(&sb, "\n\nlast console lines:\n");
-			for (size_t k = 0; r->tail && r->tail[k]; k++) {
-				xml_text(&sb, r->tail[k]);
-				sb_addc(&sb, '\n');
-			}
-			sb_addf(&sb, "</%s>\n", tag);
-		}
-		sb_adds(&sb, "      <system-out>");
-		for (size_t k = 0; v[i].nruns > 1 && k < v[i].nruns; k++) {
-			const struct bl_result *rk = v[i].runs[k];
-			sb_addf(&sb, "run %zu: %s %.3fs", k + 1, bl_outcome_name(rk->outcome),
-				bl_ns_to_s(rk->duration_ns));
-			if (rk->reason) {
-				sb_adds(&sb, " (");
-				xml_text(&sb, rk->reason);
-				sb_adds(&sb, ")");
-			}
-			sb_addc(&sb, '\n');
-		}
-		for (size_t k = 0; k < r->nsteps; k++) {
-			const struct bl_step_result *s = &r->steps[k];
-			sb_addf(&sb, "step %zu %s: %s", k + 1, s->name, bl_step_result_word(s));
-			if (s->message) {
-				sb_adds(&sb, " (");
-				xml_text(&sb, s->message);
-				sb_adds(&sb, ")");
-			}
-			sb_addc(&sb, '\n');
-		}
-		if (r->console_log) {
-			sb_adds(&sb, "console log: ");
-			xml_text(&sb, r->console_log);
-			sb_addc(&sb, '\n');
-		}
-		sb_adds(&sb, "</system-out>\n");
-		sb_adds(&sb, "    </testcase>\n");
-	}
+		"\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"0\" time=\"%.3f\" "
+		"timestamp=\"%s\">\n",
+		n, failures, errors, bl_ns_to_s(run->duration_ns), ts);
+	for (size_t i = 0; i < n; i++)
+		junit_case(&sb, &v[i]);
 	sb_adds(&sb, "  </testsuite>\n</testsuites>\n");
 	int rc = bl_write_file_atomic(path, sb.buf, sb.len, 0644);
 	sb_release(&sb);

@@ -5,7 +5,8 @@
  * report is the reference: its schema is docs/report-schema.md and
  * docs/report.schema.json. stats.c holds what the formats share: a
  * variant's verdict over its repetitions and min/median/max per phase;
- * markup.c what junit.xml and index.html share. */
+ * markup.c what junit.xml and index.html share; their text goes through
+ * bl_xml_escape() (harness/util/xml.c). */
 #ifndef BL_REPORT_H
 #define BL_REPORT_H
 
@@ -42,15 +43,7 @@ void bl_stat_duration(const struct bl_variant_result *v, struct bl_stat *out);
  * whatever the guest printed): bad bytes become U+FFFD. New reference;
  * json null for NULL. */
 json_t *bl_json_text(const char *s);
-/* length of the valid UTF-8 sequence at S (at most N bytes), 0 if invalid */
-size_t bl_utf8_len(const char *s, size_t n);
 
-/* markup.c: text into SB escaped for XML (junit.xml: control characters
- * as \xNN, bad UTF-8 as U+FFFD) or HTML (control characters as control
- * pictures, bad UTF-8 as &#xfffd;); NULL adds nothing */
-struct strbuf;
-enum bl_markup { BL_MARKUP_XML, BL_MARKUP_HTML };
-void bl_markup_text(struct strbuf *sb, const char *s, enum bl_markup m);
 /* COUNTS[o]: how many of the N variants' main repetitions ended in o */
 #define BL_OUT_NUM (BL_OUT_INTERRUPTED + 1)
 void bl_report_count(const struct bl_variant_result *v, size_t n, size_t counts[BL_OUT_NUM]);

@@ -93,6 +93,21 @@ const char *sb_str(struct strbuf *sb);		 /* "" when empty */
 void sb_add_quoted(struct strbuf *sb, const char *s);
 char *bl_quote(const char *s); /* the same, as a new string */
 
+/* ---- text for XML and HTML (xml.c) ---- */
+/* length of the valid UTF-8 sequence at S (at most N bytes), 0 if invalid
+ * (overlong, a surrogate, past U+10FFFF, cut short) */
+size_t bl_utf8_len(const char *s, size_t n);
+/* Append N bytes of S to SB as XML 1.0 / HTML text or attribute value
+ * (for either quote): & < > " ' as references, tab and LF raw. What XML
+ * 1.0 forbids is replaced, never dropped: a C0 control character (CR
+ * too) and DEL by its control picture (&#x2401; for 0x01, &#x2421; DEL),
+ * U+FFFE, U+FFFF and every byte that does not start a valid UTF-8
+ * sequence (surrogates and overlong forms included) by U+FFFD (&#xfffd;).
+ * Returns how many characters were replaced. */
+size_t bl_xml_escape_n(struct strbuf *sb, const char *s, size_t n);
+/* the same for the string S; NULL adds nothing */
+size_t bl_xml_escape(struct strbuf *sb, const char *s);
+
 /* ---- string list ---- */
 struct strlist {
 	char **v;
