@@ -4,6 +4,9 @@
 #include "util/util.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,25 +67,25 @@ const char *ck_list(const char *const *choices)
 	return buf;
 }
 
+int ck_key(const struct ynode *k, const char *const *allowed, const char *where)
+{
+	/* top-level x-NAME keys hold anchors for the rest of the file */
+	if (!strcmp(where, "scenario") && !strncmp(k->s, "x-", 2))
+		return 0;
+	for (const char *const *a = allowed; *a; a++)
+		if (!strcmp(*a, k->s))
+			return 0;
+	const char *sug = ck_suggest(k->s, allowed);
+	if (sug)
+		return yerr(k, "unknown key '%s' in %s (did you mean '%s'?)", k->s, where, sug);
+	return yerr(k, "unknown key '%s' in %s (known: %s)", k->s, where, ck_list(allowed));
+}
+
 int ck_keys(const struct ynode *map, const char *const *allowed, const char *where)
 {
-	for (size_t i = 0; i < map->n; i++) {
-		const struct ynode *k = map->kv[2 * i];
-		const char *const *a;
-		/* top-level x-NAME keys hold anchors for the rest of the file */
-		if (!strcmp(where, "scenario") && !strncmp(k->s, "x-", 2))
-			continue;
-		for (a = allowed; *a; a++)
-			if (!strcmp(*a, k->s))
-				break;
-		if (*a)
-			continue;
-		const char *sug = ck_suggest(k->s, allowed);
-		if (sug)
-			return yerr(k, "unknown key '%s' in %s (did you mean '%s'?)", k->s, where,
-				    sug);
-		return yerr(k, "unknown key '%s' in %s (known: %s)", k->s, where, ck_list(allowed));
-	}
+	for (size_t i = 0; i < map->n; i++)
+		if (ck_key(map->kv[2 * i], allowed, where))
+			return -1;
 	return 0;
 }
 
@@ -283,5 +286,18 @@ int ck_host_path(const struct ynode *v, const char *key, bool want_dir, char **o
 		*out = NULL;
 		return -1;
 	}
+	return 0;
+}
+
+int ck_readable(const struct ynode *v, const char *what, const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return yerr(v, "%s '%s' cannot be read: %s", what, path, strerror(errno));
+	int dir = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode);
+	close(fd);
+	if (dir)
+		return yerr(v, "%s '%s' is a folder, not a file", what, path);
 	return 0;
 }

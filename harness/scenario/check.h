@@ -11,6 +11,7 @@
 /* every key of MAP must be in ALLOWED (NULL-terminated); WHERE names the
  * mapping in the message ("unknown key 'stpes' in scenario (did you mean 'steps'?)") */
 int ck_keys(const struct ynode *map, const char *const *allowed, const char *where);
+int ck_key(const struct ynode *key, const char *const *allowed, const char *where); /* one key */
 int ck_map(const struct ynode *v, const char *key);
 int ck_seq(const struct ynode *v, const char *key);
 int ck_text(const struct ynode *v, const char *key, char **out); /* caller frees */
@@ -28,6 +29,9 @@ int ck_name(const struct ynode *v, const char *key, char **out);
 char *ck_abspath(const struct ynode *v);
 /* a host path that must exist: a folder (WANT_DIR) or a file; caller frees */
 int ck_host_path(const struct ynode *v, const char *key, bool want_dir, char **out);
+/* the host file PATH (V's value made absolute) can be opened for reading:
+ * else "WHAT 'PATH' cannot be read: strerror" at V */
+int ck_readable(const struct ynode *v, const char *what, const char *path);
 const char *ck_suggest(const char *word, const char *const *choices); /* or NULL */
 /* "a, b or c" into a static per-thread buffer */
 const char *ck_list(const char *const *choices);

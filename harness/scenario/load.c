@@ -297,6 +297,18 @@ static bool variant_pinned_elsewhere(const struct ynode *set, const struct bl_lo
 	return false;
 }
 
+/* every line of bl_errmsg() (one error each) says which variant it is in */
+static void name_variant(const char *name, const char *variant)
+{
+	char *msg = xstrdup(bl_errmsg()), *save = NULL;
+	struct strbuf sb = STRBUF_INIT;
+	for (char *l = strtok_r(msg, "\n", &save); l; l = strtok_r(NULL, "\n", &save))
+		sb_addf(&sb, "%s%s (in variant '%s[%s]')", sb.len ? "\n" : "", l, name, variant);
+	bl_err("%s", sb_str(&sb));
+	sb_release(&sb);
+	free(msg);
+}
+
 static char *file_stem(const char *path)
 {
 	const char *b = strrchr(path, '/');
@@ -414,11 +426,8 @@ int bl_scenario_load(const char *file, const struct bl_load_opts *opts, struct b
 			char *abs = realpath(file, NULL);
 			out[nout] = sc_plan(m, name, vn.len ? sb_str(&vn) : NULL, abs ? abs : file);
 			free(abs);
-			if (!out[nout] && vn.len) {
-				char *msg = xstrdup(bl_errmsg());
-				bl_err("%s (in variant '%s[%s]')", msg, name, sb_str(&vn));
-				free(msg);
-			}
+			if (!out[nout] && vn.len)
+				name_variant(name, sb_str(&vn));
 			sb_release(&vn);
 			if (!out[nout])
 				goto out;

@@ -7,6 +7,7 @@
 #include "scenario/plan.h"
 #include "util/util.h"
 
+#include <dirent.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -57,6 +58,30 @@ struct bl_srcpos sc_pos(struct sc_build *b, const struct ynode *n)
 	return p;
 }
 
+int sc_fail(struct sc_build *b)
+{
+	if (b->nerrs++ < SC_MAX_ERRORS)
+		sb_addf(&b->errs, "%s%s", b->errs.len ? "\n" : "", bl_errmsg());
+	return -1;
+}
+
+/* RC of one check the others do not depend on: true when it passed, else
+ * false with its error recorded */
+static bool sc_ok(struct sc_build *b, int rc)
+{
+	if (rc)
+		sc_fail(b);
+	return !rc;
+}
+
+static bool in_list(const char *s, const char *const *l)
+{
+	for (; *l; l++)
+		if (!strcmp(*l, s))
+			return true;
+	return false;
+}
+
 /* an absolute name inside an archive, no "..", no trailing slash */
 static int ck_arch_path(const struct ynode *v, const char *key, bool allow_root, char **out)
 {
@@ -90,6 +115,54 @@ static int ck_arch_path(const struct ynode *v, const char *key, bool allow_root,
 
 /* ---- kernel ---- */
 
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* the fragments of DIR (kernels/ of this bootlab tree): the names of its
+ * *.config files, sorted, into SL (NULL-terminated by sl_argv) */
+static void fragment_names(const char *dir, struct strlist *sl)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	while (d && (e = readdir(d))) {
+		size_t n = strlen(e->d_name);
+		if (n > 7 && !strcmp(e->d_name + n - 7, ".config"))
+			sl_push_nocopy(sl, xstrndup(e->d_name, n - 7));
+	}
+	if (d)
+		closedir(d);
+	if (sl->n)
+		qsort(sl->v, sl->n, sizeof(*sl->v), cmp_str);
+}
+
+/* `build: NAME` names a fragment kernels/ has (harness/kernel builds
+ * kernels/NAME.config of this bootlab tree) */
+static int ck_fragment(const struct ynode *v)
+{
+	char *self = bl_self_dir(), *dir = xasprintf("%s/kernels", self);
+	struct strlist sl = STRLIST_INIT;
+	fragment_names(dir, &sl);
+	char **names = sl_argv(&sl);
+	int rc = 0;
+	if (!in_list(v->s, (const char *const *)names)) {
+		const char *sug = ck_suggest(v->s, (const char *const *)names);
+		if (sug)
+			rc =
+			    yerr(v, "unknown kernel fragment '%s' (did you mean '%s'?)", v->s, sug);
+		else
+			rc = yerr(v,
+				  "unknown kernel fragment '%s' (%s has %s; a fragment file of "
+				  "your own is a path with a '/', like ./mine.config)",
+				  v->s, dir, sl.n ? ck_list((const char *const *)names) : "none");
+	}
+	sl_release(&sl);
+	free(dir);
+	free(self);
+	return rc;
+}
+
 static int build_kernel(struct sc_build *b, const struct ynode *k)
 {
 	static const char *const keys[] = {"build", "distro", "image", "modules", "package", NULL};
@@ -116,7 +189,7 @@ static int build_kernel(struct sc_build *b, const struct ynode *k)
 		if (!yis_null(v) && v->kind == Y_SCALAR && strchr(v->s, '/')) {
 			if (ck_host_path(v, "kernel fragment", false, &ks->config))
 				return -1;
-		} else if (!yis_null(v) && ck_name(v, "build", &ks->config)) {
+		} else if (!yis_null(v) && (ck_name(v, "build", &ks->config) || ck_fragment(v))) {
 			return -1;
 		}
 	} else if (!strcmp(kind->s, "image")) {
@@ -124,6 +197,8 @@ static int build_kernel(struct sc_build *b, const struct ynode *k)
 			return -1;
 		free(ks->image);
 		ks->image = ck_abspath(v);
+		if (ck_readable(v, "kernel image", ks->image))
+			return -1;
 	} else {
 		/* distro: a path to the installed kernel, or empty with a package */
 		if (!yis_null(v)) {
@@ -248,7 +323,7 @@ static int entry_extras(const struct bl_archive_spec *a, const struct ynode *e, 
 		for (i = 0; i < a->nentries; i++)
 			if ((a->entries[i].kind == BL_ENT_FILE ||
 			     a->entries[i].kind == BL_ENT_AGENT) &&
-			    !strcmp(a->entries[i].path, en->target))
+			    a->entries[i].path && !strcmp(a->entries[i].path, en->target))
 				break;
 		if (i == a->nentries)
 			return yerr(t, "hardlink target '%s' is not a file earlier in archive '%s'",
@@ -374,7 +449,8 @@ static void entry_release(struct bl_entry *en)
 	free(en->modules);
 }
 
-static int build_archive(struct sc_build *b, const struct ynode *an, size_t idx)
+/* an archive's own keys, without its entries */
+static int archive_head(struct sc_build *b, const struct ynode *an, size_t idx)
 {
 	static const char *const keys[] = {"name", "codec",   "builtin", "corrupt",
 					   "raw",  "entries", NULL};
@@ -391,7 +467,7 @@ static int build_archive(struct sc_build *b, const struct ynode *an, size_t idx)
 		if (ck_name(x, "archive name", &a->name))
 			return -1;
 		for (size_t i = 0; i < idx; i++)
-			if (!strcmp(s->archives[i].name, a->name))
+			if (s->archives[i].name && !strcmp(s->archives[i].name, a->name))
 				return yerr(x, "two archives named '%s' (the first at line %d)",
 					    a->name, s->archives[i].pos.line);
 	} else {
@@ -423,27 +499,38 @@ static int build_archive(struct sc_build *b, const struct ynode *an, size_t idx)
 			    "builtin archive '%s' must come first (it is linked into the kernel, "
 			    "before every external archive)",
 			    a->name);
-	if (ents) {
-		if (ck_seq(ents, "entries"))
-			return -1;
-		a->entries = xcalloc(ents->n ? ents->n : 1, sizeof(*a->entries));
-		for (size_t i = 0; i < ents->n; i++) {
-			struct bl_entry *en = &a->entries[a->nentries];
-			int rc = build_entry(b, a, ents->kv[i], en);
-			a->nentries++; /* counted even on failure, so it is released */
-			if (rc)
-				return -1;
-			if (!en->path || en->kind == BL_ENT_TREE)
-				continue;
-			for (size_t j = 0; j + 1 < a->nentries; j++)
-				if (a->entries[j].path && a->entries[j].kind != BL_ENT_TREE &&
-				    !strcmp(a->entries[j].path, en->path))
-					return yerr(ents->kv[i],
-						    "'%s' is already in archive '%s' (line %d)",
-						    en->path, a->name, a->entries[j].pos.line);
-		}
-	}
+	return ents ? ck_seq(ents, "entries") : 0;
+}
+
+/* is entry I of archive A's ENTS a path an earlier entry has? */
+static int ck_entry_dup(const struct bl_archive_spec *a, const struct ynode *ents, size_t i)
+{
+	const struct bl_entry *en = &a->entries[i];
+	if (!en->path || en->kind == BL_ENT_TREE)
+		return 0;
+	for (size_t j = 0; j < i; j++)
+		if (a->entries[j].path && a->entries[j].kind != BL_ENT_TREE &&
+		    !strcmp(a->entries[j].path, en->path))
+			return yerr(ents->kv[i], "'%s' is already in archive '%s' (line %d)",
+				    en->path, a->name, a->entries[j].pos.line);
 	return 0;
+}
+
+/* archive IDX; every bad entry is recorded. Returns -1 when anything was bad */
+static int build_archive(struct sc_build *b, const struct ynode *an, size_t idx)
+{
+	struct bl_archive_spec *a = &b->s->archives[idx];
+	if (!sc_ok(b, archive_head(b, an, idx)))
+		return -1;
+	const struct ynode *ents = ymap_get(an, "entries");
+	int nerrs = b->nerrs;
+	a->entries = xcalloc(ents && ents->n ? ents->n : 1, sizeof(*a->entries));
+	for (size_t i = 0; ents && i < ents->n; i++) {
+		a->nentries++; /* counted even on failure, so it is released */
+		if (sc_ok(b, build_entry(b, a, ents->kv[i], &a->entries[i])))
+			sc_ok(b, ck_entry_dup(a, ents, i));
+	}
+	return b->nerrs > nerrs ? -1 : 0;
 }
 
 /* ---- steps ---- */
@@ -451,60 +538,68 @@ static int build_archive(struct sc_build *b, const struct ynode *an, size_t idx)
 static const char *const step_kinds[] = {"hello", "console", "send",	      "agent",
 					 "panic", "outcome", "expect-script", NULL};
 
-static int build_asserts(struct sc_build *b, struct bl_step *st, const struct ynode *ex)
+/* one `FIELD: EXPECTATION` of a step's `expect:` (K: V) into AS */
+static int build_assert(struct sc_build *b, struct bl_assert *as, const struct ynode *k,
+			const struct ynode *v)
 {
 	static const char *const ops[] = {"equals", "matches",	"exists",
 					  "absent", "contains", NULL};
-	if (ck_map(ex, "expect"))
+	as->pos = sc_pos(b, k);
+	as->field = xstrdup(k->s);
+	if (!k->s[0] || k->s[0] == '.' || k->s[strlen(k->s) - 1] == '.' || strstr(k->s, ".."))
+		return yerr(k, "bad field path '%s' (like fds.0.rdev)", k->s);
+	if (v->kind != Y_MAP) {
+		as->op = BL_AS_EQUALS;
+		as->value = yjson(v);
+		return 0;
+	}
+	if (v->n != 1) {
+		if (v->n == 0 || !ck_suggest(v->kv[0]->s, ops))
+			return yerr(v,
+				    "expectation for '%s' must be a value or one of "
+				    "{%s: ...}; to compare with a mapping use {equals: {...}}",
+				    k->s, ck_list(ops));
+		return yerr(v->kv[2], "expectation for '%s' takes one of %s, not two", k->s,
+			    ck_list(ops));
+	}
+	const struct ynode *ok = v->kv[0], *ov = v->kv[1];
+	if (ck_keys(v, ops, "expectation"))
 		return -1;
+	bool t;
+	if (!strcmp(ok->s, "equals")) {
+		as->op = BL_AS_EQUALS;
+		as->value = yjson(ov);
+	} else if (!strcmp(ok->s, "contains")) {
+		as->op = BL_AS_CONTAINS;
+		as->value = yjson(ov);
+	} else if (!strcmp(ok->s, "matches")) {
+		as->op = BL_AS_MATCHES;
+		if (ck_regex(ov, "matches", &as->regex, &as->re))
+			return -1;
+	} else {
+		as->op = !strcmp(ok->s, "exists") ? BL_AS_EXISTS : BL_AS_ABSENT;
+		if (ck_bool(ov, ok->s, &t))
+			return -1;
+		if (!t)
+			return yerr(ov, "'%s: false' is not allowed; write '%s: true'", ok->s,
+				    as->op == BL_AS_EXISTS ? "absent" : "exists");
+	}
+	return 0;
+}
+
+/* a step's `expect:`; every bad expectation is recorded */
+static void build_asserts(struct sc_build *b, struct bl_step *st, const struct ynode *ex)
+{
+	if (!sc_ok(b, ck_map(ex, "expect")))
+		return;
 	st->asserts = xcalloc(ex->n ? ex->n : 1, sizeof(*st->asserts));
 	for (size_t i = 0; i < ex->n; i++) {
 		const struct ynode *k = ex->kv[2 * i], *v = ex->kv[2 * i + 1];
 		struct bl_assert *as = &st->asserts[st->nasserts++];
-		as->pos = sc_pos(b, k);
-		as->field = xstrdup(k->s);
-		if (!k->s[0] || k->s[0] == '.' || k->s[strlen(k->s) - 1] == '.' ||
-		    strstr(k->s, ".."))
-			return yerr(k, "bad field path '%s' (like fds.0.rdev)", k->s);
-		if (v->kind != Y_MAP) {
-			as->op = BL_AS_EQUALS;
-			as->value = yjson(v);
-			continue;
-		}
-		if (v->n != 1) {
-			if (v->n == 0 || !ck_suggest(v->kv[0]->s, ops))
-				return yerr(
-				    v,
-				    "expectation for '%s' must be a value or one of "
-				    "{%s: ...}; to compare with a mapping use {equals: {...}}",
-				    k->s, ck_list(ops));
-			return yerr(v->kv[2], "expectation for '%s' takes one of %s, not two", k->s,
-				    ck_list(ops));
-		}
-		const struct ynode *ok = v->kv[0], *ov = v->kv[1];
-		if (ck_keys(v, ops, "expectation"))
-			return -1;
-		bool t;
-		if (!strcmp(ok->s, "equals")) {
-			as->op = BL_AS_EQUALS;
-			as->value = yjson(ov);
-		} else if (!strcmp(ok->s, "contains")) {
-			as->op = BL_AS_CONTAINS;
-			as->value = yjson(ov);
-		} else if (!strcmp(ok->s, "matches")) {
-			as->op = BL_AS_MATCHES;
-			if (ck_regex(ov, "matches", &as->regex, &as->re))
-				return -1;
-		} else {
-			as->op = !strcmp(ok->s, "exists") ? BL_AS_EXISTS : BL_AS_ABSENT;
-			if (ck_bool(ov, ok->s, &t))
-				return -1;
-			if (!t)
-				return yerr(ov, "'%s: false' is not allowed; write '%s: true'",
-					    ok->s, as->op == BL_AS_EXISTS ? "absent" : "exists");
-		}
+		const struct ynode *val = v->kind == Y_MAP && v->n == 1 ? v->kv[1] : v;
+		if (sc_ok(b, build_assert(b, as, k, v)))
+			sc_ok(b, sc_check_expect(st, as, k, val));
 	}
-	return 0;
 }
 
 static int parse_errno(const struct ynode *v, char **out)
@@ -586,14 +681,6 @@ static int build_panic(struct bl_step *st, const struct ynode *v)
 	if ((s || g) && !st->panic_reason)
 		st->panic_reason = xstrdup("kill-init");
 	return 0;
-}
-
-static bool in_list(const char *s, const char *const *l)
-{
-	for (; *l; l++)
-		if (!strcmp(*l, s))
-			return true;
-	return false;
 }
 
 /* an `agent:` step: SN the step, V its request; *GEN its generated name */
@@ -748,10 +835,6 @@ static int build_step(struct sc_build *b, const struct ynode *sn, struct bl_step
 		const char *base = strrchr(st->script, '/');
 		gen = xasprintf("expect-script %s", base ? base + 1 : st->script);
 	}
-	if ((x = ymap_get(sn, "expect")) && build_asserts(b, st, x)) {
-		free(gen);
-		return -1;
-	}
 	if (!st->name)
 		st->name = xasprintf("%zu: %s", idx + 1, gen);
 	free(gen);
@@ -851,19 +934,8 @@ static int check_agent_placed(const struct bl_scenario *s, const struct ynode *s
 		    i + 1);
 }
 
-/* ---- the whole scenario ---- */
-
-static int build_top(struct sc_build *b, const struct ynode *root, const char *name)
+static int build_machine(struct bl_scenario *s, const struct ynode *root)
 {
-	struct bl_scenario *s = b->s;
-	const struct ynode *x;
-	if (ck_keys(root, top_keys, "scenario"))
-		return -1;
-	s->pos = sc_pos(b, root);
-	s->name = xstrdup(name);
-	if ((x = ymap_get(root, "description")) && ck_text(x, "description", &s->description))
-		return -1;
-
 	const struct ynode *an = ymap_get(root, "arch"), *bn = ymap_get(root, "backend"),
 			   *mn = ymap_get(root, "machine");
 	if (an ? ck_enum(an, "arch", arches, &s->arch) : (s->arch = xstrdup("x86_64"), 0))
@@ -888,91 +960,141 @@ static int build_top(struct sc_build *b, const struct ynode *root, const char *n
 			return yerr(mn, "machine '%s' is not an %s machine (%s)", s->machine,
 				    s->arch, arm ? "microvm, q35 or pc" : "virt");
 	}
+	return 0;
+}
 
-	if ((x = ymap_get(root, "kernel"))) {
-		if (build_kernel(b, x))
+static int build_memory(struct bl_scenario *s, const struct ynode *x)
+{
+	unsigned long long m;
+	if (ck_size(x, "memory", &m))
+		return -1;
+	if (m % (1 << 20))
+		return yerr(x,
+			    "memory '%s' is not a whole number of MiB (a plain number "
+			    "is bytes; write 256M)",
+			    x->s);
+	if (m < (16ULL << 20) || m > (64ULL << 30))
+		return yerr(x, "memory '%s' is out of range (16M to 64G)", x->s);
+	s->memory_mb = (int)(m >> 20);
+	return 0;
+}
+
+static int build_emulator_args(struct bl_scenario *s, const struct ynode *x)
+{
+	if (ck_seq(x, "emulator-args"))
+		return -1;
+	s->emulator_args = xcalloc(x->n + 1, sizeof(char *));
+	for (size_t i = 0; i < x->n; i++)
+		if (ck_text(x->kv[i], "emulator-args", &s->emulator_args[i]))
 			return -1;
+	return 0;
+}
+
+/* what archive AN (number I) needs of the kernel */
+static int ck_archive_kernel(const struct bl_scenario *s, const struct ynode *an, size_t i)
+{
+	const struct bl_archive_spec *a = &s->archives[i];
+	if (a->builtin && strcmp(s->kernel.kind, "build"))
+		return yerr(ymap_key(an, "builtin"),
+			    "builtin archive '%s' needs a kernel built from kernels/ "
+			    "('kernel: {build: ...}'), not '%s'",
+			    a->name, s->kernel.kind);
+	for (size_t j = 0; j < a->nentries; j++)
+		if (a->entries[j].kind == BL_ENT_MODULES && strcmp(s->kernel.kind, "distro"))
+			return yerr(ymap_key(ymap_get(an, "entries")->kv[j], "modules"),
+				    "a 'modules' entry needs a distro kernel (kernel: "
+				    "{distro: ...}), not '%s'",
+				    s->kernel.kind);
+	return 0;
+}
+
+/* `archives:`; every bad archive and entry is recorded. KERNEL_OK: the
+ * kernel was good, so what the archives need of it can be checked */
+static void build_archives(struct sc_build *b, const struct ynode *x, bool kernel_ok)
+{
+	struct bl_scenario *s = b->s;
+	if (!sc_ok(b, ck_seq(x, "archives")))
+		return;
+	s->archives = xcalloc(x->n ? x->n : 1, sizeof(*s->archives));
+	for (size_t i = 0; i < x->n; i++) {
+		s->narchives++;
+		if (!build_archive(b, x->kv[i], i) && kernel_ok)
+			sc_ok(b, ck_archive_kernel(s, x->kv[i], i));
+	}
+}
+
+/* `steps:`; every bad step is recorded. KEYS_OK: no top-level key was
+ * unknown (else a missing `steps` is most likely that misspelt key) */
+static void build_steps(struct sc_build *b, const struct ynode *root, const char *name,
+			bool keys_ok)
+{
+	struct bl_scenario *s = b->s;
+	const struct ynode *x = ymap_get(root, "steps");
+	if (!x) {
+		if (keys_ok)
+			sc_ok(b, yerr(root, "scenario '%s' needs 'steps'", name));
+		return;
+	}
+	if (!sc_ok(b, ck_seq(x, "steps")))
+		return;
+	if (x->n == 0) {
+		sc_ok(b, yerr(x, "'steps' is empty; a scenario needs at least one step"));
+		return;
+	}
+	s->steps = xcalloc(x->n, sizeof(*s->steps));
+	for (size_t i = 0; i < x->n; i++) {
+		const struct ynode *ex = ymap_get(x->kv[i], "expect");
+		s->nsteps++;
+		if (sc_ok(b, build_step(b, x->kv[i], &s->steps[i], i)) && ex)
+			build_asserts(b, &s->steps[i], ex);
+	}
+	/* the order and the agent's place need every part built */
+	if (!b->nerrs && sc_ok(b, check_order(s, x)))
+		sc_ok(b, check_agent_placed(s, x));
+}
+
+/* ---- the whole scenario ---- */
+
+/* every check whose result others do not need runs, and each error is
+ * recorded: a file's mistakes are reported together */
+static int build_top(struct sc_build *b, const struct ynode *root, const char *name)
+{
+	struct bl_scenario *s = b->s;
+	const struct ynode *x;
+	s->pos = sc_pos(b, root);
+	s->name = xstrdup(name);
+	bool keys_ok = true;
+	for (size_t i = 0; i < root->n; i++)
+		keys_ok &= sc_ok(b, ck_key(root->kv[2 * i], top_keys, "scenario"));
+	if ((x = ymap_get(root, "description")))
+		sc_ok(b, ck_text(x, "description", &s->description));
+	bool machine_ok = sc_ok(b, build_machine(s, root)), kernel_ok = true;
+	if ((x = ymap_get(root, "kernel"))) {
+		kernel_ok = sc_ok(b, build_kernel(b, x));
 	} else {
 		s->kernel.kind = xstrdup("build");
 		s->kernel.pos = s->pos;
 	}
-	if (!strcmp(s->backend, "uml") && !strcmp(s->kernel.kind, "distro"))
-		return yerr(
-		    ymap_key(ymap_get(root, "kernel"), "distro"),
-		    "backend 'uml' needs a UML kernel ('build' or 'image: /usr/bin/linux'), "
-		    "not a distro kernel");
-
-	if ((x = ymap_get(root, "cmdline")) && ck_text(x, "cmdline", &s->cmdline))
-		return -1;
+	if (machine_ok && kernel_ok && !strcmp(s->backend, "uml") &&
+	    !strcmp(s->kernel.kind, "distro"))
+		sc_ok(b, yerr(ymap_key(ymap_get(root, "kernel"), "distro"),
+			      "backend 'uml' needs a UML kernel ('build' or 'image: "
+			      "/usr/bin/linux'), not a distro kernel"));
+	if ((x = ymap_get(root, "cmdline")))
+		sc_ok(b, ck_text(x, "cmdline", &s->cmdline));
 	s->memory_mb = 256;
-	if ((x = ymap_get(root, "memory"))) {
-		unsigned long long m;
-		if (ck_size(x, "memory", &m))
-			return -1;
-		if (m % (1 << 20))
-			return yerr(x,
-				    "memory '%s' is not a whole number of MiB (a plain number "
-				    "is bytes; write 256M)",
-				    x->s);
-		if (m < (16ULL << 20) || m > (64ULL << 30))
-			return yerr(x, "memory '%s' is out of range (16M to 64G)", x->s);
-		s->memory_mb = (int)(m >> 20);
-	}
+	if ((x = ymap_get(root, "memory")))
+		sc_ok(b, build_memory(s, x));
 	s->timeout_ms = 60000;
-	if ((x = ymap_get(root, "timeout")) && ck_duration(x, "timeout", &s->timeout_ms))
-		return -1;
-	if ((x = ymap_get(root, "emulator-args"))) {
-		if (ck_seq(x, "emulator-args"))
-			return -1;
-		s->emulator_args = xcalloc(x->n + 1, sizeof(char *));
-		for (size_t i = 0; i < x->n; i++)
-			if (ck_text(x->kv[i], "emulator-args", &s->emulator_args[i]))
-				return -1;
-	}
-
-	if ((x = ymap_get(root, "archives"))) {
-		if (ck_seq(x, "archives"))
-			return -1;
-		s->archives = xcalloc(x->n ? x->n : 1, sizeof(*s->archives));
-		for (size_t i = 0; i < x->n; i++) {
-			s->narchives++;
-			if (build_archive(b, x->kv[i], i))
-				return -1;
-			struct bl_archive_spec *a = &s->archives[i];
-			if (a->builtin && strcmp(s->kernel.kind, "build"))
-				return yerr(
-				    ymap_key(x->kv[i], "builtin"),
-				    "builtin archive '%s' needs a kernel built from kernels/ "
-				    "('kernel: {build: ...}'), not '%s'",
-				    a->name, s->kernel.kind);
-			for (size_t j = 0; j < a->nentries; j++)
-				if (a->entries[j].kind == BL_ENT_MODULES &&
-				    strcmp(s->kernel.kind, "distro"))
-					return yerr(
-					    ymap_key(ymap_get(x->kv[i], "entries")->kv[j],
-						     "modules"),
-					    "a 'modules' entry needs a distro kernel (kernel: "
-					    "{distro: ...}), not '%s'",
-					    s->kernel.kind);
-		}
-	}
-	if (sc_disks(b, ymap_get(root, "disks"), ymap_get(root, "arrays")))
-		return -1;
-	if (!(x = ymap_get(root, "steps")))
-		return yerr(root, "scenario '%s' needs 'steps'", name);
-	if (ck_seq(x, "steps"))
-		return -1;
-	if (x->n == 0)
-		return yerr(x, "'steps' is empty; a scenario needs at least one step");
-	s->steps = xcalloc(x->n, sizeof(*s->steps));
-	for (size_t i = 0; i < x->n; i++) {
-		s->nsteps++;
-		if (build_step(b, x->kv[i], &s->steps[i], i))
-			return -1;
-	}
-	if (check_order(s, x))
-		return -1;
-	return check_agent_placed(s, x);
+	if ((x = ymap_get(root, "timeout")))
+		sc_ok(b, ck_duration(x, "timeout", &s->timeout_ms));
+	if ((x = ymap_get(root, "emulator-args")))
+		sc_ok(b, build_emulator_args(s, x));
+	if ((x = ymap_get(root, "archives")))
+		build_archives(b, x, kernel_ok);
+	sc_ok(b, sc_disks(b, ymap_get(root, "disks"), ymap_get(root, "arrays")));
+	build_steps(b, root, name, keys_ok);
+	return b->nerrs ? -1 : 0;
 }
 
 void bl_scenario_free(struct bl_scenario *s)
@@ -1027,6 +1149,12 @@ struct bl_scenario *sc_plan(const struct ynode *root, const char *name, const ch
 	b.s->base_name = xstrdup(name);
 	b.s->variant = variant ? xstrdup(variant) : NULL;
 	int rc = build_top(&b, root, name);
+	if (b.nerrs > SC_MAX_ERRORS)
+		sb_addf(&b.errs, "\n%s:%d:%d: %d more errors not shown", b.s->pos.file,
+			b.s->pos.line, b.s->pos.col, b.nerrs - SC_MAX_ERRORS);
+	if (rc)
+		bl_err("%s", sb_str(&b.errs));
+	sb_release(&b.errs);
 	if (!b.files)
 		b.files = xcalloc(1, sizeof(char *));
 	b.s->srcfiles = b.files;

@@ -187,7 +187,8 @@ struct bl_load_opts {
 };
 
 /* Load FILE and append its variants to SET. Returns 0, or -1 with
- * bl_errmsg() = "FILE:LINE:COL: message". Nothing is appended on error. */
+ * bl_errmsg() = "FILE:LINE:COL: message", one line per error found (at most
+ * SC_MAX_ERRORS and a line counting the rest). Nothing is appended on error. */
 int bl_scenario_load(const char *file, const struct bl_load_opts *opts,
 		     struct bl_scenario_set *set);
 void bl_scenario_set_release(struct bl_scenario_set *set);

@@ -269,11 +269,27 @@ static struct yfile *new_file(struct ytree *t, const char *disp)
 	return f;
 }
 
-static int parse_error(struct yfile *f, yaml_parser_t *p)
+/* is the byte at AT of DATA a tab with only blanks before it on its line? */
+static bool tab_indent(const char *data, size_t len, size_t at)
+{
+	if (at >= len || data[at] != '\t')
+		return false;
+	while (at > 0 && (data[at - 1] == ' ' || data[at - 1] == '\t'))
+		at--;
+	return at == 0 || data[at - 1] == '\n';
+}
+
+/* libyaml's error, at its position; a tab where YAML wants spaces (which
+ * libyaml calls a "character that cannot start any token") is named */
+static int parse_error(struct yfile *f, yaml_parser_t *p, const char *data, size_t len)
 {
 	yaml_mark_t m = p->problem_mark;
 	if (p->error == YAML_MEMORY_ERROR)
 		return bl_err("%s: out of memory parsing YAML", f->disp);
+	if (p->error == YAML_SCANNER_ERROR && tab_indent(data, len, m.index))
+		return bl_err("%s:%zu:%zu: bad YAML: a tab in indentation (YAML indents with "
+			      "spaces)",
+			      f->disp, m.line + 1, m.column + 1);
 	if (p->context)
 		return bl_err("%s:%zu:%zu: bad YAML: %s %s (line %zu)", f->disp, m.line + 1,
 			      m.column + 1, p->problem ? p->problem : "error", p->context,
@@ -344,7 +360,7 @@ int ytree_load(struct ytree *t, const char *disp, const char *what, struct ynode
 	}
 	yaml_parser_set_input_string(&parser, (unsigned char *)data, len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		parse_error(f, &parser);
+		parse_error(f, &parser, data, len);
 		goto out;
 	}
 	have_doc = true;
@@ -355,7 +371,7 @@ int ytree_load(struct ytree *t, const char *disp, const char *what, struct ynode
 	}
 	/* a second document would be silently ignored: refuse it */
 	if (!yaml_parser_load(&parser, &doc2)) {
-		parse_error(f, &parser);
+		parse_error(f, &parser, data, len);
 		goto out;
 	}
 	if (yaml_document_get_root_node(&doc2)) {

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static __thread char errbuf[4096];
+static __thread char errbuf[16384]; /* a scenario file's errors, one a line */
 static __thread enum bl_errkind errkind;
 int bl_verbose;
 
@@ -50,7 +50,7 @@ int bl_err_prefix(const char *fmt, ...)
 	vsnprintf(pre, sizeof(pre), fmt, ap);
 	va_end(ap);
 	snprintf(old, sizeof(old), "%s", errbuf);
-	snprintf(errbuf, sizeof(errbuf), "%.1000s: %.3000s", pre, old);
+	snprintf(errbuf, sizeof(errbuf), "%.1000s: %.15000s", pre, old);
 	return -1;
 }
 

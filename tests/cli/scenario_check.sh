@@ -2,7 +2,9 @@
 # bootlab scenario check|show: every shipped scenario is valid; bad files
 # exit 2 with FILE:LINE:COL: message (each bad file reported, not just the
 # first); `bootlab run` refuses the same file before booting anything;
-# show prints the expanded plans; --arch/--backend filter a matrix.
+# show prints the expanded plans; --arch/--backend filter a matrix; what
+# would fail at once at run time (kernel fragment, kernel image, expect
+# values that never match) is found by check; a file's errors come together.
 . "$(dirname "$0")/../lib.sh"
 D=tests/data/scenario
 
@@ -43,6 +45,36 @@ expect_eq "plan: nod" "$(jq -r '.[0].archives[0].entries[2] | "\(.kind) \(.path)
 expect_eq "plan: request" "$(jq -c '.[0].steps[1].request' "$T_TMP/s.json")" '{"op":"stat","path":"/etc/motd"}'
 expect_eq "plan: position" "$(jq -r '.[0].steps[2].at' "$T_TMP/s.json")" "$D/good/smoke.yaml:41:5"
 expect_eq "plan: panic" "$(jq -c '.[0].steps[5] | [.reason, .status]' "$T_TMP/s.json")" '["kill-init",3]'
+
+# what `run` would only find when it prepares or checks a reply
+# refused NAME FILE MESSAGE: check says exactly FILE:MESSAGE
+refused() { expect_eq "$1" "$("$BOOTLAB" scenario check "$D/bad/$2.yaml" 2>&1)" "$D/bad/$2.yaml:$3"; }
+refused "unknown kernel fragment: its place and a suggestion" kernel-fragment-unknown \
+	"3:10: unknown kernel fragment 'x86-64' (did you mean 'x86_64'?)"
+refused "missing kernel image: its path and why" kernel-image-missing \
+	"3:10: kernel image '$(realpath $D/bad)/no-such-vmlinuz' cannot be read: No such file or directory"
+refused "expect: text for a boolean field is refused" expect-bool-text \
+	"5:19: 'fds.0.open' is true or false, so 'yes' never equals it (yes, no, on and off are text in YAML 1.2)"
+refused "expect: a field the reply never has gets a suggestion" expect-unknown-field \
+	"4:14: the reply to 'read' has no field 'dat' (did you mean 'data'?)"
+refused "a tab in indentation is called a tab" yaml-tab \
+	"4:1: bad YAML: a tab in indentation (YAML indents with spaces)"
+
+# every error of a file, each at its place; at most 20 of them
+"$BOOTLAB" scenario check $D/bad/many-errors.yaml 2>"$T_TMP/err"; rc=$?
+expect_eq "all errors of a file, one FILE:LINE:COL line each, exit 2" \
+	"$rc $(grep -c "^$D/bad/many-errors\.yaml:[0-9]*:[0-9]*: " "$T_TMP/err") $(wc -l < "$T_TMP/err")" "2 7 7"
+{ printf 'name: many\narchives:\n  - entries:\n'
+  for i in $(seq 25); do printf '      - dir: d%s\n' "$i"; done
+  printf 'steps:\n  - console: x\n'; } > "$T_TMP/many.yaml"
+"$BOOTLAB" scenario check "$T_TMP/many.yaml" 2>"$T_TMP/err"
+expect_eq "at most 20 errors, then how many more" \
+	"$(grep -c "dir 'd[0-9]*' must be absolute" "$T_TMP/err") $(tail -n 1 "$T_TMP/err")" \
+	"20 $T_TMP/many.yaml:1:1: 5 more errors not shown"
+printf 'name: mv\nmatrix: {arch: [x86_64]}\nmemory: lots\nsteps:\n  - helo:\n' > "$T_TMP/mv.yaml"
+"$BOOTLAB" scenario check "$T_TMP/mv.yaml" 2>"$T_TMP/err"
+expect_eq "each error of a variant names the variant" \
+	"$(grep -c " (in variant 'mv\[arch=x86_64\]')$" "$T_TMP/err")" 2
 
 out=$(printf 'name: piped\nsteps:\n  - console: login\n' | "$BOOTLAB" scenario check /dev/stdin 2>&1); rc=$?
 expect_eq "a pipe is read" "$rc" 0

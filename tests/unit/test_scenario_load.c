@@ -48,6 +48,9 @@ static const struct {
     {"kernel-modules-build", "4:3: 'modules' only applies to a distro kernel"},
     {"kernel-fragment-missing", "3:10: kernel fragment 'fragments/mine.config' not found "
 				"(looked for file '@DIR@/fragments/mine.config')"},
+    {"kernel-fragment-unknown", "3:10: unknown kernel fragment 'x86-64' (did you mean 'x86_64'?)"},
+    {"kernel-image-missing", "3:10: kernel image '@DIR@/no-such-vmlinuz' cannot be read: No such "
+			     "file or directory"},
     {"yaml-tag", "3:14: unsupported YAML tag '!regex'"},
     {"kernel-list", "2:9: 'kernel' must be a mapping, not a list"},
     {"builtin-distro", "6:5: builtin archive 'inside' needs a kernel built from kernels/ "
@@ -96,6 +99,15 @@ static const struct {
 		       "absent or contains, not two"},
     {"exists-false", "5:23: 'exists: false' is not allowed; write 'absent: true'"},
     {"bad-field", "5:7: bad field path 'fds..0' (like fds.0.rdev)"},
+    {"expect-bool-text", "5:19: 'fds.0.open' is true or false, so 'yes' never equals it (yes, no, "
+			 "on and off are text in YAML 1.2)"},
+    {"expect-type", "4:20: 'size' is a number, so \"6\" never equals it"},
+    {"expect-unknown-field", "4:14: the reply to 'read' has no field 'dat' (did you mean 'data'?)"},
+    {"expect-contains-field", "5:27: 'entries' holds {name, type}, so "
+			      "{\"name\":\"etc\",\"typ\":\"dir\"} is never in it"},
+    {"expect-error-reply", "5:14: an error reply to 'stat' has no field 'size' (it has id, ok, "
+			   "errno, error or message)"},
+    {"expect-list-index", "5:7: 'fds.first.open': a list is indexed by number, not 'first'"},
     {"agent-no-op", "3:12: agent request needs 'op' (like {op: stat, path: /init})"},
     {"agent-bad-op", "3:17: unknown agent op 'stta' (did you mean 'stat'?)"},
     {"agent-id", "3:23: 'id' is chosen by bootlab; leave it out"},
@@ -126,6 +138,16 @@ static const struct {
     {"duplicate-key", "3:1: duplicate key 'arch' (first at line 2)"},
     {"yaml-syntax", "4:1: bad YAML: did not find expected ',' or ']' while parsing a flow "
 		    "sequence (line 3)"},
+    {"yaml-tab", "4:1: bad YAML: a tab in indentation (YAML indents with spaces)"},
+    {"many-errors",
+     "2:1: unknown key 'memroy' in scenario (did you mean 'memory'?)\n"
+     "bad/many-errors.yaml:3:10: bad duration 'forever' for 'timeout' (like 500ms, 10s, 2m, or "
+     "seconds)\n"
+     "bad/many-errors.yaml:6:14: dir 'dev' must be absolute (start with '/')\n"
+     "bad/many-errors.yaml:7:9: file '/etc/motd' needs 'content' or 'source'\n"
+     "bad/many-errors.yaml:9:5: unknown step 'helo' (did you mean 'hello'?)\n"
+     "bad/many-errors.yaml:11:20: 'mode' is text, so 755 never equals it\n"
+     "bad/many-errors.yaml:11:30: 'uid' is a number, so \"root\" never equals it"},
     {"not-a-map", "1:1: a scenario must be a mapping (name: ..., steps: ...), not a list"},
     {"empty", "1:1: empty scenario file"},
     {"two-docs", "5:1: a scenario file holds one YAML document, this is a second one"},
