@@ -166,8 +166,13 @@ struct bl_lint {
 	struct bl_lint_finding *v;
 	size_t n, alloc;
 };
-/* ram_bytes 0 skips the size check */
-int bl_lint_run(const struct bl_initrd *rd, uint64_t ram_bytes, struct bl_lint *out);
+struct bl_lint_opts {
+	uint64_t ram_bytes; /* 0 skips the size check */
+	/* the kernel's built-in archive, unpacked before rd, or NULL when the
+	 * kernel is not known: what it provides makes findings moot */
+	const struct bl_initrd *builtin;
+};
+int bl_lint_run(const struct bl_initrd *rd, const struct bl_lint_opts *o, struct bl_lint *out);
 void bl_lint_release(struct bl_lint *l);
 const char *bl_lint_severity_name(enum bl_lint_severity s);
 

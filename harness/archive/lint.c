@@ -19,6 +19,7 @@ struct node {
 
 struct view {
 	const struct bl_initrd *rd;
+	const struct bl_initrd *builtin; /* the kernel's built-in archive, NULL when unknown */
 	struct node *v;
 	size_t n;
 	struct bl_lint *out;
@@ -436,6 +437,148 @@ static const char *fallbacks(struct view *w, struct strbuf *sb)
 	return sb->len ? sb->buf : NULL;
 }
 
+/* the program a '#!' line names (caller frees), and in *arg the first word
+ * after it (caller frees) */
+static char *shebang(const unsigned char *d, size_t len, char **arg)
+{
+	size_t end = 2;
+	while (end < len && end < 256 && d[end] != '\n')
+		end++;
+	char *line = xstrndup((const char *)d + 2, end - 2);
+	char *p = line + strspn(line, " \t");
+	char *rest = p + strcspn(p, " \t\r");
+	char *a = rest + strspn(rest, " \t");
+	a[strcspn(a, " \t\r")] = 0;
+	*arg = xstrdup(a);
+	*rest = 0;
+	char *interp = xstrdup(p);
+	free(line);
+	return interp;
+}
+
+/* sh, ash, bash or dash, or busybox running one of them */
+static int is_shell(const char *interp, const char *arg)
+{
+	static const char *const shells[] = {"sh", "ash", "bash", "dash"};
+	const char *b = strrchr(interp, '/');
+	b = b ? b + 1 : interp;
+	if (!strcmp(b, "busybox"))
+		b = arg;
+	for (size_t i = 0; i < BL_ARRAY_SIZE(shells); i++)
+		if (!strcmp(b, shells[i]))
+			return 1;
+	return 0;
+}
+
+/* only the script's last SCRIPT_TAIL bytes are read for its last command */
+#define SCRIPT_TAIL 65536
+
+static size_t blanks(const unsigned char *d, size_t from, size_t end)
+{
+	while (from < end && (d[from] == ' ' || d[from] == '\t' || d[from] == '\r'))
+		from++;
+	return from;
+}
+
+/* the start of the line that ends at end (exclusive), not before lo */
+static size_t line_start(const unsigned char *d, size_t lo, size_t end)
+{
+	while (end > lo && d[end - 1] != '\n')
+		end--;
+	return end;
+}
+
+/* whether the line ending at end (exclusive) ends with a '\' continuation */
+static int continued(const unsigned char *d, size_t lo, size_t end)
+{
+	while (end > lo && (d[end - 1] == '\r' || d[end - 1] == ' ' || d[end - 1] == '\t'))
+		end--;
+	return end > lo && d[end - 1] == '\\';
+}
+
+/* the offset of the last command in the script d[0..len): trailing blank
+ * lines and comments skipped, lines continued with '\' joined; len when
+ * there is none (the '#!' line is a comment) */
+static size_t last_command(const unsigned char *d, size_t len)
+{
+	size_t lo = len > SCRIPT_TAIL ? len - SCRIPT_TAIL : 0;
+	for (size_t e = len;; e--) {
+		size_t s = line_start(d, lo, e), f = blanks(d, s, e);
+		if (f < e && d[f] != '#') {
+			while (s > lo && continued(d, lo, s - 1))
+				s = line_start(d, lo, s - 1);
+			return blanks(d, s, e);
+		}
+		if (s <= lo)
+			return len;
+		e = s; /* the loop's e-- steps over the '\n' */
+	}
+}
+
+/* whether the command at d[f..len) is 'exec' with a program (not only
+ * redirections, which leave the shell running) */
+static int exec_command(const unsigned char *d, size_t f, size_t len)
+{
+	if (len - f < 6 || memcmp(d + f, "exec", 4) || (d[f + 4] != ' ' && d[f + 4] != '\t'))
+		return 0;
+	size_t a = blanks(d, f + 4, len);
+	return a < len && !strchr("\n#;<>&|0123456789", d[a]);
+}
+
+/* whether a line of the script's tail starts with 'exec COMMAND', not
+ * indented (so not in a function or an if): what follows it runs only when
+ * that exec fails (initramfs-tools' /init ends with such a fallback) */
+static int top_level_exec(const unsigned char *d, size_t len)
+{
+	size_t lo = len > SCRIPT_TAIL ? len - SCRIPT_TAIL : 0;
+	for (size_t s = lo; s < len; s++)
+		if ((s == 0 || d[s - 1] == '\n') && exec_command(d, s, len))
+			return 1;
+	return 0;
+}
+
+/* a shell script /init must end by exec'ing what stays PID 1 */
+static void check_exec(struct view *w, const unsigned char *d, size_t len)
+{
+	size_t f = last_command(d, len);
+	if (exec_command(d, f, len) || top_level_exec(d, len))
+		return;
+	char shown[64];
+	size_t n = 0;
+	for (size_t i = f; i < len && d[i] != '\n' && n < sizeof(shown) - 1; i++)
+		shown[n++] = d[i] >= 0x20 && d[i] < 0x7f ? (char)d[i] : '?';
+	shown[n] = 0;
+	add(w->out, BL_LINT_WARNING, "init-no-exec", "init",
+	    "/init is a shell script whose last command %s%s%s is not 'exec ...': when the "
+	    "script ends, PID 1 exits and the kernel panics 'Attempted to kill init!'; end it "
+	    "with 'exec switch_root NEWROOT /sbin/init' (or exec what should stay PID 1)",
+	    n ? "('" : "(none", shown, n ? "')" : ")");
+}
+
+static void check_script(struct view *w, const unsigned char *d, size_t len)
+{
+	char *arg, *p = shebang(d, len, &arg);
+	if (!*p) {
+		add(w->out, BL_LINT_ERROR, "init-interpreter-missing", "init",
+		    "/init starts with '#!' but names no interpreter: exec fails with "
+		    "error -8");
+	} else if (!resolve(w, p, 1)) {
+		add(w->out, BL_LINT_ERROR, "init-interpreter-missing", "init",
+		    "/init is a script for '%s', which is not in the archive: 'Failed to "
+		    "execute "
+		    "/init (error -2)'",
+		    p);
+	} else {
+		char *who = xasprintf("'%s' (the interpreter of /init)", p);
+		check_elf(w, p, who, 0);
+		free(who);
+		if (is_shell(p, arg))
+			check_exec(w, d, len);
+	}
+	free(arg);
+	free(p);
+}
+
 static void check_init(struct view *w)
 {
 	struct node *link = find(w, "init");
@@ -481,28 +624,7 @@ static void check_init(struct view *w)
 	size_t len;
 	const unsigned char *d = content(w, n, &len);
 	if (len >= 2 && d[0] == '#' && d[1] == '!') {
-		size_t end = 2;
-		while (end < len && end < 256 && d[end] != '\n')
-			end++;
-		char *line = xstrndup((const char *)d + 2, end - 2);
-		char *p = line + strspn(line, " \t");
-		p[strcspn(p, " \t\r")] = 0;
-		if (!*p) {
-			add(w->out, BL_LINT_ERROR, "init-interpreter-missing", "init",
-			    "/init starts with '#!' but names no interpreter: exec fails with "
-			    "error -8");
-		} else if (!resolve(w, p, 1)) {
-			add(w->out, BL_LINT_ERROR, "init-interpreter-missing", "init",
-			    "/init is a script for '%s', which is not in the archive: 'Failed to "
-			    "execute "
-			    "/init (error -2)'",
-			    p);
-		} else {
-			char *who = xasprintf("'%s' (the interpreter of /init)", p);
-			check_elf(w, p, who, 0);
-			free(who);
-		}
-		free(line);
+		check_script(w, d, len);
 	} else if (len >= 4 && !memcmp(d, ELFMAG, SELFMAG)) {
 		check_elf(w, "init", "/init", 0);
 	} else {
@@ -512,17 +634,26 @@ static void check_init(struct view *w)
 	}
 }
 
+/* whether the kernel's built-in archive leaves path as an entry of type
+ * fmt (S_IFCHR, S_IFDIR): then the user's archive need not have it */
+static int builtin_has(const struct view *w, const char *path, uint32_t fmt)
+{
+	const struct bl_cpio_entry *e = w->builtin ? bl_initrd_lookup(w->builtin, path) : NULL;
+	return e && (e->mode & S_IFMT) == fmt;
+}
+
 static void check_console(struct view *w)
 {
 	struct node *n = find(w, "dev/console");
+	if (!n && builtin_has(w, "dev/console", S_IFCHR))
+		return; /* the kernel's built-in archive provides it */
 	if (!n) {
 		add(w->out, BL_LINT_WARNING, "no-dev-console", NULL,
-		    "no /dev/console: unless the kernel's built-in archive provides it (it does "
-		    "when "
-		    "CONFIG_INITRAMFS_SOURCE is empty, as in distribution kernels) the kernel "
-		    "prints "
-		    "'Warning: unable to open an initial console.' and /init starts with fds 0-2 "
-		    "closed");
+		    "no /dev/console: %s the kernel prints 'Warning: unable to open an initial "
+		    "console.' and /init starts with fds 0-2 closed",
+		    w->builtin ? "the kernel's built-in archive does not provide it either, so"
+			       : "unless the kernel's built-in archive provides it (it does when "
+				 "CONFIG_INITRAMFS_SOURCE is empty, as in distribution kernels)");
 		return;
 	}
 	const struct bl_cpio_entry *e = ent(w, n);
@@ -537,6 +668,20 @@ static void check_console(struct view *w)
 		    "console.' and /init starts with fds 0-2 closed");
 }
 
+/* path's parent folder (path cut at slash) is in no archive: an error, or
+ * information for /dev and /root when the kernel is not known (its default
+ * built-in archive makes them) */
+static void parent_missing(struct view *w, char *path, char *slash)
+{
+	int dflt = !w->builtin && (!strcmp(path, "dev") || !strcmp(path, "root"));
+	*slash = '/';
+	add(w->out, dflt ? BL_LINT_INFO : BL_LINT_ERROR, "parent-missing", path,
+	    "its parent folder is not in the archive%s: the kernel creates no parents and drops "
+	    "the entry silently%s",
+	    w->builtin ? " nor in the kernel's built-in archive" : "",
+	    dflt ? " (unless the kernel's built-in default archive made it)" : "");
+}
+
 static void check_parents(struct view *w)
 {
 	const struct bl_initrd *rd = w->rd;
@@ -547,20 +692,9 @@ static void check_parents(struct view *w)
 		if (slash) {
 			*slash = 0;
 			struct node *par = find(w, p);
-			if (!par && already(&seen, p)) {
-				/* reported with its first child */
-			} else if (!par) {
-				int builtin = !strcmp(p, "dev") || !strcmp(p, "root");
-				*slash = '/';
-				add(w->out, builtin ? BL_LINT_INFO : BL_LINT_ERROR,
-				    "parent-missing", p,
-				    "its parent folder is not in the archive: the kernel creates "
-				    "no parents "
-				    "and drops the entry silently%s",
-				    builtin
-					? " (unless the kernel's built-in default archive made it)"
-					: "");
-			} else if (par->first > i) {
+			if (!par && !already(&seen, p) && !builtin_has(w, p, S_IFDIR)) {
+				parent_missing(w, p, slash);
+			} else if (par && par->first > i) {
 				*slash = '/';
 				add(w->out, BL_LINT_ERROR, "parent-after-child", p,
 				    "its parent folder comes later in the archive (the 'find "
@@ -641,9 +775,9 @@ static void check_duplicates(struct view *w)
 	}
 }
 
-int bl_lint_run(const struct bl_initrd *rd, uint64_t ram_bytes, struct bl_lint *out)
+int bl_lint_run(const struct bl_initrd *rd, const struct bl_lint_opts *o, struct bl_lint *out)
 {
-	struct view w = {.rd = rd, .out = out};
+	struct view w = {.rd = rd, .builtin = o->builtin, .out = out};
 	/* one node per normalized path, the last entry wins */
 	struct node *all = xcalloc(rd->n_entries ? rd->n_entries : 1, sizeof(*all));
 	for (size_t i = 0; i < rd->n_entries; i++) {
@@ -679,7 +813,7 @@ int bl_lint_run(const struct bl_initrd *rd, uint64_t ram_bytes, struct bl_lint *
 	check_init(&w);
 	check_console(&w);
 	check_parents(&w);
-	check_size(&w, ram_bytes);
+	check_size(&w, o->ram_bytes);
 	check_duplicates(&w);
 	for (size_t i = 0; i < n; i++)
 		free(all[i].path);

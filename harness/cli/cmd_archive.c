@@ -2,6 +2,7 @@
  * archives (harness/archive does the work). */
 #include "archive/archive.h"
 #include "cli.h"
+#include "kernel/kernel.h"
 #include "util/util.h"
 
 #include <errno.h>
@@ -11,6 +12,8 @@
 #include <string.h>
 #include <time.h>
 
+#define LINT_USAGE "bootlab archive lint FILE... [--kernel K] [--ram SIZE] [--json]"
+
 static const char usage_text[] =
     "usage: bootlab archive build SOURCE... -o OUT [--compress CODEC[:LEVEL]] [--mtime T]\n"
     "                             [--root-uid N --root-gid N]\n"
@@ -18,7 +21,7 @@ static const char usage_text[] =
     "       bootlab archive list FILE [--json]\n"
     "       bootlab archive extract FILE -C DIR\n"
     "       bootlab archive cat FILE PATH\n"
-    "       bootlab archive lint FILE... [--ram SIZE] [--json]\n"
+    "       " LINT_USAGE "\n"
     "\n"
     "build   writes one cpio newc archive from SOURCEs, in order. A SOURCE is a\n"
     "        folder (walked sorted, parents first, hard links kept), an existing\n"
@@ -38,8 +41,13 @@ static const char usage_text[] =
     "extract unpacks every segment into DIR the way the kernel would; refuses\n"
     "        absolute names, '..' and paths through symlinks\n"
     "cat     writes the content of PATH (the entry the kernel keeps) to stdout\n"
-    "lint    reports pitfalls (missing /init, /dev/console, libraries, ...);\n"
-    "        exit 1 when any finding is an error\n"
+    "lint    reports pitfalls (missing /init, /dev/console, libraries, a shell\n"
+    "        /init that does not end with exec, ...); exit 1 when any finding is an\n"
+    "        error\n"
+    "          --kernel K  the kernel that boots the archive: what its built-in\n"
+    "                      archive provides (a distribution kernel's /dev/console,\n"
+    "                      /dev, /root) is not reported missing\n"
+    "          --ram SIZE  report archives that unpack to more than half of SIZE\n"
     "\n"
     "exit status: 0 ok, 1 lint errors or a failed operation, 2 bad usage\n";
 
@@ -461,84 +469,114 @@ static int parse_size(const char *s, uint64_t *out)
 	return 0;
 }
 
-static int do_lint(int argc, char **argv)
+/* the findings of one FILE (an unreadable one is itself an error finding) */
+static void lint_file(const char *file, const struct bl_lint_opts *o, struct bl_lint *l)
 {
-	struct strlist files = STRLIST_INIT;
-	uint64_t ram = 0;
-	int json = 0, errors = 0, warnings = 0, infos = 0, failed = 0;
+	struct bl_initrd rd;
+	if (bl_initrd_load(&rd, file) == 0) {
+		bl_lint_run(&rd, o, l);
+		bl_initrd_release(&rd);
+		return;
+	}
+	BL_GROW(l->v, l->n, l->alloc);
+	l->v[l->n].severity = BL_LINT_ERROR;
+	l->v[l->n].code = xstrdup("unreadable");
+	l->v[l->n].path = NULL;
+	l->v[l->n++].message = xstrdup(bl_errmsg());
+}
+
+static json_t *finding_json(const char *file, const struct bl_lint_finding *x)
+{
+	json_t *o = json_object();
+	json_object_set_new(o, "file", json_string(file));
+	json_object_set_new(o, "severity", json_string(bl_lint_severity_name(x->severity)));
+	json_object_set_new(o, "code", json_string(x->code));
+	json_object_set_new(o, "path", x->path ? json_string(x->path) : json_null());
+	json_object_set_new(o, "message", json_string(x->message));
+	return o;
+}
+
+static void lint_summary(json_t *arr, const int count[3], int json)
+{
+	int errors = count[BL_LINT_ERROR], warnings = count[BL_LINT_WARNING];
+	if (!json) {
+		json_decref(arr);
+		fprintf(stderr, "%d error%s, %d warning%s, %d info\n", errors,
+			errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s",
+			count[BL_LINT_INFO]);
+		return;
+	}
+	json_t *root = json_object();
+	json_object_set_new(root, "findings", arr);
+	json_object_set_new(root, "errors", json_integer(errors));
+	json_object_set_new(root, "warnings", json_integer(warnings));
+	json_object_set_new(root, "infos", json_integer(count[BL_LINT_INFO]));
+	json_dumpf(root, stdout, JSON_INDENT(1));
+	fputc('\n', stdout);
+	json_decref(root);
+}
+
+/* the options of lint into o, *kernel and *json; the FILEs into files */
+static void lint_options(int argc, char **argv, struct bl_lint_opts *o, const char **kernel,
+			 int *json, struct strlist *files)
+{
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
 			usage_exit(stdout, 0);
 		else if (!strcmp(argv[i], "--json"))
-			json = 1;
+			*json = 1;
 		else if (!strcmp(argv[i], "--ram")) {
-			if (i + 1 >= argc || parse_size(argv[i + 1], &ram))
+			if (i + 1 >= argc || parse_size(argv[i + 1], &o->ram_bytes))
 				die("archive lint: option '--ram' needs a size like 512M or 2G");
 			i++;
+		} else if (!strcmp(argv[i], "--kernel")) {
+			if (i + 1 >= argc)
+				die("archive lint: option '--kernel' needs a kernel image");
+			*kernel = argv[++i];
 		} else if (argv[i][0] == '-' && argv[i][1])
 			die("archive lint: unknown option '%s'", argv[i]);
 		else
-			sl_push(&files, argv[i]);
+			sl_push(files, argv[i]);
 	}
-	if (!files.n)
-		die("archive lint: usage: bootlab archive lint FILE... [--ram SIZE] [--json]");
+	if (!files->n)
+		die("archive lint: usage: " LINT_USAGE);
+}
+
+static int do_lint(int argc, char **argv)
+{
+	struct strlist files = STRLIST_INIT;
+	struct bl_lint_opts o = {0};
+	struct bl_initrd builtin;
+	const char *kernel = NULL;
+	int json = 0, count[3] = {0};
+	lint_options(argc, argv, &o, &kernel, &json, &files);
+	if (kernel && bl_kernel_builtin_archive(kernel, &builtin) < 0) {
+		fprintf(stderr, "bootlab archive lint: --kernel: %s\n", bl_errmsg());
+		sl_release(&files);
+		return BL_EXIT_FAIL;
+	}
+	o.builtin = kernel ? &builtin : NULL;
 	json_t *arr = json_array();
 	for (size_t f = 0; f < files.n; f++) {
-		struct bl_initrd rd;
 		struct bl_lint l = {0};
-		const char *file = files.v[f];
-		if (bl_initrd_load(&rd, file)) {
-			/* an archive the kernel can not unpack is itself an error finding */
-			BL_GROW(l.v, l.n, l.alloc);
-			l.v[l.n].severity = BL_LINT_ERROR;
-			l.v[l.n].code = xstrdup("unreadable");
-			l.v[l.n].path = NULL;
-			l.v[l.n++].message = xstrdup(bl_errmsg());
-			memset(&rd, 0, sizeof(rd));
-		} else {
-			bl_lint_run(&rd, ram, &l);
-		}
+		lint_file(files.v[f], &o, &l);
 		for (size_t i = 0; i < l.n; i++) {
 			const struct bl_lint_finding *x = &l.v[i];
-			errors += x->severity == BL_LINT_ERROR;
-			warnings += x->severity == BL_LINT_WARNING;
-			infos += x->severity == BL_LINT_INFO;
-			if (json) {
-				json_t *o = json_object();
-				json_object_set_new(o, "file", json_string(file));
-				json_object_set_new(
-				    o, "severity", json_string(bl_lint_severity_name(x->severity)));
-				json_object_set_new(o, "code", json_string(x->code));
-				json_object_set_new(o, "path",
-						    x->path ? json_string(x->path) : json_null());
-				json_object_set_new(o, "message", json_string(x->message));
-				json_array_append_new(arr, o);
-			} else {
-				printf("%s: %s: %s: %s%s%s\n", file,
+			count[x->severity]++;
+			if (json)
+				json_array_append_new(arr, finding_json(files.v[f], x));
+			else
+				printf("%s: %s: %s: %s%s%s\n", files.v[f],
 				       bl_lint_severity_name(x->severity), x->code,
 				       x->path ? x->path : "", x->path ? ": " : "", x->message);
-			}
 		}
-		failed |= errors > 0;
 		bl_lint_release(&l);
-		bl_initrd_release(&rd);
 	}
-	if (json) {
-		json_t *root = json_object();
-		json_object_set_new(root, "findings", arr);
-		json_object_set_new(root, "errors", json_integer(errors));
-		json_object_set_new(root, "warnings", json_integer(warnings));
-		json_object_set_new(root, "infos", json_integer(infos));
-		json_dumpf(root, stdout, JSON_INDENT(1));
-		fputc('\n', stdout);
-		json_decref(root);
-	} else {
-		json_decref(arr);
-		fprintf(stderr, "%d error%s, %d warning%s, %d info\n", errors,
-			errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s", infos);
-	}
+	lint_summary(arr, count, json);
+	if (kernel)
+		bl_initrd_release(&builtin);
 	sl_release(&files);
-	return failed ? BL_EXIT_FAIL : BL_EXIT_OK;
+	return count[BL_LINT_ERROR] ? BL_EXIT_FAIL : BL_EXIT_OK;
 }
 
 int cmd_archive(int argc, char **argv)

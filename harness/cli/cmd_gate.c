@@ -6,7 +6,8 @@
  * JUnit file are the run command's own; the verdict is the run's, in
  * memory. On failure it adds what a CI log needs: the decoded panic, the
  * console tail and the lint findings of the initramfs as the kernel will
- * see it (all segments stacked). */
+ * see it (all segments stacked, after what the kernel's built-in archive
+ * provides). */
 #include "archive/archive.h"
 #include "cli/cli.h"
 #include "kernel/kernel.h"
@@ -29,7 +30,7 @@ static const char gate_usage[] =
     "/sbin/init is the bootlab agent. The gate passes when the initramfs mounts\n"
     "the root and switches to it: the agent there says hello as stage 2. On\n"
     "failure it prints the decoded panic, the console tail and the lint findings\n"
-    "of the initramfs.\n"
+    "of the initramfs (as 'archive lint --kernel K' gives them).\n"
     "\n"
     "options:\n"
     "  --kernel K          kernel image (bzImage, vmlinuz, arm64 Image)\n"
@@ -258,6 +259,29 @@ static struct bl_scenario *gate_plan(const struct gate *g, const char *workdir)
 	return sc;
 }
 
+/* the lint findings of rd, knowing what the gate's kernel's built-in
+ * archive provides when it can be read */
+static void print_findings(const struct gate *g, const struct bl_initrd *rd)
+{
+	struct bl_initrd builtin;
+	struct bl_lint_opts o = {0};
+	struct bl_lint l = {0};
+	if (bl_kernel_builtin_archive(g->kernel, &builtin) == 0)
+		o.builtin = &builtin;
+	else
+		printf("lint: note: the kernel's built-in archive is not known: %s\n", bl_errmsg());
+	bl_lint_run(rd, &o, &l);
+	if (!l.n)
+		printf("lint: no findings\n");
+	for (size_t i = 0; i < l.n; i++)
+		printf("lint: %s: %s: %s%s%s\n", bl_lint_severity_name(l.v[i].severity),
+		       l.v[i].code, l.v[i].path ? l.v[i].path : "", l.v[i].path ? ": " : "",
+		       l.v[i].message);
+	bl_lint_release(&l);
+	if (o.builtin)
+		bl_initrd_release(&builtin);
+}
+
 /* the lint findings of the initramfs as the kernel sees it: all segments
  * stacked in order */
 static void print_lint(const struct gate *g, const char *workdir)
@@ -278,15 +302,7 @@ static void print_lint(const struct gate *g, const char *workdir)
 	if (bl_initrd_load(&rd, file)) {
 		printf("lint: error: unreadable: %s\n", bl_errmsg());
 	} else {
-		struct bl_lint l = {0};
-		bl_lint_run(&rd, 0, &l);
-		if (!l.n)
-			printf("lint: no findings\n");
-		for (size_t i = 0; i < l.n; i++)
-			printf("lint: %s: %s: %s%s%s\n", bl_lint_severity_name(l.v[i].severity),
-			       l.v[i].code, l.v[i].path ? l.v[i].path : "", l.v[i].path ? ": " : "",
-			       l.v[i].message);
-		bl_lint_release(&l);
+		print_findings(g, &rd);
 		bl_initrd_release(&rd);
 	}
 	free(stacked);

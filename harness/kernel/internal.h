@@ -4,7 +4,8 @@
  *   kernel.c   arch names, config queries, releasing a struct bl_kernel
  *   make.c     the arch recipes, the full build, bl_kernel_build()
  *   relink.c   a cached build relinked with a built-in archive
- *   linked.c   what a relink linked, read back
+ *   linked.c   what a relink linked, read back; ELF sections
+ *   builtin.c  the built-in archive of any kernel image, read back
  *   key.c      what a build's cache key is made of
  *   source.c   Debian's kernel source, extracted once
  *   step.c     locks, and commands run with a log and a progress line
@@ -121,6 +122,13 @@ char *bl_kernel_relink_dir(const char *ahash);
  * initramfs, stored in t->dir/sub */
 int bl_kernel_relink(const struct bl_kernel_tree *t, const char *archive, const char *ahash,
 		     const char *sub, int quiet);
+
+/* ---- linked.c ---- */
+
+/* the section named name of the ELF64 little-endian object (read from
+ * path) held in buf */
+int bl_kernel_elf_section(const char *path, const unsigned char *buf, size_t len, const char *name,
+			  const unsigned char **out, size_t *out_len);
 
 /* ---- cache.c ---- */
 

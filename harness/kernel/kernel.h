@@ -129,4 +129,13 @@ const char *bl_kernel_arch_name(const char *arch);
  * does not parse. 0, or -1 naming the first difference. */
 int bl_kernel_check_linked(const char *object, const char *archive);
 
+/* The built-in initramfs of the kernel image at path (a bzImage's
+ * compressed payload unpacked first) into *rd, for lint: a distribution
+ * kernel's is usr/default_cpio_list (/dev, /dev/console, /root). By the
+ * __initramfs_start/__initramfs_size symbols when the image has them, else
+ * the first uncompressed newc archive in .init.data (builtin.c). -1 when
+ * none is found or it does not unpack. Release rd with bl_initrd_release. */
+struct bl_initrd;
+int bl_kernel_builtin_archive(const char *path, struct bl_initrd *rd);
+
 #endif

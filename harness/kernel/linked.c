@@ -10,7 +10,7 @@
  * written past the end of a buffer) changes what the guest unpacks. An
  * archive that does not parse at all (a deliberately broken test archive)
  * must be linked byte for byte. */
-#include "kernel.h"
+#include "internal.h"
 #include "archive/archive.h"
 #include "util/util.h"
 
@@ -18,9 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* the section named name of an ELF64 little-endian object held in buf */
-static int elf_section(const char *path, const unsigned char *buf, size_t len, const char *name,
-		       const unsigned char **out, size_t *out_len)
+int bl_kernel_elf_section(const char *path, const unsigned char *buf, size_t len, const char *name,
+			  const unsigned char **out, size_t *out_len)
 {
 	const Elf64_Ehdr *eh = (const void *)buf;
 	if (len < sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
@@ -99,7 +98,8 @@ int bl_kernel_check_linked(const char *object, const char *archive)
 
 	if (bl_read_file(object, &obj, &olen) < 0 || bl_read_file(archive, &arc, &alen) < 0)
 		goto out;
-	if (elf_section(object, (unsigned char *)obj, olen, ".init.ramfs", &sect, &slen) < 0)
+	if (bl_kernel_elf_section(object, (unsigned char *)obj, olen, ".init.ramfs", &sect, &slen) <
+	    0)
 		goto out;
 	if (bl_initrd_parse(&want, arc, alen, 0) < 0) {
 		/* a broken archive is linked as it is, byte for byte */

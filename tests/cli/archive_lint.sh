@@ -109,6 +109,69 @@ out=$(lint ov.img)
 expect_match "non-empty folder stays" "$out" "warning: duplicate-path: /d: .*the folder stays and segment 2's entry is dropped"
 expect_match "node keeps its first rdev" "$out" "warning: duplicate-path: /n1: .*keeps rdev 1:3 from segment 1 \(not 1:5\)"
 
+# --kernel K: what the kernel's built-in archive provides is not missing.
+# A distribution kernel's (CONFIG_INITRAMFS_SOURCE="", in a bzImage's
+# compressed payload) is usr/default_cpio_list: /dev, /dev/console, /root.
+VMLINUZ=$(ls /boot/vmlinuz-*-amd64 2>/dev/null | head -n 1)
+printf 'nod /dev/console 0600 0 0 c 5 1\nnod /root/x 0600 0 0 c 1 3\nfile /init %s 0755 0 0\n' "$BB" | build nodev
+if [ -n "$VMLINUZ" ]; then
+	out=$(lint --kernel "$VMLINUZ" nocons.img); rc=$?
+	expect_eq "--kernel $VMLINUZ: its built-in /dev/console makes no-dev-console moot" "$rc:$out" "0:"
+	expect_eq "--kernel $VMLINUZ: /dev and /root from the built-in archive are no missing parents" \
+		"$(codes nodev.img | sort | tr '\n' ' ')/$(lint --kernel "$VMLINUZ" nodev.img; echo "exit $?")" \
+		"info parent-missing /dev/console info parent-missing /root/x /exit 0"
+elif [ "${CI:-}" = true ]; then
+	not_ok "--kernel: no Debian kernel /boot/vmlinuz-*-amd64 to read a built-in archive from (required under CI=true)"
+else
+	skip "no Debian kernel /boot/vmlinuz-*-amd64 on this machine" "--kernel: a distribution kernel's built-in /dev/console"
+fi
+# a kernel whose built-in archive lacks them: the findings say so, and a
+# missing parent is an error, not information
+printf 'dir /root 0700 0 0\n' | build builtin-root none
+{ printf '%-63s\n' 'not a kernel: 64 bytes, then a built-in archive'; cat builtin-root.img; } > fake-kernel
+out=$(lint --kernel fake-kernel nocons.img nodev.img)
+expect_match "--kernel: no /dev/console in the built-in archive either" "$out" \
+	"nocons.img: warning: no-dev-console: no /dev/console: the kernel's built-in archive does not provide it either"
+expect_eq "--kernel: /dev missing from both archives is an error, /root is not missing" \
+	"$(codes --kernel fake-kernel nodev.img | tr '\n' ' ')" "error parent-missing /dev/console "
+out=$("$BOOTLAB" archive lint --kernel data nocons.img 2>&1); rc=$?
+expect_match "--kernel without a built-in archive: exit 1, says so" "$rc $out" \
+	"^1 bootlab archive lint: --kernel: 'data': no uncompressed built-in initramfs found"
+
+# init-no-exec: a shell /init must end by exec'ing what stays PID 1
+initrd() { # name < /init script: /init with busybox as /bin/sh
+	cat > $1.sh
+	printf '%s\nfile /bin/sh %s 0755 0 0\nfile /bin/busybox %s 0755 0 0\nfile /init %s 0755 0 0\n' \
+		"$BASE" "$BB" "$BB" "$T_TMP/$1.sh" | build $1
+}
+no_exec() { codes "$@" | grep -c 'warning init-no-exec /init'; }
+flagged() { "$BOOTLAB" archive lint --json "$@" 2>/dev/null | jq -r '[.findings[] | select(.code == "init-no-exec") | .file] | join(" ")'; }
+printf '#!/bin/sh\nmount -t proc proc /proc\nmount /dev/vda /newroot\nswitch_root /newroot /sbin/init\n' | initrd sr
+out=$(lint sr.img); rc=$?
+expect_match "init-no-exec: a warning (exit 0) naming the last command and the panic" "$rc $out" \
+	"^0 sr.img: warning: init-no-exec: /init: /init is a shell script whose last command \('switch_root /newroot /sbin/init'\) is not 'exec \.\.\.'.*'Attempted to kill init!'"
+printf '#!/bin/sh\nmount -t proc proc /proc\nmount /dev/vda /newroot\n\n# done\n' | initrd mounted
+expect_eq "init-no-exec: nothing after mounting" "$(flagged mounted.img)" mounted.img
+printf '#!/bin/busybox sh\nexec >/dev/console 2>&1\nswitch_root /newroot /sbin/init\n' | initrd bbsh
+expect_eq "init-no-exec: '#!/bin/busybox sh'; an exec of redirections only does not count" "$(flagged bbsh.img)" bbsh.img
+printf '#!/bin/sh\n# nothing to do\n' | initrd empty
+expect_match "init-no-exec: a script with no command" "$(lint empty.img)" "last command \(none\)"
+printf '#!/bin/sh\nrescue_shell() {\n\techo "$@"\n\texec /bin/sh\n}\nmount /dev/vda /newroot || rescue_shell\nswitch_root /newroot /sbin/init\n' | initrd gentoo
+expect_eq "init-no-exec: an exec inside a function is not the end of the script" "$(flagged gentoo.img)" gentoo.img
+printf '#!/bin/sh\nmount /dev/vda /newroot\nexec switch_root /newroot /sbin/init\n\n  # the end\n\n' | initrd ok-sr
+expect_eq "init-no-exec: exec switch_root, then blank lines and comments, passes" "$(flagged ok-sr.img sr.img)" sr.img
+printf '#!/bin/sh -e\nexec switch_root \\\n\t/newroot \\\n\t/sbin/init' | initrd ok-cont
+expect_eq "init-no-exec: exec continued over lines, no final newline, passes" "$(flagged ok-cont.img sr.img)" sr.img
+printf '#!/bin/sh\nexec /sbin/init "$@"\necho "exec failed"\npanic "no init"\n' | initrd ok-fallback
+expect_eq "init-no-exec: a top-level exec followed by the fallback for its failure passes" "$(flagged ok-fallback.img sr.img)" sr.img
+printf '#!/bin/busybox awk -f\nBEGIN { print "hi" }\n' | initrd awk
+expect_eq "init-no-exec: a script for another interpreter is not a shell script" "$(flagged awk.img sr.img)" sr.img
+# hostile input: 4 MB of binary junk and no newline after the last mount
+{ printf '#!/bin/sh\nmount /dev/vda /newroot\n'; head -c 4000000 /dev/urandom | tr -d '\n'; } | initrd junk
+out=$(lint junk.img); rc=$?
+expect_match "init-no-exec: binary junk without a newline, exit 0, shown escaped" "$rc $out" \
+	"^0 junk.img: warning: init-no-exec: .*last command \('[ -~]{1,63}'\)"
+
 # --json: every finding with severity, code, path, message
 j=$("$BOOTLAB" archive lint --json noinit.img noexec.img 2>/dev/null)
 expect_eq "--json counts errors" "$(echo "$j" | jq .errors)" 2

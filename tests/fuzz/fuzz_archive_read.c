@@ -12,7 +12,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	if (bl_initrd_parse(&rd, data, size, 32u << 20) == 0) {
 		struct bl_lint l = {0};
-		bl_lint_run(&rd, 1 << 20, &l);
+		struct bl_lint_opts o = {.ram_bytes = 1 << 20};
+		bl_lint_run(&rd, &o, &l);
 		for (size_t i = 0; i < rd.n_entries; i++) {
 			size_t len;
 			bl_initrd_content(&rd, &rd.entries[i], &len);
