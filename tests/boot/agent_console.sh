@@ -37,6 +37,10 @@ hello=$(next)
 expect_eq "hello over the console" "$(jq -r .type <<<"$hello")" hello
 expect_eq "channel is console" "$(jq -r .channel <<<"$hello")" console
 expect_eq "pid 1" "$(jq -r .pid <<<"$hello")" 1
+# right after the hello, unasked: the printk clock at a CLOCK_BOOTTIME instant
+clock=$(next)
+expect_eq "then the clock message (docs/protocol.md)" \
+	"$(jq -c '[.type, .printk_ns > 0, .boottime_ns > 0]' <<<"$clock")" '["clock",true,true]'
 send '{"id":1,"op":"write","path":"/x","data":"a\nb\u0001"}'
 r=$(next); expect_eq "write reply" "$(jq -c '[.id,.ok,.size]' <<<"$r")" '[1,true,4]'
 send '{"id":2,"op":"read","path":"/x","hex":true}'
