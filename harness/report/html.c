@@ -33,6 +33,18 @@ static const char *outcome_class(enum bl_outcome o)
 	}
 }
 
+/* the variants' indexes, those that did not pass first, each group in run
+ * order: a failure is the first thing the page shows */
+static size_t *failing_first(const struct bl_variant_result *v, size_t n)
+{
+	size_t *order = xcalloc(n ? n : 1, sizeof(*order)), k = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n; i++)
+			if ((bl_variant_main(&v[i])->outcome == BL_OUT_PASS) == pass)
+				order[k++] = i;
+	return order;
+}
+
 static void badge(struct strbuf *sb, enum bl_outcome o)
 {
 	sb_addf(sb, "<span class=\"badge %s\">%s</span>", outcome_class(o), bl_outcome_name(o));
@@ -480,7 +492,9 @@ static int html_write(const struct bl_run_info *run, const struct bl_variant_res
 	sb_adds(&sb,
 		"<table class=\"verdicts\"><thead><tr><th>scenario</th><th>outcome</th><th>s</th>"
 		"<th>last phase</th><th>reason</th></tr></thead><tbody>\n");
-	for (size_t i = 0; i < n; i++) {
+	size_t *order = failing_first(v, n);
+	for (size_t k = 0; k < n; k++) {
+		size_t i = order[k];
 		const struct bl_result *r = bl_variant_main(&v[i]);
 		sb_addf(&sb, "<tr class=\"verdict %s\"><td><a href=\"#s%zu\">",
 			outcome_class(r->outcome), i);
@@ -494,8 +508,9 @@ static int html_write(const struct bl_run_info *run, const struct bl_variant_res
 		sb_adds(&sb, "</td></tr>\n");
 	}
 	sb_adds(&sb, "</tbody></table>\n");
-	for (size_t i = 0; i < n; i++)
-		scenario_section(&sb, &v[i], i, run);
+	for (size_t k = 0; k < n; k++)
+		scenario_section(&sb, &v[order[k]], order[k], run);
+	free(order);
 	sb_adds(&sb, "<footer class=\"run\">report.json, junit.xml and the console logs are in "
 		     "this folder.</footer>\n"
 		     "</body></html>\n");

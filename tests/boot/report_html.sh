@@ -42,6 +42,8 @@ check "chromium dumped the rendered DOM" test -s "$T_TMP/dom.html"
 facts=$("$BOOTLAB_HOME/tests/tools/html-dom" "$T_TMP/dom.html")
 echo "$facts" | head -n 60 | sed 's/^/# dom: /'
 expect_match "section for smoke, outcome pass" "$facts" '^section smoke pass$'
+expect_eq "the failing card comes first (smoke ran first)" "$(grep -m1 '^section ' <<<"$facts")" \
+	"section rdinit-missing panic"
 expect_match "section for rdinit-missing, outcome panic" "$facts" '^section rdinit-missing panic$'
 expect_eq "one verdict row per variant" "$(echo "$facts" | grep -c '^verdict-row$')" 2
 expect_eq "a timeline per variant" "$(echo "$facts" | grep -c '^timeline ')" 2
