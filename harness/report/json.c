@@ -60,10 +60,8 @@ static json_t *panic_json(const struct bl_result *r)
 /* PATH relative to the report folder when it is in it */
 static const char *rel_path(const char *path, const char *report_dir)
 {
-	if (path && report_dir && !strncmp(path, report_dir, strlen(report_dir)) &&
-	    path[strlen(report_dir)] == '/')
-		path += strlen(report_dir) + 1;
-	return path;
+	const char *rel = bl_path_in(path, report_dir);
+	return rel ? rel : path;
 }
 
 /* the console log's path relative to the report folder */

@@ -30,6 +30,8 @@
 #define UNASKED_DOWN_NS 1000000000LL
 /* bootlab boot, kernel told to be quiet: when held input goes anyway */
 #define QUIET_SEND_NS 5000000000LL
+/* bootlab boot: stdin held at most; more waits in stdin's own pipe */
+#define STDIN_HELD_MAX (1u << 20)
 
 int64_t sess_since(struct sess *s)
 {
@@ -139,7 +141,7 @@ static void handle_console_line(struct sess *s, char *line)
 		return;
 	if (c.type == BL_EV_RUN_INIT) {
 		sess_phase(s, BL_PH_RUN_INIT, guest_s);
-		s->guest_reads = true;
+		s->guest_reads = true; /* its console is open: input is kept */
 	}
 	if (c.type == BL_EV_PANIC && !s->panic_seen) {
 		s->panic_seen = true;
@@ -315,7 +317,7 @@ static void pollset_fill(struct sess *s, struct pollset *ps)
 		ps->ierr = pollset_add(ps, s->m.stderr_fd);
 	if (s->script_fd >= 0)
 		ps->iscript = pollset_add(ps, s->script_fd);
-	if (s->opts->interactive && !s->stdin_eof && s->stdin_held.len < (1u << 20))
+	if (s->opts->interactive && !s->stdin_eof && s->stdin_held.len < STDIN_HELD_MAX)
 		ps->iin = pollset_add(ps, 0);
 	/* the emulator's exit wakes the poll at once (machine.h) */
 	if (s->m.pidfd > 0 && !s->m.exited) {
@@ -430,8 +432,7 @@ static void on_stdin(struct sess *s)
 		n = esc - buf;
 		bl_session_interrupt();
 	}
-	/* a flood of piped input waits in stdin's pipe, not here */
-	if (n > 0 && s->stdin_held.len < (1u << 20))
+	if (n > 0 && s->stdin_held.len < STDIN_HELD_MAX)
 		sb_add(&s->stdin_held, buf, (size_t)n);
 	stdin_flush(s);
 }
@@ -679,7 +680,7 @@ int sess_open(struct sess *s, const struct bl_scenario *sc, const struct bl_prep
 	if (bl_start_ns > 0 && s->t0 > bl_start_ns)
 		r->spawn_ns = s->t0 - bl_start_ns;
 	s->panic_grace_ns = panic_grace(plan.panic);
-	if (quiet_kernel(&plan.cmdline))
+	if (opts->interactive && quiet_kernel(&plan.cmdline))
 		s->quiet_send_ns = s->t0 + QUIET_SEND_NS;
 	/* UML ends every panic in SIGABRT whatever panic= says
 	 * (docs/kernel-behaviour.md section 6): wait for that, it is what the

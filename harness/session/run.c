@@ -20,12 +20,6 @@ static void job_fail(struct bl_run_job *j)
 	j->r.emulator_status = -1;
 }
 
-static bool under(const char *path, const char *dir)
-{
-	size_t n = strlen(dir);
-	return path && !strncmp(path, dir, n) && path[n] == '/';
-}
-
 /* What the report names must still be there when it is read: an initrd
  * bootlab made in the work folder is copied beside the console log when
  * the boot did not pass (NAME.initrd), else named as gone (NULL). A
@@ -37,7 +31,7 @@ static void keep_initrd(struct bl_run_job *j, bool keep_workdir)
 		return;
 	r->work_dir = xstrdup(j->workdir);
 	r->work_dir_kept = keep_workdir;
-	if (!under(r->initrd, j->workdir) || keep_workdir)
+	if (!bl_path_in(r->initrd, j->workdir) || keep_workdir)
 		return;
 	const char *suffix = ".console.log";
 	size_t n = r->console_log ? strlen(r->console_log) : 0;

@@ -314,6 +314,14 @@ char *bl_path_join(const char *a, const char *b)
 	return xasprintf("%s%s%s", a, a[la - 1] == '/' ? "" : "/", b);
 }
 
+const char *bl_path_in(const char *path, const char *dir)
+{
+	size_t n = dir ? strlen(dir) : 0;
+	if (!path || !n || strncmp(path, dir, n) || path[n] != '/')
+		return NULL;
+	return path + n + 1;
+}
+
 char *bl_cache_dir(void)
 {
 	const char *x = getenv("XDG_CACHE_HOME");

@@ -164,6 +164,9 @@ int bl_open_under(int root, const char *name, int how, char **last, int *refused
 int bl_file_exists(const char *path);
 int bl_is_dir(const char *path);
 char *bl_path_join(const char *a, const char *b);
+/* PATH's part below the folder DIR ("/r/x/log" in "/r": "x/log"), or NULL when
+ * PATH is not in DIR (or either is NULL) */
+const char *bl_path_in(const char *path, const char *dir);
 /* the value (after ": ") of the first /proc/cpuinfo line whose key starts
  * with KEY, case-insensitive ("model name", "flags", "bogomips"); caller
  * frees; NULL when there is none */

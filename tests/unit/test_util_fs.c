@@ -95,8 +95,20 @@ static void errors(void)
 	free(dst);
 }
 
+/* what a report names relative to its folder, and what is not in it */
+static void path_in(void)
+{
+	const char *r = bl_path_in("/r/x/log", "/r");
+	T_EQ_STR(r ? r : "(null)", "x/log", "a path below the folder: the part below it");
+	T_OK(!bl_path_in("/rx/log", "/r"),
+	     "a sibling with the folder's name as prefix is not in it");
+	T_OK(!bl_path_in("/r", "/r"), "the folder itself is not in it");
+	T_OK(!bl_path_in(NULL, "/r") && !bl_path_in("/r/x", NULL), "NULL on either side: not in");
+}
+
 int main(void)
 {
+	path_in();
 	tmp = bl_mktemp_dir("unit-fs");
 	planted_link("write", 0);
 	planted_link("copy", 1);
