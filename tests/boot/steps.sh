@@ -17,6 +17,9 @@ o() { jq -r --arg n "$1" '.scenarios[] | select(.name == $n) | .outcome' "$j"; }
 msg() { jq -r --arg n "$1" '.scenarios[] | select(.name == $n) | .reason' "$j"; }
 step() { jq -r --arg n "$1" --argjson i "$2" '.scenarios[] | select(.name == $n) | .steps[$i] | "\(.kind) \(.result)"' "$j"; }
 
+expect_eq "run prints the HTML page's path, and it is there" \
+	"$(sed -n 's/^html: //p' <<<"$out")" "$dir/index.html"
+check "the page it names exists" test -s "$(sed -n 's/^html: //p' <<<"$out")"
 expect_eq "jobs recorded" "$(json_get "$j" .jobs)" 2
 expect_eq "seven variants reported" "$(json_get "$j" '.scenarios | length')" 7
 expect_eq "junit has seven testcases" "$(xmllint --xpath 'count(//testcase)' "$dir/junit.xml")" 7
