@@ -50,6 +50,17 @@ all_true() {
 	if [ ${#bad[@]} -eq 0 ]; then ok "$n"; else
 		not_ok "$n"; printf '#   failed: %s\n' "${bad[@]}"; fi
 }
+# nothing_written NAME DIR...: no DIR holds anything (a DIR may be absent
+# or empty). For a refused command, name every folder it writes into:
+# its output and the stage or cache it builds in (disk images are built in
+# the disk cache and copied out only when whole, so the output folder alone
+# is a path that nothing writes on failure)
+nothing_written() {
+	local n=$1 found
+	shift
+	found=$(find "$@" -mindepth 1 2>/dev/null | head -n 5)
+	if [ -z "$found" ]; then ok "$n"; else not_ok "$n"; printf '#   left: %s\n' $found; fi
+}
 # boot_counted BACKEND: a test that starts an emulator itself (not through
 # bootlab) adds it to the suite's boot count (tests/run, BOOTLAB_BOOT_LOG)
 boot_counted() { [ -z "${BOOTLAB_BOOT_LOG:-}" ] || echo "$1" >> "$BOOTLAB_BOOT_LOG"; }
