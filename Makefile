@@ -37,6 +37,17 @@ PKG_LIBS   = -Wl,-Bstatic $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lbz2 -
 # -MMD: an object depends on the headers it includes, not on every header
 HCFLAGS   := -std=gnu11 -D_GNU_SOURCE $(WARN) -Iharness $(PKG_CFLAGS) -MMD -MP
 
+# The flags an object was built with: when they change (SAN=1 on or off,
+# CFLAGS, DEV=1), every object and program of the tree is built again
+# instead of linking sanitized objects with plain ones (`make check SAN=1`
+# then `make` failed to link).
+FLAGS_STAMP := $(O)/.flags
+FLAGS_NOW   := $(CC) $(CFLAGS) $(HCFLAGS) $(LDFLAGS)
+ifeq ($(filter clean format,$(MAKECMDGOALS)),)
+$(shell mkdir -p $(O) && { printf '%s\n' '$(FLAGS_NOW)' | cmp -s - $(FLAGS_STAMP) || \
+	printf '%s\n' '$(FLAGS_NOW)' > $(FLAGS_STAMP); })
+endif
+
 Q := @
 ifeq ($(V),1)
 Q :=
@@ -83,7 +94,7 @@ $(LIB): $(HARNESS_OBJ)
 	@echo "  AR      $@"
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(O)/harness/%.o: harness/%.c
+$(O)/harness/%.o: harness/%.c $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) $(HCFLAGS) -c -o $@ $<
@@ -115,7 +126,7 @@ agents:
 	$(Q)$(MAKE) --no-print-directory agent ARCH=x86_64
 	$(Q)$(MAKE) --no-print-directory agent ARCH=aarch64
 
-$(O)/tests/unit/%: tests/unit/%.c tests/unit/t.h $(LIB)
+$(O)/tests/unit/%: tests/unit/%.c tests/unit/t.h $(LIB) $(FLAGS_STAMP)
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	$(Q)$(CC) $(CFLAGS) $(HCFLAGS) -Itests/unit -o $@ $< $(LIB) $(LDFLAGS) $(PKG_LIBS)

@@ -15,7 +15,13 @@ export TMPDIR="$T_TMP"
 
 ok() { T_N=$((T_N + 1)); echo "ok $T_N - $*"; }
 not_ok() { T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_N - $*"; }
+# skip REASON NAME: one skipped point. Under CI=true tests/run counts it as
+# a failure: a machine set up by ci/install-deps has every package, fetches
+# and runs as root (docs/testing.md, "Skips")
 skip() { T_N=$((T_N + 1)); echo "ok $T_N - $2 # SKIP $1"; }
+# skip_unfixable REASON NAME: a skip that no set-up can fix (the host has one
+# CPU, no KVM, its core dumps outlast a grace period); allowed under CI
+skip_unfixable() { T_N=$((T_N + 1)); echo "ok $T_N - $2 # SKIP unfixable: $1"; }
 # check NAME COMMAND...: one test point from a command's exit status
 check() { local n="$1"; shift; if "$@"; then ok "$n"; else not_ok "$n"; fi; }
 # expect_eq NAME GOT WANT
@@ -25,28 +31,76 @@ expect_match() {
 	if printf '%s' "$2" | grep -qE -- "$3"; then ok "$1"; else
 		not_ok "$1"; echo "#   '$3' not found in:"; printf '%s\n' "$2" | tail -n 20 | sed 's/^/#   | /'; fi
 }
+# no_match NAME REGEX FILE: FILE exists and no line matches REGEX (extended).
+# Not `! grep`, which passes when FILE is missing
+no_match() {
+	if [ ! -f "$3" ] || [ ! -r "$3" ]; then
+		not_ok "$1"; echo "#   no file '$3' to search"
+	elif grep -qE -- "$2" "$3"; then
+		not_ok "$1"; grep -nE -- "$2" "$3" | head -n 5 | sed 's/^/#   | /'
+	else ok "$1"; fi
+}
+# all_true NAME COMMAND...: folds several sub-assertions into one test
+# point. Each COMMAND is one string run by bash; every one must succeed, the
+# failing ones are listed
+all_true() {
+	local n=$1 c bad=()
+	shift
+	for c in "$@"; do bash -c "$c" >/dev/null 2>&1 || bad+=("$c"); done
+	if [ ${#bad[@]} -eq 0 ]; then ok "$n"; else
+		not_ok "$n"; printf '#   failed: %s\n' "${bad[@]}"; fi
+}
+# nothing_written NAME DIR...: no DIR holds anything (a DIR may be absent
+# or empty). For a refused command, name every folder it writes into:
+# its output and the stage or cache it builds in (disk images are built in
+# the disk cache and copied out only when whole, so the output folder alone
+# is a path that nothing writes on failure)
+nothing_written() {
+	local n=$1 found
+	shift
+	found=$(find "$@" -mindepth 1 2>/dev/null | head -n 5)
+	if [ -z "$found" ]; then ok "$n"; else not_ok "$n"; printf '#   left: %s\n' $found; fi
+}
+# boot_counted BACKEND: a test that starts an emulator itself (not through
+# bootlab) adds it to the suite's boot count (tests/run, BOOTLAB_BOOT_LOG)
+boot_counted() { [ -z "${BOOTLAB_BOOT_LOG:-}" ] || echo "$1" >> "$BOOTLAB_BOOT_LOG"; }
 # json_get FILE JQ-FILTER: one raw value
 json_get() { jq -r "$2" "$1"; }
-# no emulator started by this test is still running
+# no emulator started by this test is still running: a failure when one
+# is, no test point when none is (like tests/run's check of the test's
+# session, it is a condition every test meets, not a behaviour of its own)
 no_emulator_left() {
 	local left
 	left=$(pgrep -af -- "$T_TMP" | grep -v pgrep)
-	if [ -z "$left" ]; then ok "no emulator left behind"; else
-		not_ok "no emulator left behind"; echo "$left" | sed 's/^/#   /'; fi
+	[ -z "$left" ] && return 0
+	not_ok "no emulator left behind"; echo "$left" | sed 's/^/#   /'
 }
 # check_reports DIR: every report.json under DIR matches docs/report.schema.json
-# and every junit.xml tests/data/junit.xsd (one test point per file)
+# and every junit.xml tests/data/junit.xsd: one test point for them all (none
+# when DIR holds no report), each file that fails named
 check_reports() {
-	local f out
+	local f out nj=0 nx=0 bad=0
 	while IFS= read -r f; do
-		if out=$("$BOOTLAB_HOME/tests/tools/check-report" "$f" 2>&1); then ok "schema: $f"; else
-			not_ok "schema: $f"; printf '%s\n' "$out" | head -n 20 | sed 's/^/#   /'; fi
+		nj=$((nj + 1))
+		out=$("$BOOTLAB_HOME/tests/tools/check-report" "$f" 2>&1) && continue
+		bad=$((bad + 1)); echo "#   $f:"; printf '%s\n' "$out" | head -n 20 | sed 's/^/#   /'
 	done < <(find "$1" -name report.json -type f 2>/dev/null | sort)
 	while IFS= read -r f; do
-		if out=$(xmllint --noout --schema "$BOOTLAB_HOME/tests/data/junit.xsd" "$f" 2>&1); then
-			ok "junit schema: $f"; else
-			not_ok "junit schema: $f"; printf '%s\n' "$out" | head -n 20 | sed 's/^/#   /'; fi
+		nx=$((nx + 1))
+		out=$(xmllint --noout --schema "$BOOTLAB_HOME/tests/data/junit.xsd" "$f" 2>&1) && continue
+		bad=$((bad + 1)); echo "#   $f:"; printf '%s\n' "$out" | head -n 20 | sed 's/^/#   /'
 	done < <(find "$1" -name junit.xml -type f 2>/dev/null | sort)
+	[ $((nj + nx)) -gt 0 ] || return 0
+	if [ $bad -eq 0 ]; then ok "reports match their schemas ($nj report.json, $nx junit.xml)"; else
+		not_ok "reports match their schemas ($bad of $((nj + nx)) files do not)"; fi
+}
+# check_junit NAME FILE: FILE is well-formed XML that matches
+# tests/data/junit.xsd (a JUnit file not named junit.xml, which
+# check_reports does not find: gate --junit)
+check_junit() {
+	local out
+	if out=$(xmllint --noout --schema "$BOOTLAB_HOME/tests/data/junit.xsd" "$2" 2>&1); then ok "$1"; else
+		not_ok "$1"; printf '%s\n' "$out" | head -n 20 | sed 's/^/#   /'; fi
 }
 # agent_scenario NAME TIMEOUT > FILE: a scenario whose archive is only the
 # agent, its steps read from stdin (after "steps:")

@@ -297,6 +297,8 @@ static int boot_session(const struct bl_scenario *sc, const char *workdir)
 {
 	struct bl_prepared prep;
 	if (bl_prepare(sc, workdir, &prep) < 0) {
+		/* what bl_prepare() filled in before it failed */
+		bl_prepared_release(&prep);
 		printf("outcome: setup-error (%s)\n", bl_errmsg());
 		return bl_err_last_kind() == BL_EK_INFRA ? BL_EXIT_INFRA : BL_EXIT_USAGE;
 	}

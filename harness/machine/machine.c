@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -31,6 +32,25 @@ const struct bl_backend *bl_backend_find(const char *name)
 	return NULL;
 }
 
+/* BOOTLAB_BOOT_LOG: a file that gets one line per emulator started, so
+ * that tests/run can say how many boots the suite made (docs/testing.md).
+ * One short O_APPEND write: lines from parallel boots never interleave. */
+static void boot_log(const struct bl_machine_plan *plan)
+{
+	const char *path = getenv("BOOTLAB_BOOT_LOG");
+	if (!path || !*path)
+		return;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0)
+		return;
+	char line[64];
+	int n = snprintf(line, sizeof(line), "%.40s\n", plan->backend);
+	if (write(fd, line, (size_t)n) < 0) {
+		/* a count the runner may lack is no reason to fail a boot */
+	}
+	close(fd);
+}
+
 int bl_machine_start(const struct bl_machine_plan *plan, struct bl_machine *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -38,7 +58,10 @@ int bl_machine_start(const struct bl_machine_plan *plan, struct bl_machine *m)
 	m->ops = bl_backend_find(plan->backend);
 	if (!m->ops)
 		return bl_err("unknown backend '%s'", plan->backend);
-	return m->ops->start(plan, m);
+	int rc = m->ops->start(plan, m);
+	if (rc == 0)
+		boot_log(plan);
+	return rc;
 }
 
 int bl_machine_spawn_channels(struct bl_machine *m, char *const argv[])

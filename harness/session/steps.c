@@ -372,6 +372,7 @@ static int step_script(struct sess *s, const struct bl_step *st, struct bl_step_
 	int rc = why == BL_STOP_DONE ? script_verdict(s, st, sr, &x)
 				     : step_stop(s, sr, why, "the expect script");
 	bl_machine_stop(&x.child, 200);
+	free(x.child.command); /* bl_machine_spawn()'s; the session frees its emulator's */
 	close(x.err_fd);
 	sb_release(&x.err);
 	if (s->script_fd >= 0)

@@ -16,6 +16,7 @@ mkdir -p "$T_TMP/r/dev"
 cp build/agent/x86_64/init-agent "$T_TMP/r/init"
 (cd "$T_TMP/r" && find . | cpio -o -H newc --quiet | gzip -1) > "$T_TMP/initrd.gz"
 
+boot_counted qemu
 coproc Q { exec timeout 90 qemu-system-x86_64 -M microvm,acpi=off -nodefaults -no-user-config \
 	-display none -no-reboot -m 256 -serial stdio -kernel "$K" -initrd "$T_TMP/initrd.gz" \
 	-append "console=ttyS0 panic=-1 quiet noapictimer reboot=t bootlab.wait=300" 2>&1; }

@@ -28,6 +28,5 @@ expect_eq "hello: the agent took that port" "$(json_get "$j" '.scenarios[0].hell
 j=$(ls "$T_TMP"/r-serial-extra/*/report.json | head -1)
 expect_eq "serial-extra: no bootlab.port= with a second virtio-serial device" \
 	"$(json_get "$j" '.scenarios[0].kernel.cmdline | test("bootlab\\.port")')" false
-left=$(pgrep -f "$T_TMP" | wc -l)
-expect_eq "no emulator left behind" "$left" 0
+no_emulator_left
 done_testing

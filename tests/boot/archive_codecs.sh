@@ -14,7 +14,7 @@ rep=$(ls -d "$T_TMP"/r/2*/ | head -1)
 j="$rep/report.json"
 log="$rep/$(json_get "$j" '.scenarios[0].console_log')"
 check "console log written" test -s "$log"
-check "no 'Initramfs unpacking failed'" sh -c "! grep -q 'Initramfs unpacking failed' '$log'"
+no_match "no 'Initramfs unpacking failed'" 'Initramfs unpacking failed' "$log"
 expect_eq "every step passed" \
 	"$(json_get "$j" '[.scenarios[0].steps[] | select(.result == "pass")] | length' 2>/dev/null)" \
 	"$(json_get "$j" '[.scenarios[0].steps[]] | length' 2>/dev/null)"

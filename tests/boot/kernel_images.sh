@@ -31,6 +31,7 @@ C
 
 run_emu() { # ARCH IMAGE [INITRD] -> console on stdout
 	local arch=$1 img=$2 initrd=${3:-}
+	case $arch in x86_64 | aarch64) boot_counted qemu ;; um) boot_counted uml ;; esac
 	case $arch in
 	x86_64)
 		timeout 60 qemu-system-x86_64 -M microvm,acpi=off -nodefaults -no-user-config \

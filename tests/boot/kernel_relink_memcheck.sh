@@ -9,6 +9,14 @@
 # timeout: 600
 . "$(dirname "$0")/../lib.sh"
 
+# `make check SAN=1` builds ./bootlab with ASan, whose runtime Valgrind
+# cannot run under; the plain `make check` runs this test
+if ldd "$BOOTLAB" 2>/dev/null | grep -q libasan; then
+	skip_unfixable "valgrind cannot run an ASan build (SAN=1)" "relink and boot under memcheck"
+	done_testing
+	exit
+fi
+
 nonce="memcheck $(date +%s.%N) $$ $RANDOM"
 cat > "$T_TMP/builtin.yaml" <<YAML
 name: memcheck-builtin

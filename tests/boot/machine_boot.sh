@@ -179,6 +179,5 @@ x86=$("$BOOTLAB" kernel path --arch x86_64)
 out=$("$BOOTLAB" boot --kernel "$x86" --backend uml < /dev/null 2>&1); rc=$?
 expect_match "an x86_64 kernel image on uml is refused, naming both" "$out" "is for 'x86_64'.*needs 'um'"
 expect_eq "as a setup error (exit 2)" "$rc" 2
-left=$(pgrep -f "$T_TMP" | wc -l)
-expect_eq "no emulator left behind" "$left" 0
+no_emulator_left
 done_testing

@@ -41,6 +41,5 @@ expect_eq "debian arm64: virtio_pci and virtio_console" "$(mods 'smoke-debian[ar
 	"virtio_pci_modern_dev.ko virtio_pci_legacy_dev.ko virtio_pci.ko virtio_console.ko"
 expect_eq "built kernels: no modules" "$(mods 'smoke[arch=aarch64,backend=qemu]')" ""
 expect_match "debian cloud: bootlab.modules= on the command line" "$(row smoke-debian .emulator.command)" 'bootlab\.modules=/lib/modules/bootlab/order'
-left=$(pgrep -f "$T_TMP" | wc -l)
-expect_eq "no emulator left behind" "$left" 0
+no_emulator_left
 done_testing

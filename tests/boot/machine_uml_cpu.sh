@@ -54,8 +54,8 @@ j=$(ls "$T_TMP"/r-pinned/2*/report.json 2>/dev/null | head -1)
 cpu=$(jq -r '.scenarios[0].emulator.cpu' "$j" 2>/dev/null)
 check "uml: the boot's processes were found ($n)" test "${n:-0}" -gt 1
 if [ "$ncpu" -lt 2 ]; then
-	skip "one CPU" "uml: bound to one CPU"
-	skip "one CPU" "uml: the report names that CPU"
+	skip_unfixable "the host has one CPU" "uml: bound to one CPU"
+	skip_unfixable "the host has one CPU" "uml: the report names that CPU"
 else
 	expect_eq "uml: every process of the boot is bound to one CPU, the report's" "$aff" "$cpu"
 	expect_match "uml: the report names a CPU bootlab may use" "$cpu" '^[0-9]+$'
@@ -75,7 +75,7 @@ expect_eq "uml -j2: both boots pass" "$?" 0
 j=$(ls "$T_TMP"/r-two/2*/report.json | head -1)
 cpus=$(jq -r '[.scenarios[].emulator.cpu] | map(tostring) | join(" ")' "$j")
 if [ "$ncpu" -lt 2 ]; then
-	skip "one CPU" "uml -j2: the two boots run on different CPUs"
+	skip_unfixable "the host has one CPU" "uml -j2: the two boots run on different CPUs"
 else
 	set -- $cpus
 	check "uml -j2: the two boots run on different CPUs ($cpus)" test "$#" = 2 -a "${1:-x}" != "${2:-x}"

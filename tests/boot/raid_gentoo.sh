@@ -43,7 +43,7 @@ for v in 'raid-gentoo[corrupt]' 'raid-gentoo[missing]'; do
 done
 console_has 'raid-gentoo[corrupt]' "md: vdb2 does not have a valid v0.90 superblock, not importing"
 console_has 'raid-gentoo[corrupt]' "raidautorun: vdb2 \(type fd\): not added: Invalid argument"
-check "missing: no vdb at all" bash -c "! grep -q 'vdb' '$(dirname "$R")/$(sv 'raid-gentoo[missing]' .console_log)'"
+console_lacks 'raid-gentoo[missing]' vdb
 
 v='raid-gentoo[rescue]'
 expect_eq "$v: outcome is the expected panic" "$(sv "$v" .panic.reason)" kill-init

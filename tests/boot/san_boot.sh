@@ -1,8 +1,9 @@
 #!/bin/bash
 # One boot per backend with the sanitizer build (build/san/bootlab: ASan +
 # UBSan + LeakSanitizer, `make san`): QEMU x86_64 and aarch64 and UML (the
-# smoke matrix), libvirt (a local daemon, ci/libvirtd), and the interactive
-# `boot` front end on a panicking guest. A sanitizer report makes bootlab
+# smoke matrix), libvirt (a local daemon, ci/libvirtd), the interactive
+# `boot` front end on a panicking guest and on a refused kernel, and an
+# expect-script step. A sanitizer report makes bootlab
 # exit 23 (tests/run sets ASAN_OPTIONS/UBSAN_OPTIONS) and is shown here.
 # timeout: 600
 . "$(dirname "$0")/../lib.sh"
@@ -52,5 +53,17 @@ expect_eq "boot: exit 1 (a panic)" "$rc" 1
 expect_match "boot: outcome" "$(printf '%s\n' "$out" | tail -n 1)" \
 	'^outcome: panic \(attempted to kill init, exit status 3\)$'
 san_clean "boot" "$out"
+# boot: a kernel refused while preparing (bl_prepare fails half-way)
+out=$("$SAN" boot --kernel "$("$SAN" kernel path --arch x86_64)" --backend uml < /dev/null 2>&1); rc=$?
+expect_eq "boot: an x86_64 kernel on uml: exit 2" "$rc" 2
+san_clean "boot refused" "$out"
+
+# an expect-script step (its own child process beside the emulator)
+out=$("$SAN" run --report-dir "$T_TMP/e" tests/data/scenarios/rescue-shell.yaml 2>&1); rc=$?
+echo "$out" | tail -n 2 | sed 's/^/# /'
+# (its wrong-answer variant fails on purpose)
+expect_eq "expect script step: exit 1, one of two variants passed" \
+	"$rc $(printf '%s\n' "$out" | grep -o '[0-9]* of [0-9]* passed')" "1 1 of 2 passed"
+san_clean "expect script step" "$out"
 no_emulator_left
 done_testing

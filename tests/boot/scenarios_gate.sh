@@ -24,7 +24,7 @@ j="$T_TMP/r1/latest/report.json"
 expect_eq "stage-2 hello on vda/ext4" "$(json_get "$j" '.scenarios[0].hello2 | "\(.root.device)/\(.root.fstype)"')" vda/ext4
 expect_eq "stage-2 agent is /sbin/init" "$(json_get "$j" '.scenarios[0].hello2.argv[0]')" /sbin/init
 expect_match "the kernel ran the project's /init" "$(cat "$T_TMP"/r1/latest/*.console.log)" 'busybox initramfs: mounting /dev/vda'
-check "JUnit copied and well-formed" xmllint --noout "$T_TMP/gate.xml"
+check_junit "JUnit copied, well-formed, matches the XSD" "$T_TMP/gate.xml"
 expect_eq "JUnit: one passing testcase" \
 	"$(xmllint --xpath 'count(//testcase[not(failure) and not(error)])' "$T_TMP/gate.xml")" 1
 
@@ -48,7 +48,8 @@ expect_match "the kernel's panic line" "$out" 'Kernel panic - not syncing: Attem
 expect_match "console tail holds the script's message" "$out" '^busybox initramfs: cannot mount /dev/vdz$'
 # linted with the gate's kernel: its default built-in archive has /dev/console
 expect_match "lint knows the kernel: no no-dev-console finding" "$out" '^lint: no findings$'
-expect_match "JUnit has the failure" "$(cat "$T_TMP/fail.xml")" '<failure'
+check_junit "failure JUnit: well-formed, matches the XSD" "$T_TMP/fail.xml"
+expect_eq "JUnit has the failure" "$(xmllint --xpath 'count(//testcase/failure)' "$T_TMP/fail.xml")" 1
 j4=$(ls "$T_TMP"/r4/*/report.json | head -1)
 expect_eq "one failure is counted once: only the stage-2 hello step failed" \
 	"$(jq -c '[.scenarios[0].steps[] | .result]' "$j4")" '["fail","skipped","skipped"]'
@@ -79,5 +80,5 @@ if [ -n "$ck" ] && command -v mkinitramfs >/dev/null; then
 else
 	skip "no Debian cloud kernel or mkinitramfs" "Debian initramfs gate"
 fi
-expect_eq "no emulator left behind" "$(pgrep -s 0 -f 'qemu-system' | wc -l)" 0
+no_emulator_left
 done_testing

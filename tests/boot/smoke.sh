@@ -6,9 +6,13 @@
 # row must pass; the facts below are the qemu x86_64 row's.
 . "$(dirname "$0")/../lib.sh"
 
-out=$("$BOOTLAB" run --report-dir "$T_TMP/r" scenarios/smoke.yaml 2>&1); rc=$?
+# its own boot log (tests/run's count gets the lines after)
+out=$(BOOTLAB_BOOT_LOG="$T_TMP/boots" "$BOOTLAB" run --report-dir "$T_TMP/r" scenarios/smoke.yaml 2>&1); rc=$?
 echo "$out" | sed 's/^/# /'
 expect_eq "bootlab run smoke exits 0" "$rc" 0
+expect_eq "BOOTLAB_BOOT_LOG: one line per emulator started, its backend" \
+	"$(sort "$T_TMP/boots" 2>&1 | tr '\n' ' ')" "qemu qemu uml "
+[ -z "${BOOTLAB_BOOT_LOG:-}" ] || cat "$T_TMP/boots" >> "$BOOTLAB_BOOT_LOG"
 for row in 'arch=x86_64,backend=qemu' 'arch=x86_64,backend=uml' 'arch=aarch64,backend=qemu'; do
 	expect_match "one line for smoke[$row] with outcome and time" "$out" "^PASS +smoke\\[$row\\] +pass +[0-9.]+s"
 done

@@ -29,10 +29,10 @@ disks:
 steps:
   - console: login
 EOY
-out=$("$BOOTLAB" disk build -o $T_TMP/wb $T_TMP/bad.yaml 2>&1); rc=$?
+out=$(XDG_CACHE_HOME=$T_TMP/cache-bad "$BOOTLAB" disk build -o $T_TMP/wb $T_TMP/bad.yaml 2>&1); rc=$?
 expect_eq "bad type: exit 2" $rc 2
 expect_match "bad type: located in the YAML" "$out" "bad.yaml:7:[0-9]+: disks\[0\]\.partitions\[0\]\.type: unknown partition type 'zz'"
-check "bad type: nothing written" test ! -e $T_TMP/wb/d0.img
+nothing_written "bad type: nothing in the workdir nor the disk cache" $T_TMP/wb $T_TMP/cache-bad/bootlab/disks
 
 out=$("$BOOTLAB" disk build $T_TMP/bad.yaml 2>&1); rc=$?
 expect_eq "no -o: usage, exit 2" $rc 2

@@ -60,8 +60,9 @@ expect_eq "missing cpio: exit 2" $rc 2
 expect_match "missing cpio: names the field" "$out" "disks\[0\]\.filesystem\.cpio: '.*nope.cpio' is not a file"
 printf 'junk that is not cpio' > $T_TMP/junk.cpio
 echo '{"disks": [{"name": "x", "size": "8M", "filesystem": {"cpio": "junk.cpio"}}]}' > $T_TMP/bad.json
-out=$("$BOOTLAB" disk build -o $T_TMP/wb $T_TMP/bad.json 2>&1); rc=$?
+# its own cache: the build fails in the cache's stage folder
+out=$(XDG_CACHE_HOME=$T_TMP/cache-junk "$BOOTLAB" disk build -o $T_TMP/wb $T_TMP/bad.json 2>&1); rc=$?
 expect_eq "junk cpio: exit 2" $rc 2
 expect_match "junk cpio: names the field" "$out" "disks\[0\]\.filesystem\.cpio"
-check "junk cpio: nothing in the workdir" test ! -e $T_TMP/wb/x.img
+nothing_written "junk cpio: nothing in the workdir nor the disk cache" $T_TMP/wb $T_TMP/cache-junk/bootlab/disks
 done_testing

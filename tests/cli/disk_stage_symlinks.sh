@@ -38,10 +38,10 @@ fs() {
 refused() {
 	local out rc
 	new_canary
-	out=$("$BOOTLAB" disk build --agent $T_TMP/agentbin -o $T_TMP/w-$1 $T_TMP/$1.json 2>&1); rc=$?
+	out=$(XDG_CACHE_HOME=$T_TMP/cache-$1 "$BOOTLAB" disk build --agent $T_TMP/agentbin -o $T_TMP/w-$1 $T_TMP/$1.json 2>&1); rc=$?
 	expect_eq "$2: exit 2" $rc 2
 	expect_match "$2: names the entry and the link" "$out" "$3"
-	check "$2: no image written" test ! -e $T_TMP/w-$1/d.img
+	nothing_written "$2: nothing in the workdir nor the disk cache" $T_TMP/w-$1 $T_TMP/cache-$1/bootlab/disks
 	expect_eq "$2: canary unchanged" "$(canary)" "$before"
 }
 

@@ -2,7 +2,8 @@
  *   T_OK(cond, "name %d", i)      one test point
  *   T_EQ_INT(a, b, "name")        with the values on failure
  *   T_EQ_STR(a, b, "name")
- *   T_SKIP("reason", "name")
+ *   T_SKIP("reason", "name")     a failure under CI=true (tests/run)
+ *   T_SKIP_UNFIXABLE("reason", "name")  a skip no set-up can fix
  *   return t_done();              exit status 1 when anything failed */
 #ifndef BL_T_H
 #define BL_T_H
@@ -47,6 +48,8 @@ static int t_n, t_failed;
 		printf(__VA_ARGS__);                                                               \
 		printf(" # SKIP %s\n", reason);                                                    \
 	} while (0)
+
+#define T_SKIP_UNFIXABLE(reason, ...) T_SKIP("unfixable: " reason, __VA_ARGS__)
 
 static inline int t_done(void)
 {

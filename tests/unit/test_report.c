@@ -123,6 +123,13 @@ int main(void)
 	     "no raw bad bytes in XML");
 	T_OK(strstr(text, "&#x2401; control") != NULL && strstr(text, "&#xfffd;(") != NULL,
 	     "control character and bad byte replaced in XML");
+	/* the strings above are there; the whole file is also XML (tests/run
+	 * runs the unit tests from the repository's top) */
+	char *lint = xasprintf("o=$(xmllint --noout --schema tests/data/junit.xsd '%s' 2>&1) || "
+			       "{ printf '%%s\\n' \"$o\" | sed 's/^/#   /'; exit 1; }",
+			       path);
+	T_EQ_INT(system(lint), 0, "junit.xml is well-formed and matches tests/data/junit.xsd");
+	free(lint);
 	free(text);
 	free(path);
 
