@@ -1,7 +1,7 @@
 #!/bin/bash
 # One boot per backend with the sanitizer build (build/san/bootlab: ASan +
 # UBSan + LeakSanitizer, `make san`): QEMU x86_64 and aarch64 and UML (the
-# smoke matrix), libvirt (a local daemon, ci/libvirtd), and the interactive
+# smoke matrix), libvirt (the test's own daemon, ci/libvirtd), and the interactive
 # `boot` front end on a panicking guest. A sanitizer report makes bootlab
 # exit 23 (tests/run sets ASAN_OPTIONS/UBSAN_OPTIONS) and is shown here.
 # timeout: 600
@@ -30,12 +30,7 @@ for v in 'arch=x86_64,backend=qemu' 'arch=aarch64,backend=qemu' 'arch=x86_64,bac
 done
 san_clean "qemu and uml" "$out"
 
-started=0
-if ! ci/libvirtd status; then
-	ci/libvirtd start >/dev/null || { not_ok "ci/libvirtd start"; done_testing; exit 1; }
-	started=1
-fi
-trap 'rm -rf "$T_TMP"; [ $started = 1 ] && ci/libvirtd stop' EXIT
+libvirtd_start || { done_testing; exit 1; }
 out=$("$SAN" run --backend libvirt --report-dir "$T_TMP/l" tests/data/scenarios/smoke-one.yaml 2>&1); rc=$?
 echo "$out" | tail -n 2 | sed 's/^/# /'
 expect_eq "libvirt: exit 0" "$rc" 0
