@@ -36,6 +36,7 @@ echo "$out" | tail -n 2 | sed 's/^/# /'
 expect_eq "libvirt: exit 0" "$rc" 0
 expect_match "libvirt: smoke passes" "$out" '^PASS +smoke'
 san_clean "libvirt" "$out"
+libvirtd_stop
 
 # boot: the interactive front end, on a guest whose /init exits 3
 mkdir -p "$T_TMP/root/dev"
