@@ -142,6 +142,10 @@ libvirt_host_state() {
 libvirtd_start() {
 	export BOOTLAB_LIBVIRTD_DIR="$T_TMP/lv"
 	trap 'libvirtd_stop; rm -rf "$T_TMP"' EXIT
+	# the daemon left its process group: a test ended by tests/run's
+	# timeout (SIGTERM) must still stop it
+	trap 'exit 143' TERM
+	trap 'exit 130' INT
 	if LV_URI=$(ci/libvirtd start 2>"$T_TMP/libvirtd.err"); then
 		export BOOTLAB_LIBVIRT_URI="$LV_URI"
 		ok "a private libvirtd answers"
