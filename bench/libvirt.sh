@@ -11,7 +11,11 @@ T=$(mktemp -d "${TMPDIR:-/tmp}/bootlab-bench.XXXXXX")
 started=0
 cleanup() { rm -rf "$T"; [ $started = 1 ] && ci/libvirtd stop; }
 trap cleanup EXIT
-if ! ci/libvirtd status; then ci/libvirtd start >/dev/null || { echo "libvirt bench: no libvirtd"; exit 1; }; started=1; fi
+# the private daemon of ci/libvirtd (its default state folder, so QEMU's
+# capabilities stay cached between runs)
+if ! ci/libvirtd status; then started=1; fi
+BOOTLAB_LIBVIRT_URI=$(ci/libvirtd start) || { echo "libvirt bench: no libvirtd"; exit 1; }
+export BOOTLAB_LIBVIRT_URI
 
 cat > "$T/q35.yaml" <<YAML
 extends: $PWD/tests/data/scenarios/smoke-one.yaml

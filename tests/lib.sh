@@ -176,5 +176,37 @@ fuzz_run() {
 		not_ok "$t exited $rc"; grep -A30 -m1 -E 'ERROR|SUMMARY|deadly' "$T_TMP/fuzz.log" | sed 's/^/#   /'
 	fi
 }
+# libvirt_host_state: the host's libvirt setup as one line per path (its
+# files' names, modes, owners, sizes, times and checksums), which a test's
+# private daemon (ci/libvirtd) must leave byte-identical
+libvirt_host_state() {
+	local p
+	for p in /etc/libvirt /etc/passwd /etc/group /etc/shadow /etc/gshadow \
+		/var/lib/libvirt /var/cache/libvirt /var/log/libvirt /run/libvirt; do
+		if [ -e "$p" ]; then
+			echo "$p $( (find "$p" -printf '%p %y %m %U:%G %s %T@\n' | sort
+				find "$p" -type f -exec sha256sum {} + | sort) | sha256sum)"
+		else echo "$p absent"; fi
+	done
+	echo "cgroups: $(find /sys/fs/cgroup -maxdepth 3 -name 'machine*' 2>/dev/null | sort | tr '\n' ' ')"
+}
+# libvirtd_start: this test's own libvirtd (ci/libvirtd, state in
+# T_TMP/lv), BOOTLAB_LIBVIRT_URI and LV_URI its URI, stopped at exit; one
+# test point. libvirtd_stop stops it (at once, for a check after it).
+libvirtd_start() {
+	export BOOTLAB_LIBVIRTD_DIR="$T_TMP/lv"
+	trap 'libvirtd_stop; rm -rf "$T_TMP"' EXIT
+	# the daemon left its process group: a test ended by tests/run's
+	# timeout (SIGTERM) must still stop it
+	trap 'exit 143' TERM
+	trap 'exit 130' INT
+	if LV_URI=$(ci/libvirtd start 2>"$T_TMP/libvirtd.err"); then
+		export BOOTLAB_LIBVIRT_URI="$LV_URI"
+		ok "a private libvirtd answers"
+	else
+		not_ok "a private libvirtd answers"; sed 's/^/#   /' "$T_TMP/libvirtd.err"; return 1
+	fi
+}
+libvirtd_stop() { [ -z "${BOOTLAB_LIBVIRTD_DIR:-}" ] || ci/libvirtd stop; }
 # done_testing: every report the test produced is checked, then the plan
 done_testing() { check_reports "$T_TMP"; echo "1..$T_N"; [ "$T_FAILED" -eq 0 ]; }

@@ -10,6 +10,7 @@
  * provides). */
 #include "archive/archive.h"
 #include "cli/cli.h"
+#include "disk/disk.h"
 #include "kernel/kernel.h"
 #include "report/report.h"
 #include "session/session.h"
@@ -111,19 +112,30 @@ static int inject_into_image(const char *image, const char *copy, const char *ag
 	if (bl_copy_file(image, copy) < 0)
 		return -1;
 	struct strbuf cmds = STRBUF_INIT;
-	sb_adds(&cmds, "mkdir /sbin\nrm /sbin/init\n");
-	sb_addf(&cmds, "write %s /sbin/init\nsif /sbin/init mode 0100755\n", agent);
+	int rc = 0;
+	sb_adds(&cmds, "mkdir /sbin\nrm /sbin/init\nwrite ");
+	rc |= bl_debugfs_arg(&cmds, agent);
+	sb_adds(&cmds, " /sbin/init\nsif /sbin/init mode 0100755\n");
 	sb_adds(&cmds, "sif /sbin/init uid 0\nsif /sbin/init gid 0\n");
 	sb_adds(&cmds, "mkdir /dev\nmkdir /proc\nmkdir /sys\nmkdir /run\n");
 	if (mods->n) {
 		sb_adds(&cmds, "mkdir /lib\nmkdir /lib/modules\nmkdir /lib/modules/bootlab\n");
-		for (size_t i = 0; i < mods->n; i++)
-			sb_addf(&cmds, "write %s /lib/modules/bootlab/%s\n", mods->v[i],
-				base_name(mods->v[i]));
-		sb_addf(&cmds, "write %s /lib/modules/bootlab/order\n", order);
+		for (size_t i = 0; i < mods->n; i++) {
+			char *dst = xasprintf("/lib/modules/bootlab/%s", base_name(mods->v[i]));
+			sb_adds(&cmds, "write ");
+			rc |= bl_debugfs_arg(&cmds, mods->v[i]);
+			sb_addc(&cmds, ' ');
+			rc |= bl_debugfs_arg(&cmds, dst);
+			sb_addc(&cmds, '\n');
+			free(dst);
+		}
+		sb_adds(&cmds, "write ");
+		rc |= bl_debugfs_arg(&cmds, order);
+		sb_adds(&cmds, " /lib/modules/bootlab/order\n");
 	}
 	char *cf = xasprintf("%s/debugfs.cmds", workdir);
-	int rc = bl_write_file_atomic(cf, cmds.buf, cmds.len, 0644);
+	if (rc == 0)
+		rc = bl_write_file_atomic(cf, cmds.buf, cmds.len, 0644);
 	sb_release(&cmds);
 	if (rc == 0) {
 		char *argv[] = {"debugfs", "-w", "-f", cf, (char *)copy, NULL};
@@ -308,13 +320,15 @@ static void print_lint(const struct gate *g, const char *workdir)
 	free(stacked);
 }
 
-/* a line of the failure report, text as report.json has it (bad UTF-8 as
- * U+FFFD), so the CI log reads like the report */
+/* a line of the failure report, which may hold the guest's bytes: escape
+ * sequences and bad UTF-8 as \xNN (sb_add_terminal), never sent raw to the
+ * terminal or CI log that shows it */
 static void put_text(const char *prefix, const char *s)
 {
-	json_t *j = bl_json_text(s);
-	printf("%s%s\n", prefix, json_string_value(j));
-	json_decref(j);
+	struct strbuf sb = STRBUF_INIT;
+	sb_add_terminal(&sb, s);
+	printf("%s%s\n", prefix, sb_str(&sb));
+	sb_release(&sb);
 }
 
 static void print_failure(const struct gate *g, const struct bl_run *run, const char *workdir)

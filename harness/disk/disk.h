@@ -218,5 +218,10 @@ uint32_t bl_md_csum_1(const void *sb);	 /* 256 + 2*max_dev bytes */
 /* Copy SRC to DST (created or truncated): FICLONE when possible, else
  * copy_file_range over the data extents only, so holes stay holes. */
 int bl_disk_copy_sparse(const char *src, const char *dst);
+/* S as one argument of a debugfs command file (-f): in double quotes, a
+ * '"' doubled (debugfs' parser takes "" in quotes as one quote), so
+ * spaces, quotes and '#' stay in the argument; -1 with a message naming
+ * S when it holds a newline, which ends a command and cannot be quoted */
+int bl_debugfs_arg(struct strbuf *sb, const char *s);
 
 #endif

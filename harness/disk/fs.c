@@ -142,6 +142,24 @@ static int stage(const struct bl_disk_fs *fs, const char *agent, const char *pat
 	return stage_files(fs, agent, *dir);
 }
 
+int bl_debugfs_arg(struct strbuf *sb, const char *s)
+{
+	if (strchr(s, '\n')) {
+		char *q = bl_quote(s);
+		bl_err("path %s holds a newline, which a debugfs command cannot take", q);
+		free(q);
+		return -1;
+	}
+	sb_addc(sb, '"');
+	for (; *s; s++) {
+		if (*s == '"')
+			sb_addc(sb, '"');
+		sb_addc(sb, *s);
+	}
+	sb_addc(sb, '"');
+	return 0;
+}
+
 /* debugfs commands that set every inode's times to the epoch: mke2fs -d
  * copies them (ctime included) from the staging folder, which would make
  * each build's bytes differ */

@@ -197,11 +197,10 @@ static char *first_entry(const char *dir, const char *contains)
  * kernel release (the one folder under lib/modules) in *kver */
 static int download_extract(struct fetch *f, char **kver)
 {
-	/* apt-get download writes into the current folder */
-	char *sh = xasprintf("cd '%s' && apt-get download -qq '%s'", f->tmp, f->full);
-	char *dl[] = {"sh", "-c", sh, NULL};
+	/* apt-get download writes into the current folder: env -C sets it,
+	 * with no shell that would parse the cache's path */
+	char *dl[] = {"env", "-C", f->tmp, "apt-get", "download", "-qq", f->full, NULL};
 	int r = run(dl, 900000, NULL);
-	free(sh);
 	if (r < 0)
 		return -1;
 	char *debname = first_entry(f->tmp, ".deb");

@@ -377,9 +377,9 @@ static int lv_start(const struct bl_machine_plan *pl, struct bl_machine *m)
 	m->priv = p;
 	p->conn = virConnectOpen(uri);
 	if (!p->conn) {
-		bl_err(
-		    "libvirt: cannot connect to '%s': %s (is libvirtd running? ci/libvirtd start)",
-		    uri, lv_errmsg());
+		bl_err("libvirt: cannot connect to '%s': %s (is libvirtd running? a private one: "
+		       "export BOOTLAB_LIBVIRT_URI=$(ci/libvirtd start))",
+		       uri, lv_errmsg());
 		bl_err_kind(BL_EK_INFRA);
 		return -1;
 	}

@@ -123,6 +123,20 @@ static char *qemu_cmdline(const struct bl_machine_plan *p, const char *console, 
 	return line;
 }
 
+/* "-drive file=PATH,...": QEMU splits an option's value at each ',' and
+ * reads ",," as one comma, so a path's commas are doubled (a TMPDIR or
+ * cache path with a comma would otherwise become options of its own) */
+static char *opt_value(const char *s)
+{
+	struct strbuf sb = STRBUF_INIT;
+	for (; *s; s++) {
+		if (*s == ',')
+			sb_addc(&sb, ',');
+		sb_addc(&sb, *s);
+	}
+	return sb_detach(&sb, NULL);
+}
+
 int bl_qemu_argv(const struct bl_machine_plan *p, const char *accel, bool probe, struct strlist *av,
 		 char **cmdline)
 {
@@ -183,8 +197,10 @@ int bl_qemu_argv(const struct bl_machine_plan *p, const char *accel, bool probe,
 	sl_push(av, "virtserialport,bus=vs0.0,chardev=ag,name=org.bootlab.agent");
 
 	for (size_t i = 0; i < p->ndisks; i++) {
+		char *file = opt_value(p->disks[i]);
 		sl_push(av, "-drive");
-		sl_pushf(av, "file=%s,format=raw,if=none,id=d%zu,cache=unsafe", p->disks[i], i);
+		sl_pushf(av, "file=%s,format=raw,if=none,id=d%zu,cache=unsafe", file, i);
+		free(file);
 		sl_push(av, "-device");
 		sl_pushf(av, "%s,drive=d%zu", mmio ? "virtio-blk-device" : "virtio-blk-pci", i);
 	}

@@ -33,6 +33,7 @@ static unsigned long host_lpj(void)
 
 static int uml_start(const struct bl_machine_plan *p, struct bl_machine *m)
 {
+	int r = 0;
 	struct strlist av = STRLIST_INIT;
 	sl_push(&av, p->kernel);
 	sl_pushf(&av, "mem=%dM", p->memory_mb > 0 ? p->memory_mb : 256);
@@ -44,8 +45,19 @@ static int uml_start(const struct bl_machine_plan *p, struct bl_machine *m)
 	sl_push(&av, "con0=fd:0,fd:1");
 	sl_push(&av, "con1=fd:3");
 	sl_push(&av, "ssl=null");
+	/* ubdN=FILE[,COW]: a ',' in a path cannot be escaped */
 	for (size_t i = 0; i < p->ndisks; i++)
-		sl_pushf(&av, "ubd%zu=%s", i, p->disks[i]);
+		if (strchr(p->disks[i], ','))
+			r = bl_err(
+			    "uml backend: disk image '%s' has a ',' in its path, which UML's "
+			    "ubd option reads as a second file (use a TMPDIR without ',')",
+			    p->disks[i]);
+		else
+			sl_pushf(&av, "ubd%zu=%s", i, p->disks[i]);
+	if (r < 0) {
+		sl_release(&av);
+		return r;
+	}
 	m->console_name = "tty0";
 	struct bl_cmdline words = BL_CMDLINE_INIT;
 	bl_machine_cmdline(p, "tty0", &words);

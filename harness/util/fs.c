@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -322,6 +323,37 @@ const char *bl_path_in(const char *path, const char *dir)
 	return path + n + 1;
 }
 
+/* the user's home: $HOME, else the password database's; NULL when neither
+ * names an absolute folder (never a shared fallback such as /tmp) */
+static const char *home_dir(void)
+{
+	const char *home = getenv("HOME");
+	if (home && *home == '/')
+		return home;
+	struct passwd *pw = getpwuid(geteuid());
+	return pw && pw->pw_dir && *pw->pw_dir == '/' ? pw->pw_dir : NULL;
+}
+
+/* DIR is a folder (not a link) of this user's that nobody else may write:
+ * a cache another user made (or could change) would feed bootlab kernels
+ * and images that user chose */
+static int own_folder(const char *dir)
+{
+	struct stat st;
+	if (lstat(dir, &st) < 0)
+		return bl_err_errno("cache folder '%s'", dir);
+	if (!S_ISDIR(st.st_mode))
+		return bl_err("cache folder '%s' is not a folder (a symlink?)", dir);
+	if (st.st_uid != geteuid())
+		return bl_err("cache folder '%s' belongs to uid %u, not to this user (uid %u): "
+			      "set XDG_CACHE_HOME to a folder of your own",
+			      dir, (unsigned)st.st_uid, (unsigned)geteuid());
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return bl_err("cache folder '%s' is writable by other users (mode %04o)", dir,
+			      (unsigned)(st.st_mode & 07777));
+	return 0;
+}
+
 char *bl_cache_dir(void)
 {
 	const char *x = getenv("XDG_CACHE_HOME");
@@ -329,10 +361,18 @@ char *bl_cache_dir(void)
 	if (x && *x == '/')
 		dir = xasprintf("%s/bootlab", x);
 	else {
-		const char *home = getenv("HOME");
-		dir = xasprintf("%s/.cache/bootlab", home && *home ? home : "/tmp");
+		const char *home = home_dir();
+		if (!home) {
+			bl_err(
+			    "no cache folder: HOME is not set and the password database names no "
+			    "home folder (set XDG_CACHE_HOME)");
+			bl_err_kind(BL_EK_INFRA);
+			return NULL;
+		}
+		dir = xasprintf("%s/.cache/bootlab", home);
 	}
-	if (bl_mkdir_p(dir, 0755) < 0) {
+	if (bl_mkdir_p(dir, 0755) < 0 || own_folder(dir) < 0) {
+		bl_err_kind(BL_EK_INFRA);
 		free(dir);
 		return NULL;
 	}

@@ -143,6 +143,27 @@ void sb_add_quoted(struct strbuf *sb, const char *s)
 	sb_addc(sb, '"');
 }
 
+void sb_add_terminal(struct strbuf *sb, const char *s)
+{
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n;) {
+		const unsigned char *p = (const unsigned char *)s + i;
+		size_t l = *p >= 0x80 ? bl_utf8_len(s + i, n - i) : 1;
+		/* C0 but tab, DEL, C1 (U+0080..U+009F: 0xC2 0x80..0x9F) and
+		 * every byte of a broken sequence: shown, never sent raw */
+		bool ctl = (*p < 0x20 && *p != '\t') || *p == 0x7f || l == 0 ||
+			   (l == 2 && p[0] == 0xc2 && p[1] < 0xa0);
+		if (!ctl) {
+			sb_add(sb, s + i, l);
+			i += l;
+			continue;
+		}
+		for (size_t k = 0; k < (l ? l : 1); k++)
+			sb_addf(sb, "\\x%02x", p[k]);
+		i += l ? l : 1;
+	}
+}
+
 char *bl_quote(const char *s)
 {
 	struct strbuf sb = STRBUF_INIT;

@@ -92,6 +92,11 @@ const char *sb_str(struct strbuf *sb);		 /* "" when empty */
  * other control bytes \xNN, the rest as it is ("answer=42\n") */
 void sb_add_quoted(struct strbuf *sb, const char *s);
 char *bl_quote(const char *s); /* the same, as a new string */
+/* S as text for a terminal: valid UTF-8 and tabs as they are; C0 control
+ * bytes, DEL, C1 controls (which start escape sequences) and bytes of an
+ * invalid UTF-8 sequence as \xNN, so guest output cannot drive the
+ * terminal (a title, a cleared screen, a remapped keyboard) */
+void sb_add_terminal(struct strbuf *sb, const char *s);
 
 /* ---- text for XML and HTML (xml.c) ---- */
 /* length of the valid UTF-8 sequence at S (at most N bytes), 0 if invalid

@@ -1,20 +1,20 @@
 #!/bin/bash
 # timeout: 900
-# The libvirt backend against a local libvirtd started without systemd
-# (ci/libvirtd): scenarios pass with the same report content as on the
-# qemu backend, a remote-style URI works, several --connect hosts share the
-# work, and a bootlab killed with SIGKILL leaves no domain behind.
+# The libvirt backend against this test's own libvirtd (ci/libvirtd: a
+# private mount namespace and state folder, no systemd): scenarios pass
+# with the same report content as on the qemu backend, a remote-style URI
+# works, several --connect hosts share the work, a bootlab killed with
+# SIGKILL leaves no domain behind, and the host's libvirt files are
+# byte-identical afterwards.
 . "$(dirname "$0")/../lib.sh"
 
-started=0
-if ! ci/libvirtd status; then
-	ci/libvirtd start >/dev/null || { not_ok "ci/libvirtd start"; done_testing; exit 1; }
-	started=1
-fi
-trap 'rm -rf "$T_TMP"; [ $started = 1 ] && ci/libvirtd stop' EXIT
-ok "libvirtd answers"
-URI='qemu+unix:///system?socket=/var/run/libvirt/libvirt-sock'
-domains() { virsh -c qemu:///system list --all --name 2>/dev/null | grep -c '^bootlab-'; }
+host0=$(libvirt_host_state)
+out=$(BOOTLAB_LIBVIRTD_DIR=/etc/bootlab-lv ci/libvirtd start 2>&1); rc=$?
+expect_eq "a state folder under /etc is refused" "$rc" 1
+expect_match "the refusal names the folder" "$out" "'/etc/bootlab-lv' is under /etc"
+libvirtd_start || { done_testing; exit 1; }
+URI=$LV_URI
+domains() { virsh -c "$URI" list --all --name 2>/dev/null | grep -c '^bootlab-'; }
 
 # every shipped scenario variant that runs on qemu x86_64, through both
 # backends: same outcomes, phases, step results and panics
@@ -43,7 +43,8 @@ expect_eq "remote-style URI: exit 1 (rdinit-missing must not pass)" "$rc" 1
 expect_match "remote-style URI: smoke passes" "$out" '^PASS +smoke'
 
 # two hosts (the same daemon under two URIs), two slots on the first
-out=$("$BOOTLAB" run --connect "$URI#2" --connect qemu:///system --report-dir "$T_TMP/m" \
+URI2="qemu+unix:///system?socket=$T_TMP/lv/sock/./libvirt-sock"
+out=$("$BOOTLAB" run --connect "$URI#2" --connect "$URI2" --report-dir "$T_TMP/m" \
 	tests/data/scenarios/smoke-one.yaml tests/data/scenarios/long-wait.yaml tests/data/scenarios/rdinit-missing.yaml \
 	--filter 'smoke|rdinit' 2>&1); rc=$?
 expect_eq "several --connect hosts: exit 1 (rdinit-missing)" "$rc" 1
@@ -58,5 +59,7 @@ sleep 2
 kill -9 $pid; wait $pid 2>/dev/null
 for _ in $(seq 1 100); do [ "$(domains)" = 0 ] && break; sleep 0.1; done
 expect_eq "no domain left after SIGKILL" "$(domains)" 0
+libvirtd_stop
 no_emulator_left
+expect_eq "the host's libvirt files are byte-identical" "$(libvirt_host_state)" "$host0"
 done_testing

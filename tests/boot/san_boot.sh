@@ -1,9 +1,9 @@
 #!/bin/bash
 # One boot per backend with the sanitizer build (build/san/bootlab: ASan +
 # UBSan + LeakSanitizer, `make san`): QEMU x86_64 and aarch64 and UML (the
-# smoke matrix), libvirt (a local daemon, ci/libvirtd), the interactive
-# `boot` front end on a panicking guest and on a refused kernel, and an
-# expect-script step. A sanitizer report makes bootlab
+# smoke matrix), libvirt (the test's own daemon, ci/libvirtd), the
+# interactive `boot` front end on a panicking guest and on a refused kernel,
+# and an expect-script step. A sanitizer report makes bootlab
 # exit 23 (tests/run sets ASAN_OPTIONS/UBSAN_OPTIONS) and is shown here.
 # timeout: 600
 . "$(dirname "$0")/../lib.sh"
@@ -31,17 +31,13 @@ for v in 'arch=x86_64,backend=qemu' 'arch=aarch64,backend=qemu' 'arch=x86_64,bac
 done
 san_clean "qemu and uml" "$out"
 
-started=0
-if ! ci/libvirtd status; then
-	ci/libvirtd start >/dev/null || { not_ok "ci/libvirtd start"; done_testing; exit 1; }
-	started=1
-fi
-trap 'rm -rf "$T_TMP"; [ $started = 1 ] && ci/libvirtd stop' EXIT
+libvirtd_start || { done_testing; exit 1; }
 out=$("$SAN" run --backend libvirt --report-dir "$T_TMP/l" tests/data/scenarios/smoke-one.yaml 2>&1); rc=$?
 echo "$out" | tail -n 2 | sed 's/^/# /'
 expect_eq "libvirt: exit 0" "$rc" 0
 expect_match "libvirt: smoke passes" "$out" '^PASS +smoke'
 san_clean "libvirt" "$out"
+libvirtd_stop
 
 # boot: the interactive front end, on a guest whose /init exits 3
 mkdir -p "$T_TMP/root/dev"

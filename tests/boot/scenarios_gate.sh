@@ -3,7 +3,8 @@
 # ci/initramfs-gate (bootlab gate): the busybox example passes with a
 # default root, a root folder and a root ext4 image (the image itself left
 # untouched); a broken root= fails with the decoded panic, the console tail
-# and lint findings (knowing the kernel's built-in archive); Debian's
+# (escape sequences shown as \xNN) and lint findings; paths with spaces,
+# quotes and commas reach debugfs and QEMU intact (knowing the kernel's built-in archive); Debian's
 # mkinitramfs image for the installed cloud kernel passes with its own root
 # disk; bad usage exits 2.
 . "$(dirname "$0")/../lib.sh"
@@ -53,6 +54,24 @@ expect_eq "JUnit has the failure" "$(xmllint --xpath 'count(//testcase/failure)'
 j4=$(ls "$T_TMP"/r4/*/report.json | head -1)
 expect_eq "one failure is counted once: only the stage-2 hello step failed" \
 	"$(jq -c '[.scenarios[0].steps[] | .result]' "$j4")" '["fail","skipped","skipped"]'
+
+# 3b. hostile names and guest bytes: the agent's folder and TMPDIR (the
+# work folder with the root image's copy) hold a space, quotes, '#' and a
+# comma, which the debugfs script quotes and -drive file= doubles; root=
+# carries an escape sequence, which the failure report shows as \xNN
+W="$T_TMP/we'ird \"dir\" #1,2"
+mkdir -p "$W/tmp" "$W/agent/x86_64"
+cp build/agent/x86_64/init-agent "$W/agent/x86_64/"
+out=$(TMPDIR="$W/tmp" BOOTLAB_AGENT_DIR="$W/agent" $gate --kernel "$K" --initramfs "$T_TMP/bb.cpio.gz" \
+	--report-dir "$T_TMP/r5" --root "$T_TMP/root.ext4" 2>&1); rc=$?
+expect_eq "agent and work folder named with ' \" # and ,: gate exits 0" "$rc" 0
+[ $rc -eq 0 ] || echo "$out" | tail -n 30 | sed 's/^/#   /'
+esc=$(printf 'root=/dev/vdz\033]0;pwned\007\033[2J')
+out=$($gate --kernel "$K" --initramfs "$T_TMP/bb.cpio.gz" --report-dir "$T_TMP/r6" --cmdline "$esc" 2>&1); rc=$?
+expect_eq "root= with an escape sequence: gate exits 1" "$rc" 1
+expect_match "the console tail shows it escaped" "$out" \
+	'^busybox initramfs: cannot mount /dev/vdz\\x1b\]0;pwned\\x07\\x1b\[2J$'
+check "no ESC or BEL byte reaches the terminal" test "$(printf '%s' "$out" | tr -d -c '\033\007' | wc -c)" = 0
 
 # 4. bad usage
 out=$($gate --initramfs "$T_TMP/bb.cpio.gz" 2>&1); rc=$?

@@ -41,6 +41,15 @@ expect_eq "config of the fetched kernel" \
 	"VIRTIO_CONSOLE m
 PCI_HOST_GENERIC y"
 expect_match "kernel list shows it" "$("$BOOTLAB" kernel list)" "^aarch64 +distro .* $img\$"
+# a cache path with a quote, a double quote and a space: apt-get runs in
+# it with no shell between (env -C), so the path is never parsed
+q="$T_TMP/it's a \"cache\""
+mkdir -p "$q"
+img3=$(XDG_CACHE_HOME=$q "$BOOTLAB" kernel fetch --arch aarch64 -q 2>"$T_TMP/err"); rc=$?
+expect_eq "fetch into a cache path with quotes and a space: exit 0" "$rc" 0
+[ $rc -eq 0 ] || sed 's/^/#   /' "$T_TMP/err"
+case "$img3" in "$q"/*) check "its image is there" test -s "$img3" ;;
+*) not_ok "its image is there"; echo "#   got '$img3'" ;; esac
 "$BOOTLAB" kernel fetch --arch um >/dev/null 2>"$T_TMP/err"
 check "fetch of another arch is refused" test $? -ne 0
 done_testing

@@ -15,8 +15,9 @@
 #include <string.h>
 #include <unistd.h>
 
-static char dir[] = "/tmp/bl-fuzz-scenario.XXXXXX";
-static char path[sizeof(dir) + 16];
+/* s.yaml in a private folder under $TMPDIR (the test's own folder, which
+ * the test removes: never a shared name in /tmp that another run uses) */
+static char *path;
 
 static void check_pos(const struct bl_srcpos *p)
 {
@@ -76,10 +77,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const struct bl_load_opts opts[] = {
 	    {NULL, NULL}, {"aarch64", NULL}, {NULL, "uml"}, {"x86_64", "libvirt"}};
-	if (!path[0]) {
-		if (!mkdtemp(dir))
+	if (!path) {
+		char *dir = bl_mktemp_dir("fuzz-scenario");
+		if (!dir)
 			abort();
-		snprintf(path, sizeof(path), "%s/s.yaml", dir);
+		path = bl_path_join(dir, "s.yaml");
+		free(dir);
 		/* an `extends: /dev/stdin` must not wait for a terminal */
 		int fd = open("/dev/null", O_RDONLY);
 		dup2(fd, 0);

@@ -173,8 +173,33 @@ static void test_strings(void)
 	sb_release(&sb);
 }
 
+/* text for a terminal (bootlab gate's failure report): nothing that can
+ * start an escape sequence reaches it raw */
+static void test_terminal(void)
+{
+	struct strbuf sb = STRBUF_INIT;
+	sb_add_terminal(&sb, "a\x1b]0;pwned\x07"
+			     "b\x1b[2Jc");
+	T_EQ_STR(sb_str(&sb), "a\\x1b]0;pwned\\x07b\\x1b[2Jc", "terminal: ESC and BEL as \\xNN");
+	sb_reset(&sb);
+	sb_add_terminal(&sb, "\xc2\x9b"
+			     "31m\x9b"
+			     "x\x7f");
+	T_EQ_STR(sb_str(&sb),
+		 "\\xc2\\x9b"
+		 "31m\\x9b"
+		 "x\\x7f",
+		 "terminal: C1 CSI (UTF-8 or raw) and DEL as \\xNN");
+	sb_reset(&sb);
+	sb_add_terminal(&sb, "tab\there \xc3\xa9\xe2\x82\xac \xc2\xa0");
+	T_EQ_STR(sb_str(&sb), "tab\there \xc3\xa9\xe2\x82\xac \xc2\xa0",
+		 "terminal: tab and UTF-8 text (U+00A0 too) as they are");
+	sb_release(&sb);
+}
+
 int main(void)
 {
+	test_terminal();
 	test_every_byte();
 	test_utf8();
 	test_utf8_len();
