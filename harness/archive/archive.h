@@ -183,10 +183,22 @@ int bl_initrd_load(struct bl_initrd *rd, const char *path);
 void bl_initrd_release(struct bl_initrd *rd);
 /* the entry the kernel would leave for path (last one wins), or NULL */
 const struct bl_cpio_entry *bl_initrd_lookup(const struct bl_initrd *rd, const char *path);
+/* one hard-link group: the same archive, device, inode and file type */
+int bl_cpio_same_group(const struct bl_cpio_entry *a, const struct bl_cpio_entry *b);
 /* the bytes of a regular entry (*len: those held, see kept): for a hard
  * link without data, those of the link in its group that carries them */
 const unsigned char *bl_initrd_content(const struct bl_initrd *rd, const struct bl_cpio_entry *e,
 				       size_t *len);
+/* a bl_read_opts keep for reading one path (cat): the entries named path
+ * and the data link of their hard-link groups */
+struct bl_keep_path {
+	char *want;		      /* normalized */
+	struct bl_cpio_entry *groups; /* archive, ino, devmajor, devminor of those named path */
+	size_t n, alloc;
+};
+void bl_keep_path_init(struct bl_keep_path *k, const char *path);
+void bl_keep_path_release(struct bl_keep_path *k);
+int bl_keep_path(void *ctx, const struct bl_cpio_entry *e, const unsigned char *head, size_t n);
 /* "/./a//b/" -> "a/b" (the root is ""); caller frees */
 char *bl_archive_normalize(const char *name);
 /* extract into dir (created); refuses anything that would land outside it,
@@ -214,6 +226,9 @@ struct bl_lint_opts {
 	const struct bl_initrd *builtin;
 };
 int bl_lint_run(const struct bl_initrd *rd, const struct bl_lint_opts *o, struct bl_lint *out);
+/* a bl_read_opts keep for lint: what it reads, ELF objects and scripts (by
+ * their first bytes) and files up to 64 KiB (ld.so.conf and its includes) */
+int bl_lint_keep(void *ctx, const struct bl_cpio_entry *e, const unsigned char *head, size_t n);
 void bl_lint_release(struct bl_lint *l);
 const char *bl_lint_severity_name(enum bl_lint_severity s);
 

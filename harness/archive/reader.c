@@ -546,6 +546,12 @@ const struct bl_cpio_entry *bl_initrd_lookup(const struct bl_initrd *rd, const c
 	return hit;
 }
 
+int bl_cpio_same_group(const struct bl_cpio_entry *a, const struct bl_cpio_entry *b)
+{
+	return a->archive == b->archive && a->ino == b->ino && a->devmajor == b->devmajor &&
+	       a->devminor == b->devminor && !((a->mode ^ b->mode) & S_IFMT);
+}
+
 const unsigned char *bl_initrd_content(const struct bl_initrd *rd, const struct bl_cpio_entry *e,
 				       size_t *len)
 {
@@ -557,13 +563,43 @@ const unsigned char *bl_initrd_content(const struct bl_initrd *rd, const struct 
 		const struct bl_cpio_entry *o = &rd->entries[i];
 		if (o->archive != e->archive)
 			break;
-		if (o->ino == e->ino && o->devmajor == e->devmajor && o->devminor == e->devminor &&
-		    S_ISREG(o->mode) && o->filesize) {
+		if (bl_cpio_same_group(o, e) && o->filesize) {
 			*len = o->kept;
 			return o->data;
 		}
 	}
 	return e->data;
+}
+
+void bl_keep_path_init(struct bl_keep_path *k, const char *path)
+{
+	memset(k, 0, sizeof(*k));
+	k->want = bl_archive_normalize(path);
+}
+
+void bl_keep_path_release(struct bl_keep_path *k)
+{
+	free(k->want);
+	free(k->groups);
+	memset(k, 0, sizeof(*k));
+}
+
+int bl_keep_path(void *ctx, const struct bl_cpio_entry *e, const unsigned char *head, size_t n)
+{
+	struct bl_keep_path *k = ctx;
+	(void)head, (void)n;
+	char *name = bl_archive_normalize(e->name);
+	int hit = !strcmp(name, k->want);
+	free(name);
+	if (hit && S_ISREG(e->mode) && e->nlink >= 2) {
+		BL_GROW(k->groups, k->n, k->alloc);
+		k->groups[k->n] = *e;
+		k->groups[k->n++].name = NULL;
+	}
+	/* data on a later link: bl_initrd_content() reads it there */
+	for (size_t i = 0; !hit && i < k->n && S_ISREG(e->mode) && e->filesize; i++)
+		hit = bl_cpio_same_group(&k->groups[i], e);
+	return hit;
 }
 
 void bl_mode_string(uint32_t mode, char buf[11])
