@@ -284,7 +284,7 @@ static int parse(struct feed *f, const unsigned char *d, size_t n, int final, si
 	size_t pos = 0;
 	int rc = 0;
 	while (!rc && !f->ended) {
-		if (f->left) {
+		if (f->left || f->cur != NONE) { /* an empty entry ends at once */
 			pos += pass(f, d + pos, n - pos);
 			if (f->left)
 				break;

@@ -61,7 +61,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bl_initrd_extract(&rd, out);
 	bl_initrd_release(&rd);
 	static const char *const in_top[] = {"a", NULL}, *const in_a[] = {"b", NULL},
-				 *const in_b[] = {"c", NULL}, *const in_c[] = {"out", "canary", NULL};
+				 *const in_b[] = {"c", NULL},
+				 *const in_c[] = {"out", "canary", NULL};
 	char *a = xasprintf("%s/a", top), *b = xasprintf("%s/a/b", top),
 	     *c = xasprintf("%s/a/b/c", top);
 	only(top, in_top);
