@@ -82,6 +82,20 @@ int bl_archive_render(struct bl_archive *a, uint32_t mtime, struct strbuf *out);
 int bl_archive_stack(const char *const *inputs, size_t n, const char *out_path);
 
 /* ---- codecs (one file per codec, codec.c holds the table) ---- */
+/* Where a codec's decompress writes: it appends to out and calls
+ * bl_unpack_step() after every step, which counts the new bytes against
+ * max_out and, when drain is set, hands them on and empties out (so a
+ * stream of any size passes through about one step's worth of memory). */
+struct bl_unpack {
+	struct strbuf out;
+	uint64_t total;	  /* bytes produced so far */
+	uint64_t max_out; /* more is an error: "unpacks to more than N bytes" and why */
+	const char *why;  /* appended to that error: what the limit is and how to raise it */
+	int (*drain)(void *ctx, const unsigned char *p, size_t n); /* NULL: keep in out */
+	void *ctx;
+	size_t mark; /* out.len after the last step */
+};
+int bl_unpack_step(struct bl_unpack *u);
 struct bl_codec {
 	const char *name;
 	const char *ext;	/* ".gz" */
@@ -94,15 +108,15 @@ struct bl_codec {
 	int multi_stream;
 	/* compress in[0..n) and append the stream to out */
 	int (*compress)(const void *in, size_t n, int level, struct strbuf *out);
-	/* decompress one stream at the start of in, append at most max_out bytes
-	 * to out, set *used to the compressed bytes consumed */
-	int (*decompress)(const void *in, size_t n, struct strbuf *out, size_t max_out,
-			  size_t *used);
+	/* decompress one stream at the start of in into u (bl_unpack_step()
+	 * after every step), set *used to the compressed bytes consumed */
+	int (*decompress)(const void *in, size_t n, struct bl_unpack *u, size_t *used);
 };
-/* for the codec files: run a liblzma stream (lzma_stream *) over in, append
- * to out (at most max_out), set *used when decoding; always lzma_end()s it */
-int bl_xz_run(void *lzma_stream, const void *in, size_t n, struct strbuf *out, size_t max_out,
-	      size_t *used, int encode);
+/* for the codec files: run a liblzma stream (lzma_stream *) over in; encoding
+ * appends to out (u NULL), decoding goes to u and sets *used; always
+ * lzma_end()s it */
+int bl_xz_run(void *lzma_stream, const void *in, size_t n, struct strbuf *out, struct bl_unpack *u,
+	      size_t *used);
 const struct bl_codec *bl_codec_find(const char *name);		   /* NULL with bl_err() */
 const struct bl_codec *bl_codec_detect(const void *buf, size_t n); /* NULL when unknown */
 const struct bl_codec *const *bl_codec_all(size_t *n);
@@ -115,7 +129,8 @@ struct bl_cpio_entry {
 	uint32_t ino, mode, uid, gid, nlink, mtime, filesize;
 	uint32_t devmajor, devminor, rdevmajor, rdevminor, check;
 	int crc;		   /* magic 070702 */
-	const unsigned char *data; /* filesize bytes inside the segment's buffer */
+	const unsigned char *data; /* the entry's own copy of its first `kept` data bytes */
+	size_t kept;		   /* filesize, or fewer when a streaming read passed the rest */
 	size_t segment;		   /* index into bl_initrd.segments */
 	uint32_t archive;	   /* TRAILER!!! count before it: hard links never cross one */
 	uint64_t offset;	   /* header offset inside the (decompressed) segment */
@@ -124,8 +139,7 @@ struct bl_segment {
 	uint64_t offset;	      /* in the initrd file */
 	uint64_t length;	      /* bytes of the initrd it covers */
 	const struct bl_codec *codec; /* &bl_codec_none for plain cpio */
-	unsigned char *data;	      /* decompressed bytes (owned) */
-	size_t size;
+	uint64_t size;		      /* bytes it unpacks to */
 	size_t first_entry, n_entries;
 };
 struct bl_initrd {
@@ -136,16 +150,55 @@ struct bl_initrd {
 	char *warnings; /* newline-separated notes (skipped entries...) or NULL */
 };
 extern const struct bl_codec bl_codec_none;
-/* max_out caps the total decompressed size (0 = 4 GiB) */
+
+/* How much a read may unpack (docs/archive.md, "Decompression bombs"). A
+ * read that holds every entry's data (extract, build, a scenario's
+ * cpio: source) may hold max_out bytes; a streaming read (keep set: list,
+ * lint, cat) holds only the data keep() asks for, at most max_out bytes, and
+ * may pass BL_STREAM_FACTOR times max_out through the decompressor. */
+#define BL_UNPACK_FLOOR ((uint64_t)256 << 20)
+#define BL_UNPACK_RATIO 64
+#define BL_STREAM_FACTOR 16
+/* the default max_out: the RAM size when given (a rootfs larger than the
+ * guest's memory never unpacks there), else BL_UNPACK_RATIO times the
+ * input, at least BL_UNPACK_FLOOR */
+uint64_t bl_unpack_limit(uint64_t input_len, uint64_t ram_bytes);
+#define BL_KEEP_PEEK 4 /* data bytes keep() sees (and a streaming read always holds) */
+struct bl_read_opts {
+	uint64_t max_out;   /* 0: bl_unpack_limit(input length, ram_bytes) */
+	uint64_t ram_bytes; /* for that default; 0: unknown */
+	const char *raise;  /* how the caller raises the limit ("--max-unpacked SIZE") */
+	/* NULL holds every entry's data. Else the read streams: it holds a
+	 * symlink's target, the first BL_KEEP_PEEK data bytes of every entry,
+	 * and the whole data of the entries keep() returns non-zero for; head
+	 * is the entry's first min(filesize, BL_KEEP_PEEK) bytes */
+	int (*keep)(void *ctx, const struct bl_cpio_entry *e, const unsigned char *head, size_t n);
+	void *ctx;
+};
+int bl_initrd_read(struct bl_initrd *rd, const void *buf, size_t len, const struct bl_read_opts *o);
+int bl_initrd_read_file(struct bl_initrd *rd, const char *path, const struct bl_read_opts *o);
+/* bl_initrd_read holding every entry; max_out 0: the default */
 int bl_initrd_parse(struct bl_initrd *rd, const void *buf, size_t len, size_t max_out);
 int bl_initrd_load(struct bl_initrd *rd, const char *path);
 void bl_initrd_release(struct bl_initrd *rd);
 /* the entry the kernel would leave for path (last one wins), or NULL */
 const struct bl_cpio_entry *bl_initrd_lookup(const struct bl_initrd *rd, const char *path);
-/* the bytes of a regular entry: for a hard link without data, those of the
- * link in its group that carries them */
+/* one hard-link group: the same archive, device, inode and file type */
+int bl_cpio_same_group(const struct bl_cpio_entry *a, const struct bl_cpio_entry *b);
+/* the bytes of a regular entry (*len: those held, see kept): for a hard
+ * link without data, those of the link in its group that carries them */
 const unsigned char *bl_initrd_content(const struct bl_initrd *rd, const struct bl_cpio_entry *e,
 				       size_t *len);
+/* a bl_read_opts keep for reading one path (cat): the entries named path
+ * and the data link of their hard-link groups */
+struct bl_keep_path {
+	char *want;		      /* normalized */
+	struct bl_cpio_entry *groups; /* archive, ino, devmajor, devminor of those named path */
+	size_t n, alloc;
+};
+void bl_keep_path_init(struct bl_keep_path *k, const char *path);
+void bl_keep_path_release(struct bl_keep_path *k);
+int bl_keep_path(void *ctx, const struct bl_cpio_entry *e, const unsigned char *head, size_t n);
 /* "/./a//b/" -> "a/b" (the root is ""); caller frees */
 char *bl_archive_normalize(const char *name);
 /* extract into dir (created); refuses anything that would land outside it,
@@ -173,6 +226,9 @@ struct bl_lint_opts {
 	const struct bl_initrd *builtin;
 };
 int bl_lint_run(const struct bl_initrd *rd, const struct bl_lint_opts *o, struct bl_lint *out);
+/* a bl_read_opts keep for lint: what it reads, ELF objects and scripts (by
+ * their first bytes) and files up to 64 KiB (ld.so.conf and its includes) */
+int bl_lint_keep(void *ctx, const struct bl_cpio_entry *e, const unsigned char *head, size_t n);
 void bl_lint_release(struct bl_lint *l);
 const char *bl_lint_severity_name(enum bl_lint_severity s);
 

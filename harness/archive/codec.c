@@ -81,14 +81,25 @@ static int none_compress(const void *in, size_t n, int level, struct strbuf *out
 	return 0;
 }
 
-static int none_decompress(const void *in, size_t n, struct strbuf *out, size_t max_out,
-			   size_t *used)
+static int none_decompress(const void *in, size_t n, struct bl_unpack *u, size_t *used)
 {
-	if (n > max_out)
-		return bl_err("output exceeds the %zu-byte limit", max_out);
-	sb_add(out, in, n);
+	sb_add(&u->out, in, n);
 	*used = n;
-	return 0;
+	return bl_unpack_step(u);
+}
+
+int bl_unpack_step(struct bl_unpack *u)
+{
+	u->total += u->out.len - u->mark;
+	u->mark = u->out.len;
+	if (u->total > u->max_out)
+		return bl_err("unpacks to more than %llu bytes%s", (unsigned long long)u->max_out,
+			      u->why ? u->why : "");
+	if (!u->drain || !u->out.len)
+		return 0;
+	int rc = u->drain(u->ctx, (const unsigned char *)u->out.buf, u->out.len);
+	u->out.len = u->mark = 0;
+	return rc;
 }
 
 const struct bl_codec bl_codec_none = {

@@ -46,13 +46,14 @@ static int bz_compress(const void *in, size_t n, int level, struct strbuf *out)
 	return 0;
 }
 
-static int bz_decompress(const void *in, size_t n, struct strbuf *out, size_t max_out, size_t *used)
+static int bz_decompress(const void *in, size_t n, struct bl_unpack *u, size_t *used)
 {
+	struct strbuf *out = &u->out;
 	bz_stream s = {0};
 	if (BZ2_bzDecompressInit(&s, 0, 0) != BZ_OK)
 		return bl_err("BZ2_bzDecompressInit failed");
 	const char *ip = in;
-	size_t left = n, start = out->len;
+	size_t left = n;
 	int rc;
 	for (;;) {
 		if (s.avail_in == 0 && left) {
@@ -67,9 +68,9 @@ static int bz_decompress(const void *in, size_t n, struct strbuf *out, size_t ma
 		rc = BZ2_bzDecompress(&s);
 		out->len += before - s.avail_out;
 		out->buf[out->len] = 0;
-		if (out->len - start > max_out) {
+		if (bl_unpack_step(u)) {
 			BZ2_bzDecompressEnd(&s);
-			return bl_err("output exceeds the %zu-byte limit", max_out);
+			return -1;
 		}
 		if (rc == BZ_STREAM_END)
 			break;

@@ -92,9 +92,9 @@ static int gzip_compress(const void *in, size_t n, int level, struct strbuf *out
 	return 0;
 }
 
-static int gzip_decompress(const void *in, size_t n, struct strbuf *out, size_t max_out,
-			   size_t *used)
+static int gzip_decompress(const void *in, size_t n, struct bl_unpack *u, size_t *used)
 {
+	struct strbuf *out = &u->out;
 	const unsigned char *p = in;
 	size_t hdr = 10;
 	if (n < 10 || p[0] != 0x1f || p[1] != 0x8b || p[2] != 0x08)
@@ -114,7 +114,6 @@ static int gzip_decompress(const void *in, size_t n, struct strbuf *out, size_t 
 		return bl_err("inflateInit2 failed");
 	s.next_in = (Bytef *)p + hdr;
 	size_t left = n - hdr;
-	size_t start = out->len;
 	int rc;
 	for (;;) {
 		if (s.avail_in == 0) {
@@ -130,9 +129,9 @@ static int gzip_decompress(const void *in, size_t n, struct strbuf *out, size_t 
 		rc = inflate(&s, Z_NO_FLUSH);
 		out->len += before - s.avail_out;
 		out->buf[out->len] = 0;
-		if (out->len - start > max_out) {
+		if (bl_unpack_step(u)) {
 			inflateEnd(&s);
-			return bl_err("output exceeds the %zu-byte limit", max_out);
+			return -1;
 		}
 		if (rc == Z_STREAM_END)
 			break;

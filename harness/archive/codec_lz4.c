@@ -45,11 +45,11 @@ static int lz4_compress(const void *in, size_t n, int level, struct strbuf *out)
 	return 0;
 }
 
-static int lz4_decompress(const void *in, size_t n, struct strbuf *out, size_t max_out,
-			  size_t *used)
+static int lz4_decompress(const void *in, size_t n, struct bl_unpack *u, size_t *used)
 {
 	const unsigned char *p = in;
-	size_t pos = 4, start = out->len;
+	struct strbuf *out = &u->out;
+	size_t pos = 4;
 	if (n < 4 || get_le32(p) != LZ4_LEGACY_MAGIC)
 		return bl_err(
 		    "invalid header (not the lz4 legacy format the kernel reads; use lz4 -l)");
@@ -78,8 +78,8 @@ static int lz4_decompress(const void *in, size_t n, struct strbuf *out, size_t m
 			return bl_err("Decoding failed (block at offset %zu)", pos - 4);
 		out->len += r;
 		out->buf[out->len] = 0;
-		if (out->len - start > max_out)
-			return bl_err("output exceeds the %zu-byte limit", max_out);
+		if (bl_unpack_step(u))
+			return -1;
 		pos += chunk;
 	}
 	*used = pos;

@@ -13,11 +13,10 @@ static int lzma_compress_alone(const void *in, size_t n, int level, struct strbu
 		return bl_err("lzma preset %d failed", level);
 	if (lzma_alone_encoder(&s, &opt) != LZMA_OK)
 		return bl_err("lzma_alone_encoder failed");
-	return bl_xz_run(&s, in, n, out, (size_t)-1, NULL, 1);
+	return bl_xz_run(&s, in, n, out, NULL, NULL);
 }
 
-static int lzma_decompress_alone(const void *in, size_t n, struct strbuf *out, size_t max_out,
-				 size_t *used)
+static int lzma_decompress_alone(const void *in, size_t n, struct bl_unpack *u, size_t *used)
 {
 	lzma_stream s = LZMA_STREAM_INIT;
 	const unsigned char *p = in;
@@ -26,7 +25,7 @@ static int lzma_decompress_alone(const void *in, size_t n, struct strbuf *out, s
 	/* the dictionary size comes from the header: cap what it may allocate */
 	if (lzma_alone_decoder(&s, (uint64_t)256 << 20) != LZMA_OK)
 		return bl_err("lzma_alone_decoder failed");
-	return bl_xz_run(&s, in, n, out, max_out, used, 0);
+	return bl_xz_run(&s, in, n, NULL, u, used);
 }
 
 const struct bl_codec bl_codec_lzma = {

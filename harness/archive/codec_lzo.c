@@ -87,11 +87,10 @@ static int lzo_compress(const void *in, size_t n, int level, struct strbuf *out)
 	return 0;
 }
 
-static int lzo_decompress(const void *in, size_t n, struct strbuf *out, size_t max_out,
-			  size_t *used)
+static int lzo_decompress(const void *in, size_t n, struct bl_unpack *u, size_t *used)
 {
 	const unsigned char *p = in, *end = p + n, *q = p;
-	size_t start = out->len;
+	struct strbuf *out = &u->out;
 
 	if (lzo_init() != LZO_E_OK)
 		return bl_err("lzo_init failed");
@@ -151,8 +150,8 @@ static int lzo_decompress(const void *in, size_t n, struct strbuf *out, size_t m
 		}
 		out->len += dst_len;
 		out->buf[out->len] = 0;
-		if (out->len - start > max_out)
-			return bl_err("output exceeds the %zu-byte limit", max_out);
+		if (bl_unpack_step(u))
+			return -1;
 		q += src_len;
 	}
 	*used = (size_t)(q - p);

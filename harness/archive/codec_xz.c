@@ -6,13 +6,16 @@
 
 #define CHUNK ((size_t)1 << 30)
 
-int bl_xz_run(void *stream, const void *in, size_t n, struct strbuf *out, size_t max_out,
-	      size_t *used, int encode)
+int bl_xz_run(void *stream, const void *in, size_t n, struct strbuf *out, struct bl_unpack *u,
+	      size_t *used)
 {
 	lzma_stream *s = stream;
 	const uint8_t *ip = in;
-	size_t left = n, start = out->len;
+	size_t left = n;
+	int encode = !u;
 	lzma_ret rc;
+	if (u)
+		out = &u->out;
 	for (;;) {
 		if (s->avail_in == 0 && left) {
 			s->next_in = ip;
@@ -28,9 +31,9 @@ int bl_xz_run(void *stream, const void *in, size_t n, struct strbuf *out, size_t
 		rc = lzma_code(s, encode && !left && !s->avail_in ? LZMA_FINISH : LZMA_RUN);
 		out->len += before - s->avail_out;
 		out->buf[out->len] = 0;
-		if (out->len - start > max_out) {
+		if (u && bl_unpack_step(u)) {
 			lzma_end(s);
-			return bl_err("output exceeds the %zu-byte limit", max_out);
+			return -1;
 		}
 		if (rc == LZMA_STREAM_END)
 			break;
@@ -62,10 +65,10 @@ static int xz_compress(const void *in, size_t n, int level, struct strbuf *out)
 		return bl_err("level %d out of range 0-9", level);
 	if (lzma_easy_encoder(&s, (uint32_t)level, LZMA_CHECK_CRC32) != LZMA_OK)
 		return bl_err("lzma_easy_encoder failed");
-	return bl_xz_run(&s, in, n, out, (size_t)-1, NULL, 1);
+	return bl_xz_run(&s, in, n, out, NULL, NULL);
 }
 
-static int xz_decompress(const void *in, size_t n, struct strbuf *out, size_t max_out, size_t *used)
+static int xz_decompress(const void *in, size_t n, struct bl_unpack *u, size_t *used)
 {
 	const unsigned char *p = in;
 	lzma_stream s = LZMA_STREAM_INIT;
@@ -76,7 +79,7 @@ static int xz_decompress(const void *in, size_t n, struct strbuf *out, size_t ma
 			      p[7] & 0x0f);
 	if (lzma_stream_decoder(&s, (uint64_t)256 << 20, 0) != LZMA_OK)
 		return bl_err("lzma_stream_decoder failed");
-	if (bl_xz_run(&s, in, n, out, max_out, used, 0) == 0)
+	if (bl_xz_run(&s, in, n, NULL, u, used) == 0)
 		return 0;
 	/* the kernel's xz decoder words a truncated stream as corrupt */
 	if (strstr(bl_errmsg(), "unexpected EOF"))

@@ -24,9 +24,9 @@ static int zstd_compress(const void *in, size_t n, int level, struct strbuf *out
 	return 0;
 }
 
-static int zstd_decompress(const void *in, size_t n, struct strbuf *out, size_t max_out,
-			   size_t *used)
+static int zstd_decompress(const void *in, size_t n, struct bl_unpack *u, size_t *used)
 {
+	struct strbuf *out = &u->out;
 	ZSTD_frameHeader fh;
 	size_t r = ZSTD_getFrameHeader(&fh, in, n);
 	if (ZSTD_isError(r))
@@ -46,7 +46,6 @@ static int zstd_decompress(const void *in, size_t n, struct strbuf *out, size_t 
 		return bl_err("ZSTD_createDStream failed");
 	ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, ZSTD_WINDOWLOG_MAX);
 	ZSTD_inBuffer ib = {in, n, 0};
-	size_t start = out->len;
 	for (;;) {
 		sb_grow(out, 1 << 20);
 		ZSTD_outBuffer ob = {out->buf + out->len, out->alloc - out->len - 1, 0};
@@ -58,9 +57,9 @@ static int zstd_decompress(const void *in, size_t n, struct strbuf *out, size_t 
 			ZSTD_freeDStream(d);
 			return bl_err("ZSTD-compressed data is corrupt (%s)", ZSTD_getErrorName(r));
 		}
-		if (out->len - start > max_out) {
+		if (bl_unpack_step(u)) {
 			ZSTD_freeDStream(d);
-			return bl_err("output exceeds the %zu-byte limit", max_out);
+			return -1;
 		}
 		if (r == 0)
 			break; /* frame complete */

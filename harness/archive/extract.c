@@ -119,12 +119,6 @@ static int write_all(int fd, const unsigned char *p, size_t n)
 	return 0;
 }
 
-static int same_group(const struct bl_cpio_entry *a, const struct bl_cpio_entry *b)
-{
-	return a->archive == b->archive && a->ino == b->ino && a->devmajor == b->devmajor &&
-	       a->devminor == b->devminor && !((a->mode ^ b->mode) & S_IFMT);
-}
-
 static size_t group_hash(const struct bl_cpio_entry *e)
 {
 	uint64_t h = ((uint64_t)e->archive << 32 | e->ino) * 0x9e3779b97f4a7c15u;
@@ -152,7 +146,7 @@ static struct link *link_slot(struct links *t, const struct bl_cpio_entry *e)
 	if (2 * (t->n + 1) > t->cap)
 		links_grow(t);
 	size_t i = group_hash(e) & (t->cap - 1);
-	while (t->v[i].e && !same_group(t->v[i].e, e))
+	while (t->v[i].e && !bl_cpio_same_group(t->v[i].e, e))
 		i = (i + 1) & (t->cap - 1);
 	return &t->v[i];
 }

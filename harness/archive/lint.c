@@ -61,6 +61,15 @@ void bl_lint_release(struct bl_lint *l)
 	memset(l, 0, sizeof(*l));
 }
 
+int bl_lint_keep(void *ctx, const struct bl_cpio_entry *e, const unsigned char *head, size_t n)
+{
+	(void)ctx;
+	if (!S_ISREG(e->mode))
+		return 0;
+	return e->filesize <= 64 * 1024 || (n >= SELFMAG && !memcmp(head, ELFMAG, SELFMAG)) ||
+	       (n >= 2 && head[0] == '#' && head[1] == '!');
+}
+
 const char *bl_lint_severity_name(enum bl_lint_severity s)
 {
 	return s == BL_LINT_ERROR ? "error" : s == BL_LINT_WARNING ? "warning" : "info";

@@ -12,15 +12,17 @@
 #include <string.h>
 #include <time.h>
 
-#define LINT_USAGE "bootlab archive lint FILE... [--kernel K] [--ram SIZE] [--json]"
+#define LINT_USAGE                                                                                 \
+	"bootlab archive lint FILE... [--kernel K] [--ram SIZE] [--json] [--max-unpacked SIZE]"
+#define RAISE "--max-unpacked SIZE"
 
 static const char usage_text[] =
     "usage: bootlab archive build SOURCE... -o OUT [--compress CODEC[:LEVEL]] [--mtime T]\n"
     "                             [--root-uid N --root-gid N]\n"
     "       bootlab archive stack A B... -o OUT\n"
-    "       bootlab archive list FILE [--json]\n"
-    "       bootlab archive extract FILE -C DIR\n"
-    "       bootlab archive cat FILE PATH\n"
+    "       bootlab archive list FILE [--json] [--max-unpacked SIZE]\n"
+    "       bootlab archive extract FILE -C DIR [--max-unpacked SIZE]\n"
+    "       bootlab archive cat FILE PATH [--max-unpacked SIZE]\n"
     "       " LINT_USAGE "\n"
     "\n"
     "build   writes one cpio newc archive from SOURCEs, in order. A SOURCE is a\n"
@@ -48,6 +50,11 @@ static const char usage_text[] =
     "                      archive provides (a distribution kernel's /dev/console,\n"
     "                      /dev, /root) is not reported missing\n"
     "          --ram SIZE  report archives that unpack to more than half of SIZE\n"
+    "\n"
+    "--max-unpacked SIZE  what reading FILE may hold unpacked (extract: every\n"
+    "        entry; list, cat, lint stream and hold only what they read, and\n"
+    "        may unpack 16 times SIZE). Default: 64 times FILE's size, at least\n"
+    "        256M; for lint with --ram, the RAM size\n"
     "\n"
     "exit status: 0 ok, 1 lint errors or a failed operation, 2 bad usage\n";
 
@@ -215,9 +222,24 @@ static int do_stack(int argc, char **argv)
 	return BL_EXIT_OK;
 }
 
-static int load(const char *cmd, const char *file, struct bl_initrd *rd)
+/* --max-unpacked SIZE at argv[*i] into ro; 0 when argv[*i] is another word */
+static int max_unpacked(const char *cmd, int argc, char **argv, int *i, struct bl_read_opts *ro)
 {
-	if (bl_initrd_load(rd, file)) {
+	unsigned long long v;
+	if (strcmp(argv[*i], "--max-unpacked"))
+		return 0;
+	if (*i + 1 >= argc || bl_parse_size(argv[*i + 1], &v) || !v)
+		die("archive %s: option '--max-unpacked' needs a size like 512M or 8G", cmd);
+	ro->max_out = v;
+	ro->raise = RAISE;
+	(*i)++;
+	return 1;
+}
+
+static int load(const char *cmd, const char *file, const struct bl_read_opts *ro,
+		struct bl_initrd *rd)
+{
+	if (bl_initrd_read_file(rd, file, ro)) {
 		fprintf(stderr, "bootlab archive %s: %s\n", cmd, bl_errmsg());
 		return -1;
 	}
@@ -247,13 +269,23 @@ static const char *type_name(uint32_t mode)
 	return "unknown";
 }
 
+static int keep_none(void *ctx, const struct bl_cpio_entry *e, const unsigned char *head, size_t n)
+{
+	(void)ctx, (void)e, (void)head, (void)n;
+	return 0;
+}
+
 static int do_list(int argc, char **argv)
 {
 	const char *file = NULL;
 	int json = 0;
+	/* list holds no file's data: symlink targets are always held */
+	struct bl_read_opts ro = {.raise = RAISE, .keep = keep_none};
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
 			usage_exit(stdout, 0);
+		else if (max_unpacked("list", argc, argv, &i, &ro))
+			continue;
 		else if (!strcmp(argv[i], "--json"))
 			json = 1;
 		else if (argv[i][0] == '-' && argv[i][1])
@@ -266,7 +298,7 @@ static int do_list(int argc, char **argv)
 	if (!file)
 		die("archive list: usage: bootlab archive list FILE [--json]");
 	struct bl_initrd rd;
-	if (load("list", file, &rd))
+	if (load("list", file, &ro, &rd))
 		return BL_EXIT_FAIL;
 	if (json) {
 		json_t *root = json_object(), *segs = json_array();
@@ -324,10 +356,10 @@ static int do_list(int argc, char **argv)
 	} else {
 		for (size_t s = 0; s < rd.n_segments; s++) {
 			const struct bl_segment *sg = &rd.segments[s];
-			printf("segment %zu: offset %llu, %llu bytes, %s, %zu bytes unpacked, %zu "
+			printf("segment %zu: offset %llu, %llu bytes, %s, %llu bytes unpacked, %zu "
 			       "entries\n",
 			       s, (unsigned long long)sg->offset, (unsigned long long)sg->length,
-			       sg->codec->name, sg->size, sg->n_entries);
+			       sg->codec->name, (unsigned long long)sg->size, sg->n_entries);
 			for (size_t i = sg->first_entry; i < sg->first_entry + sg->n_entries; i++) {
 				const struct bl_cpio_entry *e = &rd.entries[i];
 				char m[11];
@@ -357,9 +389,12 @@ static int do_list(int argc, char **argv)
 static int do_extract(int argc, char **argv)
 {
 	const char *file = NULL, *dir = NULL;
+	struct bl_read_opts ro = {.raise = RAISE};
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
 			usage_exit(stdout, 0);
+		else if (max_unpacked("extract", argc, argv, &i, &ro))
+			continue;
 		else if (!strcmp(argv[i], "-C")) {
 			if (i + 1 >= argc)
 				die("archive extract: option '-C' needs a folder");
@@ -374,7 +409,7 @@ static int do_extract(int argc, char **argv)
 	if (!file || !dir)
 		die("archive extract: usage: bootlab archive extract FILE -C DIR");
 	struct bl_initrd rd;
-	if (load("extract", file, &rd))
+	if (load("extract", file, &ro, &rd))
 		return BL_EXIT_FAIL;
 	int rc = bl_initrd_extract(&rd, dir);
 	bl_initrd_release(&rd);
@@ -388,9 +423,12 @@ static int do_extract(int argc, char **argv)
 static int do_cat(int argc, char **argv)
 {
 	const char *file = NULL, *path = NULL;
+	struct bl_read_opts ro = {.raise = RAISE, .keep = bl_keep_path};
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
 			usage_exit(stdout, 0);
+		else if (max_unpacked("cat", argc, argv, &i, &ro))
+			continue;
 		else if (argv[i][0] == '-' && argv[i][1])
 			die("archive cat: unknown option '%s'", argv[i]);
 		else if (!file)
@@ -403,7 +441,12 @@ static int do_cat(int argc, char **argv)
 	if (!file || !path)
 		die("archive cat: usage: bootlab archive cat FILE PATH");
 	struct bl_initrd rd;
-	if (load("cat", file, &rd))
+	struct bl_keep_path kp;
+	bl_keep_path_init(&kp, path);
+	ro.ctx = &kp;
+	int loaded = load("cat", file, &ro, &rd);
+	bl_keep_path_release(&kp);
+	if (loaded)
 		return BL_EXIT_FAIL;
 	const struct bl_cpio_entry *e = bl_initrd_lookup(&rd, path);
 	int rc = BL_EXIT_OK;
@@ -470,10 +513,11 @@ static int parse_size(const char *s, uint64_t *out)
 }
 
 /* the findings of one FILE (an unreadable one is itself an error finding) */
-static void lint_file(const char *file, const struct bl_lint_opts *o, struct bl_lint *l)
+static void lint_file(const char *file, const struct bl_lint_opts *o, const struct bl_read_opts *ro,
+		      struct bl_lint *l)
 {
 	struct bl_initrd rd;
-	if (bl_initrd_load(&rd, file) == 0) {
+	if (bl_initrd_read_file(&rd, file, ro) == 0) {
 		bl_lint_run(&rd, o, l);
 		bl_initrd_release(&rd);
 		return;
@@ -517,12 +561,14 @@ static void lint_summary(json_t *arr, const int count[3], int json)
 }
 
 /* the options of lint into o, *kernel and *json; the FILEs into files */
-static void lint_options(int argc, char **argv, struct bl_lint_opts *o, const char **kernel,
-			 int *json, struct strlist *files)
+static void lint_options(int argc, char **argv, struct bl_lint_opts *o, struct bl_read_opts *ro,
+			 const char **kernel, int *json, struct strlist *files)
 {
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
 			usage_exit(stdout, 0);
+		else if (max_unpacked("lint", argc, argv, &i, ro))
+			continue;
 		else if (!strcmp(argv[i], "--json"))
 			*json = 1;
 		else if (!strcmp(argv[i], "--ram")) {
@@ -549,7 +595,9 @@ static int do_lint(int argc, char **argv)
 	struct bl_initrd builtin;
 	const char *kernel = NULL;
 	int json = 0, count[3] = {0};
-	lint_options(argc, argv, &o, &kernel, &json, &files);
+	struct bl_read_opts ro = {.raise = RAISE, .keep = bl_lint_keep};
+	lint_options(argc, argv, &o, &ro, &kernel, &json, &files);
+	ro.ram_bytes = o.ram_bytes;
 	if (kernel && bl_kernel_builtin_archive(kernel, &builtin) < 0) {
 		fprintf(stderr, "bootlab archive lint: --kernel: %s\n", bl_errmsg());
 		sl_release(&files);
@@ -559,7 +607,7 @@ static int do_lint(int argc, char **argv)
 	json_t *arr = json_array();
 	for (size_t f = 0; f < files.n; f++) {
 		struct bl_lint l = {0};
-		lint_file(files.v[f], &o, &l);
+		lint_file(files.v[f], &o, &ro, &l);
 		for (size_t i = 0; i < l.n; i++) {
 			const struct bl_lint_finding *x = &l.v[i];
 			count[x->severity]++;

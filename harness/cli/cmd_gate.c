@@ -311,7 +311,8 @@ static void print_lint(const struct gate *g, const char *workdir)
 		file = stacked;
 	}
 	struct bl_initrd rd;
-	if (bl_initrd_load(&rd, file)) {
+	struct bl_read_opts ro = {.keep = bl_lint_keep};
+	if (bl_initrd_read_file(&rd, file, &ro)) {
 		printf("lint: error: unreadable: %s\n", bl_errmsg());
 	} else {
 		print_findings(g, &rd);

@@ -50,7 +50,10 @@ static int bzimage_payload(const char *path, const unsigned char *d, size_t n, s
 	if (!c)
 		return bl_err("'%s': the compressed kernel has no codec bootlab knows", path);
 	/* the last 4 bytes are the uncompressed size, not part of the stream */
-	if (c->decompress(p, len - 4, out, MAX_VMLINUX, &used) < 0)
+	struct bl_unpack u = {.out = *out, .max_out = MAX_VMLINUX};
+	int rc = c->decompress(p, len - 4, &u, &used);
+	*out = u.out;
+	if (rc < 0)
 		return bl_err_prefix("'%s': its %s-compressed kernel", path, c->name);
 	return 0;
 }

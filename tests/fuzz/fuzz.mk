@@ -1,11 +1,17 @@
 # libFuzzer targets (clang -fsanitize=fuzzer,address). `make fuzz` builds
-# them all and runs each for FUZZ_TIME seconds; tests/cli/fuzz_*.sh run
-# them for 30 s each in `make check`. Seeds: tests/fuzz/corpus/<target>/.
+# them all and runs each, one at a time, for FUZZ_TIME seconds or FUZZ_RUNS
+# executions (FUZZ_TARGETS_RUN picks some; FUZZ_NICE=nice -n 19 on a shared
+# machine), then prints and writes $(O)/fuzz/summary.txt: target,
+# executions, seconds, executions/s, findings (crash files kept in
+# $(O)/fuzz/findings/<target>/). tests/cli/fuzz_*.sh run them for 30 s each
+# in `make check`. Seeds: tests/fuzz/corpus/<target>/.
 # Each target has its own block below; add yours as a separate block.
 O          ?= build
 FUZZ_CC    ?= clang
 FUZZ_FLAGS ?= -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined
 FUZZ_TIME  ?= 300
+FUZZ_RUNS  ?= -1
+FUZZ_NICE  ?=
 FUZZ_TARGETS :=
 .DEFAULT_GOAL := fuzz-run
 
@@ -40,13 +46,54 @@ $(O)/fuzz/fuzz_archive_%: tests/fuzz/fuzz_archive_%.c $(ARCHIVE_FUZZ_SRC) $(wild
 		-o $@ $< $(ARCHIVE_FUZZ_SRC) $(ARCHIVE_FUZZ_LIBS)
 # ---- end archive ----
 
-.PHONY: fuzz-build fuzz-run
-fuzz-build: $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS))
+# ---- archive extract into a scratch folder (nothing written outside it) ----
+FUZZ_TARGETS += fuzz_archive_extract
+# built by the archive block's pattern rule
+# ---- end archive extract ----
 
+# ---- session: console lines and agent channel lines (harness/session/) ----
+FUZZ_TARGETS += fuzz_session_console
+FUZZ_SESSION_SRC := harness/session/classify.c harness/session/assert.c harness/scenario/outcome.c \
+	$(sort $(wildcard harness/util/*.c))
+$(O)/fuzz/fuzz_session_console: tests/fuzz/fuzz_session_console.c $(FUZZ_SESSION_SRC) \
+		$(wildcard harness/session/*.h harness/scenario/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -std=gnu11 -D_GNU_SOURCE -Iharness -o $@ $< $(FUZZ_SESSION_SRC) \
+		$$(pkg-config --libs jansson libcrypto) -lpthread
+# ---- end session ----
+
+# ---- disk spec: `bootlab disk build SPEC.json` (harness/scenario/disks.c) ----
+FUZZ_TARGETS += fuzz_disk_spec
+$(O)/fuzz/fuzz_disk_spec: tests/fuzz/fuzz_disk_spec.c $(FUZZ_SCENARIO_SRC) \
+		$(wildcard harness/scenario/*.h harness/disk/*.h guest/init-agent/ops.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -std=gnu11 -D_GNU_SOURCE -Iharness \
+		$$(pkg-config --cflags lzo2 2>/dev/null) -o $@ $< \
+		$(FUZZ_SCENARIO_SRC) $$(pkg-config --cflags --libs jansson yaml-0.1 libcrypto zlib \
+		liblzma libzstd liblz4 lzo2) -lbz2 -lpthread
+# ---- end disk spec ----
+
+FUZZ_TARGETS_RUN ?= $(FUZZ_TARGETS)
+
+.PHONY: fuzz-build fuzz-run
+fuzz-build: $(addprefix $(O)/fuzz/,$(FUZZ_TARGETS_RUN))
+
+# one line per target in summary.txt; a finding does not stop the others
 fuzz-run: fuzz-build
-	@set -e; for t in $(FUZZ_TARGETS); do \
-		mkdir -p $(O)/fuzz/corpus/$$t; \
-		echo "  FUZZ    $$t ($(FUZZ_TIME) s)"; \
-		$(O)/fuzz/$$t -max_total_time=$(FUZZ_TIME) -max_len=70000 \
-			$(O)/fuzz/corpus/$$t tests/fuzz/corpus/$$t; \
-	done
+	@printf '%-22s %12s %8s %10s  %s\n' target executions seconds exec/s findings > $(O)/fuzz/summary.txt
+	@for t in $(FUZZ_TARGETS_RUN); do \
+		mkdir -p $(O)/fuzz/corpus/$$t $(O)/fuzz/findings/$$t; \
+		echo "  FUZZ    $$t ($(FUZZ_TIME) s or $(FUZZ_RUNS) runs)"; \
+		start=$$(date +%s); \
+		(cd $(O)/fuzz/findings/$$t && $(FUZZ_NICE) $(CURDIR)/$(O)/fuzz/$$t \
+			-max_total_time=$(FUZZ_TIME) -runs=$(FUZZ_RUNS) -max_len=70000 -timeout=10 \
+			-rss_limit_mb=2048 -print_final_stats=1 \
+			$(CURDIR)/$(O)/fuzz/corpus/$$t $(CURDIR)/tests/fuzz/corpus/$$t) \
+			> $(O)/fuzz/$$t.log 2>&1; rc=$$?; \
+		secs=$$(( $$(date +%s) - start )); \
+		runs=$$(sed -n 's/^stat::number_of_executed_units: *//p' $(O)/fuzz/$$t.log | tail -1); \
+		found=$$(ls $(O)/fuzz/findings/$$t | wc -l); \
+		[ $$rc -eq 0 ] || found="$$found (exit $$rc, see $(O)/fuzz/$$t.log)"; \
+		printf '%-22s %12s %8s %10s  %s\n' $$t "$${runs:-?}" $$secs \
+			$$(( $${runs:-0} / ($$secs > 0 ? $$secs : 1) )) "$$found" >> $(O)/fuzz/summary.txt; \
+	done; cat $(O)/fuzz/summary.txt

@@ -56,6 +56,15 @@ int main(void)
 	T_EQ_STR(rd.entries[0].name, "f", "its name");
 	bl_initrd_release(&rd);
 
+	/* an empty file ends right after its name: it still gets its (empty)
+	 * data, not NULL (fuzz_archive_extract found xstrndup(NULL) there) */
+	struct strbuf em = newc("empty", "", 0100644, 1);
+	T_EQ_INT(parse(&em, &rd), 0, "archive with an empty file");
+	T_OK(rd.n_entries == 1 && rd.entries[0].data && rd.entries[0].kept == 0,
+	     "the empty file's data is an empty string, not NULL");
+	bl_initrd_release(&rd);
+	sb_release(&em);
+
 	/* zeros between entries (aligned), then another archive */
 	struct strbuf b = STRBUF_INIT;
 	sb_add(&b, a.buf, a.len);
