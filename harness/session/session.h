@@ -140,6 +140,13 @@ struct bl_result {
 	struct bl_step_result *steps;
 	size_t nsteps;
 	char *console_log; /* path of the console log file */
+	/* what a flooding guest made bootlab drop (all 0: nothing) */
+	struct bl_truncated {
+		unsigned long long log_bytes; /* console bytes not written to the log */
+		size_t lines;		      /* console lines dropped before a console wait read them */
+		size_t events;		      /* classified lines past SESS_EVENTS_MAX */
+		size_t replies;		      /* agent lines answering no outstanding request */
+	} truncated;
 	char **tail;	   /* last console lines (NULL-terminated) */
 	char *last_phase;  /* name of the last phase reached */
 	char *emulator_command;
