@@ -178,11 +178,12 @@ static void going_down(struct sess *s, bool restart)
 
 /* The agent's last-resort channel, framed lines on the console: taken
  * when they carry this boot's nonce and are a hello saying "console", or
- * follow one. Any other line is console output like the rest. */
+ * follow one, and no hello came on the agent port (which only the agent
+ * holds open). Any other line is console output like the rest. */
 static bool framed_line(struct sess *s, const char *line)
 {
 	size_t fl = strlen(s->frame);
-	if (strncmp(line, s->frame, fl))
+	if (s->port_hello || strncmp(line, s->frame, fl))
 		return false;
 	json_t *msg = json_loads(line + fl, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
 	const char *type = json_string_value(json_object_get(msg, "type"));
@@ -244,6 +245,7 @@ static void handle_hello(struct sess *s, json_t *msg, bool via_console)
 	json_t **slot = stage >= 2 ? &s->r->hello2 : &s->r->hello;
 	/* the agent speaks where its hello came from from now on */
 	s->agent_via_console = via_console;
+	s->port_hello |= !via_console;
 	json_decref(*slot);
 	*slot = json_incref(msg);
 	sess_phase(s, stage >= 2 ? BL_PH_HELLO2 : BL_PH_HELLO, guest);
@@ -290,8 +292,7 @@ static ssize_t outstanding_find(const struct sess *s, json_int_t id)
 static ssize_t null_id_request(const struct sess *s, json_t *msg)
 {
 	json_int_t e = json_integer_value(json_object_get(msg, "errno"));
-	if (!s->noutstanding || !json_is_false(json_object_get(msg, "ok")) ||
-	    (e != 22 && e != 90))
+	if (!s->noutstanding || !json_is_false(json_object_get(msg, "ok")) || (e != 22 && e != 90))
 		return -1;
 	return 0;
 }

@@ -47,7 +47,8 @@ struct sess {
 	int *outstanding; /* ids sent, no reply yet, in the order sent */
 	size_t noutstanding, aoutstanding;
 	char frame[48];		/* "@@BL1@@ <nonce> ": what framed console lines start with */
-	bool agent_via_console; /* the last hello said channel "console" */
+	bool agent_via_console; /* the last hello came framed on the console */
+	bool port_hello;	/* a hello came on the agent port: no console framing */
 	size_t log_bytes;	/* written to the console log */
 	bool panic_seen;
 	int64_t panic_ns;

@@ -143,12 +143,12 @@ struct bl_result {
 	/* what a flooding guest made bootlab drop (all 0: nothing) */
 	struct bl_truncated {
 		unsigned long long log_bytes; /* console bytes not written to the log */
-		size_t lines;		      /* console lines dropped before a console wait read them */
-		size_t events;		      /* classified lines past SESS_EVENTS_MAX */
-		size_t replies;		      /* agent lines answering no outstanding request */
+		size_t lines;	/* console lines dropped before a console wait read them */
+		size_t events;	/* classified lines past SESS_EVENTS_MAX */
+		size_t replies; /* agent lines answering no outstanding request */
 	} truncated;
-	char **tail;	   /* last console lines (NULL-terminated) */
-	char *last_phase;  /* name of the last phase reached */
+	char **tail;	  /* last console lines (NULL-terminated) */
+	char *last_phase; /* name of the last phase reached */
 	char *emulator_command;
 	int emulator_cpu; /* 1 + the host CPU the emulator was bound to; 0: not bound */
 	char *kernel_cmdline;

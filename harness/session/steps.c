@@ -561,13 +561,14 @@ static void apply_outcome_step(struct sess *s, int failed, enum bl_outcome *out,
 	}
 }
 
-/* what a flooding guest made bootlab drop, for the reason; NULL: nothing */
+/* what bootlab dropped of a flooding (or forging) guest, for the reason;
+ * NULL: nothing */
 static char *flood_note(const struct bl_truncated *t)
 {
 	if (!t->log_bytes && !t->lines && !t->events && !t->replies)
 		return NULL;
 	struct strbuf sb = STRBUF_INIT;
-	sb_adds(&sb, "the guest flooded bootlab:");
+	sb_adds(&sb, "bootlab dropped guest output:");
 	if (t->log_bytes)
 		sb_addf(&sb, " console log truncated (%llu bytes not kept);", t->log_bytes);
 	if (t->lines)
