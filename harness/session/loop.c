@@ -65,7 +65,7 @@ static void add_event(struct sess *s, const struct bl_classified *c, const char 
 	e->host_ns = sess_since(s);
 	e->guest_s = guest_s;
 	e->c = *c;
-	e->line = xstrdup(line);
+	e->line = xstrndup(line, SESS_EVENT_LINE_MAX);
 }
 
 static void tail_push(struct sess *s, const char *line)

@@ -16,10 +16,12 @@
 #define SESS_TAIL_LINES 40
 /* What a guest can make bootlab hold (docs/protocol.md, "What a guest can
  * fake"): console lines kept for console waits (consumed or not: the
- * oldest go first), classified events, console log bytes. */
+ * oldest go first), classified events and the bytes of each event's line
+ * kept, console log bytes. */
 #define SESS_LINES_MAX_BYTES (4u << 20)
 #define SESS_EVENTS_MAX 1000
-#define SESS_LOG_MAX_BYTES (16u << 20)
+#define SESS_EVENT_LINE_MAX 1024
+#define SESS_LOG_MAX_BYTES (8u << 20)
 /* framed console lines: "@@BL1@@ <nonce> <json>" */
 #define SESS_FRAME "@@BL1@@ "
 
