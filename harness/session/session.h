@@ -186,7 +186,8 @@ struct bl_prepared {
 	 * words and bootlab's (panic=-1, printk.time=1, bootlab.modules=)
 	 * but the backend's own; its strings point into this struct and the
 	 * scenario. The session adds only where it runs (connect,
-	 * interactive) before bl_machine_start(). */
+	 * interactive) and the boot's bootlab.nonce= (loop.c) before
+	 * bl_machine_start(). */
 	struct bl_machine_plan plan;
 	char *kernel; /* image path */
 	char *initrd; /* stacked archive or NULL */
