@@ -28,11 +28,15 @@ v=guest-flood
 echo "# bootlab peak RSS: $hwm kB (bound $BOUND_KB kB)"
 check "peak RSS measured" test "$hwm" -gt 0
 check "peak RSS under $BOUND_KB kB (was $hwm kB)" test "$hwm" -lt "$BOUND_KB"
-expect_eq "the boot still passes: its console wait saw the last line" "$(sv $v .outcome)" pass
+expect_eq "the boot still passes: it rebooted after the flood, as expected" "$(sv $v .outcome)" pass
 expect_eq "every unasked reply dropped and counted" "$(sv $v .truncated.agent_lines)" 400000
 check "console log bytes past the cap counted" test "$(sv $v .truncated.console_log_bytes)" -gt 0
+# 9 MiB of lines after the last console wait, 4 MiB kept at most
+check "console lines no wait read dropped and counted" test "$(sv $v .truncated.console_lines)" -gt 40000
 expect_match "the reason names the flood" "$(sv $v .reason)" \
-	'^bootlab dropped guest output: console log truncated \([0-9]+ bytes not kept\); 400000 agent lines answering no request dropped$'
+	'; bootlab dropped guest output: console log truncated \([0-9]+ bytes not kept\); [0-9]+ console lines dropped unread; 400000 agent lines answering no request dropped$'
+expect_match "the report's console tail still has the boot's end" "$(sv $v '.console_tail | join("\n")')" \
+	'flood: done'
 log="$(dirname "$R")/$(sv $v .console_log)"
 check "console log at most 8 MiB plus the markers" test "$(stat -c %s "$log")" -lt $((8 * 1024 * 1024 + 4096))
 console_has $v '\[bootlab\] console log truncated: more than 8388608 bytes, the rest is not kept$'
