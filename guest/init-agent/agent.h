@@ -106,6 +106,7 @@ struct ia_state {
 	char port[256];	   /* bootlab.port */
 	char modlist[256]; /* bootlab.modules */
 	char exitmode[32]; /* bootlab.exit */
+	char nonce[40];	   /* bootlab.nonce: carried by every framed line sent */
 	char channel[320]; /* reported channel */
 	int chan_fd;
 	int framed; /* console framing */

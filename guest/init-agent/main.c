@@ -668,6 +668,7 @@ int main(int argc, char **argv, char **envp)
 		cmdline_word("bootlab.port", ia.port, sizeof(ia.port));
 		cmdline_word("bootlab.modules", ia.modlist, sizeof(ia.modlist));
 		cmdline_word("bootlab.exit", ia.exitmode, sizeof(ia.exitmode));
+		cmdline_word("bootlab.nonce", ia.nonce, sizeof(ia.nonce));
 		if ((w = getenv("BOOTLAB_SWITCH_NS")))
 			ia.switch_ns = strtoll(w, NULL, 10);
 		ia.stage = ia_root_is_rootfs(&root0) ? 1 : 2;

@@ -1,7 +1,7 @@
 /* transport.c: the agent channel. Order of preference: the port named by
  * bootlab.port= and the tty named by bootlab.dev= when given, the
  * virtio-serial port named org.bootlab.agent, framed lines on
- * /dev/console. */
+ * /dev/console, each sent line carrying bootlab.nonce= when given. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -185,13 +185,19 @@ static int write_all(struct iovec *iov, int n)
 
 int ia_chan_send(const char *buf, size_t len)
 {
-	struct iovec iov[3];
+	struct iovec iov[5];
 	int n = 0;
 	if (ia.chan_fd < 0)
 		return -1;
 	if (ia.framed) {
 		iov[n].iov_base = "\n" FRAME;
 		iov[n++].iov_len = sizeof(FRAME);
+	}
+	if (ia.framed && ia.nonce[0]) { /* "@@BL1@@ <nonce> <json>" */
+		iov[n].iov_base = ia.nonce;
+		iov[n++].iov_len = strlen(ia.nonce);
+		iov[n].iov_base = " ";
+		iov[n++].iov_len = 1;
 	}
 	iov[n].iov_base = (void *)buf;
 	iov[n++].iov_len = len;

@@ -140,6 +140,16 @@ static json_t *variant_json(const struct bl_variant_result *v, const char *repor
 	return o;
 }
 
+/* what a flooding guest made the session drop, or null */
+static json_t *truncated_json(const struct bl_truncated *t)
+{
+	if (!t->log_bytes && !t->lines && !t->events && !t->replies)
+		return json_null();
+	return json_pack("{s:I,s:I,s:I,s:I}", "console_log_bytes", (json_int_t)t->log_bytes,
+			 "console_lines", (json_int_t)t->lines, "events", (json_int_t)t->events,
+			 "agent_lines", (json_int_t)t->replies);
+}
+
 json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 {
 	const struct bl_scenario *sc = r->sc;
@@ -216,6 +226,7 @@ json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 	json_object_set(o, "hello2", r->hello2 ? r->hello2 : json_null());
 
 	json_object_set_new(o, "console_log", str_or_null(rel_log(r, report_dir)));
+	json_object_set_new(o, "truncated", truncated_json(&r->truncated));
 	json_t *tail = json_array();
 	for (size_t i = 0; r->tail && r->tail[i]; i++)
 		json_array_append_new(tail, bl_json_text(r->tail[i]));

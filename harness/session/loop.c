@@ -7,9 +7,11 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -54,12 +56,16 @@ static void add_event(struct sess *s, const struct bl_classified *c, const char 
 		      double guest_s)
 {
 	struct bl_result *r = s->r;
+	if (r->nevents >= SESS_EVENTS_MAX) {
+		r->truncated.events++;
+		return;
+	}
 	BL_GROW(r->events, r->nevents, r->aevents);
 	struct bl_event *e = &r->events[r->nevents++];
 	e->host_ns = sess_since(s);
 	e->guest_s = guest_s;
 	e->c = *c;
-	e->line = xstrdup(line);
+	e->line = xstrndup(line, SESS_EVENT_LINE_MAX);
 }
 
 static void tail_push(struct sess *s, const char *line)
@@ -72,7 +78,66 @@ static void tail_push(struct sess *s, const char *line)
 	s->tail[s->ntail++] = xstrdup(line);
 }
 
-static void handle_agent_line(struct sess *s, const char *line);
+static void handle_agent_line(struct sess *s, const char *line, bool via_console);
+
+/* One line into the console log, at most SESS_LOG_MAX_BYTES in all; the
+ * first line past that is a marker saying the log was cut, the rest is
+ * counted (r->truncated.log_bytes) and a last marker says how much. */
+static void BL_PRINTF(2, 3) log_line(struct sess *s, const char *fmt, ...)
+{
+	if (!s->log)
+		return;
+	struct strbuf sb = STRBUF_INIT;
+	va_list ap;
+	va_start(ap, fmt);
+	sb_vaddf(&sb, fmt, ap);
+	va_end(ap);
+	size_t n = sb.len;
+	if (s->log_bytes + n <= SESS_LOG_MAX_BYTES) {
+		fwrite(sb.buf, 1, n, s->log);
+		s->log_bytes += n;
+	} else {
+		if (!s->r->truncated.log_bytes)
+			fprintf(s->log,
+				"%10.6f  [bootlab] console log truncated: more than %u bytes, the "
+				"rest is not kept\n",
+				bl_ns_to_s(sess_since(s)), SESS_LOG_MAX_BYTES);
+		s->r->truncated.log_bytes += n;
+	}
+	sb_release(&sb);
+}
+
+/* the closing marker of a cut log */
+static void log_close(struct sess *s)
+{
+	if (!s->log)
+		return;
+	if (s->r->truncated.log_bytes)
+		fprintf(s->log, "%10.6f  [bootlab] console log truncated: %llu bytes not kept\n",
+			bl_ns_to_s(sess_since(s)), s->r->truncated.log_bytes);
+	fclose(s->log);
+	s->log = NULL;
+}
+
+/* a console line for console-wait steps; the oldest lines go (read or
+ * not) once they hold more than SESS_LINES_MAX_BYTES */
+static void lines_push(struct sess *s, const char *line)
+{
+	sl_push(&s->lines, line);
+	s->lines_bytes += strlen(line) + 1;
+	if (s->lines_bytes <= SESS_LINES_MAX_BYTES)
+		return;
+	size_t k = 0;
+	while (k + 1 < s->lines.n && s->lines_bytes > SESS_LINES_MAX_BYTES / 2) {
+		s->lines_bytes -= strlen(s->lines.v[k]) + 1;
+		free(s->lines.v[k++]);
+	}
+	memmove(s->lines.v, s->lines.v + k, (s->lines.n - k + 1) * sizeof(char *));
+	s->lines.n -= k;
+	if (s->line_cursor < k)
+		s->r->truncated.lines += k - s->line_cursor;
+	s->line_cursor = s->line_cursor > k ? s->line_cursor - k : 0;
+}
 
 /* the last two lines the guest's programs (not the kernel: no printk
  * time) printed before now, oldest first, or NULL */
@@ -111,21 +176,36 @@ static void going_down(struct sess *s, bool restart)
 	s->restart_words = last_user_lines(s);
 }
 
+/* The agent's last-resort channel, framed lines on the console: taken
+ * when they carry this boot's nonce and are a hello saying "console", or
+ * follow one, and no hello came on the agent port (which only the agent
+ * holds open). Any other line is console output like the rest. */
+static bool framed_line(struct sess *s, const char *line)
+{
+	size_t fl = strlen(s->frame);
+	if (s->port_hello || strncmp(line, s->frame, fl))
+		return false;
+	json_t *msg = json_loads(line + fl, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, NULL);
+	const char *type = json_string_value(json_object_get(msg, "type"));
+	const char *chan = json_string_value(json_object_get(msg, "channel"));
+	bool hello = type && !strcmp(type, "hello") && chan && !strcmp(chan, "console");
+	json_decref(msg);
+	if (!hello && !s->agent_via_console)
+		return false;
+	handle_agent_line(s, line + fl, true);
+	return true;
+}
+
 static void handle_console_line(struct sess *s, char *line)
 {
 	size_t n = strlen(line);
 	while (n && (line[n - 1] == '\r' || line[n - 1] == '\n'))
 		line[--n] = 0;
-	if (!strncmp(line, "@@BL1@@ ", 8)) {
-		/* the agent's last-resort channel: framed lines on the console */
-		s->agent_via_console = true;
-		handle_agent_line(s, line + 8);
+	if (framed_line(s, line))
 		return;
-	}
 	int64_t t = sess_since(s);
-	if (s->log)
-		fprintf(s->log, "%10.6f  %s\n", bl_ns_to_s(t), line);
-	sl_push(&s->lines, line);
+	log_line(s, "%10.6f  %s\n", bl_ns_to_s(t), line);
+	lines_push(s, line);
 	tail_push(s, line);
 
 	double guest_s;
@@ -157,12 +237,15 @@ static void handle_console_line(struct sess *s, char *line)
 	add_event(s, &c, text, guest_s);
 }
 
-static void handle_hello(struct sess *s, json_t *msg)
+static void handle_hello(struct sess *s, json_t *msg, bool via_console)
 {
 	json_int_t stage = json_integer_value(json_object_get(msg, "stage"));
 	json_int_t bt = json_integer_value(json_object_get(msg, "boottime_ns"));
 	double guest = bt > 0 ? (double)bt / 1e9 : -1;
 	json_t **slot = stage >= 2 ? &s->r->hello2 : &s->r->hello;
+	/* the agent speaks where its hello came from from now on */
+	s->agent_via_console = via_console;
+	s->port_hello |= !via_console;
 	json_decref(*slot);
 	*slot = json_incref(msg);
 	sess_phase(s, stage >= 2 ? BL_PH_HELLO2 : BL_PH_HELLO, guest);
@@ -194,7 +277,48 @@ static void hellos_on_printk_clock(struct sess *s)
 	}
 }
 
-static void handle_agent_line(struct sess *s, const char *line)
+/* the position of ID among the requests sent and not answered, or -1 */
+static ssize_t outstanding_find(const struct sess *s, json_int_t id)
+{
+	for (size_t i = 0; i < s->noutstanding; i++)
+		if (s->outstanding[i] == id)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* A null id answers a line the agent could not parse (EINVAL) or that was
+ * too long (EMSGSIZE), as an error (docs/protocol.md): the oldest request
+ * not answered yet, since replies come in request order. */
+static ssize_t null_id_request(const struct sess *s, json_t *msg)
+{
+	json_int_t e = json_integer_value(json_object_get(msg, "errno"));
+	if (!s->noutstanding || !json_is_false(json_object_get(msg, "ok")) || (e != 22 && e != 90))
+		return -1;
+	return 0;
+}
+
+/* A reply is kept only for a request sent and not answered yet; anything
+ * else (an id nobody asked for, a second reply) is counted and dropped. */
+static void handle_reply(struct sess *s, json_t *msg, json_t *id)
+{
+	ssize_t i = -1;
+	if (json_is_integer(id))
+		i = outstanding_find(s, json_integer_value(id));
+	else if (json_is_null(id))
+		i = null_id_request(s, msg);
+	if (i < 0) {
+		s->r->truncated.replies++;
+		return;
+	}
+	char key[32];
+	snprintf(key, sizeof(key), "%d", s->outstanding[i]);
+	json_object_set(s->replies, key, msg);
+	memmove(s->outstanding + i, s->outstanding + i + 1,
+		(s->noutstanding - (size_t)i - 1) * sizeof(int));
+	s->noutstanding--;
+}
+
+static void handle_agent_line(struct sess *s, const char *line, bool via_console)
 {
 	json_error_t jerr;
 	json_t *msg = json_loads(line, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
@@ -206,21 +330,14 @@ static void handle_agent_line(struct sess *s, const char *line)
 	const char *type = json_string_value(json_object_get(msg, "type"));
 	json_t *id = json_object_get(msg, "id");
 	if (type && !strcmp(type, "hello")) {
-		handle_hello(s, msg);
+		handle_hello(s, msg, via_console);
 	} else if (type && !strcmp(type, "clock")) {
 		handle_clock(s, msg);
 	} else if (type && !strcmp(type, "log")) {
 		const char *m = json_string_value(json_object_get(msg, "message"));
-		if (s->log)
-			fprintf(s->log, "%10.6f  [agent] %s\n", bl_ns_to_s(sess_since(s)),
-				m ? m : "");
-	} else if (json_is_integer(id)) {
-		char key[32];
-		snprintf(key, sizeof(key), "%lld", (long long)json_integer_value(id));
-		json_object_set(s->replies, key, msg);
-	} else if (json_is_null(id)) {
-		/* the agent could not parse something we sent */
-		json_object_set(s->replies, "null", msg);
+		log_line(s, "%10.6f  [agent] %s\n", bl_ns_to_s(sess_since(s)), m ? m : "");
+	} else {
+		handle_reply(s, msg, id);
 	}
 	json_decref(msg);
 }
@@ -253,7 +370,7 @@ static void agent_line_cb(struct sess *s, char *line)
 	while (n && (line[n - 1] == '\r'))
 		line[--n] = 0;
 	if (n)
-		handle_agent_line(s, line);
+		handle_agent_line(s, line, false);
 }
 
 int sess_read(int fd, struct strbuf *sb, bool *eof)
@@ -547,9 +664,11 @@ int sess_send(struct sess *s, const json_t *req_template, int *id_out)
 	char *text = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
 	int fd = s->agent_via_console ? s->m.console_fd : s->m.agent_fd;
+	BL_GROW(s->outstanding, s->noutstanding, s->aoutstanding);
+	s->outstanding[s->noutstanding++] = id;
 	struct strbuf line = STRBUF_INIT;
 	if (s->agent_via_console)
-		sb_adds(&line, "@@BL1@@ ");
+		sb_adds(&line, SESS_FRAME);
 	sb_adds(&line, text);
 	sb_addc(&line, '\n');
 	free(text);
@@ -576,11 +695,9 @@ json_t *sess_take_reply(struct sess *s, int id)
 	snprintf(key, sizeof(key), "%d", id);
 	json_t *r = json_object_get(s->replies, key);
 	if (!r)
-		r = json_object_get(s->replies, "null");
-	if (!r)
 		return NULL;
 	json_incref(r);
-	json_object_del(s->replies, json_object_get(s->replies, key) ? key : "null");
+	json_object_del(s->replies, key);
 	return r;
 }
 
@@ -657,6 +774,24 @@ static void log_open(struct sess *s)
 		setvbuf(s->log, NULL, _IOLBF, 0);
 }
 
+/* A nonce for this boot on the kernel command line (bootlab.nonce=): the
+ * agent puts it in its framed console lines, so that the guest's programs
+ * do not frame lines by chance or replay another boot's (docs/protocol.md,
+ * "What a guest can fake"). */
+static void frame_nonce(struct sess *s, struct bl_cmdline *c)
+{
+	unsigned char b[8];
+	if (getrandom(b, sizeof(b), 0) != (ssize_t)sizeof(b)) {
+		uint64_t v = (uint64_t)bl_now_ns() ^ ((uint64_t)getpid() << 32);
+		memcpy(b, &v, sizeof(b));
+	}
+	char hex[2 * sizeof(b) + 1];
+	for (size_t i = 0; i < sizeof(b); i++)
+		snprintf(hex + 2 * i, 3, "%02x", b[i]);
+	bl_cmdline_set(c, "bootlab.nonce", hex);
+	snprintf(s->frame, sizeof(s->frame), "%s%s ", SESS_FRAME, hex);
+}
+
 int sess_open(struct sess *s, const struct bl_scenario *sc, const struct bl_prepared *prep,
 	      const struct bl_session_opts *opts, struct bl_result *r)
 {
@@ -668,8 +803,12 @@ int sess_open(struct sess *s, const struct bl_scenario *sc, const struct bl_prep
 	struct bl_machine_plan plan = prep->plan;
 	plan.connect = opts->connect;
 	plan.interactive = opts->interactive;
+	bl_cmdline_copy(&plan.cmdline, &prep->plan.cmdline);
+	frame_nonce(s, &plan.cmdline);
 	s->t0 = bl_now_ns();
-	if (bl_machine_start(&plan, &s->m) < 0) {
+	int started = bl_machine_start(&plan, &s->m);
+	bl_cmdline_release(&plan.cmdline);
+	if (started < 0) {
 		r->outcome =
 		    bl_err_last_kind() == BL_EK_INFRA ? BL_OUT_EMU_ERROR : BL_OUT_SETUP_ERROR;
 		r->reason = xstrdup(bl_errmsg());
@@ -706,14 +845,14 @@ void sess_close(struct sess *s)
 	r->tail = xcalloc(s->ntail + 1, sizeof(char *));
 	for (size_t i = 0; i < s->ntail; i++)
 		r->tail[i] = s->tail[i];
-	if (s->log)
-		fclose(s->log);
+	log_close(s);
 	free(s->m.command);
 	free(s->m.full_cmdline);
 	sb_release(&s->con);
 	sb_release(&s->ag);
 	sl_release(&s->lines);
 	json_decref(s->replies);
+	free(s->outstanding);
 	free(s->restart_words);
 	sb_release(&s->stdin_held);
 }

@@ -14,6 +14,16 @@
 #include <stdio.h>
 
 #define SESS_TAIL_LINES 40
+/* What a guest can make bootlab hold (docs/protocol.md, "What a guest can
+ * fake"): console lines kept for console waits (consumed or not: the
+ * oldest go first), classified events and the bytes of each event's line
+ * kept, console log bytes. */
+#define SESS_LINES_MAX_BYTES (4u << 20)
+#define SESS_EVENTS_MAX 1000
+#define SESS_EVENT_LINE_MAX 1024
+#define SESS_LOG_MAX_BYTES (8u << 20)
+/* framed console lines: "@@BL1@@ <nonce> <json>" */
+#define SESS_FRAME "@@BL1@@ "
 
 struct sess {
 	const struct bl_scenario *sc;
@@ -26,15 +36,22 @@ struct sess {
 	struct strbuf con; /* partial console line */
 	struct bl_console_ctx console_ctx;
 	struct strbuf ag;     /* partial agent line */
-	struct strlist lines; /* every console line, for console-wait steps */
+	struct strlist lines; /* console lines for console-wait steps, at most
+				 SESS_LINES_MAX_BYTES (the oldest are dropped) */
+	size_t lines_bytes;
 	size_t line_cursor;
 	char *tail[SESS_TAIL_LINES];
 	size_t ntail;
 	FILE *log;
 
 	int next_id;
-	json_t *replies; /* id (string) -> reply, not yet consumed */
-	bool agent_via_console;
+	json_t *replies;  /* id (string) -> reply, not yet consumed */
+	int *outstanding; /* ids sent, no reply yet, in the order sent */
+	size_t noutstanding, aoutstanding;
+	char frame[48];		/* "@@BL1@@ <nonce> ": what framed console lines start with */
+	bool agent_via_console; /* the last hello came framed on the console */
+	bool port_hello;	/* a hello came on the agent port: no console framing */
+	size_t log_bytes;	/* written to the console log */
 	bool panic_seen;
 	int64_t panic_ns;
 	bool panic_end;

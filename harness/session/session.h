@@ -140,8 +140,15 @@ struct bl_result {
 	struct bl_step_result *steps;
 	size_t nsteps;
 	char *console_log; /* path of the console log file */
-	char **tail;	   /* last console lines (NULL-terminated) */
-	char *last_phase;  /* name of the last phase reached */
+	/* what a flooding guest made bootlab drop (all 0: nothing) */
+	struct bl_truncated {
+		unsigned long long log_bytes; /* console bytes not written to the log */
+		size_t lines;	/* console lines dropped before a console wait read them */
+		size_t events;	/* classified lines past SESS_EVENTS_MAX */
+		size_t replies; /* agent lines answering no outstanding request */
+	} truncated;
+	char **tail;	  /* last console lines (NULL-terminated) */
+	char *last_phase; /* name of the last phase reached */
 	char *emulator_command;
 	int emulator_cpu; /* 1 + the host CPU the emulator was bound to; 0: not bound */
 	char *kernel_cmdline;
@@ -179,7 +186,8 @@ struct bl_prepared {
 	 * words and bootlab's (panic=-1, printk.time=1, bootlab.modules=)
 	 * but the backend's own; its strings point into this struct and the
 	 * scenario. The session adds only where it runs (connect,
-	 * interactive) before bl_machine_start(). */
+	 * interactive) and the boot's bootlab.nonce= (loop.c) before
+	 * bl_machine_start(). */
 	struct bl_machine_plan plan;
 	char *kernel; /* image path */
 	char *initrd; /* stacked archive or NULL */

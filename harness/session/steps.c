@@ -562,6 +562,26 @@ static void apply_outcome_step(struct sess *s, int failed, enum bl_outcome *out,
 	}
 }
 
+/* what bootlab dropped of a flooding (or forging) guest, for the reason;
+ * NULL: nothing */
+static char *flood_note(const struct bl_truncated *t)
+{
+	if (!t->log_bytes && !t->lines && !t->events && !t->replies)
+		return NULL;
+	struct strbuf sb = STRBUF_INIT;
+	sb_adds(&sb, "bootlab dropped guest output:");
+	if (t->log_bytes)
+		sb_addf(&sb, " console log truncated (%llu bytes not kept);", t->log_bytes);
+	if (t->lines)
+		sb_addf(&sb, " %zu console lines dropped unread;", t->lines);
+	if (t->events)
+		sb_addf(&sb, " %zu console events not kept;", t->events);
+	if (t->replies)
+		sb_addf(&sb, " %zu agent lines answering no request dropped;", t->replies);
+	sb.buf[--sb.len] = 0;
+	return sb_detach(&sb, NULL);
+}
+
 static void finish_outcome(struct sess *s, int failed, enum bl_stop stop)
 {
 	struct bl_result *r = s->r;
@@ -576,6 +596,13 @@ static void finish_outcome(struct sess *s, int failed, enum bl_stop stop)
 		free(reason);
 		reason = why;
 		out = BL_OUT_INTERRUPTED;
+	}
+	char *flood = flood_note(&r->truncated);
+	if (flood) {
+		char *why = reason ? xasprintf("%s; %s", reason, flood) : xstrdup(flood);
+		free(reason);
+		free(flood);
+		reason = why;
 	}
 	r->outcome = out;
 	free(r->reason);
