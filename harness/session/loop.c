@@ -639,18 +639,19 @@ static void result_init(struct bl_result *r, const struct bl_scenario *sc,
 	r->initrd = prep->initrd ? xstrdup(prep->initrd) : NULL;
 }
 
-/* the console log, NAME[.rN].console.log in the report folder */
+/* the console log, NAME[.aN][.rM].console.log in the report folder */
 static void log_open(struct sess *s)
 {
 	const struct bl_session_opts *opts = s->opts;
 	if (!opts->report_dir)
 		return;
 	char *sn = safe_name(s->sc->name);
+	char att[24] = "", rep[24] = "";
+	if (opts->attempt > 1)
+		snprintf(att, sizeof(att), ".a%d", opts->attempt);
 	if (opts->run_index > 0)
-		s->r->console_log =
-		    xasprintf("%s/%s.r%d.console.log", opts->report_dir, sn, opts->run_index);
-	else
-		s->r->console_log = xasprintf("%s/%s.console.log", opts->report_dir, sn);
+		snprintf(rep, sizeof(rep), ".r%d", opts->run_index);
+	s->r->console_log = xasprintf("%s/%s%s%s.console.log", opts->report_dir, sn, att, rep);
 	free(sn);
 	s->log = fopen(s->r->console_log, "w");
 	if (s->log) /* line by line: `tail -f` shows a running boot */
