@@ -288,6 +288,20 @@ json_t *bl_report_to_json(const struct bl_run_info *run, const struct bl_variant
 				? json_pack("{s:I,s:s}", "variants", (json_int_t)run->selection.n,
 					    "digest", run->selection.digest)
 				: json_null());
+	if (run->nsources) {
+		json_t *from = json_array();
+		for (size_t i = 0; i < run->nsources; i++) {
+			const struct bl_run_source *src = &run->sources[i];
+			char *when = iso_time(src->start_wall);
+			json_array_append_new(
+			    from,
+			    json_pack("{s:o,s:s,s:o,s:o,s:o}", "run_id", bl_json_text(src->run_id),
+				      "started", when, "shard", str_or_null(src->shard), "host",
+				      bl_json_text(src->host), "path", bl_json_text(src->path)));
+			free(when);
+		}
+		json_object_set_new(o, "merged_from", from);
+	}
 	char *host = run_host(run);
 	json_object_set_new(o, "host",
 			    json_pack("{s:o,s:o,s:o}", "hostname", bl_json_text(host), "kernel",

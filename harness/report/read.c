@@ -39,8 +39,8 @@ static bool of_type(json_t *v, unsigned t)
 
 static int bad(struct rd *rd, const char *key, const char *what)
 {
-	return bl_err("'%s': field '%s%s%s': %s", rd->file, sb_str(&rd->at), *sb_str(&rd->at) ? "." : "",
-		      key, what);
+	return bl_err("'%s': field '%s%s%s': %s", rd->file, sb_str(&rd->at),
+		      *sb_str(&rd->at) ? "." : "", key, what);
 }
 
 /* OBJ's KEY when it is of the types T, into *OUT (NULL when absent and
@@ -167,7 +167,8 @@ static int get_file(struct rd *rd, json_t *obj, const char *key, const char *dir
 		return 0;
 	}
 	bool climbs = rel[0] == '/' || !rel[0] || !strcmp(rel, "..") || !strncmp(rel, "../", 3) ||
-		      strstr(rel, "/../") || (strlen(rel) >= 3 && !strcmp(rel + strlen(rel) - 3, "/.."));
+		      strstr(rel, "/../") ||
+		      (strlen(rel) >= 3 && !strcmp(rel + strlen(rel) - 3, "/.."));
 	if (climbs) {
 		char *what = xasprintf("'%s' is not a file in the report's folder", rel);
 		bad(rd, key, what);
@@ -191,11 +192,13 @@ static int read_phases(struct rd *rd, json_t *obj, struct bl_result *r)
 		size_t back = enter(rd, "phases", (long)i);
 		int id;
 		double host, guest;
-		if (!json_is_object(p) || name_in(rd, p, "name", phase_name_i, BL_PH_COUNT, &id) < 0 ||
+		if (!json_is_object(p) ||
+		    name_in(rd, p, "name", phase_name_i, BL_PH_COUNT, &id) < 0 ||
 		    get_secs(rd, p, "host_s", 0, &host) < 0 ||
 		    get_secs(rd, p, "guest_s", T_NULL, &guest) < 0)
 			return json_is_object(p) ? -1 : bad(rd, "", "not an object");
-		r->phases[id] = (struct bl_phase){.seen = true, .host_ns = s_to_ns(host), .guest_s = guest};
+		r->phases[id] =
+		    (struct bl_phase){.seen = true, .host_ns = s_to_ns(host), .guest_s = guest};
 		leave(rd, back);
 	}
 	return 0;
@@ -275,8 +278,10 @@ static int read_panic(struct rd *rd, json_t *obj, struct bl_result *r)
 		return json_is_null(p) ? 0 : -1;
 	size_t back = enter(rd, "panic", -1);
 	struct bl_classified *c = &r->panic;
-	*c = (struct bl_classified){.type = BL_EV_PANIC, .code = -1, .exit_status = -1, .signal = -1};
-	if (get(rd, p, "reason", T_STR, &reason) < 0 || get(rd, p, "description", T_STR, &desc) < 0 ||
+	*c = (struct bl_classified){
+	    .type = BL_EV_PANIC, .code = -1, .exit_status = -1, .signal = -1};
+	if (get(rd, p, "reason", T_STR, &reason) < 0 ||
+	    get(rd, p, "description", T_STR, &desc) < 0 ||
 	    get_str(rd, p, "message", 0, &r->panic_line) < 0)
 		return -1;
 	if (bl_panic_reason_parse(json_string_value(reason), &c->panic) < 0)
@@ -322,12 +327,14 @@ static int read_events(struct rd *rd, json_t *obj, struct bl_result *r)
 		r->nevents++;
 		ev->host_ns = s_to_ns(host);
 		ev->guest_s = guest;
-		ev->c = (struct bl_classified){.type = (enum bl_event_type)type,
-					       .code = err ? (long long)json_integer_value(err) : -1,
-					       .exit_status = -1,
-					       .signal = -1};
+		ev->c =
+		    (struct bl_classified){.type = (enum bl_event_type)type,
+					   .code = err ? (long long)json_integer_value(err) : -1,
+					   .exit_status = -1,
+					   .signal = -1};
 		if (detail)
-			snprintf(ev->c.detail, sizeof(ev->c.detail), "%s", json_string_value(detail));
+			snprintf(ev->c.detail, sizeof(ev->c.detail), "%s",
+				 json_string_value(detail));
 		leave(rd, back);
 	}
 	return 0;
@@ -342,8 +349,10 @@ static int read_step(struct rd *rd, json_t *s, struct bl_step_result *st)
 		return bad(rd, "", "not an object");
 	if (get_str(rd, s, "name", 0, &st->name) < 0 ||
 	    name_in(rd, s, "kind", step_kind_i, BL_STEP_EXPECT_SCRIPT + 1, &kind) < 0 ||
-	    get(rd, s, "result", T_STR, &res) < 0 || get_str(rd, s, "message", 0, &st->message) < 0 ||
-	    get_secs(rd, s, "start_s", T_OPT, &start) < 0 || get_secs(rd, s, "end_s", T_OPT, &end) < 0 ||
+	    get(rd, s, "result", T_STR, &res) < 0 ||
+	    get_str(rd, s, "message", 0, &st->message) < 0 ||
+	    get_secs(rd, s, "start_s", T_OPT, &start) < 0 ||
+	    get_secs(rd, s, "end_s", T_OPT, &end) < 0 ||
 	    get(rd, s, "reply", T_OBJ | T_OPT, &reply) < 0)
 		return -1;
 	if (!st->name)
@@ -404,7 +413,8 @@ static int read_brief(struct rd *rd, json_t *o, const char *dir, struct bl_resul
 	int outcome;
 	double dur;
 	if (name_in(rd, o, "outcome", outcome_name_i, BL_OUT_NUM, &outcome) < 0 ||
-	    get_str(rd, o, "reason", 0, &r->reason) < 0 || get_secs(rd, o, "duration_s", 0, &dur) < 0 ||
+	    get_str(rd, o, "reason", 0, &r->reason) < 0 ||
+	    get_secs(rd, o, "duration_s", 0, &dur) < 0 ||
 	    get_str(rd, o, "last_phase", 0, &r->last_phase) < 0 ||
 	    get_file(rd, o, "console_log", dir, false, &r->console_log) < 0 ||
 	    read_phases(rd, o, r) < 0)
@@ -416,8 +426,7 @@ static int read_brief(struct rd *rd, json_t *o, const char *dir, struct bl_resul
 
 /* where it ran: "attempt" and "ran_on", or this report's run for reports
  * written before they were added */
-static int read_ran_on(struct rd *rd, json_t *o, const struct bl_report_in *in,
-		       struct bl_result *r)
+static int read_ran_on(struct rd *rd, json_t *o, const struct bl_report_in *in, struct bl_result *r)
 {
 	json_t *att, *ro;
 	if (get(rd, o, "attempt", T_INT | T_OPT, &att) < 0 ||
@@ -436,7 +445,8 @@ static int read_ran_on(struct rd *rd, json_t *o, const struct bl_report_in *in,
 	json_t *ra;
 	if (get_str(rd, ro, "run_id", 0, &r->ran_on.run_id) < 0 ||
 	    get_str(rd, ro, "shard", 0, &r->ran_on.shard) < 0 ||
-	    get_str(rd, ro, "host", 0, &r->ran_on.host) < 0 || get(rd, ro, "attempt", T_INT, &ra) < 0)
+	    get_str(rd, ro, "host", 0, &r->ran_on.host) < 0 ||
+	    get(rd, ro, "attempt", T_INT, &ra) < 0)
 		return -1;
 	if (!r->ran_on.run_id)
 		return bad(rd, "run_id", "null");
@@ -448,7 +458,8 @@ static int read_ran_on(struct rd *rd, json_t *o, const struct bl_report_in *in,
 /* the plan a variant's results point at: its names as the report gives them */
 static int read_plan(struct rd *rd, json_t *s, struct bl_scenario **out)
 {
-	char *name, *file, *base = NULL, *variant = NULL, *desc = NULL, *arch = NULL, *backend = NULL;
+	char *name, *file, *base = NULL, *variant = NULL, *desc = NULL, *arch = NULL,
+			   *backend = NULL;
 	*out = NULL;
 	if (get_str(rd, s, "name", 0, &name) < 0)
 		return -1;
@@ -464,7 +475,8 @@ static int read_plan(struct rd *rd, json_t *s, struct bl_scenario **out)
 		bad(rd, "file", "null");
 		goto out;
 	}
-	if (get_str(rd, s, "base_name", 0, &base) < 0 || get_str(rd, s, "variant", 0, &variant) < 0 ||
+	if (get_str(rd, s, "base_name", 0, &base) < 0 ||
+	    get_str(rd, s, "variant", 0, &variant) < 0 ||
 	    get_str(rd, s, "description", 0, &desc) < 0 || get_str(rd, s, "arch", 0, &arch) < 0 ||
 	    get_str(rd, s, "backend", 0, &backend) < 0)
 		goto out;
@@ -600,14 +612,15 @@ static int read_run(struct rd *rd, struct bl_report_in *in)
 	json_t *id, *started, *jobs, *repeat, *retry, *intr, *host, *hn;
 	double dur;
 	json_t *doc = in->doc;
-	if (get(rd, doc, "run_id", T_STR, &id) < 0 || get(rd, doc, "started", T_STR, &started) < 0 ||
+	if (get(rd, doc, "run_id", T_STR, &id) < 0 ||
+	    get(rd, doc, "started", T_STR, &started) < 0 ||
 	    get_secs(rd, doc, "duration_s", 0, &dur) < 0 ||
-	    get_str(rd, doc, "command", 0, &in->command) < 0 || get(rd, doc, "jobs", T_INT, &jobs) < 0 ||
-	    get(rd, doc, "repeat", T_INT, &repeat) < 0 ||
+	    get_str(rd, doc, "command", 0, &in->command) < 0 ||
+	    get(rd, doc, "jobs", T_INT, &jobs) < 0 || get(rd, doc, "repeat", T_INT, &repeat) < 0 ||
 	    get(rd, doc, "retry", T_INT | T_OPT, &retry) < 0 ||
 	    get(rd, doc, "interrupted", T_BOOL, &intr) < 0 ||
-	    get_str(rd, doc, "shard", T_OPT, &in->shard) < 0 || get(rd, doc, "host", T_OBJ, &host) < 0 ||
-	    read_selection(rd, in) < 0)
+	    get_str(rd, doc, "shard", T_OPT, &in->shard) < 0 ||
+	    get(rd, doc, "host", T_OBJ, &host) < 0 || read_selection(rd, in) < 0)
 		return -1;
 	size_t back = enter(rd, "host", -1);
 	if (get(rd, host, "hostname", T_STR, &hn) < 0)

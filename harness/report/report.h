@@ -98,6 +98,27 @@ struct bl_report_in {
 int bl_report_read(const char *arg, struct bl_report_in *in);
 void bl_report_in_release(struct bl_report_in *in);
 
+/* ---- merge.c: bootlab report merge ---- */
+struct bl_merged {
+	/* what the summary line and the exit status read (bl_run_print_summary,
+	 * bl_run_status): info (dir: the merged folder), variants, counts */
+	struct bl_run run;
+	/* owned */
+	struct bl_result **runs; /* borrowed from the inputs */
+	struct bl_variant_result *variants;
+	const struct bl_run_source *sources;
+	char *run_id, *command, *tmp, *dest;
+};
+/* The N reports IN (read back; they must stay until bl_merge_release)
+ * merged into the new folder DEST: report.json, junit.xml, index.html and
+ * every console log. They must come from one choice of variants (the
+ * "selection" of each run); a variant's boots are kept once per attempt,
+ * its attempts numbered in the order the inputs started. DEST is made
+ * whole or not at all. COMMAND: how bootlab was invoked, for the report. */
+int bl_report_merge(struct bl_report_in *in, size_t n, const char *dest, const char *command,
+		    struct bl_merged *out);
+void bl_merge_release(struct bl_merged *m);
+
 extern const struct bl_reporter bl_reporter_json;
 extern const struct bl_reporter bl_reporter_junit;
 extern const struct bl_reporter bl_reporter_html;

@@ -160,7 +160,7 @@ static void pool_run(struct pool *p, const struct bl_run_opts *o)
 	free(sl);
 }
 
-static char *make_run_id(void)
+char *bl_run_id_new(void)
 {
 	char buf[64];
 	time_t t = time(NULL);
@@ -173,7 +173,7 @@ static char *make_run_id(void)
 /* the run's id, report folder and the command line the report shows */
 static int run_open(struct bl_run *run, const struct bl_run_opts *o)
 {
-	run->run_id = make_run_id();
+	run->run_id = bl_run_id_new();
 	run->dir = xasprintf("%s/%s", o->report_root, run->run_id);
 	if (bl_mkdir_p(run->dir, 0755) < 0)
 		return -1;

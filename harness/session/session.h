@@ -255,7 +255,22 @@ struct bl_run_info {
 		size_t n;
 		char digest[65];
 	} selection;
+	/* a report merged from others (bootlab report merge): theirs */
+	const struct bl_run_source *sources;
+	size_t nsources;
 };
+
+/* one report a merged report was made of */
+struct bl_run_source {
+	const char *run_id;
+	int64_t start_wall;
+	const char *shard; /* or NULL */
+	const char *host;
+	const char *path; /* its report.json as given */
+};
+
+/* a new run id, "20261122-031500-4242" (caller frees) */
+char *bl_run_id_new(void);
 
 /* SEL for the N variants VARS (the run's choice before --shard); names
  * only, in any order */
