@@ -75,7 +75,8 @@ static int cmd_merge(int argc, char **argv, char *command)
 			rc = BL_EXIT_OK;
 		} else if (!strcmp(argv[i], "-o") || !strcmp(argv[i], "--output")) {
 			if (i + 1 >= argc) {
-				fprintf(stderr, "bootlab report merge: %s needs a folder\n", argv[i]);
+				fprintf(stderr, "bootlab report merge: %s needs a folder\n",
+					argv[i]);
 				rc = BL_EXIT_USAGE;
 			} else {
 				out = argv[++i];

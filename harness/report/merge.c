@@ -22,15 +22,17 @@ static int check_selection(struct bl_report_in *in, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		const struct bl_selection *s = &in[i].info.selection;
 		if (!s->n)
-			return bl_err("'%s': field 'selection': missing (written by a bootlab without "
-				      "report merge): cannot tell which variants its run chose",
-				      in[i].path);
+			return bl_err(
+			    "'%s': field 'selection': missing (written by a bootlab without "
+			    "report merge): cannot tell which variants its run chose",
+			    in[i].path);
 		const struct bl_selection *f = &in[0].info.selection;
 		if (strcmp(s->digest, f->digest))
-			return bl_err("'%s' and '%s' are runs of different scenario sets (%zu and %zu "
-				      "variants chosen before --shard; selection digests %.12s and "
-				      "%.12s): merge the shards or reruns of one choice",
-				      in[0].path, in[i].path, f->n, s->n, f->digest, s->digest);
+			return bl_err(
+			    "'%s' and '%s' are runs of different scenario sets (%zu and %zu "
+			    "variants chosen before --shard; selection digests %.12s and "
+			    "%.12s): merge the shards or reruns of one choice",
+			    in[0].path, in[i].path, f->n, s->n, f->digest, s->digest);
 	}
 	return 0;
 }
@@ -56,7 +58,8 @@ static void check_shards(const struct bl_report_in *in, size_t n)
 	}
 	for (unsigned k = 1; k <= total; k++)
 		if (!seen[k])
-			bl_warn("report merge: no report of shard %u/%u among the inputs", k, total);
+			bl_warn("report merge: no report of shard %u/%u among the inputs", k,
+				total);
 	free(seen);
 }
 
@@ -238,7 +241,8 @@ static int copy_files(struct merge *m, struct bl_report_in *in, size_t n)
 		for (size_t k = 0; k < m->v[i].n; k++) {
 			struct bl_result *r = m->v[i].runs[k];
 			const struct bl_report_in *from = input_of(in, n, r);
-			if (copy_in(m, from, &r->console_log) < 0 || copy_in(m, from, &r->initrd) < 0)
+			if (copy_in(m, from, &r->console_log) < 0 ||
+			    copy_in(m, from, &r->initrd) < 0)
 				return -1;
 		}
 	return 0;
@@ -300,13 +304,19 @@ static void merged_variants(struct merge *m, struct bl_merged *out)
 static void sources_of(struct bl_report_in *const *order, size_t n, struct bl_merged *out)
 {
 	struct bl_run_source *src = xcalloc(n + 1, sizeof(*src));
-	for (size_t i = 0; i < n; i++)
-		src[i] = (struct bl_run_source){order[i]->info.run_id, order[i]->info.start_wall,
-						order[i]->info.shard, order[i]->info.host,
-						order[i]->path};
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		bool seen = false; /* one run given twice (a folder and its latest) */
+		for (size_t j = 0; j < k && !seen; j++)
+			seen = !strcmp(src[j].run_id, order[i]->info.run_id);
+		if (!seen)
+			src[k++] = (struct bl_run_source){
+			    order[i]->info.run_id, order[i]->info.start_wall, order[i]->info.shard,
+			    order[i]->info.host, order[i]->path};
+	}
 	out->sources = src;
 	out->run.info.sources = src;
-	out->run.info.nsources = n;
+	out->run.info.nsources = k;
 }
 
 /* the merged folder under a temporary name beside OUT */
@@ -358,8 +368,8 @@ int bl_report_merge(struct bl_report_in *in, size_t n, const char *dest, const c
 	out->command = xstrdup(command);
 	out->dest = xstrdup(dest);
 	struct merge m = {.tmp = out->tmp};
-	out->run.info = (struct bl_run_info){
-	    .run_id = out->run_id, .dir = out->tmp, .command = out->command};
+	out->run.info =
+	    (struct bl_run_info){.run_id = out->run_id, .dir = out->tmp, .command = out->command};
 	int rc = out->tmp ? merge_into(&m, in, n, order, out) : -1;
 	if (rc == 0 && rename(out->tmp, dest) < 0)
 		rc = bl_err_errno("cannot rename '%s' to '%s'", out->tmp, dest);

@@ -522,6 +522,11 @@ static int read_variant(struct rd *rd, json_t *s, struct bl_report_in *in, size_
 	json_t *reps, *shown;
 	if (!json_is_object(s))
 		return bad(rd, "", "not an object");
+	int outcome;
+	json_t *vo = json_object_get(s, "outcome");
+	if (!(json_is_string(vo) && !strcmp(json_string_value(vo), "flaky")) &&
+	    name_in(rd, s, "outcome", outcome_name_i, BL_OUT_NUM, &outcome) < 0)
+		return -1;
 	if (read_plan(rd, s, &in->plans[idx]) < 0 ||
 	    get(rd, s, "repetitions", T_ARR | T_OPT, &reps) < 0 ||
 	    get(rd, s, "shown_run", T_INT | T_OPT, &shown) < 0)

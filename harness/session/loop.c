@@ -317,6 +317,8 @@ static void pollset_fill(struct sess *s, struct pollset *ps)
 		ps->ierr = pollset_add(ps, s->m.stderr_fd);
 	if (s->script_fd >= 0)
 		ps->iscript = pollset_add(ps, s->script_fd);
+	if (s->script_pidfd > 0)
+		pollset_add(ps, s->script_pidfd);
 	if (s->opts->interactive && !s->stdin_eof && s->stdin_held.len < STDIN_HELD_MAX)
 		ps->iin = pollset_add(ps, 0);
 	/* the emulator's exit wakes the poll at once (machine.h) */
@@ -661,7 +663,7 @@ static void log_open(struct sess *s)
 int sess_open(struct sess *s, const struct bl_scenario *sc, const struct bl_prepared *prep,
 	      const struct bl_session_opts *opts, struct bl_result *r)
 {
-	*s = (struct sess){.sc = sc, .opts = opts, .r = r, .script_fd = -1};
+	*s = (struct sess){.sc = sc, .opts = opts, .r = r, .script_fd = -1, .script_pidfd = -1};
 	s->replies = json_object();
 	sigpipe_ignore();
 	result_init(r, sc, prep);
