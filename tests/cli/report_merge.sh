@@ -8,24 +8,16 @@
 . "$(dirname "$0")/../lib.sh"
 S="$T_TMP/sc"
 mkdir -p "$S"
-for n in a b c d e f; do
-	cat > "$S/mini-$n.yaml" <<YAML
-name: mini-$n
-description: agent hello on UML
-backend: uml
-timeout: 30s
-archives:
-  - name: main
-    codec: none
-    entries:
-      - agent: /init
-steps:
-  - hello:
-      stage: 1
-  - agent: {op: poweroff}
-  - outcome: pass
-YAML
-done
+# uml_scenario NAME DESCRIPTION [STEP]: the agent's hello on UML, STEP
+# (a YAML step line, optional), then power off
+uml_scenario() {
+	printf 'name: %s\ndescription: %s\nbackend: uml\ntimeout: 30s\n' "$1" "$2"
+	printf 'archives:\n  - name: main\n    codec: none\n    entries:\n      - agent: /init\n'
+	printf 'steps:\n  - hello:\n      stage: 1\n'
+	[ -z "$3" ] || printf '  %s\n' "$3"
+	printf '  - agent: {op: poweroff}\n  - outcome: pass\n'
+}
+for n in a b c d e f; do uml_scenario "mini-$n" "agent hello on UML" > "$S/mini-$n.yaml"; done
 # name and outcome per variant, sorted
 verdicts() { jq -r '.scenarios[] | "\(.name) \(.outcome)"' "$1" | sort; }
 
@@ -69,23 +61,8 @@ if {[file exists $env(BL_TEST_MARKER)]} { exit 0 }
 close [open $env(BL_TEST_MARKER) w]
 exit 1
 EXP
-cat > "$S/flaky.yaml" <<'YAML'
-name: flaky
-description: fails once, then passes (a marker file on the host)
-backend: uml
-timeout: 30s
-archives:
-  - name: main
-    codec: none
-    entries:
-      - agent: /init
-steps:
-  - hello:
-      stage: 1
-  - expect-script: flaky.exp
-  - agent: {op: poweroff}
-  - outcome: pass
-YAML
+uml_scenario flaky "fails once, then passes (a marker file on the host)" \
+	"- expect-script: flaky.exp" > "$S/flaky.yaml"
 export BL_TEST_MARKER="$T_TMP/marker"
 out=$("$BOOTLAB" run --report-dir "$T_TMP/noretry" "$S/flaky.yaml" 2>&1); rc=$?
 expect_eq "without --retry the first boot fails the run" "$rc" 1
