@@ -102,8 +102,15 @@ static int cmd_merge(int argc, char **argv, char *command)
 		bl_mkdir_p("reports", 0755);
 		out = def;
 	}
-	if (rc < 0)
-		rc = merge_inputs(dirs, n, out, command);
+	char *dest = NULL;
+	if (rc < 0) {
+		/* "merged/" is the folder "merged": its temporary twin goes beside it */
+		dest = xstrdup(out);
+		for (size_t l = strlen(dest); l > 1 && dest[l - 1] == '/'; l--)
+			dest[l - 1] = 0;
+		rc = merge_inputs(dirs, n, dest, command);
+	}
+	free(dest);
 	free(def);
 	free(dirs);
 	return rc;

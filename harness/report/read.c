@@ -74,7 +74,7 @@ static int get_str(struct rd *rd, json_t *obj, const char *key, unsigned opt, ch
 	return 0;
 }
 
-/* seconds (number >= 0, or null/absent when OPT allows: -1) as ns */
+/* seconds (a number >= 0; -1 for null or absent when OPT allows them) */
 static int get_secs(struct rd *rd, json_t *obj, const char *key, unsigned opt, double *out)
 {
 	json_t *v;

@@ -50,6 +50,8 @@ expect_eq "junit.xml has one testcase per variant" "$(grep -c '<testcase ' "$T_T
 "$BOOTLAB" report merge "$T_TMP"/s1/latest "$T_TMP"/s1/2* "$T_TMP"/s2/latest "$T_TMP"/s3/latest \
 	-o "$T_TMP/merged2" > /dev/null 2>&1
 expect_eq "a run given twice is kept once" "$(jq '[.scenarios[].repetitions | length] | add' "$T_TMP/merged2/report.json")" 6
+"$BOOTLAB" report merge "$T_TMP"/s1/latest "$T_TMP"/s2/latest "$T_TMP"/s3/latest -o "$T_TMP/slash/" > /dev/null 2>&1
+check "-o OUT/ (a trailing slash) makes OUT" test -s "$T_TMP/slash/report.json"
 out=$("$BOOTLAB" report merge "$T_TMP"/s1/latest "$T_TMP"/s2/latest -o "$T_TMP/merged3" 2>&1)
 expect_match "a missing shard is named" "$out" "no report of shard 3/3"
 
