@@ -40,7 +40,7 @@ static bool of_type(json_t *v, unsigned t)
 static int bad(struct rd *rd, const char *key, const char *what)
 {
 	return bl_err("'%s': field '%s%s%s': %s", rd->file, sb_str(&rd->at),
-		      *sb_str(&rd->at) ? "." : "", key, what);
+		      *sb_str(&rd->at) && *key ? "." : "", key, what);
 }
 
 /* OBJ's KEY when it is of the types T, into *OUT (NULL when absent and
@@ -227,8 +227,10 @@ static int read_emulator(struct rd *rd, json_t *obj, struct bl_result *r)
 	    get_str(rd, emu, "stderr", 0, &r->emulator_stderr) < 0 ||
 	    get(rd, emu, "cpu", T_INT | T_NULL | T_OPT, &cpu) < 0 ||
 	    get_str(rd, emu, "work_dir", T_OPT, &r->work_dir) < 0 ||
-	    get(rd, emu, "work_dir_kept", T_BOOL | T_OPT, &kept) < 0)
+	    get(rd, emu, "work_dir_kept", T_BOOL | T_OPT, &kept) < 0) {
+		free(exit);
 		return -1;
+	}
 	r->emulator_status = emulator_status(exit);
 	free(exit);
 	r->emulator_cpu = json_is_integer(cpu) ? (int)json_integer_value(cpu) + 1 : 0;
@@ -504,7 +506,8 @@ static int read_full(struct rd *rd, json_t *s, const char *dir, struct bl_result
 {
 	double spawn;
 	json_t *hello, *hello2;
-	if (read_emulator(rd, s, r) < 0 || get_file(rd, s, "initrd", dir, true, &r->initrd) < 0 ||
+	if (read_phases(rd, s, r) < 0 || read_emulator(rd, s, r) < 0 ||
+	    get_file(rd, s, "initrd", dir, true, &r->initrd) < 0 ||
 	    get_secs(rd, s, "spawn_s", T_OPT | T_NULL, &spawn) < 0 || read_panic(rd, s, r) < 0 ||
 	    read_events(rd, s, r) < 0 || read_steps(rd, s, r) < 0 ||
 	    get(rd, s, "hello", T_OBJ | T_NULL, &hello) < 0 ||

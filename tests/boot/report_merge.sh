@@ -123,6 +123,8 @@ mk badout '.scenarios[0].outcome = "maybe"'
 bad "unknown outcome" "badout/bad.json': field 'scenarios\[0\]\.outcome': unknown value 'maybe'" "$T_TMP/s1/latest" "$T_TMP/badout/bad.json"
 mk badrep '.scenarios[1].repetitions[0].duration_s = "slow"'
 bad "a time that is not a number" "field 'scenarios\[1\]\.repetitions\[0\]\.duration_s': not a number" "$T_TMP/s1/latest" "$T_TMP/badrep/bad.json"
+mk badphase '.scenarios[0].phases = [{"name": 5}]'
+bad "a shown run's phase without a name" "field 'scenarios\[0\]\.phases\[0\]\.name': not a string" "$T_TMP/s1/latest" "$T_TMP/badphase/bad.json"
 mk climb '.scenarios[0].repetitions[0].console_log = "../../etc/passwd"'
 bad "a console log outside the folder" "console_log': '\.\./\.\./etc/passwd' is not a file in the report's folder" "$T_TMP/s1/latest" "$T_TMP/climb/bad.json"
 mk nolog '.'
