@@ -19,6 +19,7 @@ static const struct command commands[] = {
     {"run", cmd_run, "run scenario files, print verdicts, write reports"},
     {"boot", cmd_boot, "boot a kernel once with the console on this terminal"},
     {"compare", cmd_compare, "per-phase timing differences between two report.json files"},
+    {"report", cmd_report, "merge the report folders of shards or reruns into one"},
     {"archive", cmd_archive, "build, stack, list, extract, cat and lint initramfs archives"},
     {"scenario", cmd_scenario, "check scenario files and show the plans made of them"},
     {"kernel", cmd_kernel, "build, fetch, list and inspect kernels (cached)"},

@@ -8,6 +8,7 @@
 int cmd_run(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 int cmd_archive(int argc, char **argv);
 int cmd_kernel(int argc, char **argv);
 int cmd_disk(int argc, char **argv);

@@ -2,6 +2,7 @@
  * and phase, the host time before and after, the difference in seconds
  * and in percent. Medians when the reports come from --repeat. */
 #include "cli/cli.h"
+#include "report/report.h"
 #include "util/util.h"
 
 #include <jansson.h>
@@ -29,50 +30,16 @@ static const char *const phase_order[] = {"spawn",	 "first-console", "run-init",
 					  "switch-root", "stage2-hello",  "end"};
 
 struct rep {
-	char *path;
-	json_t *doc;
-	json_t *scenarios; /* borrowed */
+	struct bl_report_in in; /* the report read back and checked (harness/report/read.c) */
+	json_t *scenarios;	/* borrowed from in.doc */
 };
 
-/* load and check the few things compare relies on */
+/* read and check the report; compare reads its timings from the document */
 static int rep_load(const char *arg, struct rep *r)
 {
-	r->path = bl_is_dir(arg) ? bl_path_join(arg, "report.json") : xstrdup(arg);
-	json_error_t e;
-	char *data;
-	size_t len;
-	if (bl_read_file(r->path, &data, &len) < 0)
-		return -1; /* the message names the file */
-	r->doc = json_loadb(data, len, 0, &e);
-	free(data);
-	if (!r->doc)
-		return bl_err("'%s':%d:%d: not valid JSON: %s", r->path, e.line, e.column, e.text);
-	const char *schema = json_string_value(json_object_get(r->doc, "schema"));
-	if (!json_is_object(r->doc) || !schema)
-		return bl_err("'%s': not a bootlab report (no \"schema\" field)", r->path);
-	if (strncmp(schema, "bootlab-report/", 15))
-		return bl_err("'%s': not a bootlab report (schema '%s')", r->path, schema);
-	if (strcmp(schema, "bootlab-report/1"))
-		return bl_err(
-		    "'%s': report schema '%s' is newer than this bootlab (bootlab-report/1)",
-		    r->path, schema);
-	r->scenarios = json_object_get(r->doc, "scenarios");
-	if (!json_is_array(r->scenarios))
-		return bl_err("'%s': 'scenarios' is not a list", r->path);
-	size_t i;
-	json_t *s;
-	json_array_foreach(r->scenarios, i, s)
-	{
-		if (!json_is_string(json_object_get(s, "name")))
-			return bl_err("'%s': scenarios[%zu] has no name", r->path, i);
-		json_t *ph = json_object_get(s, "phases");
-		if (ph && !json_is_array(ph))
-			return bl_err("'%s': scenarios[%zu].phases is not a list", r->path, i);
-		json_t *tm = json_object_get(s, "timing");
-		if (tm && !json_is_null(tm) && !json_is_array(json_object_get(tm, "phases")))
-			return bl_err("'%s': scenarios[%zu].timing.phases is not a list", r->path,
-				      i);
-	}
+	if (bl_report_read(arg, &r->in) < 0)
+		return -1;
+	r->scenarios = json_object_get(r->in.doc, "scenarios");
 	return 0;
 }
 
@@ -210,9 +177,8 @@ int cmd_compare(int argc, char **argv)
 		status = BL_EXIT_USAGE;
 		goto out;
 	}
-	printf("OLD %s (%s)\nNEW %s (%s)\n\n", old.path,
-	       json_string_value(json_object_get(old.doc, "run_id")) ?: "?", new.path,
-	       json_string_value(json_object_get(new.doc, "run_id")) ?: "?");
+	printf("OLD %s (%s)\nNEW %s (%s)\n\n", old.in.path, old.in.info.run_id, new.in.path,
+	       new.in.info.run_id);
 	size_t k, shown = 0;
 	json_t *s;
 	/* NEW's order, then what only OLD has */
@@ -238,9 +204,7 @@ int cmd_compare(int argc, char **argv)
 out:
 	if (filter)
 		regfree(&re);
-	json_decref(old.doc);
-	json_decref(new.doc);
-	free(old.path);
-	free(new.path);
+	bl_report_in_release(&old.in);
+	bl_report_in_release(&new.in);
 	return status;
 }

@@ -388,6 +388,7 @@ static int gate_run(const struct gate *g, const char *workdir, int argc, char **
 	}
 	struct bl_run_opts o = {
 	    .report_root = g->report_dir, .argc = argc, .argv = argv, .jobs = 1, .repeat = 1};
+	bl_selection_of(&sc, 1, &o.selection);
 	struct bl_run run;
 	int rc;
 	if (bl_run_variants(&sc, 1, &o, &run) < 0) {

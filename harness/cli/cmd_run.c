@@ -35,6 +35,8 @@ static const char run_usage[] =
     "                     repeat to spread the variants over several hosts\n"
     "  --repeat N         boot each variant N times; the report gives min/median/max\n"
     "                     per phase (bootlab compare reads it)\n"
+    "  --retry N          boot a variant that did not pass again, up to N times; one\n"
+    "                     that then passes is flaky (reported, exit status 0)\n"
     "  --list             print the variants that would run (after --filter and\n"
     "                     --shard), one per line, and boot nothing\n"
     "  -h, --help         this text\n"
@@ -46,8 +48,9 @@ static const char run_usage[] =
 struct run_args {
 	const char *report_root, *filter;
 	struct bl_load_opts lo;
-	long jobs, repeat;
+	long jobs, repeat, retry;
 	unsigned shard_i, shard_n;
+	const char *shard; /* --shard's argument */
 	bool keep, list;
 	struct bl_run_host *hosts; /* --connect */
 	size_t nhosts, ahosts;
@@ -91,6 +94,7 @@ static void parse_shard(struct run_args *a, const char *arg)
 	if (sscanf(arg, "%u/%u", &a->shard_i, &a->shard_n) != 2 || a->shard_n == 0 ||
 	    a->shard_i < 1 || a->shard_i > a->shard_n)
 		die("run: --shard takes I/N with 1 <= I <= N, not '%s'", arg);
+	a->shard = arg;
 }
 
 /* the options into A: -1 to go on, else the exit status */
@@ -106,6 +110,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	    {"keep", no_argument, NULL, 'k'},
 	    {"connect", required_argument, NULL, 'c'},
 	    {"repeat", required_argument, NULL, 'r'},
+	    {"retry", required_argument, NULL, 'T'},
 	    {"list", no_argument, NULL, 'l'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -138,6 +143,9 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			break;
 		case 'r':
 			a->repeat = parse_count(optarg, 1000, "--repeat");
+			break;
+		case 'T':
+			a->retry = parse_count(optarg, 100, "--retry");
 			break;
 		case 'l':
 			a->list = true;
@@ -174,9 +182,12 @@ static unsigned long stable_hash(const char *s)
 }
 
 /* the variants this run boots, after --filter (FRE or NULL) and --shard;
- * caller frees the array, the variants are SET's */
+ * caller frees the array, the variants are SET's. SEL: what --filter
+ * picked before --shard split it, for the report (bootlab report merge
+ * checks that shards come from one choice). */
 static struct bl_scenario **select_variants(const struct run_args *a, const regex_t *fre,
-					    const struct bl_scenario_set *set, size_t *n)
+					    const struct bl_scenario_set *set, size_t *n,
+					    struct bl_selection *sel)
 {
 	struct bl_scenario **vars = xcalloc(set->n ? set->n : 1, sizeof(*vars));
 	*n = 0;
@@ -184,10 +195,14 @@ static struct bl_scenario **select_variants(const struct run_args *a, const rege
 		struct bl_scenario *sc = set->v[i];
 		if (fre && regexec(fre, sc->name, 0, NULL, 0) != 0)
 			continue;
-		if (a->shard_n && stable_hash(sc->name) % a->shard_n != a->shard_i - 1)
-			continue;
 		vars[(*n)++] = sc;
 	}
+	bl_selection_of(vars, *n, sel);
+	size_t k = 0;
+	for (size_t i = 0; i < *n; i++)
+		if (!a->shard_n || stable_hash(vars[i]->name) % a->shard_n == a->shard_i - 1)
+			vars[k++] = vars[i];
+	*n = k;
 	return vars;
 }
 
@@ -214,7 +229,7 @@ int cmd_run_report(const struct bl_run *run)
 }
 
 static int run_boots(const struct run_args *a, int argc, char **argv, struct bl_scenario **vars,
-		     size_t n)
+		     size_t n, const struct bl_selection *sel)
 {
 	struct bl_run_opts o = {
 	    .report_root = a->report_root,
@@ -222,6 +237,9 @@ static int run_boots(const struct run_args *a, int argc, char **argv, struct bl_
 	    .argv = argv,
 	    .jobs = (int)a->jobs,
 	    .repeat = (int)a->repeat,
+	    .retry = (int)a->retry,
+	    .shard = a->shard,
+	    .selection = *sel,
 	    .keep = a->keep,
 	    .hosts = a->hosts,
 	    .nhosts = a->nhosts,
@@ -238,7 +256,7 @@ static int run_boots(const struct run_args *a, int argc, char **argv, struct bl_
 
 /* the variants picked: listed (--list) or booted */
 static int run_selected(const struct run_args *a, int argc, char **argv, struct bl_scenario **vars,
-			size_t n)
+			size_t n, const struct bl_selection *sel)
 {
 	if (a->list) {
 		for (size_t i = 0; i < n; i++)
@@ -249,7 +267,7 @@ static int run_selected(const struct run_args *a, int argc, char **argv, struct 
 		fprintf(stderr, "bootlab run: no scenario variant left to run\n");
 		return BL_EXIT_USAGE;
 	}
-	return run_boots(a, argc, argv, vars, n);
+	return run_boots(a, argc, argv, vars, n, sel);
 }
 
 /* load the files, pick the variants, boot them */
@@ -262,8 +280,10 @@ static int run_files(const struct run_args *a, int argc, char **argv)
 	int rc = BL_EXIT_USAGE;
 	if (load_files(argc, argv, &a->lo, &set) == 0) {
 		size_t n;
-		struct bl_scenario **vars = select_variants(a, a->filter ? &fre : NULL, &set, &n);
-		rc = run_selected(a, argc, argv, vars, n);
+		struct bl_selection sel;
+		struct bl_scenario **vars =
+		    select_variants(a, a->filter ? &fre : NULL, &set, &n, &sel);
+		rc = run_selected(a, argc, argv, vars, n, &sel);
 		free(vars);
 	}
 	if (a->filter)

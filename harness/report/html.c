@@ -50,6 +50,49 @@ static void badge(struct strbuf *sb, enum bl_outcome o)
 	sb_addf(sb, "<span class=\"badge %s\">%s</span>", outcome_class(o), bl_outcome_name(o));
 }
 
+/* a variant's class: "flaky", else its shown run's outcome's */
+static const char *variant_class(const struct bl_variant_result *v)
+{
+	return bl_variant_flaky(v) ? "flaky" : outcome_class(bl_variant_main(v)->outcome);
+}
+
+static void variant_badge(struct strbuf *sb, const struct bl_variant_result *v)
+{
+	sb_addf(sb, "<span class=\"badge %s\">%s</span>", variant_class(v),
+		bl_variant_outcome_name(v));
+}
+
+/* PATH relative to the run's folder when it is in it */
+static const char *rel_to_run(const struct bl_run_info *run, const char *path)
+{
+	const char *rel = bl_path_in(path, run->dir);
+	return rel ? rel : path;
+}
+
+/* every repetition (and attempt) as a badge linking to its console log */
+static void runs_line(struct strbuf *sb, const struct bl_variant_result *v,
+		      const struct bl_run_info *run)
+{
+	sb_adds(sb, "<p class=\"runs\">runs: ");
+	for (size_t i = 0; i < v->nruns; i++) {
+		const struct bl_result *ri = v->runs[i];
+		char att[32] = "";
+		if (ri->attempt > 1)
+			snprintf(att, sizeof(att), ", attempt %d", ri->attempt);
+		if (ri->console_log) {
+			sb_adds(sb, "<a href=\"");
+			bl_xml_escape(sb, rel_to_run(run, ri->console_log));
+			sb_adds(sb, "\">");
+		}
+		sb_addf(sb,
+			"<span class=\"badge small %s\" title=\"run %zu%s: %s, %.3f s\">%zu</span>",
+			outcome_class(ri->outcome), i + 1, att, bl_outcome_name(ri->outcome),
+			bl_ns_to_s(ri->duration_ns), i + 1);
+		sb_adds(sb, ri->console_log ? "</a> " : " ");
+	}
+	sb_adds(sb, "</p>\n");
+}
+
 /* a tick step giving 4 to 10 ticks over SPAN seconds */
 static double tick_step(double span)
 {
@@ -311,11 +354,11 @@ static void scenario_section(struct strbuf *sb, const struct bl_variant_result *
 {
 	const struct bl_result *r = bl_variant_main(v);
 	const struct bl_scenario *sc = r->sc;
-	sb_addf(sb, "<section class=\"scenario %s\" id=\"s%zu\" data-name=\"",
-		outcome_class(r->outcome), idx);
+	sb_addf(sb, "<section class=\"scenario %s\" id=\"s%zu\" data-name=\"", variant_class(v),
+		idx);
 	bl_xml_escape(sb, sc->name);
-	sb_addf(sb, "\" data-outcome=\"%s\">\n<h2>", bl_outcome_name(r->outcome));
-	badge(sb, r->outcome);
+	sb_addf(sb, "\" data-outcome=\"%s\">\n<h2>", bl_variant_outcome_name(v));
+	variant_badge(sb, v);
 	sb_adds(sb, " <span class=\"name\">");
 	bl_xml_escape(sb, sc->name);
 	sb_adds(sb, "</span></h2>\n<p class=\"meta\">");
@@ -337,17 +380,8 @@ static void scenario_section(struct strbuf *sb, const struct bl_variant_result *
 		bl_xml_escape(sb, r->reason);
 		sb_adds(sb, "</p>\n");
 	}
-	if (v->nruns > 1) {
-		sb_adds(sb, "<p class=\"runs\">runs: ");
-		for (size_t i = 0; i < v->nruns; i++) {
-			sb_addf(
-			    sb,
-			    "<span class=\"badge small %s\" title=\"run %zu: %.3f s\">%zu</span> ",
-			    outcome_class(v->runs[i]->outcome), i + 1,
-			    bl_ns_to_s(v->runs[i]->duration_ns), i + 1);
-		}
-		sb_adds(sb, "</p>\n");
-	}
+	if (v->nruns > 1)
+		runs_line(sb, v, run);
 	if (r->phases[BL_PH_SPAWN].seen)
 		timeline(sb, r);
 	else
@@ -394,10 +428,7 @@ static void scenario_section(struct strbuf *sb, const struct bl_variant_result *
 		sb_addf(sb, "<details class=\"console\"%s><summary>console tail",
 			r->outcome != BL_OUT_PASS ? " open" : "");
 		if (r->console_log) {
-			const char *log = r->console_log;
-			size_t dl = strlen(run->dir);
-			if (!strncmp(log, run->dir, dl) && log[dl] == '/')
-				log += dl + 1;
+			const char *log = rel_to_run(run, r->console_log);
 			sb_adds(sb, " (full log: <a href=\"");
 			bl_xml_escape(sb, log);
 			sb_adds(sb, "\">");
@@ -422,7 +453,7 @@ static const char css[] =
     "8px;border-radius:10px;color:#fff;font-weight:600;font-size:12px}"
     ".badge.small{padding:0 6px;font-size:11px}"
     ".pass{--c:#1a7f37}.fail{--c:#cf222e}.panic{--c:#a40e26}.timeout{--c:#bf8700}"
-    ".reboot{--c:#8250df}.interrupted{--c:#6e7781}.error{--c:#6e40c9}"
+    ".reboot{--c:#8250df}.interrupted{--c:#6e7781}.error{--c:#6e40c9}.flaky{--c:#d4a72c}"
     ".badge{background:var(--c)}"
     "table{border-collapse:collapse;margin:6px 0 10px}td,th{padding:2px 10px;border-bottom:1px "
     "solid #ddd;text-align:left;vertical-align:top}"
@@ -460,7 +491,7 @@ static int html_write(const struct bl_run_info *run, const struct bl_variant_res
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(ts, sizeof(ts), "%Y-%m-%d %H:%M:%S UTC", &tm);
-	size_t counts[BL_OUT_NUM];
+	size_t counts[BL_COUNT_NUM];
 	bl_report_count(v, n, counts);
 
 	sb_adds(&sb, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
@@ -487,6 +518,9 @@ static int html_write(const struct bl_run_info *run, const struct bl_variant_res
 			badge(&sb, (enum bl_outcome)o);
 			sb_addf(&sb, " %zu ", counts[o]);
 		}
+	if (counts[BL_COUNT_FLAKY])
+		sb_addf(&sb, "<span class=\"badge flaky\">flaky</span> %zu ",
+			counts[BL_COUNT_FLAKY]);
 	sb_adds(&sb, "</p></header>\n");
 
 	sb_adds(&sb,
@@ -497,10 +531,10 @@ static int html_write(const struct bl_run_info *run, const struct bl_variant_res
 		size_t i = order[k];
 		const struct bl_result *r = bl_variant_main(&v[i]);
 		sb_addf(&sb, "<tr class=\"verdict %s\"><td><a href=\"#s%zu\">",
-			outcome_class(r->outcome), i);
+			variant_class(&v[i]), i);
 		bl_xml_escape(&sb, r->sc->name);
 		sb_adds(&sb, "</a></td><td>");
-		badge(&sb, r->outcome);
+		variant_badge(&sb, &v[i]);
 		sb_addf(&sb, "</td><td>%.2f</td><td>", bl_ns_to_s(r->duration_ns));
 		bl_xml_escape(&sb, r->last_phase ? r->last_phase : "\xe2\x80\x94");
 		sb_adds(&sb, "</td><td class=\"reason\">");

@@ -115,11 +115,52 @@ static json_t *timing_json(const struct bl_variant_result *v)
 	return t;
 }
 
-/* one variant: the shown repetition in full, then every repetition in brief */
-static json_t *variant_json(const struct bl_variant_result *v, const char *report_dir)
+/* the host a run's report names: the one it was read back from, else this
+ * machine's (new string) */
+static char *run_host(const struct bl_run_info *run)
 {
+	if (run->host)
+		return xstrdup(run->host);
+	struct utsname u;
+	uname(&u);
+	return xstrdup(u.nodename);
+}
+
+/* R's attempt and where it ran: read back from another report, or RUN */
+static void attempt_json(json_t *o, const struct bl_result *r, const struct bl_run_info *run)
+{
+	int attempt = r->attempt > 1 ? r->attempt : 1;
+	json_object_set_new(o, "attempt", json_integer(attempt));
+	const struct bl_ran_on *ro = &r->ran_on;
+	char *host = ro->run_id ? xstrdup(ro->host ? ro->host : "") : run_host(run);
+	json_object_set_new(o, "ran_on",
+			    json_pack("{s:o,s:o,s:o,s:i}", "run_id",
+				      bl_json_text(ro->run_id ? ro->run_id : run->run_id), "shard",
+				      str_or_null(ro->run_id ? ro->shard : run->shard), "host",
+				      bl_json_text(host), "attempt",
+				      ro->run_id ? ro->attempt : attempt));
+	free(host);
+}
+
+/* how many attempts V has: its highest attempt number */
+static int attempts_of(const struct bl_variant_result *v)
+{
+	int n = 1;
+	for (size_t i = 0; i < v->nruns; i++)
+		if (v->runs[i]->attempt > n)
+			n = v->runs[i]->attempt;
+	return n;
+}
+
+/* one variant: the shown repetition in full, then every repetition in brief */
+static json_t *variant_json(const struct bl_variant_result *v, const struct bl_run_info *run)
+{
+	const char *report_dir = run->dir;
 	const struct bl_result *main_r = bl_variant_main(v);
 	json_t *o = bl_result_to_json(main_r, report_dir);
+	json_object_set_new(o, "outcome", json_string(bl_variant_outcome_name(v)));
+	attempt_json(o, main_r, run);
+	json_object_set_new(o, "attempts", json_integer(attempts_of(v)));
 	json_object_set_new(o, "runs", json_integer((json_int_t)v->nruns));
 	json_object_set_new(o, "shown_run", json_integer((json_int_t)bl_variant_main_index(v)));
 	json_object_set_new(o, "timing", timing_json(v));
@@ -134,6 +175,7 @@ static json_t *variant_json(const struct bl_variant_result *v, const char *repor
 		json_object_set_new(j, "last_phase", str_or_null(r->last_phase));
 		json_object_set_new(j, "console_log", str_or_null(rel_log(r, report_dir)));
 		json_object_set_new(j, "phases", phases_json(r));
+		attempt_json(j, r, run);
 		json_array_append_new(reps, j);
 	}
 	json_object_set_new(o, "repetitions", reps);
@@ -249,26 +291,48 @@ json_t *bl_report_to_json(const struct bl_run_info *run, const struct bl_variant
 	json_object_set_new(o, "command", str_or_null(run->command));
 	json_object_set_new(o, "jobs", json_integer(run->jobs));
 	json_object_set_new(o, "repeat", json_integer(run->repeat > 0 ? run->repeat : 1));
+	json_object_set_new(o, "retry", json_integer(run->retry));
 	json_object_set_new(o, "interrupted", json_boolean(run->interrupted));
+	json_object_set_new(o, "shard", str_or_null(run->shard));
+	json_object_set_new(o, "selection",
+			    run->selection.n
+				? json_pack("{s:I,s:s}", "variants", (json_int_t)run->selection.n,
+					    "digest", run->selection.digest)
+				: json_null());
+	if (run->nsources) {
+		json_t *from = json_array();
+		for (size_t i = 0; i < run->nsources; i++) {
+			const struct bl_run_source *src = &run->sources[i];
+			char *when = iso_time(src->start_wall);
+			json_array_append_new(
+			    from,
+			    json_pack("{s:o,s:s,s:o,s:o,s:o}", "run_id", bl_json_text(src->run_id),
+				      "started", when, "shard", str_or_null(src->shard), "host",
+				      bl_json_text(src->host), "path", bl_json_text(src->path)));
+			free(when);
+		}
+		json_object_set_new(o, "merged_from", from);
+	}
+	char *host = run_host(run);
 	json_object_set_new(o, "host",
-			    json_pack("{s:o,s:o,s:o}", "hostname", bl_json_text(u.nodename),
-				      "kernel", bl_json_text(u.release), "machine",
-				      bl_json_text(u.machine)));
+			    json_pack("{s:o,s:o,s:o}", "hostname", bl_json_text(host), "kernel",
+				      bl_json_text(u.release), "machine", bl_json_text(u.machine)));
+	free(host);
 	static const enum bl_outcome all[] = {
 	    BL_OUT_PASS,    BL_OUT_FAIL,      BL_OUT_PANIC,	  BL_OUT_REBOOT,
 	    BL_OUT_TIMEOUT, BL_OUT_EMU_ERROR, BL_OUT_SETUP_ERROR, BL_OUT_INTERRUPTED};
+	size_t counts[BL_COUNT_NUM];
+	bl_report_count(v, n, counts);
 	json_t *sum = json_object();
 	json_object_set_new(sum, "total", json_integer((json_int_t)n));
-	for (size_t k = 0; k < BL_ARRAY_SIZE(all); k++) {
-		size_t c = 0;
-		for (size_t i = 0; i < n; i++)
-			c += bl_variant_main(&v[i])->outcome == all[k];
-		json_object_set_new(sum, bl_outcome_name(all[k]), json_integer((json_int_t)c));
-	}
+	for (size_t k = 0; k < BL_ARRAY_SIZE(all); k++)
+		json_object_set_new(sum, bl_outcome_name(all[k]),
+				    json_integer((json_int_t)counts[all[k]]));
+	json_object_set_new(sum, "flaky", json_integer((json_int_t)counts[BL_COUNT_FLAKY]));
 	json_object_set_new(o, "summary", sum);
 	json_t *arr = json_array();
 	for (size_t i = 0; i < n; i++)
-		json_array_append_new(arr, variant_json(&v[i], run->dir));
+		json_array_append_new(arr, variant_json(&v[i], run));
 	json_object_set_new(o, "scenarios", arr);
 	return o;
 }

@@ -5,11 +5,17 @@
 
 #include <string.h>
 
-void bl_report_count(const struct bl_variant_result *v, size_t n, size_t counts[BL_OUT_NUM])
+void bl_report_count(const struct bl_variant_result *v, size_t n, size_t counts[BL_COUNT_NUM])
 {
-	memset(counts, 0, BL_OUT_NUM * sizeof(*counts));
+	memset(counts, 0, BL_COUNT_NUM * sizeof(*counts));
 	for (size_t i = 0; i < n; i++)
-		counts[bl_variant_main(&v[i])->outcome]++;
+		counts[bl_variant_flaky(&v[i]) ? BL_COUNT_FLAKY
+					       : bl_variant_main(&v[i])->outcome]++;
+}
+
+const char *bl_variant_outcome_name(const struct bl_variant_result *v)
+{
+	return bl_variant_flaky(v) ? "flaky" : bl_outcome_name(bl_variant_main(v)->outcome);
 }
 
 bool bl_outcome_is_error(enum bl_outcome o)

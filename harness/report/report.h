@@ -44,9 +44,16 @@ void bl_stat_duration(const struct bl_variant_result *v, struct bl_stat *out);
  * json null for NULL. */
 json_t *bl_json_text(const char *s);
 
-/* COUNTS[o]: how many of the N variants' main repetitions ended in o */
+/* COUNTS[o]: how many of the N variants' main repetitions ended in o,
+ * but the flaky variants (bl_variant_flaky()), counted in
+ * COUNTS[BL_COUNT_FLAKY] */
 #define BL_OUT_NUM (BL_OUT_INTERRUPTED + 1)
-void bl_report_count(const struct bl_variant_result *v, size_t n, size_t counts[BL_OUT_NUM]);
+#define BL_COUNT_FLAKY BL_OUT_NUM
+#define BL_COUNT_NUM (BL_OUT_NUM + 1)
+void bl_report_count(const struct bl_variant_result *v, size_t n, size_t counts[BL_COUNT_NUM]);
+/* a variant's outcome in the reports: "flaky", else its shown
+ * repetition's (static) */
+const char *bl_variant_outcome_name(const struct bl_variant_result *v);
 /* an emulator or setup error, not a test failure */
 bool bl_outcome_is_error(enum bl_outcome o);
 /* "skipped", "pass" or "fail" (static) */
@@ -69,6 +76,48 @@ int bl_report_write_all(const struct bl_run_info *run, const struct bl_variant_r
 /* a run's reports: every format into its folder, then REPORT_ROOT/latest
  * pointed at it; 0 or -1 (the first error; latest is moved anyway) */
 int bl_report_write_run(const struct bl_run *run);
+
+/* ---- read.c: a report.json read back ---- */
+struct bl_report_in {
+	char *path; /* the report.json */
+	char *dir;  /* its folder; console logs are named under it */
+	json_t *doc;
+	struct bl_run_info info; /* strings borrowed from doc and below */
+	char *command, *shard;
+	struct bl_scenario **plans; /* one per variant (bl_plan_new: names only) */
+	struct bl_result *results;  /* every repetition; the shown one in full */
+	size_t nresults;
+	struct bl_result **runs;
+	struct bl_variant_result *variants;
+	size_t nvariants;
+};
+/* ARG (a report.json, or a folder holding one) into IN. Every field read
+ * is checked; -1 with a message naming the file and the field
+ * ("'r/report.json': field 'scenarios[2].outcome': unknown value 'x'").
+ * Release IN in either case. */
+int bl_report_read(const char *arg, struct bl_report_in *in);
+void bl_report_in_release(struct bl_report_in *in);
+
+/* ---- merge.c: bootlab report merge ---- */
+struct bl_merged {
+	/* what the summary line and the exit status read (bl_run_print_summary,
+	 * bl_run_status): info (dir: the merged folder), variants, counts */
+	struct bl_run run;
+	/* owned */
+	struct bl_result **runs; /* borrowed from the inputs */
+	struct bl_variant_result *variants;
+	const struct bl_run_source *sources;
+	char *run_id, *command, *tmp, *dest;
+};
+/* The N reports IN (read back; they must stay until bl_merge_release)
+ * merged into the new folder DEST: report.json, junit.xml, index.html and
+ * every console log. They must come from one choice of variants (the
+ * "selection" of each run); a variant's boots are kept once per attempt,
+ * its attempts numbered in the order the inputs started. DEST is made
+ * whole or not at all. COMMAND: how bootlab was invoked, for the report. */
+int bl_report_merge(struct bl_report_in *in, size_t n, const char *dest, const char *command,
+		    struct bl_merged *out);
+void bl_merge_release(struct bl_merged *m);
 
 extern const struct bl_reporter bl_reporter_json;
 extern const struct bl_reporter bl_reporter_junit;

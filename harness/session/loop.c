@@ -434,6 +434,8 @@ static void pollset_fill(struct sess *s, struct pollset *ps)
 		ps->ierr = pollset_add(ps, s->m.stderr_fd);
 	if (s->script_fd >= 0)
 		ps->iscript = pollset_add(ps, s->script_fd);
+	if (s->script_pidfd > 0)
+		pollset_add(ps, s->script_pidfd);
 	if (s->opts->interactive && !s->stdin_eof && s->stdin_held.len < STDIN_HELD_MAX)
 		ps->iin = pollset_add(ps, 0);
 	/* the emulator's exit wakes the poll at once (machine.h) */
@@ -756,18 +758,19 @@ static void result_init(struct bl_result *r, const struct bl_scenario *sc,
 	r->initrd = prep->initrd ? xstrdup(prep->initrd) : NULL;
 }
 
-/* the console log, NAME[.rN].console.log in the report folder */
+/* the console log, NAME[.aN][.rM].console.log in the report folder */
 static void log_open(struct sess *s)
 {
 	const struct bl_session_opts *opts = s->opts;
 	if (!opts->report_dir)
 		return;
 	char *sn = safe_name(s->sc->name);
+	char att[24] = "", rep[24] = "";
+	if (opts->attempt > 1)
+		snprintf(att, sizeof(att), ".a%d", opts->attempt);
 	if (opts->run_index > 0)
-		s->r->console_log =
-		    xasprintf("%s/%s.r%d.console.log", opts->report_dir, sn, opts->run_index);
-	else
-		s->r->console_log = xasprintf("%s/%s.console.log", opts->report_dir, sn);
+		snprintf(rep, sizeof(rep), ".r%d", opts->run_index);
+	s->r->console_log = xasprintf("%s/%s%s%s.console.log", opts->report_dir, sn, att, rep);
 	free(sn);
 	s->log = fopen(s->r->console_log, "w");
 	if (s->log) /* line by line: `tail -f` shows a running boot */
@@ -795,7 +798,7 @@ static void frame_nonce(struct sess *s, struct bl_cmdline *c)
 int sess_open(struct sess *s, const struct bl_scenario *sc, const struct bl_prepared *prep,
 	      const struct bl_session_opts *opts, struct bl_result *r)
 {
-	*s = (struct sess){.sc = sc, .opts = opts, .r = r, .script_fd = -1};
+	*s = (struct sess){.sc = sc, .opts = opts, .r = r, .script_fd = -1, .script_pidfd = -1};
 	s->replies = json_object();
 	sigpipe_ignore();
 	result_init(r, sc, prep);

@@ -73,6 +73,9 @@ struct sess {
 	struct strbuf emu_err;
 
 	int script_fd; /* expect-script relay, or -1 */
+	/* the running expect script's pidfd, or -1: its exit wakes the poll
+	 * (its relay's end of file can come before it can be reaped) */
+	int script_pidfd;
 };
 
 /* Set up S for one boot and start its machine: 0, or -1 with R's outcome

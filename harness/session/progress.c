@@ -15,13 +15,15 @@ bool bl_progress_live_wanted(void)
 	return isatty(1) && !(term && !strcmp(term, "dumb"));
 }
 
-/* "name", or "name #N" for a repetition */
+/* "name", "name #N" for a repetition, "name (attempt K)" for --retry's */
 static void job_name(const struct pool *p, const struct bl_run_job *j, char *buf, size_t n)
 {
+	char rep[24] = "", att[32] = "";
 	if (p->repeat > 1)
-		snprintf(buf, n, "%s #%d", j->sc->name, j->run);
-	else
-		snprintf(buf, n, "%s", j->sc->name);
+		snprintf(rep, sizeof(rep), " #%d", j->run);
+	if (j->attempt > 1)
+		snprintf(att, sizeof(att), " (attempt %d)", j->attempt);
+	snprintf(buf, n, "%s%s%s", j->sc->name, rep, att);
 }
 
 void bl_progress_line(struct pool *p, struct bl_run_job *j)

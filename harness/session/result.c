@@ -46,5 +46,36 @@ void bl_result_release(struct bl_result *r)
 	free(r->kernel_image);
 	free(r->initrd);
 	free(r->work_dir);
+	free(r->ran_on.run_id);
+	free(r->ran_on.shard);
+	free(r->ran_on.host);
 	memset(r, 0, sizeof(*r));
+}
+
+/* whether every repetition of attempt A passed; false when it has none */
+static bool attempt_passed(const struct bl_variant_result *v, int a)
+{
+	bool any = false;
+	for (size_t i = 0; i < v->nruns; i++) {
+		const struct bl_result *r = v->runs[i];
+		if ((r->attempt > 1 ? r->attempt : 1) != a)
+			continue;
+		any = true;
+		if (r->outcome != BL_OUT_PASS)
+			return false;
+	}
+	return any;
+}
+
+bool bl_variant_flaky(const struct bl_variant_result *v)
+{
+	bool passed = false, failed = false;
+	for (size_t i = 0; i < v->nruns; i++) {
+		int a = v->runs[i]->attempt > 1 ? v->runs[i]->attempt : 1;
+		if (attempt_passed(v, a))
+			passed = true;
+		else
+			failed = true;
+	}
+	return passed && failed;
 }

@@ -56,7 +56,8 @@ static void run_job(struct pool *p, struct bl_run_job *j, const char *connect)
 	struct bl_session_opts so = {.report_dir = p->report_dir,
 				     .kill_grace_ms = 2000,
 				     .connect = connect,
-				     .run_index = j->run};
+				     .run_index = j->run,
+				     .attempt = j->attempt};
 	j->workdir = bl_mktemp_dir("run");
 	if (!j->workdir) {
 		job_fail(j);
@@ -73,6 +74,7 @@ static void run_job(struct pool *p, struct bl_run_job *j, const char *connect)
 		j->infra = j->r.outcome == BL_OUT_EMU_ERROR;
 	}
 	bl_prepared_release(&prep);
+	j->r.attempt = j->attempt;
 	if (j->r.sc)
 		keep_initrd(j, p->keep && j->r.outcome != BL_OUT_PASS);
 	if (p->keep && j->r.outcome != BL_OUT_PASS)
@@ -158,7 +160,7 @@ static void pool_run(struct pool *p, const struct bl_run_opts *o)
 	free(sl);
 }
 
-static char *make_run_id(void)
+char *bl_run_id_new(void)
 {
 	char buf[64];
 	time_t t = time(NULL);
@@ -171,7 +173,7 @@ static char *make_run_id(void)
 /* the run's id, report folder and the command line the report shows */
 static int run_open(struct bl_run *run, const struct bl_run_opts *o)
 {
-	run->run_id = make_run_id();
+	run->run_id = bl_run_id_new();
 	run->dir = xasprintf("%s/%s", o->report_root, run->run_id);
 	if (bl_mkdir_p(run->dir, 0755) < 0)
 		return -1;
@@ -188,21 +190,44 @@ static int run_open(struct bl_run *run, const struct bl_run_opts *o)
 	    .command = run->command,
 	    .jobs = o->jobs,
 	    .repeat = o->repeat,
+	    .retry = o->retry,
+	    .shard = o->shard,
+	    .selection = o->selection,
 	};
 	return 0;
 }
 
-/* every variant once, then again for each repetition */
-static void jobs_plan(struct bl_run *run, struct bl_scenario *const *vars, size_t n, int repeat)
+/* the jobs of ATTEMPT for the variants whose WANT[i] is set: each once,
+ * then again for each repetition */
+static void jobs_plan(struct bl_run *run, struct bl_scenario *const *vars, size_t n,
+		      const bool *want, int repeat, int attempt)
 {
-	run->jobs = xcalloc(n * (size_t)repeat + 1, sizeof(*run->jobs));
 	for (int k = 0; k < repeat; k++)
 		for (size_t i = 0; i < n; i++) {
+			if (!want[i])
+				continue;
 			struct bl_run_job *j = &run->jobs[run->njobs++];
 			j->sc = vars[i];
 			j->variant = i;
 			j->run = repeat > 1 ? k + 1 : 0;
+			j->attempt = attempt;
 		}
+}
+
+/* WANT[i]: variant i had a boot among JOBS[from..] that did not pass;
+ * false for all when the run was interrupted */
+static size_t jobs_failed(const struct bl_run *run, size_t from, size_t n, bool *want)
+{
+	size_t k = 0;
+	memset(want, 0, n * sizeof(*want));
+	for (size_t i = from; i < run->njobs && !bl_session_interrupted(); i++) {
+		const struct bl_run_job *j = &run->jobs[i];
+		if (j->r.sc && j->r.outcome != BL_OUT_PASS && !j->bad_input && !want[j->variant]) {
+			want[j->variant] = true;
+			k++;
+		}
+	}
+	return k;
 }
 
 /* what finished, even after Ctrl-C: each variant with the repetitions
@@ -216,6 +241,7 @@ static void run_group(struct bl_run *run, size_t nvars)
 		struct bl_result **first = run->runs + nruns;
 		size_t k = 0;
 		bool pass = true;
+		/* a variant's boots in the order they ran: attempt by attempt */
 		for (size_t i = 0; i < run->njobs; i++) {
 			struct bl_run_job *j = &run->jobs[i];
 			if (j->variant != v || !j->r.sc)
@@ -228,10 +254,28 @@ static void run_group(struct bl_run *run, size_t nvars)
 		nruns += k;
 		if (!k)
 			continue;
-		run->variants[run->nvariants++] = (struct bl_variant_result){first, k};
+		run->variants[run->nvariants] = (struct bl_variant_result){first, k};
+		run->nflaky += bl_variant_flaky(&run->variants[run->nvariants]);
+		run->nvariants++;
 		run->npass += pass;
 	}
 	run->nboots = nruns;
+}
+
+/* boot the jobs from FROM on, in the pool */
+static void pool_attempt(struct bl_run *run, const struct bl_run_opts *o, size_t from, int repeat)
+{
+	struct pool p = {
+	    .jobs = run->jobs + from,
+	    .n = run->njobs - from,
+	    .report_dir = run->dir,
+	    .keep = o->keep,
+	    .live = bl_progress_live_wanted(),
+	    .repeat = repeat,
+	};
+	pthread_mutex_init(&p.lock, NULL);
+	pool_run(&p, o);
+	pthread_mutex_destroy(&p.lock);
 }
 
 int bl_run_variants(struct bl_scenario *const *vars, size_t n, const struct bl_run_opts *o,
@@ -243,20 +287,22 @@ int bl_run_variants(struct bl_scenario *const *vars, size_t n, const struct bl_r
 		return -1;
 	}
 	int repeat = o->repeat > 0 ? o->repeat : 1;
-	jobs_plan(run, vars, n, repeat);
-	struct pool p = {
-	    .jobs = run->jobs,
-	    .n = run->njobs,
-	    .report_dir = run->dir,
-	    .keep = o->keep,
-	    .live = bl_progress_live_wanted(),
-	    .repeat = repeat,
-	};
-	pthread_mutex_init(&p.lock, NULL);
+	int retry = o->retry > 0 ? o->retry : 0;
+	run->jobs = xcalloc(n * (size_t)repeat * (size_t)(retry + 1) + 1, sizeof(*run->jobs));
+	bool *want = xcalloc(n + 1, sizeof(*want));
+	for (size_t i = 0; i < n; i++)
+		want[i] = true;
 	bl_session_catch_signals();
 	int64_t t0 = bl_now_ns();
-	pool_run(&p, o);
-	pthread_mutex_destroy(&p.lock);
+	/* attempt 1 boots every variant; each further one those that did not pass */
+	for (int attempt = 1, from = 0; attempt <= retry + 1; attempt++) {
+		if (attempt > 1 && !jobs_failed(run, (size_t)from, n, want))
+			break;
+		from = (int)run->njobs;
+		jobs_plan(run, vars, n, want, repeat, attempt);
+		pool_attempt(run, o, (size_t)from, repeat);
+	}
+	free(want);
 	run->info.duration_ns = bl_now_ns() - t0;
 	run->info.interrupted = bl_session_interrupted();
 	run_group(run, n);
@@ -266,13 +312,14 @@ int bl_run_variants(struct bl_scenario *const *vars, size_t n, const struct bl_r
 void bl_run_print_summary(const struct bl_run *run)
 {
 	const char *intr = run->info.interrupted ? " (interrupted)" : "";
-	if (run->info.repeat > 1)
-		printf("%zu of %zu passed (%zu boots)%s; report: %s/report.json\n", run->npass,
-		       run->nvariants, run->nboots, intr, run->dir);
-	else
-		printf("%zu of %zu passed%s; report: %s/report.json\n", run->npass, run->nvariants,
-		       intr, run->dir);
-	printf("html: %s/index.html\n", run->dir);
+	char flaky[48] = "", boots[48] = "";
+	if (run->nflaky)
+		snprintf(flaky, sizeof(flaky), ", %zu flaky", run->nflaky);
+	if (run->nboots != run->nvariants)
+		snprintf(boots, sizeof(boots), " (%zu boots)", run->nboots);
+	printf("%zu of %zu passed%s%s%s; report: %s/report.json\n", run->npass, run->nvariants,
+	       flaky, boots, intr, run->info.dir);
+	printf("html: %s/index.html\n", run->info.dir);
 	fflush(stdout);
 }
 
@@ -284,7 +331,8 @@ int bl_run_status(const struct bl_run *run, bool report_ok)
 		return BL_EXIT_INFRA;
 	if (run->bad_input)
 		return BL_EXIT_USAGE;
-	if (run->npass != run->nvariants || run->nboots != run->njobs)
+	/* a flaky variant passed on its last chance: the run passes */
+	if (run->npass + run->nflaky != run->nvariants || run->nboots != run->njobs)
 		return BL_EXIT_FAIL;
 	return BL_EXIT_OK;
 }
@@ -303,4 +351,24 @@ void bl_run_release(struct bl_run *run)
 	free(run->dir);
 	free(run->command);
 	*run = (struct bl_run){0};
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+void bl_selection_of(struct bl_scenario *const *vars, size_t n, struct bl_selection *sel)
+{
+	const char **names = xcalloc(n + 1, sizeof(*names));
+	for (size_t i = 0; i < n; i++)
+		names[i] = vars[i]->name;
+	qsort(names, n, sizeof(*names), cmp_str);
+	struct bl_sha256 h;
+	bl_sha256_init(&h);
+	for (size_t i = 0; i < n; i++)
+		bl_sha256_update_str(&h, names[i]);
+	bl_sha256_final_hex(&h, sel->digest);
+	sel->n = n;
+	free(names);
 }

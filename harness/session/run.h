@@ -17,6 +17,7 @@ struct bl_run_job {
 	struct bl_scenario *sc;
 	size_t variant; /* index into the run's variants */
 	int run;	/* 1-based repetition, 0 without --repeat */
+	int attempt;	/* 1-based: --retry boots a variant that did not pass again */
 	struct bl_result r;
 	bool infra;
 	bool bad_input; /* the scenario asked for something impossible (found while preparing) */

@@ -165,6 +165,14 @@ struct bl_result {
 	int64_t start_wall; /* unix time (s) */
 	int64_t spawn_ns;   /* bootlab's start to the emulator's spawn (0: never spawned) */
 	int64_t duration_ns;
+	int attempt; /* 1-based: 1 the first boot of the variant, 2... --retry's */
+	/* where it ran when it was read back from another run's report
+	 * (bootlab report merge): that run's id, --shard and host, and its
+	 * attempt there; all NULL/0 for a boot of this run (owned) */
+	struct bl_ran_on {
+		char *run_id, *shard, *host;
+		int attempt;
+	} ran_on;
 };
 
 void bl_result_release(struct bl_result *r);
@@ -172,6 +180,7 @@ void bl_result_release(struct bl_result *r);
 struct bl_session_opts {
 	const char *report_dir; /* where the console log goes */
 	int run_index;		/* > 0: repetition N of --repeat, log NAME.rN.console.log */
+	int attempt;		/* > 1: --retry's attempt N, log NAME.aN[.rM].console.log */
 	const char *workdir;	/* private scratch folder */
 	bool echo_console;	/* copy console to stdout (bootlab boot) */
 	bool interactive;	/* also forward stdin to the console, wait for the
@@ -243,9 +252,37 @@ struct bl_run_info {
 	int64_t duration_ns;
 	const char *command; /* how bootlab was invoked */
 	int jobs;
-	int repeat;	  /* --repeat N (1 without) */
-	bool interrupted; /* stopped by a signal: some variants missing */
+	int repeat;	   /* --repeat N (1 without) */
+	int retry;	   /* --retry N (0 without) */
+	bool interrupted;  /* stopped by a signal: some variants missing */
+	const char *shard; /* --shard I/N, or NULL */
+	const char *host;  /* where it ran (NULL: this machine's name) */
+	/* the variants picked before --shard split them: how many, and the
+	 * SHA-256 of their names (bl_selection_digest); n 0: unknown */
+	struct bl_selection {
+		size_t n;
+		char digest[65];
+	} selection;
+	/* a report merged from others (bootlab report merge): theirs */
+	const struct bl_run_source *sources;
+	size_t nsources;
 };
+
+/* one report a merged report was made of */
+struct bl_run_source {
+	const char *run_id;
+	int64_t start_wall;
+	const char *shard; /* or NULL */
+	const char *host;
+	const char *path; /* its report.json as given */
+};
+
+/* a new run id, "20261122-031500-4242" (caller frees) */
+char *bl_run_id_new(void);
+
+/* SEL for the N variants VARS (the run's choice before --shard); names
+ * only, in any order */
+void bl_selection_of(struct bl_scenario *const *vars, size_t n, struct bl_selection *sel);
 
 /* One scenario variant and its repetitions (--repeat N), in the order
  * they ran. The runs are borrowed. */
@@ -253,6 +290,11 @@ struct bl_variant_result {
 	struct bl_result *const *runs;
 	size_t nruns;
 };
+
+/* whether V passed on some attempt (--retry, or runs merged by bootlab
+ * report merge) and not on another: each attempt passes when all its
+ * repetitions pass */
+bool bl_variant_flaky(const struct bl_variant_result *v);
 
 /* a libvirt host a run boots on (--connect URI#N) */
 struct bl_run_host {
@@ -266,6 +308,9 @@ struct bl_run_opts {
 	char *const *argv;
 	int jobs;			 /* boots at once, without hosts */
 	int repeat;			 /* boots of each variant, at least 1 */
+	int retry;			 /* boot a variant that did not pass again, up to N times */
+	const char *shard;		 /* --shard I/N for the report, or NULL */
+	struct bl_selection selection;	 /* for the report */
 	bool keep;			 /* keep the work folders of boots that did not pass */
 	const struct bl_run_host *hosts; /* boot on these hosts' slots instead */
 	size_t nhosts;
@@ -280,6 +325,7 @@ struct bl_run {
 	struct bl_variant_result *variants; /* those that booted at least once, in order */
 	size_t nvariants;
 	size_t npass;	      /* variants whose every boot passed */
+	size_t nflaky;	      /* variants that passed on one attempt and not on another */
 	size_t nboots, njobs; /* boots that ran, of those planned */
 	bool infra;	      /* a boot failed for want of infrastructure (no emulator...) */
 	bool bad_input;	      /* a plan asked for the impossible (found while preparing) */

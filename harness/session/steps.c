@@ -315,6 +315,7 @@ static int script_start(struct sess *s, const struct bl_step *st, struct bl_step
 	}
 	x->err_fd = ep[0];
 	s->script_fd = sp[0];
+	s->script_pidfd = x->child.pidfd;
 	return 0;
 }
 
@@ -371,6 +372,7 @@ static int step_script(struct sess *s, const struct bl_step *st, struct bl_step_
 	enum bl_stop why = sess_wait(s, deadline, true, script_ready, &x);
 	int rc = why == BL_STOP_DONE ? script_verdict(s, st, sr, &x)
 				     : step_stop(s, sr, why, "the expect script");
+	s->script_pidfd = -1;
 	bl_machine_stop(&x.child, 200);
 	free(x.child.command); /* bl_machine_spawn()'s; the session frees its emulator's */
 	close(x.err_fd);

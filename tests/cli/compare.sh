@@ -52,9 +52,9 @@ bad "JSON that is not a report" "other\.json': not a bootlab report" $D/old.json
 jq '.schema = "bootlab-report/9"' $D/old.json > "$T_TMP/future.json"
 bad "newer schema" "future\.json': report schema 'bootlab-report/9' is newer" "$T_TMP/future.json" $D/new.json
 jq '.scenarios = {}' $D/old.json > "$T_TMP/noscen.json"
-bad "scenarios not a list" "'scenarios' is not a list" "$T_TMP/noscen.json" $D/new.json
+bad "scenarios not a list" "field 'scenarios': not a list" "$T_TMP/noscen.json" $D/new.json
 jq 'del(.scenarios[1].name)' $D/old.json > "$T_TMP/noname.json"
-bad "scenario without name" "scenarios\[1\] has no name" "$T_TMP/noname.json" $D/new.json
+bad "scenario without name" "field 'scenarios\[1\]\.name': missing" "$T_TMP/noname.json" $D/new.json
 bad "one argument" "need two reports" $D/old.json
 bad "unknown option" "unknown option '--bogus'" --bogus $D/old.json $D/new.json
 out=$("$BOOTLAB" compare --help); rc=$?
