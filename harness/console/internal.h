@@ -9,18 +9,18 @@
 
 /* how a report's body ends */
 enum kend {
-	KEND_TRACE,  /* "---[ end trace" */
-	KEND_RULE,   /* a line of '=' (KASAN, KFENCE, UBSAN) */
-	KEND_PANIC,  /* "---[ end Kernel panic" */
-	KEND_AFTER,  /* the first unrelated line once the call trace was seen */
-	KEND_LINE,   /* the first unrelated line */
+	KEND_TRACE, /* "---[ end trace" */
+	KEND_RULE,  /* a line of '=' (KASAN, KFENCE, UBSAN) */
+	KEND_PANIC, /* "---[ end Kernel panic" */
+	KEND_AFTER, /* the first unrelated line once the call trace was seen */
+	KEND_LINE,  /* the first unrelated line */
 };
 
 /* what a line that starts a report says */
 struct kstart {
 	enum bl_kclass cls; /* BL_KC_NONE: a marker that opens a report whose class comes later */
 	enum kend end;
-	bool header;	    /* an Oops header line: part of an open report */
+	bool header; /* an Oops header line: part of an open report */
 };
 
 /* the class a line starts, if any */

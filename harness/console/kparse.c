@@ -232,10 +232,20 @@ static enum bl_kclass panic_class(const char *reason)
 static bool consequence(const char *reason)
 {
 	static const char *const after_report[] = {
-	    "Fatal exception", "Attempted to kill init!", "Oops", "hung_task: blocked tasks",
-	    "softlockup: hung tasks", "panic_on_warn set", "Hard LOCKUP", "RCU Stall",
-	    "Aiee, killing interrupt handler", "System is deadlocked on memory", "Out of memory",
-	    "kernel: panic_on_warn set", "Fatal hardware error", "corrupted stack end detected",
+	    "Fatal exception",
+	    "Attempted to kill init!",
+	    "Oops",
+	    "hung_task: blocked tasks",
+	    "softlockup: hung tasks",
+	    "panic_on_warn set",
+	    "Hard LOCKUP",
+	    "RCU Stall",
+	    "Aiee, killing interrupt handler",
+	    "System is deadlocked on memory",
+	    "Out of memory",
+	    "kernel: panic_on_warn set",
+	    "Fatal hardware error",
+	    "corrupted stack end detected",
 	};
 	for (size_t i = 0; i < BL_ARRAY_SIZE(after_report); i++)
 		if (!strncmp(reason, after_report[i], strlen(after_report[i])))

@@ -131,18 +131,23 @@ static bool has_stamp(const char *t)
 
 void bl_kreports_from_text(const char *text, struct bl_kreport **out, size_t *n)
 {
-	char *copy = xstrdup(text), *save = NULL;
+	char *copy = xstrdup(text);
 	bool stamped = false;
 	for (const char *p = copy; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
 		if (has_stamp(log_text(p)))
 			stamped = true;
 	struct bl_kparser *kp = bl_kparser_new();
 	bl_kparser_require_stamps(kp, stamped);
-	for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+	/* every line, empty ones too: report line numbers are the file's */
+	for (char *line = copy; line && *line;) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = 0;
 		char *cr = strchr(line, '\r');
 		if (cr)
 			*cr = 0;
 		bl_kparser_feed(kp, log_text(line));
+		line = nl ? nl + 1 : NULL;
 	}
 	bl_kparser_finish(kp);
 	size_t k;

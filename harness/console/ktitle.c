@@ -32,8 +32,7 @@ static const struct {
     {"UBSAN: ", false, BL_KC_UBSAN, KEND_RULE},
     {"BUG: soft lockup", true, BL_KC_SOFT_LOCKUP, KEND_AFTER},
     {"BUG: scheduling while atomic", false, BL_KC_SCHED_ATOMIC, KEND_AFTER},
-    {"BUG: sleeping function called from invalid context", false, BL_KC_SLEEP_ATOMIC,
-     KEND_AFTER},
+    {"BUG: sleeping function called from invalid context", false, BL_KC_SLEEP_ATOMIC, KEND_AFTER},
     {"stack guard page was hit", true, BL_KC_STACK_OVERFLOW, KEND_TRACE},
     {"kernel stack overflow", true, BL_KC_STACK_OVERFLOW, KEND_TRACE},
     {"kernel BUG at ", false, BL_KC_BUG, KEND_TRACE},
@@ -101,16 +100,78 @@ bool kstart_line(const char *t, struct kstart *o)
 }
 
 static const char *const body_prefixes[] = {
-    "CPU:", "Hardware name:", "RIP:", "RSP:", "RAX:", "RDX:", "RBP:", "R10:", "R13:", "FS:",
-    "CS:", "CR2:", "DR0:", "DR3:", "DR6:", "Call Trace:", "Call trace:", "<TASK>", "</TASK>",
-    "<IRQ>", "</IRQ>", "<NMI>", "</NMI>", "Modules linked in:", "Code:", "Kernel Offset:",
-    "PKRU:", "Workqueue:", "irq event stamp:", "hardirqs last", "softirqs last", "Stack:",
-    "pc :", "lr :", "sp :", "pstate:", "Mem abort info:", "Data abort info:", "---[ ",
-    "task:", "Tainted:", "Read of size", "Write of size", "The buggy address", "Allocated by",
-    "Freed by", "Memory state around", "Last potentially related", "Showing ", "Mem-Info:",
-    "stack backtrace:", "index ", "shift exponent ", "load of value", "CR2: ", "x2", "x1",
-    "x0", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "ESR =", "FAR =", "EC =", "SET =",
-    "ISV =", "CM =", "WnR =",
+    "CPU:",
+    "Hardware name:",
+    "RIP:",
+    "RSP:",
+    "RAX:",
+    "RDX:",
+    "RBP:",
+    "R10:",
+    "R13:",
+    "FS:",
+    "CS:",
+    "CR2:",
+    "DR0:",
+    "DR3:",
+    "DR6:",
+    "Call Trace:",
+    "Call trace:",
+    "<TASK>",
+    "</TASK>",
+    "<IRQ>",
+    "</IRQ>",
+    "<NMI>",
+    "</NMI>",
+    "Modules linked in:",
+    "Code:",
+    "Kernel Offset:",
+    "PKRU:",
+    "Workqueue:",
+    "irq event stamp:",
+    "hardirqs last",
+    "softirqs last",
+    "Stack:",
+    "pc :",
+    "lr :",
+    "sp :",
+    "pstate:",
+    "Mem abort info:",
+    "Data abort info:",
+    "---[ ",
+    "task:",
+    "Tainted:",
+    "Read of size",
+    "Write of size",
+    "The buggy address",
+    "Allocated by",
+    "Freed by",
+    "Memory state around",
+    "Last potentially related",
+    "Showing ",
+    "Mem-Info:",
+    "stack backtrace:",
+    "index ",
+    "shift exponent ",
+    "load of value",
+    "CR2: ",
+    "x2",
+    "x1",
+    "x0",
+    "x3",
+    "x4",
+    "x5",
+    "x6",
+    "x7",
+    "x8",
+    "x9",
+    "ESR =",
+    "FAR =",
+    "EC =",
+    "SET =",
+    "ISV =",
+    "CM =",
+    "WnR =",
 };
 
 bool kline_is_body(const char *t)
@@ -141,14 +202,54 @@ bool kframe_func(const char *t, char *out, size_t n)
 
 /* frames that report or route a problem, never its place */
 static const char *const plumbing[] = {
-    "dump_stack", "__warn", "warn_", "report_bug", "handle_bug", "exc_", "asm_exc_", "do_trap",
-    "do_error_trap", "die", "__die", "oops_", "kasan_", "__kasan", "__asan", "ubsan_",
-    "__ubsan", "print_", "__might", "might_", "__schedule", "schedule", "io_schedule",
-    "refcount_warn_saturate", "__list_add_valid", "__list_del_entry_valid", "lock_acquire",
-    "__lock_acquire", "lock_release", "check_", "validate_chain", "_raw_", "__mutex_lock",
-    "mutex_lock", "panic", "show_", "__stack_chk_fail", "rcu_", "watchdog", "bit_wait",
-    "dump_header", "oom_", "out_of_memory", "debug_check_", "mark_lock", "lockdep_",
-    "__schedule_bug", "preempt_count",
+    "dump_stack",
+    "__warn",
+    "warn_",
+    "report_bug",
+    "handle_bug",
+    "exc_",
+    "asm_exc_",
+    "do_trap",
+    "do_error_trap",
+    "die",
+    "__die",
+    "oops_",
+    "kasan_",
+    "__kasan",
+    "__asan",
+    "ubsan_",
+    "__ubsan",
+    "print_",
+    "__might",
+    "might_",
+    "__schedule",
+    "schedule",
+    "io_schedule",
+    "refcount_warn_saturate",
+    "__list_add_valid",
+    "__list_del_entry_valid",
+    "lock_acquire",
+    "__lock_acquire",
+    "lock_release",
+    "check_",
+    "validate_chain",
+    "_raw_",
+    "__mutex_lock",
+    "mutex_lock",
+    "panic",
+    "show_",
+    "__stack_chk_fail",
+    "rcu_",
+    "watchdog",
+    "bit_wait",
+    "dump_header",
+    "oom_",
+    "out_of_memory",
+    "debug_check_",
+    "mark_lock",
+    "lockdep_",
+    "__schedule_bug",
+    "preempt_count",
 };
 
 static bool is_plumbing(const char *f)
@@ -186,7 +287,8 @@ static char *stem(const char *head, size_t skip, const char *const *stops)
 static char *base_title(const struct bl_kreport *r, const char *head, const char *message)
 {
 	static const char *const cut[] = {" in ", ", address", " for address", " at ", " - ",
-					  ": 0", " on CPU", " on cpu", " [#", " (", NULL};
+					  ": 0",  " on CPU",   " on cpu",      " [#",  " (",
+					  NULL};
 	switch (r->cls) {
 	case BL_KC_WARNING:
 		return xstrdup("WARNING");
@@ -233,7 +335,8 @@ static char *line_title(const struct bl_kreport *r, const char *head)
 {
 	if (r->cls == BL_KC_OOM) {
 		const char *k = strstr(r->body, "Killed process ");
-		const char *open = k ? strchr(k, '(') : NULL, *close = open ? strchr(open, ')') : NULL;
+		const char *open = k ? strchr(k, '(') : NULL,
+			   *close = open ? strchr(open, ')') : NULL;
 		if (close)
 			return xasprintf("Out of memory: killed %.*s", (int)(close - open - 1),
 					 open + 1);
@@ -262,8 +365,7 @@ static void make_signature(struct bl_kreport *r)
 	r->signature = xstrndup(hex, 16);
 }
 
-void ktitle_make(struct bl_kreport *r, const char *head, const char *head_func,
-		 const char *message)
+void ktitle_make(struct bl_kreport *r, const char *head, const char *head_func, const char *message)
 {
 	char *base = base_title(r, head, message);
 	if (base) {
