@@ -26,8 +26,8 @@ struct check_opts {
 
 static void print_report(const char *file, const struct bl_kreport *r, bool fails)
 {
-	printf("%s:%zu: %s%s: %s", file, r->line, bl_kclass_name(r->cls),
-	       fails ? "" : " (allowed)", r->title);
+	printf("%s:%zu: %s%s: %s", file, r->line, bl_kclass_name(r->cls), fails ? "" : " (allowed)",
+	       r->title);
 	if (r->guest_s >= 0)
 		printf(" [%.6f]", r->guest_s);
 	if (r->truncated)
@@ -45,8 +45,7 @@ static void print_report(const char *file, const struct bl_kreport *r, bool fail
 }
 
 /* one file: its reports printed or added to ARRAY; failing ones counted */
-static int check_file(const char *file, const struct check_opts *o, json_t *array,
-		      size_t *failing)
+static int check_file(const char *file, const struct check_opts *o, json_t *array, size_t *failing)
 {
 	char *data = NULL;
 	size_t n = 0;

@@ -101,5 +101,7 @@ void bl_kparser_free(struct bl_kparser *p);
  * with bl_kreport_release, then the array) */
 void bl_kreports_from_text(const char *text, struct bl_kreport **out, size_t *n);
 void bl_kreport_release(struct bl_kreport *r);
+/* DST: a deep copy of SRC */
+void bl_kreport_copy(struct bl_kreport *dst, const struct bl_kreport *src);
 
 #endif

@@ -19,9 +19,11 @@ struct bl_kparser {
 	bool open;
 	struct bl_kreport cur;
 	enum kend end;
-	bool classed;	 /* a line said its class (not only "cut here" or a rule) */
-	bool in_trace;	 /* after "Call Trace:" */
-	bool seen_trace; /* a frame was read */
+	bool classed;			/* a line said its class (not only "cut here" or a rule) */
+	bool in_trace;			/* after "Call Trace:" */
+	bool seen_trace;		/* a frame was read */
+	char *guess[BL_KREPORT_FRAMES]; /* "? f+0x" frames: the only ones without an unwinder */
+	size_t nguess;
 	struct strbuf body;
 	char head[256], head_func[128], message[256];
 	/* the last closed report may still take its register dump and panic */
@@ -109,6 +111,11 @@ static void note_line(struct bl_kparser *p, const char *t)
 		r->frames[r->nframes++] = xstrdup(f);
 		p->seen_trace = true;
 	}
+	const char *q = strstr(t, "? ");
+	if (p->in_trace && q && p->nguess < BL_KREPORT_FRAMES && kframe_func(q + 2, f, sizeof(f))) {
+		p->guess[p->nguess++] = xstrdup(f);
+		p->seen_trace = true;
+	}
 }
 
 static void add_line(struct bl_kparser *p, const char *t)
@@ -167,9 +174,21 @@ static void close_report(struct bl_kparser *p, bool truncated)
 	if (!p->classed) { /* a marker nothing followed: no report */
 		for (size_t i = 0; i < p->cur.nframes; i++)
 			free(p->cur.frames[i]);
+		for (size_t i = 0; i < p->nguess; i++)
+			free(p->guess[i]);
+		p->nguess = 0;
 		return;
 	}
 	struct bl_kreport *r = &p->cur;
+	/* a kernel without a reliable unwinder marks every frame '?' */
+	if (!r->nframes) {
+		memcpy(r->frames, p->guess, sizeof(p->guess));
+		r->nframes = p->nguess;
+	} else {
+		for (size_t i = 0; i < p->nguess; i++)
+			free(p->guess[i]);
+	}
+	p->nguess = 0;
 	r->truncated = truncated;
 	r->body = sb_detach(&p->body, NULL);
 	ktitle_make(r, p->head, p->head_func, p->message);
@@ -354,10 +373,11 @@ void bl_kparser_feed(struct bl_kparser *p, const char *line)
 	}
 }
 
+/* a panic's end marker is often never printed: panic=-1 resets at once */
 static bool expects_marker(const struct bl_kparser *p)
 {
-	return p->end == KEND_TRACE || p->end == KEND_RULE || p->end == KEND_PANIC ||
-	       (p->end == KEND_AFTER && !p->seen_trace);
+	return p->end == KEND_TRACE || p->end == KEND_RULE ||
+	       ((p->end == KEND_PANIC || p->end == KEND_AFTER) && !p->seen_trace);
 }
 
 void bl_kparser_finish(struct bl_kparser *p)

@@ -106,6 +106,16 @@ void bl_kreport_release(struct bl_kreport *r)
 	memset(r, 0, sizeof(*r));
 }
 
+void bl_kreport_copy(struct bl_kreport *dst, const struct bl_kreport *src)
+{
+	*dst = *src;
+	dst->title = xstrdup(src->title);
+	dst->signature = xstrdup(src->signature);
+	dst->body = xstrdup(src->body);
+	for (size_t f = 0; f < src->nframes; f++)
+		dst->frames[f] = xstrdup(src->frames[f]);
+}
+
 /* the kernel's text of a log line: without bootlab's host time column
  * ("%10.6f  ") or a syslog "... kernel: " prefix */
 static const char *log_text(const char *line)
@@ -153,15 +163,8 @@ void bl_kreports_from_text(const char *text, struct bl_kreport **out, size_t *n)
 	size_t k;
 	const struct bl_kreport *r = bl_kparser_reports(kp, &k);
 	*out = xrealloc(*out, (*n + k) * sizeof(**out));
-	for (size_t i = 0; i < k; i++) {
-		struct bl_kreport *d = &(*out)[(*n)++];
-		*d = r[i];
-		d->title = xstrdup(r[i].title);
-		d->signature = xstrdup(r[i].signature);
-		d->body = xstrdup(r[i].body);
-		for (size_t f = 0; f < r[i].nframes; f++)
-			d->frames[f] = xstrdup(r[i].frames[f]);
-	}
+	for (size_t i = 0; i < k; i++)
+		bl_kreport_copy(&(*out)[(*n)++], &r[i]);
 	bl_kparser_free(kp);
 	free(copy);
 }

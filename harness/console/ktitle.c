@@ -195,6 +195,10 @@ bool kframe_func(const char *t, char *out, size_t n)
 	size_t l = strspn(t, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.");
 	if (!l || strncmp(t + l, "+0x", 3) || l >= n)
 		return false;
+	/* gcc's parts of a function: foo.cold, foo.isra.0, foo.constprop.0 */
+	const char *dot = memchr(t, '.', l);
+	if (dot && dot > t)
+		l = (size_t)(dot - t);
 	memcpy(out, t, l);
 	out[l] = 0;
 	return true;

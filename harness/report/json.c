@@ -194,6 +194,12 @@ json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 		json_array_append_new(ev, j);
 	}
 	json_object_set_new(o, "events", ev);
+	json_t *kr = json_array();
+	for (size_t i = 0; i < r->nkreports; i++)
+		json_array_append_new(
+		    kr, bl_kreport_json(&r->kreports[i],
+					bl_kpolicy_fails(&r->sc->kpolicy, r->kreports[i].cls)));
+	json_object_set_new(o, "kernel_reports", kr);
 
 	json_t *steps = json_array();
 	for (size_t i = 0; i < r->nsteps; i++) {

@@ -25,8 +25,9 @@ struct sess {
 
 	struct strbuf con; /* partial console line */
 	struct bl_console_ctx console_ctx;
-	struct strbuf ag;     /* partial agent line */
-	struct strlist lines; /* every console line, for console-wait steps */
+	struct bl_kparser *kp; /* the kernel's reports (harness/console) */
+	struct strbuf ag;      /* partial agent line */
+	struct strlist lines;  /* every console line, for console-wait steps */
 	size_t line_cursor;
 	char *tail[SESS_TAIL_LINES];
 	size_t ntail;
@@ -69,6 +70,8 @@ void sess_close(struct sess *s);
 int64_t sess_since(struct sess *s);
 void sess_phase(struct sess *s, enum bl_phase_id p, double guest_s);
 void sess_end_machine(struct sess *s);
+/* the console ended: the kernel's reports into the result */
+void sess_take_kreports(struct sess *s);
 
 /* why a wait cannot go on (BL_STOP_DONE: it can); a panic stops it
  * unless PANIC_OK */

@@ -124,8 +124,7 @@ static void test_policy(void)
 	     "allowed classes do not fail, others still do");
 	T_EQ_INT(bl_kpolicy_apply(&p, "warnig", false), -1, "unknown class refused");
 	T_OK(strstr(bl_errmsg(), "'warnig'") != NULL, "the message names it");
-	T_EQ_INT(bl_kpolicy_apply(&p, "none", true) + bl_kpolicy_apply(&p, "all", false), 0,
-		 "all");
+	T_EQ_INT(bl_kpolicy_apply(&p, "none", true) + bl_kpolicy_apply(&p, "all", false), 0, "all");
 	T_OK(bl_kpolicy_fails(&p, BL_KC_INIT), "all: init messages fail too");
 	for (int c = BL_KC_NONE + 1; c < BL_KC_COUNT; c++)
 		T_EQ_INT(bl_kclass_parse(bl_kclass_name((enum bl_kclass)c)), c,
@@ -135,12 +134,25 @@ static void test_policy(void)
 /* random and mutated streams: no crash (ASan), bounded bodies */
 static void test_fuzz(void)
 {
-	static const char *const pieces[] = {
-	    "------------[ cut here ]------------", "WARNING: CPU: 0 PID: 1 at x:1 f+0x1/0x2",
-	    "==================", "BUG: KASAN: x in f+0x1/0x2", "Call Trace:", " f+0x1/0x2",
-	    "Kernel panic - not syncing: x", "---[ end trace 0 ]---", "Oops: 0000 [#1]",
-	    "INFO: task a:1 blocked for more than 1 seconds.", "random text", "RIP: 0010:",
-	    "refcount_t: x", " invoked oom-killer: ", "", "[", "[ 1.0]", "+0x", "---[ end Kernel"};
+	static const char *const pieces[] = {"------------[ cut here ]------------",
+					     "WARNING: CPU: 0 PID: 1 at x:1 f+0x1/0x2",
+					     "==================",
+					     "BUG: KASAN: x in f+0x1/0x2",
+					     "Call Trace:",
+					     " f+0x1/0x2",
+					     "Kernel panic - not syncing: x",
+					     "---[ end trace 0 ]---",
+					     "Oops: 0000 [#1]",
+					     "INFO: task a:1 blocked for more than 1 seconds.",
+					     "random text",
+					     "RIP: 0010:",
+					     "refcount_t: x",
+					     " invoked oom-killer: ",
+					     "",
+					     "[",
+					     "[ 1.0]",
+					     "+0x",
+					     "---[ end Kernel"};
 	unsigned seed = 12345;
 	size_t worst = 0, total = 0;
 	for (int round = 0; round < 200; round++) {
@@ -167,8 +179,8 @@ static void test_fuzz(void)
 		total += n;
 		bl_kparser_free(p);
 	}
-	T_OK(worst <= BL_KREPORT_MAX_LINES + 2, "fuzz: %zu reports, bodies at most %zu lines", total,
-	     worst);
+	T_OK(worst <= BL_KREPORT_MAX_LINES + 2, "fuzz: %zu reports, bodies at most %zu lines",
+	     total, worst);
 }
 
 int main(void)
