@@ -24,6 +24,7 @@ static const struct command commands[] = {
     {"scenario", cmd_scenario, "check scenario files and show the plans made of them"},
     {"kernel", cmd_kernel, "build, fetch, list and inspect kernels (cached)"},
     {"disk", cmd_disk, "build disk images (partitions, md RAID, ext4) from a JSON spec"},
+    {"console", cmd_console, "find the kernel's reports (WARNING, BUG, KASAN...) in console logs"},
     {"gate", cmd_gate, "CI gate: does a project's kernel + initramfs reach its root disk?"},
 };
 

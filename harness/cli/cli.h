@@ -14,6 +14,7 @@ int cmd_kernel(int argc, char **argv);
 int cmd_disk(int argc, char **argv);
 int cmd_scenario(int argc, char **argv);
 int cmd_gate(int argc, char **argv);
+int cmd_console(int argc, char **argv);
 
 /* For getopt_long() called with opterr = 0 and an optstring starting with
  * ':': C is what it returned, ':' (an option without its value) or

@@ -1,5 +1,6 @@
 /* report.json: the reference report (docs/report-schema.md). */
 #include "report/report.h"
+#include "console/console.h"
 #include "util/util.h"
 
 #include <stdlib.h>
@@ -245,6 +246,12 @@ json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 		json_array_append_new(ev, j);
 	}
 	json_object_set_new(o, "events", ev);
+	json_t *kr = json_array();
+	for (size_t i = 0; i < r->nkreports; i++)
+		json_array_append_new(
+		    kr, bl_kreport_json(&r->kreports[i],
+					bl_kpolicy_fails(&r->sc->kpolicy, r->kreports[i].cls)));
+	json_object_set_new(o, "kernel_reports", kr);
 
 	json_t *steps = json_array();
 	for (size_t i = 0; i < r->nsteps; i++) {
@@ -359,3 +366,25 @@ const struct bl_reporter bl_reporter_json = {
     .file = "report.json",
     .write = json_write,
 };
+
+json_t *bl_kreport_json(const struct bl_kreport *r, bool fails)
+{
+	json_t *frames = json_array();
+	for (size_t i = 0; i < r->nframes; i++)
+		json_array_append_new(frames, bl_json_text(r->frames[i]));
+	json_t *o = json_object();
+	json_object_set_new(o, "class", json_string(bl_kclass_name(r->cls)));
+	json_object_set_new(o, "title", bl_json_text(r->title));
+	json_object_set_new(o, "signature", json_string(r->signature));
+	json_object_set_new(o, "fails", json_boolean(fails));
+	json_object_set_new(o, "line", json_integer((json_int_t)r->line));
+	json_object_set_new(o, "guest_s", secs(r->guest_s));
+	json_object_set_new(o, "cpu", r->cpu >= 0 ? json_integer(r->cpu) : json_null());
+	json_object_set_new(o, "pid", r->pid >= 0 ? json_integer(r->pid) : json_null());
+	json_object_set_new(o, "task", r->task[0] ? bl_json_text(r->task) : json_null());
+	json_object_set_new(o, "frames", frames);
+	json_object_set_new(o, "truncated", json_boolean(r->truncated));
+	json_object_set_new(o, "panicked", json_boolean(r->panicked));
+	json_object_set_new(o, "body", bl_json_text(r->body));
+	return o;
+}

@@ -14,9 +14,9 @@
 #include <string.h>
 
 static const char *const top_keys[] = {
-    "name",   "description", "extends", "arch",	   "backend",	    "machine",
-    "kernel", "cmdline",     "memory",	"timeout", "emulator-args", "archives",
-    "disks",  "arrays",	     "steps",	"matrix",  "variants",	    NULL};
+    "name",    "description", "extends",  "arch",	   "backend",	    "machine", "kernel",
+    "cmdline", "memory",      "timeout",  "emulator-args", "archives",	    "disks",   "arrays",
+    "steps",   "matrix",      "variants", "fail-on",	   "expect-report", NULL};
 static const char *const arches[] = {"x86_64", "aarch64", NULL};
 static const char *const backends[] = {"qemu", "uml", "libvirt", NULL};
 static const char *const machines[] = {"auto", "microvm", "q35", "pc", "virt", NULL};
@@ -1093,6 +1093,7 @@ static int build_top(struct sc_build *b, const struct ynode *root, const char *n
 	if ((x = ymap_get(root, "archives")))
 		build_archives(b, x, kernel_ok);
 	sc_ok(b, sc_disks(b, ymap_get(root, "disks"), ymap_get(root, "arrays")));
+	sc_kreports(b, ymap_get(root, "fail-on"), ymap_get(root, "expect-report"));
 	build_steps(b, root, name, keys_ok);
 	return b->nerrs ? -1 : 0;
 }
@@ -1106,6 +1107,7 @@ void bl_scenario_free(struct bl_scenario *s)
 	free(s->base_name);
 	free(s->variant);
 	free(s->description);
+	sc_kreports_free(s);
 	free(s->arch);
 	free(s->backend);
 	free(s->machine);

@@ -37,6 +37,10 @@ int sc_check_expect(const struct bl_step *st, const struct bl_assert *as, const 
 
 /* disks.c: `disks:` and `arrays:` (either may be NULL) -> b->s->disks */
 int sc_disks(struct sc_build *b, const struct ynode *disks, const struct ynode *arrays);
+/* kreports.c: `fail-on:` and `expect-report:` (either may be NULL) ->
+ * b->s->kpolicy and expect_reports; errors recorded in B, -1 */
+int sc_kreports(struct sc_build *b, const struct ynode *fail_on, const struct ynode *expect);
+void sc_kreports_free(struct bl_scenario *s);
 /* does any filesystem of the plan hold the agent? */
 bool sc_disks_have_agent(const struct bl_disk_plan *p);
 

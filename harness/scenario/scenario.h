@@ -11,6 +11,7 @@
 #ifndef BL_SCENARIO_H
 #define BL_SCENARIO_H
 
+#include "console/console.h"
 #include "disk/disk.h"
 #include "util/util.h"
 
@@ -153,6 +154,14 @@ struct bl_step {
 	struct bl_srcpos pos;
 };
 
+/* `expect-report:` (docs/kernel-reports.md): a kernel report the boot
+ * must show, which then does not fail it */
+struct bl_expect_report {
+	enum bl_kclass cls;
+	char *title; /* a regex over the report's title, or NULL: any */
+	struct bl_srcpos pos;
+};
+
 struct bl_scenario {
 	char *file;	 /* absolute path of the YAML file */
 	char *name;	 /* "smoke" or "smoke[arch=aarch64,backend=uml]" for variants */
@@ -172,6 +181,9 @@ struct bl_scenario {
 	char **emulator_args;	   /* extra emulator arguments (NULL-terminated) */
 	struct bl_step *steps;
 	size_t nsteps;
+	struct bl_kpolicy kpolicy; /* `fail-on:`: the report classes that fail the boot */
+	struct bl_expect_report *expect_reports;
+	size_t nexpect_reports;
 	struct bl_srcpos pos;
 	char **srcfiles; /* owns the file names that every pos.file points to (NULL-terminated) */
 };

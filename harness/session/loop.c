@@ -210,10 +210,17 @@ static void handle_console_line(struct sess *s, char *line)
 
 	double guest_s;
 	const char *text = bl_printk_split(line, &guest_s);
+	if (s->kp)
+		bl_kparser_feed(s->kp, line);
 	/* a line of the guest's programs (no printk time after the kernel's
-	 * had one: UML prints its own lines first) */
-	if (guest_s < 0 && s->printk_seen && *line)
-		s->guest_reads = true;
+	 * had one: UML prints its own lines first) is not the kernel's: an
+	 * `echo "Kernel panic - not syncing: x" > /dev/console` is no panic
+	 * (docs/kernel-reports.md, "What a guest can fake") */
+	if (guest_s < 0 && s->printk_seen) {
+		if (*line)
+			s->guest_reads = true;
+		return;
+	}
 	s->printk_seen |= guest_s >= 0;
 	struct bl_classified c;
 	bl_classify_console(&s->console_ctx, text, &c);
@@ -799,6 +806,7 @@ int sess_open(struct sess *s, const struct bl_scenario *sc, const struct bl_prep
 	      const struct bl_session_opts *opts, struct bl_result *r)
 {
 	*s = (struct sess){.sc = sc, .opts = opts, .r = r, .script_fd = -1, .script_pidfd = -1};
+	s->kp = bl_kparser_new();
 	s->replies = json_object();
 	sigpipe_ignore();
 	result_init(r, sc, prep);
@@ -836,6 +844,21 @@ int sess_open(struct sess *s, const struct bl_scenario *sc, const struct bl_prep
 	return 0;
 }
 
+void sess_take_kreports(struct sess *s)
+{
+	if (!s->kp)
+		return;
+	bl_kparser_finish(s->kp);
+	size_t n;
+	const struct bl_kreport *v = bl_kparser_reports(s->kp, &n);
+	s->r->kreports = xcalloc(n ? n : 1, sizeof(*s->r->kreports));
+	for (size_t i = 0; i < n; i++)
+		bl_kreport_copy(&s->r->kreports[i], &v[i]);
+	s->r->nkreports = n;
+	bl_kparser_free(s->kp);
+	s->kp = NULL;
+}
+
 void sess_close(struct sess *s)
 {
 	struct bl_result *r = s->r;
@@ -858,4 +881,5 @@ void sess_close(struct sess *s)
 	free(s->outstanding);
 	free(s->restart_words);
 	sb_release(&s->stdin_held);
+	bl_kparser_free(s->kp);
 }

@@ -35,6 +35,7 @@ struct sess {
 
 	struct strbuf con; /* partial console line */
 	struct bl_console_ctx console_ctx;
+	struct bl_kparser *kp; /* the kernel's reports (harness/console) */
 	struct strbuf ag;     /* partial agent line */
 	struct strlist lines; /* console lines for console-wait steps, at most
 				 SESS_LINES_MAX_BYTES (the oldest are dropped) */
@@ -89,6 +90,8 @@ void sess_close(struct sess *s);
 int64_t sess_since(struct sess *s);
 void sess_phase(struct sess *s, enum bl_phase_id p, double guest_s);
 void sess_end_machine(struct sess *s);
+/* the console ended: the kernel's reports into the result */
+void sess_take_kreports(struct sess *s);
 
 /* why a wait cannot go on (BL_STOP_DONE: it can); a panic stops it
  * unless PANIC_OK */

@@ -20,6 +20,7 @@ struct bl_scenario *bl_plan_new(const char *name, const char *file)
 	sc->kernel.kind = xstrdup("build");
 	sc->memory_mb = 256;
 	sc->timeout_ms = 60000;
+	sc->kpolicy = bl_kpolicy_default();
 	return sc;
 }
 

@@ -24,6 +24,9 @@ void bl_result_release(struct bl_result *r)
 {
 	free(r->reason);
 	free(r->panic_line);
+	for (size_t i = 0; i < r->nkreports; i++)
+		bl_kreport_release(&r->kreports[i]);
+	free(r->kreports);
 	for (size_t i = 0; i < r->nevents; i++)
 		free(r->events[i].line);
 	free(r->events);

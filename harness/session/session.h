@@ -139,6 +139,8 @@ struct bl_result {
 	size_t nevents, aevents;
 	struct bl_step_result *steps;
 	size_t nsteps;
+	struct bl_kreport *kreports; /* the kernel's reports on the console (harness/console) */
+	size_t nkreports;
 	char *console_log; /* path of the console log file */
 	/* what a flooding guest made bootlab drop (all 0: nothing) */
 	struct bl_truncated {

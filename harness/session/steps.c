@@ -584,11 +584,88 @@ static char *flood_note(const struct bl_truncated *t)
 	return sb_detach(&sb, NULL);
 }
 
+/* does the scenario wait for a panic (a panic step, outcome: panic)? */
+static bool panic_expected(const struct bl_scenario *sc)
+{
+	for (size_t i = 0; i < sc->nsteps; i++) {
+		const struct bl_step *st = &sc->steps[i];
+		if (st->kind == BL_STEP_EXPECT_PANIC ||
+		    (st->kind == BL_STEP_EXPECT_OUTCOME && !strcmp(st->outcome, "panic")))
+			return true;
+	}
+	return false;
+}
+
+static bool report_matches(const struct bl_expect_report *e, const struct bl_kreport *k)
+{
+	if (e->cls != k->cls)
+		return false;
+	if (!e->title)
+		return true;
+	regex_t re;
+	if (regcomp(&re, e->title, REG_EXTENDED | REG_NOSUB | REG_NEWLINE))
+		return false; /* checked when the scenario loaded */
+	bool hit = regexec(&re, k->title, 0, NULL, 0) == 0;
+	regfree(&re);
+	return hit;
+}
+
+static bool report_expected(const struct bl_scenario *sc, const struct bl_kreport *k)
+{
+	for (size_t i = 0; i < sc->nexpect_reports; i++)
+		if (report_matches(&sc->expect_reports[i], k))
+			return true;
+	return false;
+}
+
+static void fail_for(enum bl_outcome *out, char **reason, char *why)
+{
+	*out = BL_OUT_FAIL;
+	free(*reason);
+	*reason = why;
+}
+
+/* A boot whose steps passed fails on a kernel report its `fail-on:` names
+ * (docs/kernel-reports.md), or when a report it expects is not there. A
+ * panic the scenario waits for is no failure. */
+static void apply_kreports(struct sess *s, enum bl_outcome *out, char **reason)
+{
+	const struct bl_scenario *sc = s->sc;
+	const struct bl_result *r = s->r;
+	if (*out != BL_OUT_PASS)
+		return;
+	for (size_t i = 0; i < sc->nexpect_reports; i++) {
+		const struct bl_expect_report *e = &sc->expect_reports[i];
+		bool seen = false;
+		for (size_t k = 0; k < r->nkreports && !seen; k++)
+			seen = report_matches(e, &r->kreports[k]);
+		if (!seen)
+			return fail_for(out, reason,
+					xasprintf("expected kernel report %s%s%s not seen",
+						  bl_kclass_name(e->cls),
+						  e->title ? " titled " : "",
+						  e->title ? e->title : ""));
+	}
+	bool panic_ok = panic_expected(sc);
+	for (size_t k = 0; k < r->nkreports; k++) {
+		const struct bl_kreport *kr = &r->kreports[k];
+		if (report_expected(sc, kr) || (panic_ok && kr->cls == BL_KC_PANIC) ||
+		    !bl_kpolicy_fails(&sc->kpolicy, kr->cls))
+			continue;
+		return fail_for(
+		    out, reason,
+		    xasprintf("kernel report (%s): %s", bl_kclass_name(kr->cls), kr->title));
+	}
+}
+
 static void finish_outcome(struct sess *s, int failed, enum bl_stop stop)
 {
 	struct bl_result *r = s->r;
 	char *reason;
 	enum bl_outcome out = natural_outcome(s, failed, stop, &reason);
+	/* before `outcome:`, which may expect the fail a report makes */
+	sess_take_kreports(s);
+	apply_kreports(s, &out, &reason);
 	apply_outcome_step(s, failed, &out, &reason);
 	/* what the boot showed before the signal stands (a panic, a reboot);
 	 * anything else it did not get to finish */

@@ -26,7 +26,7 @@ $(O)/fuzz/fuzz_agent_req: tests/fuzz/fuzz_agent_req.c guest/init-agent/proto.c g
 # stages whose tables it checks names against (harness/disk, harness/archive) ----
 FUZZ_TARGETS += fuzz_scenario
 FUZZ_SCENARIO_SRC := $(wildcard harness/scenario/*.c) $(wildcard harness/disk/*.c) \
-	$(wildcard harness/archive/*.c) $(wildcard harness/util/*.c)
+	$(wildcard harness/archive/*.c) $(wildcard harness/console/*.c) $(wildcard harness/util/*.c)
 $(O)/fuzz/fuzz_scenario: tests/fuzz/fuzz_scenario.c $(FUZZ_SCENARIO_SRC) \
 		$(wildcard harness/scenario/*.h harness/disk/*.h guest/init-agent/ops.h)
 	@mkdir -p $(dir $@)

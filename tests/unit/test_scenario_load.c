@@ -21,7 +21,7 @@ static const struct {
     {"unknown-key-nosuggest",
      "2:1: unknown key 'frobnicate' in scenario (known: name, description, extends, arch, "
      "backend, machine, kernel, cmdline, memory, timeout, emulator-args, archives, disks, "
-     "arrays, steps, matrix or variants)"},
+     "arrays, steps, matrix, variants, fail-on or expect-report)"},
     {"missing-steps", "1:1: scenario 'x' needs 'steps'"},
     {"empty-steps", "2:8: 'steps' is empty; a scenario needs at least one step"},
     {"steps-not-list", "3:3: 'steps' must be a list, not a mapping"},
@@ -183,7 +183,16 @@ static const struct {
     {"variant-dup", "5:11: two variants named 'a'"},
     {"variant-set-name",
      "4:11: unknown key 'name' in variant 'set' (known: description, arch, backend, machine, "
-     "kernel, cmdline, memory, timeout, emulator-args, archives, disks, arrays or steps)"},
+     "kernel, cmdline, memory, timeout, emulator-args, archives, disks, arrays, steps, fail-on "
+     "or expect-report)"},
+    {"fail-on-unknown",
+     "3:18: unknown kernel report class 'warnings' (one of: warning, bug, oops, "
+     "gpf, kasan, ubsan, kfence, lockdep, rcu-stall, soft-lockup, hard-lockup, "
+     "hung-task, oom, scheduling-while-atomic, sleep-in-atomic, list-corruption, "
+     "refcount, stack-protector, stack-overflow, panic, module, init; or all, "
+     "default, none)"},
+    {"expect-report-no-class", "3:16: expect-report needs a 'class'"},
+    {"expect-report-bad-title", "3:40: bad regex '(' for 'title': Unmatched ( or \\("},
     {"variant-bad-value", "4:20: bad duration 'forever' for 'timeout' (like 500ms, 10s, 2m, or "
 			  "seconds) (in variant 'x[slow]')"},
 };
