@@ -818,6 +818,8 @@ int sess_open(struct sess *s, const struct bl_scenario *sc, const struct bl_prep
 	frame_nonce(s, &plan.cmdline);
 	s->t0 = bl_now_ns();
 	int started = bl_machine_start(&plan, &s->m);
+	/* read the command line before it is released */
+	bool quiet = quiet_kernel(&plan.cmdline);
 	bl_cmdline_release(&plan.cmdline);
 	if (started < 0) {
 		r->outcome =
@@ -830,7 +832,7 @@ int sess_open(struct sess *s, const struct bl_scenario *sc, const struct bl_prep
 	if (bl_start_ns > 0 && s->t0 > bl_start_ns)
 		r->spawn_ns = s->t0 - bl_start_ns;
 	s->panic_grace_ns = panic_grace(plan.panic);
-	if (opts->interactive && quiet_kernel(&plan.cmdline))
+	if (opts->interactive && quiet)
 		s->quiet_send_ns = s->t0 + QUIET_SEND_NS;
 	/* UML ends every panic in SIGABRT whatever panic= says
 	 * (docs/kernel-behaviour.md section 6): wait for that, it is what the
