@@ -262,8 +262,10 @@ static void handle_hello(struct sess *s, json_t *msg, bool via_console)
 static void handle_clock(struct sess *s, json_t *msg)
 {
 	json_int_t bt = json_integer_value(json_object_get(msg, "boottime_ns"));
-	json_int_t pk = json_integer_value(json_object_get(msg, "printk_ns"));
-	if (bt <= 0 || pk <= 0 || s->clock_known)
+	json_t *pkv = json_object_get(msg, "printk_ns");
+	json_int_t pk = json_integer_value(pkv);
+	/* 0 is a reading: a jiffy clock (UML) says 0 for its first tick */
+	if (bt <= 0 || !json_is_integer(pkv) || pk < 0 || s->clock_known)
 		return;
 	s->clock_known = true;
 	s->clock_offset_ns = (int64_t)(pk - bt);
@@ -276,12 +278,21 @@ static void handle_clock(struct sess *s, json_t *msg)
 static void hellos_on_printk_clock(struct sess *s)
 {
 	static const enum bl_phase_id agent_clock[] = {BL_PH_HELLO, BL_PH_HELLO2};
+	struct bl_phase *h = &s->r->phases[BL_PH_HELLO];
+	bool timed = s->clock_known && h->seen && h->guest_s >= 0;
 	for (size_t i = 0; i < BL_ARRAY_SIZE(agent_clock); i++) {
 		struct bl_phase *ph = &s->r->phases[agent_clock[i]];
 		if (!ph->seen || ph->guest_s < 0)
 			continue;
 		ph->guest_s = s->clock_known ? ph->guest_s + (double)s->clock_offset_ns / 1e9 : -1;
 	}
+	/* The agent runs after "Run /init" was printed. A printk clock that
+	 * ticks in jiffies (UML's) stamps that line and the agent's clock
+	 * reading with the start of their tick, so the hello can land up to a
+	 * tick before it: it is put at run-init then (docs/protocol.md). */
+	const struct bl_phase *ri = &s->r->phases[BL_PH_RUN_INIT];
+	if (timed && ri->seen && ri->guest_s >= 0 && h->seen && h->guest_s < ri->guest_s)
+		h->guest_s = ri->guest_s;
 }
 
 /* the position of ID among the requests sent and not answered, or -1 */
