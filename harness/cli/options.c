@@ -24,8 +24,7 @@ int cli_option_error(const char *cmd, int c, char **argv, const char *usage)
 	return BL_EXIT_USAGE;
 }
 
-int cli_kpolicy_option(const char *cmd, struct bl_kpolicy_override *o, bool allow,
-		       const char *list)
+int cli_kpolicy_option(const char *cmd, struct bl_kpolicy_override *o, bool allow, const char *list)
 {
 	if (bl_kpolicy_override_add(o, list, allow) == 0)
 		return 0;

@@ -354,8 +354,7 @@ static void phase_table(struct strbuf *sb, const struct bl_variant_result *v)
 /* one kernel report, folded open: class, title, time, task, verdict, body */
 static void kreport_details(struct strbuf *sb, const struct bl_kreport *k)
 {
-	sb_addf(sb,
-		"<details open class=\"kreport %s\" data-class=\"%s\" data-signature=\"",
+	sb_addf(sb, "<details open class=\"kreport %s\" data-class=\"%s\" data-signature=\"",
 		k->fails ? "fails" : "allowed", bl_kclass_name(k->cls));
 	bl_xml_escape(sb, k->signature);
 	sb_addf(sb, "\"><summary><span class=\"kclass\">%s</span> <span class=\"ktitle\">",

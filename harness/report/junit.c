@@ -22,8 +22,7 @@ static void junit_paren(struct strbuf *sb, const char *s)
 /* "kernel report (CLASS): TITLE [TIME] task T pid N", escaped */
 static void junit_kreport_line(struct strbuf *sb, const struct bl_kreport *k)
 {
-	sb_addf(sb, "kernel report (%s%s): ", bl_kclass_name(k->cls),
-		k->fails ? "" : ", allowed");
+	sb_addf(sb, "kernel report (%s%s): ", bl_kclass_name(k->cls), k->fails ? "" : ", allowed");
 	bl_xml_escape(sb, k->title);
 	if (k->guest_s >= 0)
 		sb_addf(sb, " [%.6f]", k->guest_s);

@@ -1,5 +1,6 @@
 /* What junit.xml and index.html share: the verdict counts, a step's
- * result word and the kernel report that failed a boot (their text goes through bl_xml_escape(), harness/util). */
+ * result word and the kernel report that failed a boot (their text goes through bl_xml_escape(),
+ * harness/util). */
 #include "report/report.h"
 #include "console/console.h"
 #include "util/util.h"

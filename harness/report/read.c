@@ -423,7 +423,8 @@ static int read_kreport(struct rd *rd, json_t *o, struct bl_kreport *k)
 	if (name_in(rd, o, "class", kclass_name_i, BL_KC_COUNT, &cls) < 0 ||
 	    get_text(rd, o, "title", 0, &k->title) < 0 ||
 	    get_text(rd, o, "signature", 0, &k->signature) < 0 ||
-	    get_bool(rd, o, "fails", &k->fails) < 0 || get_int(rd, o, "line", false, 1, &line) < 0 ||
+	    get_bool(rd, o, "fails", &k->fails) < 0 ||
+	    get_int(rd, o, "line", false, 1, &line) < 0 ||
 	    get_secs(rd, o, "guest_s", T_NULL, &k->guest_s) < 0 ||
 	    get_int(rd, o, "cpu", true, 0, &cpu) < 0 || get_int(rd, o, "pid", true, 0, &pid) < 0 ||
 	    get_str(rd, o, "task", 0, &task) < 0 || read_frames(rd, o, k) < 0 ||
@@ -633,8 +634,7 @@ static int read_full(struct rd *rd, json_t *s, const char *dir, struct bl_result
 	if (read_phases(rd, s, r) < 0 || read_emulator(rd, s, r) < 0 ||
 	    get_file(rd, s, "initrd", dir, true, &r->initrd) < 0 ||
 	    get_secs(rd, s, "spawn_s", T_OPT | T_NULL, &spawn) < 0 || read_panic(rd, s, r) < 0 ||
-	    read_events(rd, s, r) < 0 || read_kreports(rd, s, r) < 0 ||
-	    read_steps(rd, s, r) < 0 ||
+	    read_events(rd, s, r) < 0 || read_kreports(rd, s, r) < 0 || read_steps(rd, s, r) < 0 ||
 	    get(rd, s, "hello", T_OBJ | T_NULL, &hello) < 0 ||
 	    get(rd, s, "hello2", T_OBJ | T_NULL, &hello2) < 0 || read_tail(rd, s, r) < 0)
 		return -1;

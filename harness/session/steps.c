@@ -664,8 +664,8 @@ static void apply_kreports(struct sess *s, enum bl_outcome *out, char **reason)
 		const struct bl_kreport *kr = &r->kreports[k];
 		if (kr->fails)
 			return fail_for(out, reason,
-					xasprintf("kernel report (%s): %s",
-						  bl_kclass_name(kr->cls), kr->title));
+					xasprintf("kernel report (%s): %s", bl_kclass_name(kr->cls),
+						  kr->title));
 	}
 }
 
