@@ -294,16 +294,21 @@ static void on_panic(struct bl_kparser *p, const char *t, double ts)
 	open_report(p, &k, t, ts);
 }
 
-/* a line after a closed report: its register dump goes on it */
+/* a line after a closed report: its register dump goes on it, and the end
+ * marker of the panic it caused, which ends it for good */
 static bool onto_last(struct bl_kparser *p, const char *t)
 {
-	if (!p->tail_ok || !p->n || !kline_is_body(t) || !strncmp(t, "---[ end Kernel", 15))
+	if (!p->tail_ok || !p->n)
 		return false;
 	struct bl_kreport *last = &p->v[p->n - 1];
+	bool end = !strncmp(t, "---[ end Kernel", 15);
+	if (end ? !last->panicked : !kline_is_body(t))
+		return false;
 	char *b = xasprintf("%s%s\n", last->body, t);
 	free(last->body);
 	last->body = b;
 	last->nlines++;
+	p->tail_ok = !end;
 	return true;
 }
 
