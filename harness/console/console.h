@@ -92,6 +92,15 @@ struct bl_kreport {
 			   (the session, console check), false from the parser */
 };
 
+/* a console line's printk time ("[    1.234567] ", then a caller id
+ * "[    T1] " when the kernel prints one): the text after them, and the
+ * time in *GUEST_S (-1 and LINE itself without one) */
+const char *bl_printk_split(const char *line, double *guest_s);
+
+/* the class of report that the kernel line TEXT (printk time removed)
+ * starts, or BL_KC_NONE (a `cut here` marker, a line inside a report) */
+enum bl_kclass bl_kline_class(const char *text);
+
 struct bl_kparser;
 /* a parser for one stream (one boot) */
 struct bl_kparser *bl_kparser_new(void);

@@ -45,8 +45,7 @@ void bl_kparser_require_stamps(struct bl_kparser *p, bool stamped)
 	p->require_stamps = stamped;
 }
 
-/* "[    1.234567] " and a caller id "[    T1] ": the text after them */
-static const char *split_stamp(const char *line, double *t)
+const char *bl_printk_split(const char *line, double *t)
 {
 	*t = -1;
 	if (*line != '[')
@@ -355,7 +354,7 @@ static bool feed_open(struct bl_kparser *p, const char *t)
 void bl_kparser_feed(struct bl_kparser *p, const char *line)
 {
 	double ts;
-	const char *t = split_stamp(line, &ts);
+	const char *t = bl_printk_split(line, &ts);
 	p->line_no++;
 	if (!from_kernel(p, ts))
 		return;

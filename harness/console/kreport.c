@@ -158,14 +158,9 @@ static const char *log_text(const char *line)
 
 static bool has_stamp(const char *t)
 {
-	if (*t != '[')
-		return false;
-	t++;
-	while (*t == ' ')
-		t++;
-	char *end;
-	strtod(t, &end);
-	return end != t && *end == ']';
+	double s;
+	bl_printk_split(t, &s);
+	return s >= 0;
 }
 
 void bl_kreports_from_text(const char *text, struct bl_kreport **out, size_t *n)
