@@ -59,6 +59,22 @@ static size_t test_corpus(const char *dir)
 	return nlogs;
 }
 
+/* the reports of LOG (free with release_all) */
+static struct bl_kreport *reports_of(const char *log, size_t *n)
+{
+	struct bl_kreport *r = NULL;
+	*n = 0;
+	bl_kreports_from_text(log, &r, n);
+	return r;
+}
+
+static void release_all(struct bl_kreport *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		bl_kreport_release(&r[i]);
+	free(r);
+}
+
 static void test_details(void)
 {
 	const char *log = "[    3.0] ------------[ cut here ]------------\n"
@@ -70,9 +86,8 @@ static void test_details(void)
 			  "[    3.3]  foo+0x1/0x2\n"
 			  "[    3.3]  baz+0x1/0x2\n"
 			  "[    3.4] ---[ end trace 0000000000000000 ]---\n";
-	struct bl_kreport *r = NULL;
-	size_t n = 0;
-	bl_kreports_from_text(log, &r, &n);
+	size_t n;
+	struct bl_kreport *r = reports_of(log, &n);
 	T_EQ_INT(n, 1, "one report across a userspace line");
 	if (n == 1) {
 		T_OK(r[0].guest_s > 2.99 && r[0].guest_s < 3.01, "guest time of the first line");
@@ -147,9 +162,8 @@ static void test_panic_end(void)
 	    "[    5.6] Kernel Offset: disabled\n"
 	    "[    5.7] ---[ end Kernel panic - not syncing: Fatal exception ]---\n"
 	    "[    6.0] ---[ end Kernel panic - not syncing: Fatal exception ]---\n";
-	struct bl_kreport *r = NULL;
-	size_t n = 0;
-	bl_kreports_from_text(log, &r, &n);
+	size_t n;
+	struct bl_kreport *r = reports_of(log, &n);
 	T_EQ_INT(n, 1, "a BUG, its panic and the panic's end: one report");
 	if (n == 1) {
 		const char *end = "---[ end Kernel panic - not syncing: Fatal exception ]---\n";
@@ -158,9 +172,7 @@ static void test_panic_end(void)
 		     "the panic's end marker closes the body");
 		T_EQ_INT(r[0].nlines, 11, "the second end marker is not its");
 	}
-	for (size_t i = 0; i < n; i++)
-		bl_kreport_release(&r[i]);
-	free(r);
+	release_all(r, n);
 }
 
 /* --fail-on and --allow over a scenario's policy */
