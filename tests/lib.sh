@@ -94,6 +94,23 @@ check_reports() {
 	if [ $bad -eq 0 ]; then ok "reports match their schemas ($nj report.json, $nx junit.xml)"; else
 		not_ok "reports match their schemas ($bad of $((nj + nx)) files do not)"; fi
 }
+# check_console_logs DIR: no kernel line of the console logs under DIR
+# looks like a kernel report (tests/tools/console-scan's regex: WARNING:,
+# BUG:, Oops, Call Trace, INFO: task, rcu: ... stall, ...) without being in
+# the body of a report the classifier found (docs/kernel-reports.md, "Every
+# console log of the suite"): one test point for them all (none when DIR
+# holds no log), each missed line shown
+check_console_logs() {
+	local out logs=()
+	mapfile -t logs < <(find "$1" -name '*.console.log' -type f 2>/dev/null | sort)
+	[ ${#logs[@]} -gt 0 ] || return 0
+	if out=$("$BOOTLAB_HOME/tests/tools/console-scan" "$BOOTLAB" "${logs[@]}" 2>&1); then
+		ok "console logs: every line that looks like a kernel report is in a classified one (${#logs[@]} logs)"
+	else
+		not_ok "console logs: lines that look like a kernel report but are in none"
+		printf '%s\n' "$out" | head -n 20 | sed 's/^/#   /'
+	fi
+}
 # check_junit NAME FILE: FILE is well-formed XML that matches
 # tests/data/junit.xsd (a JUnit file not named junit.xml, which
 # check_reports does not find: gate --junit)
@@ -209,4 +226,4 @@ libvirtd_start() {
 }
 libvirtd_stop() { [ -z "${BOOTLAB_LIBVIRTD_DIR:-}" ] || ci/libvirtd stop; }
 # done_testing: every report the test produced is checked, then the plan
-done_testing() { check_reports "$T_TMP"; echo "1..$T_N"; [ "$T_FAILED" -eq 0 ]; }
+done_testing() { check_reports "$T_TMP"; check_console_logs "$T_TMP"; echo "1..$T_N"; [ "$T_FAILED" -eq 0 ]; }

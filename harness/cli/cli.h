@@ -5,6 +5,8 @@
 #ifndef BL_CLI_H
 #define BL_CLI_H
 
+#include <stdbool.h>
+
 int cmd_run(int argc, char **argv);
 int cmd_boot(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
@@ -22,6 +24,12 @@ int cmd_console(int argc, char **argv);
  * needs a value" or "... unknown option '--x'", then USAGE (may be NULL),
  * to stderr; returns BL_EXIT_USAGE. */
 int cli_option_error(const char *cmd, int c, char **argv, const char *usage);
+
+struct bl_kpolicy_override;
+/* --fail-on LIST (ALLOW false) or --allow LIST into O; -1 after printing
+ * "bootlab CMD: --fail-on: unknown kernel report class 'x' (one of: ...)" */
+int cli_kpolicy_option(const char *cmd, struct bl_kpolicy_override *o, bool allow,
+		       const char *list);
 
 struct bl_run;
 /* the end of a run for its front ends (run, gate): the reports written,

@@ -1,7 +1,9 @@
 /* bootlab compare OLD/report.json NEW/report.json: per scenario variant
  * and phase, the host time before and after, the difference in seconds
- * and in percent. Medians when the reports come from --repeat. */
+ * and in percent. Medians when the reports come from --repeat. Then the
+ * kernel reports that are new in NEW (by signature). */
 #include "cli/cli.h"
+#include "console/console.h"
 #include "report/report.h"
 #include "util/util.h"
 
@@ -19,6 +21,8 @@ static const char compare_usage[] =
     "(seconds since spawn; the median over repetitions of --repeat runs) in OLD\n"
     "and NEW, the difference in seconds and in percent of OLD, the duration, and\n"
     "the outcomes when they changed. A folder stands for its report.json.\n"
+    "Then each kernel report (docs/kernel-reports.md) of a variant's shown run in\n"
+    "NEW whose signature the same variant's shown run in OLD lacks, and a count.\n"
     "\n"
     "options:\n"
     "  --filter REGEX   only variants whose name matches\n"
@@ -112,7 +116,46 @@ static void row(const char *label, double a, double b)
 	printf("  %-16s %10s %10s %10s %9s\n", label, as, bs, ds, ps);
 }
 
-static void compare_one(const char *name, json_t *o, json_t *n)
+/* the shown run of the variant NAME in R (typed, read.c), or NULL */
+static const struct bl_result *shown_run(const struct rep *r, const char *name)
+{
+	for (size_t i = 0; i < r->in.nvariants; i++) {
+		const struct bl_result *m = bl_variant_main(&r->in.variants[i]);
+		if (!strcmp(m->sc->name, name))
+			return m;
+	}
+	return NULL;
+}
+
+/* does one of R's first N kernel reports have the signature SIG? */
+static bool has_signature_in(const struct bl_result *r, size_t n, const char *sig)
+{
+	for (size_t i = 0; r && i < n && i < r->nkreports; i++)
+		if (!strcmp(r->kreports[i].signature, sig))
+			return true;
+	return false;
+}
+
+/* N's kernel reports whose signature O (NULL: none) lacks, a line each;
+ * how many */
+static size_t new_kreports(const struct bl_result *o, const struct bl_result *n)
+{
+	size_t count = 0;
+	for (size_t i = 0; n && i < n->nkreports; i++) {
+		const struct bl_kreport *k = &n->kreports[i];
+		/* a signature once, however often the kernel repeated it */
+		if (has_signature_in(o, o ? o->nkreports : 0, k->signature) ||
+		    has_signature_in(n, i, k->signature))
+			continue;
+		printf("  new kernel report: %s %s: %s%s\n", k->signature, bl_kclass_name(k->cls),
+		       k->title, k->fails ? "" : " (allowed)");
+		count++;
+	}
+	return count;
+}
+
+static size_t compare_one(const char *name, json_t *o, json_t *n, const struct bl_result *ro,
+			  const struct bl_result *rn)
 {
 	printf("%s", name);
 	if (!o)
@@ -136,7 +179,9 @@ static void compare_one(const char *name, json_t *o, json_t *n)
 	for (size_t i = 0; i < BL_ARRAY_SIZE(phase_order); i++)
 		row(phase_order[i], phase_s(o, phase_order[i]), phase_s(n, phase_order[i]));
 	row("duration", duration_s(o), duration_s(n));
+	size_t fresh = new_kreports(ro, rn);
 	printf("\n");
+	return fresh;
 }
 
 int cmd_compare(int argc, char **argv)
@@ -179,7 +224,7 @@ int cmd_compare(int argc, char **argv)
 	}
 	printf("OLD %s (%s)\nNEW %s (%s)\n\n", old.in.path, old.in.info.run_id, new.in.path,
 	       new.in.info.run_id);
-	size_t k, shown = 0;
+	size_t k, shown = 0, fresh = 0;
 	json_t *s;
 	/* NEW's order, then what only OLD has */
 	json_array_foreach(new.scenarios, k, s)
@@ -187,7 +232,8 @@ int cmd_compare(int argc, char **argv)
 		const char *name = json_string_value(json_object_get(s, "name"));
 		if (filter && regexec(&re, name, 0, NULL, 0))
 			continue;
-		compare_one(name, find_scenario(old.scenarios, name), s);
+		fresh += compare_one(name, find_scenario(old.scenarios, name), s,
+				     shown_run(&old, name), shown_run(&new, name));
 		shown++;
 	}
 	json_array_foreach(old.scenarios, k, s)
@@ -196,11 +242,13 @@ int cmd_compare(int argc, char **argv)
 		if ((filter && regexec(&re, name, 0, NULL, 0)) ||
 		    find_scenario(new.scenarios, name))
 			continue;
-		compare_one(name, s, NULL);
+		compare_one(name, s, NULL, shown_run(&old, name), NULL);
 		shown++;
 	}
 	if (!shown)
 		printf("no scenario variant to compare\n");
+	else
+		printf("%zu new kernel report%s in NEW\n", fresh, fresh == 1 ? "" : "s");
 out:
 	if (filter)
 		regfree(&re);

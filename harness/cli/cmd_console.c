@@ -21,7 +21,8 @@ static const char usage_text[] =
 
 struct check_opts {
 	bool json;
-	struct bl_kpolicy policy;
+	struct bl_kpolicy policy; /* the default with the --fail-on and --allow of kpo */
+	struct bl_kpolicy_override kpo;
 };
 
 static void print_report(const char *file, const struct bl_kreport *r, bool fails)
@@ -61,10 +62,10 @@ static int check_file(const char *file, const struct check_opts *o, json_t *arra
 	size_t nr = 0;
 	bl_kreports_from_text(data, &r, &nr);
 	for (size_t i = 0; i < nr; i++) {
-		bool fails = bl_kpolicy_fails(&o->policy, r[i].cls);
+		bool fails = r[i].fails = bl_kpolicy_fails(&o->policy, r[i].cls);
 		*failing += fails;
 		if (array) {
-			json_t *j = bl_kreport_json(&r[i], fails);
+			json_t *j = bl_kreport_json(&r[i]);
 			json_object_set_new(j, "file", bl_json_text(file));
 			json_array_append_new(array, j);
 		} else {
@@ -91,11 +92,8 @@ static int parse_opts(int argc, char **argv, struct check_opts *o)
 		if (c == 'j') {
 			o->json = true;
 		} else if (c == 'f' || c == 'a') {
-			if (bl_kpolicy_apply(&o->policy, optarg, c == 'a') < 0) {
-				fprintf(stderr, "bootlab console check: --%s: %s\n",
-					c == 'a' ? "allow" : "fail-on", bl_errmsg());
+			if (cli_kpolicy_option("console check", &o->kpo, c == 'a', optarg) < 0)
 				return BL_EXIT_USAGE;
-			}
 		} else if (c == 'h') {
 			fputs(usage_text, stdout);
 			return BL_EXIT_OK;
@@ -107,6 +105,7 @@ static int parse_opts(int argc, char **argv, struct check_opts *o)
 		fprintf(stderr, "bootlab console check: no console log given\n");
 		return BL_EXIT_USAGE;
 	}
+	bl_kpolicy_override_apply(&o->kpo, &o->policy);
 	return -1;
 }
 

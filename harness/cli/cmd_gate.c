@@ -10,6 +10,7 @@
  * provides). */
 #include "archive/archive.h"
 #include "cli/cli.h"
+#include "console/console.h"
 #include "disk/disk.h"
 #include "kernel/kernel.h"
 #include "report/report.h"
@@ -51,6 +52,10 @@ static const char gate_usage[] =
     "  --junit OUT         also write the JUnit report to OUT\n"
     "  --report-dir DIR    where the run's reports go (default reports)\n"
     "  --keep              keep the gate's work folder\n"
+    "  --fail-on CLASSES   kernel reports of these classes fail the gate (default:\n"
+    "                      every class but init: docs/kernel-reports.md)\n"
+    "  --allow CLASSES     kernel reports of these classes do not fail the gate;\n"
+    "                      --fail-on and --allow apply in order, the last wins\n"
     "  -h, --help          this text\n"
     "\n"
     "exit status: 0 the root was reached, 1 it was not, 2 bad usage,\n"
@@ -61,6 +66,7 @@ struct gate {
 	const char *junit, *report_dir, *root_size;
 	struct strlist initramfs;
 	bool keep;
+	struct bl_kpolicy_override kpolicy; /* --fail-on, --allow */
 	/* from the options above */
 	int memory_mb, timeout_ms;
 	unsigned long long root_bytes; /* --root-size, or the root image's in whole sectors */
@@ -386,6 +392,7 @@ static int gate_run(const struct gate *g, const char *workdir, int argc, char **
 		fprintf(stderr, "bootlab gate: %s\n", bl_errmsg());
 		return bl_err_last_kind() == BL_EK_INFRA ? BL_EXIT_INFRA : BL_EXIT_FAIL;
 	}
+	bl_kpolicy_override_apply(&g->kpolicy, &sc->kpolicy);
 	struct bl_run_opts o = {
 	    .report_root = g->report_dir, .argc = argc, .argv = argv, .jobs = 1, .repeat = 1};
 	bl_selection_of(&sc, 1, &o.selection);
@@ -424,6 +431,12 @@ static int gate_parse(struct gate *g, int argc, char **argv)
 			if (i + 1 >= argc)
 				die("gate: option '--initramfs' needs a file");
 			sl_push(&g->initramfs, argv[++i]);
+			continue;
+		} else if (!strcmp(a, "--fail-on") || !strcmp(a, "--allow")) {
+			if (i + 1 >= argc)
+				die("gate: option '%s' needs a value", a);
+			if (cli_kpolicy_option("gate", &g->kpolicy, a[2] == 'a', argv[++i]) < 0)
+				return BL_EXIT_USAGE;
 			continue;
 		}
 		for (size_t n = 0; n < BL_ARRAY_SIZE(names); n++)

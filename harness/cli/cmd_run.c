@@ -3,6 +3,7 @@
  * parallel with -j and prints one line per variant; then write
  * reports/<run-id>/. */
 #include "cli/cli.h"
+#include "console/console.h"
 #include "report/report.h"
 #include "scenario/scenario.h"
 #include "session/session.h"
@@ -37,6 +38,11 @@ static const char run_usage[] =
     "                     per phase (bootlab compare reads it)\n"
     "  --retry N          boot a variant that did not pass again, up to N times; one\n"
     "                     that then passes is flaky (reported, exit status 0)\n"
+    "  --fail-on CLASSES  kernel reports of these classes fail a boot, whatever\n"
+    "                     the scenario's fail-on: says (a comma-separated list of\n"
+    "                     classes, or all, default, none: docs/kernel-reports.md)\n"
+    "  --allow CLASSES    kernel reports of these classes do not fail a boot;\n"
+    "                     --fail-on and --allow apply in order, the last wins\n"
     "  --list             print the variants that would run (after --filter and\n"
     "                     --shard), one per line, and boot nothing\n"
     "  -h, --help         this text\n"
@@ -52,7 +58,8 @@ struct run_args {
 	unsigned shard_i, shard_n;
 	const char *shard; /* --shard's argument */
 	bool keep, list;
-	struct bl_run_host *hosts; /* --connect */
+	struct bl_kpolicy_override kpolicy; /* --fail-on, --allow */
+	struct bl_run_host *hosts;	    /* --connect */
 	size_t nhosts, ahosts;
 	struct strlist uris; /* owns the hosts' URIs */
 };
@@ -112,6 +119,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	    {"repeat", required_argument, NULL, 'r'},
 	    {"retry", required_argument, NULL, 'T'},
 	    {"list", no_argument, NULL, 'l'},
+	    {"fail-on", required_argument, NULL, 'F'},
+	    {"allow", required_argument, NULL, 'A'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -152,6 +161,11 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			break;
 		case 'c':
 			parse_connect(a, optarg);
+			break;
+		case 'F':
+		case 'A':
+			if (cli_kpolicy_option("run", &a->kpolicy, c == 'A', optarg) < 0)
+				return BL_EXIT_USAGE;
 			break;
 		case 'h':
 			fputs(run_usage, stdout);
@@ -283,6 +297,8 @@ static int run_files(const struct run_args *a, int argc, char **argv)
 		struct bl_selection sel;
 		struct bl_scenario **vars =
 		    select_variants(a, a->filter ? &fre : NULL, &set, &n, &sel);
+		for (size_t i = 0; i < n; i++)
+			bl_kpolicy_override_apply(&a->kpolicy, &vars[i]->kpolicy);
 		rc = run_selected(a, argc, argv, vars, n, &sel);
 		free(vars);
 	}

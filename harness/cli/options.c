@@ -1,7 +1,9 @@
 /* What the subcommands share in reading their options: one message for an
  * option getopt_long() could not take, in the style of every command's
- * errors ("bootlab boot: option '--kernel' needs a value"). */
+ * errors ("bootlab boot: option '--kernel' needs a value"), and the
+ * kernel report policy options of run, gate and console check. */
 #include "cli/cli.h"
+#include "console/console.h"
 #include "util/util.h"
 
 #include <getopt.h>
@@ -20,4 +22,12 @@ int cli_option_error(const char *cmd, int c, char **argv, const char *usage)
 	if (usage)
 		fputs(usage, stderr);
 	return BL_EXIT_USAGE;
+}
+
+int cli_kpolicy_option(const char *cmd, struct bl_kpolicy_override *o, bool allow, const char *list)
+{
+	if (bl_kpolicy_override_add(o, list, allow) == 0)
+		return 0;
+	fprintf(stderr, "bootlab %s: --%s: %s\n", cmd, allow ? "allow" : "fail-on", bl_errmsg());
+	return -1;
 }

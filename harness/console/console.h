@@ -60,6 +60,17 @@ bool bl_kpolicy_fails(const struct bl_kpolicy *p, enum bl_kclass c);
  * those bits; 0, or -1 with bl_errmsg() naming the unknown class */
 int bl_kpolicy_apply(struct bl_kpolicy *p, const char *list, bool allow);
 
+/* `--fail-on CLASSES` and `--allow CLASSES` given in order on a command
+ * line, to lay over a scenario's policy: classes they name fail or not,
+ * the others keep the scenario's choice */
+struct bl_kpolicy_override {
+	unsigned fail, allow;
+};
+/* one option's LIST (ALLOW: --allow); -1 with bl_errmsg() naming the
+ * unknown class and listing the valid ones */
+int bl_kpolicy_override_add(struct bl_kpolicy_override *o, const char *list, bool allow);
+void bl_kpolicy_override_apply(const struct bl_kpolicy_override *o, struct bl_kpolicy *p);
+
 #define BL_KREPORT_FRAMES 8
 #define BL_KREPORT_MAX_LINES 400 /* a longer body is cut and marked truncated */
 
@@ -77,7 +88,18 @@ struct bl_kreport {
 	size_t nlines;
 	bool truncated; /* the stream ended before the report's end marker */
 	bool panicked;	/* the kernel panicked because of it */
+	bool fails;	/* it fails the boot by the policy in force: set by the judge
+			   (the session, console check), false from the parser */
 };
+
+/* a console line's printk time ("[    1.234567] ", then a caller id
+ * "[    T1] " when the kernel prints one): the text after them, and the
+ * time in *GUEST_S (-1 and LINE itself without one) */
+const char *bl_printk_split(const char *line, double *guest_s);
+
+/* the class of report that the kernel line TEXT (printk time removed)
+ * starts, or BL_KC_NONE (a `cut here` marker, a line inside a report) */
+enum bl_kclass bl_kline_class(const char *text);
 
 struct bl_kparser;
 /* a parser for one stream (one boot) */

@@ -45,8 +45,7 @@ void bl_kparser_require_stamps(struct bl_kparser *p, bool stamped)
 	p->require_stamps = stamped;
 }
 
-/* "[    1.234567] " and a caller id "[    T1] ": the text after them */
-static const char *split_stamp(const char *line, double *t)
+const char *bl_printk_split(const char *line, double *t)
 {
 	*t = -1;
 	if (*line != '[')
@@ -294,16 +293,21 @@ static void on_panic(struct bl_kparser *p, const char *t, double ts)
 	open_report(p, &k, t, ts);
 }
 
-/* a line after a closed report: its register dump goes on it */
+/* a line after a closed report: its register dump goes on it, and the end
+ * marker of the panic it caused, which ends it for good */
 static bool onto_last(struct bl_kparser *p, const char *t)
 {
-	if (!p->tail_ok || !p->n || !kline_is_body(t) || !strncmp(t, "---[ end Kernel", 15))
+	if (!p->tail_ok || !p->n)
 		return false;
 	struct bl_kreport *last = &p->v[p->n - 1];
+	bool end = !strncmp(t, "---[ end Kernel", 15);
+	if (end ? !last->panicked : !kline_is_body(t))
+		return false;
 	char *b = xasprintf("%s%s\n", last->body, t);
 	free(last->body);
 	last->body = b;
 	last->nlines++;
+	p->tail_ok = !end;
 	return true;
 }
 
@@ -350,7 +354,7 @@ static bool feed_open(struct bl_kparser *p, const char *t)
 void bl_kparser_feed(struct bl_kparser *p, const char *line)
 {
 	double ts;
-	const char *t = split_stamp(line, &ts);
+	const char *t = bl_printk_split(line, &ts);
 	p->line_no++;
 	if (!from_kernel(p, ts))
 		return;

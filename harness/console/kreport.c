@@ -72,28 +72,57 @@ static unsigned class_bits(const char *name)
 	return c == BL_KC_NONE ? ~0u : 1u << c;
 }
 
-int bl_kpolicy_apply(struct bl_kpolicy *p, const char *list, bool allow)
+/* the bits of a class list ("warning,kasan", "all"); -1 with bl_errmsg()
+ * naming an unknown class */
+static int list_bits(const char *list, unsigned *out)
 {
 	char *copy = xstrdup(list), *save = NULL;
 	int rc = 0;
+	*out = 0;
 	for (char *w = strtok_r(copy, ", ", &save); w && !rc; w = strtok_r(NULL, ", ", &save)) {
 		unsigned bits = class_bits(w);
-		if (bits == ~0u) {
+		if (bits == ~0u)
 			rc = bl_err("unknown kernel report class '%s' (one of: warning, bug, oops, "
 				    "gpf, kasan, ubsan, kfence, lockdep, rcu-stall, soft-lockup, "
 				    "hard-lockup, hung-task, oom, scheduling-while-atomic, "
 				    "sleep-in-atomic, list-corruption, refcount, stack-protector, "
 				    "stack-overflow, panic, module, init; or all, default, none)",
 				    w);
-			break;
-		}
-		if (allow)
-			p->fail &= ~bits;
 		else
-			p->fail |= bits;
+			*out |= bits;
 	}
 	free(copy);
 	return rc;
+}
+
+int bl_kpolicy_apply(struct bl_kpolicy *p, const char *list, bool allow)
+{
+	struct bl_kpolicy_override o = {0};
+	if (bl_kpolicy_override_add(&o, list, allow) < 0)
+		return -1;
+	bl_kpolicy_override_apply(&o, p);
+	return 0;
+}
+
+int bl_kpolicy_override_add(struct bl_kpolicy_override *o, const char *list, bool allow)
+{
+	unsigned bits;
+	if (list_bits(list, &bits) < 0)
+		return -1;
+	/* the later option wins for the classes both name */
+	if (allow) {
+		o->allow |= bits;
+		o->fail &= ~bits;
+	} else {
+		o->fail |= bits;
+		o->allow &= ~bits;
+	}
+	return 0;
+}
+
+void bl_kpolicy_override_apply(const struct bl_kpolicy_override *o, struct bl_kpolicy *p)
+{
+	p->fail = (p->fail & ~o->allow) | o->fail;
 }
 
 void bl_kreport_release(struct bl_kreport *r)
@@ -129,14 +158,9 @@ static const char *log_text(const char *line)
 
 static bool has_stamp(const char *t)
 {
-	if (*t != '[')
-		return false;
-	t++;
-	while (*t == ' ')
-		t++;
-	char *end;
-	strtod(t, &end);
-	return end != t && *end == ']';
+	double s;
+	bl_printk_split(t, &s);
+	return s >= 0;
 }
 
 void bl_kreports_from_text(const char *text, struct bl_kreport **out, size_t *n)

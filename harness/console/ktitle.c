@@ -99,6 +99,12 @@ bool kstart_line(const char *t, struct kstart *o)
 	return false;
 }
 
+enum bl_kclass bl_kline_class(const char *text)
+{
+	struct kstart k;
+	return kstart_line(text, &k) ? k.cls : BL_KC_NONE;
+}
+
 static const char *const body_prefixes[] = {
     "CPU:",
     "Hardware name:",
@@ -176,11 +182,8 @@ static const char *const body_prefixes[] = {
 
 bool kline_is_body(const char *t)
 {
-	if (*t == ' ' || *t == '\t')
+	if (*t == ' ' || *t == '\t' || bl_prefix_in(t, body_prefixes, BL_ARRAY_SIZE(body_prefixes)))
 		return true;
-	for (size_t i = 0; i < BL_ARRAY_SIZE(body_prefixes); i++)
-		if (starts(t, body_prefixes[i]))
-			return true;
 	/* register dumps: "R10: ...", "FS:  ..." */
 	return isupper((unsigned char)t[0]) && isalnum((unsigned char)t[1]) &&
 	       (t[2] == ':' || (isalnum((unsigned char)t[2]) && t[3] == ':'));
@@ -258,10 +261,7 @@ static const char *const plumbing[] = {
 
 static bool is_plumbing(const char *f)
 {
-	for (size_t i = 0; i < BL_ARRAY_SIZE(plumbing); i++)
-		if (starts(f, plumbing[i]))
-			return true;
-	return false;
+	return bl_prefix_in(f, plumbing, BL_ARRAY_SIZE(plumbing)) != NULL;
 }
 
 static const char *place(const struct bl_kreport *r, const char *head_func)

@@ -1,8 +1,10 @@
 /* index.html: one self-contained page (inline CSS and SVG, no script, no
  * external assets) with the verdicts and, per boot, a timeline of its
  * phases on the host clock, the guest clock where known, the steps, the
- * classified console events, the failure reason and the console tail. */
+ * classified console events, the kernel reports (folded open, with their
+ * bodies), the failure reason and the console tail. */
 #include "report/report.h"
+#include "console/console.h"
 #include "util/util.h"
 
 #include <string.h>
@@ -349,6 +351,45 @@ static void phase_table(struct strbuf *sb, const struct bl_variant_result *v)
 	sb_adds(sb, "</tbody></table>\n");
 }
 
+/* one kernel report, folded open: class, title, time, task, verdict, body */
+static void kreport_details(struct strbuf *sb, const struct bl_kreport *k)
+{
+	sb_addf(sb, "<details open class=\"kreport %s\" data-class=\"%s\" data-signature=\"",
+		k->fails ? "fails" : "allowed", bl_kclass_name(k->cls));
+	bl_xml_escape(sb, k->signature);
+	sb_addf(sb, "\"><summary><span class=\"kclass\">%s</span> <span class=\"ktitle\">",
+		bl_kclass_name(k->cls));
+	bl_xml_escape(sb, k->title);
+	sb_adds(sb, "</span> <span class=\"kmeta\">");
+	if (k->guest_s >= 0)
+		sb_addf(sb, "[%.6f] ", k->guest_s);
+	if (k->cpu >= 0)
+		sb_addf(sb, "CPU %d ", k->cpu);
+	if (k->pid >= 0)
+		sb_addf(sb, "PID %d ", k->pid);
+	if (k->task[0]) {
+		sb_adds(sb, "task <span class=\"ktask\">");
+		bl_xml_escape(sb, k->task);
+		sb_adds(sb, "</span> ");
+	}
+	sb_addf(sb, "\xc2\xb7 console line %zu \xc2\xb7 %s%s%s</span></summary>", k->line,
+		k->fails ? "fails the boot" : "allowed", k->truncated ? " \xc2\xb7 truncated" : "",
+		k->panicked ? " \xc2\xb7 the kernel panicked" : "");
+	sb_adds(sb, "<pre class=\"kbody\">");
+	bl_xml_escape(sb, k->body);
+	sb_adds(sb, "</pre></details>\n");
+}
+
+static void kreports_block(struct strbuf *sb, const struct bl_result *r)
+{
+	if (!r->nkreports)
+		return;
+	sb_addf(sb, "<div class=\"kreports\"><h3>kernel reports (%zu)</h3>\n", r->nkreports);
+	for (size_t i = 0; i < r->nkreports; i++)
+		kreport_details(sb, &r->kreports[i]);
+	sb_adds(sb, "</div>\n");
+}
+
 static void scenario_section(struct strbuf *sb, const struct bl_variant_result *v, size_t idx,
 			     const struct bl_run_info *run)
 {
@@ -407,6 +448,7 @@ static void scenario_section(struct strbuf *sb, const struct bl_variant_result *
 		}
 		sb_adds(sb, "</tbody></table>\n");
 	}
+	kreports_block(sb, r);
 	if (r->nevents) {
 		sb_adds(
 		    sb,
@@ -480,7 +522,13 @@ static const char css[] =
     "rect{fill:#cf222e}.slabel{fill:#333;font-size:10px}.slabel.inside{fill:#fff;font-weight:600}"
     "tr.fail td{color:#cf222e}tr.skipped td{color:#999}td.unknown{color:#999}"
     "pre.tail{background:#111;color:#ddd;padding:8px;overflow-x:auto;font-size:12px}"
-    "details{margin:4px 0}summary{cursor:pointer;color:#333}";
+    "details{margin:4px 0}summary{cursor:pointer;color:#333}"
+    "h3{font-size:14px;margin:8px 0 2px}"
+    "details.kreport{border-left:4px solid #cf222e;padding-left:8px}"
+    "details.kreport.allowed{border-left-color:#bf8700}"
+    ".kclass{font-weight:600;text-transform:uppercase;font-size:11px}"
+    ".ktitle{font-family:monospace}.kmeta{color:#555;font-size:12px}"
+    "pre.kbody{background:#111;color:#ddd;padding:8px;overflow-x:auto;font-size:12px}";
 
 static int html_write(const struct bl_run_info *run, const struct bl_variant_result *v, size_t n,
 		      const char *path)

@@ -248,9 +248,7 @@ json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 	json_object_set_new(o, "events", ev);
 	json_t *kr = json_array();
 	for (size_t i = 0; i < r->nkreports; i++)
-		json_array_append_new(
-		    kr, bl_kreport_json(&r->kreports[i],
-					bl_kpolicy_fails(&r->sc->kpolicy, r->kreports[i].cls)));
+		json_array_append_new(kr, bl_kreport_json(&r->kreports[i]));
 	json_object_set_new(o, "kernel_reports", kr);
 
 	json_t *steps = json_array();
@@ -367,7 +365,7 @@ const struct bl_reporter bl_reporter_json = {
     .write = json_write,
 };
 
-json_t *bl_kreport_json(const struct bl_kreport *r, bool fails)
+json_t *bl_kreport_json(const struct bl_kreport *r)
 {
 	json_t *frames = json_array();
 	for (size_t i = 0; i < r->nframes; i++)
@@ -376,7 +374,7 @@ json_t *bl_kreport_json(const struct bl_kreport *r, bool fails)
 	json_object_set_new(o, "class", json_string(bl_kclass_name(r->cls)));
 	json_object_set_new(o, "title", bl_json_text(r->title));
 	json_object_set_new(o, "signature", json_string(r->signature));
-	json_object_set_new(o, "fails", json_boolean(fails));
+	json_object_set_new(o, "fails", json_boolean(r->fails));
 	json_object_set_new(o, "line", json_integer((json_int_t)r->line));
 	json_object_set_new(o, "guest_s", secs(r->guest_s));
 	json_object_set_new(o, "cpu", r->cpu >= 0 ? json_integer(r->cpu) : json_null());

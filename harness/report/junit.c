@@ -1,7 +1,9 @@
 /* junit.xml: one testsuite per scenario file, one testcase per variant;
- * failures carry the reason and the console tail. Every text and
- * attribute value goes through bl_xml_escape(). */
+ * failures carry the reason (or the title of the kernel report that failed
+ * the boot), the failing kernel reports' bodies and the console tail.
+ * Every text and attribute value goes through bl_xml_escape(). */
 #include "report/report.h"
+#include "console/console.h"
 #include "util/util.h"
 
 #include <string.h>
@@ -17,17 +19,46 @@ static void junit_paren(struct strbuf *sb, const char *s)
 	sb_addc(sb, ')');
 }
 
-/* the failure or error element of the shown repetition R of V */
+/* "kernel report (CLASS): TITLE [TIME] task T pid N", escaped */
+static void junit_kreport_line(struct strbuf *sb, const struct bl_kreport *k)
+{
+	sb_addf(sb, "kernel report (%s%s): ", bl_kclass_name(k->cls), k->fails ? "" : ", allowed");
+	bl_xml_escape(sb, k->title);
+	if (k->guest_s >= 0)
+		sb_addf(sb, " [%.6f]", k->guest_s);
+	if (k->task[0]) {
+		sb_adds(sb, " task ");
+		bl_xml_escape(sb, k->task);
+	}
+	if (k->pid >= 0)
+		sb_addf(sb, " pid %d", k->pid);
+	if (k->truncated)
+		sb_adds(sb, " (truncated)");
+	sb_addc(sb, '\n');
+}
+
+/* the failure or error element of the shown repetition R of V: its
+ * message is the title of the kernel report that failed the boot, else
+ * the reason; the text holds the reason, the failing reports' bodies and
+ * the console tail */
 static void junit_failure(struct strbuf *sb, const struct bl_variant_result *v,
 			  const struct bl_result *r)
 {
 	const char *tag = bl_outcome_is_error(r->outcome) ? "error" : "failure";
+	const struct bl_kreport *fk = bl_result_failing_kreport(r);
 	sb_addf(sb, "      <%s type=\"%s\" message=\"", tag, bl_outcome_name(r->outcome));
-	bl_xml_escape(sb, r->reason);
+	bl_xml_escape(sb, fk ? fk->title : r->reason);
 	sb_adds(sb, "\">");
 	if (v->nruns > 1)
 		sb_addf(sb, "run %zu of %zu: ", bl_variant_main_index(v), v->nruns);
 	bl_xml_escape(sb, r->reason);
+	for (size_t k = 0; k < r->nkreports; k++) {
+		if (!r->kreports[k].fails)
+			continue;
+		sb_adds(sb, "\n\n");
+		junit_kreport_line(sb, &r->kreports[k]);
+		bl_xml_escape(sb, r->kreports[k].body);
+	}
 	sb_adds(sb, "\n\nlast console lines:\n");
 	for (size_t k = 0; r->tail && r->tail[k]; k++) {
 		bl_xml_escape(sb, r->tail[k]);
@@ -37,7 +68,7 @@ static void junit_failure(struct strbuf *sb, const struct bl_variant_result *v,
 }
 
 /* system-out: every repetition's verdict (a flaky variant's first), the
- * shown one's steps and log */
+ * shown one's steps, kernel reports (a line each) and log */
 static void junit_system_out(struct strbuf *sb, const struct bl_variant_result *v,
 			     const struct bl_result *r)
 {
@@ -66,6 +97,8 @@ static void junit_system_out(struct strbuf *sb, const struct bl_variant_result *
 		junit_paren(sb, s->message);
 		sb_addc(sb, '\n');
 	}
+	for (size_t k = 0; k < r->nkreports; k++)
+		junit_kreport_line(sb, &r->kreports[k]);
 	if (r->console_log) {
 		sb_adds(sb, "console log: ");
 		bl_xml_escape(sb, r->console_log);

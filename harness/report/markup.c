@@ -1,6 +1,8 @@
-/* What junit.xml and index.html share: the verdict counts and a step's
- * result word (their text goes through bl_xml_escape(), harness/util). */
+/* What junit.xml and index.html share: the verdict counts, a step's
+ * result word and the kernel report that failed a boot (their text goes through bl_xml_escape(),
+ * harness/util). */
 #include "report/report.h"
+#include "console/console.h"
 #include "util/util.h"
 
 #include <string.h>
@@ -26,4 +28,12 @@ bool bl_outcome_is_error(enum bl_outcome o)
 const char *bl_step_result_word(const struct bl_step_result *s)
 {
 	return s->skipped ? "skipped" : s->passed ? "pass" : "fail";
+}
+
+const struct bl_kreport *bl_result_failing_kreport(const struct bl_result *r)
+{
+	for (size_t i = 0; i < r->nkreports; i++)
+		if (r->kreports[i].fails)
+			return &r->kreports[i];
+	return NULL;
 }

@@ -3,8 +3,10 @@
  * bootlab report merge. Every field read is checked for its type and
  * values; an error names the file and the field ("scenarios[2].outcome"). */
 #include "report/report.h"
+#include "console/console.h"
 #include "util/util.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -149,6 +151,11 @@ static const char *event_name_i(int i)
 static const char *step_kind_i(int i)
 {
 	return bl_step_kind_name((enum bl_step_kind)i);
+}
+
+static const char *kclass_name_i(int i)
+{
+	return i == BL_KC_NONE ? NULL : bl_kclass_name((enum bl_kclass)i);
 }
 
 /* a path the report names relative to its folder (console_log, a kept
@@ -342,6 +349,124 @@ static int read_events(struct rd *rd, json_t *obj, struct bl_result *r)
 	return 0;
 }
 
+/* an integer field >= MIN, or -1 for null when NULL_OK */
+static int get_int(struct rd *rd, json_t *obj, const char *key, bool null_ok, long long min,
+		   long long *out)
+{
+	json_t *v;
+	*out = -1;
+	if (get(rd, obj, key, T_INT | (null_ok ? T_NULL : 0), &v) < 0)
+		return -1;
+	if (json_is_null(v))
+		return 0;
+	if (json_integer_value(v) < min)
+		return bad(rd, key, "out of range");
+	*out = json_integer_value(v);
+	return 0;
+}
+
+static int get_bool(struct rd *rd, json_t *obj, const char *key, bool *out)
+{
+	json_t *v;
+	if (get(rd, obj, key, T_BOOL, &v) < 0)
+		return -1;
+	*out = json_is_true(v);
+	return 0;
+}
+
+/* a non-null string field, at most MAX bytes (0: any) */
+static int get_text(struct rd *rd, json_t *obj, const char *key, size_t max, char **out)
+{
+	if (get_str(rd, obj, key, 0, out) < 0)
+		return -1;
+	if (!*out)
+		return bad(rd, key, "null");
+	if (max && strlen(*out) > max)
+		return bad(rd, key, "too long");
+	return 0;
+}
+
+static int read_frames(struct rd *rd, json_t *o, struct bl_kreport *k)
+{
+	json_t *arr, *f;
+	size_t i;
+	if (get(rd, o, "frames", T_ARR, &arr) < 0)
+		return -1;
+	if (json_array_size(arr) > BL_KREPORT_FRAMES) {
+		char *what = xasprintf("more than %d frames", BL_KREPORT_FRAMES);
+		bad(rd, "frames", what);
+		free(what);
+		return -1;
+	}
+	json_array_foreach(arr, i, f)
+	{
+		if (!json_is_string(f)) {
+			size_t back = enter(rd, "frames", (long)i);
+			bad(rd, "", "not a string");
+			leave(rd, back);
+			return -1;
+		}
+		k->frames[k->nframes++] = xstrdup(json_string_value(f));
+	}
+	return 0;
+}
+
+/* one of kernel_reports (docs/kernel-reports.md) */
+static int read_kreport(struct rd *rd, json_t *o, struct bl_kreport *k)
+{
+	int cls;
+	long long line, cpu, pid;
+	char *task = NULL;
+	k->cpu = k->pid = -1;
+	if (!json_is_object(o))
+		return bad(rd, "", "not an object");
+	if (name_in(rd, o, "class", kclass_name_i, BL_KC_COUNT, &cls) < 0 ||
+	    get_text(rd, o, "title", 0, &k->title) < 0 ||
+	    get_text(rd, o, "signature", 0, &k->signature) < 0 ||
+	    get_bool(rd, o, "fails", &k->fails) < 0 ||
+	    get_int(rd, o, "line", false, 1, &line) < 0 ||
+	    get_secs(rd, o, "guest_s", T_NULL, &k->guest_s) < 0 ||
+	    get_int(rd, o, "cpu", true, 0, &cpu) < 0 || get_int(rd, o, "pid", true, 0, &pid) < 0 ||
+	    get_str(rd, o, "task", 0, &task) < 0 || read_frames(rd, o, k) < 0 ||
+	    get_bool(rd, o, "truncated", &k->truncated) < 0 ||
+	    get_bool(rd, o, "panicked", &k->panicked) < 0 ||
+	    get_text(rd, o, "body", 0, &k->body) < 0) {
+		free(task);
+		return -1;
+	}
+	k->cls = (enum bl_kclass)cls;
+	k->line = (size_t)line;
+	k->cpu = cpu > INT_MAX ? INT_MAX : (int)cpu;
+	k->pid = pid > INT_MAX ? INT_MAX : (int)pid;
+	bool long_task = task && strlen(task) >= sizeof(k->task);
+	if (task && !long_task)
+		memcpy(k->task, task, strlen(task) + 1);
+	free(task);
+	for (const char *b = k->body; (b = strchr(b, '\n')); b++)
+		k->nlines++;
+	return long_task ? bad(rd, "task", "too long") : 0;
+}
+
+/* kernel_reports (absent in reports written before it was added) */
+static int read_kreports(struct rd *rd, json_t *obj, struct bl_result *r)
+{
+	json_t *arr, *o;
+	size_t i;
+	if (get(rd, obj, "kernel_reports", T_ARR | T_OPT, &arr) < 0)
+		return -1;
+	r->kreports = xcalloc(json_array_size(arr) + 1, sizeof(*r->kreports));
+	json_array_foreach(arr, i, o)
+	{
+		size_t back = enter(rd, "kernel_reports", (long)i);
+		/* counted first: a half-read report is released with the result */
+		r->nkreports++;
+		if (read_kreport(rd, o, &r->kreports[i]) < 0)
+			return -1;
+		leave(rd, back);
+	}
+	return 0;
+}
+
 static int read_step(struct rd *rd, json_t *s, struct bl_step_result *st)
 {
 	int kind;
@@ -509,7 +634,7 @@ static int read_full(struct rd *rd, json_t *s, const char *dir, struct bl_result
 	if (read_phases(rd, s, r) < 0 || read_emulator(rd, s, r) < 0 ||
 	    get_file(rd, s, "initrd", dir, true, &r->initrd) < 0 ||
 	    get_secs(rd, s, "spawn_s", T_OPT | T_NULL, &spawn) < 0 || read_panic(rd, s, r) < 0 ||
-	    read_events(rd, s, r) < 0 || read_steps(rd, s, r) < 0 ||
+	    read_events(rd, s, r) < 0 || read_kreports(rd, s, r) < 0 || read_steps(rd, s, r) < 0 ||
 	    get(rd, s, "hello", T_OBJ | T_NULL, &hello) < 0 ||
 	    get(rd, s, "hello2", T_OBJ | T_NULL, &hello2) < 0 || read_tail(rd, s, r) < 0)
 		return -1;

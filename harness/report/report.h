@@ -45,10 +45,12 @@ void bl_stat_duration(const struct bl_variant_result *v, struct bl_stat *out);
 json_t *bl_json_text(const char *s);
 
 /* a kernel report as JSON (docs/kernel-reports.md, "JSON"): class, title,
- * signature, fails (by the policy in force), line, guest_s, cpu, pid,
- * task, frames, truncated, panicked, body */
+ * signature, fails (its verdict by the policy in force), line, guest_s,
+ * cpu, pid, task, frames, truncated, panicked, body */
 struct bl_kreport;
-json_t *bl_kreport_json(const struct bl_kreport *r, bool fails);
+json_t *bl_kreport_json(const struct bl_kreport *r);
+/* the first report of R that fails its boot, or NULL */
+const struct bl_kreport *bl_result_failing_kreport(const struct bl_result *r);
 
 /* COUNTS[o]: how many of the N variants' main repetitions ended in o,
  * but the flaky variants (bl_variant_flaky()), counted in

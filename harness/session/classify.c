@@ -3,6 +3,7 @@
  * source: docs/kernel-behaviour.md section 12) turned into typed events.
  * Matching is on exact kernel strings. */
 #include "session/session.h"
+#include "console/console.h"
 #include "util/util.h"
 
 #include <ctype.h>
@@ -74,24 +75,23 @@ void bl_describe_panic(const struct bl_classified *c, char *buf, size_t n)
 	}
 }
 
-const char *bl_printk_split(const char *line, double *guest_s)
+/* the first line of an Oops, a BUG or a fault (harness/console decides
+ * which lines start which report) */
+static bool starts_crash(const char *line)
 {
-	*guest_s = -1;
-	const char *p = line;
-	if (*p != '[')
-		return line;
-	p++;
-	while (*p == ' ')
-		p++;
-	char *end;
-	double t = strtod(p, &end);
-	if (end == p || *end != ']')
-		return line;
-	*guest_s = t;
-	end++;
-	if (*end == ' ')
-		end++;
-	return end;
+	switch (bl_kline_class(line)) {
+	case BL_KC_BUG:
+	case BL_KC_OOPS:
+	case BL_KC_GPF:
+	case BL_KC_KASAN:
+	case BL_KC_KFENCE:
+	case BL_KC_SOFT_LOCKUP:
+	case BL_KC_SCHED_ATOMIC:
+	case BL_KC_SLEEP_ATOMIC:
+		return true;
+	default:
+		return false;
+	}
 }
 
 static void copy_detail(struct bl_classified *c, const char *s, size_t n)
@@ -189,8 +189,7 @@ void bl_classify_line(const char *line, struct bl_classified *c)
 		copy_detail(c, line, strlen(line));
 		return;
 	}
-	if (!strncmp(line, "Oops", 4) || strstr(line, "BUG: ") == line ||
-	    strstr(line, "general protection fault") || strstr(line, "Unable to handle kernel")) {
+	if (starts_crash(line)) {
 		c->type = BL_EV_OOPS;
 		copy_detail(c, line, strlen(line));
 		return;
@@ -232,10 +231,7 @@ static const char *const unpack_errors[] = {
 
 static bool is_unpack_error(const char *msg)
 {
-	for (size_t i = 0; i < BL_ARRAY_SIZE(unpack_errors); i++)
-		if (!strncmp(msg, unpack_errors[i], strlen(unpack_errors[i])))
-			return true;
-	return false;
+	return bl_prefix_in(msg, unpack_errors, BL_ARRAY_SIZE(unpack_errors)) != NULL;
 }
 
 /* the detail with every byte outside printable ASCII as \xNN: the message

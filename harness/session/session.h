@@ -70,8 +70,7 @@ void bl_classify_console(struct bl_console_ctx *ctx, const char *line, struct bl
 void bl_decode_exitcode(long long code, int *exit_status, int *signal, bool *core);
 /* "attempted to kill init, exit status 7" / "... signal 11 SIGSEGV" */
 void bl_describe_panic(const struct bl_classified *c, char *buf, size_t n);
-/* split "[    1.234567] text" -> guest seconds (or -1) and the text */
-const char *bl_printk_split(const char *line, double *guest_s);
+/* bl_printk_split(), the printk time of a console line: harness/console */
 
 /* ---- assertions (assert.c) ---- */
 /* the value at a dotted path ("fds.0.rdev"), borrowed, or NULL */

@@ -625,13 +625,27 @@ static void fail_for(enum bl_outcome *out, char **reason, char *why)
 	*reason = why;
 }
 
-/* A boot whose steps passed fails on a kernel report its `fail-on:` names
- * (docs/kernel-reports.md), or when a report it expects is not there. A
- * panic the scenario waits for is no failure. */
+/* each report's verdict: it fails the boot when `fail-on:` names its class,
+ * unless `expect-report:` expects it or it is a panic the scenario waits for */
+static void judge_kreports(struct sess *s)
+{
+	const struct bl_scenario *sc = s->sc;
+	bool panic_ok = panic_expected(sc);
+	for (size_t k = 0; k < s->r->nkreports; k++) {
+		struct bl_kreport *kr = &s->r->kreports[k];
+		kr->fails = bl_kpolicy_fails(&sc->kpolicy, kr->cls) && !report_expected(sc, kr) &&
+			    !(panic_ok && kr->cls == BL_KC_PANIC);
+	}
+}
+
+/* A boot whose steps passed fails on a kernel report that fails it
+ * (judge_kreports, docs/kernel-reports.md), or when a report it expects is
+ * not there. */
 static void apply_kreports(struct sess *s, enum bl_outcome *out, char **reason)
 {
 	const struct bl_scenario *sc = s->sc;
 	const struct bl_result *r = s->r;
+	judge_kreports(s);
 	if (*out != BL_OUT_PASS)
 		return;
 	for (size_t i = 0; i < sc->nexpect_reports; i++) {
@@ -646,15 +660,12 @@ static void apply_kreports(struct sess *s, enum bl_outcome *out, char **reason)
 						  e->title ? " titled " : "",
 						  e->title ? e->title : ""));
 	}
-	bool panic_ok = panic_expected(sc);
 	for (size_t k = 0; k < r->nkreports; k++) {
 		const struct bl_kreport *kr = &r->kreports[k];
-		if (report_expected(sc, kr) || (panic_ok && kr->cls == BL_KC_PANIC) ||
-		    !bl_kpolicy_fails(&sc->kpolicy, kr->cls))
-			continue;
-		return fail_for(
-		    out, reason,
-		    xasprintf("kernel report (%s): %s", bl_kclass_name(kr->cls), kr->title));
+		if (kr->fails)
+			return fail_for(out, reason,
+					xasprintf("kernel report (%s): %s", bl_kclass_name(kr->cls),
+						  kr->title));
 	}
 }
 

@@ -245,3 +245,11 @@ void sl_release(struct strlist *sl)
 	sl->v = NULL;
 	sl->n = sl->alloc = 0;
 }
+
+const char *bl_prefix_in(const char *s, const char *const *prefixes, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strncmp(s, prefixes[i], strlen(prefixes[i])))
+			return prefixes[i];
+	return NULL;
+}

@@ -127,6 +127,8 @@ void sl_pushf(struct strlist *sl, const char *fmt, ...) BL_PRINTF(2, 3);
 void sl_push_nocopy(struct strlist *sl, char *s);
 char **sl_argv(struct strlist *sl); /* NULL-terminated view, owned by sl */
 void sl_release(struct strlist *sl);
+/* the first of the N PREFIXES that S starts with, or NULL */
+const char *bl_prefix_in(const char *s, const char *const *prefixes, size_t n);
 
 /* ---- time ---- */
 int64_t bl_now_ns(void);    /* CLOCK_MONOTONIC */

@@ -4,7 +4,12 @@
 # x86_64; each is classified with its class and title; an unexpected
 # WARNING fails a boot whose steps passed, with its title as the reason;
 # fail-on: allows it; a program's imitation of a panic on /dev/console is
-# neither a panic nor a report (docs/kernel-reports.md).
+# neither a panic nor a report (docs/kernel-reports.md). The reports those
+# real boots make: index.html shows each kernel report folded open with its
+# body, junit.xml carries the failing report's title as the failure message
+# and its body, `bootlab compare` lists the reports new in the second run,
+# `report merge` keeps them; --fail-on and --allow on `run` override the
+# scenario's fail-on:.
 . "$(dirname "$0")/scenarios_lib.sh"
 
 run_library scenarios/kernel-reports.yaml
@@ -23,4 +28,70 @@ for v in bug exception array-bounds list-add refcount stack-protector soft-locku
 done
 expect_eq "soft lockup: the panic is part of its report" \
 	"$(sv "$k[soft-lockup]" '.kernel_reports[0] | "\(.class) \(.panicked)"')" "soft-lockup true"
+expect_eq "expected WARNING: listed, does not fail" \
+	"$(sv "$k" '.kernel_reports | map("\(.class) \(.fails)") | join(",")')" "warning false"
+expect_eq "unexpected WARNING: marked as failing the boot" \
+	"$(sv "$k[unexpected]" '.kernel_reports | map("\(.class) \(.fails)") | join(",")')" "warning true"
+
+# index.html: every report of the run, folded open, with its body
+R1=$R
+facts=$("$BOOTLAB_HOME/tests/tools/html-dom" "$(dirname "$R1")/index.html")
+echo "$facts" | grep '^kreport' | sed 's/^/# html: /'
+expect_eq "index.html: one report block per report.json report" "$(grep -c '^kreport ' <<<"$facts")" \
+	"$(jq '[.scenarios[].kernel_reports[]] | length' "$R1")"
+expect_eq "index.html: every report folded open" "$(grep '^kreport ' <<<"$facts" | grep -vc ' open ')" 0
+expect_match "index.html: the unexpected WARNING, failing, with its body" "$facts" \
+	"^kreport $k\\[unexpected\\] warning open fails [2-9][0-9] WARNING in lkdtm_WARNING\$"
+expect_match "index.html: the soft lockup with its class and title" "$facts" \
+	"^kreport $k\\[soft-lockup\\] soft-lockup open allowed [0-9]+ BUG: soft lockup in lkdtm_SOFTLOCKUP\$"
+html=$(cat "$(dirname "$R1")/index.html")
+expect_match "index.html: time, CPU, PID and task of a report" "$html" \
+	'<span class="kmeta">\[[0-9]+\.[0-9]{6}\] CPU [0-9]+ PID [0-9]+ task <span class="ktask">sh</span>'
+
+# 2. --fail-on and --allow override the scenario: 'allowed' (fail-on: [bug])
+# fails on its WARNING, 'unexpected' (default) passes it
+run_library scenarios/kernel-reports.yaml --filter "^$k\\[(allowed|unexpected)\\]\$" \
+	--fail-on warning --allow warning,bug --fail-on warning,oops
+expect_eq "--fail-on warning: the run fails" "$RC" 1
+expect_eq "--fail-on warning: 'allowed' fails on its WARNING" "$(sv "$k[allowed]" '"\(.outcome) \(.reason)"')" \
+	"fail kernel report (warning): WARNING in lkdtm_WARNING"
+j=$(dirname "$R")/junit.xml
+expect_eq "junit: the failure message is the report's title" \
+	"$(xmllint --xpath "string(//testcase[@name='$k[allowed]']/failure/@message)" "$j")" "WARNING in lkdtm_WARNING"
+body=$(xmllint --xpath "string(//testcase[@name='$k[allowed]']/failure)" "$j")
+kbody=$(sv "$k[allowed]" '.kernel_reports[0].body')
+check "junit: the failure holds the report's whole body (report.json's, $(wc -l <<<"$kbody") lines)" \
+	test -n "$kbody" -a -z "${body##*"$kbody"*}"
+expect_match "junit: from the cut here marker" "$kbody" '^-+\[ cut here \]-+$'
+expect_match "junit: to the end of the trace" "$kbody" '^-+\[ end trace [0-9a-f]+ \]-+$'
+R2=$R
+# 'unexpected' expects its WARNING to fail it (outcome: fail): allowed, its
+# boot passes, so that step fails
+run_library scenarios/kernel-reports.yaml --filter "^$k\\[unexpected\\]\$" --allow warning
+expect_eq "--allow warning: the WARNING does not fail 'unexpected'" \
+	"$(sv "$k[unexpected]" '"\(.kernel_reports | map("\(.class) \(.fails)") | join(",")) \(.reason)"')" \
+	"warning false step 6 (6: outcome fail): outcome was pass, expected fail"
+
+# compare: OLD the --fail-on run (two variants), NEW the whole library: the
+# reports of the variants only NEW ran are new, the WARNINGs of 'allowed'
+# and 'unexpected' are not (same signature in both)
+out=$("$BOOTLAB" compare "$R2" "$R1" 2>&1); rc=$?
+echo "$out" | grep -E 'kernel report' | sed 's/^/# /'
+expect_eq "compare exits 0" "$rc" 0
+want=$(jq '[.scenarios[] | select(.name != "'"$k"'[allowed]" and .name != "'"$k"'[unexpected]") | .kernel_reports[]] | length' "$R1")
+expect_eq "compare: the reports only NEW has are new ($want)" "$(grep -c '^  new kernel report: ' <<<"$out")" "$want"
+expect_match "compare: a new one by signature, class and title" "$out" \
+	"^  new kernel report: $(R=$R1 sv "$k[bug]" .kernel_reports[0].signature) bug: kernel BUG in lkdtm_BUG \\(allowed\\)\$"
+expect_match "compare: the count" "$out" "^$want new kernel reports in NEW\$"
+expect_eq "compare: NEW against itself, nothing new" "$("$BOOTLAB" compare "$R1" "$R1" | tail -n 1)" \
+	"0 new kernel reports in NEW"
+
+# report merge reads the reports back and writes them again
+"$BOOTLAB" report merge -o "$T_TMP/merged" "$(dirname "$R1")" >/dev/null 2>&1
+expect_eq "report merge keeps every kernel report" \
+	"$(jq -c '[.scenarios[].kernel_reports[] | del(.line)]' "$T_TMP/merged/report.json")" \
+	"$(jq -c '[.scenarios[].kernel_reports[] | del(.line)]' "$R1")"
+expect_eq "merged index.html shows them" \
+	"$("$BOOTLAB_HOME/tests/tools/html-dom" "$T_TMP/merged/index.html" | grep -c '^kreport ')" \
+	"$(grep -c '^kreport ' <<<"$facts")"
 done_testing

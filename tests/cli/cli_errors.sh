@@ -44,6 +44,24 @@ expect_eq "boot --timeout over 24h is refused" "$(err boot --kernel x86_64 --tim
 expect_eq "boot --memory out of range" "$(err boot --kernel x86_64 --memory 4M)" \
 	"bootlab boot: --memory: memory '4M' is out of range (16M to 64G)"
 
+# --fail-on and --allow: an unknown class is named with the option, the
+# valid ones listed, exit 2, before anything is loaded or booted
+classes='(one of: warning, bug, oops, gpf, kasan, ubsan, kfence, lockdep, rcu-stall, soft-lockup, hard-lockup, hung-task, oom, scheduling-while-atomic, sleep-in-atomic, list-corruption, refcount, stack-protector, stack-overflow, panic, module, init; or all, default, none)'
+"$BOOTLAB" run --report-dir "$T_TMP/r" --fail-on warning,bogus tests/data/scenarios/smoke-one.yaml >/dev/null 2>&1
+expect_eq "run --fail-on unknown class: exit 2" "$?" 2
+expect_eq "run --fail-on unknown class: named with the option, valid classes listed" \
+	"$(err run --fail-on warning,bogus tests/data/scenarios/smoke-one.yaml)" \
+	"bootlab run: --fail-on: unknown kernel report class 'bogus' $classes"
+expect_eq "run --allow unknown class" "$(err run --allow kasn tests/data/scenarios/smoke-one.yaml)" \
+	"bootlab run: --allow: unknown kernel report class 'kasn' $classes"
+"$BOOTLAB" gate --kernel nope --initramfs nope --allow Warning >/dev/null 2>&1
+expect_eq "gate --allow unknown class: exit 2" "$?" 2
+expect_eq "gate --fail-on unknown class" "$(err gate --fail-on oops,lockup --kernel nope --initramfs nope)" \
+	"bootlab gate: --fail-on: unknown kernel report class 'lockup' $classes"
+expect_eq "gate --fail-on without a value" "$(err gate --kernel nope --initramfs nope --fail-on)" \
+	"bootlab gate: option '--fail-on' needs a value"
+check "nothing booted, no report written" test ! -e "$T_TMP/r"
+
 # every usage error of a command starts with "bootlab CMD: "
 for c in "boot --bogus" "run --bogus" "gate --bogus" "compare --bogus" "kernel --bogus" \
 	"archive list --bogus" "scenario check --bogus" "disk build --bogus"; do

@@ -1,7 +1,9 @@
 #!/bin/bash
 # bootlab compare: per-scenario, per-phase differences between two reports
 # (tests/data/reports: old.json single runs, new.json --repeat 3 medians),
-# and clear errors with exit 2 for files that are not reports.
+# the kernel reports new in NEW (new.json's smoke holds a real LKDTM
+# WARNING report of scenarios/kernel-reports.yaml), and clear errors with
+# exit 2 for files that are not reports.
 . "$(dirname "$0")/../lib.sh"
 D=tests/data/reports
 
@@ -59,5 +61,36 @@ bad "one argument" "need two reports" $D/old.json
 bad "unknown option" "unknown option '--bogus'" --bogus $D/old.json $D/new.json
 out=$("$BOOTLAB" compare --help); rc=$?
 expect_eq "--help exits 0" "$rc" 0
+# kernel reports: new by signature, once each, and counted
+out=$("$BOOTLAB" compare $D/old.json $D/new.json 2>&1)
+expect_match "smoke: its WARNING is new in NEW" "$(block smoke)" \
+	'^  new kernel report: 6f960cd44ee65d4f warning: WARNING in lkdtm_WARNING \(allowed\)$'
+expect_match "the count of new kernel reports" "$out" '^1 new kernel report in NEW$'
+out=$("$BOOTLAB" compare $D/new.json $D/new.json 2>&1)
+expect_match "NEW against itself: none new" "$out" '^0 new kernel reports in NEW$'
+jq '.scenarios[0].kernel_reports += .scenarios[0].kernel_reports' $D/new.json > "$T_TMP/twice.json"
+out=$("$BOOTLAB" compare $D/old.json "$T_TMP/twice.json" 2>&1)
+expect_eq "a signature the kernel repeated is listed once" "$(grep -c '^  new kernel report' <<<"$out")" 1
+jq '.scenarios[0].kernel_reports[0].signature = "0000000000000000"' $D/new.json > "$T_TMP/other.json"
+out=$("$BOOTLAB" compare $D/new.json "$T_TMP/other.json" 2>&1)
+expect_match "another signature is new" "$out" '^  new kernel report: 0000000000000000 warning'
+# a kernel report that is not one: exit 2 naming the field
+kbad() { # NAME WANT JQ-EDIT
+	jq ".scenarios[0].kernel_reports[0] |= ($3)" $D/new.json > "$T_TMP/k.json"
+	bad "kernel report $1" "k\.json': field 'scenarios\[0\]\.kernel_reports\[0\]\.$2" $D/old.json "$T_TMP/k.json"
+}
+kbad "unknown class" "class': unknown value 'warn'" '.class = "warn"'
+kbad "class none" "class': unknown value 'none'" '.class = "none"'
+kbad "title null" "title': null" '.title = null'
+kbad "line 0" "line': out of range" '.line = 0'
+kbad "pid a string" "pid': not an integer" '.pid = "17"'
+kbad "negative guest time" "guest_s': a negative time" '.guest_s = -1'
+kbad "nine frames" "frames': more than 8 frames" '.frames = [range(9) | "f"]'
+kbad "a frame not a string" "frames\[1\]': not a string" '.frames = ["a", 1]'
+kbad "task longer than the kernel's" "task': too long" '.task = "0123456789012345678901234567890123"'
+kbad "no body" "body': missing" 'del(.body)'
+kbad "fails not a boolean" "fails': not a boolean" '.fails = "yes"'
+jq '.scenarios[0].kernel_reports = {}' $D/new.json > "$T_TMP/k.json"
+bad "kernel_reports not a list" "field 'scenarios\[0\]\.kernel_reports': not a list" $D/old.json "$T_TMP/k.json"
 check "fixtures are valid reports" "$BOOTLAB_HOME/tests/tools/check-report" $D/old.json $D/new.json
 done_testing

@@ -51,12 +51,14 @@ FUZZ_TARGETS += fuzz_archive_extract
 # built by the archive block's pattern rule
 # ---- end archive extract ----
 
-# ---- session: console lines and agent channel lines (harness/session/) ----
+# ---- session: console lines and agent channel lines (harness/session/, with
+# harness/console, which splits printk times and names the lines that start
+# a kernel report) ----
 FUZZ_TARGETS += fuzz_session_console
 FUZZ_SESSION_SRC := harness/session/classify.c harness/session/assert.c harness/scenario/outcome.c \
-	$(sort $(wildcard harness/util/*.c))
+	$(sort $(wildcard harness/console/*.c)) $(sort $(wildcard harness/util/*.c))
 $(O)/fuzz/fuzz_session_console: tests/fuzz/fuzz_session_console.c $(FUZZ_SESSION_SRC) \
-		$(wildcard harness/session/*.h harness/scenario/*.h)
+		$(wildcard harness/session/*.h harness/scenario/*.h harness/console/*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_FLAGS) -std=gnu11 -D_GNU_SOURCE -Iharness -o $@ $< $(FUZZ_SESSION_SRC) \
 		$$(pkg-config --libs jansson libcrypto) -lpthread

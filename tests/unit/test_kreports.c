@@ -59,6 +59,22 @@ static size_t test_corpus(const char *dir)
 	return nlogs;
 }
 
+/* the reports of LOG (free with release_all) */
+static struct bl_kreport *reports_of(const char *log, size_t *n)
+{
+	struct bl_kreport *r = NULL;
+	*n = 0;
+	bl_kreports_from_text(log, &r, n);
+	return r;
+}
+
+static void release_all(struct bl_kreport *r, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		bl_kreport_release(&r[i]);
+	free(r);
+}
+
 static void test_details(void)
 {
 	const char *log = "[    3.0] ------------[ cut here ]------------\n"
@@ -70,9 +86,8 @@ static void test_details(void)
 			  "[    3.3]  foo+0x1/0x2\n"
 			  "[    3.3]  baz+0x1/0x2\n"
 			  "[    3.4] ---[ end trace 0000000000000000 ]---\n";
-	struct bl_kreport *r = NULL;
-	size_t n = 0;
-	bl_kreports_from_text(log, &r, &n);
+	size_t n;
+	struct bl_kreport *r = reports_of(log, &n);
 	T_EQ_INT(n, 1, "one report across a userspace line");
 	if (n == 1) {
 		T_OK(r[0].guest_s > 2.99 && r[0].guest_s < 3.01, "guest time of the first line");
@@ -129,6 +144,60 @@ static void test_policy(void)
 	for (int c = BL_KC_NONE + 1; c < BL_KC_COUNT; c++)
 		T_EQ_INT(bl_kclass_parse(bl_kclass_name((enum bl_kclass)c)), c,
 			 "class name %s parses back", bl_kclass_name((enum bl_kclass)c));
+}
+
+/* the panic a report causes, and its end marker, go on that report */
+static void test_panic_end(void)
+{
+	const char *log =
+	    "[    5.0] BUG: kernel NULL pointer dereference, address: 0000000000000000\n"
+	    "[    5.1] Oops: 0002 [#1] PREEMPT SMP\n"
+	    "[    5.1] CPU: 0 PID: 1 Comm: init Not tainted 6.1.0 #1\n"
+	    "[    5.2] RIP: 0010:foo+0x2a/0x60\n"
+	    "[    5.2] Call Trace:\n"
+	    "[    5.2]  foo+0x1/0x2\n"
+	    "[    5.3] ---[ end trace 0000000000000000 ]---\n"
+	    "[    5.4] RIP: 0010:foo+0x2a/0x60\n"
+	    "[    5.5] Kernel panic - not syncing: Fatal exception\n"
+	    "[    5.6] Kernel Offset: disabled\n"
+	    "[    5.7] ---[ end Kernel panic - not syncing: Fatal exception ]---\n"
+	    "[    6.0] ---[ end Kernel panic - not syncing: Fatal exception ]---\n";
+	size_t n;
+	struct bl_kreport *r = reports_of(log, &n);
+	T_EQ_INT(n, 1, "a BUG, its panic and the panic's end: one report");
+	if (n == 1) {
+		const char *end = "---[ end Kernel panic - not syncing: Fatal exception ]---\n";
+		size_t bl = strlen(r[0].body), el = strlen(end);
+		T_OK(r[0].panicked && bl > el && !strcmp(r[0].body + bl - el, end),
+		     "the panic's end marker closes the body");
+		T_EQ_INT(r[0].nlines, 11, "the second end marker is not its");
+	}
+	release_all(r, n);
+}
+
+/* --fail-on and --allow over a scenario's policy */
+static void test_override(void)
+{
+	struct bl_kpolicy_override o = {0};
+	struct bl_kpolicy p = bl_kpolicy_default();
+	T_EQ_INT(bl_kpolicy_override_add(&o, "all", true) +
+		     bl_kpolicy_override_add(&o, "warning", false),
+		 0, "--allow all --fail-on warning");
+	bl_kpolicy_override_apply(&o, &p);
+	T_EQ_INT(p.fail, 1u << BL_KC_WARNING, "exactly warning fails");
+	o = (struct bl_kpolicy_override){0};
+	p = (struct bl_kpolicy){.fail = 1u << BL_KC_BUG};
+	T_EQ_INT(bl_kpolicy_override_add(&o, "warning,init", false) +
+		     bl_kpolicy_override_add(&o, "init", true),
+		 0, "--fail-on warning,init --allow init");
+	bl_kpolicy_override_apply(&o, &p);
+	T_EQ_INT(p.fail, (1u << BL_KC_BUG) | (1u << BL_KC_WARNING),
+		 "the scenario's bug stays, warning added, the later --allow init wins");
+	T_EQ_INT(bl_kpolicy_override_add(&o, "oops,kasn", false), -1, "unknown class refused");
+	T_OK(strstr(bl_errmsg(), "'kasn'") && strstr(bl_errmsg(), "hung-task"),
+	     "the message names it and lists the classes");
+	bl_kpolicy_override_apply(&o, &p);
+	T_OK(!bl_kpolicy_fails(&p, BL_KC_OOPS), "a refused list changes nothing");
 }
 
 /* random and mutated streams: no crash (ASan), bounded bodies */
@@ -188,6 +257,8 @@ int main(void)
 	test_details();
 	test_imitation();
 	test_policy();
+	test_panic_end();
+	test_override();
 	test_fuzz();
 	size_t n = test_corpus("tests/data/kreports");
 	T_OK(n >= 10, "kernel report corpus present (%zu logs)", n);
