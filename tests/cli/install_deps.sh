@@ -7,12 +7,13 @@
 . "$(dirname "$0")/../lib.sh"
 
 # in_ns RO: ci/install-deps in a mount namespace of its own, apt-get
-# replaced by /bin/false; RO=1 makes /tmp a read-only tmpfs
+# replaced by /bin/false; RO=1 makes /tmp a read-only tmpfs; the
+# arguments after RO are install-deps'
 in_ns() {
 	unshare -m --propagation private sh -c '
 		mount --bind /bin/false "$(command -v apt-get)" || exit 99
 		if [ "$1" = 1 ]; then mount -t tmpfs -o ro bootlab-ro /tmp || exit 99; fi
-		exec sh ci/install-deps' in-ns "$1" 2>&1
+		shift; exec sh ci/install-deps "$@"' in-ns "$@" 2>&1
 }
 if [ "$(id -u)" != 0 ] || ! unshare -m true 2>/dev/null; then
 	skip "needs root and unshare -m" "install-deps"; done_testing; exit
@@ -26,4 +27,8 @@ expect_eq "everything installed: silent" "$out" ""
 out=$(in_ns 1); rc=$?
 expect_eq "with /tmp read-only: exit 0, apt never called" "$rc" 0
 expect_eq "with /tmp read-only: silent" "$out" ""
+out=$(in_ns 0 --first); rc=$?
+expect_eq "--first (make demo's first list), all present: exit 0, silent" "$rc:$out" "0:"
+out=$(in_ns 0 --bogus); rc=$?
+expect_eq "an unknown option: usage, exit 2" "$rc:$out" "2:usage: ci/install-deps [--first]"
 done_testing
