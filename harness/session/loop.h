@@ -36,13 +36,14 @@ struct sess {
 	struct strbuf con; /* partial console line */
 	struct bl_console_ctx console_ctx;
 	struct bl_kparser *kp; /* the kernel's reports (harness/console) */
-	struct strbuf ag;     /* partial agent line */
-	struct strlist lines; /* console lines for console-wait steps, at most
-				 SESS_LINES_MAX_BYTES (the oldest are dropped) */
+	struct strbuf ag;      /* partial agent line */
+	struct strlist lines;  /* console lines for console-wait steps, at most
+				  SESS_LINES_MAX_BYTES (the oldest are dropped) */
 	size_t lines_bytes;
 	size_t line_cursor;
 	char *tail[SESS_TAIL_LINES];
 	size_t ntail;
+	size_t ncon; /* console lines so far (the tail holds the last ntail) */
 	FILE *log;
 
 	int next_id;

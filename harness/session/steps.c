@@ -658,11 +658,27 @@ static void apply_kreports(struct sess *s, enum bl_outcome *out, char **reason)
 	}
 }
 
+/* an observed boot whose PID 1 exited: what it ran and what failed,
+ * before the kernel's panic */
+static void init_died(struct sess *s, enum bl_outcome out, char **reason)
+{
+	if (!s->r->observed.on || out != BL_OUT_PANIC)
+		return;
+	char *why = bl_obs_why_init_died(&s->r->observed, s->tail, s->ntail, s->ncon);
+	if (!why)
+		return;
+	char *both = *reason ? xasprintf("%s; %s", why, *reason) : xstrdup(why);
+	free(why);
+	free(*reason);
+	*reason = both;
+}
+
 static void finish_outcome(struct sess *s, int failed, enum bl_stop stop)
 {
 	struct bl_result *r = s->r;
 	char *reason;
 	enum bl_outcome out = natural_outcome(s, failed, stop, &reason);
+	init_died(s, out, &reason);
 	/* before `outcome:`, which may expect the fail a report makes */
 	sess_take_kreports(s);
 	apply_kreports(s, &out, &reason);
