@@ -38,7 +38,7 @@ static struct tracee {
 	int thread;
 } tab[OBS_TRACEES];
 static int ntab;
-static int procfd = -1; /* our /proc, opened before the project's init can remove it */
+static int procfd = -1;	  /* our /proc, opened before the project's init can remove it */
 static struct stat root1; /* PID 1's root before its init ran */
 
 static struct tracee *find(int pid)
@@ -135,10 +135,11 @@ static void send_exec(int pid)
 	finish();
 }
 
-static void send_exit(int pid, unsigned long status)
+static void send_exit(int pid, int ppid, unsigned long status)
 {
 	int st = (int)status;
 	begin("exit", pid);
+	ia_json_int(&out, "ppid", ppid);
 	if (WIFSIGNALED(st)) {
 		ia_json_int(&out, "signal", WTERMSIG(st));
 		ia_json_bool(&out, "core", WCOREDUMP(st) != 0);
@@ -183,7 +184,7 @@ static int on_stop(int pid, int status)
 	case PTRACE_EVENT_EXIT: {
 		struct tracee *t = find(pid);
 		if (ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg) == 0 && !(t && t->thread))
-			send_exit(pid, msg);
+			send_exit(pid, t ? t->ppid : 0, msg);
 		sig = 0;
 		break;
 	}

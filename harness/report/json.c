@@ -204,11 +204,12 @@ static json_t *observed_json(const struct bl_observed *o)
 			      bl_obs_guest_s(o, e), "printk_clock", o->clock_known);
 		if (e->pid > 0)
 			json_object_set_new(j, "pid", json_integer(e->pid));
+		if (e->kind == BL_OBS_EXEC || e->kind == BL_OBS_EXIT)
+			json_object_set_new(j, "ppid", json_integer(e->ppid));
 		if (e->kind == BL_OBS_EXEC) {
 			json_t *a = json_array();
 			for (size_t k = 0; e->argv && e->argv[k]; k++)
 				json_array_append_new(a, bl_json_text(e->argv[k]));
-			json_object_set_new(j, "ppid", json_integer(e->ppid));
 			json_object_set_new(j, "argv", a);
 		}
 		if (e->exe)

@@ -70,8 +70,8 @@ void bl_obs_add(struct bl_observed *o, json_t *msg, size_t mark)
 	e->console = mark;
 	if (e->kind == BL_OBS_EXEC)
 		e->argv = string_list(json_object_get(msg, "argv"));
-	const char *exe = json_string_value(
-	    json_object_get(msg, e->kind == BL_OBS_START ? "init" : "exe"));
+	const char *exe =
+	    json_string_value(json_object_get(msg, e->kind == BL_OBS_START ? "init" : "exe"));
 	e->exe = exe ? xstrdup(exe) : NULL;
 }
 
@@ -107,16 +107,21 @@ static const struct bl_obs_event *exec_of(const struct bl_observed *o, int pid, 
 	return NULL;
 }
 
-/* "mount -o ro /dev/vda /mnt/root", quoted and cut, into SB */
-static void add_command(struct strbuf *sb, const struct bl_obs_event *ex)
+/* "mount -o ro /dev/vda /mnt/root", quoted and cut, into SB; a fork
+ * that exec'd nothing by its pid */
+static void add_command(struct strbuf *sb, const struct bl_obs_event *ex, int pid)
 {
 	struct strbuf c = STRBUF_INIT;
+	if (!ex) {
+		sb_addf(sb, "a subshell of PID 1 (pid %d, no exec)", pid);
+		return;
+	}
 	for (size_t i = 0; ex && ex->argv && ex->argv[i]; i++)
 		sb_addf(&c, "%s%s", i ? " " : "", ex->argv[i]);
 	if (c.len > ARGV_SHOWN)
 		sb_addf(sb, "\"%.*s...\"", ARGV_SHOWN, sb_str(&c));
 	else
-		sb_addf(sb, "\"%s\"", ex ? sb_str(&c) : "?");
+		sb_addf(sb, "\"%s\"", sb_str(&c));
 	sb_release(&c);
 }
 
@@ -134,8 +139,8 @@ static void add_status(struct strbuf *sb, const struct bl_obs_event *ex)
  * PID 1 was: its executable and, for a script, the interpreter's name */
 static void add_init(struct strbuf *sb, const struct bl_observed *o, const struct bl_obs_event *ex)
 {
-	const char *init = o->n && o->ev[0].kind == BL_OBS_START && o->ev[0].exe ? o->ev[0].exe
-										  : "/init";
+	const char *init =
+	    o->n && o->ev[0].kind == BL_OBS_START && o->ev[0].exe ? o->ev[0].exe : "/init";
 	sb_adds(sb, init);
 	if (!ex || !ex->argv || !ex->argv[0])
 		return;
@@ -149,26 +154,34 @@ static void add_init(struct strbuf *sb, const struct bl_observed *o, const struc
 }
 
 /* event I is the end of a command: a program PID 1 or its descendants
- * exec'd (not PID 1 itself, nor a fork that exec'd nothing, such as a
- * failed helper) */
+ * exec'd, or a fork of PID 1 that exec'd nothing (a subshell, a busybox
+ * applet run without exec); not PID 1 itself, nor the forks of other
+ * programs that exec'd nothing (a failed helper) */
 static bool command_end(const struct bl_observed *o, size_t i)
 {
-	return o->ev[i].kind == BL_OBS_EXIT && o->ev[i].pid != 1 && exec_of(o, o->ev[i].pid, i);
+	const struct bl_obs_event *e = &o->ev[i];
+	return e->kind == BL_OBS_EXIT && e->pid != 1 && (e->ppid == 1 || exec_of(o, e->pid, i));
 }
 
-/* the index of the exit of the first command that ended non-zero among
- * the last LAST_COMMANDS before event END (*FROM: the first of those),
- * or (size_t)-1 */
-static size_t first_failed(const struct bl_observed *o, size_t end, size_t *from)
+/* The index of the exit of the command that failed last before event
+ * END, or (size_t)-1; *FROM: the first of the last LAST_COMMANDS commands.
+ * The last failure, not the first: scripts test conditions with commands
+ * that exit non-zero (`if grep -q ...`), and the failure that ended PID 1
+ * is the one closest to its end (docs/observe.md). */
+static size_t last_failed(const struct bl_observed *o, size_t end, size_t *from)
 {
-	size_t n = 0, i = end;
-	while (i-- > 0 && n < LAST_COMMANDS)
-		if (command_end(o, i))
-			n++, *from = i;
-	for (i = *from; i < end; i++)
-		if (command_end(o, i) && (o->ev[i].status != 0 || o->ev[i].signal))
-			return i;
-	return (size_t)-1;
+	size_t n = 0, failed = (size_t)-1;
+	for (size_t i = end; i-- > 0 && (n < LAST_COMMANDS || failed == (size_t)-1);) {
+		if (!command_end(o, i))
+			continue;
+		if (n < LAST_COMMANDS) {
+			n++;
+			*from = i;
+		}
+		if (failed == (size_t)-1 && (o->ev[i].status != 0 || o->ev[i].signal))
+			failed = i;
+	}
+	return failed;
 }
 
 /* console lines of the guest's programs (no printk time) that came from
@@ -211,10 +224,10 @@ char *bl_obs_why_init_died(const struct bl_observed *o, char *const *tail, size_
 	add_init(&sb, o, exec_of(o, 1, end));
 	sb_addc(&sb, ' ');
 	add_status(&sb, &o->ev[end]);
-	size_t from = end, fail = first_failed(o, end, &from);
+	size_t from = end, fail = last_failed(o, end, &from);
 	if (fail != (size_t)-1) {
 		sb_adds(&sb, ": ");
-		add_command(&sb, exec_of(o, o->ev[fail].pid, fail));
+		add_command(&sb, exec_of(o, o->ev[fail].pid, fail), o->ev[fail].pid);
 		sb_addc(&sb, ' ');
 		add_status(&sb, &o->ev[fail]);
 		sb_addf(&sb, " at %.2f s", bl_obs_guest_s(o, &o->ev[fail]));
@@ -225,7 +238,7 @@ char *bl_obs_why_init_died(const struct bl_observed *o, char *const *tail, size_
 		if (!command_end(o, i))
 			continue;
 		sb_adds(&sb, sep);
-		add_command(&sb, exec_of(o, o->ev[i].pid, i));
+		add_command(&sb, exec_of(o, o->ev[i].pid, i), o->ev[i].pid);
 		sb_addc(&sb, ' ');
 		add_status(&sb, &o->ev[i]);
 		sep = ", ";

@@ -118,8 +118,8 @@ int bl_obs_kind_parse(const char *name);
 
 struct bl_obs_event {
 	enum bl_obs_kind kind;
-	int64_t t_ns;	/* guest CLOCK_BOOTTIME */
-	int pid, ppid;	/* ppid: exec only */
+	int64_t t_ns; /* guest CLOCK_BOOTTIME */
+	int pid, ppid;
 	int status;	/* exit: its status, -1 when it died by a signal */
 	int signal;	/* exit: the signal, 0 when it exited */
 	char **argv;	/* exec: NULL-terminated (owned) */
