@@ -164,11 +164,12 @@ static bool command_end(const struct bl_observed *o, size_t i)
 }
 
 /* The index of the exit of the command that failed last before event
- * END, or (size_t)-1; *FROM: the first of the last LAST_COMMANDS commands.
+ * END, or (size_t)-1; *FROM: the first of the last LAST_COMMANDS commands;
+ * EXECD: only a program that was exec'd (not a subshell of PID 1).
  * The last failure, not the first: scripts test conditions with commands
  * that exit non-zero (`if grep -q ...`), and the failure that ended PID 1
  * is the one closest to its end (docs/observe.md). */
-static size_t last_failed(const struct bl_observed *o, size_t end, size_t *from)
+static size_t last_failed(const struct bl_observed *o, size_t end, size_t *from, bool execd)
 {
 	size_t n = 0, failed = (size_t)-1;
 	for (size_t i = end; i-- > 0 && (n < LAST_COMMANDS || failed == (size_t)-1);) {
@@ -178,7 +179,8 @@ static size_t last_failed(const struct bl_observed *o, size_t end, size_t *from)
 			n++;
 			*from = i;
 		}
-		if (failed == (size_t)-1 && (o->ev[i].status != 0 || o->ev[i].signal))
+		if (failed == (size_t)-1 && (o->ev[i].status != 0 || o->ev[i].signal) &&
+		    (!execd || exec_of(o, o->ev[i].pid, i)))
 			failed = i;
 	}
 	return failed;
@@ -224,7 +226,7 @@ char *bl_obs_why_init_died(const struct bl_observed *o, char *const *tail, size_
 	add_init(&sb, o, exec_of(o, 1, end));
 	sb_addc(&sb, ' ');
 	add_status(&sb, &o->ev[end]);
-	size_t from = end, fail = last_failed(o, end, &from);
+	size_t from = end, fail = last_failed(o, end, &from, false);
 	if (fail != (size_t)-1) {
 		sb_adds(&sb, ": ");
 		add_command(&sb, exec_of(o, o->ev[fail].pid, fail), o->ev[fail].pid);
@@ -246,4 +248,69 @@ char *bl_obs_why_init_died(const struct bl_observed *o, char *const *tail, size_
 	if (from == end)
 		sb_adds(&sb, "; it ran no other program");
 	return sb_detach(&sb, NULL);
+}
+
+/* event I, an exec, is the program its pid still ran at the end: no
+ * later exec or exit of that pid */
+static bool still_runs(const struct bl_observed *o, size_t i)
+{
+	for (size_t k = i + 1; k < o->n; k++)
+		if (o->ev[k].pid == o->ev[i].pid &&
+		    (o->ev[k].kind == BL_OBS_EXEC || o->ev[k].kind == BL_OBS_EXIT))
+			return false;
+	return true;
+}
+
+#define STILL_SHOWN 3
+
+static bool same_argv(const struct bl_obs_event *a, const struct bl_obs_event *b)
+{
+	size_t i = 0;
+	if (!a || !b || !a->argv || !b->argv)
+		return false;
+	for (; a->argv[i] && b->argv[i]; i++)
+		if (strcmp(a->argv[i], b->argv[i]))
+			return false;
+	return !a->argv[i] && !b->argv[i];
+}
+
+/* "; last failed: "blkid ..." exited 2 at 37.60 s (12 times since 25.10 s)":
+ * a stage 1 that waits for something retries what fails */
+static void add_last_failure(struct strbuf *sb, const struct bl_observed *o)
+{
+	size_t from = o->n, fail = last_failed(o, o->n, &from, true);
+	if (fail == (size_t)-1)
+		return;
+	const struct bl_obs_event *ex = exec_of(o, o->ev[fail].pid, fail), *first = &o->ev[fail];
+	size_t times = 0;
+	for (size_t i = 0; i <= fail; i++)
+		if (command_end(o, i) && (o->ev[i].status || o->ev[i].signal) &&
+		    (i == fail || same_argv(exec_of(o, o->ev[i].pid, i), ex)) && !times++)
+			first = &o->ev[i];
+	sb_adds(sb, sb->len ? "; last failed: " : "stage 1 last failed: ");
+	add_command(sb, ex, o->ev[fail].pid);
+	sb_addc(sb, ' ');
+	add_status(sb, &o->ev[fail]);
+	sb_addf(sb, " at %.2f s", bl_obs_guest_s(o, &o->ev[fail]));
+	if (times > 1)
+		sb_addf(sb, " (%zu times since %.2f s)", times, bl_obs_guest_s(o, first));
+}
+
+char *bl_obs_still_running(const struct bl_observed *o)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int shown = 0;
+	for (size_t i = 0; i < o->n; i++)
+		if (o->ev[i].kind == BL_OBS_SWITCH_ROOT)
+			return NULL; /* stage 1 was left */
+	for (size_t i = o->n; i-- > 0 && shown < STILL_SHOWN;) {
+		const struct bl_obs_event *e = &o->ev[i];
+		if (e->kind != BL_OBS_EXEC || e->pid == 1 || !still_runs(o, i))
+			continue;
+		sb_adds(&sb, shown++ ? ", " : "stage 1 still running: ");
+		add_command(&sb, e, e->pid);
+		sb_addf(&sb, " (pid %d, started at %.2f s)", e->pid, bl_obs_guest_s(o, e));
+	}
+	add_last_failure(&sb, o);
+	return sb.len ? sb_detach(&sb, NULL) : (sb_release(&sb), NULL);
 }

@@ -136,6 +136,10 @@ struct bl_observed {
 	bool clock_known; /* the observer's "clock": printk time = t_ns + clock_ns */
 	int64_t clock_ns;
 };
+/* For a boot that ran out of time in stage 1: the programs started last
+ * that had not ended ("stage 1 still running: ..."), or NULL (caller
+ * frees) */
+char *bl_obs_still_running(const struct bl_observed *o);
 /* E's time in seconds: on the console's clock when the observer measured
  * it ("clock"), else the guest's CLOCK_BOOTTIME */
 double bl_obs_guest_s(const struct bl_observed *o, const struct bl_obs_event *e);

@@ -658,16 +658,24 @@ static void apply_kreports(struct sess *s, enum bl_outcome *out, char **reason)
 	}
 }
 
-/* an observed boot whose PID 1 exited: what it ran and what failed,
- * before the kernel's panic */
+/* An observed boot whose PID 1 exited: what it ran and what failed,
+ * before the kernel's panic; one that ran out of time in stage 1: what
+ * still ran, after the timeout's reason */
 static void init_died(struct sess *s, enum bl_outcome out, char **reason)
 {
-	if (!s->r->observed.on || out != BL_OUT_PANIC)
-		return;
-	char *why = bl_obs_why_init_died(&s->r->observed, s->tail, s->ntail, s->ncon);
+	char *why = NULL, *both;
+	if (s->r->observed.on && out == BL_OUT_PANIC)
+		why = bl_obs_why_init_died(&s->r->observed, s->tail, s->ntail, s->ncon);
+	else if (s->r->observed.on && out == BL_OUT_TIMEOUT)
+		why = bl_obs_still_running(&s->r->observed);
 	if (!why)
 		return;
-	char *both = *reason ? xasprintf("%s; %s", why, *reason) : xstrdup(why);
+	if (!*reason)
+		both = xstrdup(why);
+	else if (out == BL_OUT_PANIC)
+		both = xasprintf("%s; %s", why, *reason);
+	else
+		both = xasprintf("%s; %s", *reason, why);
 	free(why);
 	free(*reason);
 	*reason = both;
