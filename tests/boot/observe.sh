@@ -1,5 +1,5 @@
 #!/bin/bash
-# timeout: 300
+# timeout: 400
 # Stage-1 observation (docs/observe.md) with bootlab's x86_64 kernel on
 # QEMU and a hand-written busybox-static /init that checks it is PID 1 and
 # that nothing of the observer is mounted where it can see it:
@@ -10,7 +10,9 @@
 #   message and report.json's events; the project's archive is the first
 #   segment of the initrd, byte for byte;
 # - `bootlab gate --observe` where the script succeeds: stage 2 as
-#   without observation, and the timeline ends at the switch of root.
+#   without observation, and the timeline ends at the switch of root;
+# - Debian's initramfs-tools image: its timeline, and a missing root
+#   UUID explained at the timeout.
 . "$(dirname "$0")/../lib.sh"
 
 K=$("$BOOTLAB" kernel build --arch x86_64 -q) || K=
@@ -79,5 +81,31 @@ expect_eq "stage 2: the agent is PID 1 on vda" "$(json_get "$j" '.scenarios[0].h
 expect_eq "the timeline ends: PID 1 exec'd switch_root, switched, exec'd /sbin/init" \
 	"$(json_get "$j" '[.scenarios[0].observed.events[-3:][] | .event + ":" + ((.argv // []) | join(" "))] | join(",")')" \
 	"exec:switch_root /mnt/root /sbin/init,switch_root:,exec:/sbin/init"
+# 4. Debian's initramfs-tools image for the installed cloud kernel (its
+# agent port modules come in the observer's segment): a switch to the
+# root with udev, module loads and the root mount in the timeline; with a
+# root UUID that does not exist, the timeout names the retried blkid
+ck=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
+if [ -n "$ck" ] && command -v mkinitramfs >/dev/null; then
+	mkinitramfs -o "$T_TMP/debian.img" "${ck#/boot/vmlinuz-}" >"$T_TMP/mkinitramfs.log" 2>&1
+	out=$("$BOOTLAB" gate --observe --kernel "$ck" --initramfs "$T_TMP/debian.img" --report-dir "$T_TMP/r3" 2>&1); rc=$?
+	[ $rc -eq 0 ] || echo "$out" | tail -n 30 | sed 's/^/# /'
+	expect_eq "Debian initramfs observed: gate exits 0" "$rc" 0
+	j=$(ls "$T_TMP"/r3/*/report.json | head -1)
+	cmds=$(json_get "$j" '.scenarios[0].observed.events[] | select(.event == "exec") | .argv | join(" ")')
+	expect_match "Debian: udevd started and settled" "$cmds" '^udevadm settle$'
+	expect_match "Debian: modules loaded by modprobe" "$cmds" '^/sbin/modprobe '
+	expect_match "Debian: the root mounted" "$cmds" '^mount -r -t ext4 /dev/vda /root$'
+	expect_eq "Debian: run-init switched the root, then /sbin/init ran" \
+		"$(json_get "$j" '[.scenarios[0].observed.events[-3:][] | .event + ":" + ((.argv // []) | join(" "))] | join(",")')" \
+		"exec:run-init /root /sbin/init,switch_root:,exec:/sbin/init"
+	out=$("$BOOTLAB" gate --observe --kernel "$ck" --initramfs "$T_TMP/debian.img" --report-dir "$T_TMP/r4" \
+		--cmdline "root=UUID=00000000-1111-2222-3333-444444444444 rootdelay=3" --timeout 25s 2>&1); rc=$?
+	expect_eq "Debian, root UUID missing: gate exits 1" "$rc" 1
+	expect_match "Debian, root UUID missing: the timeout names the retried lookup" "$out" \
+		'^reason: boot deadline of 25000 ms reached; last phase: run-init; .*last failed: "blkid -l -t UUID=00000000-1111-2222-3333-444444444444 -o device" exited 2 at [0-9.]+ s \([0-9]+ times since '
+else
+	skip "no Debian cloud kernel or mkinitramfs" "Debian initramfs observed"
+fi
 no_emulator_left
 done_testing
