@@ -106,11 +106,8 @@ static int proc_ppid(int pid)
 	char st[512];
 	if (proc_read(pid, "stat", st, sizeof(st)) <= 0)
 		return 0;
-	char *e = strrchr(st, ')');
-	int ppid = 0;
-	if (e && sscanf(e + 1, " %*c %d", &ppid) != 1)
-		ppid = 0;
-	return ppid;
+	char *e = strrchr(st, ')'); /* ") S 1 ..." */
+	return e && e[1] == ' ' && e[2] && e[3] == ' ' ? atoi(e + 4) : 0;
 }
 
 static void send_exec(int pid)
