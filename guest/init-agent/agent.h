@@ -130,10 +130,19 @@ size_t ia_fmt_uint(char *b, unsigned long long v, unsigned base, int width);
 /* Host mode: prefix ia.root. Returns a static buffer (one of 4 rotating). */
 const char *ia_path(const char *p);
 void ia_hello(struct ia_json *j);
+/* the value of the command line word KEY=value (ia.cmdline) into OUT */
+void ia_cmdline_word(const char *key, char *out, size_t n);
+/* PATH's text into BUF, trailing newlines and blanks cut; the open fd
+ * when KEEP, else -1 */
+int ia_read_text(const char *path, char *buf, size_t n, int keep);
+/* the "clock" message: the printk clock at one CLOCK_BOOTTIME instant */
+void ia_send_clock(void);
 void ia_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- transport (transport.c) ---- */
-int ia_chan_find(void);			       /* sets ia.chan_fd, ia.channel, ia.framed */
+int ia_chan_find(void); /* sets ia.chan_fd, ia.channel, ia.framed */
+/* the port or tty only (no console), waiting up to ia.wait_ms: 0 or -1 */
+int ia_chan_find_port(void);
 int ia_chan_send(const char *buf, size_t len); /* one line, adds framing + '\n' */
 /* Next request line (NUL-terminated, without '\n'). Returns length, -2 when
  * the line was too long (dropped), -1 on EOF (host mode only). */
@@ -190,6 +199,12 @@ struct ia_sha256 {
 void ia_sha256_init(struct ia_sha256 *c);
 void ia_sha256_update(struct ia_sha256 *c, const void *p, size_t n);
 void ia_sha256_final(struct ia_sha256 *c, unsigned char out[32]);
+
+/* observe.c: started as IA_OBSERVER_PATH (rdinit=, bootlab's observe
+ * segment), PID 1 forks a tracer of itself and execs the project's init
+ * (docs/observe.md) */
+#define IA_OBSERVER_PATH "/.bootlab/observer"
+void ia_observe(char **argv, char **envp) __attribute__((noreturn));
 
 /* run.c: reap children that are not ours to wait for */
 void ia_reap(void);

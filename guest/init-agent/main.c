@@ -92,7 +92,7 @@ static void record_fds(void)
 /* The file's text into buf, trailing newlines and blanks cut. Returns the
  * still open fd when keep is set (closed later, off the hello's path),
  * else -1. */
-static int read_text(const char *path, char *buf, size_t n, int keep)
+int ia_read_text(const char *path, char *buf, size_t n, int keep)
 {
 	int fd = ia_open(path, O_RDONLY);
 	ssize_t r = -1;
@@ -111,7 +111,7 @@ static int read_text(const char *path, char *buf, size_t n, int keep)
 }
 
 /* Value of a word "key=value" on the command line, into out. */
-static void cmdline_word(const char *key, char *out, size_t n)
+void ia_cmdline_word(const char *key, char *out, size_t n)
 {
 	size_t kl = strlen(key);
 	const char *p = ia.cmdline;
@@ -566,7 +566,7 @@ static long long kmsg_stamp(int fd, const char *text)
  * debug-level line (not shown on the console) written to /dev/kmsg and
  * read back with its stamp. The host puts the hello's boottime_ns on the
  * kernel's clock with it (docs/protocol.md, "clock"). */
-static void send_clock(void)
+void ia_send_clock(void)
 {
 	static const char text[] = "bootlab-agent: clock";
 	int fd = open("/dev/kmsg", O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -609,6 +609,8 @@ int main(int argc, char **argv, char **envp)
 	ia.chan_fd = -1;
 	ia.switch_ns = -1;
 	ia.wait_ms = 10000;
+	if (getpid() == 1 && argc > 0 && !strcmp(argv[0], IA_OBSERVER_PATH))
+		ia_observe(argv, envp); /* does not return */
 
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--transport") && i + 1 < argc) {
@@ -658,17 +660,17 @@ int main(int argc, char **argv, char **envp)
 				}
 			}
 		/* closed after the hello */
-		cmdline_fd = read_text("/proc/cmdline", ia.cmdline, sizeof(ia.cmdline), 1);
+		cmdline_fd = ia_read_text("/proc/cmdline", ia.cmdline, sizeof(ia.cmdline), 1);
 		if ((w = getenv("bootlab_wait")))
 			snprintf(ia.wait_ms_s, sizeof(ia.wait_ms_s), "%s", w);
-		cmdline_word("bootlab.wait", ia.wait_ms_s, sizeof(ia.wait_ms_s));
+		ia_cmdline_word("bootlab.wait", ia.wait_ms_s, sizeof(ia.wait_ms_s));
 		if (ia.wait_ms_s[0])
 			ia.wait_ms = strtol(ia.wait_ms_s, NULL, 10);
-		cmdline_word("bootlab.dev", ia.dev, sizeof(ia.dev));
-		cmdline_word("bootlab.port", ia.port, sizeof(ia.port));
-		cmdline_word("bootlab.modules", ia.modlist, sizeof(ia.modlist));
-		cmdline_word("bootlab.exit", ia.exitmode, sizeof(ia.exitmode));
-		cmdline_word("bootlab.nonce", ia.nonce, sizeof(ia.nonce));
+		ia_cmdline_word("bootlab.dev", ia.dev, sizeof(ia.dev));
+		ia_cmdline_word("bootlab.port", ia.port, sizeof(ia.port));
+		ia_cmdline_word("bootlab.modules", ia.modlist, sizeof(ia.modlist));
+		ia_cmdline_word("bootlab.exit", ia.exitmode, sizeof(ia.exitmode));
+		ia_cmdline_word("bootlab.nonce", ia.nonce, sizeof(ia.nonce));
 		if ((w = getenv("BOOTLAB_SWITCH_NS")))
 			ia.switch_ns = strtoll(w, NULL, 10);
 		ia.stage = ia_root_is_rootfs(&root0) ? 1 : 2;
@@ -677,7 +679,7 @@ int main(int argc, char **argv, char **envp)
 		ia_modules_boot();
 		ia_chan_find();
 	} else {
-		read_text("/proc/cmdline", ia.cmdline, sizeof(ia.cmdline), 0);
+		ia_read_text("/proc/cmdline", ia.cmdline, sizeof(ia.cmdline), 0);
 		ia.stage = 1;
 	}
 
@@ -692,7 +694,7 @@ int main(int argc, char **argv, char **envp)
 		signal(SIGPIPE, SIG_IGN);
 		if (cmdline_fd >= 0)
 			close(cmdline_fd);
-		send_clock();
+		ia_send_clock();
 	}
 
 	for (;;) {

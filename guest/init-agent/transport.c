@@ -113,7 +113,7 @@ static void set_channel(const char *kind, const char *dev)
 	ia_strlcpy(ia.channel + l, dev, sizeof(ia.channel) - l);
 }
 
-int ia_chan_find(void)
+int ia_chan_find_port(void)
 {
 	long long deadline = 0; /* set on the first miss: no clock call when found at once */
 	char dev[300];
@@ -142,6 +142,14 @@ int ia_chan_find(void)
 			break;
 		msleep(1);
 	}
+	return -1;
+}
+
+int ia_chan_find(void)
+{
+	int fd;
+	if (ia_chan_find_port() == 0)
+		return 0;
 	for (;;) {
 		fd = open_chan("/dev/console");
 		if (fd >= 0)

@@ -27,7 +27,7 @@
 static const char boot_usage[] =
     "usage: bootlab boot --kernel K [--initrd A]... [--append STR] [--arch A]\n"
     "                    [--backend B] [--machine M] [--memory SIZE] [--timeout T]\n"
-    "                    [--expect REGEX]\n"
+    "                    [--expect REGEX] [--observe]\n"
     "\n"
     "Boot kernel K once with the console on this terminal (stdin goes to the\n"
     "guest; Ctrl-] ends the boot). The archives are stacked in the order given\n"
@@ -47,6 +47,8 @@ static const char boot_usage[] =
     "  --timeout T      end the boot after T (1ms to 24h, e.g. 30s, 5m; default 10m)\n"
     "  --expect REGEX   pass as soon as a console line matches REGEX (extended\n"
     "                   regex), then end the boot\n"
+    "  --observe        trace the initrd's own init in stage 1 (every program it\n"
+    "                   runs and how it ended; why PID 1 exited: docs/observe.md)\n"
     "  -h, --help       this text\n"
     "\n"
     "exit status: 0 when the outcome is pass (the guest powered off or halted\n"
@@ -115,23 +117,19 @@ struct boot_args {
 	const char *kernel, *append, *arch, *backend, *machine, *expect;
 	struct strlist initrds;
 	int memory_mb, timeout_ms;
+	bool observe;
 };
 
 /* the options into A: -1 to go on, else the exit status */
 static int boot_parse(struct boot_args *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"kernel", required_argument, NULL, 'k'},
-	    {"initrd", required_argument, NULL, 'i'},
-	    {"append", required_argument, NULL, 'a'},
-	    {"arch", required_argument, NULL, 'A'},
-	    {"backend", required_argument, NULL, 'b'},
-	    {"machine", required_argument, NULL, 'M'},
-	    {"memory", required_argument, NULL, 'm'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"expect", required_argument, NULL, 'e'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"kernel", required_argument, NULL, 'k'},  {"initrd", required_argument, NULL, 'i'},
+	    {"append", required_argument, NULL, 'a'},  {"arch", required_argument, NULL, 'A'},
+	    {"backend", required_argument, NULL, 'b'}, {"machine", required_argument, NULL, 'M'},
+	    {"memory", required_argument, NULL, 'm'},  {"timeout", required_argument, NULL, 't'},
+	    {"expect", required_argument, NULL, 'e'},  {"observe", no_argument, NULL, 'O'},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 	};
 	int c;
 	optind = 1;
@@ -158,6 +156,9 @@ static int boot_parse(struct boot_args *a, int argc, char **argv)
 			break;
 		case 'e':
 			a->expect = optarg;
+			break;
+		case 'O':
+			a->observe = true;
 			break;
 		case 'm':
 			if (parse_memory(optarg, &a->memory_mb) < 0)
@@ -256,6 +257,7 @@ static struct bl_scenario *boot_plan(const struct boot_args *a)
 	bl_plan_set(&sc->cmdline, a->append);
 	sc->memory_mb = a->memory_mb;
 	sc->timeout_ms = a->timeout_ms;
+	sc->observe = a->observe;
 	for (size_t i = 0; i < a->initrds.n; i++) {
 		char name[32], *path = realpath(a->initrds.v[i], NULL);
 		snprintf(name, sizeof(name), "initrd%zu", i + 1);
@@ -273,7 +275,12 @@ static struct bl_scenario *boot_plan(const struct boot_args *a)
  * the exit status it makes */
 static int boot_outcome(const struct bl_result *r)
 {
-	if (r->outcome == BL_OUT_PANIC) {
+	if (r->outcome == BL_OUT_PANIC && r->observed.on && r->reason) {
+		struct strbuf sb = STRBUF_INIT; /* the guest's words, escaped */
+		sb_add_terminal(&sb, r->reason);
+		printf("\noutcome: panic (%s)\n", sb_str(&sb));
+		sb_release(&sb);
+	} else if (r->outcome == BL_OUT_PANIC) {
 		char d[300];
 		bl_describe_panic(&r->panic, d, sizeof(d));
 		printf("\noutcome: panic (%s)\n", d);

@@ -56,6 +56,8 @@ static const char gate_usage[] =
     "                      every class but init: docs/kernel-reports.md)\n"
     "  --allow CLASSES     kernel reports of these classes do not fail the gate;\n"
     "                      --fail-on and --allow apply in order, the last wins\n"
+    "  --observe           trace the initramfs's own init in stage 1: on failure the\n"
+    "                      reason names what PID 1 ran and what failed (docs/observe.md)\n"
     "  -h, --help          this text\n"
     "\n"
     "exit status: 0 the root was reached, 1 it was not, 2 bad usage,\n"
@@ -65,7 +67,7 @@ struct gate {
 	const char *kernel, *modules, *root, *cmdline, *arch, *machine, *memory, *timeout;
 	const char *junit, *report_dir, *root_size;
 	struct strlist initramfs;
-	bool keep;
+	bool keep, observe;
 	struct bl_kpolicy_override kpolicy; /* --fail-on, --allow */
 	/* from the options above */
 	int memory_mb, timeout_ms;
@@ -239,6 +241,7 @@ static struct bl_scenario *plan_base(const struct gate *g, const char *machine, 
 				modules ? " bootlab.modules=/lib/modules/bootlab/order" : "");
 	sc->memory_mb = g->memory_mb;
 	sc->timeout_ms = g->timeout_ms;
+	sc->observe = g->observe;
 	for (size_t i = 0; i < g->initramfs.n; i++) {
 		char name[32];
 		snprintf(name, sizeof(name), "initramfs%zu", i + 1);
@@ -426,6 +429,9 @@ static int gate_parse(struct gate *g, int argc, char **argv)
 			return BL_EXIT_OK;
 		} else if (!strcmp(a, "--keep")) {
 			g->keep = true;
+			continue;
+		} else if (!strcmp(a, "--observe")) {
+			g->observe = true;
 			continue;
 		} else if (!strcmp(a, "--initramfs")) {
 			if (i + 1 >= argc)

@@ -193,6 +193,37 @@ static json_t *truncated_json(const struct bl_truncated *t)
 			 "agent_lines", (json_int_t)t->replies);
 }
 
+/* an observed boot's stage-1 events (docs/observe.md) */
+static json_t *observed_json(const struct bl_observed *o)
+{
+	json_t *ev = json_array();
+	for (size_t i = 0; i < o->n; i++) {
+		const struct bl_obs_event *e = &o->ev[i];
+		json_t *j =
+		    json_pack("{s:s,s:f,s:b}", "event", bl_obs_kind_name(e->kind), "guest_s",
+			      bl_obs_guest_s(o, e), "printk_clock", o->clock_known);
+		if (e->pid > 0)
+			json_object_set_new(j, "pid", json_integer(e->pid));
+		if (e->kind == BL_OBS_EXEC || e->kind == BL_OBS_EXIT)
+			json_object_set_new(j, "ppid", json_integer(e->ppid));
+		if (e->kind == BL_OBS_EXEC) {
+			json_t *a = json_array();
+			for (size_t k = 0; e->argv && e->argv[k]; k++)
+				json_array_append_new(a, bl_json_text(e->argv[k]));
+			json_object_set_new(j, "argv", a);
+		}
+		if (e->exe)
+			json_object_set_new(j, e->kind == BL_OBS_START ? "init" : "exe",
+					    bl_json_text(e->exe));
+		if (e->kind == BL_OBS_EXIT && e->signal)
+			json_object_set_new(j, "signal", json_integer(e->signal));
+		else if (e->kind == BL_OBS_EXIT)
+			json_object_set_new(j, "status", json_integer(e->status));
+		json_array_append_new(ev, j);
+	}
+	return json_pack("{s:o,s:I}", "events", ev, "dropped", (json_int_t)o->dropped);
+}
+
 json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 {
 	const struct bl_scenario *sc = r->sc;
@@ -271,6 +302,8 @@ json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 	json_object_set_new(o, "steps", steps);
 	json_object_set(o, "hello", r->hello ? r->hello : json_null());
 	json_object_set(o, "hello2", r->hello2 ? r->hello2 : json_null());
+	if (r->observed.on)
+		json_object_set_new(o, "observed", observed_json(&r->observed));
 
 	json_object_set_new(o, "console_log", str_or_null(rel_log(r, report_dir)));
 	json_object_set_new(o, "truncated", truncated_json(&r->truncated));

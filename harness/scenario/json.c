@@ -255,6 +255,7 @@ json_t *bl_scenario_to_json(const struct bl_scenario *s)
 	set_str(o, "cmdline", s->cmdline);
 	json_object_set_new(o, "memory_mb", json_integer(s->memory_mb));
 	json_object_set_new(o, "timeout_ms", json_integer(s->timeout_ms));
+	json_object_set_new(o, "observe", json_boolean(s->observe));
 	json_object_set_new(o, "emulator_args", strv(s->emulator_args));
 	json_t *arr = json_array();
 	for (size_t i = 0; i < s->narchives; i++) {

@@ -11,10 +11,10 @@
 #define MAX_EXTENDS 8
 #define MAX_VARIANTS 1024
 
-static const char *const set_keys[] = {"description",	"arch",	    "backend",	     "machine",
-				       "kernel",	"cmdline",  "memory",	     "timeout",
-				       "emulator-args", "archives", "disks",	     "arrays",
-				       "steps",		"fail-on",  "expect-report", NULL};
+static const char *const set_keys[] = {
+    "description", "arch",    "backend",       "machine",  "kernel", "cmdline",
+    "memory",	   "timeout", "emulator-args", "archives", "disks",  "arrays",
+    "steps",	   "fail-on", "expect-report", "observe",  NULL};
 
 static char *join_disp(const char *from, const char *rel)
 {

@@ -16,7 +16,7 @@
 static const char *const top_keys[] = {
     "name",    "description", "extends",  "arch",	   "backend",	    "machine", "kernel",
     "cmdline", "memory",      "timeout",  "emulator-args", "archives",	    "disks",   "arrays",
-    "steps",   "matrix",      "variants", "fail-on",	   "expect-report", NULL};
+    "steps",   "matrix",      "variants", "fail-on",	   "expect-report", "observe", NULL};
 static const char *const arches[] = {"x86_64", "aarch64", NULL};
 static const char *const backends[] = {"qemu", "uml", "libvirt", NULL};
 static const char *const machines[] = {"auto", "microvm", "q35", "pc", "virt", NULL};
@@ -1090,6 +1090,8 @@ static int build_top(struct sc_build *b, const struct ynode *root, const char *n
 		sc_ok(b, ck_duration(x, "timeout", &s->timeout_ms));
 	if ((x = ymap_get(root, "emulator-args")))
 		sc_ok(b, build_emulator_args(s, x));
+	if ((x = ymap_get(root, "observe")))
+		sc_ok(b, ck_bool(x, "observe", &s->observe));
 	if ((x = ymap_get(root, "archives")))
 		build_archives(b, x, kernel_ok);
 	sc_ok(b, sc_disks(b, ymap_get(root, "disks"), ymap_get(root, "arrays")));

@@ -179,6 +179,7 @@ struct bl_scenario {
 	int memory_mb;		   /* default 256 */
 	int timeout_ms;		   /* whole boot deadline; default 60000 */
 	char **emulator_args;	   /* extra emulator arguments (NULL-terminated) */
+	bool observe; /* `observe:`: trace the project's stage-1 init (docs/observe.md) */
 	struct bl_step *steps;
 	size_t nsteps;
 	struct bl_kpolicy kpolicy; /* `fail-on:`: the report classes that fail the boot */

@@ -76,6 +76,7 @@ static void tail_push(struct sess *s, const char *line)
 		s->ntail--;
 	}
 	s->tail[s->ntail++] = xstrdup(line);
+	s->ncon++;
 }
 
 static void handle_agent_line(struct sess *s, const char *line, bool via_console);
@@ -280,6 +281,8 @@ static void hellos_on_printk_clock(struct sess *s)
 	static const enum bl_phase_id agent_clock[] = {BL_PH_HELLO, BL_PH_HELLO2};
 	struct bl_phase *h = &s->r->phases[BL_PH_HELLO];
 	bool timed = s->clock_known && h->seen && h->guest_s >= 0;
+	s->r->observed.clock_known = s->clock_known;
+	s->r->observed.clock_ns = s->clock_offset_ns;
 	for (size_t i = 0; i < BL_ARRAY_SIZE(agent_clock); i++) {
 		struct bl_phase *ph = &s->r->phases[agent_clock[i]];
 		if (!ph->seen || ph->guest_s < 0)
@@ -349,6 +352,8 @@ static void handle_agent_line(struct sess *s, const char *line, bool via_console
 	json_t *id = json_object_get(msg, "id");
 	if (type && !strcmp(type, "hello")) {
 		handle_hello(s, msg, via_console);
+	} else if (type && !strcmp(type, "observe") && s->r->observed.on) {
+		bl_obs_add(&s->r->observed, msg, s->ncon);
 	} else if (type && !strcmp(type, "clock")) {
 		handle_clock(s, msg);
 	} else if (type && !strcmp(type, "log")) {
@@ -774,6 +779,7 @@ static void result_init(struct bl_result *r, const struct bl_scenario *sc,
 		r->phases[p].guest_s = -1;
 	r->kernel_image = xstrdup(prep->kernel);
 	r->initrd = prep->initrd ? xstrdup(prep->initrd) : NULL;
+	r->observed.on = sc->observe;
 }
 
 /* the console log, NAME[.aN][.rM].console.log in the report folder */

@@ -43,6 +43,7 @@ struct sess {
 	size_t line_cursor;
 	char *tail[SESS_TAIL_LINES];
 	size_t ntail;
+	size_t ncon; /* console lines so far (the tail holds the last ntail) */
 	FILE *log;
 
 	int next_id;

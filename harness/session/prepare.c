@@ -207,6 +207,54 @@ static int build_archive(const struct bl_scenario *sc, const struct bl_archive_s
 	return rc;
 }
 
+/* The observer's segment (docs/observe.md): the agent as
+ * /.bootlab/observer, the folders its tracer mounts on in a namespace of
+ * its own, and the modules the agent's port needs with their order file,
+ * all under /.bootlab, so the project's archives stay as they are and
+ * nothing of theirs is replaced. */
+static int build_observer(const struct bl_prepared *prep, const char *out)
+{
+	static const char *const dirs[] = {"/.bootlab", "/.bootlab/dev", "/.bootlab/proc",
+					   "/.bootlab/sys", "/.bootlab/modules"};
+	struct bl_archive *a = bl_archive_new();
+	struct strbuf order = STRBUF_INIT;
+	char *ag = bl_agent_path(prep->arch);
+	int rc = 0;
+	if (access(ag, R_OK) < 0) {
+		rc = bl_err("the agent for '%s' is not built: '%s' (run 'make agent ARCH=%s')",
+			    prep->arch, ag, prep->arch);
+		bl_err_kind(BL_EK_INFRA);
+	}
+	for (size_t i = 0; i < BL_ARRAY_SIZE(dirs) && rc == 0; i++)
+		rc = bl_archive_add_dir(a, dirs[i], 0755, 0, 0);
+	if (rc == 0)
+		rc = bl_archive_add_file_host(a, "/.bootlab/observer", 0755, 0, 0, ag);
+	for (size_t i = 0; prep->auto_modules && prep->auto_modules[i] && rc == 0; i++) {
+		const char *base = strrchr(prep->auto_modules[i], '/');
+		base = base ? base + 1 : prep->auto_modules[i];
+		char *dst = xasprintf("/.bootlab/modules/%s", base);
+		rc = bl_archive_add_file_host(a, dst, 0644, 0, 0, prep->auto_modules[i]);
+		sb_addf(&order, "/modules/%s\n", base); /* as the tracer's chroot sees it */
+		free(dst);
+	}
+	if (rc == 0 && order.len)
+		rc = bl_archive_add_file_data(a, "/.bootlab/modules/order", 0644, 0, 0, order.buf,
+					      order.len);
+	if (rc == 0) {
+		struct strbuf z = STRBUF_INIT;
+		rc = bl_archive_bytes(a, "gzip", archive_mtime(), &z);
+		if (rc == 0)
+			rc = bl_write_file(out, z.buf, z.len, 0644);
+		sb_release(&z);
+	}
+	if (rc < 0 && bl_err_last_kind() != BL_EK_INFRA)
+		bl_err_prefix("the observer's archive segment");
+	sb_release(&order);
+	free(ag);
+	bl_archive_free(a);
+	return rc;
+}
+
 /* test aid: damage the middle of a compressed segment the way a bad
  * download or disk would */
 static int corrupt_file(const char *path)
@@ -330,6 +378,8 @@ static int prepare_kernel(const struct bl_scenario *sc, const char *builtin, str
 
 static bool has_agent(const struct bl_scenario *sc)
 {
+	if (sc->observe)
+		return true;
 	for (size_t i = 0; i < sc->narchives; i++)
 		for (size_t j = 0; j < sc->archives[i].nentries; j++)
 			if (sc->archives[i].entries[j].kind == BL_ENT_AGENT)
@@ -406,6 +456,11 @@ static void plan_boot(const struct bl_scenario *sc, const char *workdir, struct 
 	if (p->modules_order)
 		bl_cmdline_default(&mp->cmdline, "bootlab.modules", "/lib/modules/bootlab/order");
 	mp->panic = panic_value(bl_cmdline_get(&mp->cmdline, "panic"));
+	if (sc->observe) { /* the observer runs first, then the init the kernel would have run */
+		const char *rd = bl_cmdline_get(&mp->cmdline, "rdinit");
+		bl_cmdline_set(&mp->cmdline, "bootlab.observe", rd ? rd : "/init");
+		bl_cmdline_set(&mp->cmdline, "rdinit", "/.bootlab/observer");
+	}
 }
 
 int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prepared *p)
@@ -442,7 +497,7 @@ int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prep
 
 	/* the port's modules go into the first archive bootlab builds that
 	 * holds the agent or modules, else into a segment of their own */
-	ssize_t mod_host = -1;
+	ssize_t mod_host = sc->observe ? (ssize_t)sc->narchives : -1;
 	for (size_t i = 0; i < sc->narchives && mod_host < 0; i++) {
 		const struct bl_archive_spec *as = &sc->archives[i];
 		for (size_t j = 0; !as->builtin && !as->raw && j < as->nentries; j++)
@@ -478,6 +533,12 @@ int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prep
 			goto out;
 		}
 		sl_push_nocopy(&segs, out);
+	}
+	if (sc->observe) {
+		char *out = xasprintf("%s/%02zu-bootlab-observer.cpio.z", workdir, sc->narchives);
+		sl_push_nocopy(&segs, out);
+		if (build_observer(p, out) < 0)
+			goto out;
 	}
 	if (segs.n == 1) {
 		p->initrd = xstrdup(segs.v[0]);

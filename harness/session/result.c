@@ -46,6 +46,7 @@ void bl_result_release(struct bl_result *r)
 	free(r->emulator_stderr);
 	json_decref(r->hello);
 	json_decref(r->hello2);
+	bl_obs_release(&r->observed);
 	free(r->kernel_image);
 	free(r->initrd);
 	free(r->work_dir);

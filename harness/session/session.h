@@ -104,6 +104,53 @@ struct bl_event {
 	char *line; /* the console line */
 };
 
+/* ---- observe.c: the project's stage-1 init, observed (docs/observe.md) ---- */
+enum bl_obs_kind {
+	BL_OBS_START,	    /* the tracer attached to PID 1 */
+	BL_OBS_EXEC,	    /* a program started: pid, ppid, argv, exe */
+	BL_OBS_EXIT,	    /* a process ended: status, or signal */
+	BL_OBS_SWITCH_ROOT, /* PID 1 exec'd on another root: observation ends */
+};
+const char *bl_obs_kind_name(enum bl_obs_kind k); /* "start", "exec"... */
+/* -1 when NAME is none */
+int bl_obs_kind_parse(const char *name);
+
+struct bl_obs_event {
+	enum bl_obs_kind kind;
+	int64_t t_ns; /* guest CLOCK_BOOTTIME */
+	int pid, ppid;
+	int status;	/* exit: its status, -1 when it died by a signal */
+	int signal;	/* exit: the signal, 0 when it exited */
+	char **argv;	/* exec: NULL-terminated (owned) */
+	char *exe;	/* exec: /proc/PID/exe, or NULL; start: the init run */
+	size_t console; /* console lines come before it arrived (this boot only) */
+};
+
+#define BL_OBS_EVENTS_MAX 20000
+struct bl_observed {
+	bool on; /* the boot was observed (`observe: true`, --observe) */
+	struct bl_obs_event *ev;
+	size_t n, a;
+	size_t dropped;	  /* past BL_OBS_EVENTS_MAX, or lines that did not parse */
+	bool clock_known; /* the observer's "clock": printk time = t_ns + clock_ns */
+	int64_t clock_ns;
+};
+/* For a boot that ran out of time in stage 1: the programs started last
+ * that had not ended ("stage 1 still running: ..."), or NULL (caller
+ * frees) */
+char *bl_obs_still_running(const struct bl_observed *o);
+/* E's time in seconds: on the console's clock when the observer measured
+ * it ("clock"), else the guest's CLOCK_BOOTTIME */
+double bl_obs_guest_s(const struct bl_observed *o, const struct bl_obs_event *e);
+/* an "observe" message of the guest into O; MARK: console lines so far */
+void bl_obs_add(struct bl_observed *o, json_t *msg, size_t mark);
+void bl_obs_release(struct bl_observed *o);
+/* Why PID 1 exited in stage 1, from what was observed: NULL when it did
+ * not (caller frees). TAIL: the last console lines (NTAIL of them), the
+ * last of which was line number TOTAL - 1. */
+char *bl_obs_why_init_died(const struct bl_observed *o, char *const *tail, size_t ntail,
+			   size_t total);
+
 /* Why a step stopped. The outcome follows this, never the wording of the
  * step's message. */
 enum bl_stop {
@@ -154,9 +201,10 @@ struct bl_result {
 	int emulator_cpu; /* 1 + the host CPU the emulator was bound to; 0: not bound */
 	char *kernel_cmdline;
 	char *emulator_stderr;
-	int emulator_status; /* wait status, -1 if not exited */
-	json_t *hello;	     /* stage-1 hello (owned) */
-	json_t *hello2;	     /* stage-2 hello (owned) */
+	int emulator_status;	     /* wait status, -1 if not exited */
+	json_t *hello;		     /* stage-1 hello (owned) */
+	struct bl_observed observed; /* stage-1 events of an observed boot */
+	json_t *hello2;		     /* stage-2 hello (owned) */
 	char *kernel_image;
 	char *initrd;	    /* what was booted: a file of the user's, a copy kept in the
 			       report folder (a boot that did not pass), or NULL when

@@ -669,11 +669,35 @@ static void apply_kreports(struct sess *s, enum bl_outcome *out, char **reason)
 	}
 }
 
+/* An observed boot whose PID 1 exited: what it ran and what failed,
+ * before the kernel's panic; one that ran out of time in stage 1: what
+ * still ran, after the timeout's reason */
+static void init_died(struct sess *s, enum bl_outcome out, char **reason)
+{
+	char *why = NULL, *both;
+	if (s->r->observed.on && out == BL_OUT_PANIC)
+		why = bl_obs_why_init_died(&s->r->observed, s->tail, s->ntail, s->ncon);
+	else if (s->r->observed.on && out == BL_OUT_TIMEOUT)
+		why = bl_obs_still_running(&s->r->observed);
+	if (!why)
+		return;
+	if (!*reason)
+		both = xstrdup(why);
+	else if (out == BL_OUT_PANIC)
+		both = xasprintf("%s; %s", why, *reason);
+	else
+		both = xasprintf("%s; %s", *reason, why);
+	free(why);
+	free(*reason);
+	*reason = both;
+}
+
 static void finish_outcome(struct sess *s, int failed, enum bl_stop stop)
 {
 	struct bl_result *r = s->r;
 	char *reason;
 	enum bl_outcome out = natural_outcome(s, failed, stop, &reason);
+	init_died(s, out, &reason);
 	/* before `outcome:`, which may expect the fail a report makes */
 	sess_take_kreports(s);
 	apply_kreports(s, &out, &reason);

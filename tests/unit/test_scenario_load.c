@@ -21,7 +21,8 @@ static const struct {
     {"unknown-key-nosuggest",
      "2:1: unknown key 'frobnicate' in scenario (known: name, description, extends, arch, "
      "backend, machine, kernel, cmdline, memory, timeout, emulator-args, archives, disks, "
-     "arrays, steps, matrix, variants, fail-on or expect-report)"},
+     "arrays, steps, matrix, variants, fail-on, expect-report or observe)"},
+    {"observe-not-bool", "2:10: 'observe' must be true or false, not 'sometimes'"},
     {"missing-steps", "1:1: scenario 'x' needs 'steps'"},
     {"empty-steps", "2:8: 'steps' is empty; a scenario needs at least one step"},
     {"steps-not-list", "3:3: 'steps' must be a list, not a mapping"},
@@ -183,8 +184,8 @@ static const struct {
     {"variant-dup", "5:11: two variants named 'a'"},
     {"variant-set-name",
      "4:11: unknown key 'name' in variant 'set' (known: description, arch, backend, machine, "
-     "kernel, cmdline, memory, timeout, emulator-args, archives, disks, arrays, steps, fail-on "
-     "or expect-report)"},
+     "kernel, cmdline, memory, timeout, emulator-args, archives, disks, arrays, steps, fail-on, "
+     "expect-report or observe)"},
     {"fail-on-unknown",
      "3:18: unknown kernel report class 'warnings' (one of: warning, bug, oops, "
      "gpf, kasan, ubsan, kfence, lockdep, rcu-stall, soft-lockup, hard-lockup, "

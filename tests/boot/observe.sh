@@ -1,0 +1,111 @@
+#!/bin/bash
+# timeout: 400
+# Stage-1 observation (docs/observe.md) with bootlab's x86_64 kernel on
+# QEMU and a hand-written busybox-static /init that checks it is PID 1 and
+# that nothing of the observer is mounted where it can see it:
+# - `bootlab boot --observe`: its root mount fails and it exits 1; the
+#   outcome names the script, its status, the mount command with its
+#   status and time and the console line mount printed;
+# - `bootlab gate --observe`: the same failure in the reason, the JUnit
+#   message and report.json's events; the project's archive is the first
+#   segment of the initrd, byte for byte;
+# - `bootlab gate --observe` where the script succeeds: stage 2 as
+#   without observation, and the timeline ends at the switch of root;
+# - Debian's initramfs-tools image: its timeline, and a missing root
+#   UUID explained at the timeout.
+. "$(dirname "$0")/../lib.sh"
+
+K=$("$BOOTLAB" kernel build --arch x86_64 -q) || K=
+check "the project's x86_64 kernel is built" test -f "$K"
+
+# mkinit OUT: the busybox initramfs with our /init
+mkinit() {
+	local d="$T_TMP/tree"
+	rm -rf "$d" && mkdir -p "$d/bin" "$d/dev" "$d/proc" "$d/sys" "$d/mnt/root"
+	cp /bin/busybox "$d/bin/busybox"
+	cat >"$d/init" <<'EOF'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+[ $$ = 1 ] || { echo "observe-test: not PID 1 but $$"; exit 3; }
+mount -t proc none /proc
+mount -t devtmpfs none /dev
+if grep -q bootlab /proc/mounts; then echo "observe-test: the observer's mounts show"; exit 4; fi
+root=/dev/vda
+for w in $(cat /proc/cmdline); do case "$w" in root=*) root=${w#root=} ;; esac; done
+echo "observe-test: PID $$ mounting $root"
+mount -o ro "$root" /mnt/root || exit 1
+umount /proc
+exec switch_root /mnt/root /sbin/init
+EOF
+	chmod 0755 "$d/init" "$d/bin/busybox"
+	(cd "$d" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -n -9 >"$1"
+}
+mkinit "$T_TMP/init.cpio.gz"
+
+# 1. bootlab boot --observe: no disk, the mount of /dev/vda fails
+out=$("$BOOTLAB" boot --observe --kernel "$K" --initrd "$T_TMP/init.cpio.gz" --timeout 60s </dev/null 2>&1); rc=$?
+echo "$out" | tail -n 4 | sed 's/^/# /'
+expect_eq "boot --observe, failing mount: exit 1" "$rc" 1
+expect_match "the script ran as PID 1" "$out" '^observe-test: PID 1 mounting /dev/vda'
+expect_match "boot: the outcome names /init, its status, the mount, its status and the console line" "$out" \
+	'^outcome: panic \(/init \(busybox sh\) exited 1: "mount -o ro /dev/vda /mnt/root" exited 255 at [0-9]+\.[0-9]{2} s; console: "mount: mounting /dev/vda on /mnt/root failed: No such file or directory"'
+expect_match "boot: the kernel's panic follows" "$out" '; kernel panic: attempted to kill init, exit status 1\)$'
+
+# 2. the same with bootlab gate --observe and root=/dev/vdz
+out=$("$BOOTLAB" gate --observe --kernel "$K" --initramfs "$T_TMP/init.cpio.gz" --cmdline root=/dev/vdz \
+	--report-dir "$T_TMP/r1" --junit "$T_TMP/fail.xml" 2>&1); rc=$?
+expect_eq "gate --observe, failing mount: exit 1" "$rc" 1
+expect_match "gate: the reason names the failing mount" "$out" \
+	'^reason: /init \(busybox sh\) exited 1: "mount -o ro /dev/vdz /mnt/root" exited 255 at '
+expect_match "gate: the last commands before it, with their statuses" "$out" \
+	'; last commands: ("[^"]*" exited [0-9]+, )*"mount -o ro /dev/vdz /mnt/root" exited 255; kernel panic'
+expect_match "JUnit: the failure message says it" "$(xmllint --xpath 'string(//testcase/failure/@message)' "$T_TMP/fail.xml")" \
+	'^/init \(busybox sh\) exited 1: "mount -o ro /dev/vdz /mnt/root" exited 255'
+j=$(ls "$T_TMP"/r1/*/report.json | head -1)
+expect_eq "report: PID 1's exit is the last event, status 1" \
+	"$(json_get "$j" '.scenarios[0].observed.events[-1] | "\(.event) \(.pid) \(.status)"')" "exit 1 1"
+expect_eq "report: the mount's exec has PID 1 as parent" \
+	"$(json_get "$j" '[.scenarios[0].observed.events[] | select(.event == "exec" and .argv[0] == "mount" and .argv[3] == "/dev/vdz")][0].ppid')" 1
+expect_match "report: the kernel ran the observer, which ran /init" \
+	"$(json_get "$j" '.scenarios[0].kernel.cmdline')" 'bootlab\.observe=/init rdinit=/\.bootlab/observer'
+rd="$(dirname "$j")/$(json_get "$j" '.scenarios[0].initrd')"
+check "the project's archive is the initrd's first segment, byte for byte" \
+	cmp -n "$(stat -c %s "$T_TMP/init.cpio.gz")" "$T_TMP/init.cpio.gz" "$rd"
+
+# 3. the script succeeds: stage 2 as unobserved, the timeline ends at the switch
+out=$("$BOOTLAB" gate --observe --kernel "$K" --initramfs "$T_TMP/init.cpio.gz" --report-dir "$T_TMP/r2" 2>&1); rc=$?
+[ $rc -eq 0 ] || echo "$out" | tail -n 30 | sed 's/^/# /'
+expect_eq "gate --observe, working script: exit 0" "$rc" 0
+j=$(ls "$T_TMP"/r2/*/report.json | head -1)
+expect_eq "stage 2: the agent is PID 1 on vda" "$(json_get "$j" '.scenarios[0].hello2 | "\(.pid) \(.root.device)"')" "1 vda"
+expect_eq "the timeline ends: PID 1 exec'd switch_root, switched, exec'd /sbin/init" \
+	"$(json_get "$j" '[.scenarios[0].observed.events[-3:][] | .event + ":" + ((.argv // []) | join(" "))] | join(",")')" \
+	"exec:switch_root /mnt/root /sbin/init,switch_root:,exec:/sbin/init"
+# 4. Debian's initramfs-tools image for the installed cloud kernel (its
+# agent port modules come in the observer's segment): a switch to the
+# root with udev, module loads and the root mount in the timeline; with a
+# root UUID that does not exist, the timeout names the retried blkid
+ck=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
+if [ -n "$ck" ] && command -v mkinitramfs >/dev/null; then
+	mkinitramfs -o "$T_TMP/debian.img" "${ck#/boot/vmlinuz-}" >"$T_TMP/mkinitramfs.log" 2>&1
+	out=$("$BOOTLAB" gate --observe --kernel "$ck" --initramfs "$T_TMP/debian.img" --report-dir "$T_TMP/r3" 2>&1); rc=$?
+	[ $rc -eq 0 ] || echo "$out" | tail -n 30 | sed 's/^/# /'
+	expect_eq "Debian initramfs observed: gate exits 0" "$rc" 0
+	j=$(ls "$T_TMP"/r3/*/report.json | head -1)
+	cmds=$(json_get "$j" '.scenarios[0].observed.events[] | select(.event == "exec") | .argv | join(" ")')
+	expect_match "Debian: udevd started and settled" "$cmds" '^udevadm settle$'
+	expect_match "Debian: modules loaded by modprobe" "$cmds" '^/sbin/modprobe '
+	expect_match "Debian: the root mounted" "$cmds" '^mount -r -t ext4 /dev/vda /root$'
+	expect_eq "Debian: run-init switched the root, then /sbin/init ran" \
+		"$(json_get "$j" '[.scenarios[0].observed.events[-3:][] | .event + ":" + ((.argv // []) | join(" "))] | join(",")')" \
+		"exec:run-init /root /sbin/init,switch_root:,exec:/sbin/init"
+	out=$("$BOOTLAB" gate --observe --kernel "$ck" --initramfs "$T_TMP/debian.img" --report-dir "$T_TMP/r4" \
+		--cmdline "root=UUID=00000000-1111-2222-3333-444444444444 rootdelay=3" --timeout 25s 2>&1); rc=$?
+	expect_eq "Debian, root UUID missing: gate exits 1" "$rc" 1
+	expect_match "Debian, root UUID missing: the timeout names the retried lookup" "$out" \
+		'^reason: boot deadline of 25000 ms reached; last phase: run-init; .*last failed: "blkid -l -t UUID=00000000-1111-2222-3333-444444444444 -o device" exited 2 at [0-9.]+ s \([0-9]+ times since '
+else
+	skip "no Debian cloud kernel or mkinitramfs" "Debian initramfs observed"
+fi
+no_emulator_left
+done_testing
