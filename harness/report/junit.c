@@ -39,13 +39,14 @@ static void junit_kreport_line(struct strbuf *sb, const struct bl_kreport *k)
 
 /* the failure or error element of the shown repetition R of V: its
  * message is the title of the kernel report that failed the boot, else
- * the reason; the text holds the reason, the failing reports' bodies and
+ * the reason (an observed boot's reason, which says why init died and
+ * ends with the kernel's report, always); the text holds the reason, the failing reports' bodies and
  * the console tail */
 static void junit_failure(struct strbuf *sb, const struct bl_variant_result *v,
 			  const struct bl_result *r)
 {
 	const char *tag = bl_outcome_is_error(r->outcome) ? "error" : "failure";
-	const struct bl_kreport *fk = bl_result_failing_kreport(r);
+	const struct bl_kreport *fk = r->observed.on ? NULL : bl_result_failing_kreport(r);
 	sb_addf(sb, "      <%s type=\"%s\" message=\"", tag, bl_outcome_name(r->outcome));
 	bl_xml_escape(sb, fk ? fk->title : r->reason);
 	sb_adds(sb, "\">");
