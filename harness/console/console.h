@@ -96,6 +96,11 @@ struct bl_kreport {
  * "[    T1] " when the kernel prints one): the text after them, and the
  * time in *GUEST_S (-1 and LINE itself without one) */
 const char *bl_printk_split(const char *line, double *guest_s);
+/* where in LINE, after its first byte, a printk record starts ("[" and
+ * a time "%5lu.%06lu" and "] "), or NULL: the kernel's output that cut
+ * into a line of the guest's programs (the parser reads the line from
+ * there) */
+const char *bl_printk_embedded(const char *line);
 
 /* the class of report that the kernel line TEXT (printk time removed)
  * starts, or BL_KC_NONE (a `cut here` marker, a line inside a report) */

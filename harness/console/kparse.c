@@ -64,6 +64,21 @@ const char *bl_printk_split(const char *line, double *t)
 	return *s == ' ' ? s + 1 : s;
 }
 
+const char *bl_printk_embedded(const char *line)
+{
+	for (const char *p = *line ? strchr(line + 1, '[') : NULL; p; p = strchr(p + 1, '[')) {
+		const char *q = p + 1;
+		while (*q == ' ')
+			q++;
+		size_t ip = strspn(q, "0123456789");
+		if (!ip || q[ip] != '.' || strspn(q + ip + 1, "0123456789") != 6 ||
+		    strncmp(q + ip + 7, "] ", 2))
+			continue;
+		return p;
+	}
+	return NULL;
+}
+
 /* Only the kernel's lines: once printk times were seen, a line without one
  * is userspace's; a time more than STAMP_SLACK_S before the last one is a copy
  * (the kernel's clock does not go back). */
@@ -355,6 +370,9 @@ void bl_kparser_feed(struct bl_kparser *p, const char *line)
 {
 	double ts;
 	const char *t = bl_printk_split(line, &ts);
+	const char *cut = ts < 0 ? bl_printk_embedded(line) : NULL;
+	if (cut)
+		t = bl_printk_split(cut, &ts);
 	p->line_no++;
 	if (!from_kernel(p, ts))
 		return;

@@ -40,8 +40,8 @@ static void junit_kreport_line(struct strbuf *sb, const struct bl_kreport *k)
 /* the failure or error element of the shown repetition R of V: its
  * message is the title of the kernel report that failed the boot, else
  * the reason (an observed boot's reason, which says why init died and
- * ends with the kernel's report, always); the text holds the reason, the failing reports' bodies and
- * the console tail */
+ * ends with the kernel's report, always); the text holds the reason, the failing reports' bodies
+ * and the console tail */
 static void junit_failure(struct strbuf *sb, const struct bl_variant_result *v,
 			  const struct bl_result *r)
 {

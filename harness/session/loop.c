@@ -197,6 +197,8 @@ static bool framed_line(struct sess *s, const char *line)
 	return true;
 }
 
+static void console_text(struct sess *s, char *line);
+
 static void handle_console_line(struct sess *s, char *line)
 {
 	size_t n = strlen(line);
@@ -208,11 +210,29 @@ static void handle_console_line(struct sess *s, char *line)
 	log_line(s, "%10.6f  %s\n", bl_ns_to_s(t), line);
 	lines_push(s, line);
 	tail_push(s, line);
-
-	double guest_s;
-	const char *text = bl_printk_split(line, &guest_s);
+	/* the kernel writes to the port directly, the guest's programs through
+	 * the tty's buffer: a printk record can start in the middle of their
+	 * line ("-c DEV\tReopen stdio to[    0.29] Kernel panic - ...") */
 	if (s->kp)
 		bl_kparser_feed(s->kp, line);
+	const char *cut = bl_printk_embedded(line);
+	if (cut) {
+		char *rec = line + (cut - line);
+		char c0 = *rec;
+		*rec = 0;
+		console_text(s, line);
+		*rec = c0;
+		line = rec;
+	}
+	console_text(s, line);
+}
+
+/* one console line (or the part of it before or from a printk record):
+ * the kernel's reports, phases and events */
+static void console_text(struct sess *s, char *line)
+{
+	double guest_s;
+	const char *text = bl_printk_split(line, &guest_s);
 	/* a line of the guest's programs (no printk time after the kernel's
 	 * had one: UML prints its own lines first) is not the kernel's: an
 	 * `echo "Kernel panic - not syncing: x" > /dev/console` is no panic

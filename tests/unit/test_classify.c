@@ -163,6 +163,12 @@ int main(void)
 	T_EQ_STR(text, "Run /init as init process", "printk prefix removed");
 	text = bl_printk_split("no timestamp", &g);
 	T_OK(g < 0 && !strcmp(text, "no timestamp"), "line without printk time");
+	char cut[] = "-c DEV\tReopen stdio to[    0.291634] Kernel panic - not syncing: x";
+	T_OK(bl_printk_embedded(cut) == cut + 22, "a printk record cutting into a line is found");
+	char whole[] = "[    0.291634] Kernel panic - not syncing: x";
+	T_OK(!bl_printk_embedded(whole), "a record at the line's start is not embedded");
+	char notime[] = "array[0] and [ 1.5] and [12.1234567] and [1.123456]x";
+	T_OK(!bl_printk_embedded(notime), "brackets that are not a printk time are not");
 
 	/* real console logs: each file in tests/data/console/NAME.log has a
 	 * NAME.expect listing "type reason status signal" of its first panic */

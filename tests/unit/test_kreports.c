@@ -128,6 +128,22 @@ static void test_imitation(void)
 	free(r);
 }
 
+static void test_mid_line(void)
+{
+	/* the kernel's panic cutting into a line a program had not ended */
+	const char *log = "[    1.000000] Run /init as init process\n"
+			  "no newline yet[    1.200000] Kernel panic - not syncing: Attempted to "
+			  "kill init! exitcode=0x00000100\n"
+			  "[    1.210000] Kernel Offset: disabled\n";
+	size_t n;
+	struct bl_kreport *r = reports_of(log, &n);
+	T_EQ_INT(n, 1, "a panic starting mid-line is a report");
+	T_OK(n == 1 && r[0].line == 2, "on the line it cut into (line %zu)", n ? r[0].line : 0);
+	T_OK(n == 1 && r[0].guest_s > 1.19 && !strncmp(r[0].title, "Kernel panic", 12),
+	     "the panic, at the kernel's time (%s)", n ? r[0].title : "");
+	release_all(r, n);
+}
+
 static void test_policy(void)
 {
 	struct bl_kpolicy p = bl_kpolicy_default();
@@ -256,6 +272,7 @@ int main(void)
 {
 	test_details();
 	test_imitation();
+	test_mid_line();
 	test_policy();
 	test_panic_end();
 	test_override();
