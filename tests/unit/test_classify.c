@@ -2,6 +2,7 @@
  * strings Linux 6.1 prints (docs/kernel-behaviour.md sections 1.4, 5, 6,
  * 12), and against the real console logs collected in tests/data/console/. */
 #include "session/session.h"
+#include "corpus.h"
 #include "t.h"
 #include "util/util.h"
 
@@ -117,6 +118,39 @@ static void test_console_context(void)
 	}
 }
 
+/* the classified events of a real console log, in order, against its
+ * NAME.expect ("type reason status signal" of each) */
+static void corpus_log(const char *name, char *data, const char *want, void *arg)
+{
+	(void)arg;
+	struct strbuf got = STRBUF_INIT;
+	char *save = NULL;
+	struct bl_console_ctx ctx = {0};
+	for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		char *cr = strchr(line, '\r');
+		if (cr)
+			*cr = 0;
+		double gs;
+		/* console logs written by bootlab carry a host time column */
+		const char *t = line;
+		if (strlen(t) > 12 && t[10] == ' ' && t[11] == ' ')
+			t += 12;
+		struct bl_classified cl;
+		bl_classify_console(&ctx, bl_printk_split(t, &gs), &cl);
+		if (cl.type == BL_EV_NONE || cl.type == BL_EV_UNPACKING)
+			continue;
+		sb_addf(&got, "%s", bl_event_type_name(cl.type));
+		if (cl.type == BL_EV_PANIC) {
+			char dd[300];
+			bl_describe_panic(&cl, dd, sizeof(dd));
+			sb_addf(&got, " %s: %s", bl_panic_reason_name(cl.panic), dd);
+		}
+		sb_addc(&got, '\n');
+	}
+	T_EQ_STR(sb_str(&got), want, "events of real console log %s", name);
+	sb_release(&got);
+}
+
 int main(void)
 {
 	test_console_context();
@@ -172,56 +206,7 @@ int main(void)
 
 	/* real console logs: each file in tests/data/console/NAME.log has a
 	 * NAME.expect listing "type reason status signal" of its first panic */
-	const char *dir = "tests/data/console";
-	DIR *d0 = opendir(dir);
-	size_t nlogs = 0;
-	for (struct dirent *de; d0 && (de = readdir(d0));) {
-		size_t l = strlen(de->d_name);
-		if (l < 5 || strcmp(de->d_name + l - 4, ".log"))
-			continue;
-		char *log = xasprintf("%s/%s", dir, de->d_name);
-		char *exp = xasprintf("%s/%.*s.expect", dir, (int)(l - 4), de->d_name);
-		char *data = NULL, *want = NULL;
-		size_t n, wn;
-		if (bl_read_file(log, &data, &n) == 0 && bl_read_file(exp, &want, &wn) == 0) {
-			nlogs++;
-			/* find the classified events in order; compare the summary */
-			struct strbuf got = STRBUF_INIT;
-			char *save = NULL;
-			struct bl_console_ctx ctx = {0};
-			for (char *line = strtok_r(data, "\n", &save); line;
-			     line = strtok_r(NULL, "\n", &save)) {
-				char *cr = strchr(line, '\r');
-				if (cr)
-					*cr = 0;
-				double gs;
-				/* console logs written by bootlab carry a host time column */
-				const char *t = line;
-				if (strlen(t) > 12 && t[10] == ' ' && t[11] == ' ')
-					t += 12;
-				struct bl_classified cl;
-				bl_classify_console(&ctx, bl_printk_split(t, &gs), &cl);
-				if (cl.type == BL_EV_NONE || cl.type == BL_EV_UNPACKING)
-					continue;
-				sb_addf(&got, "%s", bl_event_type_name(cl.type));
-				if (cl.type == BL_EV_PANIC) {
-					char dd[300];
-					bl_describe_panic(&cl, dd, sizeof(dd));
-					sb_addf(&got, " %s: %s", bl_panic_reason_name(cl.panic),
-						dd);
-				}
-				sb_addc(&got, '\n');
-			}
-			T_EQ_STR(sb_str(&got), want, "events of real console log %s", de->d_name);
-			sb_release(&got);
-			free(want);
-		}
-		free(data);
-		free(log);
-		free(exp);
-	}
-	if (d0)
-		closedir(d0);
+	size_t nlogs = t_corpus("tests/data/console", corpus_log, NULL);
 	T_OK(nlogs >= 1 || getenv("BOOTLAB_NO_CONSOLE_CORPUS"), "console corpus present (%zu logs)",
 	     nlogs);
 	return t_done();

@@ -6,6 +6,7 @@
  * crashes (scenarios/kernel-reports.yaml). Then the policy, and random and
  * mutated streams, which must neither crash nor grow without bound. */
 #include "console/console.h"
+#include "corpus.h"
 #include "t.h"
 #include "util/util.h"
 
@@ -22,41 +23,21 @@ static char *summary(const struct bl_kreport *r, size_t n)
 	return sb_detach(&sb, NULL);
 }
 
-static size_t test_corpus(const char *dir)
+static void corpus_log(const char *name, char *data, const char *want, void *arg)
 {
-	DIR *d = opendir(dir);
-	size_t nlogs = 0;
-	for (struct dirent *de; d && (de = readdir(d));) {
-		size_t l = strlen(de->d_name);
-		if (l < 5 || strcmp(de->d_name + l - 4, ".log"))
-			continue;
-		char *log = xasprintf("%s/%s", dir, de->d_name);
-		char *exp = xasprintf("%s/%.*s.expect", dir, (int)(l - 4), de->d_name);
-		char *data = NULL, *want = NULL;
-		size_t n, wn;
-		if (bl_read_file(log, &data, &n) == 0 && bl_read_file(exp, &want, &wn) == 0) {
-			struct bl_kreport *r = NULL;
-			size_t nr = 0;
-			bl_kreports_from_text(data, &r, &nr);
-			char *got = summary(r, nr);
-			T_EQ_STR(got, want, "reports of %s", de->d_name);
-			for (size_t i = 0; i < nr; i++) {
-				T_OK(r[i].body && r[i].nlines > 0 && strlen(r[i].signature) == 16,
-				     "%s: report %zu has a body and a signature", de->d_name, i);
-				bl_kreport_release(&r[i]);
-			}
-			free(r);
-			free(got);
-			nlogs++;
-		}
-		free(data);
-		free(want);
-		free(log);
-		free(exp);
+	(void)arg;
+	struct bl_kreport *r = NULL;
+	size_t nr = 0;
+	bl_kreports_from_text(data, &r, &nr);
+	char *got = summary(r, nr);
+	T_EQ_STR(got, want, "reports of %s", name);
+	for (size_t i = 0; i < nr; i++) {
+		T_OK(r[i].body && r[i].nlines > 0 && strlen(r[i].signature) == 16,
+		     "%s: report %zu has a body and a signature", name, i);
+		bl_kreport_release(&r[i]);
 	}
-	if (d)
-		closedir(d);
-	return nlogs;
+	free(r);
+	free(got);
 }
 
 /* the reports of LOG (free with release_all) */
@@ -277,7 +258,7 @@ int main(void)
 	test_panic_end();
 	test_override();
 	test_fuzz();
-	size_t n = test_corpus("tests/data/kreports");
+	size_t n = t_corpus("tests/data/kreports", corpus_log, NULL);
 	T_OK(n >= 10, "kernel report corpus present (%zu logs)", n);
 	return t_done();
 }
