@@ -3,8 +3,11 @@
  * into lines; a line starting with '{' is an agent channel line (parsed as
  * loop.c's handle_agent_line() does, then looked up with bl_json_path()
  * like an agent: step's field), any other a console line (bl_printk_split,
- * bl_classify_console with one context per input, bl_describe_panic).
+ * bl_classify_console with one context per input, bl_describe_panic, and
+ * the part from bl_printk_embedded the same way) and a line of the kernel
+ * report parser (harness/console: bl_kparser_feed, then its reports).
  * Kept small so it survives a rewrite of classify.c. */
+#include "console/console.h"
 #include "session/session.h"
 
 #include <stdint.h>
@@ -33,16 +36,37 @@ static void console(struct bl_console_ctx *ctx, const char *line)
 	bl_describe_panic(&c, buf, sizeof(buf));
 }
 
+/* every report has a title, a 16-digit signature and a body */
+static void reports(struct bl_kparser *kp)
+{
+	bl_kparser_finish(kp);
+	size_t n;
+	const struct bl_kreport *r = bl_kparser_reports(kp, &n);
+	for (size_t i = 0; i < n; i++)
+		if (!r[i].title || !r[i].body || !r[i].signature || strlen(r[i].signature) != 16)
+			abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bl_console_ctx ctx = {0};
+	struct bl_kparser *kp = bl_kparser_new();
 	char *text = xstrndup((const char *)data, size), *save = NULL;
 	for (char *l = strtok_r(text, "\r\n", &save); l; l = strtok_r(NULL, "\r\n", &save)) {
-		if (l[0] == '{')
+		if (l[0] == '{') {
 			channel(l);
-		else
-			console(&ctx, l);
+			continue;
+		}
+		console(&ctx, l);
+		bl_kparser_feed(kp, l);
+		const char *cut = bl_printk_embedded(l);
+		if (cut && (cut <= l || cut >= l + strlen(l)))
+			abort(); /* inside the line, after its first byte */
+		if (cut)
+			console(&ctx, cut);
 	}
+	reports(kp);
+	bl_kparser_free(kp);
 	free(text);
 	return 0;
 }
