@@ -27,7 +27,14 @@ v=guest-flood
 
 echo "# bootlab peak RSS: $hwm kB (bound $BOUND_KB kB)"
 check "peak RSS measured" test "$hwm" -gt 0
-check "peak RSS under $BOUND_KB kB (was $hwm kB)" test "$hwm" -lt "$BOUND_KB"
+# an ASan build (make check SAN=1) holds shadow memory and a quarantine of
+# freed blocks: its RSS says nothing of bootlab's; the plain make check
+# checks the bound
+if ldd "$BOOTLAB" 2>/dev/null | grep -q libasan; then
+	skip_unfixable "an ASan build's RSS counts ASan's own memory (SAN=1)" "peak RSS under $BOUND_KB kB"
+else
+	check "peak RSS under $BOUND_KB kB (was $hwm kB)" test "$hwm" -lt "$BOUND_KB"
+fi
 expect_eq "the boot still passes: it rebooted after the flood, as expected" "$(sv $v .outcome)" pass
 expect_eq "every unasked reply dropped and counted" "$(sv $v .truncated.agent_lines)" 400000
 check "console log bytes past the cap counted" test "$(sv $v .truncated.console_log_bytes)" -gt 0
