@@ -45,7 +45,8 @@ static int layer_fits(const struct bl_stack *s, enum bl_layer l, bool last)
 		if (s->layer[i] == l)
 			return bl_err("layer '%s' twice", bl_layer_name(l));
 	if (l == BL_LAYER_RAID1 && s->n && s->layer[s->n - 1] == BL_LAYER_LVM)
-		return bl_err("raid1 above lvm (an LV as an md member) is not a stack bootlab builds");
+		return bl_err(
+		    "raid1 above lvm (an LV as an md member) is not a stack bootlab builds");
 	return 0;
 }
 
