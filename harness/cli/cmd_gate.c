@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "console/console.h"
 #include "disk/disk.h"
+#include "disk/stack.h"
 #include "kernel/kernel.h"
 #include "report/report.h"
 #include "session/session.h"
@@ -45,6 +46,10 @@ static const char gate_usage[] =
     "                      an empty ext4\n"
     "  --root-size SIZE    size of the root disk made from a folder (default 128M)\n"
     "  --cmdline TEXT      kernel command line words (default \"root=/dev/vda\")\n"
+    "  --root-stack SPEC   the layers from the disk up to the root filesystem, joined\n"
+    "                      by '+' (default ext4; docs/root-stacks.md)\n"
+    "  --root-by path|uuid|label  how the root= word bootlab adds names the root\n"
+    "                      (default path; left out when --cmdline has root=)\n"
     "  --arch ARCH         x86_64 (default) or aarch64\n"
     "  --machine M         QEMU machine (default q35 on x86_64, virt on aarch64)\n"
     "  --memory SIZE       guest memory (default 1G)\n"
@@ -63,9 +68,12 @@ static const char gate_usage[] =
     "exit status: 0 the root was reached, 1 it was not, 2 bad usage,\n"
     "3 infrastructure failure, 130 interrupted (Ctrl-C, SIGTERM)\n";
 
+/* the label of the root filesystem bootlab makes, for --root-by label */
+#define GATE_ROOT_LABEL "bootlab-root"
+
 struct gate {
 	const char *kernel, *modules, *root, *cmdline, *arch, *machine, *memory, *timeout;
-	const char *junit, *report_dir, *root_size;
+	const char *junit, *report_dir, *root_size, *root_stack, *root_by;
 	struct strlist initramfs;
 	bool keep, observe;
 	struct bl_kpolicy_override kpolicy; /* --fail-on, --allow */
@@ -73,6 +81,8 @@ struct gate {
 	int memory_mb, timeout_ms;
 	unsigned long long root_bytes; /* --root-size, or the root image's in whole sectors */
 	bool root_image;	       /* --root names an ext2/3/4 image, not a folder */
+	struct bl_stack stack;	       /* --root-stack */
+	enum bl_root_by by;	       /* --root-by */
 	char *owned[3];		       /* the absolute kernel, modules and root paths */
 };
 
@@ -206,6 +216,8 @@ static int add_root_disk(struct bl_scenario *sc, const struct gate *g, const cha
 	}
 	struct bl_disk *d = bl_plan_add_disk(sc, "root", g->root_bytes);
 	struct bl_disk_fs *fs = bl_plan_disk_fs(sc, d, BL_FS_EXT4);
+	if (g->by == BL_ROOT_BY_LABEL)
+		fs->label = xstrdup(GATE_ROOT_LABEL);
 	if (copy)
 		fs->image = copy;
 	else
@@ -227,6 +239,32 @@ static void add_steps(struct bl_scenario *sc, const struct gate *g)
 	st->outcome = xstrdup("pass");
 }
 
+/* KEY=... is a word of CMDLINE */
+static bool has_word(const char *cmdline, const char *key)
+{
+	size_t n = strlen(key);
+	for (const char *p = cmdline; (p = strstr(p, key)); p += n)
+		if (p == cmdline || p[-1] == ' ' || p[-1] == '\t')
+			return true;
+	return false;
+}
+
+/* the root= word bootlab adds for the top filesystem (--root-by) */
+static const char *root_word(const struct gate *g)
+{
+	return g->by == BL_ROOT_BY_LABEL ? "root=LABEL=" GATE_ROOT_LABEL : "root=/dev/vda";
+}
+
+/* the user's words, with bootlab's root= before them unless they give one */
+static char *gate_cmdline(const struct gate *g)
+{
+	const char *user = g->cmdline ? g->cmdline : "";
+	if (has_word(user, "root="))
+		return xstrdup(user);
+	printf("bootlab gate: root stack %s, adding %s\n", g->root_stack, root_word(g));
+	return xasprintf("%s%s%s", root_word(g), *user ? " " : "", user);
+}
+
 /* everything but the root disk and the steps */
 static struct bl_scenario *plan_base(const struct gate *g, const char *machine, bool modules)
 {
@@ -237,8 +275,10 @@ static struct bl_scenario *plan_base(const struct gate *g, const char *machine, 
 	bl_plan_set(&sc->machine, machine);
 	bl_plan_set(&sc->kernel.kind, "image");
 	bl_plan_set(&sc->kernel.image, g->kernel);
-	sc->cmdline = xasprintf("%s%s", g->cmdline ? g->cmdline : "root=/dev/vda",
-				modules ? " bootlab.modules=/lib/modules/bootlab/order" : "");
+	char *words = gate_cmdline(g);
+	sc->cmdline =
+	    xasprintf("%s%s", words, modules ? " bootlab.modules=/lib/modules/bootlab/order" : "");
+	free(words);
 	sc->memory_mb = g->memory_mb;
 	sc->timeout_ms = g->timeout_ms;
 	sc->observe = g->observe;
@@ -415,12 +455,14 @@ static int gate_run(const struct gate *g, const char *workdir, int argc, char **
 /* the options into G: -1 to go on, else the exit status */
 static int gate_parse(struct gate *g, int argc, char **argv)
 {
-	static const char *const names[] = {"--kernel", "--modules",	"--root",     "--cmdline",
-					    "--arch",	"--machine",	"--memory",   "--timeout",
-					    "--junit",	"--report-dir", "--root-size"};
-	const char **slots[] = {&g->kernel, &g->modules,    &g->root,	  &g->cmdline,
-				&g->arch,   &g->machine,    &g->memory,	  &g->timeout,
-				&g->junit,  &g->report_dir, &g->root_size};
+	static const char *const names[] = {
+	    "--kernel",	   "--modules",	   "--root",	"--cmdline", "--arch",
+	    "--machine",   "--memory",	   "--timeout", "--junit",   "--report-dir",
+	    "--root-size", "--root-stack", "--root-by"};
+	const char **slots[] = {&g->kernel, &g->modules,    &g->root,	   &g->cmdline,
+				&g->arch,   &g->machine,    &g->memory,	   &g->timeout,
+				&g->junit,  &g->report_dir, &g->root_size, &g->root_stack,
+				&g->root_by};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char **slot = NULL;
@@ -489,6 +531,21 @@ static void check_values(struct gate *g)
 		    g->root_size);
 }
 
+/* --root-stack and --root-by: a stack bootlab builds, named as it can be */
+static void check_stack(struct gate *g)
+{
+	if (bl_stack_parse(g->root_stack, &g->stack) < 0 || bl_stack_buildable(&g->stack) < 0)
+		die("gate: --root-stack: %s", bl_errmsg());
+	if (bl_root_by_parse(g->root_by, &g->by) < 0)
+		die("gate: --root-by: %s", bl_errmsg());
+	if (g->by == BL_ROOT_BY_UUID)
+		die("gate: --root-by uuid is not supported yet: the root filesystem's UUID is "
+		    "derived from its contents (docs/root-stacks.md)");
+	if (g->by != BL_ROOT_BY_PATH && g->root_image)
+		die("gate: --root-by %s needs a root made by bootlab, not --root IMAGE",
+		    g->root_by);
+}
+
 /* the files named exist; their paths made absolute */
 static void check_files(struct gate *g)
 {
@@ -524,11 +581,14 @@ int cmd_gate(int argc, char **argv)
 			 .memory = "1G",
 			 .timeout = "300s",
 			 .report_dir = "reports",
-			 .root_size = "128M"};
+			 .root_size = "128M",
+			 .root_stack = "ext4",
+			 .root_by = "path"};
 	int rc = gate_parse(&g, argc, argv);
 	if (rc < 0) {
 		check_files(&g);
 		check_values(&g);
+		check_stack(&g);
 		char *workdir = bl_mktemp_dir("gate");
 		if (!workdir) {
 			fprintf(stderr, "bootlab gate: %s\n", bl_errmsg());

@@ -1,0 +1,31 @@
+/*
+ * Root stacks: the layers between the disks and the root filesystem,
+ * named bottom-up and joined by '+' ("raid1+lvm+ext4"), as `bootlab gate
+ * --root-stack` takes them (docs/root-stacks.md).
+ */
+#ifndef BL_DISK_STACK_H
+#define BL_DISK_STACK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum bl_layer { BL_LAYER_RAID1, BL_LAYER_LVM, BL_LAYER_EXT4 };
+
+#define BL_STACK_MAX 4
+
+struct bl_stack {
+	enum bl_layer layer[BL_STACK_MAX]; /* bottom-up; the last one is the filesystem */
+	size_t n;
+};
+
+/* how the root= word bootlab adds names the top filesystem */
+enum bl_root_by { BL_ROOT_BY_PATH, BL_ROOT_BY_UUID, BL_ROOT_BY_LABEL };
+
+/* SPEC into S; -1 with bl_err() naming the word and what may stand there */
+int bl_stack_parse(const char *spec, struct bl_stack *s);
+int bl_root_by_parse(const char *word, enum bl_root_by *by);
+const char *bl_layer_name(enum bl_layer l);
+/* the layers bootlab can build today: -1 with bl_err() naming the first other */
+int bl_stack_buildable(const struct bl_stack *s);
+
+#endif

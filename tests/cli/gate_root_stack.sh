@@ -1,0 +1,37 @@
+#!/bin/bash
+# bootlab gate --root-stack / --root-by: the stack grammar (block layers
+# bottom-up, a filesystem on top, each layer once) and the layers not
+# built yet are refused with exit 2 before an emulator starts.
+. "$(dirname "$0")/../lib.sh"
+
+touch "$T_TMP/k" "$T_TMP/i"
+err() { "$BOOTLAB" gate --kernel "$T_TMP/k" --initramfs "$T_TMP/i" "$@" 2>&1 >/dev/null | head -n 1; }
+rc() { "$BOOTLAB" gate --kernel "$T_TMP/k" --initramfs "$T_TMP/i" "$@" >/dev/null 2>&1; echo $?; }
+
+expect_eq "unknown layer" "$(err --root-stack xfs)" \
+	"bootlab gate: --root-stack: root stack 'xfs': unknown layer 'xfs' (known: raid1, lvm, ext4)"
+expect_eq "filesystem below the top" "$(err --root-stack ext4+lvm)" \
+	"bootlab gate: --root-stack: root stack 'ext4+lvm': filesystem 'ext4' below the top"
+expect_eq "no filesystem on top" "$(err --root-stack raid1+lvm)" \
+	"bootlab gate: --root-stack: root stack 'raid1+lvm': the top layer 'lvm' is not a filesystem (ext4)"
+expect_eq "a layer twice" "$(err --root-stack raid1+raid1+ext4)" \
+	"bootlab gate: --root-stack: root stack 'raid1+raid1+ext4': layer 'raid1' twice"
+expect_eq "md over an LV" "$(err --root-stack lvm+raid1+ext4)" \
+	"bootlab gate: --root-stack: root stack 'lvm+raid1+ext4': raid1 above lvm (an LV as an md member) is not a stack bootlab builds"
+expect_eq "empty layer" "$(err --root-stack raid1++ext4)" \
+	"bootlab gate: --root-stack: empty layer in 'raid1++ext4'"
+expect_eq "empty stack" "$(err --root-stack '')" "bootlab gate: --root-stack: empty root stack"
+expect_match "raid1 not built yet" "$(err --root-stack raid1+ext4)" "layer 'raid1' is not built yet"
+expect_match "lvm not built yet" "$(err --root-stack lvm+ext4)" "layer 'lvm' is not built yet"
+expect_eq "--root-by foo" "$(err --root-by foo)" "bootlab gate: --root-by: 'foo' is not path, uuid or label"
+expect_match "--root-by uuid refused for now" "$(err --root-by uuid)" "--root-by uuid is not supported yet"
+mke2fs -q -t ext4 "$T_TMP/root.ext4" 8M 2>/dev/null
+expect_match "--root-by label with --root IMAGE" "$(err --root-by label --root "$T_TMP/root.ext4")" \
+	"--root-by label needs a root made by bootlab"
+for a in "--root-stack xfs" "--root-stack raid1+ext4" "--root-by uuid" "--root-stack"; do
+	# shellcheck disable=SC2086
+	expect_eq "exit 2: $a" "$(rc $a)" 2
+done
+expect_match "--help lists --root-stack" "$("$BOOTLAB" gate --help)" "--root-stack SPEC"
+
+done_testing
