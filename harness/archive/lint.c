@@ -479,7 +479,7 @@ static int is_shell(const char *interp, const char *arg)
 	return 0;
 }
 
-/* only the script's last SCRIPT_TAIL bytes are read for its last command */
+/* only the script's last SCRIPT_TAIL bytes are searched for a top-level exec */
 #define SCRIPT_TAIL 65536
 
 static size_t blanks(const unsigned char *d, size_t from, size_t end)
@@ -510,7 +510,10 @@ static int continued(const unsigned char *d, size_t lo, size_t end)
  * there is none (the '#!' line is a comment) */
 static size_t last_command(const unsigned char *d, size_t len)
 {
-	size_t lo = len > SCRIPT_TAIL ? len - SCRIPT_TAIL : 0;
+	/* the whole script, not a tail window: a line cut by a window would be
+	 * judged (comment or command) by a byte from its middle; each byte is
+	 * stepped over once or twice, so this stays linear */
+	size_t lo = 0;
 	for (size_t e = len;; e--) {
 		size_t s = line_start(d, lo, e), f = blanks(d, s, e);
 		if (f < e && d[f] != '#') {

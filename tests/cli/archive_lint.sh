@@ -166,6 +166,13 @@ printf '#!/bin/sh\nexec /sbin/init "$@"\necho "exec failed"\npanic "no init"\n' 
 expect_eq "init-no-exec: a top-level exec followed by the fallback for its failure passes" "$(flagged ok-fallback.img sr.img)" sr.img
 printf '#!/bin/busybox awk -f\nBEGIN { print "hi" }\n' | initrd awk
 expect_eq "init-no-exec: a script for another interpreter is not a shell script" "$(flagged awk.img sr.img)" sr.img
+# a last line longer than the window read is judged by its first byte
+{ printf '#!/bin/sh\nmount /dev/vda /newroot\n#'; head -c 70000 /dev/zero | tr '\0' x; } | initrd longcomment
+expect_match "init-no-exec: a comment line longer than the window is still a comment" \
+	"$(lint longcomment.img)" "last command \('mount /dev/vda /newroot'\)"
+{ printf '#!/bin/sh\nmount /dev/vda /newroot\nrun '; head -c 70000 /dev/zero | tr '\0' '#'; } | initrd longcmd
+expect_match "init-no-exec: a command line longer than the window is still a command" \
+	"$(lint longcmd.img)" "last command \('run ###"
 # hostile input: 4 MB of binary junk and no newline after the last mount
 { printf '#!/bin/sh\nmount /dev/vda /newroot\n'; head -c 4000000 /dev/urandom | tr -d '\n'; } | initrd junk
 out=$(lint junk.img); rc=$?
