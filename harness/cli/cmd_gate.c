@@ -9,6 +9,7 @@
  * see it (all segments stacked, after what the kernel's built-in archive
  * provides). */
 #include "archive/archive.h"
+#include "builder/builder.h"
 #include "cli/cli.h"
 #include "console/console.h"
 #include "disk/disk.h"
@@ -68,8 +69,10 @@ static const char gate_usage[] =
     "exit status: 0 the root was reached, 1 it was not, 2 bad usage,\n"
     "3 infrastructure failure, 130 interrupted (Ctrl-C, SIGTERM)\n";
 
-/* the label of the root filesystem bootlab makes, for --root-by label */
+/* the label and UUID of the root filesystem bootlab makes, for --root-by
+ * label and uuid */
 #define GATE_ROOT_LABEL "bootlab-root"
+#define GATE_ROOT_UUID "b0071ab0-0000-4000-8000-000000000001"
 
 struct gate {
 	const char *kernel, *modules, *root, *cmdline, *arch, *machine, *memory, *timeout;
@@ -201,8 +204,65 @@ static void ext4_root(const struct gate *g, struct bl_disk_fs *fs, const struct 
 		bl_plan_fs_file(fs, "/lib/modules/bootlab/order")->source = xstrdup(order);
 }
 
+/* the root filesystem's identity (--root-by) and contents: the copy of
+ * the --root image, or a new ext4 (COPY NULL) */
+static void root_fs(struct bl_disk_fs *fs, const struct gate *g, char *copy,
+		    const struct strlist *mods, const char *order)
+{
+	if (g->by == BL_ROOT_BY_LABEL)
+		fs->label = xstrdup(GATE_ROOT_LABEL);
+	if (g->by == BL_ROOT_BY_UUID)
+		fs->uuid = xstrdup(GATE_ROOT_UUID);
+	if (copy)
+		fs->image = copy;
+	else
+		ext4_root(g, fs, mods, order);
+}
+
+/* a stack's top filesystem alone, as an image in WORKDIR (*OUT) */
+static int make_fs(const struct gate *g, const char *workdir, const char *agent,
+		   const struct strlist *mods, const char *order, char **out)
+{
+	struct bl_scenario *tmp = bl_plan_new("root", "bootlab gate");
+	struct bl_disk *d = bl_plan_add_disk(tmp, "root-fs", g->root_bytes);
+	root_fs(bl_plan_disk_fs(tmp, d, BL_FS_EXT4), g, NULL, mods, order);
+	struct bl_disk_opts o = {.agent_path = agent};
+	struct bl_disk_image *imgs = NULL;
+	size_t n = 0;
+	int rc = bl_disks_build(&tmp->disks, workdir, &o, &imgs, &n) < 0 ? -1 : 0;
+	if (rc == 0)
+		*out = xstrdup(imgs[0].path);
+	bl_disk_images_free(imgs, n);
+	bl_scenario_free(tmp);
+	return rc;
+}
+
+/* the layers under the filesystem FS (owned), written by mdadm and lvm2
+ * in the builder guest (harness/builder), attached as the root's disks */
+static int add_stack(struct bl_scenario *sc, const struct gate *g, const char *workdir, char *fs)
+{
+	struct bl_stack_build_opts o = {.fs_image = fs, .workdir = workdir, .timeout_ms = 300000};
+	struct bl_stack_disks d;
+	int rc = bl_stack_build(&g->stack, &o, &d);
+	if (rc == 0) {
+		printf("bootlab gate: root stack %s: %zu member disk%s %s (log: %s)\n",
+		       g->root_stack, d.n, d.n == 1 ? "" : "s",
+		       d.cached ? "from the cache" : "written by mdadm/lvm2 in the builder guest",
+		       d.log);
+		if (d.md_uuid[0])
+			printf("bootlab gate: md array %s, UUID %s\n", BL_STACK_MD_DEV, d.md_uuid);
+		for (size_t i = 0; i < d.n; i++)
+			bl_plan_attach(sc, d.members[i]);
+		bl_stack_disks_release(&d);
+	} else {
+		bl_err_prefix("root stack %s", g->root_stack);
+	}
+	free(fs);
+	return rc;
+}
+
 /* the root disk: a copy of the --root image with the agent written in, or
- * a new ext4 */
+ * a new ext4; under the layers of --root-stack when it has any */
 static int add_root_disk(struct bl_scenario *sc, const struct gate *g, const char *workdir,
 			 const char *agent, const struct strlist *mods, const char *order)
 {
@@ -214,14 +274,13 @@ static int add_root_disk(struct bl_scenario *sc, const struct gate *g, const cha
 			return -1;
 		}
 	}
+	if (g->stack.n > 1) {
+		if (!copy && make_fs(g, workdir, agent, mods, order, &copy) < 0)
+			return -1;
+		return add_stack(sc, g, workdir, copy);
+	}
 	struct bl_disk *d = bl_plan_add_disk(sc, "root", g->root_bytes);
-	struct bl_disk_fs *fs = bl_plan_disk_fs(sc, d, BL_FS_EXT4);
-	if (g->by == BL_ROOT_BY_LABEL)
-		fs->label = xstrdup(GATE_ROOT_LABEL);
-	if (copy)
-		fs->image = copy;
-	else
-		ext4_root(g, fs, mods, order);
+	root_fs(bl_plan_disk_fs(sc, d, BL_FS_EXT4), g, copy, mods, order);
 	return 0;
 }
 
@@ -250,9 +309,14 @@ static bool has_word(const char *cmdline, const char *key)
 }
 
 /* the root= word bootlab adds for the top filesystem (--root-by) */
-static const char *root_word(const struct gate *g)
+static char *root_word(const struct gate *g)
 {
-	return g->by == BL_ROOT_BY_LABEL ? "root=LABEL=" GATE_ROOT_LABEL : "root=/dev/vda";
+	const char *top = bl_stack_top_dev(&g->stack);
+	if (g->by == BL_ROOT_BY_LABEL)
+		return xstrdup("root=LABEL=" GATE_ROOT_LABEL);
+	if (g->by == BL_ROOT_BY_UUID)
+		return xstrdup("root=UUID=" GATE_ROOT_UUID);
+	return xasprintf("root=%s", top ? top : "/dev/vda");
 }
 
 /* the user's words, with bootlab's root= before them unless they give one */
@@ -261,8 +325,11 @@ static char *gate_cmdline(const struct gate *g)
 	const char *user = g->cmdline ? g->cmdline : "";
 	if (has_word(user, "root="))
 		return xstrdup(user);
-	printf("bootlab gate: root stack %s, adding %s\n", g->root_stack, root_word(g));
-	return xasprintf("%s%s%s", root_word(g), *user ? " " : "", user);
+	char *w = root_word(g);
+	printf("bootlab gate: root stack %s, adding %s\n", g->root_stack, w);
+	char *r = xasprintf("%s%s%s", w, *user ? " " : "", user);
+	free(w);
+	return r;
 }
 
 /* everything but the root disk and the steps */
@@ -381,6 +448,40 @@ static void put_text(const char *prefix, const char *s)
 	sb_release(&sb);
 }
 
+/* the md array's start, as the kernel logged it, or NULL */
+static const struct bl_event *md_started(const struct bl_result *r)
+{
+	const char *name = BL_STACK_MD_DEV + strlen("/dev/");
+	for (size_t i = 0; i < r->nevents; i++)
+		if (r->events[i].c.type == BL_EV_MD_ACTIVE &&
+		    !strncmp(r->events[i].c.detail, name, strlen(name)) &&
+		    r->events[i].c.detail[strlen(name)] == ':')
+			return &r->events[i];
+	return NULL;
+}
+
+/* how far up a root stack the boot got: the md array runs when the
+ * kernel says so; LVM activation leaves no kernel line, so an LV above a
+ * running array (or alone) is named as not seen */
+static void print_layers(const struct gate *g, const struct bl_result *r)
+{
+	for (size_t i = 0; i + 1 < g->stack.n; i++) {
+		const struct bl_event *e = md_started(r);
+		if (g->stack.layer[i] == BL_LAYER_RAID1 && e) {
+			put_text("layer raid1: assembled: ", e->c.detail);
+		} else if (g->stack.layer[i] == BL_LAYER_RAID1) {
+			printf(
+			    "layer raid1: " BL_STACK_MD_DEV " never assembled (the kernel never "
+			    "said 'md/raid1:md0: active'): the layers above it were not reached\n");
+			return;
+		} else {
+			printf("layer lvm: LV " BL_STACK_VG "/" BL_STACK_LV
+			       " not seen (the kernel logs "
+			       "no LV activation; see the console tail for the initramfs's lvm)\n");
+		}
+	}
+}
+
 static void print_failure(const struct gate *g, const struct bl_run *run, const char *workdir)
 {
 	const struct bl_result *r = run->nvariants ? bl_variant_main(&run->variants[0]) : NULL;
@@ -391,6 +492,8 @@ static void print_failure(const struct gate *g, const struct bl_run *run, const 
 			put_text("reason: ", r->reason);
 		if (r->last_phase)
 			put_text("last phase: ", r->last_phase);
+		if (g->stack.n > 1)
+			print_layers(g, r);
 		if (r->panic_seen) {
 			char d[300];
 			bl_describe_panic(&r->panic, d, sizeof(d));
@@ -534,13 +637,10 @@ static void check_values(struct gate *g)
 /* --root-stack and --root-by: a stack bootlab builds, named as it can be */
 static void check_stack(struct gate *g)
 {
-	if (bl_stack_parse(g->root_stack, &g->stack) < 0 || bl_stack_buildable(&g->stack) < 0)
+	if (bl_stack_parse(g->root_stack, &g->stack) < 0)
 		die("gate: --root-stack: %s", bl_errmsg());
 	if (bl_root_by_parse(g->root_by, &g->by) < 0)
 		die("gate: --root-by: %s", bl_errmsg());
-	if (g->by == BL_ROOT_BY_UUID)
-		die("gate: --root-by uuid is not supported yet: the root filesystem's UUID is "
-		    "derived from its contents (docs/root-stacks.md)");
 	if (g->by != BL_ROOT_BY_PATH && g->root_image)
 		die("gate: --root-by %s needs a root made by bootlab, not --root IMAGE",
 		    g->root_by);

@@ -59,6 +59,8 @@ struct bl_disk_fs {
 	char *field; /* "disks[0].filesystem" (it also seeds the filesystem's UUID) */
 	enum bl_fs_type type;
 	char *label;		 /* or NULL */
+	char *uuid;		 /* a fixed UUID (plans made in memory: bootlab gate), or NULL:
+				    derived from the content */
 	unsigned long long size; /* bytes; 0: the whole disk, partition or array */
 	char *cpio;		 /* host archive (any codec), unpacked first, or NULL */
 	char *list;		 /* host gen_init_cpio list, unpacked first, or NULL */

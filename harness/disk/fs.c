@@ -355,7 +355,10 @@ int dk_fs_make(const struct bl_disk_fs *fs, uint64_t room, const char *what, con
 	if (!size)
 		return dk_err_at(fs->size && fs->size > room ? &fs->size_pos : &fs->pos);
 	char uuid[37];
-	fs_uuid(fs, sethash, uuid);
+	if (fs->uuid)
+		snprintf(uuid, sizeof(uuid), "%s", fs->uuid);
+	else
+		fs_uuid(fs, sethash, uuid);
 	/* "disks[0].filesystem" -> STAGE/disks_0_.filesystem.fs */
 	char *path = xasprintf("%s/%s.fs", stage_dir, fs->field);
 	for (char *c = path + strlen(stage_dir) + 1; *c; c++)

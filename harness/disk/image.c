@@ -119,6 +119,7 @@ static int hash_fs(struct bl_sha256 *h, const struct bl_disk_fs *fs, const char 
 	hash_s(h, fs->field);
 	hash_u(h, fs->type);
 	hash_s(h, fs->label);
+	hash_s(h, fs->uuid);
 	hash_u(h, fs->size);
 	hash_s(h, fs->agent);
 	for (size_t i = 0; i < fs->nfiles; i++) {

@@ -33,6 +33,7 @@ void bl_disk_fs_free(struct bl_disk_fs *fs)
 		return;
 	free(fs->field);
 	free(fs->label);
+	free(fs->uuid);
 	free(fs->cpio);
 	free(fs->list);
 	free(fs->tree);

@@ -83,13 +83,3 @@ int bl_root_by_parse(const char *word, enum bl_root_by *by)
 		}
 	return bl_err("'%s' is not path, uuid or label", word);
 }
-
-int bl_stack_buildable(const struct bl_stack *s)
-{
-	for (size_t i = 0; i < s->n; i++)
-		if (!is_fs(s->layer[i]))
-			return bl_err("layer '%s' is not built yet: md and LVM images come from "
-				      "mdadm and lvm2 in a builder guest (issue 18)",
-				      bl_layer_name(s->layer[i]));
-	return 0;
-}

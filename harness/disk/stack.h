@@ -25,7 +25,5 @@ enum bl_root_by { BL_ROOT_BY_PATH, BL_ROOT_BY_UUID, BL_ROOT_BY_LABEL };
 int bl_stack_parse(const char *spec, struct bl_stack *s);
 int bl_root_by_parse(const char *word, enum bl_root_by *by);
 const char *bl_layer_name(enum bl_layer l);
-/* the layers bootlab can build today: -1 with bl_err() naming the first other */
-int bl_stack_buildable(const struct bl_stack *s);
 
 #endif

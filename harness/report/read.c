@@ -326,7 +326,7 @@ static int read_events(struct rd *rd, json_t *obj, struct bl_result *r)
 		json_t *detail, *err;
 		if (!json_is_object(e))
 			return bad(rd, "", "not an object");
-		if (name_in(rd, e, "type", event_name_i, BL_EV_RESTART + 1, &type) < 0 ||
+		if (name_in(rd, e, "type", event_name_i, BL_EV_MD_ACTIVE + 1, &type) < 0 ||
 		    get_secs(rd, e, "host_s", 0, &host) < 0 ||
 		    get_secs(rd, e, "guest_s", T_NULL, &guest) < 0 ||
 		    get_str(rd, e, "line", 0, &ev->line) < 0 ||

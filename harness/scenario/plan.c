@@ -1129,6 +1129,9 @@ void bl_scenario_free(struct bl_scenario *s)
 	}
 	free(s->archives);
 	bl_disk_plan_release(&s->disks);
+	for (char **a = s->attach; a && *a; a++)
+		free(*a);
+	free(s->attach);
 	free(s->cmdline);
 	if (s->emulator_args)
 		for (char **a = s->emulator_args; *a; a++)

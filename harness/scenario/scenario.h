@@ -175,11 +175,15 @@ struct bl_scenario {
 	struct bl_archive_spec *archives; /* stacking order; builtin ones first */
 	size_t narchives;
 	struct bl_disk_plan disks; /* `disks:` and `arrays:`, for harness/disk */
-	char *cmdline;		   /* extra kernel command line (bootlab adds console etc.) */
-	int memory_mb;		   /* default 256 */
-	int timeout_ms;		   /* whole boot deadline; default 60000 */
-	char **emulator_args;	   /* extra emulator arguments (NULL-terminated) */
-	bool observe; /* `observe:`: trace the project's stage-1 init (docs/observe.md) */
+	/* host images attached as they are, after the plan's disks, and
+	 * written in place by the boot: plans made in memory only (the root
+	 * stacks of bootlab gate and the stack builder's own guest) */
+	char **attach;	      /* NULL-terminated, or NULL */
+	char *cmdline;	      /* extra kernel command line (bootlab adds console etc.) */
+	int memory_mb;	      /* default 256 */
+	int timeout_ms;	      /* whole boot deadline; default 60000 */
+	char **emulator_args; /* extra emulator arguments (NULL-terminated) */
+	bool observe;	      /* `observe:`: trace the project's stage-1 init (docs/observe.md) */
 	struct bl_step *steps;
 	size_t nsteps;
 	struct bl_kpolicy kpolicy; /* `fail-on:`: the report classes that fail the boot */

@@ -25,6 +25,7 @@ static const char *const event_names[] = {
     [BL_EV_UNPACKING] = "unpacking",
     [BL_EV_SYSTEM_HALTED] = "system-halted",
     [BL_EV_RESTART] = "restart",
+    [BL_EV_MD_ACTIVE] = "md-active",
 };
 
 const char *bl_event_type_name(enum bl_event_type t)
@@ -208,6 +209,13 @@ void bl_classify_line(const char *line, struct bl_classified *c)
 	if (!strcmp(line, "reboot: Restarting system")) {
 		c->type = BL_EV_RESTART;
 		return;
+	}
+	/* drivers/md/raid1.c and raid10.c, when an array runs: detail
+	 * "md0: active with 2 out of 2 mirrors" */
+	if (((p = after(line, "md/raid1:")) || (p = after(line, "md/raid10:"))) &&
+	    strstr(p, ": active with ")) {
+		c->type = BL_EV_MD_ACTIVE;
+		copy_detail(c, p, strlen(p));
 	}
 }
 

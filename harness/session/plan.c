@@ -94,3 +94,13 @@ struct bl_disk_file *bl_plan_fs_file(struct bl_disk_fs *fs, const char *path)
 	*f = (struct bl_disk_file){.path = xstrdup(path), .mode = -1};
 	return f;
 }
+
+void bl_plan_attach(struct bl_scenario *sc, const char *path)
+{
+	size_t n = 0;
+	while (sc->attach && sc->attach[n])
+		n++;
+	sc->attach = xrealloc(sc->attach, (n + 2) * sizeof(*sc->attach));
+	sc->attach[n] = xstrdup(path);
+	sc->attach[n + 1] = NULL;
+}

@@ -302,6 +302,19 @@ static int prepare_disks(const struct bl_scenario *sc, const char *workdir, stru
 	return rc;
 }
 
+/* the plan's host images attached in place, after its built disks */
+static void attach_disks(const struct bl_scenario *sc, struct bl_prepared *p)
+{
+	size_t n = 0;
+	while (sc->attach && sc->attach[n])
+		n++;
+	if (!n)
+		return;
+	p->disks = xrealloc(p->disks, (p->ndisks + n) * sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		p->disks[p->ndisks++] = xstrdup(sc->attach[i]);
+}
+
 /* "/boot/vmlinuz-*-cloud-amd64": the newest match (version sort), so a
  * scenario names a distro kernel without its exact version */
 static int expand_glob(const char *pattern, char **out)
@@ -551,6 +564,7 @@ int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prep
 		rc = r;
 		goto out;
 	}
+	attach_disks(sc, p);
 	plan_boot(sc, workdir, p);
 	rc = 0;
 out:

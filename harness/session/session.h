@@ -40,6 +40,7 @@ enum bl_event_type {
 	BL_EV_UNPACKING,     /* Unpacking initramfs... / Trying to unpack rootfs image */
 	BL_EV_SYSTEM_HALTED, /* reboot: System halted / Power down */
 	BL_EV_RESTART,	     /* reboot: Restarting system */
+	BL_EV_MD_ACTIVE,     /* md/raid1:md0: active with 2 out of 2 mirrors (an array ran) */
 };
 
 struct bl_classified {
@@ -291,6 +292,9 @@ struct bl_disk_fs *bl_plan_disk_fs(struct bl_scenario *sc, struct bl_disk *d, en
 /* a `files:` entry of FS at PATH: the caller sets one of source, content,
  * symlink and dir (the plan owns them) */
 struct bl_disk_file *bl_plan_fs_file(struct bl_disk_fs *fs, const char *path);
+/* the host image PATH attached as it is after the plan's disks (written
+ * in place by the boot) */
+void bl_plan_attach(struct bl_scenario *sc, const char *path);
 
 /* ---- run.c: the run engine of bootlab run and bootlab gate ---- */
 /* what a run was, for the reports */

@@ -1,10 +1,15 @@
 #!/bin/bash
-# timeout: 300
-# bootlab gate --root-stack ext4 --root-by path|label on bootlab's x86_64
-# kernel with the busybox example: the root= word bootlab adds is printed
-# and reaches the project's /init (which mounts what root= names); a
-# root= of the user's own is kept and no word is added; a label the disk
-# does not carry fails.
+# timeout: 600
+# bootlab gate --root-stack and --root-by on bootlab's x86_64 kernel.
+# Plain ext4 with the busybox example: the root= word bootlab adds is
+# printed and reaches the project's /init (which mounts what root= names);
+# a root= of the user's own is kept and no word is added; a label the disk
+# does not carry fails. Stacks with the busybox-stacks example (mdadm and
+# lvm added): raid1, lvm and raid1+lvm under ext4 are written by mdadm and
+# lvm2 in the builder guest, read back by mdadm --examine on the host,
+# reached by the initramfs, taken from the cache the second time; an
+# initramfs without mdadm, or whose lvm fails, is told by the layer it did
+# not reach.
 . "$(dirname "$0")/../lib.sh"
 
 gate=ci/initramfs-gate
@@ -43,6 +48,85 @@ echo "$out" >"$T_TMP/user.out"
 no_match "user root=: no root= word added" 'adding root=' "$T_TMP/user.out"
 expect_match "user root=: /init tried the user's label" "$(console user)" \
 	'busybox initramfs: cannot mount LABEL=not-there'
+
+# 4. root by UUID: the filesystem bootlab makes carries bootlab's UUID
+run_gate uuid --root-by uuid
+expect_eq "uuid: gate exits 0" "$rc" 0
+expect_match "uuid: the root= word is printed" "$out" \
+	'^bootlab gate: root stack ext4, adding root=UUID=b0071ab0-0000-4000-8000-000000000001$'
+
+# 5. stacks: the root folder holds a nonce, so this run's stacks are new
+# to the cache; they are removed from it at the end
+ci/examples/busybox-stacks/build.sh "$T_TMP/bbs.cpio.gz"
+check "busybox-stacks example initramfs built" test -s "$T_TMP/bbs.cpio.gz"
+mkdir -p "$T_TMP/stackroot/etc"
+echo "gate_root_stack $$ $(date +%s%N)" >"$T_TMP/stackroot/etc/nonce"
+stack_dirs=()
+stack_gate() { # NAME STACK [ARGS...]
+	local name=$1 stack=$2; shift 2
+	out=$($gate --kernel "$K" --initramfs "$T_TMP/bbs.cpio.gz" "$@" --root "$T_TMP/stackroot" \
+		--root-size 32M --root-stack "$stack" --report-dir "$T_TMP/$name" --timeout 120s 2>&1)
+	rc=$?
+	echo "$out" | sed 's/^/# /'
+	log=$(echo "$out" | sed -n 's/^bootlab gate: root stack .*(log: \(.*\))$/\1/p')
+	[ -n "$log" ] && stack_dirs+=("$(dirname "$log")")
+}
+hello2_root() { json_get "$T_TMP/$1/latest/report.json" '.scenarios[0].hello2.root | "\(.device)/\(.fstype)"'; }
+
+stack_gate raid1 raid1+ext4
+expect_eq "raid1+ext4: gate exits 0" "$rc" 0
+expect_match "raid1+ext4: root=/dev/md0 added" "$out" 'root stack raid1\+ext4, adding root=/dev/md0$'
+expect_match "raid1+ext4: members written in the builder guest" "$out" \
+	'root stack raid1\+ext4: 2 member disks written by mdadm/lvm2 in the builder guest'
+uuid=$(echo "$out" | sed -n 's/^bootlab gate: md array \/dev\/md0, UUID //p')
+sd=$(dirname "$log")
+ex=$(mdadm --examine "$sd/m0.img" "$sd/m1.img" 2>&1)
+echo "$ex" | sed 's/^/# /'
+expect_eq "raid1+ext4: host mdadm --examine: both members carry the printed array UUID" \
+	"$(echo "$ex" | grep -c "Array UUID : ${uuid:-none}$")" 2
+expect_eq "raid1+ext4: host mdadm --examine: metadata 1.2 raid1, clean" \
+	"$(echo "$ex" | grep -E '^ +(Version|Raid Level|State) :' | awk '{ print $NF }' | sort | uniq -c | awk '{ printf "%s %s ", $1, $2 }')" \
+	"2 1.2 2 clean 2 raid1 "
+expect_match "raid1+ext4: the initramfs's mdadm ran the array, both mirrors" "$(console raid1)" \
+	'md/raid1:md0: active with 2 out of 2 mirrors'
+expect_eq "raid1+ext4: stage 2 on md0/ext4" "$(hello2_root raid1)" md0/ext4
+
+stack_gate raid1-again raid1+ext4
+expect_eq "raid1+ext4 again: gate exits 0" "$rc" 0
+expect_match "raid1+ext4 again: members from the cache" "$out" 'root stack raid1\+ext4: 2 member disks from the cache'
+echo "$out" >"$T_TMP/again.out"
+no_match "raid1+ext4 again: no builder guest booted" 'stack-builder' "$T_TMP/again.out"
+
+stack_gate lvm lvm+ext4
+expect_eq "lvm+ext4: gate exits 0" "$rc" 0
+expect_match "lvm+ext4: root=/dev/mapper/bootlab-root added" "$out" 'adding root=/dev/mapper/bootlab-root$'
+expect_match "lvm+ext4: lvs in the builder read back LV root of VG bootlab" "$(cat "$log")" \
+	'^ +root +bootlab +[0-9]+B'
+expect_eq "lvm+ext4: stage 2 on the LV, ext4" "$(hello2_root lvm)" mapper/bootlab-root/ext4
+
+stack_gate raid1-lvm raid1+lvm+ext4
+expect_eq "raid1+lvm+ext4: gate exits 0" "$rc" 0
+expect_match "raid1+lvm+ext4: the PV is the md array" "$(cat "$log")" '^ +/dev/md0 +bootlab '
+expect_eq "raid1+lvm+ext4: stage 2 on the LV, ext4" "$(hello2_root raid1-lvm)" mapper/bootlab-root/ext4
+
+# 6. failures name the layer not reached: an initramfs without mdadm (the
+# plain busybox example), and one whose lvm fails (a stacked segment
+# replaces /sbin/lvm)
+out=$($gate --kernel "$K" --initramfs "$T_TMP/bb.cpio.gz" --root "$T_TMP/stackroot" --root-size 32M \
+	--root-stack raid1+ext4 --report-dir "$T_TMP/nomd" --timeout 60s 2>&1)
+rc=$?
+echo "$out" | sed 's/^/# /'
+expect_eq "no mdadm: gate exits 1" "$rc" 1
+expect_match "no mdadm: the array is named as never assembled" "$out" \
+	'^layer raid1: /dev/md0 never assembled'
+printf '#!/bin/sh\necho "lvm: broken on purpose" >&2\nexit 5\n' >"$T_TMP/lvm-broken"
+printf 'file /sbin/lvm %s 0755 0 0\n' "$T_TMP/lvm-broken" >"$T_TMP/nolvm.list"
+"$BOOTLAB" archive build "list:$T_TMP/nolvm.list" -o "$T_TMP/nolvm.cpio" >/dev/null
+stack_gate nolvm raid1+lvm+ext4 --initramfs "$T_TMP/nolvm.cpio"
+expect_eq "broken lvm: gate exits 1" "$rc" 1
+expect_match "broken lvm: md0 assembled" "$out" '^layer raid1: assembled: md0: active with 2 out of 2 mirrors$'
+expect_match "broken lvm: the LV is named as not seen" "$out" '^layer lvm: LV bootlab/root not seen'
 no_emulator_left
+for d in "${stack_dirs[@]}"; do rm -rf "$d"; done
 
 done_testing

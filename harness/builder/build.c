@@ -1,0 +1,223 @@
+/* A root stack's members: from the cache, or written by the builder
+ * guest (guest.c) into a staging folder of the cache that is renamed into
+ * place only when every step passed, then copied into the work folder. */
+#include "builder/internal.h"
+#include "disk/disk.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* room each member has beyond the filesystem: md 1.2's data offset and
+ * LVM's metadata area and extent rounding */
+#define MEMBER_SLACK (32ULL << 20)
+
+size_t bl_stack_members(const struct bl_stack *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->layer[i] == BL_LAYER_RAID1)
+			return 2;
+	return 1;
+}
+
+const char *bl_stack_top_dev(const struct bl_stack *s)
+{
+	const char *dev = NULL;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->layer[i] == BL_LAYER_RAID1)
+			dev = BL_STACK_MD_DEV;
+		else if (s->layer[i] == BL_LAYER_LVM)
+			dev = "/dev/mapper/" BL_STACK_VG "-" BL_STACK_LV;
+	return dev;
+}
+
+void bu_add(struct bu_script *s, const char *what, char *script)
+{
+	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
+	s->v[s->n++] = (struct bu_step){.what = what, .script = script};
+}
+
+static void script_release(struct bu_script *s)
+{
+	for (size_t i = 0; i < s->n; i++)
+		free(s->v[i].script);
+	free(s->v);
+	sl_release(&s->devs);
+}
+
+/* every layer made bottom-up, the filesystem copied onto the top, what
+ * the tools read back (while every layer is up: lvm finds a PV on md0
+ * only while the array runs), then the layers stopped top-down */
+static void make_script(const struct bl_stack *s, size_t nmem, const char *fs_dev,
+			struct bu_script *b)
+{
+	struct strlist members = STRLIST_INIT;
+	for (size_t i = 0; i < nmem; i++)
+		sl_pushf(&members, "/dev/vd%c", (char)('a' + i));
+	for (size_t i = 0; i < nmem; i++)
+		sl_push(&b->devs, members.v[i]);
+	bu_add(b, "setup", xstrdup("mkdir -p /run/lock/lvm /tmp\n"));
+	for (size_t i = 0; i + 1 < s->n; i++)
+		(s->layer[i] == BL_LAYER_RAID1 ? bu_md_create : bu_lvm_create)(b);
+	bu_add(b, "copy the filesystem onto the top device",
+	       xasprintf("dd if=%s of=%s bs=1M conv=fsync\nsync\n", fs_dev, b->devs.v[0]));
+	for (size_t i = 0; i + 1 < s->n; i++)
+		if (s->layer[i] == BL_LAYER_RAID1)
+			bu_md_report(b, &members);
+		else
+			bu_lvm_report(b);
+	for (size_t i = s->n - 1; i-- > 0;)
+		(s->layer[i] == BL_LAYER_RAID1 ? bu_md_stop : bu_lvm_stop)(b);
+	sl_release(&members);
+}
+
+/* the cache key: the stack, the filesystem's bytes and the tools */
+static int stack_key(const struct bl_stack *s, const char *fs, char out[65])
+{
+	static const char *const tools[] = {"/sbin/mdadm", "/sbin/lvm", "/bin/busybox"};
+	struct bl_sha256 h;
+	bl_sha256_init(&h);
+	bl_sha256_update_str(&h, "bootlab-stack-1");
+	for (size_t i = 0; i < s->n; i++)
+		bl_sha256_update_str(&h, bl_layer_name(s->layer[i]));
+	if (bl_sha256_update_file(&h, fs) < 0)
+		return bl_err_prefix("the root filesystem image");
+	for (size_t i = 0; i < BL_ARRAY_SIZE(tools); i++)
+		if (bl_sha256_update_file(&h, tools[i]) < 0) {
+			bl_err_kind(BL_EK_INFRA);
+			return bl_err_prefix("the stack builder needs '%s' (ci/install-deps)",
+					     tools[i]);
+		}
+	bl_sha256_final_hex(&h, out);
+	return 0;
+}
+
+static int file_size(const char *path, unsigned long long *size)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return bl_err_errno("cannot stat '%s'", path);
+	*size = (unsigned long long)st.st_size;
+	return 0;
+}
+
+static int create_member(const char *path, unsigned long long size)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
+		bl_err_errno("cannot create '%s'", path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
+}
+
+/* boot the builder into STAGE (a new folder): members m0.img... and log */
+static int build_into(const struct bl_stack *s, const struct bl_stack_build_opts *o,
+		      const char *stage, const char *key)
+{
+	size_t n = bl_stack_members(s);
+	unsigned long long fs_bytes = 0;
+	if (file_size(o->fs_image, &fs_bytes) < 0)
+		return -1;
+	struct bu_script b = {.fs_bytes = fs_bytes};
+	snprintf(b.md_uuid, sizeof(b.md_uuid), "%.8s:%.8s:%.8s:%.8s", key, key + 8, key + 16,
+		 key + 24);
+	struct strlist members = STRLIST_INIT;
+	int rc = 0;
+	for (size_t i = 0; i < n && rc == 0; i++) {
+		sl_pushf(&members, "%s/m%zu.img", stage, i);
+		rc = create_member(members.v[i], fs_bytes + MEMBER_SLACK);
+	}
+	char fs_dev[16];
+	snprintf(fs_dev, sizeof(fs_dev), "/dev/vd%c", (char)('a' + n));
+	make_script(s, n, fs_dev, &b);
+	struct strbuf log = STRBUF_INIT;
+	if (rc == 0)
+		rc = bu_guest_run(&b, members.v, n, o->fs_image, o->workdir, o->timeout_ms, &log);
+	char *logf = xasprintf("%s/build.log", stage);
+	if (rc == 0)
+		rc = bl_write_file(logf, log.buf ? log.buf : "", log.len, 0644);
+	free(logf);
+	sb_release(&log);
+	script_release(&b);
+	sl_release(&members);
+	return rc;
+}
+
+/* CACHE/stacks/KEY, built when missing; its path in *DIR */
+static int cached_or_built(const struct bl_stack *s, const struct bl_stack_build_opts *o,
+			   const char *key, char **dir, bool *cached)
+{
+	char *root = bl_cache_dir();
+	char *base = xasprintf("%s/stacks", root);
+	*dir = xasprintf("%s/%s", base, key);
+	free(root);
+	*cached = bl_is_dir(*dir);
+	int rc = 0;
+	if (!*cached && (rc = bl_mkdir_p(base, 0755)) == 0) {
+		char *stage = xasprintf("%s/.%s.%d", base, key, (int)getpid());
+		bl_rm_rf(stage);
+		rc = bl_mkdir_p(stage, 0755);
+		if (rc == 0)
+			rc = build_into(s, o, stage, key);
+		if (rc == 0 && rename(stage, *dir) < 0 && errno != ENOTEMPTY && errno != EEXIST)
+			rc = bl_err_errno("cannot move '%s' into the cache", stage);
+		bl_rm_rf(stage);
+		free(stage);
+	}
+	free(base);
+	return rc;
+}
+
+static int copy_members(const char *dir, size_t n, const char *workdir, struct bl_stack_disks *out)
+{
+	out->members = xcalloc(n, sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		char *src = xasprintf("%s/m%zu.img", dir, i);
+		out->members[i] = xasprintf("%s/stack-m%zu.img", workdir, i);
+		out->n++;
+		int rc = bl_disk_copy_sparse(src, out->members[i]);
+		free(src);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+int bl_stack_build(const struct bl_stack *s, const struct bl_stack_build_opts *o,
+		   struct bl_stack_disks *out)
+{
+	*out = (struct bl_stack_disks){0};
+	char key[65], *dir = NULL;
+	if (stack_key(s, o->fs_image, key) < 0)
+		return -1;
+	int rc = cached_or_built(s, o, key, &dir, &out->cached);
+	if (rc == 0)
+		rc = copy_members(dir, bl_stack_members(s), o->workdir, out);
+	for (size_t i = 0; i < s->n; i++)
+		if (s->layer[i] == BL_LAYER_RAID1)
+			snprintf(out->md_uuid, sizeof(out->md_uuid), "%.8s:%.8s:%.8s:%.8s", key,
+				 key + 8, key + 16, key + 24);
+	if (dir)
+		out->log = xasprintf("%s/build.log", dir);
+	free(dir);
+	if (rc < 0)
+		bl_stack_disks_release(out);
+	return rc;
+}
+
+void bl_stack_disks_release(struct bl_stack_disks *d)
+{
+	for (size_t i = 0; i < d->n; i++)
+		free(d->members[i]);
+	free(d->members);
+	free(d->log);
+	*d = (struct bl_stack_disks){0};
+}

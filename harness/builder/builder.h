@@ -1,0 +1,60 @@
+/* harness/builder: root stacks written by the real tools.
+ *
+ * The layers of a root stack (md RAID1, LVM) are made by Debian's mdadm
+ * and lvm2 themselves, never by a writer of bootlab's own: bootlab boots a
+ * builder guest (its own x86_64 kernel, the agent as /init, the host's
+ * mdadm, lvm and busybox with their libraries) with the stack's member
+ * disks empty and the top filesystem's image as one more disk. The agent
+ * runs one shell script made of each layer's commands, bottom-up: create
+ * the layer on the devices below, copy the filesystem image onto the top
+ * device, stop the layers again; then the tools' own reports of what they
+ * wrote (mdadm --examine, lvm pvs/lvs) go into the build log. No root and
+ * no loop device on the host.
+ *
+ * Members are cached by content under CACHE/stacks/<key>/ (the stack, the
+ * filesystem image's bytes, the fixed identifiers and the tools' binaries)
+ * and copied (holes kept) into the caller's work folder, so a second gate
+ * of the same root boots no builder. docs/root-stacks.md. */
+#ifndef BL_BUILDER_H
+#define BL_BUILDER_H
+
+#include "disk/stack.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* the names a stack's layers get, fixed so that an initramfs that embeds
+ * them (mdadm.conf, crypttab, fstab) can be built before the disks */
+#define BL_STACK_MD_DEV "/dev/md0"
+#define BL_STACK_VG "bootlab"
+#define BL_STACK_LV "root"
+
+struct bl_stack_build_opts {
+	const char *fs_image; /* the top filesystem, a whole-device image */
+	const char *workdir;  /* members are copied here as stack-mN.img */
+	int timeout_ms;	      /* the builder guest's deadline */
+};
+
+struct bl_stack_disks {
+	char **members; /* images in the work folder, attached in this order */
+	size_t n;
+	char md_uuid[40]; /* the md array's UUID as mdadm prints it, or "" */
+	bool cached;	  /* no builder guest booted: the cache had them */
+	char *log;	  /* the build log in the cache (the tools' reports) */
+};
+
+/* How many member disks stack S needs (md RAID1: two; else one). */
+size_t bl_stack_members(const struct bl_stack *s);
+/* The top block device by path, as an initramfs that assembled the
+ * stack names it: "/dev/md0", "/dev/mapper/bootlab-root"; NULL for a
+ * bare filesystem (the first disk). */
+const char *bl_stack_top_dev(const struct bl_stack *s);
+
+/* Build (or take from the cache) the members of S holding O->fs_image.
+ * 0, or -1 with a message naming the layer whose command failed and its
+ * output; nothing is left in the cache on failure. */
+int bl_stack_build(const struct bl_stack *s, const struct bl_stack_build_opts *o,
+		   struct bl_stack_disks *out);
+void bl_stack_disks_release(struct bl_stack_disks *d);
+
+#endif

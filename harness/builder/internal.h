@@ -1,0 +1,42 @@
+/* harness/builder, private: the builder guest's steps, one shell
+ * script per layer (md.c, lvm.c), made by build.c and run by guest.c. */
+#ifndef BL_BUILDER_INTERNAL_H
+#define BL_BUILDER_INTERNAL_H
+
+#include "builder/builder.h"
+#include "util/util.h"
+
+/* one `run` request of the builder guest: a script for /bin/sh -ec */
+struct bu_step {
+	const char *what; /* "raid1: create", shown when it fails */
+	char *script;
+};
+
+struct bu_script {
+	struct bu_step *v;
+	size_t n;
+	struct strlist devs; /* the devices the next layer is made on */
+	char md_uuid[40];    /* mdadm's form, derived from the cache key */
+	unsigned long long fs_bytes;
+};
+void bu_add(struct bu_script *s, const char *what, char *script);
+
+/* md.c: RAID1 over every device below, metadata 1.2 */
+void bu_md_create(struct bu_script *s);
+void bu_md_stop(struct bu_script *s);
+void bu_md_report(struct bu_script *s, const struct strlist *members);
+/* lvm.c: one PV on the device below, VG BL_STACK_VG, LV BL_STACK_LV
+ * holding the filesystem */
+void bu_lvm_create(struct bu_script *s);
+void bu_lvm_stop(struct bu_script *s);
+void bu_lvm_report(struct bu_script *s);
+/* /etc/lvm/lvm.conf of the builder guest: no udev there */
+extern const char bu_lvm_conf[];
+
+/* guest.c: boot the builder guest with MEMBERS empty and FS as the last
+ * disk, run S's steps; 0, or -1 naming the step that failed and its output.
+ * LOG gets every step's output. */
+int bu_guest_run(const struct bu_script *s, char *const *members, size_t n, const char *fs,
+		 const char *workdir, int timeout_ms, struct strbuf *log);
+
+#endif
