@@ -84,7 +84,9 @@ static int fill_archive(struct bl_archive *a)
 		bl_err_kind(BL_EK_INFRA);
 	}
 	for (size_t i = 0; i < BL_ARRAY_SIZE(dirs) && rc == 0; i++)
-		rc = add_parents(a, &seen, dirs[i]) < 0 ? -1 : bl_archive_add_dir(a, dirs[i], 0755, 0, 0);
+		rc = add_parents(a, &seen, dirs[i]) < 0
+			 ? -1
+			 : bl_archive_add_dir(a, dirs[i], 0755, 0, 0);
 	if (rc == 0)
 		rc = bl_archive_add_file_host(a, "/init", 0755, 0, 0, agent);
 	if (rc == 0)
@@ -161,8 +163,9 @@ static int check_steps(const struct bu_script *s, const struct bl_result *r, str
 		if (json_is_integer(st) && json_integer_value(st) == 0)
 			continue;
 		if (!rep)
-			return bl_err("the stack builder did not get to '%s': %s (%s)", s->v[i].what,
-				      bl_outcome_name(r->outcome), r->reason ? r->reason : "");
+			return bl_err("the stack builder did not get to '%s': %s (%s)",
+				      s->v[i].what, bl_outcome_name(r->outcome),
+				      r->reason ? r->reason : "");
 		return bl_err("the stack builder's step '%s' failed (%s): %s", s->v[i].what,
 			      json_is_integer(st) ? "non-zero exit" : "no exit status",
 			      out ? out : "no output");

@@ -47,5 +47,5 @@ void bu_lvm_report(struct bu_script *s)
 {
 	bu_add(s, "lvm: pvs, lvs",
 	       xstrdup(LVM_ENV "lvm pvs -o pv_name,vg_name,pv_size,pv_uuid\n"
-		       "lvm lvs -o lv_name,vg_name,lv_size,lv_uuid --units b\n"));
+			       "lvm lvs -o lv_name,vg_name,lv_size,lv_uuid --units b\n"));
 }

@@ -448,14 +448,13 @@ static void put_text(const char *prefix, const char *s)
 	sb_release(&sb);
 }
 
-/* the md array's start, as the kernel logged it, or NULL */
+/* the md array's start, as the kernel logged it, or NULL: the stack has
+ * one array, whatever number the initramfs gave it (Debian's mdadm
+ * makes md127 of an array named for another host) */
 static const struct bl_event *md_started(const struct bl_result *r)
 {
-	const char *name = BL_STACK_MD_DEV + strlen("/dev/");
 	for (size_t i = 0; i < r->nevents; i++)
-		if (r->events[i].c.type == BL_EV_MD_ACTIVE &&
-		    !strncmp(r->events[i].c.detail, name, strlen(name)) &&
-		    r->events[i].c.detail[strlen(name)] == ':')
+		if (r->events[i].c.type == BL_EV_MD_ACTIVE)
 			return &r->events[i];
 	return NULL;
 }
@@ -470,9 +469,8 @@ static void print_layers(const struct gate *g, const struct bl_result *r)
 		if (g->stack.layer[i] == BL_LAYER_RAID1 && e) {
 			put_text("layer raid1: assembled: ", e->c.detail);
 		} else if (g->stack.layer[i] == BL_LAYER_RAID1) {
-			printf(
-			    "layer raid1: " BL_STACK_MD_DEV " never assembled (the kernel never "
-			    "said 'md/raid1:md0: active'): the layers above it were not reached\n");
+			printf("layer raid1: the array was never assembled (the kernel never said "
+			       "'md/raid1:mdN: active'): the layers above it were not reached\n");
 			return;
 		} else {
 			printf("layer lvm: LV " BL_STACK_VG "/" BL_STACK_LV

@@ -9,7 +9,8 @@
 # lvm2 in the builder guest, read back by mdadm --examine on the host,
 # reached by the initramfs, taken from the cache the second time; an
 # initramfs without mdadm, or whose lvm fails, is told by the layer it did
-# not reach.
+# not reach. Debian's initramfs-tools image (mdadm and lvm2 hooks) for the
+# cloud kernel reaches all three by UUID.
 . "$(dirname "$0")/../lib.sh"
 
 gate=ci/initramfs-gate
@@ -118,7 +119,7 @@ rc=$?
 echo "$out" | sed 's/^/# /'
 expect_eq "no mdadm: gate exits 1" "$rc" 1
 expect_match "no mdadm: the array is named as never assembled" "$out" \
-	'^layer raid1: /dev/md0 never assembled'
+	'^layer raid1: the array was never assembled'
 printf '#!/bin/sh\necho "lvm: broken on purpose" >&2\nexit 5\n' >"$T_TMP/lvm-broken"
 printf 'file /sbin/lvm %s 0755 0 0\n' "$T_TMP/lvm-broken" >"$T_TMP/nolvm.list"
 "$BOOTLAB" archive build "list:$T_TMP/nolvm.list" -o "$T_TMP/nolvm.cpio" >/dev/null
@@ -126,6 +127,32 @@ stack_gate nolvm raid1+lvm+ext4 --initramfs "$T_TMP/nolvm.cpio"
 expect_eq "broken lvm: gate exits 1" "$rc" 1
 expect_match "broken lvm: md0 assembled" "$out" '^layer raid1: assembled: md0: active with 2 out of 2 mirrors$'
 expect_match "broken lvm: the LV is named as not seen" "$out" '^layer lvm: LV bootlab/root not seen'
+
+# 7. Debian's initramfs-tools (its mdadm and lvm2 hooks) for the cloud
+# kernel, made with a copy of the host's configuration folder: every
+# stack reached by UUID; the array it assembles is md127 (the homehost
+# is not its own)
+ck=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
+check "Debian's cloud kernel is installed (ci/install-deps)" test -n "$ck"
+cp -r /etc/initramfs-tools "$T_TMP/itconf"
+mkinitramfs -d "$T_TMP/itconf" -o "$T_TMP/debian.img" "${ck#/boot/vmlinuz-}" >"$T_TMP/mkinitramfs.log" 2>&1
+check "mkinitramfs built an initramfs" test -s "$T_TMP/debian.img"
+listing=$("$BOOTLAB" archive list "$T_TMP/debian.img" 2>/dev/null)
+expect_match "initramfs-tools packed mdadm and lvm" "$(echo "$listing" | grep -oE 'sbin/(mdadm|lvm)$' | sort | tr '\n' ' ')" '^sbin/lvm sbin/mdadm $'
+for st in raid1+ext4 lvm+ext4 raid1+lvm+ext4; do
+	out=$($gate --kernel "$ck" --initramfs "$T_TMP/debian.img" --root "$T_TMP/stackroot" --root-size 32M \
+		--root-stack $st --root-by uuid --report-dir "$T_TMP/deb-$st" --timeout 150s 2>&1)
+	rc=$?
+	echo "$out" | sed 's/^/# /'
+	log=$(echo "$out" | sed -n 's/^bootlab gate: root stack .*(log: \(.*\))$/\1/p')
+	[ -n "$log" ] && stack_dirs+=("$(dirname "$log")")
+	expect_eq "initramfs-tools, $st: gate exits 0" "$rc" 0
+done
+expect_match "initramfs-tools, raid1+ext4: mdadm ran the array as md127" "$(console deb-raid1+ext4)" \
+	'md/raid1:md127: active with 2 out of 2 mirrors'
+expect_eq "initramfs-tools, raid1+ext4: stage 2 on md127/ext4" "$(hello2_root deb-raid1+ext4)" md127/ext4
+expect_eq "initramfs-tools, raid1+lvm+ext4: stage 2 on the LV" "$(hello2_root deb-raid1+lvm+ext4)" mapper/bootlab-root/ext4
+
 no_emulator_left
 for d in "${stack_dirs[@]}"; do rm -rf "$d"; done
 
