@@ -28,6 +28,8 @@ int cli_option_error(const char *cmd, int c, char **argv, const char *usage);
 struct bl_kpolicy_override;
 /* --fail-on LIST (ALLOW false) or --allow LIST into O; -1 after printing
  * "bootlab CMD: --fail-on: unknown kernel report class 'x' (one of: ...)" */
+/* -j N, --repeat N of command CMD: a count from 1 to MAX, else die() */
+long cli_count(const char *cmd, const char *arg, long max, const char *opt);
 int cli_kpolicy_option(const char *cmd, struct bl_kpolicy_override *o, bool allow,
 		       const char *list);
 

@@ -48,7 +48,11 @@ static const char gate_usage[] =
     "  --root-size SIZE    size of the root disk made from a folder (default 128M)\n"
     "  --cmdline TEXT      kernel command line words (default \"root=/dev/vda\")\n"
     "  --root-stack SPEC   the layers from the disk up to the root filesystem, joined\n"
-    "                      by '+' (default ext4; docs/root-stacks.md)\n"
+    "                      by '+': ext4, raid1+ext4, lvm+ext4, raid1+lvm+ext4 (default\n"
+    "                      ext4; docs/root-stacks.md). Repeat it to gate every stack:\n"
+    "                      a table of stack, outcome and stage-2 time, one JUnit\n"
+    "                      testcase per stack\n"
+    "  -j, --jobs N        boot N stacks at once (default 1)\n"
     "  --root-by path|uuid|label  how the root= word bootlab adds names the root\n"
     "                      (default path; left out when --cmdline has root=)\n"
     "  --arch ARCH         x86_64 (default) or aarch64\n"
@@ -73,18 +77,23 @@ static const char gate_usage[] =
  * label and uuid */
 #define GATE_ROOT_LABEL "bootlab-root"
 #define GATE_ROOT_UUID "b0071ab0-0000-4000-8000-000000000001"
+/* --root-stack given at most this often */
+#define GATE_STACKS_MAX 16
 
 struct gate {
 	const char *kernel, *modules, *root, *cmdline, *arch, *machine, *memory, *timeout;
 	const char *junit, *report_dir, *root_size, *root_stack, *root_by;
 	struct strlist initramfs;
+	struct strlist stacks; /* every --root-stack, in order */
+	struct bl_stack parsed[GATE_STACKS_MAX];
+	int jobs; /* -j: stacks booted at once */
 	bool keep, observe;
 	struct bl_kpolicy_override kpolicy; /* --fail-on, --allow */
 	/* from the options above */
 	int memory_mb, timeout_ms;
 	unsigned long long root_bytes; /* --root-size, or the root image's in whole sectors */
 	bool root_image;	       /* --root names an ext2/3/4 image, not a folder */
-	struct bl_stack stack;	       /* --root-stack */
+	struct bl_stack stack;	       /* the stack of this plan (root_stack its spec) */
 	enum bl_root_by by;	       /* --root-by */
 	char *owned[3];		       /* the absolute kernel, modules and root paths */
 };
@@ -480,43 +489,97 @@ static void print_layers(const struct gate *g, const struct bl_result *r)
 	}
 }
 
-static void print_failure(const struct gate *g, const struct bl_run *run, const char *workdir)
+/* why one stack's boot did not reach its root */
+static void print_failure(const struct gate *g, const struct bl_result *r)
 {
-	const struct bl_result *r = run->nvariants ? bl_variant_main(&run->variants[0]) : NULL;
-	printf("\n=== bootlab gate: the initramfs did not reach the root disk ===\n");
-	if (r) {
-		printf("outcome: %s\n", bl_outcome_name(r->outcome));
-		if (r->reason)
-			put_text("reason: ", r->reason);
-		if (r->last_phase)
-			put_text("last phase: ", r->last_phase);
-		if (g->stack.n > 1)
-			print_layers(g, r);
-		if (r->panic_seen) {
-			char d[300];
-			bl_describe_panic(&r->panic, d, sizeof(d));
-			put_text("panic: ", d);
-			put_text("       ", r->panic_line ? r->panic_line : "");
-		}
-		if (r->tail && r->tail[0]) {
-			printf("--- console tail ---\n");
-			for (size_t i = 0; r->tail[i]; i++)
-				put_text("", r->tail[i]);
-			printf("--- end of console tail ---\n");
-		}
-	} else {
+	if (g->stacks.n > 1)
+		printf(
+		    "\n=== bootlab gate: root stack %s: the initramfs did not reach the root ===\n",
+		    g->root_stack);
+	else
+		printf("\n=== bootlab gate: the initramfs did not reach the root disk ===\n");
+	printf("outcome: %s\n", bl_outcome_name(r->outcome));
+	if (r->reason)
+		put_text("reason: ", r->reason);
+	if (r->last_phase)
+		put_text("last phase: ", r->last_phase);
+	if (g->stack.n > 1)
+		print_layers(g, r);
+	if (r->panic_seen) {
+		char d[300];
+		bl_describe_panic(&r->panic, d, sizeof(d));
+		put_text("panic: ", d);
+		put_text("       ", r->panic_line ? r->panic_line : "");
+	}
+	if (r->tail && r->tail[0]) {
+		printf("--- console tail ---\n");
+		for (size_t i = 0; r->tail[i]; i++)
+			put_text("", r->tail[i]);
+		printf("--- end of console tail ---\n");
+	}
+}
+
+/* G as it planned stack I */
+static struct gate stack_view(const struct gate *g, size_t i)
+{
+	struct gate one = *g;
+	one.root_stack = g->stacks.v[i];
+	one.stack = g->parsed[i];
+	return one;
+}
+
+/* the stack whose plan SC is, or the first */
+static size_t stack_of(struct bl_scenario *const *scs, size_t n, const struct bl_result *r)
+{
+	for (size_t i = 0; i < n; i++)
+		if (r->sc == scs[i])
+			return i;
+	return 0;
+}
+
+/* several stacks: one line each, outcome and when stage 2 said hello */
+static void print_table(const struct gate *g, const struct bl_run *run,
+			struct bl_scenario *const *scs)
+{
+	printf("\n%-24s %-10s %s\n", "root stack", "outcome", "stage-2 hello (guest s)");
+	for (size_t v = 0; v < run->nvariants; v++) {
+		const struct bl_result *r = bl_variant_main(&run->variants[v]);
+		const struct bl_phase *h = &r->phases[BL_PH_HELLO2];
+		printf("%-24s %-10s ", g->stacks.v[stack_of(scs, g->stacks.n, r)],
+		       bl_outcome_name(r->outcome));
+		if (h->seen && h->guest_s >= 0)
+			printf("%.2f\n", h->guest_s);
+		else
+			printf("-\n");
+	}
+}
+
+/* every stack that did not pass, then the lint findings once */
+static void print_failures(const struct gate *g, const struct bl_run *run,
+			   struct bl_scenario *const *scs, const char *workdir)
+{
+	if (!run->nvariants)
 		printf("no report (%s/report.json)\n", run->dir);
+	for (size_t v = 0; v < run->nvariants; v++) {
+		const struct bl_result *r = bl_variant_main(&run->variants[v]);
+		if (r->outcome == BL_OUT_PASS)
+			continue;
+		struct gate one = stack_view(g, stack_of(scs, g->stacks.n, r));
+		print_failure(&one, r);
 	}
 	print_lint(g, workdir);
 	fflush(stdout);
 }
 
 /* the verdict of a run that happened: printed, the JUnit file copied */
-static int gate_verdict(const struct gate *g, const struct bl_run *run, const char *workdir)
+static int gate_verdict(const struct gate *g, const struct bl_run *run,
+			struct bl_scenario *const *scs, const char *workdir)
 {
 	int rc = cmd_run_report(run);
+	if (g->stacks.n > 1)
+		print_table(g, run, scs);
 	if (rc != BL_EXIT_OK)
-		print_failure(g, run, workdir);
+		print_failures(g, run, scs, workdir);
 	else
 		printf("bootlab gate: passed: the initramfs switched to the root disk and the "
 		       "agent answered as its init\n");
@@ -529,41 +592,71 @@ static int gate_verdict(const struct gate *g, const struct bl_run *run, const ch
 	return rc;
 }
 
+/* stack I's plan, its files in WORKDIR (a folder of its own when there
+ * are several), named by its stack then; NULL with a message */
+static struct bl_scenario *stack_plan(const struct gate *g, size_t i, const char *workdir)
+{
+	struct gate one = stack_view(g, i);
+	if (g->stacks.n == 1)
+		return gate_plan(&one, workdir);
+	char *dir = xasprintf("%s/stack%zu", workdir, i);
+	struct bl_scenario *sc = bl_mkdir_p(dir, 0755) < 0 ? NULL : gate_plan(&one, dir);
+	if (sc) {
+		sc->variant = xasprintf("stack=%s", one.root_stack);
+		bl_plan_set(&sc->name, NULL);
+		sc->name = xasprintf("initramfs-gate[%s]", sc->variant);
+	}
+	free(dir);
+	return sc;
+}
+
+static int gate_boot(const struct gate *g, struct bl_scenario **scs, const char *workdir, int argc,
+		     char **argv)
+{
+	size_t n = g->stacks.n;
+	struct bl_run_opts o = {
+	    .report_root = g->report_dir, .argc = argc, .argv = argv, .jobs = g->jobs, .repeat = 1};
+	bl_selection_of(scs, n, &o.selection);
+	struct bl_run run;
+	if (bl_run_variants(scs, n, &o, &run) < 0) {
+		fprintf(stderr, "bootlab gate: %s\n", bl_errmsg());
+		return BL_EXIT_INFRA;
+	}
+	int rc = gate_verdict(g, &run, scs, workdir);
+	bl_run_release(&run);
+	return rc;
+}
+
 static int gate_run(const struct gate *g, const char *workdir, int argc, char **argv)
 {
-	struct bl_scenario *sc = gate_plan(g, workdir);
-	if (!sc) {
-		fprintf(stderr, "bootlab gate: %s\n", bl_errmsg());
-		return bl_err_last_kind() == BL_EK_INFRA ? BL_EXIT_INFRA : BL_EXIT_FAIL;
+	size_t n = g->stacks.n;
+	struct bl_scenario **scs = xcalloc(n, sizeof(*scs));
+	int rc = -1;
+	for (size_t i = 0; i < n; i++) {
+		if (!(scs[i] = stack_plan(g, i, workdir))) {
+			fprintf(stderr, "bootlab gate: %s\n", bl_errmsg());
+			rc = bl_err_last_kind() == BL_EK_INFRA ? BL_EXIT_INFRA : BL_EXIT_FAIL;
+			break;
+		}
+		bl_kpolicy_override_apply(&g->kpolicy, &scs[i]->kpolicy);
 	}
-	bl_kpolicy_override_apply(&g->kpolicy, &sc->kpolicy);
-	struct bl_run_opts o = {
-	    .report_root = g->report_dir, .argc = argc, .argv = argv, .jobs = 1, .repeat = 1};
-	bl_selection_of(&sc, 1, &o.selection);
-	struct bl_run run;
-	int rc;
-	if (bl_run_variants(&sc, 1, &o, &run) < 0) {
-		fprintf(stderr, "bootlab gate: %s\n", bl_errmsg());
-		rc = BL_EXIT_INFRA;
-	} else {
-		rc = gate_verdict(g, &run, workdir);
-		bl_run_release(&run);
-	}
-	bl_scenario_free(sc);
+	if (rc < 0)
+		rc = gate_boot(g, scs, workdir, argc, argv);
+	for (size_t i = 0; i < n; i++)
+		bl_scenario_free(scs[i]);
+	free(scs);
 	return rc;
 }
 
 /* the options into G: -1 to go on, else the exit status */
 static int gate_parse(struct gate *g, int argc, char **argv)
 {
-	static const char *const names[] = {
-	    "--kernel",	   "--modules",	   "--root",	"--cmdline", "--arch",
-	    "--machine",   "--memory",	   "--timeout", "--junit",   "--report-dir",
-	    "--root-size", "--root-stack", "--root-by"};
+	static const char *const names[] = {"--kernel", "--modules",	"--root",      "--cmdline",
+					    "--arch",	"--machine",	"--memory",    "--timeout",
+					    "--junit",	"--report-dir", "--root-size", "--root-by"};
 	const char **slots[] = {&g->kernel, &g->modules,    &g->root,	   &g->cmdline,
 				&g->arch,   &g->machine,    &g->memory,	   &g->timeout,
-				&g->junit,  &g->report_dir, &g->root_size, &g->root_stack,
-				&g->root_by};
+				&g->junit,  &g->report_dir, &g->root_size, &g->root_by};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char **slot = NULL;
@@ -576,10 +669,15 @@ static int gate_parse(struct gate *g, int argc, char **argv)
 		} else if (!strcmp(a, "--observe")) {
 			g->observe = true;
 			continue;
-		} else if (!strcmp(a, "--initramfs")) {
+		} else if (!strcmp(a, "--initramfs") || !strcmp(a, "--root-stack")) {
 			if (i + 1 >= argc)
-				die("gate: option '--initramfs' needs a file");
-			sl_push(&g->initramfs, argv[++i]);
+				die("gate: option '%s' needs a value", a);
+			sl_push(a[2] == 'i' ? &g->initramfs : &g->stacks, argv[++i]);
+			continue;
+		} else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
+			if (i + 1 >= argc)
+				die("gate: option '%s' needs a value", a);
+			g->jobs = (int)cli_count("gate", argv[++i], 64, a);
 			continue;
 		} else if (!strcmp(a, "--fail-on") || !strcmp(a, "--allow")) {
 			if (i + 1 >= argc)
@@ -635,8 +733,18 @@ static void check_values(struct gate *g)
 /* --root-stack and --root-by: a stack bootlab builds, named as it can be */
 static void check_stack(struct gate *g)
 {
-	if (bl_stack_parse(g->root_stack, &g->stack) < 0)
-		die("gate: --root-stack: %s", bl_errmsg());
+	if (!g->stacks.n)
+		sl_push(&g->stacks, "ext4");
+	if (g->stacks.n > GATE_STACKS_MAX)
+		die("gate: --root-stack given %zu times (at most %d)", g->stacks.n,
+		    GATE_STACKS_MAX);
+	for (size_t i = 0; i < g->stacks.n; i++) {
+		if (bl_stack_parse(g->stacks.v[i], &g->parsed[i]) < 0)
+			die("gate: --root-stack: %s", bl_errmsg());
+		for (size_t k = 0; k < i; k++)
+			if (!strcmp(g->stacks.v[k], g->stacks.v[i]))
+				die("gate: --root-stack '%s' given twice", g->stacks.v[i]);
+	}
 	if (bl_root_by_parse(g->root_by, &g->by) < 0)
 		die("gate: --root-by: %s", bl_errmsg());
 	if (g->by != BL_ROOT_BY_PATH && g->root_image)
@@ -680,7 +788,7 @@ int cmd_gate(int argc, char **argv)
 			 .timeout = "300s",
 			 .report_dir = "reports",
 			 .root_size = "128M",
-			 .root_stack = "ext4",
+			 .jobs = 1,
 			 .root_by = "path"};
 	int rc = gate_parse(&g, argc, argv);
 	if (rc < 0) {
@@ -703,5 +811,6 @@ int cmd_gate(int argc, char **argv)
 	for (size_t i = 0; i < BL_ARRAY_SIZE(g.owned); i++)
 		free(g.owned[i]);
 	sl_release(&g.initramfs);
+	sl_release(&g.stacks);
 	return rc;
 }

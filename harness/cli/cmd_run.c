@@ -64,16 +64,6 @@ struct run_args {
 	struct strlist uris; /* owns the hosts' URIs */
 };
 
-/* -j N, --repeat N: a count from 1 to MAX */
-static long parse_count(const char *arg, long max, const char *opt)
-{
-	char *end;
-	long n = strtol(arg, &end, 10);
-	if (*end || n < 1 || n > max)
-		die("run: %s takes a number from 1 to %ld, not '%s'", opt, max, arg);
-	return n;
-}
-
 /* --connect URI[#N] */
 static void parse_connect(struct run_args *a, const char *arg)
 {
@@ -139,7 +129,7 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->lo.backend = optarg;
 			break;
 		case 'j':
-			a->jobs = parse_count(optarg, 256, "-j");
+			a->jobs = cli_count("run", optarg, 256, "-j");
 			break;
 		case 'f':
 			a->filter = optarg;
@@ -151,10 +141,10 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			a->keep = true;
 			break;
 		case 'r':
-			a->repeat = parse_count(optarg, 1000, "--repeat");
+			a->repeat = cli_count("run", optarg, 1000, "--repeat");
 			break;
 		case 'T':
-			a->retry = parse_count(optarg, 100, "--retry");
+			a->retry = cli_count("run", optarg, 100, "--retry");
 			break;
 		case 'l':
 			a->list = true;

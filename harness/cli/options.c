@@ -8,6 +8,7 @@
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 int cli_option_error(const char *cmd, int c, char **argv, const char *usage)
@@ -30,4 +31,13 @@ int cli_kpolicy_option(const char *cmd, struct bl_kpolicy_override *o, bool allo
 		return 0;
 	fprintf(stderr, "bootlab %s: --%s: %s\n", cmd, allow ? "allow" : "fail-on", bl_errmsg());
 	return -1;
+}
+
+long cli_count(const char *cmd, const char *arg, long max, const char *opt)
+{
+	char *end;
+	long n = strtol(arg, &end, 10);
+	if (!*arg || *end || n < 1 || n > max)
+		die("%s: %s takes a number from 1 to %ld, not '%s'", cmd, opt, max, arg);
+	return n;
 }

@@ -128,7 +128,25 @@ expect_eq "broken lvm: gate exits 1" "$rc" 1
 expect_match "broken lvm: md0 assembled" "$out" '^layer raid1: assembled: md0: active with 2 out of 2 mirrors$'
 expect_match "broken lvm: the LV is named as not seen" "$out" '^layer lvm: LV bootlab/root not seen'
 
-# 7. Debian's initramfs-tools (its mdadm and lvm2 hooks) for the cloud
+# 7. several stacks in one gate, two at once: a table, one JUnit testcase
+# each, and the failure block of the stack that failed
+out=$($gate --kernel "$K" --initramfs "$T_TMP/bb.cpio.gz" --root "$T_TMP/stackroot" --root-size 32M \
+	--root-stack ext4 --root-stack raid1+ext4 -j 2 --report-dir "$T_TMP/multi" \
+	--junit "$T_TMP/multi.xml" --timeout 60s 2>&1)
+rc=$?
+echo "$out" | sed 's/^/# /'
+expect_eq "two stacks, one fails: gate exits 1" "$rc" 1
+expect_match "two stacks: the table's ext4 row passed" "$out" '^ext4 +pass +[0-9]+\.[0-9]+$'
+expect_match "two stacks: the table's raid1+ext4 row failed" "$out" '^raid1\+ext4 +(panic|fail|timeout) +-$'
+expect_match "two stacks: the failure block names the stack" "$out" \
+	'^=== bootlab gate: root stack raid1\+ext4: the initramfs did not reach the root ===$'
+check_junit "two stacks: JUnit well-formed" "$T_TMP/multi.xml"
+expect_eq "two stacks: JUnit testcases, failed ones" \
+	"$(xmllint --xpath 'count(//testcase)' "$T_TMP/multi.xml") $(xmllint --xpath 'count(//testcase[failure])' "$T_TMP/multi.xml")" "2 1"
+expect_eq "two stacks: the failed testcase is raid1+ext4" \
+	"$(xmllint --xpath 'string(//testcase[failure]/@name)' "$T_TMP/multi.xml")" 'initramfs-gate[stack=raid1+ext4]'
+
+# 8. Debian's initramfs-tools (its mdadm and lvm2 hooks) for the cloud
 # kernel, made with a copy of the host's configuration folder: every
 # stack reached by UUID; the array it assembles is md127 (the homehost
 # is not its own)

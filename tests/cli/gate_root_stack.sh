@@ -31,6 +31,9 @@ for a in "--root-stack xfs" "--root-stack lvm+raid1+ext4" "--root-by uuid --root
 	# shellcheck disable=SC2086
 	expect_eq "exit 2: $a" "$(rc $a)" 2
 done
+expect_eq "a stack twice" "$(err --root-stack ext4 --root-stack ext4)" \
+	"bootlab gate: --root-stack 'ext4' given twice"
+expect_eq "-j 0" "$(err -j 0)" "bootlab gate: -j takes a number from 1 to 64, not '0'"
 expect_match "--help lists --root-stack" "$("$BOOTLAB" gate --help)" "--root-stack SPEC"
 
 done_testing
