@@ -18,21 +18,34 @@
 
 size_t bl_stack_members(const struct bl_stack *s)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (s->layer[i] == BL_LAYER_RAID1)
-			return 2;
-	return 1;
+	return bl_stack_has(s, BL_LAYER_RAID1) ? 2 : 1;
 }
+
+/* what each block layer runs in the builder guest, and the device it
+ * leaves for the layer above */
+static const struct layer_ops {
+	void (*create)(struct bu_script *s);
+	void (*stop)(struct bu_script *s);
+	void (*report)(struct bu_script *s);
+	const char *top;
+} layer_ops[] = {
+    [BL_LAYER_RAID1] = {bu_md_create, bu_md_stop, bu_md_report, BL_STACK_MD_DEV},
+    [BL_LAYER_LVM] = {bu_lvm_create, bu_lvm_stop, bu_lvm_report,
+		      "/dev/mapper/" BL_STACK_VG "-" BL_STACK_LV},
+    [BL_LAYER_LUKS] = {bu_luks_create, bu_luks_stop, bu_luks_report, "/dev/mapper/" BL_STACK_CRYPT},
+};
 
 const char *bl_stack_top_dev(const struct bl_stack *s)
 {
-	const char *dev = NULL;
+	return s->n > 1 ? layer_ops[s->layer[s->n - 2]].top : NULL;
+}
+
+bool bl_stack_has(const struct bl_stack *s, enum bl_layer l)
+{
 	for (size_t i = 0; i < s->n; i++)
-		if (s->layer[i] == BL_LAYER_RAID1)
-			dev = BL_STACK_MD_DEV;
-		else if (s->layer[i] == BL_LAYER_LVM)
-			dev = "/dev/mapper/" BL_STACK_VG "-" BL_STACK_LV;
-	return dev;
+		if (s->layer[i] == l)
+			return true;
+	return false;
 }
 
 void bu_add(struct bu_script *s, const char *what, char *script)
@@ -47,6 +60,8 @@ static void script_release(struct bu_script *s)
 		free(s->v[i].script);
 	free(s->v);
 	sl_release(&s->devs);
+	sl_release(&s->members);
+	sl_release(&s->below_luks);
 }
 
 /* every layer made bottom-up, the filesystem copied onto the top, what
@@ -55,35 +70,44 @@ static void script_release(struct bu_script *s)
 static void make_script(const struct bl_stack *s, size_t nmem, const char *fs_dev,
 			struct bu_script *b)
 {
-	struct strlist members = STRLIST_INIT;
 	for (size_t i = 0; i < nmem; i++)
-		sl_pushf(&members, "/dev/vd%c", (char)('a' + i));
+		sl_pushf(&b->members, "/dev/vd%c", (char)('a' + i));
 	for (size_t i = 0; i < nmem; i++)
-		sl_push(&b->devs, members.v[i]);
+		sl_push(&b->devs, b->members.v[i]);
 	bu_add(b, "setup", xstrdup("mkdir -p /run/lock/lvm /tmp\n"));
 	for (size_t i = 0; i + 1 < s->n; i++)
-		(s->layer[i] == BL_LAYER_RAID1 ? bu_md_create : bu_lvm_create)(b);
+		layer_ops[s->layer[i]].create(b);
 	bu_add(b, "copy the filesystem onto the top device",
 	       xasprintf("dd if=%s of=%s bs=1M conv=fsync\nsync\n", fs_dev, b->devs.v[0]));
 	for (size_t i = 0; i + 1 < s->n; i++)
-		if (s->layer[i] == BL_LAYER_RAID1)
-			bu_md_report(b, &members);
-		else
-			bu_lvm_report(b);
+		layer_ops[s->layer[i]].report(b);
 	for (size_t i = s->n - 1; i-- > 0;)
-		(s->layer[i] == BL_LAYER_RAID1 ? bu_md_stop : bu_lvm_stop)(b);
-	sl_release(&members);
+		layer_ops[s->layer[i]].stop(b);
 }
 
-/* the cache key: the stack, the filesystem's bytes and the tools */
-static int stack_key(const struct bl_stack *s, const char *fs, char out[65])
+/* the md array's and the LUKS header's UUIDs, from the cache key */
+static void ids_of(const char *key, char md[40], char luks[37])
 {
-	static const char *const tools[] = {"/sbin/mdadm", "/sbin/lvm", "/bin/busybox"};
+	snprintf(md, 40, "%.8s:%.8s:%.8s:%.8s", key, key + 8, key + 16, key + 24);
+	snprintf(luks, 37, "%.8s-%.4s-4%.3s-8%.3s-%.12s", key + 32, key + 40, key + 44, key + 47,
+		 key + 50);
+}
+
+/* the cache key: the stack, the filesystem's bytes, the LUKS key and
+ * the tools */
+static int stack_key(const struct bl_stack *s, const struct bl_stack_build_opts *o, char out[65])
+{
+	static const char *const tools[] = {"/sbin/mdadm", "/sbin/lvm", "/sbin/cryptsetup",
+					    "/bin/busybox"};
+	const char *fs = o->fs_image;
 	struct bl_sha256 h;
 	bl_sha256_init(&h);
 	bl_sha256_update_str(&h, "bootlab-stack-1");
 	for (size_t i = 0; i < s->n; i++)
 		bl_sha256_update_str(&h, bl_layer_name(s->layer[i]));
+	bl_sha256_update_str(&h, o->key ? "key" : "no key");
+	if (o->key)
+		bl_sha256_update(&h, o->key, o->key_len);
 	if (bl_sha256_update_file(&h, fs) < 0)
 		return bl_err_prefix("the root filesystem image");
 	for (size_t i = 0; i < BL_ARRAY_SIZE(tools); i++)
@@ -126,9 +150,8 @@ static int build_into(const struct bl_stack *s, const struct bl_stack_build_opts
 	unsigned long long fs_bytes = 0;
 	if (file_size(o->fs_image, &fs_bytes) < 0)
 		return -1;
-	struct bu_script b = {.fs_bytes = fs_bytes};
-	snprintf(b.md_uuid, sizeof(b.md_uuid), "%.8s:%.8s:%.8s:%.8s", key, key + 8, key + 16,
-		 key + 24);
+	struct bu_script b = {.fs_bytes = fs_bytes, .key = o->key, .key_len = o->key_len};
+	ids_of(key, b.md_uuid, b.luks_uuid);
 	struct strlist members = STRLIST_INIT;
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -196,15 +219,16 @@ int bl_stack_build(const struct bl_stack *s, const struct bl_stack_build_opts *o
 {
 	*out = (struct bl_stack_disks){0};
 	char key[65], *dir = NULL;
-	if (stack_key(s, o->fs_image, key) < 0)
+	if (stack_key(s, o, key) < 0)
 		return -1;
 	int rc = cached_or_built(s, o, key, &dir, &out->cached);
 	if (rc == 0)
 		rc = copy_members(dir, bl_stack_members(s), o->workdir, out);
-	for (size_t i = 0; i < s->n; i++)
-		if (s->layer[i] == BL_LAYER_RAID1)
-			snprintf(out->md_uuid, sizeof(out->md_uuid), "%.8s:%.8s:%.8s:%.8s", key,
-				 key + 8, key + 16, key + 24);
+	ids_of(key, out->md_uuid, out->luks_uuid);
+	if (!bl_stack_has(s, BL_LAYER_RAID1))
+		out->md_uuid[0] = 0;
+	if (!bl_stack_has(s, BL_LAYER_LUKS))
+		out->luks_uuid[0] = 0;
 	if (dir)
 		out->log = xasprintf("%s/build.log", dir);
 	free(dir);

@@ -28,25 +28,31 @@
 #define BL_STACK_MD_DEV "/dev/md0"
 #define BL_STACK_VG "bootlab"
 #define BL_STACK_LV "root"
+#define BL_STACK_CRYPT "bootlab-crypt"
 
 struct bl_stack_build_opts {
 	const char *fs_image; /* the top filesystem, a whole-device image */
 	const char *workdir;  /* members are copied here as stack-mN.img */
 	int timeout_ms;	      /* the builder guest's deadline */
+	const char *key;      /* the LUKS key (passphrase or key file bytes), or NULL */
+	size_t key_len;
 };
 
 struct bl_stack_disks {
 	char **members; /* images in the work folder, attached in this order */
 	size_t n;
-	char md_uuid[40]; /* the md array's UUID as mdadm prints it, or "" */
-	bool cached;	  /* no builder guest booted: the cache had them */
-	char *log;	  /* the build log in the cache (the tools' reports) */
+	char md_uuid[40];   /* the md array's UUID as mdadm prints it, or "" */
+	char luks_uuid[37]; /* the LUKS header's UUID, or "" */
+	bool cached;	    /* no builder guest booted: the cache had them */
+	char *log;	    /* the build log in the cache (the tools' reports) */
 };
 
+/* whether S has layer L */
+bool bl_stack_has(const struct bl_stack *s, enum bl_layer l);
 /* How many member disks stack S needs (md RAID1: two; else one). */
 size_t bl_stack_members(const struct bl_stack *s);
 /* The top block device by path, as an initramfs that assembled the
- * stack names it: "/dev/md0", "/dev/mapper/bootlab-root"; NULL for a
+ * stack names it: "/dev/md0", "/dev/mapper/bootlab-root", "/dev/mapper/bootlab-crypt"; NULL for a
  * bare filesystem (the first disk). */
 const char *bl_stack_top_dev(const struct bl_stack *s);
 

@@ -1,7 +1,8 @@
 /* The builder guest: bootlab's own x86_64 kernel on q35 (PCI slots give
  * the disks a fixed order: the members are vda, vdb..., the filesystem
- * image the last one), the agent as /init and the host's mdadm, lvm and
- * busybox with every library ldd names, at their host paths. Each step
+ * image the last one), the agent as /init and the host's mdadm, lvm,
+ * cryptsetup and busybox with every library ldd names, at their host
+ * paths, and the LUKS key when the stack has one. Each step
  * of the script is one agent `run` of `/bin/sh -ec`; the first one that
  * does not exit 0 is the error. */
 #include "archive/archive.h"
@@ -14,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *const tools[] = {"/sbin/mdadm", "/sbin/lvm"};
+static const char *const tools[] = {"/sbin/mdadm", "/sbin/lvm", "/sbin/cryptsetup"};
 static const char *const applets[] = {"sh", "dd", "mkdir", "cat", "sync"};
 static const char *const dirs[] = {"/dev", "/proc", "/sys", "/run", "/tmp", "/etc", "/etc/lvm"};
 
@@ -74,7 +75,7 @@ static int add_program(struct bl_archive *a, struct strlist *seen, const char *p
 	return rc;
 }
 
-static int fill_archive(struct bl_archive *a)
+static int fill_archive(struct bl_archive *a, const struct bu_script *s)
 {
 	struct strlist seen = STRLIST_INIT;
 	char *agent = bl_agent_path("x86_64");
@@ -94,6 +95,9 @@ static int fill_archive(struct bl_archive *a)
 					      strlen(bu_lvm_conf));
 	if (rc == 0)
 		rc = add_host_file(a, &seen, "/bin/busybox");
+	if (rc == 0 && s->key)
+		rc =
+		    bl_archive_add_file_data(a, "/etc/bootlab-key", 0600, 0, 0, s->key, s->key_len);
 	for (size_t i = 0; i < BL_ARRAY_SIZE(applets) && rc == 0; i++) {
 		char *p = xasprintf("/bin/%s", applets[i]);
 		rc = bl_archive_add_symlink(a, p, "busybox", 0777, 0, 0);
@@ -106,10 +110,10 @@ static int fill_archive(struct bl_archive *a)
 	return rc;
 }
 
-static int write_archive(const char *out)
+static int write_archive(const char *out, const struct bu_script *s)
 {
 	struct bl_archive *a = bl_archive_new();
-	int rc = fill_archive(a);
+	int rc = fill_archive(a, s);
 	if (rc == 0)
 		rc = bl_archive_write(a, out, "gzip", 1);
 	if (rc < 0 && bl_err_last_kind() != BL_EK_INFRA)
@@ -178,7 +182,7 @@ int bu_guest_run(const struct bu_script *s, char *const *members, size_t n, cons
 {
 	char *archive = xasprintf("%s/builder.cpio.gz", workdir);
 	char *reports = xasprintf("%s/builder-reports", workdir);
-	int rc = write_archive(archive);
+	int rc = write_archive(archive, s);
 	struct bl_scenario *sc = rc ? NULL : plan(s, archive, members, n, fs, timeout_ms);
 	if (sc) {
 		struct bl_run_opts o = {.report_root = reports, .jobs = 1, .repeat = 1};

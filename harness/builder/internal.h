@@ -15,8 +15,13 @@ struct bu_step {
 struct bu_script {
 	struct bu_step *v;
 	size_t n;
-	struct strlist devs; /* the devices the next layer is made on */
-	char md_uuid[40];    /* mdadm's form, derived from the cache key */
+	struct strlist members;	   /* the member disks in the guest: /dev/vda... */
+	struct strlist devs;	   /* the devices the next layer is made on */
+	char md_uuid[40];	   /* mdadm's form, derived from the cache key */
+	char luks_uuid[37];	   /* derived from the cache key too */
+	struct strlist below_luks; /* the device LUKS went on */
+	const char *key;	   /* the LUKS key's bytes (a passphrase's, or a key file's) */
+	size_t key_len;
 	unsigned long long fs_bytes;
 };
 void bu_add(struct bu_script *s, const char *what, char *script);
@@ -24,12 +29,17 @@ void bu_add(struct bu_script *s, const char *what, char *script);
 /* md.c: RAID1 over every device below, metadata 1.2 */
 void bu_md_create(struct bu_script *s);
 void bu_md_stop(struct bu_script *s);
-void bu_md_report(struct bu_script *s, const struct strlist *members);
+void bu_md_report(struct bu_script *s);
 /* lvm.c: one PV on the device below, VG BL_STACK_VG, LV BL_STACK_LV
  * holding the filesystem */
 void bu_lvm_create(struct bu_script *s);
 void bu_lvm_stop(struct bu_script *s);
 void bu_lvm_report(struct bu_script *s);
+/* luks.c: LUKS2 on the device below, opened as BL_STACK_CRYPT with the
+ * key in the builder's archive */
+void bu_luks_create(struct bu_script *s);
+void bu_luks_stop(struct bu_script *s);
+void bu_luks_report(struct bu_script *s);
 /* /etc/lvm/lvm.conf of the builder guest: no udev there */
 extern const char bu_lvm_conf[];
 

@@ -27,12 +27,12 @@ void bu_md_stop(struct bu_script *s)
 	bu_add(s, "raid1: mdadm --stop", xstrdup("mdadm --stop " BL_STACK_MD_DEV "\n"));
 }
 
-void bu_md_report(struct bu_script *s, const struct strlist *members)
+void bu_md_report(struct bu_script *s)
 {
 	struct strbuf sh = STRBUF_INIT;
 	sb_adds(&sh, "mdadm --examine");
-	for (size_t i = 0; i < members->n; i++)
-		sb_addf(&sh, " %s", members->v[i]);
+	for (size_t i = 0; i < s->members.n; i++)
+		sb_addf(&sh, " %s", s->members.v[i]);
 	sb_addc(&sh, '\n');
 	bu_add(s, "raid1: mdadm --examine", sb_detach(&sh, NULL));
 }

@@ -53,6 +53,9 @@ static const char gate_usage[] =
     "                      a table of stack, outcome and stage-2 time, one JUnit\n"
     "                      testcase per stack\n"
     "  -j, --jobs N        boot N stacks at once (default 1)\n"
+    "  --passphrase TEXT   a luks layer's passphrase: LUKS is formatted with it and it\n"
+    "                      is typed when the console shows a passphrase prompt\n"
+    "  --keyfile FILE      a luks layer's key file (the initramfs must hold it)\n"
     "  --root-by path|uuid|label  how the root= word bootlab adds names the root\n"
     "                      (default path; left out when --cmdline has root=)\n"
     "  --arch ARCH         x86_64 (default) or aarch64\n"
@@ -83,10 +86,13 @@ static const char gate_usage[] =
 struct gate {
 	const char *kernel, *modules, *root, *cmdline, *arch, *machine, *memory, *timeout;
 	const char *junit, *report_dir, *root_size, *root_stack, *root_by;
+	const char *passphrase, *keyfile; /* a luks layer's key */
 	struct strlist initramfs;
 	struct strlist stacks; /* every --root-stack, in order */
 	struct bl_stack parsed[GATE_STACKS_MAX];
-	int jobs; /* -j: stacks booted at once */
+	int jobs;  /* -j: stacks booted at once */
+	char *key; /* the luks key's bytes (--passphrase or --keyfile) */
+	size_t key_len;
 	bool keep, observe;
 	struct bl_kpolicy_override kpolicy; /* --fail-on, --allow */
 	/* from the options above */
@@ -250,7 +256,12 @@ static int make_fs(const struct gate *g, const char *workdir, const char *agent,
  * in the builder guest (harness/builder), attached as the root's disks */
 static int add_stack(struct bl_scenario *sc, const struct gate *g, const char *workdir, char *fs)
 {
-	struct bl_stack_build_opts o = {.fs_image = fs, .workdir = workdir, .timeout_ms = 300000};
+	struct bl_stack_build_opts o = {.fs_image = fs,
+					.workdir = workdir,
+					.timeout_ms = 300000,
+					.key =
+					    bl_stack_has(&g->stack, BL_LAYER_LUKS) ? g->key : NULL,
+					.key_len = g->key_len};
 	struct bl_stack_disks d;
 	int rc = bl_stack_build(&g->stack, &o, &d);
 	if (rc == 0) {
@@ -260,6 +271,9 @@ static int add_stack(struct bl_scenario *sc, const struct gate *g, const char *w
 		       d.log);
 		if (d.md_uuid[0])
 			printf("bootlab gate: md array %s, UUID %s\n", BL_STACK_MD_DEV, d.md_uuid);
+		if (d.luks_uuid[0])
+			printf("bootlab gate: LUKS2 header UUID %s, opened as /dev/mapper/%s\n",
+			       d.luks_uuid, BL_STACK_CRYPT);
 		for (size_t i = 0; i < d.n; i++)
 			bl_plan_attach(sc, d.members[i]);
 		bl_stack_disks_release(&d);
@@ -293,10 +307,26 @@ static int add_root_disk(struct bl_scenario *sc, const struct gate *g, const cha
 	return 0;
 }
 
+/* a luks stack unlocked by passphrase: wait for the prompt (a console
+ * line or an unfinished one), then type it */
+static void add_passphrase(struct bl_scenario *sc, const struct gate *g)
+{
+	struct bl_step *st = bl_plan_add_step(sc, BL_STEP_CONSOLE_WAIT, "a passphrase prompt");
+	st->regex = xstrdup("[Pp]assphrase");
+	if (regcomp(&st->re, st->regex, REG_EXTENDED | REG_NOSUB) != 0)
+		die("gate: cannot compile the prompt's regex");
+	st->timeout_ms = g->timeout_ms;
+	st = bl_plan_add_step(sc, BL_STEP_CONSOLE_SEND, "type the passphrase");
+	st->text = xasprintf("%s\n", g->passphrase);
+	st->quiet_ms = 500; /* cryptsetup's terminal set-up flushes earlier input */
+}
+
 /* pass when the initramfs switched to the root and the agent there said
  * hello; then power off (step names as the scenario loader makes them) */
 static void add_steps(struct bl_scenario *sc, const struct gate *g)
 {
+	if (g->passphrase && bl_stack_has(&g->stack, BL_LAYER_LUKS))
+		add_passphrase(sc, g);
 	struct bl_step *st =
 	    bl_plan_add_step(sc, BL_STEP_HELLO, "the initramfs switched to the root disk");
 	st->stage = 2;
@@ -468,25 +498,50 @@ static const struct bl_event *md_started(const struct bl_result *r)
 	return NULL;
 }
 
+/* the console tail's line holding TEXT, or NULL */
+static const char *tail_line(const struct bl_result *r, const char *text)
+{
+	for (size_t i = 0; r->tail && r->tail[i]; i++)
+		if (strstr(r->tail[i], text))
+			return r->tail[i];
+	return NULL;
+}
+
+/* one layer of the stack: 0 when the boot got past it (or may have), -1
+ * when it did not (the layers above were not reached) */
+static int print_layer(enum bl_layer l, const struct bl_result *r)
+{
+	const struct bl_event *e = md_started(r);
+	const char *refused = tail_line(r, "No key available with this passphrase");
+	if (l == BL_LAYER_RAID1 && e) {
+		put_text("layer raid1: assembled: ", e->c.detail);
+	} else if (l == BL_LAYER_RAID1) {
+		printf("layer raid1: the array was never assembled (the kernel never said "
+		       "'md/raid1:mdN: active'): the layers above it were not reached\n");
+		return -1;
+	} else if (l == BL_LAYER_LUKS && refused) {
+		put_text("layer luks: the key was refused: ", refused);
+		return -1;
+	} else if (l == BL_LAYER_LUKS) {
+		printf(
+		    "layer luks: /dev/mapper/" BL_STACK_CRYPT " not seen (the kernel logs no "
+		    "dm-crypt activation; see the console tail for the initramfs's cryptsetup)\n");
+	} else {
+		printf("layer lvm: LV " BL_STACK_VG "/" BL_STACK_LV " not seen (the kernel logs no "
+		       "LV activation; see the console tail for the initramfs's lvm)\n");
+	}
+	return 0;
+}
+
 /* how far up a root stack the boot got: the md array runs when the
- * kernel says so; LVM activation leaves no kernel line, so an LV above a
- * running array (or alone) is named as not seen */
+ * kernel says so, cryptsetup says when it refuses a key; LVM and
+ * dm-crypt activation leave no kernel line, so those layers are named as
+ * not seen */
 static void print_layers(const struct gate *g, const struct bl_result *r)
 {
-	for (size_t i = 0; i + 1 < g->stack.n; i++) {
-		const struct bl_event *e = md_started(r);
-		if (g->stack.layer[i] == BL_LAYER_RAID1 && e) {
-			put_text("layer raid1: assembled: ", e->c.detail);
-		} else if (g->stack.layer[i] == BL_LAYER_RAID1) {
-			printf("layer raid1: the array was never assembled (the kernel never said "
-			       "'md/raid1:mdN: active'): the layers above it were not reached\n");
+	for (size_t i = 0; i + 1 < g->stack.n; i++)
+		if (print_layer(g->stack.layer[i], r) < 0)
 			return;
-		} else {
-			printf("layer lvm: LV " BL_STACK_VG "/" BL_STACK_LV
-			       " not seen (the kernel logs "
-			       "no LV activation; see the console tail for the initramfs's lvm)\n");
-		}
-	}
 }
 
 /* why one stack's boot did not reach its root */
@@ -651,12 +706,14 @@ static int gate_run(const struct gate *g, const char *workdir, int argc, char **
 /* the options into G: -1 to go on, else the exit status */
 static int gate_parse(struct gate *g, int argc, char **argv)
 {
-	static const char *const names[] = {"--kernel", "--modules",	"--root",      "--cmdline",
-					    "--arch",	"--machine",	"--memory",    "--timeout",
-					    "--junit",	"--report-dir", "--root-size", "--root-by"};
-	const char **slots[] = {&g->kernel, &g->modules,    &g->root,	   &g->cmdline,
-				&g->arch,   &g->machine,    &g->memory,	   &g->timeout,
-				&g->junit,  &g->report_dir, &g->root_size, &g->root_by};
+	static const char *const names[] = {
+	    "--kernel",	   "--modules", "--root",	"--cmdline", "--arch",
+	    "--machine",   "--memory",	"--timeout",	"--junit",   "--report-dir",
+	    "--root-size", "--root-by", "--passphrase", "--keyfile"};
+	const char **slots[] = {&g->kernel,	&g->modules,	&g->root,      &g->cmdline,
+				&g->arch,	&g->machine,	&g->memory,    &g->timeout,
+				&g->junit,	&g->report_dir, &g->root_size, &g->root_by,
+				&g->passphrase, &g->keyfile};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char **slot = NULL;
@@ -730,6 +787,31 @@ static void check_values(struct gate *g)
 		    g->root_size);
 }
 
+/* a luks layer has exactly one key: --passphrase or --keyfile's bytes */
+static void check_key(struct gate *g)
+{
+	bool luks = false;
+	for (size_t i = 0; i < g->stacks.n; i++)
+		luks |= bl_stack_has(&g->parsed[i], BL_LAYER_LUKS);
+	if (g->passphrase && g->keyfile)
+		die("gate: --passphrase and --keyfile: give one key");
+	if (luks && !g->passphrase && !g->keyfile)
+		die("gate: --root-stack with luks needs --passphrase TEXT or --keyfile FILE");
+	if (!luks && (g->passphrase || g->keyfile))
+		die("gate: %s: no --root-stack has a luks layer",
+		    g->passphrase ? "--passphrase" : "--keyfile");
+	if (g->passphrase && !*g->passphrase)
+		die("gate: --passphrase: empty");
+	if (g->keyfile && bl_read_file(g->keyfile, &g->key, &g->key_len) < 0)
+		die("gate: --keyfile: %s", bl_errmsg());
+	if (g->keyfile && !g->key_len)
+		die("gate: --keyfile '%s' is empty", g->keyfile);
+	if (g->passphrase) {
+		g->key = xstrdup(g->passphrase);
+		g->key_len = strlen(g->key);
+	}
+}
+
 /* --root-stack and --root-by: a stack bootlab builds, named as it can be */
 static void check_stack(struct gate *g)
 {
@@ -747,6 +829,7 @@ static void check_stack(struct gate *g)
 	}
 	if (bl_root_by_parse(g->root_by, &g->by) < 0)
 		die("gate: --root-by: %s", bl_errmsg());
+	check_key(g);
 	if (g->by != BL_ROOT_BY_PATH && g->root_image)
 		die("gate: --root-by %s needs a root made by bootlab, not --root IMAGE",
 		    g->root_by);
@@ -812,5 +895,6 @@ int cmd_gate(int argc, char **argv)
 		free(g.owned[i]);
 	sl_release(&g.initramfs);
 	sl_release(&g.stacks);
+	free(g.key);
 	return rc;
 }

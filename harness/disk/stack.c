@@ -11,6 +11,7 @@
 static const char *const layer_names[] = {
     [BL_LAYER_RAID1] = "raid1",
     [BL_LAYER_LVM] = "lvm",
+    [BL_LAYER_LUKS] = "luks",
     [BL_LAYER_EXT4] = "ext4",
 };
 
@@ -31,7 +32,7 @@ static int layer_parse(const char *w, size_t len, enum bl_layer *l)
 			*l = (enum bl_layer)i;
 			return 0;
 		}
-	return bl_err("unknown layer '%.*s' (known: raid1, lvm, ext4)", (int)len, w);
+	return bl_err("unknown layer '%.*s' (known: raid1, lvm, luks, ext4)", (int)len, w);
 }
 
 /* L may stand at position S->n: a block layer below the top, each once */
@@ -44,9 +45,10 @@ static int layer_fits(const struct bl_stack *s, enum bl_layer l, bool last)
 	for (size_t i = 0; i < s->n; i++)
 		if (s->layer[i] == l)
 			return bl_err("layer '%s' twice", bl_layer_name(l));
-	if (l == BL_LAYER_RAID1 && s->n && s->layer[s->n - 1] == BL_LAYER_LVM)
-		return bl_err(
-		    "raid1 above lvm (an LV as an md member) is not a stack bootlab builds");
+	if (l == BL_LAYER_RAID1 && s->n)
+		return bl_err("raid1 above %s (md over one %s device) is not a stack bootlab "
+			      "builds: raid1 goes on the disks, at the bottom",
+			      bl_layer_name(s->layer[s->n - 1]), bl_layer_name(s->layer[s->n - 1]));
 	return 0;
 }
 

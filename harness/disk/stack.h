@@ -9,7 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum bl_layer { BL_LAYER_RAID1, BL_LAYER_LVM, BL_LAYER_EXT4 };
+enum bl_layer { BL_LAYER_RAID1, BL_LAYER_LVM, BL_LAYER_LUKS, BL_LAYER_EXT4 };
 
 #define BL_STACK_MAX 4
 

@@ -140,6 +140,7 @@ struct bl_step {
 	char *regex;	/* CONSOLE_WAIT */
 	regex_t re;
 	char *text;	    /* CONSOLE_SEND */
+	int quiet_ms;	    /* CONSOLE_SEND: first wait until the console is this long quiet */
 	json_t *request;    /* AGENT: the request object without id (owned) */
 	bool expect_error;  /* AGENT: the reply must be an error */
 	char *expect_errno; /* AGENT: "EINVAL" (implies expect_error) */

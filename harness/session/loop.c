@@ -522,6 +522,7 @@ static void on_console(struct sess *s)
 	int n = sess_read(s->m.console_fd, &s->con, &s->con_eof);
 	if (n <= 0)
 		return;
+	s->con_last_ns = bl_now_ns();
 	sess_phase(s, BL_PH_CONSOLE, -1);
 	/* bootlab boot: the bytes as they come (prompts have no newline) */
 	if (s->opts->echo_console && write(1, s->con.buf + before, (size_t)n) < 0)

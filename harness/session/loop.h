@@ -56,6 +56,7 @@ struct sess {
 	size_t log_bytes;	/* written to the console log */
 	bool panic_seen;
 	int64_t panic_ns;
+	int64_t con_last_ns; /* when the console last sent bytes (0: never) */
 	bool panic_end;
 	int64_t panic_grace_ns; /* how long after the panic line the boot may still run */
 	bool con_eof, ag_eof;

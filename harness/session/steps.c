@@ -103,12 +103,24 @@ static int step_hello(struct sess *s, const struct bl_step *st, struct bl_step_r
 
 /* ---- console ---- */
 
+struct line_wait {
+	const struct bl_step *st;
+	char *prompt; /* the unfinished last line it matched, or NULL */
+};
+
+/* a console line matching the step's regex, or else the unfinished last
+ * line: a prompt ("Enter passphrase for /dev/vda: ") waits for an answer
+ * without a newline. The line it becomes later is skipped by the cursor. */
 static bool line_ready(struct sess *s, void *arg)
 {
-	const struct bl_step *st = arg;
+	struct line_wait *w = arg;
 	for (; s->line_cursor < s->lines.n; s->line_cursor++)
-		if (regexec(&st->re, s->lines.v[s->line_cursor], 0, NULL, 0) == 0)
+		if (regexec(&w->st->re, s->lines.v[s->line_cursor], 0, NULL, 0) == 0)
 			return true;
+	if (s->con.len && regexec(&w->st->re, sb_str(&s->con), 0, NULL, 0) == 0) {
+		w->prompt = xstrdup(sb_str(&s->con));
+		return true;
+	}
 	return false;
 }
 
@@ -118,18 +130,48 @@ static int step_console_wait(struct sess *s, const struct bl_step *st, struct bl
 	char what[300];
 	snprintf(what, sizeof(what), "a console line matching /%s/", st->regex);
 	/* a console wait may look for the panic itself */
-	enum bl_stop why = sess_wait(s, deadline, true, line_ready, (void *)st);
+	struct line_wait w = {.st = st};
+	enum bl_stop why = sess_wait(s, deadline, true, line_ready, &w);
 	if (why != BL_STOP_DONE)
 		return step_stop(s, sr, why, what);
+	if (w.prompt) {
+		sr->reply = json_pack("{s:s,s:b}", "line", w.prompt, "prompt", 1);
+		s->line_cursor = s->lines.n + 1;
+		free(w.prompt);
+		return 0;
+	}
 	sr->reply = json_pack("{s:s}", "line", s->lines.v[s->line_cursor]);
 	s->line_cursor++;
 	return 0;
 }
 
+/* the console quiet for QUIET_MS: a program that printed a prompt may
+ * still be setting its terminal up (cryptsetup turns echo off with
+ * TCSAFLUSH, which drops input that arrived before) */
+static bool quiet_ready(struct sess *s, void *arg)
+{
+	return bl_now_ns() >= s->con_last_ns + *(const int64_t *)arg;
+}
+
+static enum bl_stop wait_quiet(struct sess *s, int quiet_ms, int64_t deadline)
+{
+	int64_t q = (int64_t)quiet_ms * 1000000;
+	for (;;) {
+		int64_t until = s->con_last_ns + q;
+		enum bl_stop why =
+		    sess_wait(s, until < deadline ? until : deadline, false, quiet_ready, &q);
+		if (why != BL_STOP_STEP_TIMEOUT || bl_now_ns() >= deadline)
+			return why;
+	}
+}
+
 static int step_console_send(struct sess *s, const struct bl_step *st, struct bl_step_result *sr,
 			     int64_t deadline)
 {
-	enum bl_stop why = sess_blocked(s, false);
+	enum bl_stop why = st->quiet_ms ? wait_quiet(s, st->quiet_ms, deadline) : BL_STOP_DONE;
+	if (why != BL_STOP_DONE)
+		return step_stop(s, sr, why, "a quiet console");
+	why = sess_blocked(s, false);
 	if (why != BL_STOP_DONE)
 		return step_stop(s, sr, why, "the console");
 	size_t len = strlen(st->text);

@@ -128,6 +128,35 @@ expect_eq "broken lvm: gate exits 1" "$rc" 1
 expect_match "broken lvm: md0 assembled" "$out" '^layer raid1: assembled: md0: active with 2 out of 2 mirrors$'
 expect_match "broken lvm: the LV is named as not seen" "$out" '^layer lvm: LV bootlab/root not seen'
 
+# LUKS: the passphrase typed at cryptsetup's prompt (it ends without a
+# newline); a key file the initramfs holds (a stacked segment adds it) on
+# all four layers; a key file with the wrong bytes is named as refused
+stack_gate luks luks+ext4 --passphrase 'open sesame'
+expect_eq "luks+ext4, passphrase: gate exits 0" "$rc" 0
+expect_match "luks+ext4: root=/dev/mapper/bootlab-crypt added" "$out" 'adding root=/dev/mapper/bootlab-crypt$'
+expect_match "luks+ext4: the prompt was answered" "$(console luks)" 'Enter passphrase for /dev/vda: '
+luuid=$(echo "$out" | sed -n 's/^bootlab gate: LUKS2 header UUID \([^,]*\),.*/\1/p')
+dump=$(cryptsetup luksDump "$(dirname "$log")/m0.img" 2>&1)
+expect_eq "luks+ext4: host cryptsetup luksDump: LUKS2 with the printed UUID" \
+	"$(echo "$dump" | awk '/^Version:/ { v = $2 } /^UUID:/ { u = $2 } END { print v, u }')" "2 ${luuid:-none}"
+expect_eq "luks+ext4: stage 2 on the crypt device, ext4" "$(hello2_root luks)" mapper/bootlab-crypt/ext4
+printf 'a key file\n\0with a NUL' >"$T_TMP/key"
+keyseg() { # NAME FILE: a segment holding FILE as /etc/keyfile
+	printf 'file /etc/keyfile %s 0600 0 0\n' "$2" >"$T_TMP/$1.list"
+	"$BOOTLAB" archive build "list:$T_TMP/$1.list" -o "$T_TMP/$1.cpio" >/dev/null
+}
+keyseg goodkey "$T_TMP/key"
+stack_gate all4 raid1+luks+lvm+ext4 --keyfile "$T_TMP/key" --initramfs "$T_TMP/goodkey.cpio"
+expect_eq "raid1+luks+lvm+ext4, key file: gate exits 0" "$rc" 0
+expect_eq "raid1+luks+lvm+ext4: stage 2 on the LV, ext4" "$(hello2_root all4)" mapper/bootlab-root/ext4
+expect_match "raid1+luks+lvm+ext4: the PV is the LUKS device" "$(cat "$log")" '^ +/dev/mapper/bootlab-crypt +bootlab '
+printf 'not the key' >"$T_TMP/wrong-key"
+keyseg badkey "$T_TMP/wrong-key"
+stack_gate badkey luks+ext4 --keyfile "$T_TMP/key" --initramfs "$T_TMP/badkey.cpio"
+expect_eq "luks+ext4, wrong key file: gate exits 1" "$rc" 1
+expect_match "luks+ext4, wrong key file: the layer names the refusal" "$out" \
+	'^layer luks: the key was refused: No key available with this passphrase'
+
 # 7. several stacks in one gate, two at once: a table, one JUnit testcase
 # each, and the failure block of the stack that failed
 out=$($gate --kernel "$K" --initramfs "$T_TMP/bb.cpio.gz" --root "$T_TMP/stackroot" --root-size 32M \

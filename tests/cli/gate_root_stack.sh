@@ -9,7 +9,7 @@ err() { "$BOOTLAB" gate --kernel "$T_TMP/k" --initramfs "$T_TMP/i" "$@" 2>&1 >/d
 rc() { "$BOOTLAB" gate --kernel "$T_TMP/k" --initramfs "$T_TMP/i" "$@" >/dev/null 2>&1; echo $?; }
 
 expect_eq "unknown layer" "$(err --root-stack xfs)" \
-	"bootlab gate: --root-stack: root stack 'xfs': unknown layer 'xfs' (known: raid1, lvm, ext4)"
+	"bootlab gate: --root-stack: root stack 'xfs': unknown layer 'xfs' (known: raid1, lvm, luks, ext4)"
 expect_eq "filesystem below the top" "$(err --root-stack ext4+lvm)" \
 	"bootlab gate: --root-stack: root stack 'ext4+lvm': filesystem 'ext4' below the top"
 expect_eq "no filesystem on top" "$(err --root-stack raid1+lvm)" \
@@ -17,7 +17,7 @@ expect_eq "no filesystem on top" "$(err --root-stack raid1+lvm)" \
 expect_eq "a layer twice" "$(err --root-stack raid1+raid1+ext4)" \
 	"bootlab gate: --root-stack: root stack 'raid1+raid1+ext4': layer 'raid1' twice"
 expect_eq "md over an LV" "$(err --root-stack lvm+raid1+ext4)" \
-	"bootlab gate: --root-stack: root stack 'lvm+raid1+ext4': raid1 above lvm (an LV as an md member) is not a stack bootlab builds"
+	"bootlab gate: --root-stack: root stack 'lvm+raid1+ext4': raid1 above lvm (md over one lvm device) is not a stack bootlab builds: raid1 goes on the disks, at the bottom"
 expect_eq "empty layer" "$(err --root-stack raid1++ext4)" \
 	"bootlab gate: --root-stack: empty layer in 'raid1++ext4'"
 expect_eq "empty stack" "$(err --root-stack '')" "bootlab gate: --root-stack: empty root stack"
@@ -34,6 +34,15 @@ done
 expect_eq "a stack twice" "$(err --root-stack ext4 --root-stack ext4)" \
 	"bootlab gate: --root-stack 'ext4' given twice"
 expect_eq "-j 0" "$(err -j 0)" "bootlab gate: -j takes a number from 1 to 64, not '0'"
+expect_eq "luks without a key" "$(err --root-stack luks+ext4)" \
+	"bootlab gate: --root-stack with luks needs --passphrase TEXT or --keyfile FILE"
+echo key >"$T_TMP/key"
+expect_eq "two keys" "$(err --root-stack luks+ext4 --passphrase p --keyfile "$T_TMP/key")" \
+	"bootlab gate: --passphrase and --keyfile: give one key"
+expect_eq "a key without luks" "$(err --passphrase p)" \
+	"bootlab gate: --passphrase: no --root-stack has a luks layer"
+expect_match "a missing key file" "$(err --root-stack luks+ext4 --keyfile "$T_TMP/nokey")" \
+	"^bootlab gate: --keyfile: .*nokey"
 expect_match "--help lists --root-stack" "$("$BOOTLAB" gate --help)" "--root-stack SPEC"
 
 done_testing

@@ -1,7 +1,8 @@
 #!/bin/sh
 # build.sh [OUT]: the busybox-stacks example initramfs (default OUT:
-# initramfs.cpio.gz): static busybox, the host's mdadm and lvm with every
-# library ldd names (as initramfs-tools' copy_exec does), an mdadm.conf
+# initramfs.cpio.gz): static busybox, the host's mdadm, lvm and cryptsetup
+# with every library ldd names (as initramfs-tools' copy_exec does), an
+# mdadm.conf
 # naming the array bootlab's root stacks make (/dev/md0, name
 # bootlab:root) and an lvm.conf for a system without udev.
 set -eu
@@ -13,7 +14,7 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir -p "$tmp/bin" "$tmp/sbin" "$tmp/dev" "$tmp/proc" "$tmp/sys" "$tmp/run" \
 	"$tmp/mnt/root" "$tmp/etc/lvm"
 cp "$busybox" "$tmp/bin/busybox"
-for prog in /sbin/mdadm /sbin/lvm; do
+for prog in /sbin/mdadm /sbin/lvm /sbin/cryptsetup; do
 	cp "$prog" "$tmp/sbin/"
 	for lib in $(ldd "$prog" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
 		mkdir -p "$tmp$(dirname "$lib")"
