@@ -35,4 +35,18 @@ struct bl_run;
 /* the end of a run for its front ends (run, gate): the reports written,
  * the summary line printed; returns the exit status */
 int cmd_run_report(const struct bl_run *run);
+struct bl_result;
+/* terminal.c, for the interactive commands (boot, repro): SIGINT, SIGTERM,
+ * SIGHUP and SIGQUIT restore the terminal and stop the session */
+void cli_catch_signals(void);
+/* the terminal in raw mode (when stdin is one), said on stderr as
+ * "bootlab CMD: ..."; restored by cli_tty_restore() and at exit */
+void cli_tty_raw(const char *cmd);
+void cli_tty_restore(void);
+/* "outcome: panic (attempted to kill init, exit status 7)" on a line of
+ * its own after the guest's output; the exit status it makes (0 pass, 1
+ * panic/reboot/fail/timeout, 3 emulator or setup error, 130 interrupted) */
+int cli_print_outcome(const struct bl_result *r);
+
+int cmd_repro(int argc, char **argv);
 #endif

@@ -18,10 +18,8 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 static const char boot_usage[] =
@@ -55,51 +53,6 @@ static const char boot_usage[] =
     "by itself, or --expect matched), 1 for panic, reboot (the guest restarted\n"
     "and nothing asked it to), fail or timeout, 2 bad usage, 3 emulator or\n"
     "setup error, 130 interrupted (Ctrl-], Ctrl-C, SIGTERM)\n";
-
-static struct termios saved_tio;
-static int tio_saved;
-
-static void tty_restore(void)
-{
-	if (tio_saved)
-		tcsetattr(0, TCSAFLUSH, &saved_tio);
-	tio_saved = 0;
-}
-
-/* the terminal back first: the session may take a while to stop */
-static void on_signal(int sig)
-{
-	if (tio_saved)
-		tcsetattr(0, TCSAFLUSH, &saved_tio);
-	bl_session_interrupt();
-}
-
-static void catch_signals(void)
-{
-	/* the self-pipe before the handler can write to it */
-	bl_session_interrupt_fd();
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
-}
-
-static void tty_raw(void)
-{
-	if (!isatty(0) || tcgetattr(0, &saved_tio) < 0)
-		return;
-	fputs("bootlab boot: the guest's console is on this terminal; Ctrl-] ends the boot\n",
-	      stderr);
-	struct termios t = saved_tio;
-	cfmakeraw(&t);
-	/* keep \n -> \r\n for our own output; the guest's console sends \r\n */
-	t.c_oflag |= OPOST | ONLCR;
-	if (tcsetattr(0, TCSAFLUSH, &t) == 0) {
-		tio_saved = 1;
-		atexit(tty_restore);
-	}
-}
 
 /* --memory: 16M to 64G, in MiB */
 static int parse_memory(const char *s, int *mb)
@@ -271,34 +224,6 @@ static struct bl_scenario *boot_plan(const struct boot_args *a)
 	return sc;
 }
 
-/* the outcome on a line of its own, after whatever the guest printed;
- * the exit status it makes */
-static int boot_outcome(const struct bl_result *r)
-{
-	if (r->outcome == BL_OUT_PANIC && r->observed.on && r->reason) {
-		struct strbuf sb = STRBUF_INIT; /* the guest's words, escaped */
-		sb_add_terminal(&sb, r->reason);
-		printf("\noutcome: panic (%s)\n", sb_str(&sb));
-		sb_release(&sb);
-	} else if (r->outcome == BL_OUT_PANIC) {
-		char d[300];
-		bl_describe_panic(&r->panic, d, sizeof(d));
-		printf("\noutcome: panic (%s)\n", d);
-	} else if (r->outcome == BL_OUT_PASS) {
-		printf("\noutcome: pass\n");
-	} else {
-		printf("\noutcome: %s (%s)\n", bl_outcome_name(r->outcome),
-		       r->reason ? r->reason : "");
-	}
-	if (r->outcome == BL_OUT_PASS)
-		return BL_EXIT_OK;
-	if (r->outcome == BL_OUT_INTERRUPTED)
-		return BL_EXIT_INTERRUPTED;
-	if (r->outcome == BL_OUT_EMU_ERROR || r->outcome == BL_OUT_SETUP_ERROR)
-		return BL_EXIT_INFRA;
-	return BL_EXIT_FAIL;
-}
-
 /* prepare SC in WORKDIR and boot it with the console on this terminal */
 static int boot_session(const struct bl_scenario *sc, const char *workdir)
 {
@@ -309,14 +234,14 @@ static int boot_session(const struct bl_scenario *sc, const char *workdir)
 		printf("outcome: setup-error (%s)\n", bl_errmsg());
 		return bl_err_last_kind() == BL_EK_INFRA ? BL_EXIT_INFRA : BL_EXIT_USAGE;
 	}
-	catch_signals();
-	tty_raw();
+	cli_catch_signals();
+	cli_tty_raw("boot");
 	struct bl_session_opts so = {.workdir = workdir, .echo_console = true, .interactive = true};
 	struct bl_result r = {0};
 	bl_session_run(sc, &prep, &so, &r);
-	tty_restore();
+	cli_tty_restore();
 	fflush(stdout);
-	int rc = boot_outcome(&r);
+	int rc = cli_print_outcome(&r);
 	bl_result_release(&r);
 	bl_prepared_release(&prep);
 	return rc;

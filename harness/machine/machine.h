@@ -16,8 +16,7 @@
 #include <sys/types.h>
 
 #include "kernel/kernel.h" /* enum bl_kernel_kind: what the image is */
-
-struct strlist;
+#include "util/util.h"	   /* struct strlist */
 
 /* ---- cmdline.c: the kernel command line, as the kernel reads it ---- */
 struct bl_cmdline_word {
@@ -85,15 +84,16 @@ struct bl_machine_plan {
 
 struct bl_machine {
 	const struct bl_backend *ops;
-	pid_t pid;	    /* emulator process, leader of its own group; 0 when none */
-	pid_t watchdog;	    /* kills the group when bootlab dies (see machine.c); 0 when none */
-	int pidfd;	    /* pidfd_open(pid): readable once the emulator exits, so the
-			       session polls it instead of waitpid every few ms; <= 0 when none */
-	int console_fd;	    /* bidirectional stream; -1 when interactive */
-	int agent_fd;	    /* bidirectional stream to the agent channel */
-	int stderr_fd;	    /* emulator's own diagnostics (read), or -1 */
-	char *command;	    /* the emulator command line, for reports (owned) */
-	char *full_cmdline; /* the kernel command line actually passed (owned) */
+	pid_t pid;	     /* emulator process, leader of its own group; 0 when none */
+	pid_t watchdog;	     /* kills the group when bootlab dies (see machine.c); 0 when none */
+	int pidfd;	     /* pidfd_open(pid): readable once the emulator exits, so the
+				session polls it instead of waitpid every few ms; <= 0 when none */
+	int console_fd;	     /* bidirectional stream; -1 when interactive */
+	int agent_fd;	     /* bidirectional stream to the agent channel */
+	int stderr_fd;	     /* emulator's own diagnostics (read), or -1 */
+	char *command;	     /* the emulator command line, for reports (owned) */
+	struct strlist argv; /* the same, word for word (owned; empty for libvirt) */
+	char *full_cmdline;  /* the kernel command line actually passed (owned) */
 	const char *console_name; /* ttyS0, ttyAMA0, tty0 ... */
 	int cpu_pin;		  /* 1 + the host CPU the emulator is bound to; 0: not bound */
 	bool no_watchdog;	  /* the emulator forks no processes of its own (QEMU): its
