@@ -63,8 +63,7 @@ static void repro_verdict(const struct bl_repro *rec, const struct bl_result *r)
 	sb_release(&sb);
 }
 
-static int repro_boot(const struct bl_repro *rec, const struct bl_scenario *sc,
-		      const char *workdir)
+static int repro_boot(const struct bl_repro *rec, const struct bl_scenario *sc, const char *workdir)
 {
 	struct bl_prepared prep;
 	if (bl_repro_prepare(rec, workdir, &prep) < 0) {

@@ -45,8 +45,8 @@ void cli_tty_raw(const char *cmd)
 {
 	if (!isatty(0) || tcgetattr(0, &saved_tio) < 0)
 		return;
-	fprintf(stderr, "bootlab %s: the guest's console is on this terminal; Ctrl-] ends the boot\n",
-		cmd);
+	fprintf(stderr,
+		"bootlab %s: the guest's console is on this terminal; Ctrl-] ends the boot\n", cmd);
 	struct termios t = saved_tio;
 	cfmakeraw(&t);
 	/* keep \n -> \r\n for our own output; the guest's console sends \r\n */

@@ -113,8 +113,9 @@ static json_t *record_json(const struct bl_scenario *sc, const struct bl_prepare
 		json_decref(initrd);
 		return NULL;
 	}
-	json_t *emu = json_pack("{s:o,s:s}", "argv",
-				strv_json(r->emulator_argv.v, r->emulator_argv.n), "work_dir", workdir);
+	json_t *emu =
+	    json_pack("{s:o,s:s}", "argv", strv_json(r->emulator_argv.v, r->emulator_argv.n),
+		      "work_dir", workdir);
 	return json_pack("{s:s,s:s,s:o,s:{s:s,s:o},s:o,s:o,s:o,s:o,s:b,s:i,s:o}", "schema",
 			 "bootlab-repro/1", "variant", sc->name, "scenario", scenario_json(sc),
 			 "recorded", "outcome", bl_outcome_name(r->outcome), "reason",

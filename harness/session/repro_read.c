@@ -32,8 +32,8 @@ static int get_str(const struct rd *rd, json_t *obj, const char *key, const char
 	return 0;
 }
 
-static int get_int(const struct rd *rd, json_t *obj, const char *key, const char *field,
-		   int min, int max, int *out)
+static int get_int(const struct rd *rd, json_t *obj, const char *key, const char *field, int min,
+		   int max, int *out)
 {
 	json_t *v = json_object_get(obj, key);
 	if (!json_is_integer(v))
@@ -93,7 +93,9 @@ static int get_file(const struct rd *rd, json_t *obj, const char *field, bool fo
 	int rc = -1;
 	if (!json_is_object(obj))
 		field_err(rd, field, obj ? "not an object" : "missing");
-	else if (json_object_get(obj, "file") || folder_only)
+	else if (folder_only && !json_object_get(obj, "file"))
+		field_err(rd, field, "names no 'file' in the folder (where disks are kept)");
+	else if (json_object_get(obj, "file"))
 		rc = get_str(rd, obj, "file", field, false, &f->name);
 	else
 		rc = get_str(rd, obj, "path", field, false, &f->path);
