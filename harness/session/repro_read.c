@@ -128,6 +128,14 @@ static int read_disks(const struct rd *rd, json_t *doc)
 	return 0;
 }
 
+static bool one_of(const char *s, const char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(s, v[i]))
+			return true;
+	return false;
+}
+
 static int read_machine(const struct rd *rd, json_t *doc)
 {
 	struct bl_repro *r = rd->rec;
@@ -149,6 +157,12 @@ static int read_machine(const struct rd *rd, json_t *doc)
 				 "boot it with bootlab run)");
 	if (!bl_kernel_arch_name(r->arch))
 		return field_err(rd, "machine.arch", "not an arch bootlab knows");
+	static const char *const types[] = {"microvm", "q35", "pc", "virt"};
+	static const char *const virtio[] = {"mmio", "pci", "none"};
+	if (r->machine && !one_of(r->machine, types, BL_ARRAY_SIZE(types)))
+		return field_err(rd, "machine.machine", "not microvm, q35, pc or virt");
+	if (r->virtio && !one_of(r->virtio, virtio, BL_ARRAY_SIZE(virtio)))
+		return field_err(rd, "machine.virtio", "not mmio, pci or none");
 	return 0;
 }
 

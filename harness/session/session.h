@@ -145,6 +145,33 @@ double bl_obs_guest_s(const struct bl_observed *o, const struct bl_obs_event *e)
 /* an "observe" message of the guest into O; MARK: console lines so far */
 void bl_obs_add(struct bl_observed *o, json_t *msg, size_t mark);
 void bl_obs_release(struct bl_observed *o);
+/* obs_spans.c: one program's run in stage 1, from its exec to the exit
+ * of its process or the next exec of the same pid, whichever came first */
+struct bl_obs_span {
+	const struct bl_obs_event *exec; /* its exec event: pid, ppid, argv */
+	const struct bl_obs_event *end;	 /* the exit or exec that ended it; NULL: still
+					    running when the observation ended */
+	double start_s, end_s;		 /* bl_obs_guest_s(); with no end, the last event's */
+};
+/* the programs O saw, in the order they were exec'd; NULL when none
+ * (caller frees the array; its events are O's) */
+struct bl_obs_span *bl_obs_spans(const struct bl_observed *o, size_t *n);
+/* how SPAN ended: 0 when it exited 0 or was replaced by an exec, 1 when
+ * it exited non-zero or was killed, -1 when it did not end */
+int bl_obs_span_failed(const struct bl_obs_span *s);
+/* the programs of a stage 1 by argv[0] (bootlab compare): how often one
+ * ran, how often it failed, the time its runs took together */
+struct bl_obs_prog {
+	const char *name; /* argv[0] (borrowed from O), or "?" for an empty argv */
+	size_t runs, failed;
+	double total_s;
+};
+/* O's programs in the order each name first ran; NULL when none (caller
+ * frees the array) */
+struct bl_obs_prog *bl_obs_programs(const struct bl_observed *o, size_t *n);
+/* the root change (switch_root), or NULL */
+const struct bl_obs_event *bl_obs_switch_root(const struct bl_observed *o);
+
 /* Why PID 1 exited in stage 1, from what was observed: NULL when it did
  * not (caller frees). TAIL: the last console lines (NTAIL of them), the
  * last of which was line number TOTAL - 1. */

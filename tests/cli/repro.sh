@@ -55,6 +55,7 @@ case_bad "a disk that is gone" '.disks[0].file = "disk9.img"' "field 'disks.0': 
 case_bad "disks not an array" '.disks = {}' "field 'disks': not an array"
 case_bad "an outcome bootlab does not know" '.recorded.outcome = "meh"' "field 'recorded.outcome': not an outcome"
 case_bad "a libvirt boot" '.machine.backend = "libvirt"' "field 'machine.backend': repro boots qemu and uml"
+case_bad "a machine type QEMU is not given" '.machine.machine = "-monitor"' "field 'machine.machine': not microvm, q35, pc or virt"
 case_bad "memory out of range" '.machine.memory_mb = 1' "field 'machine.memory_mb': out of range"
 case_bad "a command line word that is not a string" '.machine.cmdline = [1]' "field 'machine.cmdline': holds something else"
 case_bad "an empty emulator argv" '.emulator.argv = []' "field 'emulator.argv': empty"
