@@ -25,7 +25,7 @@
 static const char boot_usage[] =
     "usage: bootlab boot --kernel K [--initrd A]... [--append STR] [--arch A]\n"
     "                    [--backend B] [--machine M] [--memory SIZE] [--timeout T]\n"
-    "                    [--expect REGEX] [--observe]\n"
+    "                    [--expect REGEX] [--observe] [--gdb]\n"
     "\n"
     "Boot kernel K once with the console on this terminal (stdin goes to the\n"
     "guest; Ctrl-] ends the boot). The archives are stacked in the order given\n"
@@ -47,6 +47,9 @@ static const char boot_usage[] =
     "                   regex), then end the boot\n"
     "  --observe        trace the initrd's own init in stage 1 (every program it\n"
     "                   runs and how it ended; why PID 1 exited: docs/observe.md)\n"
+    "  --gdb            QEMU's gdb stub on a free port, the guest stopped until gdb\n"
+    "                   continues; prints the gdb command with the kernel's vmlinux\n"
+    "                   (adds nokaslr; the deadline is 24h unless --timeout)\n"
     "  -h, --help       this text\n"
     "\n"
     "exit status: 0 when the outcome is pass (the guest powered off or halted\n"
@@ -70,19 +73,26 @@ struct boot_args {
 	const char *kernel, *append, *arch, *backend, *machine, *expect;
 	struct strlist initrds;
 	int memory_mb, timeout_ms;
-	bool observe;
+	bool observe, gdb, timeout_set;
 };
 
 /* the options into A: -1 to go on, else the exit status */
 static int boot_parse(struct boot_args *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"kernel", required_argument, NULL, 'k'},  {"initrd", required_argument, NULL, 'i'},
-	    {"append", required_argument, NULL, 'a'},  {"arch", required_argument, NULL, 'A'},
-	    {"backend", required_argument, NULL, 'b'}, {"machine", required_argument, NULL, 'M'},
-	    {"memory", required_argument, NULL, 'm'},  {"timeout", required_argument, NULL, 't'},
-	    {"expect", required_argument, NULL, 'e'},  {"observe", no_argument, NULL, 'O'},
-	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	    {"kernel", required_argument, NULL, 'k'},
+	    {"initrd", required_argument, NULL, 'i'},
+	    {"append", required_argument, NULL, 'a'},
+	    {"arch", required_argument, NULL, 'A'},
+	    {"backend", required_argument, NULL, 'b'},
+	    {"machine", required_argument, NULL, 'M'},
+	    {"memory", required_argument, NULL, 'm'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"expect", required_argument, NULL, 'e'},
+	    {"observe", no_argument, NULL, 'O'},
+	    {"gdb", no_argument, NULL, 'g'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 	optind = 1;
@@ -113,6 +123,9 @@ static int boot_parse(struct boot_args *a, int argc, char **argv)
 		case 'O':
 			a->observe = true;
 			break;
+		case 'g':
+			a->gdb = true;
+			break;
 		case 'm':
 			if (parse_memory(optarg, &a->memory_mb) < 0)
 				die("boot: --memory: %s", bl_errmsg());
@@ -120,6 +133,7 @@ static int boot_parse(struct boot_args *a, int argc, char **argv)
 		case 't':
 			if (bl_parse_duration(optarg, &a->timeout_ms) < 0)
 				die("boot: --timeout: %s (every boot has a deadline)", bl_errmsg());
+			a->timeout_set = true;
 			break;
 		case 'h':
 			fputs(boot_usage, stdout);
@@ -209,7 +223,7 @@ static struct bl_scenario *boot_plan(const struct boot_args *a)
 	bl_plan_set(&sc->machine, a->machine);
 	bl_plan_set(&sc->cmdline, a->append);
 	sc->memory_mb = a->memory_mb;
-	sc->timeout_ms = a->timeout_ms;
+	sc->timeout_ms = a->gdb && !a->timeout_set ? CLI_GDB_TIMEOUT_MS : a->timeout_ms;
 	sc->observe = a->observe;
 	for (size_t i = 0; i < a->initrds.n; i++) {
 		char name[32], *path = realpath(a->initrds.v[i], NULL);
@@ -225,7 +239,7 @@ static struct bl_scenario *boot_plan(const struct boot_args *a)
 }
 
 /* prepare SC in WORKDIR and boot it with the console on this terminal */
-static int boot_session(const struct bl_scenario *sc, const char *workdir)
+static int boot_session(const struct bl_scenario *sc, const char *workdir, bool gdb)
 {
 	struct bl_prepared prep;
 	if (bl_prepare(sc, workdir, &prep) < 0) {
@@ -234,14 +248,8 @@ static int boot_session(const struct bl_scenario *sc, const char *workdir)
 		printf("outcome: setup-error (%s)\n", bl_errmsg());
 		return bl_err_last_kind() == BL_EK_INFRA ? BL_EXIT_INFRA : BL_EXIT_USAGE;
 	}
-	cli_catch_signals();
-	cli_tty_raw("boot");
-	struct bl_session_opts so = {.workdir = workdir, .echo_console = true, .interactive = true};
 	struct bl_result r = {0};
-	bl_session_run(sc, &prep, &so, &r);
-	cli_tty_restore();
-	fflush(stdout);
-	int rc = cli_print_outcome(&r);
+	int rc = cli_session("boot", sc, &prep, workdir, gdb, &r);
 	bl_result_release(&r);
 	bl_prepared_release(&prep);
 	return rc;
@@ -265,7 +273,7 @@ int cmd_boot(int argc, char **argv)
 		fprintf(stderr, "bootlab boot: %s\n", bl_errmsg());
 		rc = BL_EXIT_INFRA;
 	} else {
-		rc = boot_session(sc, workdir);
+		rc = boot_session(sc, workdir, a.gdb);
 		bl_rm_rf(workdir);
 		free(workdir);
 	}

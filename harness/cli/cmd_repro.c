@@ -14,7 +14,7 @@
 #include <string.h>
 
 static const char repro_usage[] =
-    "usage: bootlab repro REPORT_DIR/VARIANT\n"
+    "usage: bootlab repro [--gdb] REPORT_DIR/VARIANT\n"
     "\n"
     "Boot a variant of a run again from its repro folder, which bootlab run and\n"
     "gate keep in the report folder for every variant that did not pass (for\n"
@@ -23,6 +23,12 @@ static const char repro_usage[] =
     "scenario's steps when its file is unchanged. The console is on this\n"
     "terminal (stdin goes to the guest; Ctrl-] ends the boot). The last lines\n"
     "are the outcome and the recorded one.\n"
+    "\n"
+    "options:\n"
+    "  --gdb        QEMU's gdb stub on a free port, the guest stopped until gdb\n"
+    "               continues; prints the gdb command with the kernel's vmlinux\n"
+    "               (adds nokaslr; the boot's deadline becomes 24h)\n"
+    "  -h, --help   this text\n"
     "\n"
     "exit status: as bootlab boot's (0 pass, 1 panic, reboot, fail or timeout),\n"
     "2 bad usage or a repro folder that is incomplete or no longer matches its\n"
@@ -63,7 +69,8 @@ static void repro_verdict(const struct bl_repro *rec, const struct bl_result *r)
 	sb_release(&sb);
 }
 
-static int repro_boot(const struct bl_repro *rec, const struct bl_scenario *sc, const char *workdir)
+static int repro_boot(const struct bl_repro *rec, const struct bl_scenario *sc, const char *workdir,
+		      bool gdb)
 {
 	struct bl_prepared prep;
 	if (bl_repro_prepare(rec, workdir, &prep) < 0) {
@@ -71,28 +78,28 @@ static int repro_boot(const struct bl_repro *rec, const struct bl_scenario *sc, 
 		fprintf(stderr, "bootlab repro: %s\n", bl_errmsg());
 		return BL_EXIT_INFRA;
 	}
-	cli_catch_signals();
-	cli_tty_raw("repro");
-	struct bl_session_opts so = {.workdir = workdir, .echo_console = true, .interactive = true};
 	struct bl_result r = {0};
-	bl_session_run(sc, &prep, &so, &r);
-	cli_tty_restore();
-	fflush(stdout);
-	int rc = cli_print_outcome(&r);
-	repro_verdict(rec, &r);
+	int rc = cli_session("repro", sc, &prep, workdir, gdb, &r);
+	if (r.sc)
+		repro_verdict(rec, &r);
 	bl_result_release(&r);
 	bl_prepared_release(&prep);
 	return rc;
 }
 
 /* the options: -1 to go on with DIR, else the exit status */
-static int repro_parse(int argc, char **argv, const char **dir)
+static int repro_parse(int argc, char **argv, const char **dir, bool *gdb)
 {
-	static const struct option opts[] = {{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"help", no_argument, NULL, 'h'}, {"gdb", no_argument, NULL, 'g'}, {NULL, 0, NULL, 0}};
 	int c;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'g') {
+			*gdb = true;
+			continue;
+		}
 		if (c != 'h')
 			return cli_option_error("repro", c, argv, repro_usage);
 		fputs(repro_usage, stdout);
@@ -111,7 +118,8 @@ static int repro_parse(int argc, char **argv, const char **dir)
 int cmd_repro(int argc, char **argv)
 {
 	const char *dir = NULL;
-	int rc = repro_parse(argc, argv, &dir);
+	bool gdb = false;
+	int rc = repro_parse(argc, argv, &dir, &gdb);
 	if (rc >= 0)
 		return rc;
 	struct bl_repro rec;
@@ -125,7 +133,9 @@ int cmd_repro(int argc, char **argv)
 		fprintf(stderr, "bootlab repro: %s\n", bl_errmsg());
 		rc = BL_EXIT_INFRA;
 	} else {
-		rc = repro_boot(&rec, sc, workdir);
+		if (gdb)
+			sc->timeout_ms = CLI_GDB_TIMEOUT_MS;
+		rc = repro_boot(&rec, sc, workdir, gdb);
 		bl_rm_rf(workdir);
 		free(workdir);
 	}

@@ -57,6 +57,22 @@ void cli_tty_raw(const char *cmd)
 	}
 }
 
+int cli_session(const char *cmd, const struct bl_scenario *sc, struct bl_prepared *prep,
+		const char *workdir, bool gdb, struct bl_result *r)
+{
+	if (gdb && cli_gdb_prepare(cmd, prep) < 0) {
+		fprintf(stderr, "bootlab %s: --gdb: %s\n", cmd, bl_errmsg());
+		return BL_EXIT_USAGE;
+	}
+	cli_catch_signals();
+	cli_tty_raw(cmd);
+	struct bl_session_opts so = {.workdir = workdir, .echo_console = true, .interactive = true};
+	bl_session_run(sc, prep, &so, r);
+	cli_tty_restore();
+	fflush(stdout);
+	return cli_print_outcome(r);
+}
+
 int cli_print_outcome(const struct bl_result *r)
 {
 	if (r->outcome == BL_OUT_PANIC && r->observed.on && r->reason) {

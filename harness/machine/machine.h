@@ -80,6 +80,8 @@ struct bl_machine_plan {
 					  NULL = what the machine type has (bl_machine_virtio) */
 	const char *accel;	       /* qemu: "tcg", "kvm", or NULL/"auto": $BOOTLAB_ACCEL, else
 					  KVM only after a good probe boot (kvm.c), else TCG */
+	int gdb_port;		       /* qemu: > 0: its gdb stub on 127.0.0.1:PORT and the guest
+					  stopped until the debugger continues (-gdb, -S) */
 };
 
 struct bl_machine {
@@ -163,6 +165,9 @@ int bl_kvm_usable(const struct bl_machine_plan *p, char *why, size_t n);
  * PIT calibration, which fails on a busy host (the TSC is then marked
  * unstable, the delay loop calibrated and the boot ~80 ms slower) */
 long bl_host_tsc_khz(void);
+/* qemu.c: a TCP port on 127.0.0.1 free right now, for a gdb stub; -1
+ * with a message */
+int bl_qemu_free_port(void);
 /* qemu.c: the speed words of a QEMU machine type (microvm, q35, virt),
  * for the qemu and libvirt backends (docs/kernel-behaviour.md section 15) */
 void bl_qemu_machine_words(const char *arch, const char *machine, struct bl_cmdline *c);
