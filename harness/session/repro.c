@@ -27,12 +27,8 @@ static json_t *strv_json(char *const *v, size_t n)
 /* {KEY: VALUE, "sha256": ...} of the file at PATH */
 static json_t *file_json(const char *key, const char *value, const char *path)
 {
-	struct bl_sha256 h;
 	char hex[65];
-	bl_sha256_init(&h);
-	int rc = bl_sha256_update_file(&h, path);
-	bl_sha256_final_hex(&h, hex);
-	if (rc < 0)
+	if (bl_sha256_file_hex(path, hex) < 0)
 		return NULL;
 	return json_pack("{s:s,s:s}", key, value, "sha256", hex);
 }

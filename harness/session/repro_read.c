@@ -71,11 +71,8 @@ static bool is_hex64(const char *s)
 static int check_hash(const struct rd *rd, const char *field, const struct bl_repro_file *f)
 {
 	char *path = f->name ? xasprintf("%s/%s", rd->rec->dir, f->name) : xstrdup(f->path);
-	struct bl_sha256 h;
 	char hex[65];
-	bl_sha256_init(&h);
-	int rc = bl_sha256_update_file(&h, path);
-	bl_sha256_final_hex(&h, hex);
+	int rc = bl_sha256_file_hex(path, hex);
 	if (rc < 0)
 		rc = bl_err_prefix("%s: field '%s'", rd->file, field);
 	else if (strcmp(hex, f->sha256))

@@ -12,12 +12,7 @@
 if ! command -v gdb >/dev/null; then skip "no gdb (ci/install-deps)" "--gdb"; done_testing; exit; fi
 K=$("$BOOTLAB" kernel build --arch x86_64 -q) || K=
 check "the project's x86_64 kernel is built" test -f "$K"
-d="$T_TMP/tree"
-mkdir -p "$d/bin" "$d/dev"
-cp /bin/busybox "$d/bin/busybox"
-printf '#!/bin/busybox sh\n/bin/busybox echo gdb-test: init ran\nexit 3\n' >"$d/init"
-chmod 0755 "$d/init"
-(cd "$d" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -n >"$T_TMP/init.cpio.gz"
+printf '#!/bin/busybox sh\n/bin/busybox echo gdb-test: init ran\nexit 3\n' | busybox_initrd "$T_TMP/init.cpio.gz"
 
 # wait_cmd ERRFILE: the gdb command bootlab printed (within 60 s)
 wait_cmd() {

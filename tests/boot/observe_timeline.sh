@@ -13,10 +13,7 @@
 
 K=$("$BOOTLAB" kernel build --arch x86_64 -q) || K=
 check "the project's x86_64 kernel is built" test -f "$K"
-d="$T_TMP/tree"
-mkdir -p "$d/bin" "$d/dev" "$d/proc" "$d/mnt/root"
-cp /bin/busybox "$d/bin/busybox"
-cat >"$d/init" <<'EOF'
+busybox_initrd "$T_TMP/init.cpio.gz" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc none /proc
@@ -30,8 +27,6 @@ mount -o ro /dev/vda /mnt/root || exit 1
 umount /proc
 exec switch_root /mnt/root /sbin/init
 EOF
-chmod 0755 "$d/init"
-(cd "$d" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -n >"$T_TMP/init.cpio.gz"
 
 # gate NAME NAP: an observed gate boot into $T_TMP/NAME
 gate() {

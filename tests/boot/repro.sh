@@ -73,12 +73,7 @@ echo "$out" >"$T_TMP/refused.out"
 no_match "nothing booted when refused" 'Linux version' "$T_TMP/refused.out"
 
 # a plan made in memory: bootlab gate --observe of an /init that exits 3
-d="$T_TMP/tree"
-mkdir -p "$d/bin" "$d/dev"
-cp /bin/busybox "$d/bin/busybox"
-printf '#!/bin/busybox sh\n/bin/busybox echo repro-test: giving up\nexit 3\n' >"$d/init"
-chmod 0755 "$d/init"
-(cd "$d" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -n >"$T_TMP/init.cpio.gz"
+printf '#!/bin/busybox sh\n/bin/busybox echo repro-test: giving up\nexit 3\n' | busybox_initrd "$T_TMP/init.cpio.gz"
 "$BOOTLAB" gate --observe --kernel "$K" --initramfs "$T_TMP/init.cpio.gz" --report-dir "$T_TMP/g" >"$T_TMP/gate.out" 2>&1
 G=$(readlink -f "$T_TMP/g/latest")
 GP="$G/$(jq -r '.scenarios[0].repro' "$G/report.json")"
