@@ -53,8 +53,14 @@ static struct bl_scenario *repro_plan(const struct bl_repro *rec, struct bl_scen
 		if (!strcmp(set->v[i]->name, rec->variant))
 			sc = set->v[i];
 	if (!sc)
-		bl_err("%s/repro.json: field 'variant': '%s' has no variant '%s'", rec->dir,
-		       rec->scenario, rec->variant);
+		return bl_err("%s/repro.json: field 'variant': '%s' has no variant '%s'", rec->dir,
+			      rec->scenario, rec->variant),
+		       NULL;
+	/* the run's --arch/--backend do not change a variant's name: the
+	 * record says where it booted */
+	bl_plan_set(&sc->arch, rec->arch);
+	bl_plan_set(&sc->backend, rec->backend);
+	sc->observe = rec->observe;
 	return sc;
 }
 

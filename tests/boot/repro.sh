@@ -9,6 +9,7 @@
 # - with --keep the passing variant has one too, and boots to pass;
 # - a changed disk image or scenario file is refused (exit 2, naming the
 #   field) before anything boots;
+# - the same on UML (bootlab run --backend uml);
 # - bootlab gate --observe of a busybox /init that exits 3: the repro of
 #   its plan made in memory (no scenario file) says the same why.
 . "$(dirname "$0")/../lib.sh"
@@ -71,6 +72,15 @@ expect_eq "a scenario file changed since: exit 2" "$rc" 2
 expect_match "the error names the scenario field" "$out" "field 'scenario': '$SC' no longer has SHA-256"
 echo "$out" >"$T_TMP/refused.out"
 no_match "nothing booted when refused" 'Linux version' "$T_TMP/refused.out"
+
+# UML: the run's --backend does not change the variant's name; the record
+# says where it booted
+"$BOOTLAB" run --backend uml --filter 'exit-7' --report-dir "$T_TMP/u" "$SC" >/dev/null 2>&1
+U="$(readlink -f "$T_TMP/u/latest")/repro_exit-7_"
+expect_eq "uml: the repro folder records the uml backend" "$(jq -r '.machine.backend' "$U/repro.json")" uml
+out=$("$BOOTLAB" repro "$U" </dev/null 2>&1)
+expect_match "uml: repro boots UML again to the same panic" "$out" '^repro: same outcome \(panic\)$'
+expect_match "uml: ... the UML kernel's console" "$out" 'Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000700'
 
 # a plan made in memory: bootlab gate --observe of an /init that exits 3
 printf '#!/bin/busybox sh\n/bin/busybox echo repro-test: giving up\nexit 3\n' | busybox_initrd "$T_TMP/init.cpio.gz"
