@@ -424,6 +424,11 @@ static void scenario_section(struct strbuf *sb, const struct bl_variant_result *
 		bl_xml_escape(sb, r->reason);
 		sb_adds(sb, "</p>\n");
 	}
+	if (r->repro_dir) {
+		sb_adds(sb, "<p class=\"repro\">boot it again: <code>bootlab repro ");
+		bl_xml_escape(sb, r->repro_dir);
+		sb_adds(sb, "</code></p>\n");
+	}
 	if (v->nruns > 1)
 		runs_line(sb, v, run);
 	if (r->phases[BL_PH_SPAWN].seen)

@@ -30,6 +30,9 @@ check "the passing variant has no repro folder" test ! -e "$R/repro"
 expect_eq "report.json names each repro folder (null for the pass)" \
 	"$(jq -r '[.scenarios[].repro] | map(tostring) | join(" ")' "$R/report.json")" \
 	"null repro_exit-7_ repro_wrong-cmdline_"
+expect_eq "index.html says how to boot the failing variants again, and only them" \
+	"$(xmllint --html --xpath '//p[@class="repro"]/code/text()' "$R/index.html" 2>/dev/null | sed 's|.*/||' | sort | tr '\n' ' ')" \
+	"repro_exit-7_ repro_wrong-cmdline_ "
 expect_eq "the disk image kept is 4 MiB, as built" "$(stat -c %s "$P/disk0.img")" 4194304
 expect_eq "repro.json's kernel is the one booted, with its SHA-256" \
 	"$(jq -r '.kernel.path + " " + .kernel.sha256' "$P/repro.json")" \
