@@ -403,6 +403,8 @@ static void print_failure(const struct gate *g, const struct bl_run *run, const 
 				put_text("", r->tail[i]);
 			printf("--- end of console tail ---\n");
 		}
+		if (r->repro_dir)
+			put_text("boot it again: bootlab repro ", r->repro_dir);
 	} else {
 		printf("no report (%s/report.json)\n", run->dir);
 	}

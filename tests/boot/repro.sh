@@ -89,7 +89,9 @@ expect_match "uml: ... the UML kernel's console" "$out" 'Kernel panic - not sync
 printf '#!/bin/busybox sh\n/bin/busybox echo repro-test: giving up\nexit 3\n' | busybox_initrd "$T_TMP/init.cpio.gz"
 "$BOOTLAB" gate --observe --kernel "$K" --initramfs "$T_TMP/init.cpio.gz" --report-dir "$T_TMP/g" >"$T_TMP/gate.out" 2>&1
 G=$(readlink -f "$T_TMP/g/latest")
-GP="$G/$(jq -r '.scenarios[0].repro' "$G/report.json")"
+GP=$(sed -n 's/^boot it again: bootlab repro //p' "$T_TMP/gate.out")
+expect_eq "gate: its failure report says how to boot it again, the folder report.json names" \
+	"$(readlink -f "$GP")" "$G/$(jq -r '.scenarios[0].repro' "$G/report.json")"
 expect_eq "gate: the repro folder names no scenario file" "$(jq -r '.scenario' "$GP/repro.json")" null
 out=$("$BOOTLAB" repro "$GP" </dev/null 2>&1); rc=$?
 echo "$out" | tail -n 3 | sed 's/^/# /'
