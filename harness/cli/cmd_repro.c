@@ -42,20 +42,20 @@ static struct bl_scenario *repro_plan(const struct bl_repro *rec, struct bl_scen
 	if (!rec->scenario) {
 		sc = bl_plan_new(rec->variant, "bootlab repro");
 		sc->timeout_ms = rec->timeout_ms;
-		sc->observe = rec->observe;
-		bl_plan_set(&sc->arch, rec->arch);
-		bl_plan_set(&sc->backend, rec->backend);
-		return sc;
-	}
-	if (bl_scenario_load(rec->scenario, NULL, set) < 0)
+	} else if (bl_scenario_load(rec->scenario, NULL, set) < 0) {
 		return NULL;
+	}
 	for (size_t i = 0; i < set->n && !sc; i++)
 		if (!strcmp(set->v[i]->name, rec->variant))
 			sc = set->v[i];
-	if (!sc)
-		return bl_err("%s/repro.json: field 'variant': '%s' has no variant '%s'", rec->dir,
-			      rec->scenario, rec->variant),
-		       NULL;
+	if (!sc) {
+		struct strbuf name = STRBUF_INIT; /* a report may come from anywhere */
+		sb_add_terminal(&name, rec->variant);
+		bl_err("%s/repro.json: field 'variant': '%s' has no variant '%s'", rec->dir,
+		       rec->scenario, sb_str(&name));
+		sb_release(&name);
+		return NULL;
+	}
 	/* the run's --arch/--backend do not change a variant's name: the
 	 * record says where it booted */
 	bl_plan_set(&sc->arch, rec->arch);

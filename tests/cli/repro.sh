@@ -66,6 +66,9 @@ cp tests/data/scenarios/repro.yaml "$T_TMP/s.yaml"
 case_bad "a scenario without the variant" \
 	".scenario = {path: \"$T_TMP/s.yaml\", sha256: \"$(sha "$T_TMP/s.yaml")\"}" \
 	"field 'variant': '.*/s.yaml' has no variant 'v'"
+case_bad "a variant name with a terminal escape: shown escaped" \
+	".scenario = {path: \"$T_TMP/s.yaml\", sha256: \"$(sha "$T_TMP/s.yaml")\"} | .variant = \"x\\u001b[2Jy\"" \
+	"has no variant 'x\\\\x1b\\[2Jy'"
 printf '{"schema": ' >"$D/repro.json"
 out=$("$BOOTLAB" repro "$D" 2>&1); rc=$?
 expect_eq "repro.json that is not JSON: exit 2" "$rc" 2
