@@ -18,6 +18,7 @@ struct command {
 static const struct command commands[] = {
     {"run", cmd_run, "run scenario files, print verdicts, write reports"},
     {"boot", cmd_boot, "boot a kernel once with the console on this terminal"},
+    {"repro", cmd_repro, "boot a variant of a run again from its repro folder"},
     {"compare", cmd_compare, "per-phase timing differences between two report.json files"},
     {"report", cmd_report, "merge the report folders of shards or reruns into one"},
     {"archive", cmd_archive, "build, stack, list, extract, cat and lint initramfs archives"},

@@ -31,7 +31,8 @@ void bu_luks_create(struct bu_script *s)
 
 void bu_luks_stop(struct bu_script *s)
 {
-	bu_add(s, "luks: cryptsetup close", xstrdup(DM_ENV "cryptsetup close " BL_STACK_CRYPT "\n"));
+	bu_add(s, "luks: cryptsetup close",
+	       xstrdup(DM_ENV "cryptsetup close " BL_STACK_CRYPT "\n"));
 }
 
 void bu_luks_report(struct bu_script *s)

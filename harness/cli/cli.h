@@ -37,4 +37,33 @@ struct bl_run;
 /* the end of a run for its front ends (run, gate): the reports written,
  * the summary line printed; returns the exit status */
 int cmd_run_report(const struct bl_run *run);
+struct bl_result;
+/* terminal.c, for the interactive commands (boot, repro): SIGINT, SIGTERM,
+ * SIGHUP and SIGQUIT restore the terminal and stop the session */
+void cli_catch_signals(void);
+/* the terminal in raw mode (when stdin is one), said on stderr as
+ * "bootlab CMD: ..."; restored by cli_tty_restore() and at exit */
+void cli_tty_raw(const char *cmd);
+void cli_tty_restore(void);
+/* "outcome: panic (attempted to kill init, exit status 7)" on a line of
+ * its own after the guest's output; the exit status it makes (0 pass, 1
+ * panic/reboot/fail/timeout, 3 emulator or setup error, 130 interrupted) */
+int cli_print_outcome(const struct bl_result *r);
+struct bl_scenario;
+struct bl_prepared;
+/* SC prepared as PREP booted once with the console on this terminal
+ * (--gdb: cli_gdb_prepare() first), the outcome printed; its result in R
+ * (caller releases) and the exit status cli_print_outcome() makes (2 when
+ * --gdb cannot be had) */
+int cli_session(const char *cmd, const struct bl_scenario *sc, struct bl_prepared *prep,
+		const char *workdir, bool gdb, struct bl_result *r);
+
+/* gdb.c, --gdb of boot and repro: P's QEMU gets its gdb stub on a free
+ * port with the guest stopped, and nokaslr; the gdb command line (with the
+ * kernel's vmlinux) is printed on stderr as "bootlab CMD: ...". -1 with a
+ * message (not qemu, no port) */
+int cli_gdb_prepare(const char *cmd, struct bl_prepared *p);
+#define CLI_GDB_TIMEOUT_MS (24 * 3600 * 1000) /* a debugged boot's deadline */
+
+int cmd_repro(int argc, char **argv);
 #endif

@@ -18,16 +18,14 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 static const char boot_usage[] =
     "usage: bootlab boot --kernel K [--initrd A]... [--append STR] [--arch A]\n"
     "                    [--backend B] [--machine M] [--memory SIZE] [--timeout T]\n"
-    "                    [--expect REGEX] [--observe]\n"
+    "                    [--expect REGEX] [--observe] [--gdb]\n"
     "\n"
     "Boot kernel K once with the console on this terminal (stdin goes to the\n"
     "guest; Ctrl-] ends the boot). The archives are stacked in the order given\n"
@@ -49,57 +47,15 @@ static const char boot_usage[] =
     "                   regex), then end the boot\n"
     "  --observe        trace the initrd's own init in stage 1 (every program it\n"
     "                   runs and how it ended; why PID 1 exited: docs/observe.md)\n"
+    "  --gdb            QEMU's gdb stub on a free port, the guest stopped until gdb\n"
+    "                   continues; prints the gdb command with the kernel's vmlinux\n"
+    "                   (adds nokaslr; the deadline is 24h unless --timeout)\n"
     "  -h, --help       this text\n"
     "\n"
     "exit status: 0 when the outcome is pass (the guest powered off or halted\n"
     "by itself, or --expect matched), 1 for panic, reboot (the guest restarted\n"
     "and nothing asked it to), fail or timeout, 2 bad usage, 3 emulator or\n"
     "setup error, 130 interrupted (Ctrl-], Ctrl-C, SIGTERM)\n";
-
-static struct termios saved_tio;
-static int tio_saved;
-
-static void tty_restore(void)
-{
-	if (tio_saved)
-		tcsetattr(0, TCSAFLUSH, &saved_tio);
-	tio_saved = 0;
-}
-
-/* the terminal back first: the session may take a while to stop */
-static void on_signal(int sig)
-{
-	if (tio_saved)
-		tcsetattr(0, TCSAFLUSH, &saved_tio);
-	bl_session_interrupt();
-}
-
-static void catch_signals(void)
-{
-	/* the self-pipe before the handler can write to it */
-	bl_session_interrupt_fd();
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
-}
-
-static void tty_raw(void)
-{
-	if (!isatty(0) || tcgetattr(0, &saved_tio) < 0)
-		return;
-	fputs("bootlab boot: the guest's console is on this terminal; Ctrl-] ends the boot\n",
-	      stderr);
-	struct termios t = saved_tio;
-	cfmakeraw(&t);
-	/* keep \n -> \r\n for our own output; the guest's console sends \r\n */
-	t.c_oflag |= OPOST | ONLCR;
-	if (tcsetattr(0, TCSAFLUSH, &t) == 0) {
-		tio_saved = 1;
-		atexit(tty_restore);
-	}
-}
 
 /* --memory: 16M to 64G, in MiB */
 static int parse_memory(const char *s, int *mb)
@@ -117,19 +73,26 @@ struct boot_args {
 	const char *kernel, *append, *arch, *backend, *machine, *expect;
 	struct strlist initrds;
 	int memory_mb, timeout_ms;
-	bool observe;
+	bool observe, gdb, timeout_set;
 };
 
 /* the options into A: -1 to go on, else the exit status */
 static int boot_parse(struct boot_args *a, int argc, char **argv)
 {
 	static const struct option opts[] = {
-	    {"kernel", required_argument, NULL, 'k'},  {"initrd", required_argument, NULL, 'i'},
-	    {"append", required_argument, NULL, 'a'},  {"arch", required_argument, NULL, 'A'},
-	    {"backend", required_argument, NULL, 'b'}, {"machine", required_argument, NULL, 'M'},
-	    {"memory", required_argument, NULL, 'm'},  {"timeout", required_argument, NULL, 't'},
-	    {"expect", required_argument, NULL, 'e'},  {"observe", no_argument, NULL, 'O'},
-	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
+	    {"kernel", required_argument, NULL, 'k'},
+	    {"initrd", required_argument, NULL, 'i'},
+	    {"append", required_argument, NULL, 'a'},
+	    {"arch", required_argument, NULL, 'A'},
+	    {"backend", required_argument, NULL, 'b'},
+	    {"machine", required_argument, NULL, 'M'},
+	    {"memory", required_argument, NULL, 'm'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"expect", required_argument, NULL, 'e'},
+	    {"observe", no_argument, NULL, 'O'},
+	    {"gdb", no_argument, NULL, 'g'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 	optind = 1;
@@ -160,6 +123,9 @@ static int boot_parse(struct boot_args *a, int argc, char **argv)
 		case 'O':
 			a->observe = true;
 			break;
+		case 'g':
+			a->gdb = true;
+			break;
 		case 'm':
 			if (parse_memory(optarg, &a->memory_mb) < 0)
 				die("boot: --memory: %s", bl_errmsg());
@@ -167,6 +133,7 @@ static int boot_parse(struct boot_args *a, int argc, char **argv)
 		case 't':
 			if (bl_parse_duration(optarg, &a->timeout_ms) < 0)
 				die("boot: --timeout: %s (every boot has a deadline)", bl_errmsg());
+			a->timeout_set = true;
 			break;
 		case 'h':
 			fputs(boot_usage, stdout);
@@ -256,7 +223,7 @@ static struct bl_scenario *boot_plan(const struct boot_args *a)
 	bl_plan_set(&sc->machine, a->machine);
 	bl_plan_set(&sc->cmdline, a->append);
 	sc->memory_mb = a->memory_mb;
-	sc->timeout_ms = a->timeout_ms;
+	sc->timeout_ms = a->gdb && !a->timeout_set ? CLI_GDB_TIMEOUT_MS : a->timeout_ms;
 	sc->observe = a->observe;
 	for (size_t i = 0; i < a->initrds.n; i++) {
 		char name[32], *path = realpath(a->initrds.v[i], NULL);
@@ -271,36 +238,8 @@ static struct bl_scenario *boot_plan(const struct boot_args *a)
 	return sc;
 }
 
-/* the outcome on a line of its own, after whatever the guest printed;
- * the exit status it makes */
-static int boot_outcome(const struct bl_result *r)
-{
-	if (r->outcome == BL_OUT_PANIC && r->observed.on && r->reason) {
-		struct strbuf sb = STRBUF_INIT; /* the guest's words, escaped */
-		sb_add_terminal(&sb, r->reason);
-		printf("\noutcome: panic (%s)\n", sb_str(&sb));
-		sb_release(&sb);
-	} else if (r->outcome == BL_OUT_PANIC) {
-		char d[300];
-		bl_describe_panic(&r->panic, d, sizeof(d));
-		printf("\noutcome: panic (%s)\n", d);
-	} else if (r->outcome == BL_OUT_PASS) {
-		printf("\noutcome: pass\n");
-	} else {
-		printf("\noutcome: %s (%s)\n", bl_outcome_name(r->outcome),
-		       r->reason ? r->reason : "");
-	}
-	if (r->outcome == BL_OUT_PASS)
-		return BL_EXIT_OK;
-	if (r->outcome == BL_OUT_INTERRUPTED)
-		return BL_EXIT_INTERRUPTED;
-	if (r->outcome == BL_OUT_EMU_ERROR || r->outcome == BL_OUT_SETUP_ERROR)
-		return BL_EXIT_INFRA;
-	return BL_EXIT_FAIL;
-}
-
 /* prepare SC in WORKDIR and boot it with the console on this terminal */
-static int boot_session(const struct bl_scenario *sc, const char *workdir)
+static int boot_session(const struct bl_scenario *sc, const char *workdir, bool gdb)
 {
 	struct bl_prepared prep;
 	if (bl_prepare(sc, workdir, &prep) < 0) {
@@ -309,14 +248,8 @@ static int boot_session(const struct bl_scenario *sc, const char *workdir)
 		printf("outcome: setup-error (%s)\n", bl_errmsg());
 		return bl_err_last_kind() == BL_EK_INFRA ? BL_EXIT_INFRA : BL_EXIT_USAGE;
 	}
-	catch_signals();
-	tty_raw();
-	struct bl_session_opts so = {.workdir = workdir, .echo_console = true, .interactive = true};
 	struct bl_result r = {0};
-	bl_session_run(sc, &prep, &so, &r);
-	tty_restore();
-	fflush(stdout);
-	int rc = boot_outcome(&r);
+	int rc = cli_session("boot", sc, &prep, workdir, gdb, &r);
 	bl_result_release(&r);
 	bl_prepared_release(&prep);
 	return rc;
@@ -340,7 +273,7 @@ int cmd_boot(int argc, char **argv)
 		fprintf(stderr, "bootlab boot: %s\n", bl_errmsg());
 		rc = BL_EXIT_INFRA;
 	} else {
-		rc = boot_session(sc, workdir);
+		rc = boot_session(sc, workdir, a.gdb);
 		bl_rm_rf(workdir);
 		free(workdir);
 	}

@@ -1,13 +1,15 @@
 /* bootlab compare OLD/report.json NEW/report.json: per scenario variant
  * and phase, the host time before and after, the difference in seconds
  * and in percent. Medians when the reports come from --repeat. Then the
- * kernel reports that are new in NEW (by signature). */
+ * kernel reports that are new in NEW (by signature), and for observed
+ * boots the time each stage-1 program (by argv[0]) took. */
 #include "cli/cli.h"
 #include "console/console.h"
 #include "report/report.h"
 #include "util/util.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <regex.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -23,6 +25,9 @@ static const char compare_usage[] =
     "the outcomes when they changed. A folder stands for its report.json.\n"
     "Then each kernel report (docs/kernel-reports.md) of a variant's shown run in\n"
     "NEW whose signature the same variant's shown run in OLD lacks, and a count.\n"
+    "For an observed boot (--observe, docs/observe.md): the root change's guest\n"
+    "time and, per program of stage 1 (argv[0]), the time its runs took in OLD\n"
+    "and NEW, the largest differences first.\n"
     "\n"
     "options:\n"
     "  --filter REGEX   only variants whose name matches\n"
@@ -95,7 +100,8 @@ static double duration_s(json_t *sc)
 	return json_is_number(v) ? json_number_value(v) : -1;
 }
 
-static void row(const char *label, double a, double b)
+/* a row, then NOTE on the same line */
+static void row_note(const char *label, double a, double b, const char *note)
 {
 	if (a < 0 && b < 0)
 		return;
@@ -113,7 +119,12 @@ static void row(const char *label, double a, double b)
 	} else {
 		snprintf(ds, sizeof(ds), a < 0 ? "new" : "gone");
 	}
-	printf("  %-16s %10s %10s %10s %9s\n", label, as, bs, ds, ps);
+	printf("  %-16s %10s %10s %10s %9s%s\n", label, as, bs, ds, ps, note);
+}
+
+static void row(const char *label, double a, double b)
+{
+	row_note(label, a, b, "");
 }
 
 /* the shown run of the variant NAME in R (typed, read.c), or NULL */
@@ -154,6 +165,94 @@ static size_t new_kreports(const struct bl_result *o, const struct bl_result *n)
 	return count;
 }
 
+/* ---- stage 1 of observed boots (docs/observe.md): per argv[0] ---- */
+#define STAGE1_ROWS 30
+
+struct s1_row {
+	const char *name;
+	const struct bl_obs_prog *o, *n; /* NULL: it did not run there */
+	double diff;			 /* NEW's time minus OLD's */
+};
+
+static int s1_cmp(const void *a, const void *b)
+{
+	double x = fabs(((const struct s1_row *)a)->diff),
+	       y = fabs(((const struct s1_row *)b)->diff);
+	return x < y   ? 1
+	       : x > y ? -1
+		       : strcmp(((const struct s1_row *)a)->name, ((const struct s1_row *)b)->name);
+}
+
+static const struct bl_obs_prog *prog_in(const struct bl_obs_prog *v, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].name, name))
+			return &v[i];
+	return NULL;
+}
+
+/* every program of either side, the largest differences first */
+static struct s1_row *s1_rows(const struct bl_obs_prog *po, size_t no, const struct bl_obs_prog *pn,
+			      size_t nn, size_t *n)
+{
+	struct s1_row *v = xcalloc(no + nn + 1, sizeof(*v));
+	*n = 0;
+	for (size_t i = 0; i < nn; i++)
+		v[(*n)++] = (struct s1_row){pn[i].name, prog_in(po, no, pn[i].name), &pn[i], 0};
+	for (size_t i = 0; i < no; i++)
+		if (!prog_in(pn, nn, po[i].name))
+			v[(*n)++] = (struct s1_row){po[i].name, &po[i], NULL, 0};
+	for (size_t i = 0; i < *n; i++)
+		v[i].diff = (v[i].n ? v[i].n->total_s : 0) - (v[i].o ? v[i].o->total_s : 0);
+	qsort(v, *n, sizeof(*v), s1_cmp);
+	return v;
+}
+
+static void s1_print(const struct s1_row *r)
+{
+	struct strbuf name = STRBUF_INIT; /* the guest's words, escaped */
+	sb_add_terminal(&name, r->name);
+	char note[96];
+	int k = snprintf(note, sizeof(note), "  runs %zu -> %zu", r->o ? r->o->runs : 0,
+			 r->n ? r->n->runs : 0);
+	if ((r->o && r->o->failed) || (r->n && r->n->failed))
+		snprintf(note + k, sizeof(note) - (size_t)k, ", failed %zu -> %zu",
+			 r->o ? r->o->failed : 0, r->n ? r->n->failed : 0);
+	row_note(sb_str(&name), r->o ? r->o->total_s : -1, r->n ? r->n->total_s : -1, note);
+	sb_release(&name);
+}
+
+/* the root change's guest time, -1 when there was none */
+static double root_s(const struct bl_result *r)
+{
+	const struct bl_obs_event *e = r ? bl_obs_switch_root(&r->observed) : NULL;
+	return e ? bl_obs_guest_s(&r->observed, e) : -1;
+}
+
+/* the stage-1 programs of two observed shown runs: each argv[0]'s time
+ * (its runs added up, guest seconds) in OLD and NEW */
+static void compare_stage1(const struct bl_result *ro, const struct bl_result *rn)
+{
+	bool oo = ro && ro->observed.on, on = rn && rn->observed.on;
+	if (!oo && !on)
+		return;
+	size_t no = 0, nn = 0, nrows;
+	struct bl_obs_prog *po = oo ? bl_obs_programs(&ro->observed, &no) : NULL;
+	struct bl_obs_prog *pn = on ? bl_obs_programs(&rn->observed, &nn) : NULL;
+	struct s1_row *rows = s1_rows(po, no, pn, nn, &nrows);
+	printf("  stage 1 (observed; guest s)%s\n", oo && on ? ""
+						    : oo     ? ": not in NEW"
+							     : ": not in OLD");
+	row("root change", root_s(oo ? ro : NULL), root_s(on ? rn : NULL));
+	for (size_t i = 0; i < nrows && i < STAGE1_ROWS; i++)
+		s1_print(&rows[i]);
+	if (nrows > STAGE1_ROWS)
+		printf("  (%zu more programs, with smaller differences)\n", nrows - STAGE1_ROWS);
+	free(rows);
+	free(po);
+	free(pn);
+}
+
 static size_t compare_one(const char *name, json_t *o, json_t *n, const struct bl_result *ro,
 			  const struct bl_result *rn)
 {
@@ -179,6 +278,7 @@ static size_t compare_one(const char *name, json_t *o, json_t *n, const struct b
 	for (size_t i = 0; i < BL_ARRAY_SIZE(phase_order); i++)
 		row(phase_order[i], phase_s(o, phase_order[i]), phase_s(n, phase_order[i]));
 	row("duration", duration_s(o), duration_s(n));
+	compare_stage1(ro, rn);
 	size_t fresh = new_kreports(ro, rn);
 	printf("\n");
 	return fresh;

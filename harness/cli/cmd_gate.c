@@ -572,6 +572,8 @@ static void print_failure(const struct gate *g, const struct bl_result *r)
 			put_text("", r->tail[i]);
 		printf("--- end of console tail ---\n");
 	}
+	if (r->repro_dir)
+		put_text("boot it again: bootlab repro ", r->repro_dir);
 }
 
 /* G as it planned stack I */

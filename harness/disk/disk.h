@@ -135,6 +135,7 @@ void bl_disk_fs_free(struct bl_disk_fs *fs);
 struct bl_disk_image {
 	char *name;		 /* "d0" */
 	char *path;		 /* WORKDIR/d0.img */
+	char *cached;		 /* the cache's image it is a copy of, as built */
 	bool absent;		 /* built, but not to be attached to the machine */
 	unsigned long long size; /* bytes */
 };

@@ -498,6 +498,7 @@ void bl_disk_images_free(struct bl_disk_image *v, size_t n)
 	for (size_t i = 0; v && i < n; i++) {
 		free(v[i].name);
 		free(v[i].path);
+		free(v[i].cached);
 	}
 	free(v);
 }
@@ -554,6 +555,7 @@ static int copy_out(const struct bl_disk_plan *pl, char **cached, const char *wo
 	for (size_t i = 0; i < pl->ndisks; i++) {
 		imgs[i].name = xstrdup(pl->disks[i].name);
 		imgs[i].path = xasprintf("%s/%s.img", workdir, pl->disks[i].name);
+		imgs[i].cached = xstrdup(cached[i]);
 		imgs[i].absent = pl->disks[i].absent;
 		imgs[i].size = pl->disks[i].size;
 		if (bl_disk_copy_sparse(cached[i], imgs[i].path) < 0) {

@@ -125,6 +125,42 @@ enum bl_kernel_kind bl_kernel_kind_of(const char *path)
 	return kind;
 }
 
+/* PATH is an ELF file and not a UML program: a kernel's vmlinux */
+static bool is_vmlinux(const char *path)
+{
+	unsigned char b[SELFMAG];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool elf = fd >= 0 && read(fd, b, SELFMAG) == SELFMAG && !memcmp(b, ELFMAG, SELFMAG);
+	if (fd >= 0)
+		close(fd);
+	/* a vmlinux without a PVH note reads as unknown: still a kernel's */
+	return elf && bl_kernel_kind_of(path) != BL_KERNEL_UML;
+}
+
+char *bl_kernel_vmlinux(const char *image)
+{
+	if (is_vmlinux(image))
+		return xstrdup(image);
+	const char *slash = strrchr(image, '/');
+	int dl = slash ? (int)(slash - image) : 1;
+	const char *dir = slash ? image : ".";
+	const char *base = slash ? slash + 1 : image;
+	char *c[3] = {
+	    xasprintf("%.*s/vmlinux", dl, dir),
+	    xasprintf("%.*s/build/vmlinux", dl, dir),
+	    strncmp(base, "vmlinuz-", 8) ? NULL
+					 : xasprintf("/usr/lib/debug/boot/vmlinux-%s", base + 8),
+	};
+	char *found = NULL;
+	for (size_t i = 0; i < 3; i++) {
+		if (!found && c[i] && is_vmlinux(c[i]))
+			found = c[i];
+		else
+			free(c[i]);
+	}
+	return found;
+}
+
 const char *bl_kernel_kind_arch(enum bl_kernel_kind kind)
 {
 	switch (kind) {

@@ -117,6 +117,12 @@ int bl_kernel_cache_clean(const char *const *hashes, size_t n, int builtin_only,
 /* the kind of the image at PATH by its first bytes; BL_KERNEL_UNKNOWN
  * when unreadable or none of the kinds */
 enum bl_kernel_kind bl_kernel_kind_of(const char *path);
+/* The ELF vmlinux with the symbols of the kernel image IMAGE, for gdb: the
+ * image itself when it is one (a PVH vmlinux), else a vmlinux beside it
+ * or in its build folder (bootlab's cache), else Debian's debug package's
+ * /usr/lib/debug/boot/vmlinux-VERSION for /boot/vmlinuz-VERSION; NULL
+ * when there is none (caller frees) */
+char *bl_kernel_vmlinux(const char *image);
 /* "x86_64", "aarch64", "um" for a kind; NULL for BL_KERNEL_UNKNOWN */
 const char *bl_kernel_kind_arch(enum bl_kernel_kind kind);
 

@@ -282,6 +282,8 @@ int bl_machine_spawn(struct bl_machine *m, char *const argv[], int console_child
 	m->watchdog = m->no_watchdog ? 0 : spawn_watchdog(pid);
 	m->pidfd = (int)syscall(SYS_pidfd_open, pid, 0); /* close-on-exec by default */
 	m->command = bl_machine_join_argv(argv);
+	for (size_t i = 0; argv[i]; i++)
+		sl_push(&m->argv, argv[i]);
 	bl_debug("emulator: %s", m->command);
 	return 0;
 }

@@ -16,8 +16,7 @@
 #include <sys/types.h>
 
 #include "kernel/kernel.h" /* enum bl_kernel_kind: what the image is */
-
-struct strlist;
+#include "util/util.h"	   /* struct strlist */
 
 /* ---- cmdline.c: the kernel command line, as the kernel reads it ---- */
 struct bl_cmdline_word {
@@ -81,19 +80,22 @@ struct bl_machine_plan {
 					  NULL = what the machine type has (bl_machine_virtio) */
 	const char *accel;	       /* qemu: "tcg", "kvm", or NULL/"auto": $BOOTLAB_ACCEL, else
 					  KVM only after a good probe boot (kvm.c), else TCG */
+	int gdb_port;		       /* qemu: > 0: its gdb stub on 127.0.0.1:PORT and the guest
+					  stopped until the debugger continues (-gdb, -S) */
 };
 
 struct bl_machine {
 	const struct bl_backend *ops;
-	pid_t pid;	    /* emulator process, leader of its own group; 0 when none */
-	pid_t watchdog;	    /* kills the group when bootlab dies (see machine.c); 0 when none */
-	int pidfd;	    /* pidfd_open(pid): readable once the emulator exits, so the
-			       session polls it instead of waitpid every few ms; <= 0 when none */
-	int console_fd;	    /* bidirectional stream; -1 when interactive */
-	int agent_fd;	    /* bidirectional stream to the agent channel */
-	int stderr_fd;	    /* emulator's own diagnostics (read), or -1 */
-	char *command;	    /* the emulator command line, for reports (owned) */
-	char *full_cmdline; /* the kernel command line actually passed (owned) */
+	pid_t pid;	     /* emulator process, leader of its own group; 0 when none */
+	pid_t watchdog;	     /* kills the group when bootlab dies (see machine.c); 0 when none */
+	int pidfd;	     /* pidfd_open(pid): readable once the emulator exits, so the
+				session polls it instead of waitpid every few ms; <= 0 when none */
+	int console_fd;	     /* bidirectional stream; -1 when interactive */
+	int agent_fd;	     /* bidirectional stream to the agent channel */
+	int stderr_fd;	     /* emulator's own diagnostics (read), or -1 */
+	char *command;	     /* the emulator command line, for reports (owned) */
+	struct strlist argv; /* the same, word for word (owned; empty for libvirt) */
+	char *full_cmdline;  /* the kernel command line actually passed (owned) */
 	const char *console_name; /* ttyS0, ttyAMA0, tty0 ... */
 	int cpu_pin;		  /* 1 + the host CPU the emulator is bound to; 0: not bound */
 	bool no_watchdog;	  /* the emulator forks no processes of its own (QEMU): its
@@ -163,6 +165,9 @@ int bl_kvm_usable(const struct bl_machine_plan *p, char *why, size_t n);
  * PIT calibration, which fails on a busy host (the TSC is then marked
  * unstable, the delay loop calibrated and the boot ~80 ms slower) */
 long bl_host_tsc_khz(void);
+/* qemu.c: a TCP port on 127.0.0.1 free right now, for a gdb stub; -1
+ * with a message */
+int bl_qemu_free_port(void);
 /* qemu.c: the speed words of a QEMU machine type (microvm, q35, virt),
  * for the qemu and libvirt backends (docs/kernel-behaviour.md section 15) */
 void bl_qemu_machine_words(const char *arch, const char *machine, struct bl_cmdline *c);

@@ -13,6 +13,8 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -206,7 +208,27 @@ int bl_qemu_argv(const struct bl_machine_plan *p, const char *accel, bool probe,
 	}
 	for (size_t i = 0; p->extra_args && p->extra_args[i]; i++)
 		sl_push(av, p->extra_args[i]);
+	if (p->gdb_port > 0) {
+		sl_push(av, "-gdb");
+		sl_pushf(av, "tcp:127.0.0.1:%d", p->gdb_port);
+		sl_push(av, "-S");
+	}
 	return 0;
+}
+
+int bl_qemu_free_port(void)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), port = -1;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) < 0 ||
+	    getsockname(fd, (struct sockaddr *)&a, &len) < 0)
+		bl_err_errno("no free TCP port on 127.0.0.1 for the gdb stub");
+	else
+		port = ntohs(a.sin_port);
+	if (fd >= 0)
+		close(fd);
+	return port;
 }
 
 static const char *pick_accel(const struct bl_machine_plan *p)

@@ -119,7 +119,7 @@ struct tl {
 	int row[BL_PH_COUNT];
 	bool right_anchor[BL_PH_COUNT];
 	int nrows;
-	double axis_y, step_y, height;
+	double axis_y, step_y, stage1_y, height;
 };
 
 static double tl_x(const struct tl *t, double secs)
@@ -184,7 +184,8 @@ static void tl_layout(struct tl *t, const struct bl_result *r)
 	tl_label_rows(t, r);
 	t->axis_y = 18 + 26.0 * t->nrows + 8;
 	t->step_y = t->axis_y + 50;
-	t->height = t->step_y + 16.0 * (double)nsteps_shown + 30;
+	t->stage1_y = t->step_y + 16.0 * (double)nsteps_shown + 4;
+	t->height = t->stage1_y + bl_html_stage1_height(r) + 26;
 }
 
 static void tl_axis(struct strbuf *sb, const struct tl *t)
@@ -312,6 +313,8 @@ static void timeline(struct strbuf *sb, const struct bl_result *r)
 	for (size_t i = 0; i < r->nsteps; i++)
 		if (!r->steps[i].skipped)
 			tl_step(sb, &t, &r->steps[i], t.step_y + 16.0 * (double)k++);
+	struct bl_html_axis ax = {.x0 = TL_X0, .x1 = TL_X1, .span = t.span};
+	bl_html_stage1(sb, r, &ax, t.stage1_y);
 	sb_addf(sb,
 		"<text class=\"axistitle\" x=\"%.1f\" y=\"%.1f\">host seconds since spawn</text>\n",
 		TL_X0, t.height - 6);
@@ -421,6 +424,11 @@ static void scenario_section(struct strbuf *sb, const struct bl_variant_result *
 		bl_xml_escape(sb, r->reason);
 		sb_adds(sb, "</p>\n");
 	}
+	if (r->repro_dir) {
+		sb_adds(sb, "<p class=\"repro\">boot it again: <code>bootlab repro ");
+		bl_xml_escape(sb, r->repro_dir);
+		sb_adds(sb, "</code></p>\n");
+	}
 	if (v->nruns > 1)
 		runs_line(sb, v, run);
 	if (r->phases[BL_PH_SPAWN].seen)
@@ -520,6 +528,9 @@ static const char css[] =
     "path{fill:#cf222e}"
     ".step rect{fill:#1a7f37;opacity:.7}.step.fail "
     "rect{fill:#cf222e}.slabel{fill:#333;font-size:10px}.slabel.inside{fill:#fff;font-weight:600}"
+    ".proc rect{fill:#8250df;opacity:.75}.proc.failed rect{fill:#cf222e}.proc.running "
+    "rect{fill:#bf8700}.plabel1{fill:#333;font-size:9px;font-family:monospace}"
+    ".obs-mark line{stroke:#1967d2;stroke-width:2}.mlabel{fill:#1967d2;font-size:10px}"
     "tr.fail td{color:#cf222e}tr.skipped td{color:#999}td.unknown{color:#999}"
     "pre.tail{background:#111;color:#ddd;padding:8px;overflow-x:auto;font-size:12px}"
     "details{margin:4px 0}summary{cursor:pointer;color:#333}"

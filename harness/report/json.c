@@ -260,6 +260,7 @@ json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 			    json_pack("{s:o,s:o}", "image", str_or_null(r->kernel_image), "cmdline",
 				      str_or_null(r->kernel_cmdline)));
 	json_object_set_new(o, "initrd", str_or_null(rel_path(r->initrd, report_dir)));
+	json_object_set_new(o, "repro", str_or_null(rel_path(r->repro_dir, report_dir)));
 
 	json_object_set_new(o, "phases", phases_json(r));
 	json_object_set_new(o, "panic", panic_json(r));

@@ -627,6 +627,93 @@ out:
 }
 
 /* the shown run's fields beyond the brief ones */
+static const char *obs_kind_i(int i)
+{
+	return bl_obs_kind_name((enum bl_obs_kind)i);
+}
+
+/* a list of strings, NULL-terminated (absent: NULL) */
+static int get_strv(struct rd *rd, json_t *obj, const char *key, char ***out)
+{
+	json_t *arr, *v;
+	size_t i;
+	*out = NULL;
+	if (get(rd, obj, key, T_ARR | T_OPT, &arr) < 0 || !arr)
+		return arr ? -1 : 0;
+	*out = xcalloc(json_array_size(arr) + 1, sizeof(char *));
+	json_array_foreach(arr, i, v)
+	{
+		if (!json_is_string(v))
+			return bad(rd, key, "holds something else than strings");
+		(*out)[i] = xstrdup(json_string_value(v));
+	}
+	return 0;
+}
+
+/* one stage-1 event; its time is guest_s as written (on the printk clock
+ * when it was), so the observed clock offset is 0 */
+static int read_obs_event(struct rd *rd, json_t *e, struct bl_obs_event *ev)
+{
+	int kind;
+	double t;
+	long long pid, ppid, status, sig;
+	bool printk;
+	json_t *exe;
+	if (!json_is_object(e))
+		return bad(rd, "", "not an object");
+	if (name_in(rd, e, "event", obs_kind_i, BL_OBS_SWITCH_ROOT + 1, &kind) < 0 ||
+	    get_secs(rd, e, "guest_s", 0, &t) < 0 || get_bool(rd, e, "printk_clock", &printk) < 0 ||
+	    get_strv(rd, e, "argv", &ev->argv) < 0 ||
+	    get(rd, e, kind == BL_OBS_START ? "init" : "exe", T_STR | T_OPT, &exe) < 0)
+		return -1;
+	pid = ppid = sig = 0, status = -1;
+	if ((json_object_get(e, "pid") && get_int(rd, e, "pid", false, 0, &pid) < 0) ||
+	    (json_object_get(e, "ppid") && get_int(rd, e, "ppid", false, 0, &ppid) < 0) ||
+	    (json_object_get(e, "status") && get_int(rd, e, "status", false, 0, &status) < 0) ||
+	    (json_object_get(e, "signal") && get_int(rd, e, "signal", false, 1, &sig) < 0))
+		return -1;
+	if (pid > INT_MAX || ppid > INT_MAX || status > 255 || sig > 64)
+		return bad(rd, "", "a pid, status or signal out of range");
+	*ev = (struct bl_obs_event){.kind = (enum bl_obs_kind)kind,
+				    .t_ns = s_to_ns(t),
+				    .pid = (int)pid,
+				    .ppid = (int)ppid,
+				    .status = sig ? -1 : (int)status,
+				    .signal = (int)sig,
+				    .argv = ev->argv,
+				    .exe = exe ? xstrdup(json_string_value(exe)) : NULL};
+	return 0;
+}
+
+/* "observed", for an observed boot (absent otherwise) */
+static int read_observed(struct rd *rd, json_t *s, struct bl_result *r)
+{
+	json_t *obs, *arr, *e;
+	long long dropped;
+	size_t i;
+	if (get(rd, s, "observed", T_OBJ | T_OPT, &obs) < 0 || !obs)
+		return obs ? -1 : 0;
+	size_t back = enter(rd, "observed", -1);
+	if (get(rd, obs, "events", T_ARR, &arr) < 0 ||
+	    get_int(rd, obs, "dropped", false, 0, &dropped) < 0)
+		return -1;
+	struct bl_observed *o = &r->observed;
+	o->on = true;
+	o->dropped = (size_t)dropped;
+	o->ev = xcalloc(json_array_size(arr) + 1, sizeof(*o->ev));
+	o->a = json_array_size(arr) + 1;
+	json_array_foreach(arr, i, e)
+	{
+		size_t b = enter(rd, "events", (long)i);
+		o->n++;
+		if (read_obs_event(rd, e, &o->ev[i]) < 0)
+			return -1;
+		leave(rd, b);
+	}
+	leave(rd, back);
+	return 0;
+}
+
 static int read_full(struct rd *rd, json_t *s, const char *dir, struct bl_result *r)
 {
 	double spawn;
@@ -636,7 +723,8 @@ static int read_full(struct rd *rd, json_t *s, const char *dir, struct bl_result
 	    get_secs(rd, s, "spawn_s", T_OPT | T_NULL, &spawn) < 0 || read_panic(rd, s, r) < 0 ||
 	    read_events(rd, s, r) < 0 || read_kreports(rd, s, r) < 0 || read_steps(rd, s, r) < 0 ||
 	    get(rd, s, "hello", T_OBJ | T_NULL, &hello) < 0 ||
-	    get(rd, s, "hello2", T_OBJ | T_NULL, &hello2) < 0 || read_tail(rd, s, r) < 0)
+	    get(rd, s, "hello2", T_OBJ | T_NULL, &hello2) < 0 || read_tail(rd, s, r) < 0 ||
+	    read_observed(rd, s, r) < 0)
 		return -1;
 	r->spawn_ns = spawn < 0 ? 0 : s_to_ns(spawn);
 	r->hello = json_is_object(hello) ? json_incref(hello) : NULL;

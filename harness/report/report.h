@@ -130,4 +130,19 @@ void bl_merge_release(struct bl_merged *m);
 extern const struct bl_reporter bl_reporter_json;
 extern const struct bl_reporter bl_reporter_junit;
 extern const struct bl_reporter bl_reporter_html;
+
+/* html_stage1.c, for html.c: an observed boot's stage-1 rows in its
+ * timeline (docs/observe.md). The timeline's host axis: x0 at 0 s, x1 at
+ * SPAN seconds. */
+struct bl_html_axis {
+	double x0, x1, span;
+};
+#define BL_HTML_STAGE1_MAX 300 /* programs drawn; the rest counted */
+/* the rows' height; 0 when R was not observed, saw nothing, or has no
+ * phase with both clocks to put the guest's on the host's */
+double bl_html_stage1_height(const struct bl_result *r);
+/* the rows at Y: a bar per program (g.proc.ok|failed|running, its argv and
+ * how it ended in the title) and the root change (g.obs-switch-root) */
+void bl_html_stage1(struct strbuf *sb, const struct bl_result *r, const struct bl_html_axis *ax,
+		    double y);
 #endif

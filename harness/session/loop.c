@@ -866,6 +866,8 @@ int sess_open(struct sess *s, const struct bl_scenario *sc, const struct bl_prep
 		return -1;
 	}
 	r->emulator_command = xstrdup(s->m.command);
+	r->emulator_argv = s->m.argv; /* moved */
+	s->m.argv = (struct strlist)STRLIST_INIT;
 	r->emulator_cpu = s->m.cpu_pin;
 	if (bl_start_ns > 0 && s->t0 > bl_start_ns)
 		r->spawn_ns = s->t0 - bl_start_ns;
@@ -913,6 +915,7 @@ void sess_close(struct sess *s)
 		r->tail[i] = s->tail[i];
 	log_close(s);
 	free(s->m.command);
+	sl_release(&s->m.argv);
 	free(s->m.full_cmdline);
 	sb_release(&s->con);
 	sb_release(&s->ag);

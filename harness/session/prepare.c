@@ -293,9 +293,13 @@ static int prepare_disks(const struct bl_scenario *sc, const char *workdir, stru
 		rc = -2; /* located: the message starts with the field's FILE:LINE:COL */
 	if (rc == 0) {
 		p->disks = xcalloc(n ? n : 1, sizeof(char *));
-		for (size_t i = 0; i < n; i++)
-			if (!imgs[i].absent)
-				p->disks[p->ndisks++] = xstrdup(imgs[i].path);
+		p->disk_sources = xcalloc(n ? n : 1, sizeof(char *));
+		for (size_t i = 0; i < n; i++) {
+			if (imgs[i].absent)
+				continue;
+			p->disk_sources[p->ndisks] = xstrdup(imgs[i].cached);
+			p->disks[p->ndisks++] = xstrdup(imgs[i].path);
+		}
 	}
 	bl_disk_images_free(imgs, n);
 	free(agent);
@@ -583,9 +587,12 @@ void bl_prepared_release(struct bl_prepared *p)
 	bl_cmdline_release(&p->plan.cmdline);
 	free(p->kernel);
 	free(p->initrd);
-	for (size_t i = 0; i < p->ndisks; i++)
+	for (size_t i = 0; i < p->ndisks; i++) {
 		free(p->disks[i]);
+		free(p->disk_sources ? p->disk_sources[i] : NULL);
+	}
 	free(p->disks);
+	free(p->disk_sources);
 	free(p->arch);
 	free(p->machine);
 	free(p->virtio);

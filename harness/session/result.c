@@ -42,6 +42,7 @@ void bl_result_release(struct bl_result *r)
 	free(r->tail);
 	free(r->last_phase);
 	free(r->emulator_command);
+	sl_release(&r->emulator_argv);
 	free(r->kernel_cmdline);
 	free(r->emulator_stderr);
 	json_decref(r->hello);
@@ -50,6 +51,7 @@ void bl_result_release(struct bl_result *r)
 	free(r->kernel_image);
 	free(r->initrd);
 	free(r->work_dir);
+	free(r->repro_dir);
 	free(r->ran_on.run_id);
 	free(r->ran_on.shard);
 	free(r->ran_on.host);

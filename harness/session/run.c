@@ -49,6 +49,14 @@ static void keep_initrd(struct bl_run_job *j, bool keep_workdir)
 	r->initrd = kept;
 }
 
+/* what it takes to boot it again, in its repro folder (repro.c) */
+static void keep_repro(struct bl_run_job *j, const struct bl_prepared *prep)
+{
+	j->r.repro_dir = bl_repro_write(j->sc, prep, &j->r, j->workdir);
+	if (!j->r.repro_dir)
+		bl_warn("cannot keep the repro folder of '%s': %s", j->sc->name, bl_errmsg());
+}
+
 /* one boot: a private work folder, the plan's artifacts, the session */
 static void run_job(struct pool *p, struct bl_run_job *j, const char *connect)
 {
@@ -73,10 +81,12 @@ static void run_job(struct pool *p, struct bl_run_job *j, const char *connect)
 		bl_session_run(j->sc, &prep, &so, &j->r);
 		j->infra = j->r.outcome == BL_OUT_EMU_ERROR;
 	}
-	bl_prepared_release(&prep);
 	j->r.attempt = j->attempt;
 	if (j->r.sc)
 		keep_initrd(j, p->keep && j->r.outcome != BL_OUT_PASS);
+	if (j->r.sc && j->r.emulator_argv.n && (p->keep || j->r.outcome != BL_OUT_PASS))
+		keep_repro(j, &prep);
+	bl_prepared_release(&prep);
 	if (p->keep && j->r.outcome != BL_OUT_PASS)
 		fprintf(stderr, "bootlab: kept work folder of '%s': %s\n", j->sc->name, j->workdir);
 	else

@@ -146,6 +146,33 @@ double bl_obs_guest_s(const struct bl_observed *o, const struct bl_obs_event *e)
 /* an "observe" message of the guest into O; MARK: console lines so far */
 void bl_obs_add(struct bl_observed *o, json_t *msg, size_t mark);
 void bl_obs_release(struct bl_observed *o);
+/* obs_spans.c: one program's run in stage 1, from its exec to the exit
+ * of its process or the next exec of the same pid, whichever came first */
+struct bl_obs_span {
+	const struct bl_obs_event *exec; /* its exec event: pid, ppid, argv */
+	const struct bl_obs_event *end;	 /* the exit or exec that ended it; NULL: still
+					    running when the observation ended */
+	double start_s, end_s;		 /* bl_obs_guest_s(); with no end, the last event's */
+};
+/* the programs O saw, in the order they were exec'd; NULL when none
+ * (caller frees the array; its events are O's) */
+struct bl_obs_span *bl_obs_spans(const struct bl_observed *o, size_t *n);
+/* how SPAN ended: 0 when it exited 0 or was replaced by an exec, 1 when
+ * it exited non-zero or was killed, -1 when it did not end */
+int bl_obs_span_failed(const struct bl_obs_span *s);
+/* the programs of a stage 1 by argv[0] (bootlab compare): how often one
+ * ran, how often it failed, the time its runs took together */
+struct bl_obs_prog {
+	const char *name; /* argv[0] (borrowed from O), or "?" for an empty argv */
+	size_t runs, failed;
+	double total_s;
+};
+/* O's programs in the order each name first ran; NULL when none (caller
+ * frees the array) */
+struct bl_obs_prog *bl_obs_programs(const struct bl_observed *o, size_t *n);
+/* the root change (switch_root), or NULL */
+const struct bl_obs_event *bl_obs_switch_root(const struct bl_observed *o);
+
 /* Why PID 1 exited in stage 1, from what was observed: NULL when it did
  * not (caller frees). TAIL: the last console lines (NTAIL of them), the
  * last of which was line number TOTAL - 1. */
@@ -199,7 +226,8 @@ struct bl_result {
 	char **tail;	  /* last console lines (NULL-terminated) */
 	char *last_phase; /* name of the last phase reached */
 	char *emulator_command;
-	int emulator_cpu; /* 1 + the host CPU the emulator was bound to; 0: not bound */
+	struct strlist emulator_argv; /* the same, word for word (empty: libvirt, not started) */
+	int emulator_cpu;	      /* 1 + the host CPU the emulator was bound to; 0: not bound */
 	char *kernel_cmdline;
 	char *emulator_stderr;
 	int emulator_status;	     /* wait status, -1 if not exited */
@@ -211,6 +239,7 @@ struct bl_result {
 			       report folder (a boot that did not pass), or NULL when
 			       bootlab made it and removed it with the work folder */
 	char *work_dir;	    /* the boot's work folder, which the emulator line names */
+	char *repro_dir;    /* its repro folder (repro.c), or NULL when none was kept */
 	bool work_dir_kept; /* --keep kept it (a boot that did not pass) */
 	int64_t start_wall; /* unix time (s) */
 	int64_t spawn_ns;   /* bootlab's start to the emulator's spawn (0: never spawned) */
@@ -248,9 +277,11 @@ struct bl_prepared {
 	 * interactive) and the boot's bootlab.nonce= (loop.c) before
 	 * bl_machine_start(). */
 	struct bl_machine_plan plan;
-	char *kernel; /* image path */
-	char *initrd; /* stacked archive or NULL */
-	char **disks; /* images attached, in order */
+	char *kernel;	     /* image path */
+	char *initrd;	     /* stacked archive or NULL */
+	char **disks;	     /* images attached, in order */
+	char **disk_sources; /* each one's image as built, before the guest wrote to
+				it (the disk cache's; repro.c copies it) */
 	size_t ndisks;
 	char *arch;
 	char *machine;	     /* qemu machine type chosen for this kernel, or NULL (uml) */
@@ -268,6 +299,51 @@ char *bl_agent_path(const char *arch);
  * and returns 0 */
 int bl_session_run(const struct bl_scenario *sc, const struct bl_prepared *prep,
 		   const struct bl_session_opts *opts, struct bl_result *r);
+
+/* ---- repro.c, repro_read.c: what it takes to boot a variant again
+ * (docs/repro.md) ---- */
+/* a file a boot used: NAME in the repro folder (a copy), or a host PATH
+ * (the kernel, a user's own archive), with its SHA-256 when recorded */
+struct bl_repro_file {
+	char *name; /* in the folder, or NULL */
+	char *path; /* on the host, or NULL */
+	char sha256[65];
+};
+struct bl_repro {
+	char *dir;	/* the repro folder */
+	char *variant;	/* the variant's name */
+	char *scenario; /* its scenario file, or NULL: a plan made in memory */
+	char scenario_sha256[65];
+	enum bl_outcome outcome; /* what the recorded boot ended in */
+	char *reason;
+	struct bl_repro_file kernel;
+	bool has_initrd;
+	struct bl_repro_file initrd;
+	struct bl_repro_file *disks;
+	size_t ndisks;
+	char *arch, *backend, *machine, *virtio; /* machine/virtio NULL for uml */
+	int memory_mb, panic, timeout_ms;
+	bool observe;
+	struct strlist cmdline;	      /* the kernel command line's words but the backend's */
+	struct strlist emulator_args; /* the scenario's own emulator arguments */
+	struct strlist argv;	      /* the emulator's exact command line as it ran */
+	char *work_dir;		      /* where argv's paths in the work folder lived */
+};
+/* The repro folder of a boot R (SC, prepared as PREP in its work folder
+ * WORKDIR) under the report folder: REPORT_DIR/NAME[.aN][.rM]/ (the
+ * console log's name), holding repro.json, the initrd bootlab made and
+ * each disk image as built. Its path, or NULL with a message (caller
+ * frees). */
+char *bl_repro_write(const struct bl_scenario *sc, const struct bl_prepared *prep,
+		     const struct bl_result *r, const char *workdir);
+/* Read DIR/repro.json into REC and check it: every field there and typed,
+ * every file present with its recorded SHA-256. -1 with a message naming
+ * the file and field (REC released). */
+int bl_repro_read(const char *dir, struct bl_repro *rec);
+/* REC as a prepared boot in WORKDIR (the disks copied there: a boot
+ * writes to them); release with bl_prepared_release() */
+int bl_repro_prepare(const struct bl_repro *rec, const char *workdir, struct bl_prepared *p);
+void bl_repro_release(struct bl_repro *rec);
 
 /* ---- plan.c: plans made in memory (bootlab boot and gate take no YAML) ---- */
 /* A plan named NAME with the scenario loader's defaults (x86_64, qemu, a

@@ -417,6 +417,7 @@ static int step_script(struct sess *s, const struct bl_step *st, struct bl_step_
 	s->script_pidfd = -1;
 	bl_machine_stop(&x.child, 200);
 	free(x.child.command); /* bl_machine_spawn()'s; the session frees its emulator's */
+	sl_release(&x.child.argv);
 	close(x.err_fd);
 	sb_release(&x.err);
 	if (s->script_fd >= 0)

@@ -58,3 +58,12 @@ void bl_sha256_final_hex(struct bl_sha256 *h, char out[65])
 	for (int i = 0; i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", md[i]);
 }
+
+int bl_sha256_file_hex(const char *path, char out[65])
+{
+	struct bl_sha256 h;
+	bl_sha256_init(&h);
+	int rc = bl_sha256_update_file(&h, path);
+	bl_sha256_final_hex(&h, out);
+	return rc;
+}

@@ -207,6 +207,8 @@ void bl_sha256_update(struct bl_sha256 *h, const void *data, size_t n);
 void bl_sha256_update_str(struct bl_sha256 *h, const char *s); /* includes the NUL */
 int bl_sha256_update_file(struct bl_sha256 *h, const char *path);
 void bl_sha256_final_hex(struct bl_sha256 *h, char out[65]);
+/* the SHA-256 of the file at PATH in hex; -1 with a message */
+int bl_sha256_file_hex(const char *path, char out[65]);
 
 /* ---- running host commands ---- */
 /* fork() for helpers and emulators: the child leads its own process group

@@ -18,12 +18,8 @@
 K=$("$BOOTLAB" kernel build --arch x86_64 -q) || K=
 check "the project's x86_64 kernel is built" test -f "$K"
 
-# mkinit OUT: the busybox initramfs with our /init
-mkinit() {
-	local d="$T_TMP/tree"
-	rm -rf "$d" && mkdir -p "$d/bin" "$d/dev" "$d/proc" "$d/sys" "$d/mnt/root"
-	cp /bin/busybox "$d/bin/busybox"
-	cat >"$d/init" <<'EOF'
+# the busybox initramfs with our /init
+busybox_initrd "$T_TMP/init.cpio.gz" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
 [ $$ = 1 ] || { echo "observe-test: not PID 1 but $$"; exit 3; }
@@ -37,10 +33,6 @@ mount -o ro "$root" /mnt/root || exit 1
 umount /proc
 exec switch_root /mnt/root /sbin/init
 EOF
-	chmod 0755 "$d/init" "$d/bin/busybox"
-	(cd "$d" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -n -9 >"$1"
-}
-mkinit "$T_TMP/init.cpio.gz"
 
 # 1. bootlab boot --observe: no disk, the mount of /dev/vda fails
 out=$("$BOOTLAB" boot --observe --kernel "$K" --initrd "$T_TMP/init.cpio.gz" --timeout 60s </dev/null 2>&1); rc=$?

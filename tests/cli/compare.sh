@@ -92,5 +92,41 @@ kbad "no body" "body': missing" 'del(.body)'
 kbad "fails not a boolean" "fails': not a boolean" '.fails = "yes"'
 jq '.scenarios[0].kernel_reports = {}' $D/new.json > "$T_TMP/k.json"
 bad "kernel_reports not a list" "field 'scenarios\[0\]\.kernel_reports': not a list" $D/old.json "$T_TMP/k.json"
-check "fixtures are valid reports" "$BOOTLAB_HOME/tests/tools/check-report" $D/old.json $D/new.json
+
+# stage 1 of observed boots: typed events read back, per argv[0]
+# obs ARGV0 SECONDS: an observed stage 1 where PID 1 ran ARGV0 for SECONDS
+obs() {
+	jq --arg p "$1" --argjson d "$2" '.scenarios[0].observed = {dropped: 0, events: [
+		{event: "start", guest_s: 0.5, printk_clock: true, init: "/init"},
+		{event: "exec", guest_s: 1, printk_clock: true, pid: 7, ppid: 1, argv: [$p, "1"], exe: "/bin/x"},
+		{event: "exit", guest_s: (1 + $d), printk_clock: true, pid: 7, ppid: 1, status: 0},
+		{event: "exec", guest_s: 1.5, printk_clock: true, pid: 8, ppid: 1, argv: ["false"], exe: "/bin/x"},
+		{event: "exit", guest_s: 1.6, printk_clock: true, pid: 8, ppid: 1, status: 1},
+		{event: "switch_root", guest_s: (2 + $d), printk_clock: true, pid: 1}]}' $D/old.json
+}
+obs /bin/sleep 0.2 >"$T_TMP/o1.json"
+obs /bin/sleep 1.2 >"$T_TMP/o2.json"
+out=$("$BOOTLAB" compare "$T_TMP/o1.json" "$T_TMP/o2.json" 2>&1); rc=$?
+expect_eq "observed reports: exit 0" "$rc" 0
+expect_match "stage 1: a program's time in OLD and NEW, with its runs" "$out" \
+	'^  /bin/sleep +0\.200 +1\.200 +\+1\.000 +\+500\.0%  runs 1 -> 1$'
+expect_match "stage 1: a failed program counted" "$out" '^  false +0\.100 +0\.100 +\+0\.000 +\+0\.0%  runs 1 -> 1, failed 1 -> 1$'
+expect_match "stage 1: the root change's guest time" "$out" '^  root change +2\.200 +3\.200 +\+1\.000 '
+out=$("$BOOTLAB" compare "$T_TMP/o1.json" $D/old.json 2>&1)
+expect_match "stage 1 observed in OLD only: said" "$out" '^  stage 1 \(observed; guest s\): not in NEW$'
+obs "$(printf '\033]0;pwned\007')" 1 >"$T_TMP/o3.json"
+out=$("$BOOTLAB" compare "$T_TMP/o1.json" "$T_TMP/o3.json" 2>&1)
+expect_match "a guest's argv[0] with terminal escapes is printed escaped" "$out" '^  \\x1b\]0;pwned\\x07 '
+obad() { # NAME WANT JQ-EDIT (of the second event)
+	jq ".scenarios[0].observed.events[1] |= ($3)" "$T_TMP/o1.json" > "$T_TMP/ob.json"
+	bad "observed $1" "ob\.json': field 'scenarios\[0\]\.observed\.events\[1\]\.$2" $D/old.json "$T_TMP/ob.json"
+}
+obad "unknown event" "event': unknown value 'fork'" '.event = "fork"'
+obad "argv not strings" "argv': holds something else than strings" '.argv = [1]'
+obad "negative time" "guest_s': a negative time" '.guest_s = -2'
+obad "pid a string" "pid': not an integer" '.pid = "7"'
+obad "no clock flag" "printk_clock': missing" 'del(.printk_clock)'
+jq '.scenarios[0].observed.events = 3' "$T_TMP/o1.json" > "$T_TMP/ob.json"
+bad "observed events not a list" "field 'scenarios\[0\]\.observed\.events': not a list" $D/old.json "$T_TMP/ob.json"
+check "fixtures are valid reports" "$BOOTLAB_HOME/tests/tools/check-report" $D/old.json $D/new.json "$T_TMP/o1.json"
 done_testing

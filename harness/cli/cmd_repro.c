@@ -1,0 +1,153 @@
+/* bootlab repro REPORT_DIR/VARIANT: boot a variant of a run again from
+ * its repro folder (docs/repro.md): the same kernel, initrd and disk
+ * images (each checked against its SHA-256), the same machine and kernel
+ * command line, the scenario's steps when its file is unchanged, with the
+ * console on this terminal. The last lines are the outcome and whether it
+ * is the one recorded. */
+#include "cli/cli.h"
+#include "session/session.h"
+#include "util/util.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char repro_usage[] =
+    "usage: bootlab repro [--gdb] REPORT_DIR/VARIANT\n"
+    "\n"
+    "Boot a variant of a run again from its repro folder, which bootlab run and\n"
+    "gate keep in the report folder for every variant that did not pass (for\n"
+    "every variant with --keep): the same kernel, initrd and disks (checked\n"
+    "against their SHA-256), machine and kernel command line, and the\n"
+    "scenario's steps when its file is unchanged. The console is on this\n"
+    "terminal (stdin goes to the guest; Ctrl-] ends the boot). The last lines\n"
+    "are the outcome and the recorded one.\n"
+    "\n"
+    "options:\n"
+    "  --gdb        QEMU's gdb stub on a free port, the guest stopped until gdb\n"
+    "               continues; prints the gdb command with the kernel's vmlinux\n"
+    "               (adds nokaslr; the boot's deadline becomes 24h)\n"
+    "  -h, --help   this text\n"
+    "\n"
+    "exit status: as bootlab boot's (0 pass, 1 panic, reboot, fail or timeout),\n"
+    "2 bad usage or a repro folder that is incomplete or no longer matches its\n"
+    "hashes, 3 emulator or setup error, 130 interrupted\n";
+
+/* the variant named REC->variant of its scenario file (unchanged: its
+ * hash was checked), or a plan without steps for a plan made in memory */
+static struct bl_scenario *repro_plan(const struct bl_repro *rec, struct bl_scenario_set *set)
+{
+	struct bl_scenario *sc = NULL;
+	if (!rec->scenario) {
+		sc = bl_plan_new(rec->variant, "bootlab repro");
+		sc->timeout_ms = rec->timeout_ms;
+	} else if (bl_scenario_load(rec->scenario, NULL, set) < 0) {
+		return NULL;
+	}
+	for (size_t i = 0; i < set->n && !sc; i++)
+		if (!strcmp(set->v[i]->name, rec->variant))
+			sc = set->v[i];
+	if (!sc) {
+		struct strbuf name = STRBUF_INIT; /* a report may come from anywhere */
+		sb_add_terminal(&name, rec->variant);
+		bl_err("%s/repro.json: field 'variant': '%s' has no variant '%s'", rec->dir,
+		       rec->scenario, sb_str(&name));
+		sb_release(&name);
+		return NULL;
+	}
+	/* the run's --arch/--backend do not change a variant's name: the
+	 * record says where it booted */
+	bl_plan_set(&sc->arch, rec->arch);
+	bl_plan_set(&sc->backend, rec->backend);
+	sc->observe = rec->observe;
+	return sc;
+}
+
+/* the recorded outcome and this one's, and whether they are the same */
+static void repro_verdict(const struct bl_repro *rec, const struct bl_result *r)
+{
+	struct strbuf sb = STRBUF_INIT; /* the guest's words, escaped */
+	sb_add_terminal(&sb, rec->reason ? rec->reason : "");
+	printf("recorded: %s (%s)\n", bl_outcome_name(rec->outcome), sb_str(&sb));
+	printf("repro: %s outcome (%s)\n", rec->outcome == r->outcome ? "same" : "different",
+	       bl_outcome_name(r->outcome));
+	sb_release(&sb);
+}
+
+static int repro_boot(const struct bl_repro *rec, const struct bl_scenario *sc, const char *workdir,
+		      bool gdb)
+{
+	struct bl_prepared prep;
+	if (bl_repro_prepare(rec, workdir, &prep) < 0) {
+		bl_prepared_release(&prep);
+		fprintf(stderr, "bootlab repro: %s\n", bl_errmsg());
+		return BL_EXIT_INFRA;
+	}
+	struct bl_result r = {0};
+	int rc = cli_session("repro", sc, &prep, workdir, gdb, &r);
+	if (r.sc)
+		repro_verdict(rec, &r);
+	bl_result_release(&r);
+	bl_prepared_release(&prep);
+	return rc;
+}
+
+/* the options: -1 to go on with DIR, else the exit status */
+static int repro_parse(int argc, char **argv, const char **dir, bool *gdb)
+{
+	static const struct option opts[] = {
+	    {"help", no_argument, NULL, 'h'}, {"gdb", no_argument, NULL, 'g'}, {NULL, 0, NULL, 0}};
+	int c;
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+		if (c == 'g') {
+			*gdb = true;
+			continue;
+		}
+		if (c != 'h')
+			return cli_option_error("repro", c, argv, repro_usage);
+		fputs(repro_usage, stdout);
+		return BL_EXIT_OK;
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "bootlab repro: %s\n%s",
+			optind < argc ? "one repro folder, please" : "a repro folder is required",
+			repro_usage);
+		return BL_EXIT_USAGE;
+	}
+	*dir = argv[optind];
+	return -1;
+}
+
+int cmd_repro(int argc, char **argv)
+{
+	const char *dir = NULL;
+	bool gdb = false;
+	int rc = repro_parse(argc, argv, &dir, &gdb);
+	if (rc >= 0)
+		return rc;
+	struct bl_repro rec;
+	struct bl_scenario_set set = {0};
+	struct bl_scenario *sc = NULL;
+	char *workdir = NULL;
+	if (bl_repro_read(dir, &rec) < 0 || !(sc = repro_plan(&rec, &set))) {
+		fprintf(stderr, "bootlab repro: %s\n", bl_errmsg());
+		rc = BL_EXIT_USAGE;
+	} else if (!(workdir = bl_mktemp_dir("repro"))) {
+		fprintf(stderr, "bootlab repro: %s\n", bl_errmsg());
+		rc = BL_EXIT_INFRA;
+	} else {
+		if (gdb)
+			sc->timeout_ms = CLI_GDB_TIMEOUT_MS;
+		rc = repro_boot(&rec, sc, workdir, gdb);
+		bl_rm_rf(workdir);
+		free(workdir);
+	}
+	if (sc && !rec.scenario)
+		bl_scenario_free(sc);
+	bl_scenario_set_release(&set);
+	bl_repro_release(&rec);
+	return rc;
+}
