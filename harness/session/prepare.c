@@ -559,8 +559,8 @@ int bl_prepare(const struct bl_scenario *sc, const char *workdir, struct bl_prep
 	}
 	if (segs.n == 1) {
 		p->initrd = xstrdup(segs.v[0]);
-	} else if (segs.n > 1) {
-		p->initrd = xasprintf("%s/initrd.img", workdir);
+	} else if (segs.n > 1) { /* not NAME.img: a disk named "initrd" would overwrite it */
+		p->initrd = xasprintf("%s/initrd.stacked", workdir);
 		if (bl_archive_stack((const char *const *)segs.v, segs.n, p->initrd) < 0)
 			goto out;
 	}

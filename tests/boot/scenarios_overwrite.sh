@@ -24,5 +24,30 @@ for o in "${names[@]}"; do
 	expect_eq "$o: dir mtime: earliest archive wins" "$(step "$o" 21 .mtime)" 1000
 	console_has "$o" 'Unpacking initramfs\.\.\.'
 done
+
+# the disks' work copies are WORKDIR/NAME.img: a disk named "initrd" next to
+# stacked archives must not take the stacked initrd's place
+cat > "$T_TMP/clash.yaml" <<'EOF'
+name: clash
+archives:
+  - name: main
+    entries:
+      - agent: /init
+      - dir: /dev
+      - {nod: /dev/console, type: c, major: 5, minor: 1}
+  - name: second
+    entries:
+      - {file: /second, content: "from the second archive\n"}
+disks:
+  - {name: initrd, size: 4M, filesystem: ext4}
+steps:
+  - hello: {stage: 1}
+  - agent: {op: read, path: /second}
+    expect: {data: "from the second archive\n"}
+  - agent: {op: poweroff}
+  - outcome: pass
+EOF
+run_library "$T_TMP/clash.yaml"
+expect_eq "a disk named 'initrd' leaves the stacked initrd alone" "$RC $(sv clash .outcome)" "0 pass"
 no_emulator_left
 done_testing
