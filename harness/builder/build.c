@@ -129,19 +129,6 @@ static int file_size(const char *path, unsigned long long *size)
 	return 0;
 }
 
-static int create_member(const char *path, unsigned long long size)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
-		bl_err_errno("cannot create '%s'", path);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	return 0;
-}
-
 /* boot the builder into STAGE (a new folder): members m0.img... and log */
 static int build_into(const struct bl_stack *s, const struct bl_stack_build_opts *o,
 		      const char *stage, const char *key)
@@ -156,7 +143,7 @@ static int build_into(const struct bl_stack *s, const struct bl_stack_build_opts
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
 		sl_pushf(&members, "%s/m%zu.img", stage, i);
-		rc = create_member(members.v[i], fs_bytes + MEMBER_SLACK);
+		rc = bl_disk_create_sparse(members.v[i], fs_bytes + MEMBER_SLACK);
 	}
 	char fs_dev[16];
 	snprintf(fs_dev, sizeof(fs_dev), "/dev/vd%c", (char)('a' + n));
@@ -202,13 +189,12 @@ static int cached_or_built(const struct bl_stack *s, const struct bl_stack_build
 static int copy_members(const char *dir, size_t n, const char *workdir, struct bl_stack_disks *out)
 {
 	out->members = xcalloc(n, sizeof(char *));
+	out->sources = xcalloc(n, sizeof(char *));
 	for (size_t i = 0; i < n; i++) {
-		char *src = xasprintf("%s/m%zu.img", dir, i);
+		out->sources[i] = xasprintf("%s/m%zu.img", dir, i);
 		out->members[i] = xasprintf("%s/stack-m%zu.img", workdir, i);
 		out->n++;
-		int rc = bl_disk_copy_sparse(src, out->members[i]);
-		free(src);
-		if (rc < 0)
+		if (bl_disk_copy_sparse(out->sources[i], out->members[i]) < 0)
 			return -1;
 	}
 	return 0;
@@ -239,9 +225,12 @@ int bl_stack_build(const struct bl_stack *s, const struct bl_stack_build_opts *o
 
 void bl_stack_disks_release(struct bl_stack_disks *d)
 {
-	for (size_t i = 0; i < d->n; i++)
+	for (size_t i = 0; i < d->n; i++) {
 		free(d->members[i]);
+		free(d->sources[i]);
+	}
 	free(d->members);
+	free(d->sources);
 	free(d->log);
 	*d = (struct bl_stack_disks){0};
 }

@@ -40,6 +40,7 @@ struct bl_stack_build_opts {
 
 struct bl_stack_disks {
 	char **members; /* images in the work folder, attached in this order */
+	char **sources; /* the cache's images they were copied from */
 	size_t n;
 	char md_uuid[40];   /* the md array's UUID as mdadm prints it, or "" */
 	char luks_uuid[37]; /* the LUKS header's UUID, or "" */

@@ -145,8 +145,8 @@ static struct bl_scenario *plan(const struct bu_script *s, const char *archive,
 	sc->timeout_ms = timeout_ms;
 	bl_plan_add_raw(sc, "builder", archive);
 	for (size_t i = 0; i < n; i++)
-		bl_plan_attach(sc, members[i]);
-	bl_plan_attach(sc, fs);
+		bl_plan_attach(sc, members[i], NULL);
+	bl_plan_attach(sc, fs, NULL);
 	bl_plan_add_step(sc, BL_STEP_HELLO, "the builder's agent")->stage = 1;
 	for (size_t i = 0; i < s->n; i++)
 		add_run(sc, &s->v[i]);

@@ -275,7 +275,7 @@ static int add_stack(struct bl_scenario *sc, const struct gate *g, const char *w
 			printf("bootlab gate: LUKS2 header UUID %s, opened as /dev/mapper/%s\n",
 			       d.luks_uuid, BL_STACK_CRYPT);
 		for (size_t i = 0; i < d.n; i++)
-			bl_plan_attach(sc, d.members[i]);
+			bl_plan_attach(sc, d.members[i], d.sources[i]);
 		bl_stack_disks_release(&d);
 	} else {
 		bl_err_prefix("root stack %s", g->root_stack);

@@ -218,6 +218,8 @@ void bl_guid_str(const uint8_t g[16], char out[37]); /* the reverse, upper case 
 uint32_t bl_md_csum_090(const void *sb); /* 4096-byte superblock */
 uint32_t bl_md_csum_1(const void *sb);	 /* 256 + 2*max_dev bytes */
 
+/* An empty (all holes) file of SIZE bytes at PATH, created or truncated */
+int bl_disk_create_sparse(const char *path, uint64_t size);
 /* Copy SRC to DST (created or truncated): FICLONE when possible, else
  * copy_file_range over the data extents only, so holes stay holes. */
 int bl_disk_copy_sparse(const char *src, const char *dst);

@@ -333,7 +333,7 @@ static void fs_uuid(const struct bl_disk_fs *fs, const char *sethash, char out[3
 	}
 }
 
-static int create_sparse(const char *path, uint64_t size)
+int bl_disk_create_sparse(const char *path, uint64_t size)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
@@ -368,7 +368,7 @@ int dk_fs_make(const struct bl_disk_fs *fs, uint64_t room, const char *what, con
 	const char *src;
 	int r = stage(fs, agent, path, &dir, &src);
 	if (!r)
-		r = create_sparse(path, size);
+		r = bl_disk_create_sparse(path, size);
 	if (!r)
 		r = mke2fs(fs, path, size, uuid, src);
 	if (!r && normalise_times(path, src, stage_dir) < 0) {

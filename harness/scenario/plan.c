@@ -1129,9 +1129,12 @@ void bl_scenario_free(struct bl_scenario *s)
 	}
 	free(s->archives);
 	bl_disk_plan_release(&s->disks);
-	for (char **a = s->attach; a && *a; a++)
-		free(*a);
+	for (size_t i = 0; s->attach && s->attach[i]; i++) {
+		free(s->attach[i]);
+		free(s->attach_src[i]);
+	}
 	free(s->attach);
+	free(s->attach_src);
 	free(s->cmdline);
 	if (s->emulator_args)
 		for (char **a = s->emulator_args; *a; a++)

@@ -180,6 +180,7 @@ struct bl_scenario {
 	 * written in place by the boot: plans made in memory only (the root
 	 * stacks of bootlab gate and the stack builder's own guest) */
 	char **attach;	      /* NULL-terminated, or NULL */
+	char **attach_src;    /* each one's pristine copy (for repro), same length */
 	char *cmdline;	      /* extra kernel command line (bootlab adds console etc.) */
 	int memory_mb;	      /* default 256 */
 	int timeout_ms;	      /* whole boot deadline; default 60000 */

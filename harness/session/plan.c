@@ -95,12 +95,14 @@ struct bl_disk_file *bl_plan_fs_file(struct bl_disk_fs *fs, const char *path)
 	return f;
 }
 
-void bl_plan_attach(struct bl_scenario *sc, const char *path)
+void bl_plan_attach(struct bl_scenario *sc, const char *path, const char *source)
 {
 	size_t n = 0;
 	while (sc->attach && sc->attach[n])
 		n++;
 	sc->attach = xrealloc(sc->attach, (n + 2) * sizeof(*sc->attach));
+	sc->attach_src = xrealloc(sc->attach_src, (n + 2) * sizeof(*sc->attach_src));
 	sc->attach[n] = xstrdup(path);
-	sc->attach[n + 1] = NULL;
+	sc->attach_src[n] = xstrdup(source ? source : path);
+	sc->attach[n + 1] = sc->attach_src[n + 1] = NULL;
 }

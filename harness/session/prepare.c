@@ -315,8 +315,11 @@ static void attach_disks(const struct bl_scenario *sc, struct bl_prepared *p)
 	if (!n)
 		return;
 	p->disks = xrealloc(p->disks, (p->ndisks + n) * sizeof(char *));
-	for (size_t i = 0; i < n; i++)
+	p->disk_sources = xrealloc(p->disk_sources, (p->ndisks + n) * sizeof(char *));
+	for (size_t i = 0; i < n; i++) {
+		p->disk_sources[p->ndisks] = xstrdup(sc->attach_src[i]);
 		p->disks[p->ndisks++] = xstrdup(sc->attach[i]);
+	}
 }
 
 /* "/boot/vmlinuz-*-cloud-amd64": the newest match (version sort), so a

@@ -369,8 +369,9 @@ struct bl_disk_fs *bl_plan_disk_fs(struct bl_scenario *sc, struct bl_disk *d, en
  * symlink and dir (the plan owns them) */
 struct bl_disk_file *bl_plan_fs_file(struct bl_disk_fs *fs, const char *path);
 /* the host image PATH attached as it is after the plan's disks (written
- * in place by the boot) */
-void bl_plan_attach(struct bl_scenario *sc, const char *path);
+ * in place by the boot); SOURCE: the pristine image it was copied from,
+ * which a repro folder keeps (NULL: PATH itself) */
+void bl_plan_attach(struct bl_scenario *sc, const char *path, const char *source);
 
 /* ---- run.c: the run engine of bootlab run and bootlab gate ---- */
 /* what a run was, for the reports */
