@@ -84,10 +84,11 @@ static int fill_archive(struct bl_archive *a, const struct bu_script *s)
 		bl_err("the agent for 'x86_64' is not built: '%s' (run 'make agent')", agent);
 		bl_err_kind(BL_EK_INFRA);
 	}
-	for (size_t i = 0; i < BL_ARRAY_SIZE(dirs) && rc == 0; i++)
-		rc = add_parents(a, &seen, dirs[i]) < 0
-			 ? -1
-			 : bl_archive_add_dir(a, dirs[i], 0755, 0, 0);
+	for (size_t i = 0; i < BL_ARRAY_SIZE(dirs) && rc == 0; i++) {
+		char *under = xasprintf("%s/", dirs[i]); /* the folder as a parent: once */
+		rc = add_parents(a, &seen, under);
+		free(under);
+	}
 	if (rc == 0)
 		rc = bl_archive_add_file_host(a, "/init", 0755, 0, 0, agent);
 	if (rc == 0)
