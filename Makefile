@@ -79,7 +79,7 @@ AGENT_CFLAGS := -std=gnu11 -static -Os -Wall -Wextra -Wno-unused-parameter \
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
 
-.PHONY: all agent agents tools deps kernels demo check check-cold san test fuzz bench clean format
+.PHONY: all agent agents tools deps kernels kernels-debug demo check check-cold san test fuzz bench clean format
 all: $(BIN) agents tools
 
 deps:
@@ -144,6 +144,11 @@ kernels: bootlab
 	$(Q)./bootlab kernel build --arch aarch64 >/dev/null
 	$(Q)./bootlab kernel fetch --arch aarch64 >/dev/null
 
+# the debug x86_64 kernel (KASAN, lockdep) only the suite's kernel-reports
+# scenario boots: a second x86_64 build, so not part of `kernels`
+kernels-debug: bootlab
+	$(Q)./bootlab kernel build --arch x86_64 --fragment kernels/x86_64-debug.config >/dev/null
+
 # a first verdict on Debian's packaged kernel within minutes, then the other
 # Debian kernels and bootlab's own (docs/demo.md); ci/demo --first stops
 # after the first verdict
@@ -153,7 +158,7 @@ demo:
 check: deps
 	$(Q)$(MAKE) --no-print-directory all agents unit
 	$(Q)$(MAKE) --no-print-directory san
-	$(Q)$(MAKE) --no-print-directory kernels
+	$(Q)$(MAKE) --no-print-directory kernels kernels-debug
 	$(Q)tests/run
 
 # a new machine: a fresh clone of HEAD, an empty cache (kernels, archives),

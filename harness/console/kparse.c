@@ -22,10 +22,12 @@ struct bl_kparser {
 	bool classed;			/* a line said its class (not only "cut here" or a rule) */
 	bool in_trace;			/* after "Call Trace:" */
 	bool seen_trace;		/* a frame was read */
+	bool regs;			/* opened by a register dump (UML's faults) */
 	char *guess[BL_KREPORT_FRAMES]; /* "? f+0x" frames: the only ones without an unwinder */
 	size_t nguess;
 	struct strbuf body;
 	char head[256], head_func[128], message[256];
+	char lock_func[128]; /* lockdep: where the first lock listed was taken */
 	/* the last closed report may still take its register dump and panic */
 	bool tail_ok;
 	struct bl_kreport *v;
@@ -99,16 +101,52 @@ static void copy_str(char *dst, size_t n, const char *src)
 	snprintf(dst, n, "%s", src);
 }
 
+/* lockdep names the task COMM/PID: "sh/28 is leaving the kernel with
+ * locks still held!", "x/3 is trying to acquire lock:", "1 lock held by
+ * kworker/0:2/141:"; and each lock where it was taken: ", at: FUNC+0x" */
+static void lockdep_line(struct bl_kparser *p, const char *t)
+{
+	struct bl_kreport *r = &p->cur;
+	const char *at = strstr(t, ", at: ");
+	if (at && !p->lock_func[0])
+		kframe_func(at + 6, p->lock_func, sizeof(p->lock_func));
+	if (r->pid >= 0 || r->task[0])
+		return;
+	const char *start = t, *end = strstr(t, " is leaving the kernel");
+	if (!end)
+		end = strstr(t, " is trying to acquire lock");
+	const char *by = end ? NULL : strstr(t, " held by ");
+	if (by) {
+		start = by + 9;
+		end = strrchr(start, ':');
+	}
+	const char *slash = end ? memrchr(start, '/', (size_t)(end - start)) : NULL;
+	if (!slash || slash == start || (size_t)(slash - start) >= sizeof(r->task))
+		return;
+	if (sscanf(slash + 1, "%d", &r->pid) == 1)
+		snprintf(r->task, sizeof(r->task), "%.*s", (int)(slash - start), start);
+}
+
 /* what a report's lines say about where it happened */
 static void note_line(struct bl_kparser *p, const char *t)
 {
 	struct bl_kreport *r = &p->cur;
+	if (p->classed && r->cls == BL_KC_LOCKDEP)
+		lockdep_line(p, t);
 	const char *c = strstr(t, "CPU: ");
 	if (c && strstr(c, " PID: ") && (r->cpu < 0 || !r->task[0])) {
 		char comm[32] = "";
 		sscanf(c, "CPU: %d PID: %d", &r->cpu, &r->pid);
 		const char *cm = strstr(c, " Comm: ");
 		if (cm && sscanf(cm, " Comm: %31s", comm) == 1)
+			copy_str(r->task, sizeof(r->task), comm);
+	}
+	/* sched_show_task()'s line, in hung-task and blocked-task dumps:
+	 * "task:sh              state:D stack:0     pid:27    ppid:1 ..." */
+	const char *pid = !strncmp(t, "task:", 5) ? strstr(t, " pid:") : NULL;
+	if (pid && r->pid < 0 && !r->task[0]) {
+		char comm[32] = "";
+		if (sscanf(t + 5, "%31s", comm) == 1 && sscanf(pid + 5, "%d", &r->pid) == 1)
 			copy_str(r->task, sizeof(r->task), comm);
 	}
 	if (!strncmp(t, "Call Trace:", 11) || !strncmp(t, "Call trace:", 11)) {
@@ -169,8 +207,8 @@ static void open_report(struct bl_kparser *p, const struct kstart *k, const char
 	p->cur.cpu = p->cur.pid = -1;
 	p->cur.guest_s = ts;
 	p->cur.line = p->line_no;
-	p->classed = p->in_trace = p->seen_trace = false;
-	p->head[0] = p->head_func[0] = p->message[0] = 0;
+	p->classed = p->in_trace = p->seen_trace = p->regs = false;
+	p->head[0] = p->head_func[0] = p->message[0] = p->lock_func[0] = 0;
 	sb_reset(&p->body);
 	p->end = k->end;
 	if (k->cls != BL_KC_NONE)
@@ -205,7 +243,9 @@ static void close_report(struct bl_kparser *p, bool truncated)
 	p->nguess = 0;
 	r->truncated = truncated;
 	r->body = sb_detach(&p->body, NULL);
-	ktitle_make(r, p->head, p->head_func, p->message);
+	/* a lockdep report without a call trace: the place its first lock was taken */
+	const char *hf = p->head_func[0] || r->nframes ? p->head_func : p->lock_func;
+	ktitle_make(r, p->head, hf, p->message);
 	p->v = xrealloc(p->v, (p->n + 1) * sizeof(*p->v));
 	p->v[p->n++] = *r;
 	p->tail_ok = !truncated;
@@ -316,13 +356,46 @@ static bool onto_last(struct bl_kparser *p, const char *t)
 		return false;
 	struct bl_kreport *last = &p->v[p->n - 1];
 	bool end = !strncmp(t, "---[ end Kernel", 15);
-	if (end ? !last->panicked : !kline_is_body(t))
+	struct kstart k;
+	/* "BUG: ..." has the shape of a register line ("R10: ..."): a line
+	 * that starts a report is never a tail */
+	if (end ? !last->panicked : !kline_is_body(t) || kstart_line(t, &k))
 		return false;
 	char *b = xasprintf("%s%s\n", last->body, t);
 	free(last->body);
 	last->body = b;
 	last->nlines++;
 	p->tail_ok = !end;
+	return true;
+}
+
+/* UML shows a kernel-mode fault as show_regs() ("Modules linked in:",
+ * "Pid: N, comm: X", "RIP: 0033:FUNC+0x", registers), then panics with
+ * "Kernel mode fault at addr A, ip B": the dump opened an unclassed
+ * report (regs_marker), the panic classes it, a bug that panicked */
+static bool regs_panic(struct bl_kparser *p, const char *t)
+{
+	static const char panic[] = "Kernel panic - not syncing: ";
+	if (!p->regs || p->classed || strncmp(t, panic, sizeof(panic) - 1))
+		return false;
+	const char *reason = t + sizeof(panic) - 1;
+	struct kstart k = {panic_class(reason), KEND_PANIC, false};
+	if (!strncmp(reason, "Kernel mode fault", 17))
+		k.cls = BL_KC_BUG;
+	set_head(p, &k, t);
+	p->cur.panicked = true;
+	add_line(p, t);
+	return true;
+}
+
+/* a register dump outside any report: UML's show_regs() before a panic */
+static bool regs_marker(struct bl_kparser *p, const char *t, double ts)
+{
+	if (strncmp(t, "Modules linked in:", 18))
+		return false;
+	struct kstart k = {BL_KC_NONE, KEND_PANIC, false};
+	open_report(p, &k, t, ts);
+	p->regs = true;
 	return true;
 }
 
@@ -343,7 +416,10 @@ static bool feed_open(struct bl_kparser *p, const char *t)
 		join(p, &k, t);
 		return true;
 	}
-	if (!p->classed && p->cur.nlines >= 4) { /* a marker no report followed */
+	if (regs_panic(p, t))
+		return true;
+	if (!p->classed && p->cur.nlines >= 4 && !(p->regs && kline_is_body(t))) {
+		/* a marker no report followed */
 		close_report(p, false);
 		return false;
 	}
@@ -382,6 +458,8 @@ void bl_kparser_feed(struct bl_kparser *p, const char *line)
 		on_panic(p, t, ts);
 		return;
 	}
+	if (regs_marker(p, t, ts))
+		return;
 	if (onto_last(p, t))
 		return;
 	p->tail_ok = false;

@@ -299,6 +299,8 @@ static char *base_title(const struct bl_kreport *r, const char *head, const char
 	case BL_KC_BUG:
 		if (starts(head, "kernel BUG"))
 			return xstrdup("kernel BUG");
+		if (starts(head, "Kernel panic - not syncing: ")) /* UML's "Kernel mode fault" */
+			return stem(head + 28, 0, cut);
 		return stem(head, 5, cut);
 	case BL_KC_GPF:
 		return xstrdup("general protection fault");
@@ -321,10 +323,11 @@ static char *base_title(const struct bl_kreport *r, const char *head, const char
 		static const char *const msg_cut[] = {". ", " (", NULL};
 		return stem(*message ? message : head, 0, msg_cut);
 	}
+	case BL_KC_SCHED_ATOMIC: /* then "COMM/PID/PREEMPT_COUNT": not the problem's name */
+		return xstrdup("BUG: scheduling while atomic");
 	case BL_KC_KASAN:
 	case BL_KC_KFENCE:
 	case BL_KC_UBSAN:
-	case BL_KC_SCHED_ATOMIC:
 	case BL_KC_SLEEP_ATOMIC:
 		return stem(head, strchr(head, ':') ? (size_t)(strchr(head, ':') - head) + 2 : 0,
 			    cut);

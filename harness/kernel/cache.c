@@ -50,6 +50,19 @@ char *bl_kernel_info_get(const char *info, const char *key)
 	return NULL;
 }
 
+/* a vmlinux without a PVH entry (a fragment with "# CONFIG_PVH is not
+ * set", such as kernels/x86_64-debug.config) cannot be entered by QEMU's
+ * -kernel: the kept bzImage boots instead, through the boot protocol */
+static void boot_bzimage(struct bl_kernel *k)
+{
+	if (k->kind != BL_KERNEL_UNKNOWN || !k->bzimage ||
+	    bl_kernel_kind_of(k->bzimage) != BL_KERNEL_BZIMAGE)
+		return;
+	free(k->image);
+	k->image = xstrdup(k->bzimage);
+	k->kind = BL_KERNEL_BZIMAGE;
+}
+
 int bl_kernel_cache_load(const char *dir, const char *subdir, struct bl_kernel *out)
 {
 	char *infop = subdir ? xasprintf("%s/%s/info", dir, subdir) : xasprintf("%s/info", dir);
@@ -81,6 +94,7 @@ int bl_kernel_cache_load(const char *dir, const char *subdir, struct bl_kernel *
 		return bl_err("cache entry '%s' is damaged (remove it)", dir);
 	}
 	out->kind = bl_kernel_kind_of(out->image);
+	boot_bzimage(out);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
  *   relink.c   a cached build relinked with a built-in archive
  *   linked.c   what a relink linked, read back; ELF sections
  *   builtin.c  the built-in archive of any kernel image, read back
+ *   fragment.c a config fragment's text, its base fragments first
  *   key.c      what a build's cache key is made of
  *   source.c   Debian's kernel source, extracted once
  *   step.c     locks, and commands run with a log and a progress line
@@ -63,7 +64,9 @@ struct bl_kernel_tree {
 	char *bdir;	/* dir/build */
 	char *logp;	/* dir/build.log */
 	char *frag;	/* fragment path */
-	char jobs[24];	/* "-j<cores>" */
+	char *fragtext; /* its text, bases expanded (fragment.c) */
+	size_t fraglen;
+	char jobs[24]; /* "-j<cores>" */
 };
 void bl_kernel_tree_release(struct bl_kernel_tree *t);
 
@@ -76,6 +79,13 @@ char *bl_kernel_tree_version(const struct bl_kernel_tree *t);
 /* the kernel's usr/default_cpio_list as an uncompressed archive at path:
  * dir /dev 0755, nod /dev/console 0600 c 5 1, dir /root 0700 */
 int bl_kernel_default_builtin(const char *path);
+
+/* ---- fragment.c ---- */
+/* out gets the fragment at path with its "# base: NAME" line expanded
+ * (the base's text first); every file is checked to be for arch */
+int bl_kernel_fragment_text(const char *path, const char *arch, struct strbuf *out);
+/* a fragment named after another arch (kernels/um.config for x86_64) */
+int bl_kernel_fragment_arch_check(const char *frag, const char *arch);
 
 /* ---- step.c ---- */
 

@@ -39,7 +39,8 @@ struct bl_kernel {
 	char *version;	   /* uname -r style */
 	char *modules_dir; /* distro: /lib/modules/<version> (or a depmod'ed copy), else NULL */
 	char *build_dir;   /* built: cache folder of the build, else NULL */
-	char *bzimage;	   /* built x86_64 without built-in archive: the bzImage (q35, SeaBIOS) */
+	char *bzimage;	   /* built x86_64 without built-in archive: the bzImage (also image
+			      when the vmlinux has no PVH entry) */
 };
 
 struct bl_kernel_req {

@@ -179,12 +179,10 @@ int bl_kernel_key(struct bl_kernel_tree *t, const char *source_dir)
 	bl_sha256_update_str(&h, t->r->name);
 	bl_sha256_update_str(&h, srcdesc);
 	bl_sha256_update_str(&h, tool);
-	int rc = bl_sha256_update_file(&h, t->frag);
+	bl_sha256_update(&h, t->fragtext, t->fraglen);
 	bl_sha256_final_hex(&h, hex);
 	free(srcdesc);
 	free(tool);
-	if (rc < 0)
-		return -1;
 	t->hash = xstrdup(hex);
 	return 0;
 }

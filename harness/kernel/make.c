@@ -43,6 +43,7 @@ void bl_kernel_tree_release(struct bl_kernel_tree *t)
 	free(t->bdir);
 	free(t->logp);
 	free(t->frag);
+	free(t->fragtext);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -102,19 +103,14 @@ int bl_kernel_default_builtin(const char *path)
 /* genfrag: the fragment plus the line naming the built-in archive */
 static int write_fragment(const struct bl_kernel_tree *t, const char *genfrag, const char *builtin)
 {
-	char *fragdata = NULL;
-	size_t fraglen;
-	if (bl_read_file(t->frag, &fragdata, &fraglen) < 0)
-		return -1;
 	struct strbuf sb = STRBUF_INIT;
-	sb_add(&sb, fragdata, fraglen);
+	sb_add(&sb, t->fragtext, t->fraglen);
 	sb_addf(&sb,
 		"\n# added by bootlab: the built-in archive lives at a fixed path\n"
 		"CONFIG_INITRAMFS_SOURCE=\"%s\"\n",
 		builtin);
 	int rc = bl_write_file_atomic(genfrag, sb.buf, sb.len, 0644);
 	sb_release(&sb);
-	free(fragdata);
 	return rc;
 }
 
@@ -122,14 +118,14 @@ static int write_fragment(const struct bl_kernel_tree *t, const char *genfrag, c
  * (a missing dependency, a typo): a warning, also written to the log */
 static void check_fragment(const struct bl_kernel_tree *t, int logfd, int quiet)
 {
-	char *frag = NULL, *cfg = NULL;
+	char *cfg = NULL;
 	size_t len;
 	char *cfgp = xasprintf("%s/.config", t->bdir);
-	if (bl_read_file(t->frag, &frag, &len) < 0 || bl_read_file(cfgp, &cfg, &len) < 0) {
-		free(frag);
+	if (bl_read_file(cfgp, &cfg, &len) < 0) {
 		free(cfgp);
 		return;
 	}
+	char *frag = xstrndup(t->fragtext, t->fraglen);
 	for (char *s = strtok(frag, "\n"); s; s = strtok(NULL, "\n")) {
 		char name[128], *want = NULL;
 		int bad = 0;
@@ -277,23 +273,6 @@ static int full_build(const struct bl_kernel_tree *t, int quiet)
 
 /* ---- finding or making a build ---- */
 
-/* kernels/x86_64.config for --arch um would build for minutes and
- * give a kernel missing its console: refuse the mix-up up front */
-static int check_fragment_arch(const char *frag, const char *arch)
-{
-	const char *b = strrchr(frag, '/') ? strrchr(frag, '/') + 1 : frag;
-	char stem[32];
-	size_t bl = strlen(b);
-	if (bl <= 7 || bl - 7 >= sizeof(stem) || strcmp(b + bl - 7, ".config"))
-		return 0;
-	memcpy(stem, b, bl - 7);
-	stem[bl - 7] = 0;
-	const char *other = bl_kernel_arch_name(stem);
-	if (other && strcmp(other, arch))
-		return bl_err("kernel fragment '%s' is for %s, not %s", frag, other, arch);
-	return 0;
-}
-
 /* t->frag: the fragment's real path (kernels/<arch>.config of this bootlab
  * tree when fragment is NULL) */
 static int resolve_fragment(struct bl_kernel_tree *t, const char *fragment)
@@ -312,7 +291,13 @@ static int resolve_fragment(struct bl_kernel_tree *t, const char *fragment)
 	free(f);
 	if (!t->frag)
 		return -1;
-	return check_fragment_arch(t->frag, t->r->name);
+	struct strbuf sb = STRBUF_INIT;
+	if (bl_kernel_fragment_text(t->frag, t->r->name, &sb) < 0) {
+		sb_release(&sb);
+		return -1;
+	}
+	t->fragtext = sb_detach(&sb, &t->fraglen);
+	return 0;
 }
 
 static int archive_hash(const char *archive, char ahash[65])

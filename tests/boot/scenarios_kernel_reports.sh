@@ -1,7 +1,8 @@
 #!/bin/bash
 # timeout: 600
 # scenarios/kernel-reports.yaml: LKDTM provokes real kernel reports on qemu
-# x86_64; each is classified with its class and title; an unexpected
+# x86_64, qemu aarch64, UML and the debug x86_64 kernel (KASAN, lockdep);
+# each is classified with its class and title; an unexpected
 # WARNING fails a boot whose steps passed, with its title as the reason;
 # fail-on: allows it; a program's imitation of a panic on /dev/console is
 # neither a panic nor a report (docs/kernel-reports.md). The reports those
@@ -14,8 +15,10 @@
 
 run_library scenarios/kernel-reports.yaml
 k=kernel-reports
-all_pass 11 $k "$k[unexpected]" "$k[allowed]" "$k[imitation]" "$k[bug]" "$k[exception]" \
-	"$k[array-bounds]" "$k[list-add]" "$k[refcount]" "$k[stack-protector]" "$k[soft-lockup]"
+all_pass 19 $k "$k[unexpected]" "$k[allowed]" "$k[imitation]" "$k[bug]" "$k[exception]" \
+	"$k[array-bounds]" "$k[list-add]" "$k[refcount]" "$k[stack-protector]" "$k[soft-lockup]" \
+	"$k[hung-task]" "$k[aarch64-warning]" "$k[aarch64-exception]" "$k[uml-warning]" \
+	"$k[uml-exception]" "$k[kasan-uaf]" "$k[kasan-oob]" "$k[lockdep]"
 expect_eq "unexpected WARNING: the title is the reason" "$(sv "$k[unexpected]" .reason)" \
 	"expected fail: kernel report (warning): WARNING in lkdtm_WARNING"
 expect_eq "allowed WARNING: listed, does not fail" \
@@ -26,6 +29,26 @@ for v in bug exception array-bounds list-add refcount stack-protector soft-locku
 	expect_eq "$v: one report, with frames and a body" \
 		"$(sv "$k[$v]" '.kernel_reports | map(select(.frames | length > 0) | select(.body | length > 100)) | length')" 1
 done
+expect_eq "hung task: the blocked task's name and PID" \
+	"$(sv "$k[hung-task]" '.kernel_reports[0] | "\(.class) \(.task) \(.pid > 1)"')" "hung-task sh true"
+expect_eq "the other machines: arm64 and UML report on their own consoles" \
+	"$(for v in aarch64-warning aarch64-exception uml-warning uml-exception; do
+		sv "$k[$v]" '"\(.arch)/\(.backend) \(.kernel_reports | map(.class) | join(","))"'
+	done | tr '\n' ' ')" "aarch64/qemu warning aarch64/qemu bug x86_64/uml warning x86_64/uml bug "
+expect_eq "arm64 and UML kernel faults: the panic that followed is on the report" \
+	"$(for v in aarch64-exception uml-exception; do sv "$k[$v]" '.kernel_reports[0].panicked'; done | tr '\n' ' ')" \
+	"true true "
+expect_eq "the debug kernel's variants booted it, on q35's boot protocol (no PVH)" \
+	"$(for v in kasan-uaf kasan-oob lockdep; do sv "$k[$v]" '.kernel.image | split("/") | .[-1]'; done | tr '\n' ' ')" \
+	"bzImage bzImage bzImage "
+for v in kasan-uaf kasan-oob; do
+	expect_eq "$v: KASAN's report from its first rule to its last, with the access" \
+		"$(sv "$k[$v]" '.kernel_reports[0].body | test("^=+\n") and test("\n=+\n?$") and
+			test("\n(Read|Write) of size [0-9]+ at addr [0-9a-f]+ by task sh/[0-9]+\n")')" true
+done
+expect_eq "debug kernel: reliable frames in order, the unwinder's '?' guesses left out" \
+	"$(sv "$k[lockdep]" '.kernel_reports[] | select(.class == "scheduling-while-atomic") | .frames[0:6] | join(" ")')" \
+	"dump_stack_lvl dump_stack __schedule_bug __schedule schedule exit_to_user_mode_prepare"
 expect_eq "soft lockup: the panic is part of its report" \
 	"$(sv "$k[soft-lockup]" '.kernel_reports[0] | "\(.class) \(.panicked)"')" "soft-lockup true"
 expect_eq "expected WARNING: listed, does not fail" \

@@ -43,6 +43,39 @@ expect_match "unknown arch is named" "$(cat "$T_TMP/err")" "unknown arch 'sparc'
 "$BOOTLAB" kernel build --arch um --fragment kernels/x86_64.config >/dev/null 2>"$T_TMP/err"
 expect_eq "another arch's fragment is refused (exit 1, no build)" "$?" 1
 expect_match "the mix-up is named" "$(cat "$T_TMP/err")" "is for x86_64, not um"
+
+# fragment bases: x86_64-debug.config is x86_64.config's text plus its own
+# lines; the key covers the base's text (make check builds it first)
+dbg=$("$BOOTLAB" kernel path --arch x86_64 --fragment kernels/x86_64-debug.config)
+expect_eq "the debug fragment's kernel is cached (make kernels-debug)" "$?" 0
+check "the debug kernel is another build than the plain one" test -n "$dbg" -a "$dbg" != "$img"
+expect_eq "the debug kernel has the base's options and its own" \
+	"$("$BOOTLAB" kernel config --arch x86_64 --fragment kernels/x86_64-debug.config \
+		LKDTM KASAN PROVE_LOCKING PVH | tr '\n' ' ')" "LKDTM y KASAN y PROVE_LOCKING y PVH n "
+expect_eq "without a PVH entry, the kernel bootlab boots is its bzImage" "${dbg##*/}" bzImage
+mkdir -p "$T_TMP/k"
+cp kernels/x86_64.config kernels/x86_64-debug.config "$T_TMP/k/"
+expect_eq "the same texts elsewhere: the same key" \
+	"$("$BOOTLAB" kernel path --arch x86_64 --fragment "$T_TMP/k/x86_64-debug.config")" "$dbg"
+echo "# a changed base" >>"$T_TMP/k/x86_64.config"
+"$BOOTLAB" kernel path --arch x86_64 --fragment "$T_TMP/k/x86_64-debug.config" >/dev/null 2>&1
+expect_eq "a changed base changes the key: not cached" "$?" 1
+frag_err() { # FILE-TEXT...: write k/t.config, print the error of a path lookup
+	printf '%s\n' "$@" >"$T_TMP/k/t.config"
+	local e
+	e=$("$BOOTLAB" kernel path --arch x86_64 --fragment "$T_TMP/k/t.config" 2>&1 >/dev/null)
+	echo "$e (exit $?)"
+}
+expect_match "a base with a / is refused" "$(frag_err '# base: ../x86_64.config')" \
+	"t.config':1: base '\.\./x86_64.config' is not a file name of its folder.*exit 1"
+expect_match "a missing base is named" "$(frag_err '# base: nope.config')" \
+	"t.config':1: base: kernel fragment: cannot open '.*/k/nope.config'.*exit 1"
+cp kernels/um.config "$T_TMP/k/"
+expect_match "a base for another arch is refused" "$(frag_err '# base: um.config')" \
+	"base: kernel fragment '.*/k/um.config' is for um, not x86_64.*exit 1"
+printf '# base: t.config\n' >"$T_TMP/k/u.config"
+expect_match "a loop of bases is an error, not a hang" "$(frag_err '# base: u.config')" \
+	"t.config':1: base: kernel fragment '[^']*/k/[tu].config': bases nest deeper than 4 \(a loop\?\) \(exit 1\)$"
 "$BOOTLAB" kernel build --arch x86_64 --builtin "$T_TMP/nope.cpio" >/dev/null 2>"$T_TMP/err"
 rc=$?
 check "missing built-in archive fails" test "$rc" -ne 0 -a "$rc" -ne 3

@@ -125,6 +125,59 @@ static void test_mid_line(void)
 	release_all(r, n);
 }
 
+static void test_regs_dump(void)
+{
+	/* UML's show_regs() outside a report: a register dump, then a panic
+	 * classes it; without the panic it is no report, and a "Modules
+	 * linked in:" inside a WARNING does not split it */
+	const char *dump = "[    0.02] Modules linked in:\n"
+			   "[    0.02] Pid: 17, comm: sh Not tainted 6.1.192\n"
+			   "[    0.02] RIP: 0033:foo_fault+0x2/0xa\n"
+			   "[    0.02] RSP: 000000007cb2bdd8  EFLAGS: 00010246\n"
+			   "[    0.02] RAX: 0 RBX: 0 RCX: 0\n"
+			   "[    0.02] RDX: 0 RSI: 0 RDI: 0\n";
+	char *log = xasprintf("%s[    0.02] Kernel panic - not syncing: Kernel mode fault at addr "
+			      "0x0, ip 0x601d9e1f\n",
+			      dump);
+	size_t n;
+	struct bl_kreport *r = reports_of(log, &n);
+	T_OK(n == 1 && r[0].cls == BL_KC_BUG && r[0].panicked &&
+		 !strcmp(r[0].title, "Kernel mode fault in foo_fault") && r[0].line == 1,
+	     "register dump and a kernel-mode-fault panic: one bug (%s)", n ? r[0].title : "");
+	release_all(r, n);
+	free(log);
+	log = xasprintf("%s[    0.03] reboot: System halted\n", dump);
+	r = reports_of(log, &n);
+	T_EQ_INT(n, 0, "a register dump alone is no report");
+	release_all(r, n);
+	free(log);
+	r = reports_of("[    3.0] ------------[ cut here ]------------\n"
+		       "[    3.1] WARNING: CPU: 1 PID: 9 at a.c:1 foo+0x1/0x2\n"
+		       "[    3.1] Modules linked in:\n"
+		       "[    3.2] CPU: 1 PID: 9 Comm: x Not tainted 6.1.0 #1\n"
+		       "[    3.4] ---[ end trace 0000000000000000 ]---\n",
+		       &n);
+	T_OK(n == 1 && r[0].nlines == 5, "\"Modules linked in:\" inside a WARNING stays in it");
+	release_all(r, n);
+}
+
+static void test_report_after_report(void)
+{
+	/* a closed report takes the register lines after it, never a line
+	 * that starts the next report ("BUG:" looks like "R10:") */
+	size_t n;
+	struct bl_kreport *r =
+	    reports_of("[    3.0] ------------[ cut here ]------------\n"
+		       "[    3.1] WARNING: CPU: 1 PID: 9 at a.c:1 foo+0x1/0x2\n"
+		       "[    3.4] ---[ end trace 0000000000000000 ]---\n"
+		       "[    3.5] BUG: scheduling while atomic: sh/28/0x00000002\n"
+		       "[    3.5] CPU: 0 PID: 28 Comm: sh Not tainted 6.1.192 #1\n",
+		       &n);
+	T_OK(n == 2 && r[1].cls == BL_KC_SCHED_ATOMIC && r[0].nlines == 3,
+	     "a BUG right after a WARNING's end is a report of its own (%zu)", n);
+	release_all(r, n);
+}
+
 static void test_policy(void)
 {
 	struct bl_kpolicy p = bl_kpolicy_default();
@@ -253,6 +306,8 @@ int main(void)
 {
 	test_details();
 	test_imitation();
+	test_regs_dump();
+	test_report_after_report();
 	test_mid_line();
 	test_policy();
 	test_panic_end();
