@@ -31,9 +31,12 @@ expect_match "a symlink as the cache folder is refused" "$rc $out" "^3 .*'$T_TMP
 # private mount namespace whose /tmp is empty)
 if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
 	home=$(getent passwd "$(id -u)" | cut -d: -f6)
+	# bootlab is run through an fd opened before the mount: a clone under
+	# /tmp (ci/check-cold's) would be hidden by the empty /tmp
 	out=$(unshare -m --propagation private sh -c '
+		exec 3<"$1"
 		mount -t tmpfs bootlab-tmp /tmp || exit 99
-		env -u HOME -u XDG_CACHE_HOME "$1" kernel list >/dev/null 2>&1 || echo "exit $?"
+		env -u HOME -u XDG_CACHE_HOME /proc/self/fd/3 kernel list >/dev/null 2>&1 || echo "exit $?"
 		[ -e /tmp/.cache ] && echo "/tmp/.cache made"
 		[ -d "$2/.cache/bootlab" ] && echo home' sh "$BOOTLAB" "$home" 2>&1)
 	expect_eq "HOME unset: the cache is in $home, nothing in /tmp" "$out" "home"
