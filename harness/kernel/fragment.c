@@ -91,3 +91,56 @@ int bl_kernel_fragment_text(const char *path, const char *arch, struct strbuf *o
 {
 	return expand(path, arch, 0, out);
 }
+
+/* name: the option a fragment line sets ("CONFIG_X=..." or "# CONFIG_X is
+ * not set"), 0 when the line sets none */
+static int line_option(const char *s, size_t n, char name[128], bool *unset)
+{
+	char line[256];
+	if (n >= sizeof(line))
+		return 0;
+	memcpy(line, s, n);
+	line[n] = 0;
+	*unset = sscanf(line, "# CONFIG_%127[A-Za-z0-9_] is not set", name) == 1;
+	if (*unset)
+		return 1;
+	return sscanf(line, "CONFIG_%127[A-Za-z0-9_]=", name) == 1 && strchr(line, '=');
+}
+
+/* a later line of the fragment sets the same option: that one counts */
+static bool set_again(const char *from, const char *end, const char *name)
+{
+	for (const char *s = from; s < end;) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
+		char other[128];
+		bool unset;
+		if (line_option(s, n, other, &unset) && !strcmp(other, name))
+			return true;
+		s += n + 1;
+	}
+	return false;
+}
+
+/* the one line that decides an option is the last that names it
+ * (merge_config.sh: "Value of CONFIG_X is redefined by fragment"), so a
+ * base's CONFIG_PVH=y under a later "# CONFIG_PVH is not set" is no
+ * request the final config fails */
+void bl_kernel_fragment_unmet(const char *frag, size_t len, const char *cfg, struct strlist *out)
+{
+	const char *end = frag + len;
+	for (const char *s = frag; s < end;) {
+		const char *nl = memchr(s, '\n', (size_t)(end - s));
+		size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
+		char name[128];
+		bool unset;
+		if (line_option(s, n, name, &unset) && !set_again(s + n, end, name)) {
+			char *want = unset ? xasprintf("\nCONFIG_%s=", name)
+					   : xasprintf("\n%.*s\n", (int)n, s);
+			if ((strstr(cfg, want) != NULL) == unset)
+				sl_push_nocopy(out, xstrndup(s, n));
+			free(want);
+		}
+		s += n + 1;
+	}
+}

@@ -86,6 +86,10 @@ int bl_kernel_default_builtin(const char *path);
 int bl_kernel_fragment_text(const char *path, const char *arch, struct strbuf *out);
 /* a fragment named after another arch (kernels/um.config for x86_64) */
 int bl_kernel_fragment_arch_check(const char *frag, const char *arch);
+/* out gets each line of frag (a fragment's expanded text) that cfg (the
+ * final .config's text) does not honour; of several lines naming one
+ * option only the last counts */
+void bl_kernel_fragment_unmet(const char *frag, size_t len, const char *cfg, struct strlist *out);
 
 /* ---- step.c ---- */
 

@@ -125,30 +125,17 @@ static void check_fragment(const struct bl_kernel_tree *t, int logfd, int quiet)
 		free(cfgp);
 		return;
 	}
-	char *frag = xstrndup(t->fragtext, t->fraglen);
-	for (char *s = strtok(frag, "\n"); s; s = strtok(NULL, "\n")) {
-		char name[128], *want = NULL;
-		int bad = 0;
-		if (sscanf(s, "# CONFIG_%127[A-Za-z0-9_] is not set", name) == 1) {
-			want = xasprintf("\nCONFIG_%s=", name);
-			bad = strstr(cfg, want) != NULL;
-		} else if (!strncmp(s, "CONFIG_", 7) && strchr(s, '=')) {
-			want = xasprintf("\n%s\n", s);
-			bad = strstr(cfg, want) == NULL;
-		}
-		if (bad) {
-			dprintf(
-			    logfd,
-			    "bootlab: warning: fragment asks for '%s', the final config differs\n",
-			    s);
-			if (!quiet)
-				bl_warn(
-				    "kernel %s: fragment asks for '%s', the final config differs",
-				    t->r->name, s);
-		}
-		free(want);
+	struct strlist unmet = STRLIST_INIT;
+	bl_kernel_fragment_unmet(t->fragtext, t->fraglen, cfg, &unmet);
+	for (size_t i = 0; i < unmet.n; i++) {
+		dprintf(logfd,
+			"bootlab: warning: fragment asks for '%s', the final config differs\n",
+			unmet.v[i]);
+		if (!quiet)
+			bl_warn("kernel %s: fragment asks for '%s', the final config differs",
+				t->r->name, unmet.v[i]);
 	}
-	free(frag);
+	sl_release(&unmet);
 	free(cfg);
 	free(cfgp);
 }

@@ -1,5 +1,6 @@
 /* harness/kernel without builds: arch names, config queries, distro kernel
  * detection and libkmod module order on the kernels installed here. */
+#include "kernel/internal.h"
 #include "kernel/kernel.h"
 #include "t.h"
 #include "util/util.h"
@@ -142,8 +143,40 @@ static void test_bad_input(void)
 	T_OK(strstr(bl_errmsg(), "pdp11") != NULL, "named: %s", bl_errmsg());
 }
 
+/* the build warns about fragment lines the final .config does not honour;
+ * of several lines naming one option only the last counts (a base's
+ * CONFIG_PVH=y under the debug fragment's "# CONFIG_PVH is not set" was
+ * reported as unmet) */
+static void test_fragment_unmet(void)
+{
+	static const char frag[] = "CONFIG_PVH=y\n"
+				   "CONFIG_KASAN=y\n"
+				   "# CONFIG_SLOB is not set\n"
+				   "CONFIG_TYPO=y\n"
+				   "# a comment\n"
+				   "# CONFIG_PVH is not set\n"
+				   "# CONFIG_NET is not set\n"
+				   "CONFIG_SLOB=y";
+	static const char cfg[] = "#\n# generated\n#\n"
+				  "CONFIG_KASAN=y\n"
+				  "# CONFIG_PVH is not set\n"
+				  "CONFIG_NET=y\n"
+				  "CONFIG_SLOB=y\n";
+	struct strlist got = STRLIST_INIT;
+	bl_kernel_fragment_unmet(frag, sizeof(frag) - 1, cfg, &got);
+	struct strbuf all = STRBUF_INIT;
+	for (size_t i = 0; i < got.n; i++)
+		sb_addf(&all, "%s%s", i ? "," : "", got.v[i]);
+	T_EQ_STR(all.buf, "CONFIG_TYPO=y,# CONFIG_NET is not set",
+		 "unmet: a missing option and a set one asked unset; PVH and SLOB are decided by "
+		 "their last line");
+	sb_release(&all);
+	sl_release(&got);
+}
+
 int main(void)
 {
+	test_fragment_unmet();
 	test_arch_names();
 	test_config();
 	test_distro();
