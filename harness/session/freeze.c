@@ -139,15 +139,17 @@ static void announce(struct sess *s, const struct bl_machine_plan *plan)
 	bool symbols;
 	char *gdb = bl_gdb_command(plan->arch, plan->kernel, plan->gdb_port, &symbols);
 	fprintf(stderr,
-		"bootlab: '%s' frozen at %.3f s (%s); held until SIGINT/SIGTERM, %d s or QEMU "
+		"bootlab: '%s' frozen at %.3f s (%s); held until SIGINT/SIGTERM, %g s or QEMU "
 		"exits\n",
-		s->sc->name, bl_ns_to_s(s->frz.at_ns), frozen_what(s->frz.why), f->hold_ms / 1000);
+		s->sc->name, bl_ns_to_s(s->frz.at_ns), frozen_what(s->frz.why),
+		f->hold_ms / 1000.0);
 	fprintf(stderr, "  qemu pid:     %d\n", (int)s->m.pid);
 	fprintf(stderr, "  monitor.sock: %s/%s (HMP)\n", plan->workdir, BL_QEMU_HMP_SOCK);
 	fprintf(stderr, "  qmp.sock:     %s/%s (QMP)\n", plan->workdir, BL_QEMU_QMP_SOCK);
 	fprintf(stderr, "  gdb:          %s%s\n", gdb, symbols ? "" : " (no vmlinux found)");
 	if (f->dump)
-		fprintf(stderr, "  memory dump:  %s\n", s->frz.dump ? s->frz.dump : "none");
+		fprintf(stderr, "  memory dump:  %s\n",
+			s->r->frozen.dump ? s->r->frozen.dump : "none");
 	free(gdb);
 }
 
@@ -231,9 +233,9 @@ void sess_freeze_hold(struct sess *s)
 			s->frz.dump = xstrdup(path);
 		free(path);
 	}
-	s->r->frozen = s->frz;
-	s->frz.dump = NULL; /* the result's now */
+	s->r->frozen = s->frz; /* the dump is the result's now */
+	s->frz.dump = NULL;
 	announce(s, &s->fplan);
 	const char *why = hold(s, bl_now_ns() + (int64_t)f->hold_ms * 1000000);
-	fprintf(stderr, "bootlab: '%s' no longer held (%s); QEMU is stopped\n", s->sc->name, why);
+	fprintf(stderr, "bootlab: '%s' no longer held (%s); ending QEMU\n", s->sc->name, why);
 }
