@@ -68,9 +68,13 @@ int cli_session(const char *cmd, const struct bl_scenario *sc, struct bl_prepare
 int cli_gdb_prepare(const char *cmd, struct bl_prepared *p);
 #define CLI_GDB_TIMEOUT_MS (24 * 3600 * 1000) /* a debugged boot's deadline */
 
-/* freeze.c: --freeze[=T] (ARG: T or NULL) into F; -1 after printing
- * "bootlab CMD: --freeze: bad duration ..." */
-int cli_freeze_option(const char *cmd, struct bl_freeze_opts *f, const char *arg);
+/* freeze.c: the getopt_long() values of --freeze[=T] (optional_argument)
+ * and --dump-memory (no_argument) in each command's option table */
+#define CLI_OPT_FREEZE 0x100
+#define CLI_OPT_DUMP_MEMORY 0x101
+/* option C (CLI_OPT_FREEZE with ARG, T or NULL, or CLI_OPT_DUMP_MEMORY)
+ * into F; -1 after printing "bootlab CMD: --freeze: bad duration ..." */
+int cli_freeze_option(const char *cmd, struct bl_freeze_opts *f, int c, const char *arg);
 /* 0 when F can go with BACKEND, else BL_EXIT_USAGE after printing why,
  * naming the option and the backend */
 int cli_freeze_check(const char *cmd, const struct bl_freeze_opts *f, const char *backend);

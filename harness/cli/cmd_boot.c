@@ -100,8 +100,8 @@ static int boot_parse(struct boot_args *a, int argc, char **argv)
 	    {"expect", required_argument, NULL, 'e'},
 	    {"observe", no_argument, NULL, 'O'},
 	    {"gdb", no_argument, NULL, 'g'},
-	    {"freeze", optional_argument, NULL, 'Z'},
-	    {"dump-memory", no_argument, NULL, 'D'},
+	    {"freeze", optional_argument, NULL, CLI_OPT_FREEZE},
+	    {"dump-memory", no_argument, NULL, CLI_OPT_DUMP_MEMORY},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -137,12 +137,10 @@ static int boot_parse(struct boot_args *a, int argc, char **argv)
 		case 'g':
 			a->gdb = true;
 			break;
-		case 'Z':
-			if (cli_freeze_option("boot", &a->freeze, optarg) < 0)
+		case CLI_OPT_FREEZE:
+		case CLI_OPT_DUMP_MEMORY:
+			if (cli_freeze_option("boot", &a->freeze, c, optarg) < 0)
 				return BL_EXIT_USAGE;
-			break;
-		case 'D':
-			a->freeze.dump = true;
 			break;
 		case 'm':
 			if (parse_memory(optarg, &a->memory_mb) < 0)

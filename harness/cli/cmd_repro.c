@@ -110,23 +110,25 @@ static int repro_boot(const struct bl_repro *rec, const struct bl_scenario *sc, 
 /* the options: -1 to go on with DIR, else the exit status */
 static int repro_parse(int argc, char **argv, struct repro_args *a)
 {
-	static const struct option opts[] = {{"help", no_argument, NULL, 'h'},
-					     {"gdb", no_argument, NULL, 'g'},
-					     {"freeze", optional_argument, NULL, 'Z'},
-					     {"dump-memory", no_argument, NULL, 'D'},
-					     {NULL, 0, NULL, 0}};
+	static const struct option opts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"gdb", no_argument, NULL, 'g'},
+	    {"freeze", optional_argument, NULL, CLI_OPT_FREEZE},
+	    {"dump-memory", no_argument, NULL, CLI_OPT_DUMP_MEMORY},
+	    {NULL, 0, NULL, 0}};
 	int c;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-		if (c == 'g' || c == 'D') {
-			*(c == 'g' ? &a->gdb : &a->freeze.dump) = true;
+		if (c == 'g') {
+			a->gdb = true;
 			continue;
 		}
-		if (c == 'Z' && cli_freeze_option("repro", &a->freeze, optarg) < 0)
-			return BL_EXIT_USAGE;
-		if (c == 'Z')
+		if (c == CLI_OPT_FREEZE || c == CLI_OPT_DUMP_MEMORY) {
+			if (cli_freeze_option("repro", &a->freeze, c, optarg) < 0)
+				return BL_EXIT_USAGE;
 			continue;
+		}
 		if (c != 'h')
 			return cli_option_error("repro", c, argv, repro_usage);
 		fputs(repro_usage, stdout);

@@ -121,8 +121,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	    {"list", no_argument, NULL, 'l'},
 	    {"fail-on", required_argument, NULL, 'F'},
 	    {"allow", required_argument, NULL, 'A'},
-	    {"freeze", optional_argument, NULL, 'Z'},
-	    {"dump-memory", no_argument, NULL, 'D'},
+	    {"freeze", optional_argument, NULL, CLI_OPT_FREEZE},
+	    {"dump-memory", no_argument, NULL, CLI_OPT_DUMP_MEMORY},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -169,12 +169,10 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 			if (cli_kpolicy_option("run", &a->kpolicy, c == 'A', optarg) < 0)
 				return BL_EXIT_USAGE;
 			break;
-		case 'Z':
-			if (cli_freeze_option("run", &a->freeze, optarg) < 0)
+		case CLI_OPT_FREEZE:
+		case CLI_OPT_DUMP_MEMORY:
+			if (cli_freeze_option("run", &a->freeze, c, optarg) < 0)
 				return BL_EXIT_USAGE;
-			break;
-		case 'D':
-			a->freeze.dump = true;
 			break;
 		case 'h':
 			fputs(run_usage, stdout);

@@ -9,8 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-int cli_freeze_option(const char *cmd, struct bl_freeze_opts *f, const char *arg)
+int cli_freeze_option(const char *cmd, struct bl_freeze_opts *f, int c, const char *arg)
 {
+	if (c == CLI_OPT_DUMP_MEMORY) {
+		f->dump = true;
+		return 0;
+	}
 	f->on = true;
 	if (!arg)
 		return 0;
