@@ -282,7 +282,8 @@ static void pool_attempt(struct bl_run *run, const struct bl_run_opts *o, size_t
 	    .report_dir = run->dir,
 	    .keep = o->keep,
 	    .freeze = o->freeze,
-	    .live = bl_progress_live_wanted(),
+	    /* a held boot (--freeze) prints where it is: no status block over it */
+	    .live = bl_progress_live_wanted() && !o->freeze,
 	    .repeat = repeat,
 	};
 	pthread_mutex_init(&p.lock, NULL);
