@@ -219,7 +219,7 @@ struct bl_freeze_opts {
 /* -1 with a message naming the option when F cannot go with BACKEND
  * (only qemu guests can be frozen) */
 int bl_freeze_check(const struct bl_freeze_opts *f, const char *backend);
-/* the gdb command line that attaches to a stub on 127.0.0.1:PORT, with
+/* gdb.c: the gdb command line that attaches to a stub on 127.0.0.1:PORT, with
  * the vmlinux of KERNEL (a guest of ARCH) when there is one (*SYMBOLS
  * says); caller frees */
 char *bl_gdb_command(const char *arch, const char *kernel, int port, bool *symbols);
