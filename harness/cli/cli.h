@@ -52,11 +52,14 @@ int cli_print_outcome(const struct bl_result *r);
 struct bl_scenario;
 struct bl_prepared;
 /* SC prepared as PREP booted once with the console on this terminal
- * (--gdb: cli_gdb_prepare() first), the outcome printed; its result in R
+ * (--gdb: cli_gdb_prepare() first; FREEZE: --freeze, or NULL), the
+ * outcome printed; its result in R
  * (caller releases) and the exit status cli_print_outcome() makes (2 when
  * --gdb cannot be had) */
+struct bl_freeze_opts;
 int cli_session(const char *cmd, const struct bl_scenario *sc, struct bl_prepared *prep,
-		const char *workdir, bool gdb, struct bl_result *r);
+		const char *workdir, bool gdb, const struct bl_freeze_opts *freeze,
+		struct bl_result *r);
 
 /* gdb.c, --gdb of boot and repro: P's QEMU gets its gdb stub on a free
  * port with the guest stopped, and nokaslr; the gdb command line (with the
@@ -64,6 +67,20 @@ int cli_session(const char *cmd, const struct bl_scenario *sc, struct bl_prepare
  * message (not qemu, no port) */
 int cli_gdb_prepare(const char *cmd, struct bl_prepared *p);
 #define CLI_GDB_TIMEOUT_MS (24 * 3600 * 1000) /* a debugged boot's deadline */
+
+/* freeze.c: the getopt_long() values of --freeze[=T] (optional_argument)
+ * and --dump-memory (no_argument) in each command's option table */
+#define CLI_OPT_FREEZE 0x100
+#define CLI_OPT_DUMP_MEMORY 0x101
+/* option C (CLI_OPT_FREEZE with ARG, T or NULL, or CLI_OPT_DUMP_MEMORY)
+ * into F; -1 after printing "bootlab CMD: --freeze: bad duration ..." */
+int cli_freeze_option(const char *cmd, struct bl_freeze_opts *f, int c, const char *arg);
+/* 0 when F can go with BACKEND, else BL_EXIT_USAGE after printing why,
+ * naming the option and the backend */
+int cli_freeze_check(const char *cmd, const struct bl_freeze_opts *f, const char *backend);
+/* where boot and repro put a memory dump: DIR/CMD-<run id>.core (caller
+ * frees) */
+char *cli_freeze_dump_path(const char *dir, const char *cmd);
 
 int cmd_repro(int argc, char **argv);
 #endif

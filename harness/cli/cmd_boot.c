@@ -26,6 +26,7 @@ static const char boot_usage[] =
     "usage: bootlab boot --kernel K [--initrd A]... [--append STR] [--arch A]\n"
     "                    [--backend B] [--machine M] [--memory SIZE] [--timeout T]\n"
     "                    [--expect REGEX] [--observe] [--gdb]\n"
+    "                    [--freeze[=T] [--dump-memory]]\n"
     "\n"
     "Boot kernel K once with the console on this terminal (stdin goes to the\n"
     "guest; Ctrl-] ends the boot). The archives are stacked in the order given\n"
@@ -50,6 +51,13 @@ static const char boot_usage[] =
     "  --gdb            QEMU's gdb stub on a free port, the guest stopped until gdb\n"
     "                   continues; prints the gdb command with the kernel's vmlinux\n"
     "                   (adds nokaslr; the deadline is 24h unless --timeout)\n"
+    "  --freeze[=T]     QEMU only: a guest that panics (panic=0 instead of -1) or\n"
+    "                   reaches the deadline is stopped, not ended, and held for T\n"
+    "                   (default 1h) or until SIGINT/SIGTERM, Ctrl-] or QEMU exits;\n"
+    "                   prints QEMU's pid, its monitor.sock and qmp.sock and the gdb\n"
+    "                   command (adds nokaslr; docs/repro.md)\n"
+    "  --dump-memory    with --freeze: the frozen guest's memory as an ELF core,\n"
+    "                   ./boot-<id>.core\n"
     "  -h, --help       this text\n"
     "\n"
     "exit status: 0 when the outcome is pass (the guest powered off or halted\n"
@@ -74,6 +82,7 @@ struct boot_args {
 	struct strlist initrds;
 	int memory_mb, timeout_ms;
 	bool observe, gdb, timeout_set;
+	struct bl_freeze_opts freeze; /* --freeze, --dump-memory */
 };
 
 /* the options into A: -1 to go on, else the exit status */
@@ -91,6 +100,8 @@ static int boot_parse(struct boot_args *a, int argc, char **argv)
 	    {"expect", required_argument, NULL, 'e'},
 	    {"observe", no_argument, NULL, 'O'},
 	    {"gdb", no_argument, NULL, 'g'},
+	    {"freeze", optional_argument, NULL, CLI_OPT_FREEZE},
+	    {"dump-memory", no_argument, NULL, CLI_OPT_DUMP_MEMORY},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -125,6 +136,11 @@ static int boot_parse(struct boot_args *a, int argc, char **argv)
 			break;
 		case 'g':
 			a->gdb = true;
+			break;
+		case CLI_OPT_FREEZE:
+		case CLI_OPT_DUMP_MEMORY:
+			if (cli_freeze_option("boot", &a->freeze, c, optarg) < 0)
+				return BL_EXIT_USAGE;
 			break;
 		case 'm':
 			if (parse_memory(optarg, &a->memory_mb) < 0)
@@ -239,7 +255,8 @@ static struct bl_scenario *boot_plan(const struct boot_args *a)
 }
 
 /* prepare SC in WORKDIR and boot it with the console on this terminal */
-static int boot_session(const struct bl_scenario *sc, const char *workdir, bool gdb)
+static int boot_session(const struct bl_scenario *sc, const char *workdir, bool gdb,
+			const struct bl_freeze_opts *freeze)
 {
 	struct bl_prepared prep;
 	if (bl_prepare(sc, workdir, &prep) < 0) {
@@ -249,15 +266,25 @@ static int boot_session(const struct bl_scenario *sc, const char *workdir, bool 
 		return bl_err_last_kind() == BL_EK_INFRA ? BL_EXIT_INFRA : BL_EXIT_USAGE;
 	}
 	struct bl_result r = {0};
-	int rc = cli_session("boot", sc, &prep, workdir, gdb, &r);
+	int rc = cli_session("boot", sc, &prep, workdir, gdb, freeze, &r);
 	bl_result_release(&r);
 	bl_prepared_release(&prep);
 	return rc;
 }
 
+/* --dump-memory: ./boot-<id>.core, named absolute (the hold prints it) */
+static char *boot_dump_path(void)
+{
+	char *cwd = getcwd(NULL, 0);
+	char *path = cli_freeze_dump_path(cwd ? cwd : ".", "boot");
+	free(cwd);
+	return path;
+}
+
 int cmd_boot(int argc, char **argv)
 {
-	struct boot_args a = {.memory_mb = 256, .timeout_ms = 600000};
+	struct boot_args a = {
+	    .memory_mb = 256, .timeout_ms = 600000, .freeze.hold_ms = BL_FREEZE_HOLD_MS};
 	int rc = boot_parse(&a, argc, argv);
 	if (rc >= 0) {
 		sl_release(&a.initrds);
@@ -266,17 +293,23 @@ int cmd_boot(int argc, char **argv)
 	boot_check(&a);
 	struct bl_scenario *sc = boot_plan(&a);
 	char *workdir = NULL;
+	char *dump = NULL;
 	if (!sc) {
 		fprintf(stderr, "bootlab boot: %s\n", bl_errmsg());
 		rc = BL_EXIT_USAGE;
+	} else if ((rc = cli_freeze_check("boot", &a.freeze, sc->backend)) != 0) {
+		/* refused, said */
 	} else if (!(workdir = bl_mktemp_dir("boot"))) {
 		fprintf(stderr, "bootlab boot: %s\n", bl_errmsg());
 		rc = BL_EXIT_INFRA;
 	} else {
-		rc = boot_session(sc, workdir, a.gdb);
+		if (a.freeze.dump)
+			a.freeze.dump_path = dump = boot_dump_path();
+		rc = boot_session(sc, workdir, a.gdb, &a.freeze);
 		bl_rm_rf(workdir);
 		free(workdir);
 	}
+	free(dump);
 	bl_scenario_free(sc);
 	sl_release(&a.initrds);
 	return rc;

@@ -14,7 +14,7 @@
 #include <string.h>
 
 static const char repro_usage[] =
-    "usage: bootlab repro [--gdb] REPORT_DIR/VARIANT\n"
+    "usage: bootlab repro [--gdb] [--freeze[=T] [--dump-memory]] REPORT_DIR/VARIANT\n"
     "\n"
     "Boot a variant of a run again from its repro folder, which bootlab run and\n"
     "gate keep in the report folder for every variant that did not pass (for\n"
@@ -28,6 +28,13 @@ static const char repro_usage[] =
     "  --gdb        QEMU's gdb stub on a free port, the guest stopped until gdb\n"
     "               continues; prints the gdb command with the kernel's vmlinux\n"
     "               (adds nokaslr; the boot's deadline becomes 24h)\n"
+    "  --freeze[=T] QEMU only: a guest that panics (panic=0 instead of -1) or\n"
+    "               reaches a deadline is stopped, not ended, and held for T\n"
+    "               (default 1h) or until SIGINT/SIGTERM, Ctrl-] or QEMU exits;\n"
+    "               prints QEMU's pid, its monitor.sock and qmp.sock and the gdb\n"
+    "               command (adds nokaslr; docs/repro.md)\n"
+    "  --dump-memory  with --freeze: the frozen guest's memory as an ELF core in\n"
+    "               the repro folder, repro-<id>.core\n"
     "  -h, --help   this text\n"
     "\n"
     "exit status: as bootlab boot's (0 pass, 1 panic, reboot, fail or timeout),\n"
@@ -75,8 +82,15 @@ static void repro_verdict(const struct bl_repro *rec, const struct bl_result *r)
 	sb_release(&sb);
 }
 
+/* the options of bootlab repro */
+struct repro_args {
+	const char *dir;
+	bool gdb;
+	struct bl_freeze_opts freeze;
+};
+
 static int repro_boot(const struct bl_repro *rec, const struct bl_scenario *sc, const char *workdir,
-		      bool gdb)
+		      const struct repro_args *a)
 {
 	struct bl_prepared prep;
 	if (bl_repro_prepare(rec, workdir, &prep) < 0) {
@@ -85,7 +99,7 @@ static int repro_boot(const struct bl_repro *rec, const struct bl_scenario *sc, 
 		return BL_EXIT_INFRA;
 	}
 	struct bl_result r = {0};
-	int rc = cli_session("repro", sc, &prep, workdir, gdb, &r);
+	int rc = cli_session("repro", sc, &prep, workdir, a->gdb, &a->freeze, &r);
 	if (r.sc)
 		repro_verdict(rec, &r);
 	bl_result_release(&r);
@@ -94,16 +108,25 @@ static int repro_boot(const struct bl_repro *rec, const struct bl_scenario *sc, 
 }
 
 /* the options: -1 to go on with DIR, else the exit status */
-static int repro_parse(int argc, char **argv, const char **dir, bool *gdb)
+static int repro_parse(int argc, char **argv, struct repro_args *a)
 {
 	static const struct option opts[] = {
-	    {"help", no_argument, NULL, 'h'}, {"gdb", no_argument, NULL, 'g'}, {NULL, 0, NULL, 0}};
+	    {"help", no_argument, NULL, 'h'},
+	    {"gdb", no_argument, NULL, 'g'},
+	    {"freeze", optional_argument, NULL, CLI_OPT_FREEZE},
+	    {"dump-memory", no_argument, NULL, CLI_OPT_DUMP_MEMORY},
+	    {NULL, 0, NULL, 0}};
 	int c;
 	optind = 1;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
 		if (c == 'g') {
-			*gdb = true;
+			a->gdb = true;
+			continue;
+		}
+		if (c == CLI_OPT_FREEZE || c == CLI_OPT_DUMP_MEMORY) {
+			if (cli_freeze_option("repro", &a->freeze, c, optarg) < 0)
+				return BL_EXIT_USAGE;
 			continue;
 		}
 		if (c != 'h')
@@ -117,34 +140,39 @@ static int repro_parse(int argc, char **argv, const char **dir, bool *gdb)
 			repro_usage);
 		return BL_EXIT_USAGE;
 	}
-	*dir = argv[optind];
+	a->dir = argv[optind];
 	return -1;
 }
 
 int cmd_repro(int argc, char **argv)
 {
-	const char *dir = NULL;
-	bool gdb = false;
-	int rc = repro_parse(argc, argv, &dir, &gdb);
+	struct repro_args a = {.freeze.hold_ms = BL_FREEZE_HOLD_MS};
+	int rc = repro_parse(argc, argv, &a);
 	if (rc >= 0)
 		return rc;
+	const char *dir = a.dir;
 	struct bl_repro rec;
 	struct bl_scenario_set set = {0};
 	struct bl_scenario *sc = NULL;
-	char *workdir = NULL;
+	char *workdir = NULL, *dump = NULL;
 	if (bl_repro_read(dir, &rec) < 0 || !(sc = repro_plan(&rec, &set))) {
 		fprintf(stderr, "bootlab repro: %s\n", bl_errmsg());
 		rc = BL_EXIT_USAGE;
+	} else if ((rc = cli_freeze_check("repro", &a.freeze, rec.backend)) != 0) {
+		/* refused, said */
 	} else if (!(workdir = bl_mktemp_dir("repro"))) {
 		fprintf(stderr, "bootlab repro: %s\n", bl_errmsg());
 		rc = BL_EXIT_INFRA;
 	} else {
-		if (gdb)
+		if (a.gdb)
 			sc->timeout_ms = CLI_GDB_TIMEOUT_MS;
-		rc = repro_boot(&rec, sc, workdir, gdb);
+		if (a.freeze.dump)
+			a.freeze.dump_path = dump = cli_freeze_dump_path(dir, "repro");
+		rc = repro_boot(&rec, sc, workdir, &a);
 		bl_rm_rf(workdir);
 		free(workdir);
 	}
+	free(dump);
 	if (sc && !rec.scenario)
 		bl_scenario_free(sc);
 	bl_scenario_set_release(&set);

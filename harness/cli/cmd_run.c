@@ -44,6 +44,14 @@ static const char run_usage[] =
     "                     classes, or all, default, none: docs/kernel-reports.md)\n"
     "  --allow CLASSES    kernel reports of these classes do not fail a boot;\n"
     "                     --fail-on and --allow apply in order, the last wins\n"
+    "  --freeze[=T]       QEMU only: a variant that fails by a panic (panic=0\n"
+    "                     instead of -1) or a deadline is stopped, not ended, and\n"
+    "                     held for T (default 1h) or until SIGINT/SIGTERM (which\n"
+    "                     also stops the run) or QEMU exits; prints QEMU's pid, its\n"
+    "                     monitor.sock and qmp.sock and the gdb command (adds\n"
+    "                     nokaslr); report.json says 'frozen' (docs/repro.md)\n"
+    "  --dump-memory      with --freeze: a frozen variant's memory as an ELF core\n"
+    "                     beside its console log, NAME.core\n"
     "  --list             print the variants that would run (after --filter and\n"
     "                     --shard), one per line, and boot nothing\n"
     "  -h, --help         this text\n"
@@ -62,7 +70,8 @@ struct run_args {
 	struct bl_kpolicy_override kpolicy; /* --fail-on, --allow */
 	struct bl_run_host *hosts;	    /* --connect */
 	size_t nhosts, ahosts;
-	struct strlist uris; /* owns the hosts' URIs */
+	struct strlist uris;	      /* owns the hosts' URIs */
+	struct bl_freeze_opts freeze; /* --freeze, --dump-memory */
 };
 
 /* --connect URI[#N] */
@@ -112,6 +121,8 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 	    {"list", no_argument, NULL, 'l'},
 	    {"fail-on", required_argument, NULL, 'F'},
 	    {"allow", required_argument, NULL, 'A'},
+	    {"freeze", optional_argument, NULL, CLI_OPT_FREEZE},
+	    {"dump-memory", no_argument, NULL, CLI_OPT_DUMP_MEMORY},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -156,6 +167,11 @@ static int parse_args(int argc, char **argv, struct run_args *a)
 		case 'F':
 		case 'A':
 			if (cli_kpolicy_option("run", &a->kpolicy, c == 'A', optarg) < 0)
+				return BL_EXIT_USAGE;
+			break;
+		case CLI_OPT_FREEZE:
+		case CLI_OPT_DUMP_MEMORY:
+			if (cli_freeze_option("run", &a->freeze, c, optarg) < 0)
 				return BL_EXIT_USAGE;
 			break;
 		case 'h':
@@ -248,6 +264,7 @@ static int run_boots(const struct run_args *a, int argc, char **argv, struct bl_
 	    .keep = a->keep,
 	    .hosts = a->hosts,
 	    .nhosts = a->nhosts,
+	    .freeze = a->freeze.on ? &a->freeze : NULL,
 	};
 	struct bl_run run;
 	if (bl_run_variants(vars, n, &o, &run) < 0) {
@@ -271,6 +288,13 @@ static int run_selected(const struct run_args *a, int argc, char **argv, struct 
 	if (!n) {
 		fprintf(stderr, "bootlab run: no scenario variant left to run\n");
 		return BL_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (bl_freeze_check(&a->freeze, vars[i]->backend) < 0) {
+			fprintf(stderr, "bootlab run: variant '%s': %s\n", vars[i]->name,
+				bl_errmsg());
+			return BL_EXIT_USAGE;
+		}
 	}
 	return run_boots(a, argc, argv, vars, n, sel);
 }
@@ -301,8 +325,10 @@ static int run_files(const struct run_args *a, int argc, char **argv)
 
 int cmd_run(int argc, char **argv)
 {
-	struct run_args a = {
-	    .report_root = "reports", .jobs = sysconf(_SC_NPROCESSORS_ONLN), .repeat = 1};
+	struct run_args a = {.report_root = "reports",
+			     .jobs = sysconf(_SC_NPROCESSORS_ONLN),
+			     .repeat = 1,
+			     .freeze.hold_ms = BL_FREEZE_HOLD_MS};
 	int rc = parse_args(argc, argv, &a);
 	if (a.jobs < 1)
 		a.jobs = 1;

@@ -58,7 +58,8 @@ void cli_tty_raw(const char *cmd)
 }
 
 int cli_session(const char *cmd, const struct bl_scenario *sc, struct bl_prepared *prep,
-		const char *workdir, bool gdb, struct bl_result *r)
+		const char *workdir, bool gdb, const struct bl_freeze_opts *freeze,
+		struct bl_result *r)
 {
 	if (gdb && cli_gdb_prepare(cmd, prep) < 0) {
 		fprintf(stderr, "bootlab %s: --gdb: %s\n", cmd, bl_errmsg());
@@ -66,7 +67,8 @@ int cli_session(const char *cmd, const struct bl_scenario *sc, struct bl_prepare
 	}
 	cli_catch_signals();
 	cli_tty_raw(cmd);
-	struct bl_session_opts so = {.workdir = workdir, .echo_console = true, .interactive = true};
+	struct bl_session_opts so = {
+	    .workdir = workdir, .echo_console = true, .interactive = true, .freeze = freeze};
 	bl_session_run(sc, prep, &so, r);
 	cli_tty_restore();
 	fflush(stdout);

@@ -54,7 +54,7 @@ static void boot_log(const struct bl_machine_plan *plan)
 int bl_machine_start(const struct bl_machine_plan *plan, struct bl_machine *m)
 {
 	memset(m, 0, sizeof(*m));
-	m->console_fd = m->agent_fd = m->stderr_fd = m->pidfd = -1;
+	m->console_fd = m->agent_fd = m->stderr_fd = m->qmp_fd = m->pidfd = -1;
 	m->ops = bl_backend_find(plan->backend);
 	if (!m->ops)
 		return bl_err("unknown backend '%s'", plan->backend);
@@ -64,21 +64,34 @@ int bl_machine_start(const struct bl_machine_plan *plan, struct bl_machine *m)
 	return rc;
 }
 
-int bl_machine_spawn_channels(struct bl_machine *m, char *const argv[])
+/* the child ends of the channels, in the order they become fds 3, 4 */
+static int channel_pairs(int ag[2], int qmp[2], bool want_qmp)
 {
-	int con[2] = {-1, -1}, ag[2] = {-1, -1}, er[2] = {-1, -1};
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ag) < 0)
+		return -1;
+	if (want_qmp && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, qmp) < 0)
+		return -1;
+	return 0;
+}
+
+int bl_machine_spawn_channels(struct bl_machine *m, char *const argv[], bool qmp)
+{
+	int con[2] = {-1, -1}, ag[2] = {-1, -1}, er[2] = {-1, -1}, q[2] = {-1, -1};
 	int rc = -1;
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, con) < 0 ||
-	    socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, ag) < 0 ||
-	    pipe2(er, O_CLOEXEC) < 0) {
+	    channel_pairs(ag, q, qmp) < 0 || pipe2(er, O_CLOEXEC) < 0) {
 		bl_err_errno("%s backend: socketpair", m->ops ? m->ops->name : "machine");
 		bl_err_kind(BL_EK_INFRA);
-	} else if (bl_machine_spawn(m, argv, con[1], er[1], &ag[1], 1) == 0) {
-		m->console_fd = con[0];
-		m->agent_fd = ag[0];
-		m->stderr_fd = er[0];
-		con[0] = ag[0] = er[0] = -1;
-		rc = 0;
+	} else {
+		int keep[2] = {ag[1], q[1]};
+		if (bl_machine_spawn(m, argv, con[1], er[1], keep, qmp ? 2 : 1) == 0) {
+			m->console_fd = con[0];
+			m->agent_fd = ag[0];
+			m->stderr_fd = er[0];
+			m->qmp_fd = q[0];
+			con[0] = ag[0] = er[0] = q[0] = -1;
+			rc = 0;
+		}
 	}
 	for (int i = 0; i < 2; i++) {
 		if (con[i] >= 0)
@@ -87,6 +100,8 @@ int bl_machine_spawn_channels(struct bl_machine *m, char *const argv[])
 			close(ag[i]);
 		if (er[i] >= 0)
 			close(er[i]);
+		if (q[i] >= 0)
+			close(q[i]);
 	}
 	return rc;
 }
@@ -363,6 +378,7 @@ void bl_machine_stop(struct bl_machine *m, int grace_ms)
 	close_fd(&m->console_fd);
 	close_fd(&m->agent_fd);
 	close_fd(&m->stderr_fd);
+	close_fd(&m->qmp_fd);
 	if (m->pidfd > 0)
 		close(m->pidfd);
 	m->pidfd = -1;

@@ -18,6 +18,8 @@
 #include "kernel/kernel.h" /* enum bl_kernel_kind: what the image is */
 #include "util/util.h"	   /* struct strlist */
 
+#include <jansson.h>
+
 /* ---- cmdline.c: the kernel command line, as the kernel reads it ---- */
 struct bl_cmdline_word {
 	char *text; /* as written, quotes and all */
@@ -80,8 +82,11 @@ struct bl_machine_plan {
 					  NULL = what the machine type has (bl_machine_virtio) */
 	const char *accel;	       /* qemu: "tcg", "kvm", or NULL/"auto": $BOOTLAB_ACCEL, else
 					  KVM only after a good probe boot (kvm.c), else TCG */
-	int gdb_port;		       /* qemu: > 0: its gdb stub on 127.0.0.1:PORT and the guest
-					  stopped until the debugger continues (-gdb, -S) */
+	int gdb_port;		       /* qemu: > 0: its gdb stub on 127.0.0.1:PORT (-gdb) */
+	bool gdb_wait; /* qemu: the guest stopped until the debugger continues (-S) */
+	bool monitors; /* qemu: the private QMP channel (bl_machine.qmp_fd) and, in
+			  workdir, monitor.sock (HMP) and qmp.sock for a user
+			  (--freeze, harness/session/freeze.c) */
 };
 
 struct bl_machine {
@@ -93,6 +98,7 @@ struct bl_machine {
 	int console_fd;	     /* bidirectional stream; -1 when interactive */
 	int agent_fd;	     /* bidirectional stream to the agent channel */
 	int stderr_fd;	     /* emulator's own diagnostics (read), or -1 */
+	int qmp_fd;	     /* QEMU's private QMP channel (plan.monitors), or -1 */
 	char *command;	     /* the emulator command line, for reports (owned) */
 	struct strlist argv; /* the same, word for word (owned; empty for libvirt) */
 	char *full_cmdline;  /* the kernel command line actually passed (owned) */
@@ -134,8 +140,9 @@ int bl_machine_spawn(struct bl_machine *m, char *const argv[], int console_child
 		     int stderr_child_fd, const int *keep_fds, size_t nkeep);
 /* the usual channels: console on a socketpair (child fds 0 and 1), the
  * emulator's stderr on a pipe (fd 2), the agent channel on a socketpair
- * (fd 3); fills m's fds */
-int bl_machine_spawn_channels(struct bl_machine *m, char *const argv[]);
+ * (fd 3), with QMP a socketpair for QEMU's monitor (fd 4, m->qmp_fd);
+ * fills m's fds */
+int bl_machine_spawn_channels(struct bl_machine *m, char *const argv[], bool qmp);
 char *bl_machine_join_argv(char *const argv[]);
 /* 1 + a host CPU for a one-CPU emulator (UML), round-robin over bootlab's
  * allowed CPUs so parallel boots get different ones; 0 when not to bind
@@ -176,6 +183,25 @@ void bl_qemu_machine_words(const char *arch, const char *machine, struct bl_cmdl
  * stdio. The kernel command line goes to *cmdline (caller frees). */
 int bl_qemu_argv(const struct bl_machine_plan *p, const char *accel, bool probe, struct strlist *av,
 		 char **cmdline);
+
+/* qemu.c: the user's sockets of a plan with monitors, in its workdir */
+#define BL_QEMU_HMP_SOCK "monitor.sock"
+#define BL_QEMU_QMP_SOCK "qmp.sock"
+
+/* ---- qmp.c: QEMU's machine protocol on the private channel, one
+ * request at a time, each with its own deadline ---- */
+struct bl_qmp {
+	int fd;		  /* borrowed (bl_machine.qmp_fd) */
+	struct strbuf in; /* read, not yet a whole line */
+};
+/* Q on FD: the greeting read and qmp_capabilities answered within
+ * TIMEOUT_MS; -1 with a message. bl_qmp_release() either way. */
+int bl_qmp_open(struct bl_qmp *q, int fd, int timeout_ms);
+/* CMD with ARGS (taken; NULL: none) answered within TIMEOUT_MS; its
+ * "return" in *RET (caller decrefs; RET may be NULL), or -1 with a message
+ * naming CMD and QEMU's error. Events on the way are skipped. */
+int bl_qmp_execute(struct bl_qmp *q, const char *cmd, json_t *args, int timeout_ms, json_t **ret);
+void bl_qmp_release(struct bl_qmp *q);
 
 extern const struct bl_backend bl_backend_qemu;
 extern const struct bl_backend bl_backend_uml;

@@ -139,6 +139,41 @@ static char *opt_value(const char *s)
 	return sb_detach(&sb, NULL);
 }
 
+/* a unix socket's path must fit sun_path (108 bytes with its NUL) */
+#define SUN_PATH_MAX 107
+
+/* --freeze: bootlab's own QMP channel on fd 4 (no path, no connect
+ * loop, like the agent's), and monitor.sock (HMP) and qmp.sock in the
+ * work folder for a user to connect to while the guest is held */
+static int monitor_args(const struct bl_machine_plan *p, struct strlist *av)
+{
+	sl_push(av, "-chardev");
+	sl_push(av, "socket,id=blqmp,fd=4");
+	sl_push(av, "-mon");
+	sl_push(av, "chardev=blqmp,mode=control");
+	static const struct {
+		const char *id, *file, *mode;
+	} socks[] = {{"hmp", BL_QEMU_HMP_SOCK, "readline"}, {"qmp", BL_QEMU_QMP_SOCK, "control"}};
+	for (size_t i = 0; i < BL_ARRAY_SIZE(socks); i++) {
+		char *path = xasprintf("%s/%s", p->workdir, socks[i].file);
+		if (strlen(path) > SUN_PATH_MAX) {
+			bl_err("qemu backend: monitor socket path '%s' is longer than %d bytes (a "
+			       "shorter TMPDIR helps)",
+			       path, SUN_PATH_MAX);
+			free(path);
+			return -1;
+		}
+		char *val = opt_value(path);
+		sl_push(av, "-chardev");
+		sl_pushf(av, "socket,id=user%s,path=%s,server=on,wait=off", socks[i].id, val);
+		sl_push(av, "-mon");
+		sl_pushf(av, "chardev=user%s,mode=%s", socks[i].id, socks[i].mode);
+		free(val);
+		free(path);
+	}
+	return 0;
+}
+
 int bl_qemu_argv(const struct bl_machine_plan *p, const char *accel, bool probe, struct strlist *av,
 		 char **cmdline)
 {
@@ -211,9 +246,10 @@ int bl_qemu_argv(const struct bl_machine_plan *p, const char *accel, bool probe,
 	if (p->gdb_port > 0) {
 		sl_push(av, "-gdb");
 		sl_pushf(av, "tcp:127.0.0.1:%d", p->gdb_port);
-		sl_push(av, "-S");
 	}
-	return 0;
+	if (p->gdb_wait)
+		sl_push(av, "-S");
+	return p->monitors ? monitor_args(p, av) : 0;
 }
 
 int bl_qemu_free_port(void)
@@ -256,7 +292,7 @@ static int qemu_start(const struct bl_machine_plan *p, struct bl_machine *m)
 	 * watchdog's fork would take CPU from the boot's first milliseconds */
 	m->no_watchdog = true;
 
-	int rc = bl_machine_spawn_channels(m, sl_argv(&av));
+	int rc = bl_machine_spawn_channels(m, sl_argv(&av), p->monitors);
 	sl_release(&av);
 	return rc;
 fail:

@@ -82,7 +82,7 @@ static int uml_start(const struct bl_machine_plan *p, struct bl_machine *m)
 	 * two, each guest system call costs ~3x more (a cross-CPU wake-up,
 	 * dear in a VM): ~0.1 ms instead of ~0.035 (docs/machines.md) */
 	m->cpu_pin = bl_machine_pick_cpu();
-	int rc = bl_machine_spawn_channels(m, sl_argv(&av));
+	int rc = bl_machine_spawn_channels(m, sl_argv(&av), false);
 	sl_release(&av);
 	return rc;
 }

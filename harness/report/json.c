@@ -224,6 +224,15 @@ static json_t *observed_json(const struct bl_observed *o)
 	return json_pack("{s:o,s:I}", "events", ev, "dropped", (json_int_t)o->dropped);
 }
 
+/* --freeze: why and when the guest was held, and its memory dump */
+static json_t *frozen_json(const struct bl_frozen *f, const char *report_dir)
+{
+	if (!f->on)
+		return json_null();
+	return json_pack("{s:s,s:o,s:o}", "why", f->why, "at_s", secs(bl_ns_to_s(f->at_ns)), "dump",
+			 str_or_null(rel_path(f->dump, report_dir)));
+}
+
 json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 {
 	const struct bl_scenario *sc = r->sc;
@@ -261,6 +270,7 @@ json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 				      str_or_null(r->kernel_cmdline)));
 	json_object_set_new(o, "initrd", str_or_null(rel_path(r->initrd, report_dir)));
 	json_object_set_new(o, "repro", str_or_null(rel_path(r->repro_dir, report_dir)));
+	json_object_set_new(o, "frozen", frozen_json(&r->frozen, report_dir));
 
 	json_object_set_new(o, "phases", phases_json(r));
 	json_object_set_new(o, "panic", panic_json(r));

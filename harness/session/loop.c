@@ -258,8 +258,10 @@ static void console_text(struct sess *s, char *line)
 		s->r->panic = c;
 		s->r->panic_line = xstrdup(text);
 	}
-	if (c.type == BL_EV_PANIC_END)
+	if (c.type == BL_EV_PANIC_END && !s->panic_end) {
 		s->panic_end = true;
+		s->panic_end_ns = bl_now_ns();
+	}
 	if ((c.type == BL_EV_RESTART || c.type == BL_EV_SYSTEM_HALTED) && !s->down_ns)
 		going_down(s, c.type == BL_EV_RESTART);
 	add_event(s, &c, text, guest_s);
@@ -496,6 +498,8 @@ static int wake_ms(struct sess *s, int64_t until, const struct pollset *ps)
 	int64_t wake = until;
 	if (s->panic_seen && s->panic_ns + s->panic_grace_ns < wake)
 		wake = s->panic_ns + s->panic_grace_ns;
+	if (s->freeze_on && s->panic_end && s->panic_end_ns + SESS_FREEZE_AFTER_PANIC_NS < wake)
+		wake = s->panic_end_ns + SESS_FREEZE_AFTER_PANIC_NS;
 	if (s->stdin_held.len && !s->guest_reads && s->quiet_send_ns && s->quiet_send_ns < wake)
 		wake = s->quiet_send_ns;
 	if (s->down_ns && s->down_ns + s->down_grace_ns < wake)
@@ -633,6 +637,25 @@ static void collect_after_exit(struct sess *s)
 	sess_end_machine(s);
 }
 
+/* A panic with panic=0 hangs the guest: end it as a panic, not a timeout,
+ * at its trailer or after its grace; --freeze stops it there instead, a
+ * moment after the trailer so that its last bytes are out */
+static void panic_hang(struct sess *s)
+{
+	if (s->ended || s->frozen || !s->panic_seen)
+		return;
+	int64_t now = bl_now_ns();
+	bool over = now >= s->panic_ns + s->panic_grace_ns;
+	if (s->freeze_on) {
+		bool due = s->panic_end && now >= s->panic_end_ns + SESS_FREEZE_AFTER_PANIC_NS;
+		if ((due || over) && sess_freeze(s, "panic") < 0)
+			sess_end_machine(s);
+		return;
+	}
+	if (s->panic_end || over)
+		sess_end_machine(s);
+}
+
 /* One round of the loop: wait until something happens or UNTIL (absolute
  * ns), then process it. */
 static void sess_pump(struct sess *s, int64_t until)
@@ -661,10 +684,7 @@ static void sess_pump(struct sess *s, int64_t until)
 	/* after "reboot: Restarting system" the emulator has nothing left to say */
 	if (!s->ended && s->down_ns && bl_now_ns() >= s->down_ns + s->down_grace_ns)
 		sess_end_machine(s);
-	/* a panic with panic=0 hangs the guest: end it as a panic, not a timeout */
-	if (!s->ended && s->panic_seen &&
-	    (s->panic_end || bl_now_ns() >= s->panic_ns + s->panic_grace_ns))
-		sess_end_machine(s);
+	panic_hang(s);
 }
 
 enum bl_stop sess_blocked(struct sess *s, bool panic_ok)
@@ -697,7 +717,7 @@ enum bl_stop sess_wait(struct sess *s, int64_t deadline, bool panic_ok,
 
 bool sess_ended(struct sess *s, void *arg)
 {
-	return s->ended;
+	return s->ended || s->frozen; /* a frozen guest does nothing more */
 }
 
 /* ---- agent requests ---- */
@@ -854,8 +874,10 @@ int sess_open(struct sess *s, const struct bl_scenario *sc, const struct bl_prep
 	plan.interactive = opts->interactive;
 	bl_cmdline_copy(&plan.cmdline, &prep->plan.cmdline);
 	frame_nonce(s, &plan.cmdline);
+	s->freeze_on = opts->freeze && opts->freeze->on;
 	s->t0 = bl_now_ns();
-	int started = bl_machine_start(&plan, &s->m);
+	int started =
+	    s->freeze_on && sess_freeze_plan(s, &plan) < 0 ? -1 : bl_machine_start(&plan, &s->m);
 	/* read the command line before it is released */
 	bool quiet = quiet_kernel(&plan.cmdline);
 	bl_cmdline_release(&plan.cmdline);
@@ -925,4 +947,6 @@ void sess_close(struct sess *s)
 	free(s->restart_words);
 	sb_release(&s->stdin_held);
 	bl_kparser_free(s->kp);
+	bl_qmp_release(&s->qmp);
+	free(s->frz.dump);
 }

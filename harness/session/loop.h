@@ -58,6 +58,7 @@ struct sess {
 	int64_t panic_ns;
 	int64_t con_last_ns; /* when the console last sent bytes (0: never) */
 	bool panic_end;
+	int64_t panic_end_ns;	/* when the "---[ end Kernel panic" trailer came */
 	int64_t panic_grace_ns; /* how long after the panic line the boot may still run */
 	bool con_eof, ag_eof;
 	bool ended; /* emulator exited or stopped */
@@ -79,6 +80,14 @@ struct sess {
 	/* the running expect script's pidfd, or -1: its exit wakes the poll
 	 * (its relay's end of file can come before it can be reaped) */
 	int script_pidfd;
+
+	/* --freeze (freeze.c) */
+	bool freeze_on;		      /* a panic or a deadline stops the guest, not ends it */
+	bool frozen;		      /* QMP `stop` done: the guest is held as it was */
+	struct bl_frozen frz;	      /* why and when, for the result if the boot is held */
+	struct bl_qmp qmp;	      /* the private QMP channel, open once frozen */
+	struct bl_machine_plan fplan; /* the plan as started (no command line): what the
+					 hold prints; its strings are the prepared boot's */
 };
 
 /* Set up S for one boot and start its machine: 0, or -1 with R's outcome
@@ -88,6 +97,23 @@ int sess_open(struct sess *s, const struct bl_scenario *sc, const struct bl_prep
 /* stop the machine if it runs, hand the console tail and timings to the
  * result, release S */
 void sess_close(struct sess *s);
+/* ---- freeze.c ---- */
+/* how long after the panic trailer the guest is frozen: its last console
+ * bytes are out by then */
+#define SESS_FREEZE_AFTER_PANIC_NS 100000000LL
+/* --freeze's words in PLAN (before the machine starts): panic=0, nokaslr,
+ * QEMU's monitors and a gdb stub; -1 with a message */
+int sess_freeze_plan(struct sess *s, struct bl_machine_plan *plan);
+/* QMP `stop` now, WHY ("panic", "deadline", "step-timeout") recorded;
+ * -1 with a warning (the caller ends the machine) */
+int sess_freeze(struct sess *s, const char *why);
+/* after the steps: freeze a guest that panicked or ran out of time (STOP)
+ * if it is not yet; true when it is frozen */
+bool sess_freeze_end(struct sess *s, enum bl_stop stop);
+/* after the outcome: a frozen boot that did not pass is dumped (on
+ * request) and held until a signal, the hold time or QEMU's exit */
+void sess_freeze_hold(struct sess *s);
+
 /* ns since the spawn */
 int64_t sess_since(struct sess *s);
 void sess_phase(struct sess *s, enum bl_phase_id p, double guest_s);

@@ -52,6 +52,7 @@ void bl_result_release(struct bl_result *r)
 	free(r->initrd);
 	free(r->work_dir);
 	free(r->repro_dir);
+	free(r->frozen.dump);
 	free(r->ran_on.run_id);
 	free(r->ran_on.shard);
 	free(r->ran_on.host);

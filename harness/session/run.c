@@ -65,7 +65,8 @@ static void run_job(struct pool *p, struct bl_run_job *j, const char *connect)
 				     .kill_grace_ms = 2000,
 				     .connect = connect,
 				     .run_index = j->run,
-				     .attempt = j->attempt};
+				     .attempt = j->attempt,
+				     .freeze = p->freeze};
 	j->workdir = bl_mktemp_dir("run");
 	if (!j->workdir) {
 		job_fail(j);
@@ -280,7 +281,9 @@ static void pool_attempt(struct bl_run *run, const struct bl_run_opts *o, size_t
 	    .n = run->njobs - from,
 	    .report_dir = run->dir,
 	    .keep = o->keep,
-	    .live = bl_progress_live_wanted(),
+	    .freeze = o->freeze,
+	    /* a held boot (--freeze) prints where it is: no status block over it */
+	    .live = bl_progress_live_wanted() && !o->freeze,
 	    .repeat = repeat,
 	};
 	pthread_mutex_init(&p.lock, NULL);

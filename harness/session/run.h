@@ -35,6 +35,7 @@ struct pool {
 	const char *report_dir;
 	bool keep;
 	bool live; /* the main thread draws a status block */
+	const struct bl_freeze_opts *freeze;
 	int repeat;
 };
 

@@ -201,6 +201,37 @@ struct bl_step_result {
 	json_t *reply;		  /* agent reply or hello (owned) */
 };
 
+/* ---- freeze.c: --freeze and --dump-memory (docs/repro.md, "Freezing a
+ * crashed guest"). QEMU only: a guest that panicked (0.1 s after the
+ * kernel's "---[ end Kernel panic" trailer, with panic=0) or whose boot
+ * or step deadline passed is stopped (QMP `stop`) instead of ended; when
+ * the boot did not pass its memory is dumped on request and it is held,
+ * its monitors and gdb stub open, until a signal, the hold time or
+ * QEMU's exit. ---- */
+#define BL_FREEZE_HOLD_MS (3600 * 1000)
+struct bl_freeze_opts {
+	bool on;
+	bool dump;	       /* dump-guest-memory, an ELF core (mode 0600) */
+	int hold_ms;	       /* how long a frozen guest is held */
+	const char *dump_path; /* the core's path; NULL: beside the console log,
+				  NAME[.aN][.rM].core */
+};
+/* -1 with a message naming the option when F cannot go with BACKEND
+ * (only qemu guests can be frozen) */
+int bl_freeze_check(const struct bl_freeze_opts *f, const char *backend);
+/* gdb.c: the gdb command line that attaches to a stub on 127.0.0.1:PORT, with
+ * the vmlinux of KERNEL (a guest of ARCH) when there is one (*SYMBOLS
+ * says); caller frees */
+char *bl_gdb_command(const char *arch, const char *kernel, int port, bool *symbols);
+
+/* what a frozen boot was, for the report */
+struct bl_frozen {
+	bool on;
+	const char *why; /* "panic", "deadline" (the boot's) or "step-timeout" */
+	int64_t at_ns;	 /* since spawn */
+	char *dump;	 /* the core file, or NULL (owned) */
+};
+
 struct bl_result {
 	const struct bl_scenario *sc;
 	enum bl_outcome outcome;
@@ -244,7 +275,8 @@ struct bl_result {
 	int64_t start_wall; /* unix time (s) */
 	int64_t spawn_ns;   /* bootlab's start to the emulator's spawn (0: never spawned) */
 	int64_t duration_ns;
-	int attempt; /* 1-based: 1 the first boot of the variant, 2... --retry's */
+	int attempt;		 /* 1-based: 1 the first boot of the variant, 2... --retry's */
+	struct bl_frozen frozen; /* --freeze: where the guest was held (on: false when not) */
 	/* where it ran when it was read back from another run's report
 	 * (bootlab report merge): that run's id, --shard and host, and its
 	 * attempt there; all NULL/0 for a boot of this run (owned) */
@@ -265,7 +297,8 @@ struct bl_session_opts {
 	bool interactive;	/* also forward stdin to the console, wait for the
 				   guest to end; Ctrl-] ends the boot */
 	int kill_grace_ms;
-	const char *connect; /* libvirt URI for this boot, or NULL */
+	const char *connect;		     /* libvirt URI for this boot, or NULL */
+	const struct bl_freeze_opts *freeze; /* --freeze, or NULL */
 };
 
 /* ---- prepare.c: plan -> artifacts ---- */
@@ -444,6 +477,7 @@ struct bl_run_opts {
 	bool keep;			 /* keep the work folders of boots that did not pass */
 	const struct bl_run_host *hosts; /* boot on these hosts' slots instead */
 	size_t nhosts;
+	const struct bl_freeze_opts *freeze; /* --freeze: hold the boots that fail, or NULL */
 };
 
 struct bl_run_job; /* one boot of one variant (run.c) */

@@ -344,7 +344,8 @@ static int script_start(struct sess *s, const struct bl_step *st, struct bl_step
 		return -1;
 	}
 	fcntl(ep[0], F_SETFL, O_NONBLOCK);
-	x->child = (struct bl_machine){.console_fd = -1, .agent_fd = -1, .stderr_fd = -1};
+	x->child =
+	    (struct bl_machine){.console_fd = -1, .agent_fd = -1, .stderr_fd = -1, .qmp_fd = -1};
 	char *argv[] = {"expect", "-f", st->script, NULL};
 	int rc = bl_machine_spawn(&x->child, argv, sp[1], ep[1], NULL, 0);
 	close(sp[1]);
@@ -774,8 +775,13 @@ int bl_session_run(const struct bl_scenario *sc, const struct bl_prepared *prep,
 		enum bl_stop stop = BL_STOP_DONE;
 		int failed = run_steps(&s, &stop);
 		stop = wait_for_end(&s, failed, stop);
-		sess_end_machine(&s);
+		/* --freeze: the outcome first, then the hold (freeze.c) */
+		bool frozen = sess_freeze_end(&s, stop);
+		if (!frozen)
+			sess_end_machine(&s);
 		finish_outcome(&s, failed, stop);
+		sess_freeze_hold(&s);
+		sess_end_machine(&s);
 	}
 	sess_close(&s);
 	return 0;
