@@ -29,8 +29,11 @@ bool kline_is_body(const char *text);
 /* the function of a frame line ("  ? foo+0x1/0x2" gives nothing: unreliable) */
 bool kframe_func(const char *text, char *out, size_t n);
 /* after the report closed: its title and signature from its first line,
- * the function its head names (may be ""), its message and frames */
+ * the function its head names (may be ""), its message and frames; a
+ * lockdep report whose top frames are all lockdep's own (or that has no
+ * call trace) is placed where its first lock was taken (lock_func, may
+ * be "") */
 void ktitle_make(struct bl_kreport *r, const char *head, const char *head_func,
-		 const char *message);
+		 const char *lock_func, const char *message);
 
 #endif

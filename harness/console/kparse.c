@@ -243,9 +243,7 @@ static void close_report(struct bl_kparser *p, bool truncated)
 	p->nguess = 0;
 	r->truncated = truncated;
 	r->body = sb_detach(&p->body, NULL);
-	/* a lockdep report without a call trace: the place its first lock was taken */
-	const char *hf = p->head_func[0] || r->nframes ? p->head_func : p->lock_func;
-	ktitle_make(r, p->head, hf, p->message);
+	ktitle_make(r, p->head, p->head_func, p->lock_func, p->message);
 	p->v = xrealloc(p->v, (p->n + 1) * sizeof(*p->v));
 	p->v[p->n++] = *r;
 	p->tail_ok = !truncated;

@@ -26,6 +26,12 @@ static const struct {
     {"WARNING: bad unlock balance", false, BL_KC_LOCKDEP, KEND_AFTER},
     {"WARNING: suspicious RCU usage", false, BL_KC_LOCKDEP, KEND_AFTER},
     {"WARNING: lock held when returning to user space", false, BL_KC_LOCKDEP, KEND_AFTER},
+    {"WARNING: possible irq lock inversion dependency", false, BL_KC_LOCKDEP, KEND_AFTER},
+    {"-unsafe lock order detected", true, BL_KC_LOCKDEP, KEND_AFTER},
+    {"WARNING: Nested lock was not taken", false, BL_KC_LOCKDEP, KEND_AFTER},
+    {"WARNING: bad contention detected", false, BL_KC_LOCKDEP, KEND_AFTER},
+    {"WARNING: chain_key collision", false, BL_KC_LOCKDEP, KEND_AFTER},
+    {" still has locks held!", true, BL_KC_LOCKDEP, KEND_AFTER},
     {"WARNING: ", false, BL_KC_WARNING, KEND_TRACE},
     {"BUG: KASAN: ", false, BL_KC_KASAN, KEND_RULE},
     {"BUG: KFENCE: ", false, BL_KC_KFENCE, KEND_RULE},
@@ -254,7 +260,15 @@ static const char *const plumbing[] = {
     "out_of_memory",
     "debug_check_",
     "mark_lock",
+    "mark_held_locks",
+    "trace_hardirqs_",
+    "__local_bh_enable",
+    "local_bh_enable",
     "lockdep_",
+    "__raw_spin_lock_init",
+    "__rwlock_init",
+    "__mutex_init",
+    "__init_rwsem",
     "__schedule_bug",
     "preempt_count",
 };
@@ -306,7 +320,9 @@ static char *base_title(const struct bl_kreport *r, const char *head, const char
 		return xstrdup("general protection fault");
 	case BL_KC_OOPS:
 		return xstrdup("Oops");
-	case BL_KC_LOCKDEP:
+	case BL_KC_LOCKDEP: /* "COMM/PID still has locks held!": not the problem's name */
+		if (strstr(head, " still has locks held!"))
+			return xstrdup("task exited with locks held");
 		return stem(head + 9, 0, cut);
 	case BL_KC_HUNG_TASK:
 		return xstrdup("INFO: task hung");
@@ -372,11 +388,14 @@ static void make_signature(struct bl_kreport *r)
 	r->signature = xstrndup(hex, 16);
 }
 
-void ktitle_make(struct bl_kreport *r, const char *head, const char *head_func, const char *message)
+void ktitle_make(struct bl_kreport *r, const char *head, const char *head_func,
+		 const char *lock_func, const char *message)
 {
 	char *base = base_title(r, head, message);
 	if (base) {
 		const char *at = place(r, head_func);
+		if (!at && lock_func && *lock_func && !is_plumbing(lock_func))
+			at = lock_func;
 		r->title = at ? xasprintf("%s in %s", base, at) : xstrdup(base);
 		free(base);
 	} else {

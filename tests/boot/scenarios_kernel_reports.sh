@@ -1,7 +1,8 @@
 #!/bin/bash
 # timeout: 600
 # scenarios/kernel-reports.yaml: LKDTM provokes real kernel reports on qemu
-# x86_64, qemu aarch64, UML and the debug x86_64 kernel (KASAN);
+# x86_64, qemu aarch64, UML and the debug x86_64 kernel (KASAN; lockdep
+# from the kernel's own locking self-tests);
 # each is classified with its class and title; an unexpected
 # WARNING fails a boot whose steps passed, with its title as the reason;
 # fail-on: allows it; a program's imitation of a panic on /dev/console is
@@ -15,10 +16,10 @@
 
 run_library scenarios/kernel-reports.yaml
 k=kernel-reports
-all_pass 18 $k "$k[unexpected]" "$k[allowed]" "$k[imitation]" "$k[bug]" "$k[exception]" \
+all_pass 19 $k "$k[unexpected]" "$k[allowed]" "$k[imitation]" "$k[bug]" "$k[exception]" \
 	"$k[array-bounds]" "$k[list-add]" "$k[refcount]" "$k[stack-protector]" "$k[soft-lockup]" \
 	"$k[hung-task]" "$k[aarch64-warning]" "$k[aarch64-exception]" "$k[uml-warning]" \
-	"$k[uml-exception]" "$k[kasan-uaf]" "$k[kasan-oob]"
+	"$k[uml-exception]" "$k[kasan-uaf]" "$k[kasan-oob]" "$k[lockdep]"
 expect_eq "unexpected WARNING: the title is the reason" "$(sv "$k[unexpected]" .reason)" \
 	"expected fail: kernel report (warning): WARNING in lkdtm_WARNING"
 expect_eq "allowed WARNING: listed, does not fail" \
@@ -48,6 +49,18 @@ for v in kasan-uaf kasan-oob; do
 done
 expect_eq "debug kernel: reliable frames (frame pointers), no '?' guesses, from KASAN's dump_stack" \
 	"$(sv "$k[kasan-uaf]" '.kernel_reports[0].frames[0:2] | join(" ")')" "dump_stack_lvl print_report"
+# lockdep: every report of the self-tests is lockdep's (none a plain
+# WARNING), each placed in the self-test that made it, in swapper's context
+expect_eq "lockdep: every report is of class lockdep (none a plain WARNING)" \
+	"$(sv "$k[lockdep]" '.kernel_reports | map(.class) | unique | "\(length) \(.[0])"')" "1 lockdep"
+expect_eq "lockdep: the self-tests' 55 reports" "$(sv "$k[lockdep]" '.kernel_reports | length')" 55
+expect_eq "lockdep: each titled after its self-test (a *_spin function), none after lockdep's own frames" \
+	"$(sv "$k[lockdep]" '[.kernel_reports[] | select(.title | test(" in [A-Za-z0-9_]+_spin(_[0-9]+)?$") | not)] | length')" 0
+expect_eq "lockdep: the seven kinds of report the self-tests make" \
+	"$(sv "$k[lockdep]" '.kernel_reports | map(.title | sub(" in .*"; "") | sub("^(HARD|SOFT)IRQ.*"; "lock order")) | unique | join(",")')" \
+	"bad unlock balance detected,held lock freed,inconsistent lock state,lock order,possible circular locking dependency detected,possible irq lock inversion dependency detected,possible recursive locking detected"
+expect_eq "lockdep: reported before user space, by swapper (PID 0)" \
+	"$(sv "$k[lockdep]" '.kernel_reports | map("\(.task)/\(.pid)") | unique | join(",")')" "swapper/0"
 expect_eq "soft lockup: the panic is part of its report" \
 	"$(sv "$k[soft-lockup]" '.kernel_reports[0] | "\(.class) \(.panicked)"')" "soft-lockup true"
 expect_eq "expected WARNING: listed, does not fail" \
