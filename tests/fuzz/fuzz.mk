@@ -12,6 +12,10 @@ FUZZ_FLAGS ?= -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=u
 FUZZ_TIME  ?= 300
 FUZZ_RUNS  ?= -1
 FUZZ_NICE  ?=
+# seconds one input may take before libFuzzer calls it a hang; a run at
+# nice 19 beside kernel builds can be starved that long (two such
+# "timeouts" of 2026-12-06 took 17 and 450 ms when run again)
+FUZZ_TIMEOUT ?= 10
 FUZZ_TARGETS :=
 .DEFAULT_GOAL := fuzz-run
 
@@ -88,7 +92,7 @@ fuzz-run: fuzz-build
 		echo "  FUZZ    $$t ($(FUZZ_TIME) s or $(FUZZ_RUNS) runs)"; \
 		start=$$(date +%s); \
 		(cd $(O)/fuzz/findings/$$t && $(FUZZ_NICE) $(CURDIR)/$(O)/fuzz/$$t \
-			-max_total_time=$(FUZZ_TIME) -runs=$(FUZZ_RUNS) -max_len=70000 -timeout=10 \
+			-max_total_time=$(FUZZ_TIME) -runs=$(FUZZ_RUNS) -max_len=70000 -timeout=$(FUZZ_TIMEOUT) \
 			-rss_limit_mb=2048 -print_final_stats=1 \
 			$(CURDIR)/$(O)/fuzz/corpus/$$t $(CURDIR)/tests/fuzz/corpus/$$t) \
 			> $(O)/fuzz/$$t.log 2>&1; rc=$$?; \
