@@ -8,6 +8,7 @@
 #include "report/report.h"
 #include "util/util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -152,7 +153,7 @@ static void number_attempts(struct mvariant *mv)
  * ending, whichever is not taken yet in the merged folder (new string) */
 static char *free_name(struct merge *m, const char *name)
 {
-	static const char *const ends[] = {".console.log", ".initrd"};
+	static const char *const ends[] = {".console.log", ".initrd", ".core"};
 	size_t stem = strlen(name);
 	for (size_t i = 0; i < BL_ARRAY_SIZE(ends); i++) {
 		size_t l = strlen(ends[i]);
@@ -175,8 +176,9 @@ static char *free_name(struct merge *m, const char *name)
 	return cand;
 }
 
-/* REL of the folder IN->dir, opened without following a symlink anywhere */
-static int open_in(const struct bl_report_in *in, const char *rel, struct stat *st)
+/* REL of the folder IN->dir, opened without following a symlink anywhere:
+ * a regular file, or a folder when DIR */
+static int open_in(const struct bl_report_in *in, const char *rel, bool dir, struct stat *st)
 {
 	int root = open(in->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (root < 0)
@@ -187,16 +189,29 @@ static int open_in(const struct bl_report_in *in, const char *rel, struct stat *
 	close(root);
 	if (dfd < 0)
 		return bl_err_prefix("'%s': '%s'", in->path, rel);
-	int fd = openat(dfd, last, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	int fd = openat(dfd, last,
+			O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | (dir ? O_DIRECTORY : 0));
 	close(dfd);
 	free(last);
 	if (fd < 0)
 		return bl_err_errno("'%s': cannot open '%s' in its folder", in->path, rel);
-	if (fstat(fd, st) < 0 || !S_ISREG(st->st_mode)) {
+	if (fstat(fd, st) < 0 || (dir ? !S_ISDIR(st->st_mode) : !S_ISREG(st->st_mode))) {
 		close(fd);
-		return bl_err("'%s': '%s' is not a regular file", in->path, rel);
+		return bl_err("'%s': '%s' is not a %s", in->path, rel,
+			      dir ? "folder" : "regular file");
 	}
 	return fd;
+}
+
+/* FD's SIZE bytes into the new file DST (holes kept) */
+static int copy_to(int fd, off_t size, const char *dst)
+{
+	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	int rc =
+	    out < 0 ? bl_err_errno("cannot create '%s'", dst) : bl_copy_extents(fd, size, out, 0);
+	if (out >= 0 && close(out) < 0 && rc == 0)
+		rc = bl_err_errno("cannot write '%s'", dst);
+	return rc;
 }
 
 /* *PATH (a file in IN's folder) copied into the merged folder; *PATH then
@@ -207,19 +222,84 @@ static int copy_in(struct merge *m, const struct bl_report_in *in, char **path)
 	if (!rel)
 		return 0;
 	struct stat st;
-	int fd = open_in(in, rel, &st);
+	int fd = open_in(in, rel, false, &st);
 	if (fd < 0)
 		return -1;
 	const char *base = strrchr(rel, '/');
 	char *name = free_name(m, base ? base + 1 : rel);
 	char *dst = bl_path_join(m->tmp, name);
 	free(name);
-	int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	int rc = out < 0 ? bl_err_errno("cannot create '%s'", dst)
-			 : bl_copy_extents(fd, st.st_size, out, 0);
-	if (out >= 0 && close(out) < 0 && rc == 0)
-		rc = bl_err_errno("cannot write '%s'", dst);
+	int rc = copy_to(fd, st.st_size, dst);
 	close(fd);
+	free(*path);
+	*path = dst;
+	return rc;
+}
+
+/* a repro folder holds repro.json, its initrd and disk images: no more */
+#define REPRO_FILES_MAX 64
+
+/* the file ENTRY of the folder DFD (named NAME in IN) into DST/ENTRY;
+ * anything but a regular file is refused */
+static int copy_entry(const struct bl_report_in *in, const char *name, int dfd, const char *entry,
+		      const char *dst)
+{
+	struct stat st;
+	int fd = openat(dfd, entry, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (fd >= 0)
+			close(fd);
+		return bl_err("'%s': '%s/%s' is not a regular file", in->path, name, entry);
+	}
+	char *to = bl_path_join(dst, entry);
+	int rc = copy_to(fd, st.st_size, to);
+	free(to);
+	close(fd);
+	return rc;
+}
+
+/* the files of the folder DFD (named NAME in IN; closed here) into DST */
+static int copy_entries(const struct bl_report_in *in, const char *name, int dfd, const char *dst)
+{
+	DIR *d = fdopendir(dfd);
+	if (!d) {
+		close(dfd);
+		return bl_err_errno("'%s': cannot read '%s'", in->path, name);
+	}
+	int rc = 0, n = 0;
+	struct dirent *de;
+	while (rc == 0 && (de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		rc = ++n > REPRO_FILES_MAX ? bl_err("'%s': '%s' holds more than %d files", in->path,
+						    name, REPRO_FILES_MAX)
+					   : copy_entry(in, name, dirfd(d), de->d_name, dst);
+	}
+	closedir(d);
+	return rc;
+}
+
+/* *PATH (a repro folder in IN's folder) copied into the merged folder */
+static int copy_dir_in(struct merge *m, const struct bl_report_in *in, char **path)
+{
+	const char *rel = *path ? bl_path_in(*path, in->dir) : NULL;
+	if (!rel)
+		return 0;
+	struct stat st;
+	int dfd = open_in(in, rel, true, &st);
+	if (dfd < 0)
+		return -1;
+	const char *base = strrchr(rel, '/');
+	char *name = free_name(m, base ? base + 1 : rel);
+	char *dst = bl_path_join(m->tmp, name);
+	free(name);
+	int rc;
+	if (mkdir(dst, 0755) < 0) {
+		rc = bl_err_errno("cannot create '%s'", dst);
+		close(dfd);
+	} else {
+		rc = copy_entries(in, rel, dfd, dst);
+	}
 	free(*path);
 	*path = dst;
 	return rc;
@@ -242,7 +322,9 @@ static int copy_files(struct merge *m, struct bl_report_in *in, size_t n)
 			struct bl_result *r = m->v[i].runs[k];
 			const struct bl_report_in *from = input_of(in, n, r);
 			if (copy_in(m, from, &r->console_log) < 0 ||
-			    copy_in(m, from, &r->initrd) < 0)
+			    copy_in(m, from, &r->initrd) < 0 ||
+			    copy_in(m, from, &r->frozen.dump) < 0 ||
+			    copy_dir_in(m, from, &r->repro_dir) < 0)
 				return -1;
 		}
 	return 0;

@@ -714,6 +714,35 @@ static int read_observed(struct rd *rd, json_t *s, struct bl_result *r)
 	return 0;
 }
 
+static const char *frozen_why_i(int i)
+{
+	static const char *const whys[] = {"panic", "deadline", "step-timeout"};
+	return i >= 0 && i < (int)BL_ARRAY_SIZE(whys) ? whys[i] : NULL;
+}
+
+/* "frozen": why and when a guest was held (--freeze) and its memory dump,
+ * or null (absent in reports written before it was added) */
+static int read_frozen(struct rd *rd, json_t *s, const char *dir, struct bl_frozen *f)
+{
+	json_t *fo;
+	if (get(rd, s, "frozen", T_OBJ | T_NULL | T_OPT, &fo) < 0)
+		return -1;
+	if (!json_is_object(fo))
+		return 0;
+	size_t back = enter(rd, "frozen", -1);
+	int why;
+	double at;
+	if (name_in(rd, fo, "why", frozen_why_i, 3, &why) < 0 ||
+	    get_secs(rd, fo, "at_s", 0, &at) < 0 ||
+	    get_file(rd, fo, "dump", dir, false, &f->dump) < 0)
+		return -1;
+	leave(rd, back);
+	f->on = true;
+	f->why = frozen_why_i(why);
+	f->at_ns = s_to_ns(at);
+	return 0;
+}
+
 static int read_full(struct rd *rd, json_t *s, const char *dir, struct bl_result *r)
 {
 	double spawn;
@@ -724,7 +753,9 @@ static int read_full(struct rd *rd, json_t *s, const char *dir, struct bl_result
 	    read_events(rd, s, r) < 0 || read_kreports(rd, s, r) < 0 || read_steps(rd, s, r) < 0 ||
 	    get(rd, s, "hello", T_OBJ | T_NULL, &hello) < 0 ||
 	    get(rd, s, "hello2", T_OBJ | T_NULL, &hello2) < 0 || read_tail(rd, s, r) < 0 ||
-	    read_observed(rd, s, r) < 0)
+	    read_observed(rd, s, r) < 0 ||
+	    get_file(rd, s, "repro", dir, false, &r->repro_dir) < 0 ||
+	    read_frozen(rd, s, dir, &r->frozen) < 0)
 		return -1;
 	r->spawn_ns = spawn < 0 ? 0 : s_to_ns(spawn);
 	r->hello = json_is_object(hello) ? json_incref(hello) : NULL;

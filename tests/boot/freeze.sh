@@ -107,6 +107,12 @@ expect_eq "only the failing variant was held and dumped" "$(cd "$V" && ls -- *.c
 expect_eq "report.json: frozen at the step's timeout, null for the passes" \
 	"$(jq -r '[.scenarios[] | "\(.name)=\(.outcome)/\(.frozen.why)"] | join(" ")' "$V/report.json")" \
 	"freeze[pass]=pass/null freeze[expected-panic]=pass/null freeze[hang]=timeout/step-timeout"
+# report merge keeps the hold and copies the dump beside the merged report
+"$BOOTLAB" report merge -o "$T_TMP/vm" "$V" >/dev/null 2>&1
+expect_eq "report merge keeps frozen, with the dump copied" \
+	"$(jq -r '[.scenarios[] | "\(.name)=\(.frozen.why)/\(.frozen.dump)"] | join(" ")' "$T_TMP/vm/report.json")" \
+	"freeze[pass]=null/null freeze[expected-panic]=null/null freeze[hang]=step-timeout/freeze_hang_.core"
+check "report merge: the dump's copy is byte-identical" cmp "$V/freeze_hang_.core" "$T_TMP/vm/freeze_hang_.core"
 
 # bootlab boot of a guest that hangs: frozen at the boot's deadline
 printf '#!/bin/busybox sh\n/bin/busybox echo freeze-test: hanging\nexec /bin/busybox sleep 1000\n' |

@@ -101,6 +101,14 @@ expect_eq "merged reruns: console logs under names that do not collide" \
 	"$(json_get "$F" '[.scenarios[0].repetitions[].console_log] | join(" ")')" "flaky.console.log flaky.2.console.log"
 check "merged reruns: both logs copied, and different" \
 	bash -c "! cmp -s '$T_TMP/reruns/flaky.console.log' '$T_TMP/reruns/flaky.2.console.log'"
+# the failed attempt's repro folder (docs/repro.md) comes along, whole
+rp=$(json_get "$T_TMP/run1/latest/report.json" '.scenarios[0].repro')
+mrp=$(json_get "$F" '.scenarios[0].repro')
+expect_eq "merged reruns: the failed attempt keeps its repro folder" "$mrp" "$rp"
+check "merged reruns: the repro folder's files copied as they were" \
+	diff -r "$T_TMP/run1/latest/$rp" "$T_TMP/reruns/$mrp"
+expect_eq "merged reruns: the copy is a folder of the merged report, not a link" \
+	"$(stat -c %F "$T_TMP/reruns/$mrp")" directory
 
 # ---- bad inputs: exit 2, the file and field named, no OUT ----
 bad() { # NAME WANT-REGEX ARGS...
@@ -134,6 +142,20 @@ mk linked '.'
 f=$(jq -r '.scenarios[0].repetitions[0].console_log' "$T_TMP/linked/bad.json")
 rm "$T_TMP/linked/$f"; ln -s /etc/passwd "$T_TMP/linked/$f"
 bad "a console log that is a symlink" "linked/bad.json': cannot open" "$T_TMP/s1/latest" "$T_TMP/linked/bad.json"
+# a repro folder holding a symlink: refused (nothing of the host's is copied)
+cp -r "$(readlink -f "$T_TMP/run1/latest")" "$T_TMP/rlink"
+ln -s /etc/shadow "$T_TMP/rlink/$rp/shadow"
+bad "a repro folder holding a symlink" "rlink/report.json': '$rp/shadow' is not a regular file" "$T_TMP/rlink"
+cp -r "$(readlink -f "$T_TMP/run1/latest")" "$T_TMP/rdir"
+rm -rf "$T_TMP/rdir/$rp" && ln -s /etc "$T_TMP/rdir/$rp"
+bad "a repro folder that is a symlink" "rdir/report.json': cannot open '$rp' in its folder" "$T_TMP/rdir"
+# a FIFO where a console log should be: refused without being opened for reading
+mk fifo '.'
+f=$(jq -r '.scenarios[0].repetitions[0].console_log' "$T_TMP/fifo/bad.json")
+rm "$T_TMP/fifo/$f"; mkfifo "$T_TMP/fifo/$f"
+o=$(timeout 20 "$BOOTLAB" report merge "$T_TMP/s1/latest" "$T_TMP/fifo/bad.json" -o "$T_TMP/out" 2>&1); r=$?
+expect_eq "a console log that is a FIFO: refused, exit 2" "$r" 2
+expect_match "a console log that is a FIFO: message" "$o" "fifo/bad.json': '$f' is not a regular file"
 mk nosel 'del(.selection)'
 bad "a report without selection" "nosel/bad.json': field 'selection': missing" "$T_TMP/s1/latest" "$T_TMP/nosel/bad.json"
 mkdir -p "$T_TMP/out"
