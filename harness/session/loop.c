@@ -34,6 +34,7 @@
 #define QUIET_SEND_NS 5000000000LL
 /* bootlab boot: stdin held at most; more waits in stdin's own pipe */
 #define STDIN_HELD_MAX (1u << 20)
+#define OBS_DROPS_LOGGED 10 /* observe messages dropped that the console log names */
 
 int64_t sess_since(struct sess *s)
 {
