@@ -1,6 +1,6 @@
 /* observe_sys.c: what the stage-1 observer reports besides processes
  * (docs/observe.md): PID 1's mount table diffed at every change
- * ("mount", "umount", "remount"), and the kernel's uevents for module
+ * ("mount", "umount", "move", "remount"), and the kernel's uevents for module
  * loads ("module") and block devices ("block").
  *
  * The table is /proc/1/mountinfo read through the tracer's own /proc (the
@@ -44,6 +44,44 @@ static struct table {
 } tabs[2], *cur = &tabs[0];
 static int mi_fd = -1, uev_fd = -1;
 
+/* Names seen: modules loaded (or there at start: bootlab's own), block
+ * devices present. `udevadm trigger` makes the kernel send "add" again
+ * for everything in /sys: an add of a name already there is no news. */
+#define NAMES_MAX 1024
+struct names {
+	char name[NAMES_MAX][64];
+	int n;
+};
+static struct names modules, blocks;
+
+static int names_has(const struct names *s, const char *name)
+{
+	for (int i = 0; i < s->n; i++)
+		if (!strcmp(s->name[i], name))
+			return 1;
+	return 0;
+}
+
+/* 1 when NAME was not there and is now */
+static int names_add(struct names *s, const char *name)
+{
+	if (names_has(s, name) || s->n >= NAMES_MAX)
+		return 0;
+	snprintf(s->name[s->n++], sizeof(s->name[0]), "%s", name);
+	return 1;
+}
+
+/* 1 when NAME was there and is no longer */
+static int names_del(struct names *s, const char *name)
+{
+	for (int i = 0; i < s->n; i++)
+		if (!strcmp(s->name[i], name)) {
+			memcpy(s->name[i], s->name[--s->n], sizeof(s->name[0]));
+			return 1;
+		}
+	return 0;
+}
+
 /* mountinfo's octal escapes (\040 for a space) undone in place */
 static void unescape(char *s)
 {
@@ -72,7 +110,8 @@ static int parse_line(char *line, struct mnt *m)
 	}
 	if (dash < 0 || n < dash + 4)
 		return -1;
-	*m = (struct mnt){atoi(f[0]), atoi(f[1]), f[4], f[dash + 2], f[dash + 1], f[5], f[dash + 3]};
+	*m =
+	    (struct mnt){atoi(f[0]), atoi(f[1]), f[4], f[dash + 2], f[dash + 1], f[5], f[dash + 3]};
 	unescape(m->target);
 	unescape(m->source);
 	return 0;
@@ -122,15 +161,16 @@ static const struct mnt *find_mnt(const struct table *t, int id)
 	return NULL;
 }
 
-/* the same mount (ids are reused after an unmount) */
+/* the same mount (ids are reused after an unmount; a move changes its
+ * parent) */
 static int same_mount(const struct mnt *a, const struct mnt *b)
 {
-	return a->parent == b->parent && !strcmp(a->fstype, b->fstype) &&
-	       !strcmp(a->source, b->source);
+	return !strcmp(a->fstype, b->fstype) && !strcmp(a->source, b->source);
 }
 
 /* OLD -> NEW: unmounts first, then new mounts and changed ones (moved,
- * or other options) in NEW's order, which is the order of mounting */
+ * or remounted with other options) in NEW's order, the order of
+ * mounting */
 static void diff_tables(const struct table *old, const struct table *new)
 {
 	for (int i = 0; i < old->n; i++) {
@@ -142,9 +182,10 @@ static void diff_tables(const struct table *old, const struct table *new)
 		const struct mnt *m = &new->m[i], *o = find_mnt(old, m->id);
 		if (!o || !same_mount(m, o))
 			send_mount("mount", m, NULL, 0);
-		else if (strcmp(m->target, o->target) || strcmp(m->opts, o->opts) ||
-			 strcmp(m->fsopts, o->fsopts))
-			send_mount("remount", m, strcmp(m->target, o->target) ? o->target : NULL, 0);
+		else if (strcmp(m->target, o->target))
+			send_mount("move", m, o->target, 0);
+		else if (strcmp(m->opts, o->opts) || strcmp(m->fsopts, o->fsopts))
+			send_mount("remount", m, NULL, 0);
 	}
 }
 
@@ -167,8 +208,8 @@ static const char *uev_get(const char *buf, size_t len, const char *key)
 	return NULL;
 }
 
-static void send_block(const char *action, const char *name, const char *type,
-		       const char *devpath, int initial)
+static void send_block(const char *action, const char *name, const char *type, const char *devpath,
+		       int initial)
 {
 	struct ia_json *j = ia_obs_begin("block", 0);
 	ia_json_str(j, "action", action);
@@ -180,23 +221,36 @@ static void send_block(const char *action, const char *name, const char *type,
 	ia_obs_send();
 }
 
+/* a module's "add": a load when the module is not one there before and
+ * is loadable (/sys/module/NAME/initstate; a built-in module has none,
+ * and is "added" again by udevadm trigger) */
+static void on_module(const char *path)
+{
+	const char *name = strrchr(path, '/');
+	char p[128];
+	name = name ? name + 1 : path;
+	snprintf(p, sizeof(p), "/sys/module/%s/initstate", name);
+	if (names_has(&modules, name) || access(p, F_OK) || !names_add(&modules, name))
+		return;
+	struct ia_json *j = ia_obs_begin("module", 0);
+	ia_json_str(j, "name", name);
+	ia_obs_send();
+}
+
 /* one kernel uevent: "ACTION@DEVPATH\0KEY=VALUE\0..." */
 static void on_uevent(char *buf, size_t len)
 {
 	buf[len] = 0;
 	const char *act = uev_get(buf, len, "ACTION"), *path = uev_get(buf, len, "DEVPATH"),
-		   *sub = uev_get(buf, len, "SUBSYSTEM");
+		   *sub = uev_get(buf, len, "SUBSYSTEM"), *name = uev_get(buf, len, "DEVNAME");
 	if (!act || !path || !sub)
 		return;
-	if (!strcmp(sub, "module") && !strcmp(act, "add")) {
-		const char *name = strrchr(path, '/');
-		struct ia_json *j = ia_obs_begin("module", 0);
-		ia_json_str(j, "name", name ? name + 1 : path);
-		ia_obs_send();
-	} else if (!strcmp(sub, "block") && (!strcmp(act, "add") || !strcmp(act, "remove"))) {
-		const char *name = uev_get(buf, len, "DEVNAME");
-		send_block(act, name ? name : "", uev_get(buf, len, "DEVTYPE"), path, 0);
-	}
+	if (!strcmp(sub, "module") && !strcmp(act, "add"))
+		on_module(path);
+	else if (!strcmp(sub, "block") && name &&
+		 ((!strcmp(act, "add") && names_add(&blocks, name)) ||
+		  (!strcmp(act, "remove") && names_del(&blocks, name))))
+		send_block(act, name, uev_get(buf, len, "DEVTYPE"), path, 0);
 }
 
 static void read_uevents(void)
@@ -205,7 +259,9 @@ static void read_uevents(void)
 	for (;;) {
 		struct sockaddr_nl from;
 		struct iovec iov = {buf, UEV_BYTES};
-		struct msghdr mh = {.msg_name = &from, .msg_namelen = sizeof(from), .msg_iov = &iov,
+		struct msghdr mh = {.msg_name = &from,
+				    .msg_namelen = sizeof(from),
+				    .msg_iov = &iov,
 				    .msg_iovlen = 1};
 		ssize_t n = recvmsg(uev_fd, &mh, MSG_DONTWAIT);
 		if (n < 0 && errno == ENOBUFS) {
@@ -236,7 +292,9 @@ static void send_present_block(const char *name)
 	for (size_t i = 0; i < n; i++)
 		ue[i] = ue[i] == '\n' ? 0 : ue[i];
 	const char *devname = uev_get(ue, n, "DEVNAME");
-	send_block("add", devname ? devname : name, uev_get(ue, n, "DEVTYPE"), dev ? dev : link, 1);
+	if (names_add(&blocks, devname ? devname : name))
+		send_block("add", devname ? devname : name, uev_get(ue, n, "DEVTYPE"),
+			   dev ? dev : link, 1);
 }
 
 static void list_block_devices(void)
@@ -250,12 +308,25 @@ static void list_block_devices(void)
 		closedir(d);
 }
 
+/* the modules loaded before the project's init ran (bootlab's port's) */
+static void modules_there(void)
+{
+	FILE *f = fopen("/proc/modules", "re");
+	char line[512];
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, " \n")] = 0;
+		names_add(&modules, line);
+	}
+	if (f)
+		fclose(f);
+}
+
 static int uevent_socket(void)
 {
 	struct sockaddr_nl a = {.nl_family = AF_NETLINK, .nl_groups = 1};
 	int sz = 4 << 20;
-	int fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
-			NETLINK_KOBJECT_UEVENT);
+	int fd =
+	    socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_KOBJECT_UEVENT);
 	if (fd < 0)
 		return -1;
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &sz, sizeof(sz)) < 0)
@@ -279,6 +350,7 @@ void ia_obs_sys_open(int procfd)
 	if (uev_fd < 0)
 		ia_log("observe: no uevent socket: %s", strerror(errno));
 	list_block_devices();
+	modules_there();
 }
 
 void ia_obs_sys_fds(struct pollfd p[2])

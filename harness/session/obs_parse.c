@@ -15,12 +15,14 @@
 #define ARGV_MAX 4096	/* arguments of a program */
 
 static const char *const kind_names[] = {
-    [BL_OBS_START] = "start",	  [BL_OBS_EXEC] = "exec",	 [BL_OBS_EXIT] = "exit",
-    [BL_OBS_SWITCH_ROOT] = "switch_root", [BL_OBS_MOUNT] = "mount", [BL_OBS_UMOUNT] = "umount",
-    [BL_OBS_REMOUNT] = "remount", [BL_OBS_MODULE] = "module",	 [BL_OBS_BLOCK] = "block",
+    [BL_OBS_START] = "start",	[BL_OBS_EXEC] = "exec",
+    [BL_OBS_EXIT] = "exit",	[BL_OBS_SWITCH_ROOT] = "switch_root",
+    [BL_OBS_MOUNT] = "mount",	[BL_OBS_UMOUNT] = "umount",
+    [BL_OBS_MOVE] = "move",	[BL_OBS_REMOUNT] = "remount",
+    [BL_OBS_MODULE] = "module", [BL_OBS_BLOCK] = "block",
 };
-static const char *const devtype_names[] = {[BL_OBS_DISK] = "disk",
-					    [BL_OBS_PARTITION] = "partition"};
+static const char *const devtype_names[] = {
+    [BL_OBS_DISK] = "disk", [BL_OBS_PARTITION] = "partition"};
 
 const char *bl_obs_kind_name(enum bl_obs_kind k)
 {
@@ -125,14 +127,14 @@ static int parse_mount(json_t *m, struct bl_obs_mount *mt, enum bl_obs_kind kind
 	    get_text(m, "fstype", false, NAME_BYTES, &mt->fstype) < 0 ||
 	    get_text(m, "options", false, PATH_BYTES, &mt->options) < 0 ||
 	    get_text(m, "fs_options", false, PATH_BYTES, &mt->fs_options) < 0 ||
-	    get_text(m, "from", true, PATH_BYTES, &mt->from) < 0)
+	    get_text(m, "from", kind != BL_OBS_MOVE, PATH_BYTES, &mt->from) < 0)
 		return -1;
-	if (mt->from && kind != BL_OBS_REMOUNT)
-		return bl_err("field 'from': only a remount has one");
+	if (mt->from && kind != BL_OBS_MOVE)
+		return bl_err("field 'from': only a move has one");
 	return check_path("target", mt->target) < 0 || check_path("from", mt->from) < 0 ||
-			   check_name("fstype", mt->fstype, "._-") < 0
-		       ? -1
-		       : 0;
+		       check_name("fstype", mt->fstype, "._-") < 0
+		   ? -1
+		   : 0;
 }
 
 static int parse_block(json_t *m, struct bl_obs_dev *d)
@@ -162,6 +164,7 @@ int bl_obs_sys_parse(json_t *msg, struct bl_obs_event *e)
 	switch (e->kind) {
 	case BL_OBS_MOUNT:
 	case BL_OBS_UMOUNT:
+	case BL_OBS_MOVE:
 	case BL_OBS_REMOUNT:
 		return parse_mount(msg, &e->mnt, e->kind);
 	case BL_OBS_MODULE:
@@ -171,7 +174,8 @@ int bl_obs_sys_parse(json_t *msg, struct bl_obs_event *e)
 	case BL_OBS_BLOCK:
 		return parse_block(msg, &e->dev);
 	default:
-		return bl_err("'%s' is not a mount, module or block event", bl_obs_kind_name(e->kind));
+		return bl_err("'%s' is not a mount, module or block event",
+			      bl_obs_kind_name(e->kind));
 	}
 }
 

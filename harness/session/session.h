@@ -113,7 +113,8 @@ enum bl_obs_kind {
 	BL_OBS_SWITCH_ROOT, /* PID 1 exec'd on another root: observation ends */
 	BL_OBS_MOUNT,	    /* a mount came into PID 1's table (initial: was there) */
 	BL_OBS_UMOUNT,	    /* a mount left it */
-	BL_OBS_REMOUNT,	    /* a mount moved (mnt.from) or changed its options */
+	BL_OBS_MOVE,	    /* a mount moved (from mnt.from) */
+	BL_OBS_REMOUNT,	    /* a mount changed its options */
 	BL_OBS_MODULE,	    /* the kernel loaded a module: dev.name */
 	BL_OBS_BLOCK,	    /* a block device came or went (initial: was there) */
 	BL_OBS_KIND_COUNT,
@@ -121,7 +122,7 @@ enum bl_obs_kind {
 const char *bl_obs_kind_name(enum bl_obs_kind k); /* "start", "exec"... */
 /* -1 when NAME is none */
 int bl_obs_kind_parse(const char *name);
-/* a mount, umount, remount, module or block event (not a process's) */
+/* a mount, umount, move, remount, module or block event (not a process's) */
 bool bl_obs_kind_is_sys(enum bl_obs_kind k);
 
 enum bl_obs_devtype { BL_OBS_DISK, BL_OBS_PARTITION };
@@ -131,7 +132,7 @@ const char *bl_obs_devtype_name(enum bl_obs_devtype t); /* "disk", "partition" *
 struct bl_obs_mount {
 	int id, parent;
 	char *target, *source, *fstype, *options, *fs_options;
-	char *from; /* remount: the mount point it moved from, or NULL */
+	char *from; /* move: the mount point it moved from, else NULL */
 };
 
 /* a block device, or a module (name only; strings owned) */
@@ -152,12 +153,12 @@ struct bl_obs_event {
 	char *exe;		 /* exec: /proc/PID/exe, or NULL; start: the init run */
 	size_t console;		 /* console lines come before it arrived (this boot only) */
 	bool initial;		 /* mount, block: there when the observer started */
-	struct bl_obs_mount mnt; /* mount, umount, remount */
+	struct bl_obs_mount mnt; /* mount, umount, move, remount */
 	struct bl_obs_dev dev;	 /* module, block */
 };
 
 #define BL_OBS_EVENTS_MAX 20000
-#define BL_OBS_SYS_MAX 2000 /* of them mount, umount, remount, module, block */
+#define BL_OBS_SYS_MAX 2000 /* of them mount, umount, move, remount, module, block */
 struct bl_observed {
 	bool on; /* the boot was observed (`observe: true`, --observe) */
 	struct bl_obs_event *ev;
@@ -179,7 +180,7 @@ double bl_obs_guest_s(const struct bl_observed *o, const struct bl_obs_event *e)
  * checked; MARK: console lines so far. -1 when it was dropped (counted in
  * O's dropped), with a message naming what was wrong. */
 int bl_obs_add(struct bl_observed *o, json_t *msg, size_t mark);
-/* the fields of a mount, umount, remount, module or block event MSG into
+/* the fields of a mount, umount, move, remount, module or block event MSG into
  * E (its kind set): -1 naming the field that is wrong. The report's
  * events have the same fields (harness/report/read.c). */
 int bl_obs_sys_parse(json_t *msg, struct bl_obs_event *e);
