@@ -220,6 +220,36 @@ static void add_last_failure(struct strbuf *sb, const struct bl_observed *o)
 		sb_addf(sb, " (%zu times since %.2f s)", times, bl_obs_guest_s(o, first));
 }
 
+#define DEVICES_SHOWN 8
+
+/* "; block devices: vda, vda1": the block devices there at the end (the
+ * root a stage 1 waits for is often one that never came) */
+static void add_block_devices(struct strbuf *sb, const struct bl_observed *o)
+{
+	size_t shown = 0, more = 0;
+	for (size_t i = 0; i < o->n; i++) {
+		const struct bl_obs_event *e = &o->ev[i];
+		bool gone = false;
+		if (e->kind != BL_OBS_BLOCK || e->dev.removed)
+			continue;
+		for (size_t k = i + 1; k < o->n && !gone; k++)
+			gone = o->ev[k].kind == BL_OBS_BLOCK &&
+			       !strcmp(o->ev[k].dev.name, e->dev.name);
+		if (gone)
+			continue; /* removed, or added again: the later one counts */
+		if (shown++ < DEVICES_SHOWN)
+			sb_addf(sb, "%s%s",
+				shown > 1 ? ", "
+				: sb->len ? "; block devices: "
+					  : "stage 1 block devices: ",
+				e->dev.name);
+		else
+			more++;
+	}
+	if (more)
+		sb_addf(sb, " and %zu more", more);
+}
+
 char *bl_obs_still_running(const struct bl_observed *o)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -236,5 +266,6 @@ char *bl_obs_still_running(const struct bl_observed *o)
 		sb_addf(&sb, " (pid %d, started at %.2f s)", e->pid, bl_obs_guest_s(o, e));
 	}
 	add_last_failure(&sb, o);
+	add_block_devices(&sb, o);
 	return sb.len ? sb_detach(&sb, NULL) : (sb_release(&sb), NULL);
 }
