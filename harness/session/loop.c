@@ -376,7 +376,10 @@ static void handle_agent_line(struct sess *s, const char *line, bool via_console
 	if (type && !strcmp(type, "hello")) {
 		handle_hello(s, msg, via_console);
 	} else if (type && !strcmp(type, "observe") && s->r->observed.on) {
-		bl_obs_add(&s->r->observed, msg, s->ncon);
+		if (bl_obs_add(&s->r->observed, msg, s->ncon) < 0 &&
+		    s->r->observed.dropped <= OBS_DROPS_LOGGED)
+			log_line(s, "%10.6f  [bootlab] observe message dropped: %s\n",
+				 bl_ns_to_s(sess_since(s)), bl_errmsg());
 	} else if (type && !strcmp(type, "clock")) {
 		handle_clock(s, msg);
 	} else if (type && !strcmp(type, "log")) {
