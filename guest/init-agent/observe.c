@@ -7,7 +7,8 @@
  * and environment, so that init is PID 1 as always. The tracer, in a
  * mount namespace of its own (nothing it mounts is seen by the project's
  * programs), reports every exec and exit of PID 1 and its descendants on
- * the agent's port as "observe" messages, until PID 1 execs a program on
+ * the agent's port as "observe" messages, with the mounts, module loads
+ * and block devices of that time (observe_sys.c), until PID 1 execs a program on
  * another root (switch_root): then it exits, which detaches it from all
  * of them. PID 1's exit is seen at PTRACE_EVENT_EXIT, before the kernel
  * panics. */
@@ -21,12 +22,13 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "agent.h"
+#include "observe.h"
 
 #define OBS_DIR "/.bootlab"
 #define OBS_TRACEES 4096
@@ -68,7 +70,7 @@ static void drop(int pid)
 static char out_buf[OBS_ARGV_MAX * 2 + 1024];
 static struct ia_json out = {out_buf, 0, sizeof(out_buf), out_buf, 0, 0, 0};
 
-static void begin(const char *event, int pid)
+struct ia_json *ia_obs_begin(const char *event, int pid)
 {
 	ia_json_reset(&out);
 	ia_json_obj(&out, NULL);
@@ -77,9 +79,10 @@ static void begin(const char *event, int pid)
 	ia_json_int(&out, "t_ns", ia_boottime_ns());
 	if (pid > 0)
 		ia_json_int(&out, "pid", pid);
+	return &out;
 }
 
-static void finish(void)
+void ia_obs_send(void)
 {
 	ia_json_end(&out, '}');
 	if (!out.oom)
@@ -116,7 +119,7 @@ static void send_exec(int pid)
 	char exe[512], p[64];
 	struct tracee *t = find(pid);
 	ssize_t n = proc_read(pid, "cmdline", args, sizeof(args));
-	begin("exec", pid);
+	ia_obs_begin("exec", pid);
 	ia_json_int(&out, "ppid", t && t->ppid ? t->ppid : proc_ppid(pid));
 	ia_json_arr(&out, "argv");
 	for (ssize_t i = 0; i < n;) {
@@ -129,13 +132,13 @@ static void send_exec(int pid)
 	ssize_t l = readlinkat(procfd, p, exe, sizeof(exe) - 1);
 	if (l > 0)
 		ia_json_strn(&out, "exe", exe, (size_t)l);
-	finish();
+	ia_obs_send();
 }
 
 static void send_exit(int pid, int ppid, unsigned long status)
 {
 	int st = (int)status;
-	begin("exit", pid);
+	ia_obs_begin("exit", pid);
 	ia_json_int(&out, "ppid", ppid);
 	if (WIFSIGNALED(st)) {
 		ia_json_int(&out, "signal", WTERMSIG(st));
@@ -143,7 +146,7 @@ static void send_exit(int pid, int ppid, unsigned long status)
 	} else {
 		ia_json_int(&out, "status", WEXITSTATUS(st));
 	}
-	finish();
+	ia_obs_send();
 }
 
 /* PID 1 runs on another root than the one its init started on */
@@ -170,8 +173,8 @@ static int on_stop(int pid, int status)
 		break;
 	case PTRACE_EVENT_EXEC:
 		if (pid == 1 && root_changed()) {
-			begin("switch_root", 1);
-			finish();
+			ia_obs_begin("switch_root", 1);
+			ia_obs_send();
 			send_exec(1);
 			return 1;
 		}
@@ -200,19 +203,43 @@ static int on_stop(int pid, int status)
 	return 0;
 }
 
-static void trace_loop(void)
+/* every stop waiting: mount and device changes first, which happened
+ * before it (a mount's exit stop follows its mount); 1 when observation
+ * is over, -1 when every tracee is gone */
+static int reap_stops(void)
 {
 	for (;;) {
 		int st;
-		pid_t p = waitpid(-1, &st, __WALL);
-		if (p < 0) {
-			if (errno == EINTR)
-				continue;
-			return; /* ECHILD: every tracee gone */
-		}
+		pid_t p = waitpid(-1, &st, __WALL | WNOHANG);
+		if (p < 0 && errno == EINTR)
+			continue;
+		if (p <= 0)
+			return p < 0 ? -1 : 0; /* ECHILD: every tracee gone */
+		ia_obs_sys_sense();
 		if (WIFEXITED(st) || WIFSIGNALED(st))
 			drop(p);
 		else if (WIFSTOPPED(st) && on_stop(p, st))
+			return 1;
+	}
+}
+
+/* One poll() for the three sources (docs/observe.md, "Why one poll
+ * loop"): a tracee's stop is a SIGCHLD, blocked and read from a
+ * signalfd, read before waitpid(WNOHANG) drains the stops, so none is
+ * left behind; mount changes and uevents wake it too. Without a signalfd
+ * it polls every 20 ms. */
+static void trace_loop(int sigfd)
+{
+	for (;;) {
+		struct pollfd p[3] = {{.fd = sigfd, .events = POLLIN}};
+		ia_obs_sys_fds(p + 1);
+		if (poll(p, 3, sigfd < 0 ? 20 : -1) < 0 && errno != EINTR)
+			return;
+		ia_obs_sys_ready(p + 1);
+		struct signalfd_siginfo si;
+		while (sigfd >= 0 && read(sigfd, &si, sizeof(si)) > 0)
+			;
+		if (reap_stops())
 			return;
 	}
 }
@@ -258,6 +285,11 @@ static void tracer(int ready)
 	}
 	if (write(ready, init, strlen(init)) < 0)
 		_exit(1);
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL); /* before the first stop can signal it */
+	int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (procfd < 0 || ia_chan_find_port() < 0 ||
 	    ptrace(PTRACE_SEIZE, 1, 0,
 		   (void *)(long)(PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
@@ -267,14 +299,16 @@ static void tracer(int ready)
 	}
 	add(1, 0, 0);
 	signal(SIGPIPE, SIG_IGN);
-	begin("start", 0);
+	ia_obs_begin("start", 0);
 	ia_json_str(&out, "init", init);
 	ia_json_str(&out, "channel", ia.channel);
 	ia_json_int(&out, "tracer", getpid());
-	finish();
+	ia_obs_send();
 	ia_send_clock();
+	ia_obs_sys_open(procfd);
 	close(ready);
-	trace_loop();
+	trace_loop(sigfd);
+	ia_obs_sys_close();
 	close(ia.chan_fd);
 	_exit(0);
 }

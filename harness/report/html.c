@@ -531,6 +531,8 @@ static const char css[] =
     ".proc rect{fill:#8250df;opacity:.75}.proc.failed rect{fill:#cf222e}.proc.running "
     "rect{fill:#bf8700}.plabel1{fill:#333;font-size:9px;font-family:monospace}"
     ".obs-mark line{stroke:#1967d2;stroke-width:2}.mlabel{fill:#1967d2;font-size:10px}"
+    ".obs-sys path{fill:#0a7d8c}.obs-umount path{fill:#6e7781}.obs-module path{fill:#bc4c00}"
+    ".obs-block path{fill:#1f2328}"
     "tr.fail td{color:#cf222e}tr.skipped td{color:#999}td.unknown{color:#999}"
     "pre.tail{background:#111;color:#ddd;padding:8px;overflow-x:auto;font-size:12px}"
     "details{margin:4px 0}summary{cursor:pointer;color:#333}"

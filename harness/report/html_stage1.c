@@ -1,7 +1,8 @@
 /* index.html's stage-1 rows (docs/observe.md, "The timeline"): under the
  * kernel phases and the steps of an observed boot, one bar per program
- * the project's init and its children exec'd, its argv on hover, and a
- * mark where the root changed. The guest's clock is put on the host axis
+ * the project's init and its children exec'd, its argv on hover, a row
+ * of marks for the mounts, module loads and block devices of that time,
+ * and a mark where the root changed. The guest's clock is put on the host axis
  * by the first phase that has both clocks. Everything from the guest goes
  * through bl_xml_escape(). */
 #include "report/report.h"
@@ -30,6 +31,22 @@ static size_t shown(size_t n)
 	return n < BL_HTML_STAGE1_MAX ? n : BL_HTML_STAGE1_MAX;
 }
 
+/* a mount, module or block event that happened in stage 1 (not one of
+ * those there at start) */
+static bool sys_mark(const struct bl_obs_event *e)
+{
+	return bl_obs_kind_is_sys(e->kind) && !e->initial;
+}
+
+/* the row of mount, module and block marks: its height */
+static double sys_row(const struct bl_observed *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		if (sys_mark(&o->ev[i]))
+			return ROW_H;
+	return 0;
+}
+
 double bl_html_stage1_height(const struct bl_result *r)
 {
 	double off;
@@ -37,7 +54,7 @@ double bl_html_stage1_height(const struct bl_result *r)
 		return 0;
 	size_t n = 0;
 	free(bl_obs_spans(&r->observed, &n));
-	return 30 + ROW_H * (double)shown(n);
+	return 30 + sys_row(&r->observed) + ROW_H * (double)shown(n);
 }
 
 static double ax_x(const struct bl_html_axis *ax, double host_s)
@@ -105,6 +122,56 @@ static void bar(struct strbuf *sb, const struct bl_html_axis *ax, const struct b
 	sb_adds(sb, "</text></g>\n");
 }
 
+/* "mount /dev/vda (ext4) on /mnt/root (ro,relatime)", escaped */
+static void add_sys_text(struct strbuf *sb, const struct bl_obs_event *e)
+{
+	const struct bl_obs_mount *m = &e->mnt;
+	sb_adds(sb, bl_obs_kind_name(e->kind));
+	sb_addc(sb, ' ');
+	if (e->kind == BL_OBS_MODULE || e->kind == BL_OBS_BLOCK) {
+		bl_xml_escape(sb, e->dev.name);
+		if (e->kind == BL_OBS_BLOCK)
+			sb_addf(sb, " (%s) %s", bl_obs_devtype_name(e->dev.type),
+				e->dev.removed ? "removed" : "added");
+		return;
+	}
+	bl_xml_escape(sb, m->source);
+	sb_adds(sb, " (");
+	bl_xml_escape(sb, m->fstype);
+	if (m->from) {
+		sb_adds(sb, ") from ");
+		bl_xml_escape(sb, m->from);
+		sb_adds(sb, " to ");
+	} else {
+		sb_adds(sb, e->kind == BL_OBS_UMOUNT ? ") from " : ") on ");
+	}
+	bl_xml_escape(sb, m->target);
+	sb_adds(sb, " (");
+	bl_xml_escape(sb, m->options);
+	sb_addc(sb, ')');
+}
+
+/* a mark per mount, module or block event at Y (at most
+ * BL_HTML_STAGE1_MAX), the event on hover */
+static void sys_marks(struct strbuf *sb, const struct bl_html_axis *ax, const struct bl_observed *o,
+		      double off, double y)
+{
+	size_t drawn = 0;
+	for (size_t i = 0; i < o->n && drawn < BL_HTML_STAGE1_MAX; i++) {
+		const struct bl_obs_event *e = &o->ev[i];
+		if (!sys_mark(e))
+			continue;
+		double g = bl_obs_guest_s(o, e), x = ax_x(ax, g + off);
+		sb_addf(sb, "<g class=\"obs-sys obs-%s\" data-guest-s=\"%.6f\"><title>",
+			bl_obs_kind_name(e->kind), g);
+		add_sys_text(sb, e);
+		sb_addf(sb,
+			" at guest %.3f s</title><path d=\"M%.1f %.1fl4 4.5-4 4.5-4-4.5z\"/></g>\n",
+			g, x, y);
+		drawn++;
+	}
+}
+
 /* the root change: a line over the axis and the rows, the new init's
  * argv on hover */
 static void root_mark(struct strbuf *sb, const struct bl_html_axis *ax, const struct bl_result *r,
@@ -141,9 +208,12 @@ void bl_html_stage1(struct strbuf *sb, const struct bl_result *r, const struct b
 		"<text class=\"axistitle\" x=\"%.1f\" y=\"%.1f\">stage 1, observed: %zu programs%s"
 		"</text>\n",
 		ax->x0, y + 10, n, n > shown(n) ? " (the first ones drawn)" : "");
+	double sys_h = sys_row(&r->observed), y0 = y + 18 + sys_h;
+	if (sys_h)
+		sys_marks(sb, ax, &r->observed, off, y + 18);
 	for (size_t i = 0; i < shown(n); i++)
-		bar(sb, ax, &v[i], off, y + 18 + ROW_H * (double)i);
-	root_mark(sb, ax, r, off, y, y + 18 + ROW_H * (double)shown(n));
+		bar(sb, ax, &v[i], off, y0 + ROW_H * (double)i);
+	root_mark(sb, ax, r, off, y, y0 + ROW_H * (double)shown(n));
 	sb_adds(sb, "</g>\n");
 	free(v);
 }

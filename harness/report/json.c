@@ -193,6 +193,33 @@ static json_t *truncated_json(const struct bl_truncated *t)
 			 "agent_lines", (json_int_t)t->replies);
 }
 
+/* a mount, umount, remount, module or block event's fields, named as
+ * the observer sends them (docs/protocol.md) */
+static void obs_sys_json(json_t *j, const struct bl_obs_event *e)
+{
+	const struct bl_obs_mount *m = &e->mnt;
+	if (e->initial)
+		json_object_set_new(j, "initial", json_true());
+	if (e->kind == BL_OBS_MODULE) {
+		json_object_set_new(j, "name", bl_json_text(e->dev.name));
+	} else if (e->kind == BL_OBS_BLOCK) {
+		json_object_set_new(j, "action", json_string(e->dev.removed ? "remove" : "add"));
+		json_object_set_new(j, "devname", bl_json_text(e->dev.name));
+		json_object_set_new(j, "devtype", json_string(bl_obs_devtype_name(e->dev.type)));
+		json_object_set_new(j, "devpath", bl_json_text(e->dev.path));
+	} else {
+		json_t *f =
+		    json_pack("{s:i,s:i,s:o,s:o,s:o,s:o,s:o}", "mnt_id", m->id, "parent_id",
+			      m->parent, "target", bl_json_text(m->target), "source",
+			      bl_json_text(m->source), "fstype", bl_json_text(m->fstype), "options",
+			      bl_json_text(m->options), "fs_options", bl_json_text(m->fs_options));
+		json_object_update(j, f);
+		json_decref(f);
+		if (m->from)
+			json_object_set_new(j, "from", bl_json_text(m->from));
+	}
+}
+
 /* an observed boot's stage-1 events (docs/observe.md) */
 static json_t *observed_json(const struct bl_observed *o)
 {
@@ -219,9 +246,14 @@ static json_t *observed_json(const struct bl_observed *o)
 			json_object_set_new(j, "signal", json_integer(e->signal));
 		else if (e->kind == BL_OBS_EXIT)
 			json_object_set_new(j, "status", json_integer(e->status));
+		if (bl_obs_kind_is_sys(e->kind))
+			obs_sys_json(j, e);
 		json_array_append_new(ev, j);
 	}
-	return json_pack("{s:o,s:I}", "events", ev, "dropped", (json_int_t)o->dropped);
+	json_t *obs = json_pack("{s:o,s:I}", "events", ev, "dropped", (json_int_t)o->dropped);
+	if (o->dropped_why)
+		json_object_set_new(obs, "dropped_why", bl_json_text(o->dropped_why));
+	return obs;
 }
 
 /* --freeze: why and when the guest was held, and its memory dump */

@@ -661,7 +661,7 @@ static int read_obs_event(struct rd *rd, json_t *e, struct bl_obs_event *ev)
 	json_t *exe;
 	if (!json_is_object(e))
 		return bad(rd, "", "not an object");
-	if (name_in(rd, e, "event", obs_kind_i, BL_OBS_SWITCH_ROOT + 1, &kind) < 0 ||
+	if (name_in(rd, e, "event", obs_kind_i, BL_OBS_KIND_COUNT, &kind) < 0 ||
 	    get_secs(rd, e, "guest_s", 0, &t) < 0 || get_bool(rd, e, "printk_clock", &printk) < 0 ||
 	    get_strv(rd, e, "argv", &ev->argv) < 0 ||
 	    get(rd, e, kind == BL_OBS_START ? "init" : "exe", T_STR | T_OPT, &exe) < 0)
@@ -682,6 +682,8 @@ static int read_obs_event(struct rd *rd, json_t *e, struct bl_obs_event *ev)
 				    .signal = (int)sig,
 				    .argv = ev->argv,
 				    .exe = exe ? xstrdup(json_string_value(exe)) : NULL};
+	if (bl_obs_kind_is_sys(ev->kind) && bl_obs_sys_parse(e, ev) < 0)
+		return bad(rd, "", bl_errmsg());
 	return 0;
 }
 
@@ -700,6 +702,8 @@ static int read_observed(struct rd *rd, json_t *s, struct bl_result *r)
 	struct bl_observed *o = &r->observed;
 	o->on = true;
 	o->dropped = (size_t)dropped;
+	if (get_str(rd, obs, "dropped_why", T_OPT, &o->dropped_why) < 0)
+		return -1;
 	o->ev = xcalloc(json_array_size(arr) + 1, sizeof(*o->ev));
 	o->a = json_array_size(arr) + 1;
 	json_array_foreach(arr, i, e)
@@ -708,6 +712,7 @@ static int read_observed(struct rd *rd, json_t *s, struct bl_result *r)
 		o->n++;
 		if (read_obs_event(rd, e, &o->ev[i]) < 0)
 			return -1;
+		o->nsys += bl_obs_kind_is_sys(o->ev[i].kind);
 		leave(rd, b);
 	}
 	leave(rd, back);

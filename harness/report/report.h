@@ -141,8 +141,9 @@ struct bl_html_axis {
 /* the rows' height; 0 when R was not observed, saw nothing, or has no
  * phase with both clocks to put the guest's on the host's */
 double bl_html_stage1_height(const struct bl_result *r);
-/* the rows at Y: a bar per program (g.proc.ok|failed|running, its argv and
- * how it ended in the title) and the root change (g.obs-switch-root) */
+/* the rows at Y: a mark per mount, module or block event (g.obs-sys.obs-KIND),
+ * a bar per program (g.proc.ok|failed|running, its argv and how it ended in
+ * the title) and the root change (g.obs-switch-root) */
 void bl_html_stage1(struct strbuf *sb, const struct bl_result *r, const struct bl_html_axis *ax,
 		    double y);
 #endif

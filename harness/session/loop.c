@@ -34,6 +34,7 @@
 #define QUIET_SEND_NS 5000000000LL
 /* bootlab boot: stdin held at most; more waits in stdin's own pipe */
 #define STDIN_HELD_MAX (1u << 20)
+#define OBS_DROPS_LOGGED 10 /* observe messages dropped that the console log names */
 
 int64_t sess_since(struct sess *s)
 {
@@ -375,7 +376,10 @@ static void handle_agent_line(struct sess *s, const char *line, bool via_console
 	if (type && !strcmp(type, "hello")) {
 		handle_hello(s, msg, via_console);
 	} else if (type && !strcmp(type, "observe") && s->r->observed.on) {
-		bl_obs_add(&s->r->observed, msg, s->ncon);
+		if (bl_obs_add(&s->r->observed, msg, s->ncon) < 0 &&
+		    s->r->observed.dropped <= OBS_DROPS_LOGGED)
+			log_line(s, "%10.6f  [bootlab] observe message dropped: %s\n",
+				 bl_ns_to_s(sess_since(s)), bl_errmsg());
 	} else if (type && !strcmp(type, "clock")) {
 		handle_clock(s, msg);
 	} else if (type && !strcmp(type, "log")) {

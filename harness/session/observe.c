@@ -11,82 +11,6 @@
 #define ARGV_SHOWN 160 /* bytes of a command line shown in a reason */
 #define LAST_COMMANDS 5
 
-static const char *const kind_names[] = {
-    [BL_OBS_START] = "start",
-    [BL_OBS_EXEC] = "exec",
-    [BL_OBS_EXIT] = "exit",
-    [BL_OBS_SWITCH_ROOT] = "switch_root",
-};
-
-const char *bl_obs_kind_name(enum bl_obs_kind k)
-{
-	return kind_names[k];
-}
-
-int bl_obs_kind_parse(const char *name)
-{
-	for (size_t i = 0; name && i < BL_ARRAY_SIZE(kind_names); i++)
-		if (!strcmp(kind_names[i], name))
-			return (int)i;
-	return -1;
-}
-
-static int int_field(json_t *msg, const char *key, int def)
-{
-	json_t *v = json_object_get(msg, key);
-	return json_is_integer(v) ? (int)json_integer_value(v) : def;
-}
-
-/* a JSON array of strings as a NULL-terminated list; NULL when it is not one */
-static char **string_list(json_t *a)
-{
-	if (!json_is_array(a))
-		return NULL;
-	char **v = xcalloc(json_array_size(a) + 1, sizeof(char *));
-	for (size_t i = 0; i < json_array_size(a); i++) {
-		const char *s = json_string_value(json_array_get(a, i));
-		v[i] = xstrdup(s ? s : "");
-	}
-	return v;
-}
-
-void bl_obs_add(struct bl_observed *o, json_t *msg, size_t mark)
-{
-	int kind = bl_obs_kind_parse(json_string_value(json_object_get(msg, "event")));
-	json_t *t = json_object_get(msg, "t_ns");
-	if (kind < 0 || !json_is_integer(t) || o->n >= BL_OBS_EVENTS_MAX) {
-		o->dropped++;
-		return;
-	}
-	BL_GROW(o->ev, o->n, o->a);
-	struct bl_obs_event *e = &o->ev[o->n++];
-	memset(e, 0, sizeof(*e));
-	e->kind = (enum bl_obs_kind)kind;
-	e->t_ns = json_integer_value(t);
-	e->pid = int_field(msg, "pid", 0);
-	e->ppid = int_field(msg, "ppid", 0);
-	e->signal = int_field(msg, "signal", 0);
-	e->status = e->signal ? -1 : int_field(msg, "status", -1);
-	e->console = mark;
-	if (e->kind == BL_OBS_EXEC)
-		e->argv = string_list(json_object_get(msg, "argv"));
-	const char *exe =
-	    json_string_value(json_object_get(msg, e->kind == BL_OBS_START ? "init" : "exe"));
-	e->exe = exe ? xstrdup(exe) : NULL;
-}
-
-void bl_obs_release(struct bl_observed *o)
-{
-	for (size_t i = 0; i < o->n; i++) {
-		for (size_t j = 0; o->ev[i].argv && o->ev[i].argv[j]; j++)
-			free(o->ev[i].argv[j]);
-		free(o->ev[i].argv);
-		free(o->ev[i].exe);
-	}
-	free(o->ev);
-	memset(o, 0, sizeof(*o));
-}
-
 double bl_obs_guest_s(const struct bl_observed *o, const struct bl_obs_event *e)
 {
 	return (double)(e->t_ns + (o->clock_known ? o->clock_ns : 0)) / 1e9;
@@ -296,6 +220,36 @@ static void add_last_failure(struct strbuf *sb, const struct bl_observed *o)
 		sb_addf(sb, " (%zu times since %.2f s)", times, bl_obs_guest_s(o, first));
 }
 
+#define DEVICES_SHOWN 8
+
+/* "; block devices: vda, vda1": the block devices there at the end (the
+ * root a stage 1 waits for is often one that never came) */
+static void add_block_devices(struct strbuf *sb, const struct bl_observed *o)
+{
+	size_t shown = 0, more = 0;
+	for (size_t i = 0; i < o->n; i++) {
+		const struct bl_obs_event *e = &o->ev[i];
+		bool gone = false;
+		if (e->kind != BL_OBS_BLOCK || e->dev.removed)
+			continue;
+		for (size_t k = i + 1; k < o->n && !gone; k++)
+			gone = o->ev[k].kind == BL_OBS_BLOCK &&
+			       !strcmp(o->ev[k].dev.name, e->dev.name);
+		if (gone)
+			continue; /* removed, or added again: the later one counts */
+		if (shown++ < DEVICES_SHOWN)
+			sb_addf(sb, "%s%s",
+				shown > 1 ? ", "
+				: sb->len ? "; block devices: "
+					  : "stage 1 block devices: ",
+				e->dev.name);
+		else
+			more++;
+	}
+	if (more)
+		sb_addf(sb, " and %zu more", more);
+}
+
 char *bl_obs_still_running(const struct bl_observed *o)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -312,5 +266,6 @@ char *bl_obs_still_running(const struct bl_observed *o)
 		sb_addf(&sb, " (pid %d, started at %.2f s)", e->pid, bl_obs_guest_s(o, e));
 	}
 	add_last_failure(&sb, o);
+	add_block_devices(&sb, o);
 	return sb.len ? sb_detach(&sb, NULL) : (sb_release(&sb), NULL);
 }

@@ -111,29 +111,62 @@ enum bl_obs_kind {
 	BL_OBS_EXEC,	    /* a program started: pid, ppid, argv, exe */
 	BL_OBS_EXIT,	    /* a process ended: status, or signal */
 	BL_OBS_SWITCH_ROOT, /* PID 1 exec'd on another root: observation ends */
+	BL_OBS_MOUNT,	    /* a mount came into PID 1's table (initial: was there) */
+	BL_OBS_UMOUNT,	    /* a mount left it */
+	BL_OBS_MOVE,	    /* a mount moved (from mnt.from) */
+	BL_OBS_REMOUNT,	    /* a mount changed its options */
+	BL_OBS_MODULE,	    /* the kernel loaded a module: dev.name */
+	BL_OBS_BLOCK,	    /* a block device came or went (initial: was there) */
+	BL_OBS_KIND_COUNT,
 };
 const char *bl_obs_kind_name(enum bl_obs_kind k); /* "start", "exec"... */
 /* -1 when NAME is none */
 int bl_obs_kind_parse(const char *name);
+/* a mount, umount, move, remount, module or block event (not a process's) */
+bool bl_obs_kind_is_sys(enum bl_obs_kind k);
+
+enum bl_obs_devtype { BL_OBS_DISK, BL_OBS_PARTITION };
+const char *bl_obs_devtype_name(enum bl_obs_devtype t); /* "disk", "partition" */
+
+/* one line of PID 1's mountinfo (strings owned) */
+struct bl_obs_mount {
+	int id, parent;
+	char *target, *source, *fstype, *options, *fs_options;
+	char *from; /* move: the mount point it moved from, else NULL */
+};
+
+/* a block device, or a module (name only; strings owned) */
+struct bl_obs_dev {
+	bool removed; /* block: it went (uevent "remove"); else it came ("add") */
+	enum bl_obs_devtype type;
+	char *name; /* block: DEVNAME ("vda"); module: the module's name */
+	char *path; /* block: DEVPATH ("/devices/.../block/vda") */
+};
 
 struct bl_obs_event {
 	enum bl_obs_kind kind;
 	int64_t t_ns; /* guest CLOCK_BOOTTIME */
 	int pid, ppid;
-	int status;	/* exit: its status, -1 when it died by a signal */
-	int signal;	/* exit: the signal, 0 when it exited */
-	char **argv;	/* exec: NULL-terminated (owned) */
-	char *exe;	/* exec: /proc/PID/exe, or NULL; start: the init run */
-	size_t console; /* console lines come before it arrived (this boot only) */
+	int status;		 /* exit: its status, -1 when it died by a signal */
+	int signal;		 /* exit: the signal, 0 when it exited */
+	char **argv;		 /* exec: NULL-terminated (owned) */
+	char *exe;		 /* exec: /proc/PID/exe, or NULL; start: the init run */
+	size_t console;		 /* console lines come before it arrived (this boot only) */
+	bool initial;		 /* mount, block: there when the observer started */
+	struct bl_obs_mount mnt; /* mount, umount, move, remount */
+	struct bl_obs_dev dev;	 /* module, block */
 };
 
 #define BL_OBS_EVENTS_MAX 20000
+#define BL_OBS_SYS_MAX 2000 /* of them mount, umount, move, remount, module, block */
 struct bl_observed {
 	bool on; /* the boot was observed (`observe: true`, --observe) */
 	struct bl_obs_event *ev;
 	size_t n, a;
-	size_t dropped;	  /* past BL_OBS_EVENTS_MAX, or lines that did not parse */
-	bool clock_known; /* the observer's "clock": printk time = t_ns + clock_ns */
+	size_t nsys;	   /* events of the kinds bl_obs_kind_is_sys() */
+	size_t dropped;	   /* past the caps, or messages that did not parse */
+	char *dropped_why; /* why the first message dropped was (owned), or NULL */
+	bool clock_known;  /* the observer's "clock": printk time = t_ns + clock_ns */
 	int64_t clock_ns;
 };
 /* For a boot that ran out of time in stage 1: the programs started last
@@ -143,8 +176,15 @@ char *bl_obs_still_running(const struct bl_observed *o);
 /* E's time in seconds: on the console's clock when the observer measured
  * it ("clock"), else the guest's CLOCK_BOOTTIME */
 double bl_obs_guest_s(const struct bl_observed *o, const struct bl_obs_event *e);
-/* an "observe" message of the guest into O; MARK: console lines so far */
-void bl_obs_add(struct bl_observed *o, json_t *msg, size_t mark);
+/* obs_parse.c: an "observe" message of the guest into O, every field
+ * checked; MARK: console lines so far. -1 when it was dropped (counted in
+ * O's dropped), with a message naming what was wrong. */
+int bl_obs_add(struct bl_observed *o, json_t *msg, size_t mark);
+/* the fields of a mount, umount, move, remount, module or block event MSG into
+ * E (its kind set): -1 naming the field that is wrong. The report's
+ * events have the same fields (harness/report/read.c). */
+int bl_obs_sys_parse(json_t *msg, struct bl_obs_event *e);
+void bl_obs_event_release(struct bl_obs_event *e);
 void bl_obs_release(struct bl_observed *o);
 /* obs_spans.c: one program's run in stage 1, from its exec to the exit
  * of its process or the next exec of the same pid, whichever came first */

@@ -6,7 +6,8 @@
 # hostile markup, a program that fails, and /bin/sleep for the time its
 # command line says (0.2 s in A, 1.2 s in B), then switches to the root.
 # - index.html: a bar per program under the kernel phases with the argv
-#   escaped in its hover text, failed ones marked, the root change marked;
+#   escaped in its hover text, failed ones marked, a mark per mount, the
+#   root change marked;
 # - bootlab compare A B: the stage-1 programs by argv[0], sleep's time
 #   about 1 s longer in B, the failed program counted, the root change.
 . "$(dirname "$0")/../lib.sh"
@@ -61,6 +62,11 @@ width() { xmllint --html --xpath "string(//g[title[starts-with(., \"/bin/sleep\"
 check "B's sleep bar is drawn wider than A's" awk -v a="$(width "$A")" -v b="$(width "$B")" 'BEGIN { exit !(b > a) }'
 check "the bars lie under the kernel phases" awk -v p="$(x 'string((//g[@class="phase"]/circle/@cy)[last()])')" \
 	-v b="$(x 'string((//g[starts-with(@class,"proc ")]/rect/@y)[1])')" 'BEGIN { exit !(b > p + 20) }'
+expect_eq "index.html: a mark per mount, unmount or move of stage 1 (not the ones there at start)" \
+	"$(x 'count(//g[starts-with(@class,"obs-sys ")])')" \
+	"$(jq '[.scenarios[0].observed.events[] | select((.event | test("^(mount|umount|move|remount|module|block)$")) and (.initial | not))] | length' "$A/report.json")"
+expect_match "... the first one's hover text: proc mounted on /proc, its options and guest time" \
+	"$(x 'string(//g[@class="obs-sys obs-mount"]/title)')" '^mount none \(proc\) on /proc \(rw,relatime\) at guest [0-9.]+ s$'
 expect_match "the root change is marked, with the program PID 1 exec'd on the new root" \
 	"$(x 'string(//g[@class="obs-mark obs-switch-root"]/title)')" "^root changed at guest [0-9.]+ s: PID 1 exec'd /sbin/init$"
 

@@ -60,6 +60,7 @@ FUZZ_TARGETS += fuzz_archive_extract
 # a kernel report) ----
 FUZZ_TARGETS += fuzz_session_console
 FUZZ_SESSION_SRC := harness/session/classify.c harness/session/assert.c harness/scenario/outcome.c \
+	harness/session/obs_parse.c harness/session/obs_spans.c harness/session/observe.c \
 	$(sort $(wildcard harness/console/*.c)) $(sort $(wildcard harness/util/*.c))
 $(O)/fuzz/fuzz_session_console: tests/fuzz/fuzz_session_console.c $(FUZZ_SESSION_SRC) \
 		$(wildcard harness/session/*.h harness/scenario/*.h harness/console/*.h)

@@ -2,7 +2,8 @@
  * bytes through their entry points (harness/session/): the input is split
  * into lines; a line starting with '{' is an agent channel line (parsed as
  * loop.c's handle_agent_line() does, then looked up with bl_json_path()
- * like an agent: step's field), any other a console line (bl_printk_split,
+ * like an agent: step's field, and as an observer's "observe" message by
+ * bl_obs_add), any other a console line (bl_printk_split,
  * bl_classify_console with one context per input, bl_describe_panic, and
  * the part from bl_printk_embedded the same way) and a line of the kernel
  * report parser (harness/console: bl_kparser_feed, then its reports).
@@ -14,13 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void channel(const char *line)
+static void channel(struct bl_observed *obs, const char *line)
 {
 	static const char *const paths[] = {"type", "id", "fds.0.rdev", "entries.1.name", "x..y"};
 	json_error_t jerr;
 	json_t *msg = json_loads(line, JSON_REJECT_DUPLICATES | JSON_ALLOW_NUL, &jerr);
 	for (size_t i = 0; msg && i < sizeof(paths) / sizeof(paths[0]); i++)
 		bl_json_path(msg, paths[i]);
+	if (msg && bl_obs_add(obs, msg, 0) == 0 && obs->n > BL_OBS_EVENTS_MAX)
+		abort();
 	json_decref(msg);
 }
 
@@ -51,10 +54,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct bl_console_ctx ctx = {0};
 	struct bl_kparser *kp = bl_kparser_new();
+	struct bl_observed obs = {.on = true};
 	char *text = xstrndup((const char *)data, size), *save = NULL;
 	for (char *l = strtok_r(text, "\r\n", &save); l; l = strtok_r(NULL, "\r\n", &save)) {
 		if (l[0] == '{') {
-			channel(l);
+			channel(&obs, l);
 			continue;
 		}
 		console(&ctx, l);
@@ -65,6 +69,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (cut)
 			console(&ctx, cut);
 	}
+	free(bl_obs_spans(&obs, &(size_t){0}));
+	bl_obs_release(&obs);
 	reports(kp);
 	bl_kparser_free(kp);
 	free(text);
