@@ -11,7 +11,10 @@
 #   field) before anything boots;
 # - the same on UML (bootlab run --backend uml);
 # - bootlab gate --observe of a busybox /init that exits 3: the repro of
-#   its plan made in memory (no scenario file) says the same why.
+#   its plan made in memory (no scenario file) says the same why;
+# - bootlab gate of an /init that never mounts the root: repro.json's
+#   `gate` records the stage-2 hello's timeout, the repro runs the gate's
+#   steps again (the hello step named) to the same timeout.
 . "$(dirname "$0")/../lib.sh"
 
 K=$("$BOOTLAB" kernel build --arch x86_64 -q) || K=
@@ -101,5 +104,26 @@ expect_match "repro of the gate's boot: the observed why again" "$out" \
 expect_eq "repro of the gate's boot: word for word the recorded reason" \
 	"$(echo "$out" | sed -n 's/^outcome: panic (//p')" "$(echo "$out" | sed -n 's/^recorded: panic (//p')"
 expect_match "repro of the gate's boot: the same outcome" "$out" '^repro: same outcome \(panic\)$'
+expect_match "repro of the gate's boot: the gate's steps ran again" "$out" \
+	"^step 'the initramfs switched to the root disk': kernel panic \\(.*\\) while waiting for the agent's stage-2 hello$"
+# a record older than `gate` loads as before: no steps, the same panic
+jq 'del(.gate)' "$GP/repro.json" >"$T_TMP/old.json" && cp "$T_TMP/old.json" "$GP/repro.json"
+out=$("$BOOTLAB" repro "$GP" </dev/null 2>&1); rc=$?
+expect_match "a repro.json without gate: booted without steps" "$(echo "$out" | grep -c "^step '")" '^0$'
+expect_match "a repro.json without gate: the same outcome" "$out" '^repro: same outcome \(panic\)$'
+
+# a gate that never reaches its root: /init sleeps until the deadline
+printf '#!/bin/busybox sh\n/bin/busybox echo repro-test: no root\nexec /bin/busybox sleep 600\n' |
+	busybox_initrd "$T_TMP/sleep.cpio.gz"
+"$BOOTLAB" gate --timeout 8s --kernel "$K" --initramfs "$T_TMP/sleep.cpio.gz" --report-dir "$T_TMP/s" >"$T_TMP/gate2.out" 2>&1
+SP=$(sed -n 's/^boot it again: bootlab repro //p' "$T_TMP/gate2.out")
+expect_eq "gate timeout: repro.json's gate holds the hello's timeout, no passphrase" \
+	"$(jq -c '.gate' "$SP/repro.json" 2>&1)" '{"hello_timeout_ms":8000,"passphrase":null}'
+out=$("$BOOTLAB" repro "$SP" </dev/null 2>&1); rc=$?
+echo "$out" | tail -n 4 | sed 's/^/# /'
+expect_eq "repro of the gate's timeout: exit 1" "$rc" 1
+expect_match "repro of the gate's timeout: the stage-2 hello step waited again" "$out" \
+	"^step 'the initramfs switched to the root disk': boot deadline reached while waiting for the agent's stage-2 hello$"
+expect_match "repro of the gate's timeout: the same outcome" "$out" '^repro: same outcome \(timeout\)$'
 no_emulator_left
 done_testing
