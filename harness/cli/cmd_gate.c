@@ -307,34 +307,15 @@ static int add_root_disk(struct bl_scenario *sc, const struct gate *g, const cha
 	return 0;
 }
 
-/* a luks stack unlocked by passphrase: wait for the prompt (a console
- * line or an unfinished one), then type it */
-static void add_passphrase(struct bl_scenario *sc, const struct gate *g)
-{
-	struct bl_step *st = bl_plan_add_step(sc, BL_STEP_CONSOLE_WAIT, "a passphrase prompt");
-	st->regex = xstrdup("[Pp]assphrase");
-	if (regcomp(&st->re, st->regex, REG_EXTENDED | REG_NOSUB) != 0)
-		die("gate: cannot compile the prompt's regex");
-	st->timeout_ms = g->timeout_ms;
-	st = bl_plan_add_step(sc, BL_STEP_CONSOLE_SEND, "type the passphrase");
-	st->text = xasprintf("%s\n", g->passphrase);
-	st->quiet_ms = 500; /* cryptsetup's terminal set-up flushes earlier input */
-}
-
 /* pass when the initramfs switched to the root and the agent there said
- * hello; then power off (step names as the scenario loader makes them) */
-static void add_steps(struct bl_scenario *sc, const struct gate *g)
+ * hello (harness/session/gate_steps.c); a luks stack unlocked by
+ * passphrase types it at the prompt first (G->key: the passphrase's copy) */
+static int add_steps(struct bl_scenario *sc, const struct gate *g)
 {
-	if (g->passphrase && bl_stack_has(&g->stack, BL_LAYER_LUKS))
-		add_passphrase(sc, g);
-	struct bl_step *st =
-	    bl_plan_add_step(sc, BL_STEP_HELLO, "the initramfs switched to the root disk");
-	st->stage = 2;
-	st->timeout_ms = g->timeout_ms;
-	st = bl_plan_add_step(sc, BL_STEP_AGENT, "2: agent poweroff");
-	st->request = json_pack("{s:s}", "op", "poweroff");
-	st = bl_plan_add_step(sc, BL_STEP_EXPECT_OUTCOME, "3: outcome pass");
-	st->outcome = xstrdup("pass");
+	bool typed = g->passphrase && bl_stack_has(&g->stack, BL_LAYER_LUKS);
+	struct bl_gate_steps gs = {.hello_timeout_ms = g->timeout_ms,
+				   .passphrase = typed ? g->key : NULL};
+	return bl_plan_gate_steps(sc, &gs);
 }
 
 /* KEY=... is a word of CMDLINE */
@@ -413,11 +394,10 @@ static struct bl_scenario *gate_plan(const struct gate *g, const char *workdir)
 		bl_err_kind(BL_EK_INFRA);
 	} else if (write_order(&mods, order) == 0) {
 		sc = plan_base(g, machine, mods.n > 0);
-		if (add_root_disk(sc, g, workdir, agent, &mods, order) < 0) {
+		if (add_root_disk(sc, g, workdir, agent, &mods, order) < 0 ||
+		    add_steps(sc, g) < 0) {
 			bl_scenario_free(sc);
 			sc = NULL;
-		} else {
-			add_steps(sc, g);
 		}
 	}
 	sl_release(&mods);
@@ -802,8 +782,8 @@ static void check_key(struct gate *g)
 	if (!luks && (g->passphrase || g->keyfile))
 		die("gate: %s: no --root-stack has a luks layer",
 		    g->passphrase ? "--passphrase" : "--keyfile");
-	if (g->passphrase && !*g->passphrase)
-		die("gate: --passphrase: empty");
+	if (g->passphrase && bl_gate_passphrase_check(g->passphrase) < 0)
+		die("gate: --passphrase: %s", bl_errmsg());
 	if (g->keyfile && bl_read_file(g->keyfile, &g->key, &g->key_len) < 0)
 		die("gate: --keyfile: %s", bl_errmsg());
 	if (g->keyfile && !g->key_len)

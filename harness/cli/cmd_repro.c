@@ -1,9 +1,9 @@
 /* bootlab repro REPORT_DIR/VARIANT: boot a variant of a run again from
  * its repro folder (docs/repro.md): the same kernel, initrd and disk
  * images (each checked against its SHA-256), the same machine and kernel
- * command line, the scenario's steps when its file is unchanged, with the
- * console on this terminal. The last lines are the outcome and whether it
- * is the one recorded. */
+ * command line, the scenario's steps when its file is unchanged (a gate's
+ * steps made again from the record), with the console on this terminal. The last lines are the
+ * outcome and whether it is the one recorded. */
 #include "cli/cli.h"
 #include "session/session.h"
 #include "util/util.h"
@@ -20,9 +20,10 @@ static const char repro_usage[] =
     "gate keep in the report folder for every variant that did not pass (for\n"
     "every variant with --keep): the same kernel, initrd and disks (checked\n"
     "against their SHA-256), machine and kernel command line, and the\n"
-    "scenario's steps when its file is unchanged. The console is on this\n"
-    "terminal (stdin goes to the guest; Ctrl-] ends the boot). The last lines\n"
-    "are the outcome and the recorded one.\n"
+    "scenario's steps when its file is unchanged (a gate's own steps for a\n"
+    "gate's boot). The console is on this terminal (stdin goes to the guest;\n"
+    "Ctrl-] ends the boot). The last lines are the outcome and the recorded\n"
+    "one.\n"
     "\n"
     "options:\n"
     "  --gdb        QEMU's gdb stub on a free port, the guest stopped until gdb\n"
@@ -41,14 +42,26 @@ static const char repro_usage[] =
     "2 bad usage or a repro folder that is incomplete or no longer matches its\n"
     "hashes, 3 emulator or setup error, 130 interrupted\n";
 
+/* a plan made in memory: a gate's steps made again, or none */
+static struct bl_scenario *memory_plan(const struct bl_repro *rec)
+{
+	struct bl_scenario *sc = bl_plan_new(rec->variant, "bootlab repro");
+	sc->timeout_ms = rec->timeout_ms;
+	if (rec->gate && bl_plan_gate_steps(sc, rec->gate) < 0) {
+		bl_scenario_free(sc);
+		return NULL;
+	}
+	return sc;
+}
+
 /* the variant named REC->variant of its scenario file (unchanged: its
- * hash was checked), or a plan without steps for a plan made in memory */
+ * hash was checked), or the plan made in memory again */
 static struct bl_scenario *repro_plan(const struct bl_repro *rec, struct bl_scenario_set *set)
 {
 	struct bl_scenario *sc = NULL;
 	if (!rec->scenario) {
-		sc = bl_plan_new(rec->variant, "bootlab repro");
-		sc->timeout_ms = rec->timeout_ms;
+		if (!(sc = memory_plan(rec)))
+			return NULL;
 	} else if (bl_scenario_load(rec->scenario, NULL, set) < 0) {
 		return NULL;
 	}
@@ -71,9 +84,28 @@ static struct bl_scenario *repro_plan(const struct bl_repro *rec, struct bl_scen
 	return sc;
 }
 
+/* the first step that failed, which says that the steps ran again (a
+ * boot deadline's reason names none) */
+static void failed_step(const struct bl_result *r)
+{
+	for (size_t i = 0; i < r->nsteps; i++) {
+		const struct bl_step_result *s = &r->steps[i];
+		if (s->passed || s->skipped)
+			continue;
+		struct strbuf name = STRBUF_INIT, why = STRBUF_INIT; /* escaped */
+		sb_add_terminal(&name, s->name);
+		sb_add_terminal(&why, s->message ? s->message : "failed");
+		printf("step '%s': %s\n", sb_str(&name), sb_str(&why));
+		sb_release(&name);
+		sb_release(&why);
+		return;
+	}
+}
+
 /* the recorded outcome and this one's, and whether they are the same */
 static void repro_verdict(const struct bl_repro *rec, const struct bl_result *r)
 {
+	failed_step(r);
 	struct strbuf sb = STRBUF_INIT; /* the guest's words, escaped */
 	sb_add_terminal(&sb, rec->reason ? rec->reason : "");
 	printf("recorded: %s (%s)\n", bl_outcome_name(rec->outcome), sb_str(&sb));

@@ -1100,6 +1100,13 @@ static int build_top(struct sc_build *b, const struct ynode *root, const char *n
 	return b->nerrs ? -1 : 0;
 }
 
+void bl_gate_steps_free(struct bl_gate_steps *gs)
+{
+	if (gs)
+		free(gs->passphrase);
+	free(gs);
+}
+
 void bl_scenario_free(struct bl_scenario *s)
 {
 	if (!s)
@@ -1143,6 +1150,7 @@ void bl_scenario_free(struct bl_scenario *s)
 	for (size_t i = 0; i < s->nsteps; i++)
 		step_release(&s->steps[i]);
 	free(s->steps);
+	bl_gate_steps_free(s->gate);
 	if (s->srcfiles)
 		for (char **f = s->srcfiles; *f; f++)
 			free(*f);

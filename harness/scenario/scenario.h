@@ -163,6 +163,17 @@ struct bl_expect_report {
 	struct bl_srcpos pos;
 };
 
+/* bootlab gate's steps (bl_plan_gate_steps(), harness/session): what a
+ * repro folder's repro.json keeps as `gate` to make them again */
+struct bl_gate_steps {
+	int hello_timeout_ms; /* the stage-2 hello's timeout (and a passphrase prompt's) */
+	char *passphrase;     /* typed at a LUKS passphrase prompt; NULL: no prompt */
+};
+/* a passphrase longer than this is refused (cryptsetup's own limit for
+ * one typed at its prompt) */
+#define BL_GATE_PASSPHRASE_MAX 512
+void bl_gate_steps_free(struct bl_gate_steps *gs);
+
 struct bl_scenario {
 	char *file;	 /* absolute path of the YAML file */
 	char *name;	 /* "smoke" or "smoke[arch=aarch64,backend=uml]" for variants */
@@ -188,7 +199,8 @@ struct bl_scenario {
 	bool observe;	      /* `observe:`: trace the project's stage-1 init (docs/observe.md) */
 	struct bl_step *steps;
 	size_t nsteps;
-	struct bl_kpolicy kpolicy; /* `fail-on:`: the report classes that fail the boot */
+	struct bl_gate_steps *gate; /* bootlab gate's plan: how its steps were made; else NULL */
+	struct bl_kpolicy kpolicy;  /* `fail-on:`: the report classes that fail the boot */
 	struct bl_expect_report *expect_reports;
 	size_t nexpect_reports;
 	struct bl_srcpos pos;

@@ -83,6 +83,16 @@ static json_t *scenario_json(const struct bl_scenario *sc)
 	return j ? j : json_null();
 }
 
+/* how a gate's steps were made (bl_plan_gate_steps()), null for another
+ * plan: its passphrase too, which a LUKS gate's repro must type again */
+static json_t *gate_json(const struct bl_scenario *sc)
+{
+	if (!sc->gate)
+		return json_null();
+	return json_pack("{s:i,s:o}", "hello_timeout_ms", sc->gate->hello_timeout_ms, "passphrase",
+			 str_or_null(sc->gate->passphrase));
+}
+
 static json_t *machine_json(const struct bl_prepared *p, const struct bl_scenario *sc)
 {
 	const struct bl_machine_plan *mp = &p->plan;
@@ -112,12 +122,12 @@ static json_t *record_json(const struct bl_scenario *sc, const struct bl_prepare
 	json_t *emu =
 	    json_pack("{s:o,s:s}", "argv", strv_json(r->emulator_argv.v, r->emulator_argv.n),
 		      "work_dir", workdir);
-	return json_pack("{s:s,s:s,s:o,s:{s:s,s:o},s:o,s:o,s:o,s:o,s:b,s:i,s:o}", "schema",
+	return json_pack("{s:s,s:s,s:o,s:o,s:{s:s,s:o},s:o,s:o,s:o,s:o,s:b,s:i,s:o}", "schema",
 			 "bootlab-repro/1", "variant", sc->name, "scenario", scenario_json(sc),
-			 "recorded", "outcome", bl_outcome_name(r->outcome), "reason",
-			 str_or_null(r->reason), "kernel", kernel, "initrd", initrd, "disks", disks,
-			 "machine", machine_json(p, sc), "observe", sc->observe, "timeout_ms",
-			 sc->timeout_ms, "emulator", emu);
+			 "gate", gate_json(sc), "recorded", "outcome", bl_outcome_name(r->outcome),
+			 "reason", str_or_null(r->reason), "kernel", kernel, "initrd", initrd,
+			 "disks", disks, "machine", machine_json(p, sc), "observe", sc->observe,
+			 "timeout_ms", sc->timeout_ms, "emulator", emu);
 }
 
 /* REPORT_DIR/NAME from the console log REPORT_DIR/NAME.console.log */

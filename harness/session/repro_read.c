@@ -191,6 +191,27 @@ static int read_scenario(const struct rd *rd, json_t *doc)
 	return rc;
 }
 
+/* a gate's steps (absent or null: another plan, or a record older than
+ * the field, booted without steps) */
+static int read_gate(const struct rd *rd, json_t *doc)
+{
+	json_t *g = json_object_get(doc, "gate");
+	if (!g || json_is_null(g))
+		return 0;
+	if (!json_is_object(g))
+		return field_err(rd, "gate", "not an object");
+	if (rd->rec->scenario)
+		return field_err(rd, "gate", "a plan from a scenario file has the file's steps");
+	struct bl_gate_steps *gs = rd->rec->gate = xcalloc(1, sizeof(*gs));
+	if (get_int(rd, g, "hello_timeout_ms", "gate.hello_timeout_ms", 1, 86400000,
+		    &gs->hello_timeout_ms) < 0 ||
+	    get_str(rd, g, "passphrase", "gate.passphrase", true, &gs->passphrase) < 0)
+		return -1;
+	if (gs->passphrase && bl_gate_passphrase_check(gs->passphrase) < 0)
+		return bl_err_prefix("%s: field 'gate.passphrase'", rd->file);
+	return 0;
+}
+
 static int read_files(const struct rd *rd, json_t *doc)
 {
 	json_t *initrd = json_object_get(doc, "initrd");
@@ -232,7 +253,9 @@ static int read_doc(const struct rd *rd, json_t *doc)
 	    get_int(rd, doc, "timeout_ms", "timeout_ms", 1, 86400000, &r->timeout_ms) < 0 ||
 	    read_recorded(rd, doc) < 0 || read_machine(rd, doc) < 0 || read_emulator(rd, doc) < 0)
 		return -1;
-	return read_scenario(rd, doc) < 0 ? -1 : read_files(rd, doc);
+	if (read_scenario(rd, doc) < 0 || read_gate(rd, doc) < 0)
+		return -1;
+	return read_files(rd, doc);
 }
 
 int bl_repro_read(const char *dir, struct bl_repro *rec)
@@ -274,6 +297,7 @@ void bl_repro_release(struct bl_repro *rec)
 	free(rec->variant);
 	free(rec->scenario);
 	free(rec->reason);
+	bl_gate_steps_free(rec->gate);
 	file_release(&rec->kernel);
 	file_release(&rec->initrd);
 	for (size_t i = 0; i < rec->ndisks; i++)

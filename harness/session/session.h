@@ -397,6 +397,7 @@ struct bl_repro {
 	char *arch, *backend, *machine, *virtio; /* machine/virtio NULL for uml */
 	int memory_mb, panic, timeout_ms;
 	bool observe;
+	struct bl_gate_steps *gate;   /* a gate's plan: its steps' record; else NULL */
 	struct strlist cmdline;	      /* the kernel command line's words but the backend's */
 	struct strlist emulator_args; /* the scenario's own emulator arguments */
 	struct strlist argv;	      /* the emulator's exact command line as it ran */
@@ -445,6 +446,16 @@ struct bl_disk_file *bl_plan_fs_file(struct bl_disk_fs *fs, const char *path);
  * in place by the boot); SOURCE: the pristine image it was copied from,
  * which a repro folder keeps (NULL: PATH itself) */
 void bl_plan_attach(struct bl_scenario *sc, const char *path, const char *source);
+
+/* ---- gate_steps.c: bootlab gate's steps, for the gate and its repro ---- */
+/* GS's steps appended to SC: a passphrase prompt waited for and the
+ * passphrase typed (when GS has one), the stage-2 hello, a poweroff and
+ * `outcome: pass`; SC->gate becomes a copy of GS (for its repro folder).
+ * -1 with a message */
+int bl_plan_gate_steps(struct bl_scenario *sc, const struct bl_gate_steps *gs);
+/* a passphrase the gate can type: not empty, at most
+ * BL_GATE_PASSPHRASE_MAX bytes, one line; -1 with a message saying why */
+int bl_gate_passphrase_check(const char *p);
 
 /* ---- run.c: the run engine of bootlab run and bootlab gate ---- */
 /* what a run was, for the reports */

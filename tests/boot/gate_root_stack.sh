@@ -10,7 +10,8 @@
 # reached by the initramfs, taken from the cache the second time; an
 # initramfs without mdadm, or whose lvm fails, is told by the layer it did
 # not reach. Debian's initramfs-tools image (mdadm and lvm2 hooks) for the
-# cloud kernel reaches all three by UUID.
+# cloud kernel reaches all three by UUID. A LUKS gate that fails after
+# the unlock is booted again by bootlab repro, the passphrase typed again.
 . "$(dirname "$0")/../lib.sh"
 
 gate=ci/initramfs-gate
@@ -140,6 +141,18 @@ dump=$(cryptsetup luksDump "$(dirname "$log")/m0.img" 2>&1)
 expect_eq "luks+ext4: host cryptsetup luksDump: LUKS2 with the printed UUID" \
 	"$(echo "$dump" | awk '/^Version:/ { v = $2 } /^UUID:/ { u = $2 } END { print v, u }')" "2 ${luuid:-none}"
 expect_eq "luks+ext4: stage 2 on the crypt device, ext4" "$(hello2_root luks)" mapper/bootlab-crypt/ext4
+# a LUKS gate that fails after the unlock (a root= not there): its repro
+# folder keeps the passphrase, and bootlab repro types it again
+stack_gate lukswrong luks+ext4 --passphrase 'open sesame' --cmdline root=/dev/mapper/not-there
+expect_eq "luks+ext4, wrong root=: gate exits 1" "$rc" 1
+LP=$(echo "$out" | sed -n 's/^boot it again: bootlab repro //p')
+expect_eq "luks+ext4, wrong root=: repro.json's gate holds the passphrase" \
+	"$(jq -c '.gate' "$LP/repro.json" 2>&1)" '{"hello_timeout_ms":120000,"passphrase":"open sesame"}'
+rout=$("$BOOTLAB" repro "$LP" </dev/null 2>&1)
+echo "$rout" | tail -n 4 | sed 's/^/# /'
+expect_match "luks repro: the passphrase typed again unlocked the disk" "$rout" \
+	'busybox-stacks initramfs: cryptsetup exited 0'
+expect_match "luks repro: the same outcome" "$rout" '^repro: same outcome \(panic\)$'
 printf 'a key file\n\0with a NUL' >"$T_TMP/key"
 keyseg() { # NAME FILE: a segment holding FILE as /etc/keyfile
 	printf 'file /etc/keyfile %s 0600 0 0\n' "$2" >"$T_TMP/$1.list"

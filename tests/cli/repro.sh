@@ -69,6 +69,24 @@ case_bad "a scenario without the variant" \
 case_bad "a variant name with a terminal escape: shown escaped" \
 	".scenario = {path: \"$T_TMP/s.yaml\", sha256: \"$(sha "$T_TMP/s.yaml")\"} | .variant = \"x\\u001b[2Jy\"" \
 	"has no variant 'x\\\\x1b\\[2Jy'"
+case_bad "a gate that is not an object" '.gate = "luks"' "field 'gate': not an object"
+case_bad "a gate's negative timeout" '.gate = {hello_timeout_ms: -1, passphrase: null}' \
+	"field 'gate.hello_timeout_ms': out of range"
+case_bad "a gate's timeout as a string" '.gate = {hello_timeout_ms: "8s", passphrase: null}' \
+	"field 'gate.hello_timeout_ms': not an integer"
+case_bad "a gate without its passphrase field" '.gate = {hello_timeout_ms: 8000}' \
+	"field 'gate.passphrase': missing"
+case_bad "a gate's passphrase that is not a string" '.gate = {hello_timeout_ms: 8000, passphrase: 7}' \
+	"field 'gate.passphrase': not a non-empty string"
+case_bad "a gate's passphrase with a newline" '.gate = {hello_timeout_ms: 8000, passphrase: "a\nb"}' \
+	"field 'gate.passphrase': holds a line break"
+case_bad "a gate's passphrase with a NUL: refused as JSON bootlab does not read" \
+	'.gate = {hello_timeout_ms: 8000, passphrase: "a\u0000b"}' 'u0000 is not allowed'
+case_bad "a gate's passphrase too long" '.gate = {hello_timeout_ms: 8000, passphrase: ("x" * 513)}' \
+	"field 'gate.passphrase': longer than 512 bytes"
+case_bad "a gate with a scenario file" \
+	".scenario = {path: \"$T_TMP/s.yaml\", sha256: \"$(sha "$T_TMP/s.yaml")\"} | .gate = {hello_timeout_ms: 8000, passphrase: null}" \
+	"field 'gate': a plan from a scenario file has the file's steps"
 printf '{"schema": ' >"$D/repro.json"
 out=$("$BOOTLAB" repro "$D" 2>&1); rc=$?
 expect_eq "repro.json that is not JSON: exit 2" "$rc" 2
