@@ -16,8 +16,8 @@
 
 run_library scenarios/kernel-reports.yaml
 k=kernel-reports
-all_pass 19 $k "$k[unexpected]" "$k[allowed]" "$k[imitation]" "$k[bug]" "$k[exception]" \
-	"$k[array-bounds]" "$k[list-add]" "$k[refcount]" "$k[stack-protector]" "$k[soft-lockup]" \
+all_pass 20 $k "$k[unexpected]" "$k[allowed]" "$k[imitation]" "$k[bug]" "$k[exception]" \
+	"$k[array-bounds]" "$k[list-add]" "$k[refcount]" "$k[stack-protector]" "$k[stack-overflow]" "$k[soft-lockup]" \
 	"$k[hung-task]" "$k[aarch64-warning]" "$k[aarch64-exception]" "$k[uml-warning]" \
 	"$k[uml-exception]" "$k[kasan-uaf]" "$k[kasan-oob]" "$k[lockdep]"
 expect_eq "unexpected WARNING: the title is the reason" "$(sv "$k[unexpected]" .reason)" \
@@ -26,10 +26,12 @@ expect_eq "allowed WARNING: listed, does not fail" \
 	"$(sv "$k[allowed]" '.kernel_reports | map("\(.class) \(.fails)") | join(",")')" "warning false"
 expect_eq "imitation: no report, no panic" \
 	"$(sv "$k[imitation]" '"\(.kernel_reports | length) \(.panic)"')" "0 null"
-for v in bug exception array-bounds list-add refcount stack-protector soft-lockup; do
+for v in bug exception array-bounds list-add refcount stack-protector stack-overflow soft-lockup; do
 	expect_eq "$v: one report, with frames and a body" \
 		"$(sv "$k[$v]" '.kernel_reports | map(select(.frames | length > 0) | select(.body | length > 100)) | length')" 1
 done
+expect_eq "stack overflow: the guard page kills the writer, not the machine" \
+	"$(sv "$k[stack-overflow]" '.kernel_reports[0] | "\(.class) \(.task) \(.panicked)"')" "stack-overflow sh false"
 expect_eq "hung task: the blocked task's name and PID" \
 	"$(sv "$k[hung-task]" '.kernel_reports[0] | "\(.class) \(.task) \(.pid > 1)"')" "hung-task sh true"
 expect_eq "the other machines: arm64 and UML report on their own consoles" \
