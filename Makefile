@@ -72,9 +72,12 @@ else
 $(error ARCH must be x86_64 or aarch64)
 endif
 AGENT_BIN := $(O)/agent/$(ARCH)/init-agent
+# -z noseparate-code: no page of padding between the code and the
+# read-only data segments (8 KiB of a ~100 KiB agent); the agent is a test
+# guest's init, not a hardened daemon
 AGENT_CFLAGS := -std=gnu11 -static -Os -Wall -Wextra -Wno-unused-parameter \
 	-ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
-	-Wl,--gc-sections -s
+	-Wl,--gc-sections -Wl,-z,noseparate-code -s
 
 UNIT_SRC  := $(sort $(wildcard tests/unit/*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(O)/tests/unit/%)
