@@ -217,12 +217,8 @@ static int boot_expect(const struct boot_args *a, struct bl_scenario *sc)
 {
 	struct bl_step *st = bl_plan_add_step(sc, BL_STEP_CONSOLE_WAIT, "expect");
 	st->timeout_ms = a->timeout_ms;
-	int rc = regcomp(&st->re, a->expect, REG_EXTENDED | REG_NEWLINE | REG_NOSUB);
-	if (rc) {
-		char why[200];
-		regerror(rc, &st->re, why, sizeof(why));
-		return bl_err("bad regex for --expect '%s': %s", a->expect, why);
-	}
+	if (bl_regcomp(&st->re, a->expect, REG_EXTENDED | REG_NEWLINE | REG_NOSUB) < 0)
+		return bl_err("bad regex for --expect '%s': %s", a->expect, bl_errmsg());
 	st->regex = xstrdup(a->expect); /* the plan frees what compiled */
 	return 0;
 }

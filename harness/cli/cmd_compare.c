@@ -311,8 +311,9 @@ int cmd_compare(int argc, char **argv)
 		return BL_EXIT_USAGE;
 	}
 	regex_t re;
-	if (filter && regcomp(&re, filter, REG_EXTENDED | REG_NOSUB)) {
-		fprintf(stderr, "bootlab compare: --filter: bad regular expression '%s'\n", filter);
+	if (filter && bl_regcomp(&re, filter, REG_EXTENDED | REG_NOSUB) < 0) {
+		fprintf(stderr, "bootlab compare: --filter: bad regular expression '%s': %s\n",
+			filter, bl_errmsg());
 		return BL_EXIT_USAGE;
 	}
 	struct rep old = {0}, new = {0};

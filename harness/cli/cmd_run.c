@@ -303,8 +303,8 @@ static int run_selected(const struct run_args *a, int argc, char **argv, struct 
 static int run_files(const struct run_args *a, int argc, char **argv)
 {
 	regex_t fre;
-	if (a->filter && regcomp(&fre, a->filter, REG_EXTENDED | REG_NOSUB) != 0)
-		die("run: --filter: bad regular expression '%s'", a->filter);
+	if (a->filter && bl_regcomp(&fre, a->filter, REG_EXTENDED | REG_NOSUB) < 0)
+		die("run: --filter: bad regular expression '%s': %s", a->filter, bl_errmsg());
 	struct bl_scenario_set set = {0};
 	int rc = BL_EXIT_USAGE;
 	if (load_files(argc, argv, &a->lo, &set) == 0) {

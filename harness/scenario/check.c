@@ -231,12 +231,8 @@ int ck_regex(const struct ynode *v, const char *key, char **src, regex_t *re)
 			return -1;
 		}
 	}
-	int rc = regcomp(re, s, REG_EXTENDED | REG_NEWLINE);
-	if (rc) {
-		char msg[256];
-		regerror(rc, re, msg, sizeof(msg));
-		regfree(re);
-		yerr(v, "bad regex '%s' for '%s': %s", s, key, msg);
+	if (bl_regcomp(re, s, REG_EXTENDED | REG_NEWLINE) < 0) {
+		yerr(v, "bad regex '%s' for '%s': %s", s, key, bl_errmsg());
 		free(s);
 		return -1;
 	}

@@ -28,7 +28,7 @@ static int add_passphrase(struct bl_scenario *sc, const struct bl_gate_steps *gs
 {
 	struct bl_step *st = bl_plan_add_step(sc, BL_STEP_CONSOLE_WAIT, "a passphrase prompt");
 	st->regex = xstrdup("[Pp]assphrase");
-	if (regcomp(&st->re, st->regex, REG_EXTENDED | REG_NOSUB) != 0)
+	if (bl_regcomp(&st->re, st->regex, REG_EXTENDED | REG_NOSUB) < 0)
 		return bl_err("cannot compile the passphrase prompt's regex");
 	st->timeout_ms = gs->hello_timeout_ms;
 	st = bl_plan_add_step(sc, BL_STEP_CONSOLE_SEND, "type the passphrase");

@@ -647,7 +647,7 @@ static bool report_matches(const struct bl_expect_report *e, const struct bl_kre
 	if (!e->title)
 		return true;
 	regex_t re;
-	if (regcomp(&re, e->title, REG_EXTENDED | REG_NOSUB | REG_NEWLINE))
+	if (bl_regcomp(&re, e->title, REG_EXTENDED | REG_NOSUB | REG_NEWLINE) < 0)
 		return false; /* checked when the scenario loaded */
 	bool hit = regexec(&re, k->title, 0, NULL, 0) == 0;
 	regfree(&re);

@@ -185,6 +185,24 @@ char *bl_self_dir(void);
 /* a fresh private folder under $TMPDIR; caller frees (and removes) it */
 char *bl_mktemp_dir(const char *tag);
 
+/* ---- regular expressions (regex.c) ---- */
+/* What a pattern may cost before regcomp() sees it: each repetition count
+ * at most BL_RE_DUP_MAX (RE2's and Go's limit), groups nested at most
+ * BL_RE_MAX_DEPTH deep, and at most BL_RE_MAX_SIZE positions once every
+ * repetition is expanded (every alternative counted). Measured on glibc
+ * 2.36, the costliest patterns under these bounds compile in 0.3 s and
+ * 70 MB; docs/scenario-format.md says what is refused. */
+#define BL_RE_DUP_MAX 1000
+#define BL_RE_MAX_DEPTH 64
+#define BL_RE_MAX_SIZE 2000
+/* PATTERN's expanded size into *SIZE; -1 with a message saying which
+ * bound it passes */
+int bl_regex_size(const char *pattern, size_t *size);
+/* regcomp() for a pattern within those bounds; -1 with a message (why it
+ * is too big, or regerror's words) and nothing to regfree() */
+struct re_pattern_buffer;
+int bl_regcomp(struct re_pattern_buffer *re, const char *pattern, int cflags);
+
 /* ---- sizes and durations, as a scenario file writes them (parse.c) ---- */
 /* what is wrong with a value, for callers that word the message themselves
  * (the scenario loader adds the field and its position) */

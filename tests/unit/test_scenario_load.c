@@ -92,6 +92,9 @@ static const struct {
     {"step-two-kinds", "4:5: step has both 'hello' and 'console'; one per step"},
     {"step-expect-on-console", "4:5: 'expect' does not apply to a 'console' step"},
     {"bad-regex", "3:14: bad regex 'Run (/init' for 'console': Unmatched ( or \\("},
+    /* a fuzzed field like this took 1.2 GB in glibc's regcomp */
+    {"regex-too-big", "3:14: bad regex '(a{0,30}){30}{30}' for 'console': too big to compile: "
+		      "its repetitions expand to more than 2000 positions"},
     {"bad-matches", "5:26: bad regex 'a[b' for 'matches': Unmatched [, [^, [:, [., or [="},
     {"regex-backslash-d",
      "3:14: bad regex 'took \\d+ ms' for 'console': '\\d' is not POSIX; write [0-9]"},

@@ -1,0 +1,189 @@
+/* Regular expressions whose compile cost is bounded before regcomp() runs.
+ *
+ * glibc's regcomp() expands every counted repetition into copies of what
+ * it repeats, and the optional copies of a{m,n} nest inside each other,
+ * so a 20-byte pattern compiles into a huge automaton: on glibc 2.36,
+ * ((a{0,30}){30}){30} took 4.3 s and 1 GB, and a fuzzed scenario field
+ * took 1.2 GB. Every pattern bootlab compiles comes from a scenario file
+ * or a command line, so its size is counted first: positions after every
+ * repetition is expanded, every alternative included. */
+#include "util/util.h"
+
+#include <regex.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct re_frame {
+	size_t total; /* positions of the group so far, all alternatives */
+	size_t last;  /* positions of the last atom, which a repetition copies */
+};
+
+struct re_size {
+	struct re_frame f[BL_RE_MAX_DEPTH + 1];
+	int depth;
+	bool deep; /* a group past BL_RE_MAX_DEPTH was opened */
+	size_t count; /* the largest repetition count seen */
+};
+
+static size_t sat_add(size_t a, size_t b)
+{
+	return a + b > BL_RE_MAX_SIZE ? BL_RE_MAX_SIZE + 1 : a + b;
+}
+
+static size_t sat_mul(size_t a, size_t b)
+{
+	if (a && b > (BL_RE_MAX_SIZE + 1) / a)
+		return BL_RE_MAX_SIZE + 1;
+	return a * b > BL_RE_MAX_SIZE ? BL_RE_MAX_SIZE + 1 : a * b;
+}
+
+static void add_atom(struct re_frame *f, size_t n)
+{
+	f->total = sat_add(f->total, n);
+	f->last = n;
+}
+
+/* the last atom repeated COPIES times in all */
+static void repeat_last(struct re_frame *f, size_t copies)
+{
+	size_t grown = sat_mul(f->last, copies);
+	f->total = sat_add(f->total - f->last, grown);
+	f->last = grown;
+}
+
+/* past a bracket expression starting at S ('['); its end, or NULL when it
+ * is not closed (regcomp says so) */
+static const char *skip_bracket(const char *s)
+{
+	s++;
+	if (*s == '^')
+		s++;
+	if (*s == ']')
+		s++;
+	for (; *s && *s != ']'; s++) {
+		if (*s == '[' && (s[1] == ':' || s[1] == '.' || s[1] == '=')) {
+			char close[3] = {s[1], ']', 0};
+			const char *e = strstr(s + 2, close);
+			if (!e)
+				return NULL;
+			s = e + 1;
+		}
+	}
+	return *s ? s + 1 : NULL;
+}
+
+/* an interval at S: "{m}", "{m,}", "{m,n}", or glibc's "{,n}" and "{,}"
+ * (m is 0): its end, the copies it makes and its largest count, or NULL
+ * when S is not one (regcomp then reads '{' its own way) */
+static const char *read_interval(const char *s, size_t *copies, size_t *count)
+{
+	const char *p = s + 1;
+	char *end = (char *)p;
+	unsigned long m = 0, n;
+	if (*p >= '0' && *p <= '9')
+		m = strtoul(p, &end, 10);
+	else if (*p != ',')
+		return NULL;
+	n = m;
+	bool open = false;
+	if (*end == ',') {
+		end++;
+		if (*end >= '0' && *end <= '9')
+			n = strtoul(end, &end, 10);
+		else
+			open = true;
+	}
+	if (*end != '}')
+		return NULL;
+	*count = m > n ? m : n;
+	*copies = *count + open;
+	return end + 1;
+}
+
+static int re_close(struct re_size *z)
+{
+	size_t g = sat_add(z->f[z->depth].total, 1);
+	add_atom(&z->f[--z->depth], g);
+	return 0;
+}
+
+/* one token at S; where the next starts, or NULL to stop estimating */
+static const char *re_token(struct re_size *z, const char *s)
+{
+	struct re_frame *f = &z->f[z->depth];
+	size_t copies, count;
+	const char *e;
+	switch (*s) {
+	case '\\':
+		add_atom(f, 1);
+		return s[1] ? s + 2 : NULL;
+	case '[':
+		add_atom(f, 1);
+		return skip_bracket(s);
+	case '(':
+		if (z->depth == BL_RE_MAX_DEPTH) {
+			z->deep = true;
+			return NULL;
+		}
+		z->f[++z->depth] = (struct re_frame){0};
+		return s + 1;
+	case ')':
+		if (z->depth)
+			re_close(z);
+		else
+			add_atom(f, 1);
+		return s + 1;
+	case '|':
+		f->last = 0;
+		return s + 1;
+	case '+':
+		repeat_last(f, 2);
+		return s + 1;
+	case '{':
+		e = read_interval(s, &copies, &count);
+		if (!e)
+			break;
+		z->count = count > z->count ? count : z->count;
+		repeat_last(f, copies);
+		return e;
+	}
+	if (*s != '*' && *s != '?')
+		add_atom(f, 1);
+	return s + 1;
+}
+
+int bl_regex_size(const char *pattern, size_t *size)
+{
+	struct re_size *z = xcalloc(1, sizeof(*z));
+	const char *s = pattern;
+	while (s && *s)
+		s = re_token(z, s);
+	int rc = 0;
+	if (z->deep)
+		rc = bl_err("groups nest deeper than %d", BL_RE_MAX_DEPTH);
+	else if (z->count > BL_RE_DUP_MAX)
+		rc = bl_err("a repetition count of %zu is over %d", z->count, BL_RE_DUP_MAX);
+	while (z->depth > 0)
+		re_close(z);
+	*size = z->f[0].total;
+	if (!rc && *size > BL_RE_MAX_SIZE)
+		rc = bl_err("its repetitions expand to more than %d positions", BL_RE_MAX_SIZE);
+	free(z);
+	return rc;
+}
+
+int bl_regcomp(regex_t *re, const char *pattern, int cflags)
+{
+	size_t size;
+	if (bl_regex_size(pattern, &size) < 0)
+		return bl_err_prefix("too big to compile");
+	int rc = regcomp(re, pattern, cflags);
+	if (rc) {
+		char msg[200];
+		regerror(rc, re, msg, sizeof(msg));
+		regfree(re);
+		return bl_err("%s", msg);
+	}
+	return 0;
+}
