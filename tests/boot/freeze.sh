@@ -8,9 +8,11 @@
 #   printed qmp.sock says paused, QEMU uses no CPU, the core is an ELF core
 #   with NT_PRSTATUS notes (mode 0600), gdb -batch with the printed command
 #   reads $rip; SIGTERM to bootlab ends the hold and QEMU; report.json says
-#   panic and `frozen`;
+#   panic and `frozen`, index.html and junit.xml show it (why, when, the
+#   dump);
 # - the variants that pass (a poweroff, an expected panic) are neither
-#   held nor dumped; one whose step times out is, at its timeout;
+#   held nor dumped nor shown frozen; one whose step times out is, at its
+#   timeout;
 # - bootlab boot --freeze of a guest that hangs: frozen at the deadline;
 # - bootlab repro --freeze --dump-memory of the panic;
 # - UML is refused (exit 2).
@@ -96,6 +98,18 @@ expect_eq "report.json: frozen says why and where the dump is" \
 words=" $(jq -r '.scenarios[0].kernel.cmdline' "$R/report.json") "
 check "the kernel ran with panic=0 and nokaslr, not panic=-1" \
 	test "${words#* panic=0 }" != "$words" -a "${words#* nokaslr }" != "$words" -a "${words#* panic=-1 }" = "$words"
+# index.html and junit.xml say it too: why, when (report.json's at_s) and the dump
+at=$(printf '%.3f' "$(jq -r '.scenarios[0].frozen.at_s' "$R/report.json")")
+expect_match "index.html: a line says the guest is frozen, why, when and where its dump is" \
+	"$(xmllint --html --xpath 'string(//section[@data-name="freeze"]//p[@class="frozen"])' "$R/index.html" 2>/dev/null)" \
+	"^frozen at ${at//./\\.} s \(kernel panic\); memory dump: freeze\.core$"
+expect_eq "index.html: the dump is linked relative to the report" \
+	"$(xmllint --html --xpath 'string(//p[@class="frozen"]/a/@href)' "$R/index.html" 2>/dev/null)" freeze.core
+jout=$(xmllint --xpath 'string(//testcase[@name="freeze"]/system-out)' "$R/junit.xml" 2>&1)
+expect_match "junit.xml: system-out says the guest is frozen, why, when and the dump" "$jout" \
+	"^frozen: kernel panic at ${at//./\\.} s; memory dump: .*/freeze\.core$"
+check "junit.xml: ... the dump path it names is the dump" \
+	cmp "$(printf '%s\n' "$jout" | sed -n 's/^frozen: .*; memory dump: //p')" "$R/freeze.core"
 
 # the variants: only the failing one (hang, at its step's timeout) is held
 "$BOOTLAB" run -j2 --freeze=1s --dump-memory --report-dir "$T_TMP/v" --filter '\[' "$SC" \
@@ -107,6 +121,15 @@ expect_eq "only the failing variant was held and dumped" "$(cd "$V" && ls -- *.c
 expect_eq "report.json: frozen at the step's timeout, null for the passes" \
 	"$(jq -r '[.scenarios[] | "\(.name)=\(.outcome)/\(.frozen.why)"] | join(" ")' "$V/report.json")" \
 	"freeze[pass]=pass/null freeze[expected-panic]=pass/null freeze[hang]=timeout/step-timeout"
+expect_eq "index.html: only the failing variant has the frozen line, at its step's timeout" \
+	"$(xmllint --html --xpath '//section[p[@class="frozen"]]/@data-name' "$V/index.html" 2>/dev/null | tr -d ' ')" \
+	'data-name="freeze[hang]"'
+expect_match "... saying why" \
+	"$(xmllint --html --xpath 'string(//p[@class="frozen"])' "$V/index.html" 2>/dev/null)" \
+	'^frozen at [0-9.]+ s \(step timeout\); memory dump: freeze_hang_\.core$'
+expect_eq "junit.xml: only the failing variant's system-out says frozen" \
+	"$(xmllint --xpath '//testcase/system-out[contains(., "frozen: ")]/../@name' "$V/junit.xml" 2>/dev/null | tr -d ' ')" \
+	'name="freeze[hang]"'
 # report merge keeps the hold and copies the dump beside the merged report
 "$BOOTLAB" report merge -o "$T_TMP/vm" "$V" >/dev/null 2>&1
 expect_eq "report merge keeps frozen, with the dump copied" \
