@@ -15,6 +15,9 @@
 #   timeout;
 # - bootlab boot --freeze of a guest that hangs: frozen at the deadline;
 # - bootlab repro --freeze --dump-memory of the panic;
+# - bootlab gate --freeze=1s --dump-memory of an /init that never reaches
+#   the root: frozen at the deadline, dumped, held, then ended; the
+#   failure report, report.json and the --junit file say so;
 # - UML is refused (exit 2).
 . "$(dirname "$0")/../lib.sh"
 
@@ -156,6 +159,35 @@ expect_match "... frozen at the panic" "$out" "^bootlab: 'freeze' frozen at [0-9
 expect_match "... the same outcome as recorded" "$out" '^repro: same outcome \(panic\)$'
 core=$(ls "$P"/repro-*.core 2>/dev/null | head -n 1)
 expect_match "... its memory dumped into the repro folder" "$(readelf -n "$core" 2>&1)" 'NT_PRSTATUS'
+
+# bootlab gate --freeze --dump-memory of an /init that never reaches the root
+"$BOOTLAB" gate --kernel "$K" --initramfs "$T_TMP/hang.cpio.gz" --timeout 5s --freeze=1s --dump-memory \
+	--report-dir "$T_TMP/g" --junit "$T_TMP/gate.xml" </dev/null >"$T_TMP/gate.out" 2>"$T_TMP/gate.err"; rc=$?
+grep -E '^bootlab|^outcome|^frozen|^memory|^boot it' "$T_TMP/gate.out" "$T_TMP/gate.err" | sed 's/^/# /'
+expect_eq "gate --freeze of an /init that never reaches the root: exit 1" "$rc" 1
+expect_match "... frozen at the boot's deadline" "$(cat "$T_TMP/gate.err")" \
+	"^bootlab: 'initramfs-gate' frozen at [0-9.]+ s \(boot deadline\)"
+expect_match "... held for the time given, then ended" "$(cat "$T_TMP/gate.err")" \
+	"'initramfs-gate' no longer held \(the hold time is over\)"
+G=$(readlink -f "$T_TMP/g/latest")
+expect_eq "gate: report.json's outcome stays the timeout, frozen at the deadline with its dump" \
+	"$(jq -r '.scenarios[0] | "\(.outcome) \(.frozen.why) \(.frozen.dump) \(.frozen.at_s >= 5)"' "$G/report.json")" \
+	"timeout deadline initramfs-gate.core true"
+expect_match "gate: the dump is an ELF core with the CPU's registers" "$(readelf -n "$G/initramfs-gate.core" 2>&1)" \
+	'CORE +0x[0-9a-f]+[[:space:]]+NT_PRSTATUS'
+expect_eq "gate: ... with mode 0600, no .tmp left" \
+	"$(stat -c %a "$G/initramfs-gate.core") $(ls "$G" | grep -c '\.tmp$')" "600 0"
+words=" $(jq -r '.scenarios[0].kernel.cmdline' "$G/report.json") "
+check "gate: the kernel ran with panic=0 and nokaslr, not panic=-1" \
+	test "${words#* panic=0 }" != "$words" -a "${words#* nokaslr }" != "$words" -a "${words#* panic=-1 }" = "$words"
+expect_match "gate: its failure report says where the guest was frozen" "$(cat "$T_TMP/gate.out")" \
+	'^frozen: boot deadline at [0-9.]+ s$'
+expect_eq "gate: ... and names the dump" \
+	"$(readlink -f "$(sed -n 's/^memory dump: //p' "$T_TMP/gate.out")")" "$G/initramfs-gate.core"
+expect_match "gate --junit: the testcase's system-out says frozen, with the dump" \
+	"$(xmllint --xpath 'string(//testcase/system-out)' "$T_TMP/gate.xml" 2>&1)" \
+	'^frozen: boot deadline at [0-9.]+ s; memory dump: .*/initramfs-gate\.core$'
+check_junit "gate --junit: valid against the JUnit XSD" "$T_TMP/gate.xml"
 
 out=$("$BOOTLAB" run --freeze --backend uml --report-dir "$T_TMP/u" "$SC" 2>&1); rc=$?
 expect_eq "run --freeze on UML: refused, exit 2" "$rc" 2
