@@ -139,6 +139,9 @@ expect_eq "report merge keeps frozen, with the dump copied" \
 	"$(jq -r '[.scenarios[] | "\(.name)=\(.frozen.why)/\(.frozen.dump)"] | join(" ")' "$T_TMP/vm/report.json")" \
 	"freeze[pass]=null/null freeze[expected-panic]=null/null freeze[hang]=step-timeout/freeze_hang_.core"
 check "report merge: the dump's copy is byte-identical" cmp "$V/freeze_hang_.core" "$T_TMP/vm/freeze_hang_.core"
+expect_eq "report merge: index.html's frozen line links the copy, junit.xml names it" \
+	"$(xmllint --html --xpath 'string(//p[@class="frozen"]/a/@href)' "$T_TMP/vm/index.html" 2>/dev/null) $(xmllint --xpath 'string(//testcase/system-out[contains(., "frozen: ")])' "$T_TMP/vm/junit.xml" | sed -n 's|^frozen: .*; memory dump: .*/||p')" \
+	"freeze_hang_.core freeze_hang_.core"
 
 # bootlab boot of a guest that hangs: frozen at the boot's deadline
 printf '#!/bin/busybox sh\n/bin/busybox echo freeze-test: hanging\nexec /bin/busybox sleep 1000\n' |
