@@ -71,6 +71,13 @@ static const char gate_usage[] =
     "                      --fail-on and --allow apply in order, the last wins\n"
     "  --observe           trace the initramfs's own init in stage 1: on failure the\n"
     "                      reason names what PID 1 ran and what failed (docs/observe.md)\n"
+    "  --freeze[=T]        a boot that fails by a panic (panic=0 instead of -1) or\n"
+    "                      the deadline is stopped, not ended, and held for T\n"
+    "                      (default 1h) or until SIGINT/SIGTERM or QEMU exits;\n"
+    "                      prints QEMU's pid, its monitor.sock and qmp.sock and the\n"
+    "                      gdb command (adds nokaslr; docs/repro.md)\n"
+    "  --dump-memory       with --freeze: the frozen guest's memory as an ELF core\n"
+    "                      beside its console log in the report folder\n"
     "  -h, --help          this text\n"
     "\n"
     "exit status: 0 the root was reached, 1 it was not, 2 bad usage,\n"
@@ -95,6 +102,7 @@ struct gate {
 	size_t key_len;
 	bool keep, observe;
 	struct bl_kpolicy_override kpolicy; /* --fail-on, --allow */
+	struct bl_freeze_opts freeze;	    /* --freeze, --dump-memory */
 	/* from the options above */
 	int memory_mb, timeout_ms;
 	unsigned long long root_bytes; /* --root-size, or the root image's in whole sectors */
@@ -552,6 +560,11 @@ static void print_failure(const struct gate *g, const struct bl_result *r)
 			put_text("", r->tail[i]);
 		printf("--- end of console tail ---\n");
 	}
+	if (r->frozen.on)
+		printf("frozen: %s at %.3f s\n", bl_frozen_what(r->frozen.why),
+		       bl_ns_to_s(r->frozen.at_ns));
+	if (r->frozen.dump)
+		put_text("memory dump: ", r->frozen.dump);
 	if (r->repro_dir)
 		put_text("boot it again: bootlab repro ", r->repro_dir);
 }
@@ -653,6 +666,7 @@ static int gate_boot(const struct gate *g, struct bl_scenario **scs, const char 
 	size_t n = g->stacks.n;
 	struct bl_run_opts o = {
 	    .report_root = g->report_dir, .argc = argc, .argv = argv, .jobs = g->jobs, .repeat = 1};
+	o.freeze = g->freeze.on ? &g->freeze : NULL;
 	bl_selection_of(scs, n, &o.selection);
 	struct bl_run run;
 	if (bl_run_variants(scs, n, &o, &run) < 0) {
@@ -708,6 +722,13 @@ static int gate_parse(struct gate *g, int argc, char **argv)
 		} else if (!strcmp(a, "--observe")) {
 			g->observe = true;
 			continue;
+		} else if (!strcmp(a, "--freeze") || !strncmp(a, "--freeze=", 9) ||
+			   !strcmp(a, "--dump-memory")) {
+			int c = a[2] == 'd' ? CLI_OPT_DUMP_MEMORY : CLI_OPT_FREEZE;
+			const char *t = c == CLI_OPT_FREEZE && a[8] ? a + 9 : NULL;
+			if (cli_freeze_option("gate", &g->freeze, c, t) < 0)
+				return BL_EXIT_USAGE;
+			continue;
 		} else if (!strcmp(a, "--initramfs") || !strcmp(a, "--root-stack")) {
 			if (i + 1 >= argc)
 				die("gate: option '%s' needs a value", a);
@@ -742,7 +763,10 @@ static int gate_parse(struct gate *g, int argc, char **argv)
 			gate_usage);
 		return BL_EXIT_USAGE;
 	}
-	return -1;
+	/* the gate's plans boot QEMU (bl_plan_new()): checked before anything
+	 * is built */
+	int rc = cli_freeze_check("gate", &g->freeze, "qemu");
+	return rc ? rc : -1;
 }
 
 /* --memory, --timeout and --root-size as a scenario file would take them */
@@ -854,7 +878,8 @@ int cmd_gate(int argc, char **argv)
 			 .report_dir = "reports",
 			 .root_size = "128M",
 			 .jobs = 1,
-			 .root_by = "path"};
+			 .root_by = "path",
+			 .freeze.hold_ms = BL_FREEZE_HOLD_MS};
 	int rc = gate_parse(&g, argc, argv);
 	if (rc < 0) {
 		check_files(&g);

@@ -71,6 +71,33 @@ static const char *rel_to_run(const struct bl_run_info *run, const char *path)
 	return rel ? rel : path;
 }
 
+/* PATH (a file of the run) as a link, relative to the run's folder */
+static void file_link(struct strbuf *sb, const struct bl_run_info *run, const char *path)
+{
+	const char *rel = rel_to_run(run, path);
+	sb_adds(sb, "<a href=\"");
+	bl_xml_escape(sb, rel);
+	sb_adds(sb, "\">");
+	bl_xml_escape(sb, rel);
+	sb_adds(sb, "</a>");
+}
+
+/* --freeze: why and when the guest was held, and its memory dump */
+static void frozen_line(struct strbuf *sb, const struct bl_frozen *f, const struct bl_run_info *run)
+{
+	if (!f->on)
+		return;
+	sb_addf(sb, "<p class=\"frozen\">frozen at %.3f s (", bl_ns_to_s(f->at_ns));
+	bl_xml_escape(sb, bl_frozen_what(f->why));
+	if (f->dump) {
+		sb_adds(sb, "); memory dump: ");
+		file_link(sb, run, f->dump);
+	} else {
+		sb_adds(sb, "); no memory dump");
+	}
+	sb_adds(sb, "</p>\n");
+}
+
 /* every repetition (and attempt) as a badge linking to its console log */
 static void runs_line(struct strbuf *sb, const struct bl_variant_result *v,
 		      const struct bl_run_info *run)
@@ -429,6 +456,7 @@ static void scenario_section(struct strbuf *sb, const struct bl_variant_result *
 		bl_xml_escape(sb, r->repro_dir);
 		sb_adds(sb, "</code></p>\n");
 	}
+	frozen_line(sb, &r->frozen, run);
 	if (v->nruns > 1)
 		runs_line(sb, v, run);
 	if (r->phases[BL_PH_SPAWN].seen)
@@ -478,12 +506,9 @@ static void scenario_section(struct strbuf *sb, const struct bl_variant_result *
 		sb_addf(sb, "<details class=\"console\"%s><summary>console tail",
 			r->outcome != BL_OUT_PASS ? " open" : "");
 		if (r->console_log) {
-			const char *log = rel_to_run(run, r->console_log);
-			sb_adds(sb, " (full log: <a href=\"");
-			bl_xml_escape(sb, log);
-			sb_adds(sb, "\">");
-			bl_xml_escape(sb, log);
-			sb_adds(sb, "</a>)");
+			sb_adds(sb, " (full log: ");
+			file_link(sb, run, r->console_log);
+			sb_addc(sb, ')');
 		}
 		sb_adds(sb, "</summary><pre class=\"tail\">");
 		for (size_t i = 0; r->tail[i]; i++) {
@@ -514,6 +539,7 @@ static const char css[] =
     ".reason.why{background:#fff0f0;border:1px solid #f5c2c2;padding:6px "
     "10px;border-radius:4px;font-family:monospace;white-space:pre-wrap}"
     ".reason.note{color:#555;font-style:italic}"
+    ".frozen{background:#eef4ff;border:1px solid #b9cdf5;padding:6px 8px;border-radius:4px}"
     "svg.timeline{display:block;max-width:100%;height:auto;margin:8px 0;font:11px "
     "system-ui,sans-serif}"
     ".axis{stroke:#888}.tick{stroke:#888}.ticklabel{fill:#666;text-anchor:middle;font-size:10px}."

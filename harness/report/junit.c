@@ -69,7 +69,8 @@ static void junit_failure(struct strbuf *sb, const struct bl_variant_result *v,
 }
 
 /* system-out: every repetition's verdict (a flaky variant's first), the
- * shown one's steps, kernel reports (a line each) and log */
+ * shown one's steps, kernel reports (a line each), where --freeze held it
+ * and log */
 static void junit_system_out(struct strbuf *sb, const struct bl_variant_result *v,
 			     const struct bl_result *r)
 {
@@ -100,6 +101,14 @@ static void junit_system_out(struct strbuf *sb, const struct bl_variant_result *
 	}
 	for (size_t k = 0; k < r->nkreports; k++)
 		junit_kreport_line(sb, &r->kreports[k]);
+	if (r->frozen.on) {
+		sb_adds(sb, "frozen: ");
+		bl_xml_escape(sb, bl_frozen_what(r->frozen.why));
+		sb_addf(sb, " at %.3f s; ", bl_ns_to_s(r->frozen.at_ns));
+		sb_adds(sb, r->frozen.dump ? "memory dump: " : "no memory dump");
+		bl_xml_escape(sb, r->frozen.dump);
+		sb_addc(sb, '\n');
+	}
 	if (r->console_log) {
 		sb_adds(sb, "console log: ");
 		bl_xml_escape(sb, r->console_log);

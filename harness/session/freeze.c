@@ -125,7 +125,7 @@ out:
 	return rc;
 }
 
-static const char *frozen_what(const char *why)
+const char *bl_frozen_what(const char *why)
 {
 	if (!strcmp(why, "panic"))
 		return "kernel panic";
@@ -141,7 +141,7 @@ static void announce(struct sess *s, const struct bl_machine_plan *plan)
 	fprintf(stderr,
 		"bootlab: '%s' frozen at %.3f s (%s); held until SIGINT/SIGTERM, %g s or QEMU "
 		"exits\n",
-		s->sc->name, bl_ns_to_s(s->frz.at_ns), frozen_what(s->frz.why),
+		s->sc->name, bl_ns_to_s(s->frz.at_ns), bl_frozen_what(s->frz.why),
 		f->hold_ms / 1000.0);
 	fprintf(stderr, "  qemu pid:     %d\n", (int)s->m.pid);
 	fprintf(stderr, "  monitor.sock: %s/%s (HMP)\n", plan->workdir, BL_QEMU_HMP_SOCK);

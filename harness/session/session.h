@@ -271,6 +271,9 @@ struct bl_frozen {
 	int64_t at_ns;	 /* since spawn */
 	char *dump;	 /* the core file, or NULL (owned) */
 };
+/* WHY in words, for people: "kernel panic", "boot deadline", "step timeout"
+ * (the terminal, index.html and junit.xml say it alike) */
+const char *bl_frozen_what(const char *why);
 
 struct bl_result {
 	const struct bl_scenario *sc;

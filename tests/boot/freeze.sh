@@ -8,11 +8,16 @@
 #   printed qmp.sock says paused, QEMU uses no CPU, the core is an ELF core
 #   with NT_PRSTATUS notes (mode 0600), gdb -batch with the printed command
 #   reads $rip; SIGTERM to bootlab ends the hold and QEMU; report.json says
-#   panic and `frozen`;
+#   panic and `frozen`, index.html and junit.xml show it (why, when, the
+#   dump);
 # - the variants that pass (a poweroff, an expected panic) are neither
-#   held nor dumped; one whose step times out is, at its timeout;
+#   held nor dumped nor shown frozen; one whose step times out is, at its
+#   timeout;
 # - bootlab boot --freeze of a guest that hangs: frozen at the deadline;
 # - bootlab repro --freeze --dump-memory of the panic;
+# - bootlab gate --freeze=1s --dump-memory of an /init that never reaches
+#   the root: frozen at the deadline, dumped, held, then ended; the
+#   failure report, report.json and the --junit file say so;
 # - UML is refused (exit 2).
 . "$(dirname "$0")/../lib.sh"
 
@@ -96,6 +101,18 @@ expect_eq "report.json: frozen says why and where the dump is" \
 words=" $(jq -r '.scenarios[0].kernel.cmdline' "$R/report.json") "
 check "the kernel ran with panic=0 and nokaslr, not panic=-1" \
 	test "${words#* panic=0 }" != "$words" -a "${words#* nokaslr }" != "$words" -a "${words#* panic=-1 }" = "$words"
+# index.html and junit.xml say it too: why, when (report.json's at_s) and the dump
+at=$(printf '%.3f' "$(jq -r '.scenarios[0].frozen.at_s' "$R/report.json")")
+expect_match "index.html: a line says the guest is frozen, why, when and where its dump is" \
+	"$(xmllint --html --xpath 'string(//section[@data-name="freeze"]//p[@class="frozen"])' "$R/index.html" 2>/dev/null)" \
+	"^frozen at ${at//./\\.} s \(kernel panic\); memory dump: freeze\.core$"
+expect_eq "index.html: the dump is linked relative to the report" \
+	"$(xmllint --html --xpath 'string(//p[@class="frozen"]/a/@href)' "$R/index.html" 2>/dev/null)" freeze.core
+jout=$(xmllint --xpath 'string(//testcase[@name="freeze"]/system-out)' "$R/junit.xml" 2>&1)
+expect_match "junit.xml: system-out says the guest is frozen, why, when and the dump" "$jout" \
+	"^frozen: kernel panic at ${at//./\\.} s; memory dump: .*/freeze\.core$"
+check "junit.xml: ... the dump path it names is the dump" \
+	cmp "$(printf '%s\n' "$jout" | sed -n 's/^frozen: .*; memory dump: //p')" "$R/freeze.core"
 
 # the variants: only the failing one (hang, at its step's timeout) is held
 "$BOOTLAB" run -j2 --freeze=1s --dump-memory --report-dir "$T_TMP/v" --filter '\[' "$SC" \
@@ -107,12 +124,24 @@ expect_eq "only the failing variant was held and dumped" "$(cd "$V" && ls -- *.c
 expect_eq "report.json: frozen at the step's timeout, null for the passes" \
 	"$(jq -r '[.scenarios[] | "\(.name)=\(.outcome)/\(.frozen.why)"] | join(" ")' "$V/report.json")" \
 	"freeze[pass]=pass/null freeze[expected-panic]=pass/null freeze[hang]=timeout/step-timeout"
+expect_eq "index.html: only the failing variant has the frozen line, at its step's timeout" \
+	"$(xmllint --html --xpath '//section[p[@class="frozen"]]/@data-name' "$V/index.html" 2>/dev/null | tr -d ' ')" \
+	'data-name="freeze[hang]"'
+expect_match "... saying why" \
+	"$(xmllint --html --xpath 'string(//p[@class="frozen"])' "$V/index.html" 2>/dev/null)" \
+	'^frozen at [0-9.]+ s \(step timeout\); memory dump: freeze_hang_\.core$'
+expect_eq "junit.xml: only the failing variant's system-out says frozen" \
+	"$(xmllint --xpath '//testcase/system-out[contains(., "frozen: ")]/../@name' "$V/junit.xml" 2>/dev/null | tr -d ' ')" \
+	'name="freeze[hang]"'
 # report merge keeps the hold and copies the dump beside the merged report
 "$BOOTLAB" report merge -o "$T_TMP/vm" "$V" >/dev/null 2>&1
 expect_eq "report merge keeps frozen, with the dump copied" \
 	"$(jq -r '[.scenarios[] | "\(.name)=\(.frozen.why)/\(.frozen.dump)"] | join(" ")' "$T_TMP/vm/report.json")" \
 	"freeze[pass]=null/null freeze[expected-panic]=null/null freeze[hang]=step-timeout/freeze_hang_.core"
 check "report merge: the dump's copy is byte-identical" cmp "$V/freeze_hang_.core" "$T_TMP/vm/freeze_hang_.core"
+expect_eq "report merge: index.html's frozen line links the copy, junit.xml names it" \
+	"$(xmllint --html --xpath 'string(//p[@class="frozen"]/a/@href)' "$T_TMP/vm/index.html" 2>/dev/null) $(xmllint --xpath 'string(//testcase/system-out[contains(., "frozen: ")])' "$T_TMP/vm/junit.xml" | sed -n 's|^frozen: .*; memory dump: .*/||p')" \
+	"freeze_hang_.core freeze_hang_.core"
 
 # bootlab boot of a guest that hangs: frozen at the boot's deadline
 printf '#!/bin/busybox sh\n/bin/busybox echo freeze-test: hanging\nexec /bin/busybox sleep 1000\n' |
@@ -133,6 +162,35 @@ expect_match "... frozen at the panic" "$out" "^bootlab: 'freeze' frozen at [0-9
 expect_match "... the same outcome as recorded" "$out" '^repro: same outcome \(panic\)$'
 core=$(ls "$P"/repro-*.core 2>/dev/null | head -n 1)
 expect_match "... its memory dumped into the repro folder" "$(readelf -n "$core" 2>&1)" 'NT_PRSTATUS'
+
+# bootlab gate --freeze --dump-memory of an /init that never reaches the root
+"$BOOTLAB" gate --kernel "$K" --initramfs "$T_TMP/hang.cpio.gz" --timeout 5s --freeze=1s --dump-memory \
+	--report-dir "$T_TMP/g" --junit "$T_TMP/gate.xml" </dev/null >"$T_TMP/gate.out" 2>"$T_TMP/gate.err"; rc=$?
+grep -E '^bootlab|^outcome|^frozen|^memory|^boot it' "$T_TMP/gate.out" "$T_TMP/gate.err" | sed 's/^/# /'
+expect_eq "gate --freeze of an /init that never reaches the root: exit 1" "$rc" 1
+expect_match "... frozen at the boot's deadline" "$(cat "$T_TMP/gate.err")" \
+	"^bootlab: 'initramfs-gate' frozen at [0-9.]+ s \(boot deadline\)"
+expect_match "... held for the time given, then ended" "$(cat "$T_TMP/gate.err")" \
+	"'initramfs-gate' no longer held \(the hold time is over\)"
+G=$(readlink -f "$T_TMP/g/latest")
+expect_eq "gate: report.json's outcome stays the timeout, frozen at the deadline with its dump" \
+	"$(jq -r '.scenarios[0] | "\(.outcome) \(.frozen.why) \(.frozen.dump) \(.frozen.at_s >= 5)"' "$G/report.json")" \
+	"timeout deadline initramfs-gate.core true"
+expect_match "gate: the dump is an ELF core with the CPU's registers" "$(readelf -n "$G/initramfs-gate.core" 2>&1)" \
+	'CORE +0x[0-9a-f]+[[:space:]]+NT_PRSTATUS'
+expect_eq "gate: ... with mode 0600, no .tmp left" \
+	"$(stat -c %a "$G/initramfs-gate.core") $(ls "$G" | grep -c '\.tmp$')" "600 0"
+words=" $(jq -r '.scenarios[0].kernel.cmdline' "$G/report.json") "
+check "gate: the kernel ran with panic=0 and nokaslr, not panic=-1" \
+	test "${words#* panic=0 }" != "$words" -a "${words#* nokaslr }" != "$words" -a "${words#* panic=-1 }" = "$words"
+expect_match "gate: its failure report says where the guest was frozen" "$(cat "$T_TMP/gate.out")" \
+	'^frozen: boot deadline at [0-9.]+ s$'
+expect_eq "gate: ... and names the dump" \
+	"$(readlink -f "$(sed -n 's/^memory dump: //p' "$T_TMP/gate.out")")" "$G/initramfs-gate.core"
+expect_match "gate --junit: the testcase's system-out says frozen, with the dump" \
+	"$(xmllint --xpath 'string(//testcase/system-out)' "$T_TMP/gate.xml" 2>&1)" \
+	'^frozen: boot deadline at [0-9.]+ s; memory dump: .*/initramfs-gate\.core$'
+check_junit "gate --junit: valid against the JUnit XSD" "$T_TMP/gate.xml"
 
 out=$("$BOOTLAB" run --freeze --backend uml --report-dir "$T_TMP/u" "$SC" 2>&1); rc=$?
 expect_eq "run --freeze on UML: refused, exit 2" "$rc" 2

@@ -8,7 +8,7 @@
 # it): what a gate meets when another run ends between its own end and a
 # look at `latest`. A gate that read its verdict back from latest/ took
 # that run's every time; one that keeps its run in memory never looks.
-# Then the two gates alone.
+# Then the two gates alone. Only the failing gate keeps a repro folder.
 . "$(dirname "$0")/../lib.sh"
 
 K=$("$BOOTLAB" kernel build --arch x86_64 -q) || K=
@@ -51,6 +51,12 @@ own_verdicts() {
 	check "$1: two run folders" test -n "$jp" -a -n "$jf" -a "$jp" != "$jf"
 	expect_eq "$1: the passing gate's report" "$(json_get "$jp" '.scenarios[0].outcome')" pass
 	expect_eq "$1: the failing gate's report" "$(json_get "$jf" '.scenarios[0].outcome')" panic
+	# a repro folder is kept for a failure only (docs/repro.md)
+	expect_eq "$1: the passing gate keeps no repro folder (report.json's repro null, no repro.json)" \
+		"$(json_get "$jp" '.scenarios[0].repro') $(find "$(dirname "$jp")" -name repro.json | wc -l)" "null 0"
+	no_match "$1: ... and prints no 'boot it again'" '^boot it again' "$T_TMP/$1.pass.out"
+	check "$1: the failing gate keeps its repro folder" \
+		test -s "$(dirname "$jf")/$(json_get "$jf" '.scenarios[0].repro')/repro.json"
 }
 
 # 1. latest pinned on a third run: a gate that failed on root=/dev/vdy

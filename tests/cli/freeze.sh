@@ -1,5 +1,5 @@
 #!/bin/bash
-# --freeze[=T] and --dump-memory of boot, repro and run (docs/repro.md,
+# --freeze[=T] and --dump-memory of boot, repro, run and gate (docs/repro.md,
 # "Freezing a crashed guest") refused before anything boots: a duration
 # that is not one, --dump-memory without --freeze, and a backend other
 # than QEMU (UML, libvirt), each with exit 2 and a message naming the
@@ -16,7 +16,7 @@ refused() {
 		not_ok "$n"; echo "#   exit $rc: $out" | head -n 5; fi
 }
 
-for cmd in boot repro run; do
+for cmd in boot repro run gate; do
 	help=$("$BOOTLAB" "$cmd" --help)
 	if printf '%s' "$help" | grep -qE '^  --freeze\[=T\] ' &&
 		printf '%s' "$help" | grep -qE '^  --dump-memory '; then
@@ -33,6 +33,11 @@ refused "run --freeze=1x: a bad duration" "bootlab run: --freeze: bad duration '
 	"$BOOTLAB" run --freeze=1x tests/data/scenarios/repro.yaml
 refused "boot --dump-memory without --freeze" "--dump-memory needs --freeze" \
 	"$BOOTLAB" boot --kernel x86_64 --dump-memory
+refused "gate --freeze=2d: a bad duration, named" "^bootlab gate: --freeze: bad duration '2d'" \
+	"$BOOTLAB" gate --kernel "$T_TMP/none" --initramfs "$T_TMP/none" --freeze=2d
+refused "gate --dump-memory without --freeze: refused before its files are looked at" \
+	"^bootlab gate: --dump-memory needs --freeze" \
+	"$BOOTLAB" gate --kernel "$T_TMP/none" --initramfs "$T_TMP/none" --dump-memory
 refused "boot --freeze on UML: the option and the backend named" \
 	"^bootlab boot: --freeze needs the qemu backend, not 'uml'" \
 	"$BOOTLAB" boot --kernel um --freeze --dump-memory
