@@ -140,23 +140,31 @@ static void *loop_thread(void *arg)
 	return NULL;
 }
 
+/* FN(ARG) on a detached thread that takes none of the signals the run
+ * command handles; 0, or -1 with errno */
+static int lv_thread(void *(*fn)(void *), void *arg)
+{
+	pthread_t th;
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int e = pthread_create(&th, &a, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&a);
+	errno = e;
+	return e ? -1 : 0;
+}
+
 static void loop_start(void)
 {
 	virSetErrorFunc(NULL, quiet_errors);
 	if (virEventRegisterDefaultImpl() < 0)
 		return;
-	pthread_t th;
-	pthread_attr_t a;
-	pthread_attr_init(&a);
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	/* the loop thread must not take the signals the run command handles */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (pthread_create(&th, &a, loop_thread, NULL) == 0)
+	if (lv_thread(loop_thread, NULL) == 0)
 		loop_ok = 1;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&a);
 }
 
 static const char *lv_errmsg(void)
@@ -461,7 +469,7 @@ static int lv_job_run(struct lv_job *j)
 		return -1;
 	}
 	if (lv_job_stage(j, LV_STARTING))
-		return -1;
+		return bl_err("connected after the deadline");
 	/* a crashed or dropped bootlab must not leave the domain behind */
 	virConnectSetKeepAlive(p->conn, 5, 3);
 	p->lifecycle_cb =
@@ -475,6 +483,9 @@ static int lv_job_run(struct lv_job *j)
 		bl_err_kind(BL_EK_INFRA);
 		return -1;
 	}
+	/* a boot that gave up meanwhile: never resume its domain */
+	if (lv_job_stage(j, LV_STARTING))
+		return bl_err("the domain started after the deadline");
 	if (bridge_open(p, &p->con, &j->console_fd, true) < 0 ||
 	    bridge_open(p, &p->ag, &j->agent_fd, false) < 0) {
 		bl_err_kind(BL_EK_INFRA);
@@ -501,8 +512,11 @@ static void *lv_job_thread(void *arg)
 	bool gone = j->abandoned;
 	pthread_cond_signal(&j->cv);
 	pthread_mutex_unlock(&j->mu);
-	if (gone)
+	if (gone) {
+		bl_debug("libvirt: the start a boot gave up on at '%s' ended (%s): undoing it",
+			 j->uri, rc ? j->err : "started");
 		lv_job_free(j);
+	}
 	return NULL;
 }
 
@@ -522,24 +536,6 @@ static bool lv_job_wait(struct lv_job *j, enum lv_stage stage, int ms)
 		if (pthread_cond_timedwait(&j->cv, &j->mu, &dl) == ETIMEDOUT)
 			return j->stage >= stage;
 	return true;
-}
-
-/* the thread for J, detached, with every signal blocked (the run command
- * handles them on its own threads); -1 when it cannot start */
-static int lv_job_spawn(struct lv_job *j)
-{
-	pthread_t th;
-	pthread_attr_t a;
-	pthread_attr_init(&a);
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int e = pthread_create(&th, &a, lv_job_thread, j);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&a);
-	errno = e;
-	return e ? -1 : 0;
 }
 
 static struct lv_job *lv_job_new(const char *uri, const char *name, const char *xml)
@@ -616,9 +612,11 @@ static int lv_start(const struct bl_machine_plan *pl, struct bl_machine *m)
 	m->command = xasprintf("libvirt %s: virDomainCreateXML\n%s", uri, x.buf);
 	struct lv_job *j = lv_job_new(uri, name, x.buf);
 	sb_release(&x);
-	if (lv_job_spawn(j)) {
+	if (lv_thread(lv_job_thread, j)) {
+		int e = errno;
 		lv_job_free(j);
-		bl_err("libvirt backend: cannot start a thread");
+		errno = e;
+		bl_err_errno("libvirt backend: cannot start a thread");
 		bl_err_kind(BL_EK_INFRA);
 		return -1;
 	}

@@ -8,6 +8,8 @@
 # naming the URI, the seconds and the way out; the report says
 # emulator-error and is whole; no process is left; a start that the daemon
 # ends after bootlab gave up on it does not disturb the next boot.
+# (tests/boot/libvirt.sh stops its real daemon with SIGSTOP: the start
+# given up on gets its connection later and closes it; the next boot passes.)
 . "$(dirname "$0")/../lib.sh"
 
 SOCK=$T_TMP/hung/libvirt-sock
@@ -74,9 +76,10 @@ j=$(ls "$T_TMP"/r/2*/report.json 2>/dev/null)
 expect_eq "the report's outcome is emulator-error (infrastructure)" \
 	"$(json_get "$j" '.scenarios[0].outcome' 2>/dev/null)" emulator-error
 expect_match "the report's reason is the message" "$(json_get "$j" '.scenarios[0].reason' 2>/dev/null)" "$msg"
-expect_eq "the report folder is whole: what a failed boot writes, nothing half-written" \
-	"$(cd "$T_TMP"/r/2* && ls -A | tr '\n' ' ')" \
-	"index.html junit.xml report.json smoke.console.log smoke.initrd "
+check "report.json is whole (its summary counts the emulator-error)" \
+	test "$(json_get "$j" '.summary."emulator-error"' 2>/dev/null)" = 1
+expect_eq "nothing half-written beside it (no temporary or hidden file)" \
+	"$(find "$T_TMP"/r -mindepth 1 \( -name '.*' -o -name '*.tmp*' -o -name '*~' \))" ""
 expect_eq "no bootlab left after run" "$(pgrep -fc -- "$T_TMP/r")" 0
 
 stop_daemon
