@@ -140,23 +140,31 @@ static void *loop_thread(void *arg)
 	return NULL;
 }
 
+/* FN(ARG) on a detached thread that takes none of the signals the run
+ * command handles; 0, or -1 with errno */
+static int lv_thread(void *(*fn)(void *), void *arg)
+{
+	pthread_t th;
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int e = pthread_create(&th, &a, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&a);
+	errno = e;
+	return e ? -1 : 0;
+}
+
 static void loop_start(void)
 {
 	virSetErrorFunc(NULL, quiet_errors);
 	if (virEventRegisterDefaultImpl() < 0)
 		return;
-	pthread_t th;
-	pthread_attr_t a;
-	pthread_attr_init(&a);
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	/* the loop thread must not take the signals the run command handles */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	if (pthread_create(&th, &a, loop_thread, NULL) == 0)
+	if (lv_thread(loop_thread, NULL) == 0)
 		loop_ok = 1;
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&a);
 }
 
 static const char *lv_errmsg(void)
@@ -355,104 +363,10 @@ static void bridge_close(struct lv_bridge *b)
 	b->fd = -1;
 }
 
-static int lv_start(const struct bl_machine_plan *pl, struct bl_machine *m)
+/* Undo what a start made, in the order libvirtd needs (lv_stop, and a start
+ * the boot gave up on); frees P. */
+static void lv_release(struct lv_priv *p)
 {
-	pthread_once(&lv_once, lv_load);
-	if (lv_dlerr[0]) {
-		bl_err_kind(BL_EK_INFRA);
-		return bl_err("libvirt backend: cannot load libvirt: %s (apt-get install libvirt0)",
-			      lv_dlerr);
-	}
-	pthread_once(&loop_once, loop_start);
-	if (!loop_ok) {
-		bl_err_kind(BL_EK_INFRA);
-		return bl_err("libvirt backend: cannot start the event loop");
-	}
-	bool arm = !strcmp(pl->arch, "aarch64");
-	const char *uri = pl->connect ? pl->connect : getenv("BOOTLAB_LIBVIRT_URI");
-	if (!uri || !*uri)
-		uri = "qemu:///system";
-	struct lv_priv *p = xcalloc(1, sizeof(*p));
-	p->lifecycle_cb = -1;
-	m->priv = p;
-	p->conn = virConnectOpen(uri);
-	if (!p->conn) {
-		bl_err("libvirt: cannot connect to '%s': %s (is libvirtd running? a private one: "
-		       "export BOOTLAB_LIBVIRT_URI=$(ci/libvirtd start))",
-		       uri, lv_errmsg());
-		bl_err_kind(BL_EK_INFRA);
-		return -1;
-	}
-	/* a crashed or dropped bootlab must not leave the domain behind */
-	virConnectSetKeepAlive(p->conn, 5, 3);
-
-	m->console_name = arm ? "ttyAMA0" : "ttyS0";
-	struct bl_cmdline words = BL_CMDLINE_INIT;
-	bl_machine_cmdline(pl, m->console_name, &words);
-	bl_qemu_machine_words(pl->arch, arm ? "virt" : "q35", &words);
-	m->full_cmdline = bl_cmdline_str(&words);
-	bl_cmdline_release(&words);
-	static volatile int counter;
-	char *name = p->name;
-	snprintf(p->name, sizeof(p->name), "bootlab-%d-%d-%lx", (int)getpid(),
-		 __sync_add_and_fetch(&counter, 1), (unsigned long)(bl_now_ns() & 0xffffff));
-
-	struct strbuf x = STRBUF_INIT;
-	if (lv_domain_xml(pl, name, m->full_cmdline, &x)) {
-		sb_release(&x);
-		return -1;
-	}
-	m->command = xasprintf("libvirt %s: virDomainCreateXML\n%s", uri, x.buf);
-
-	p->lifecycle_cb =
-	    virConnectDomainEventRegisterAny(p->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
-					     VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), p, NULL);
-	/* start paused, attach console and channel, then run: no output is lost */
-	p->dom = virDomainCreateXML(p->conn, x.buf,
-				    VIR_DOMAIN_START_AUTODESTROY | VIR_DOMAIN_START_PAUSED);
-	sb_release(&x);
-	if (!p->dom) {
-		bl_err("libvirt: cannot start the domain: %s", lv_errmsg());
-		bl_err_kind(BL_EK_INFRA);
-		return -1;
-	}
-	if (bridge_open(p, &p->con, &m->console_fd, true) < 0 ||
-	    bridge_open(p, &p->ag, &m->agent_fd, false) < 0) {
-		bl_err_kind(BL_EK_INFRA);
-		return -1;
-	}
-	if (virDomainResume(p->dom) < 0) {
-		bl_err_kind(BL_EK_INFRA);
-		return bl_err("libvirt: cannot resume the domain: %s", lv_errmsg());
-	}
-	return 0;
-}
-
-static int lv_poll_exit(struct bl_machine *m)
-{
-	struct lv_priv *p = m->priv;
-	if (!p || !p->dom)
-		return 1;
-	if (!p->gone) {
-		int state = 0, reason = 0;
-		if (virDomainGetState(p->dom, &state, &reason, 0) < 0 ||
-		    state == VIR_DOMAIN_SHUTOFF)
-			p->gone = 1;
-		else if (state == VIR_DOMAIN_CRASHED)
-			p->crashed = 1, p->gone = 1;
-	}
-	if (p->gone && !m->exited) {
-		m->exited = true;
-		m->status = p->crashed ? W_EXITCODE(1, 0) : 0;
-	}
-	return p->gone;
-}
-
-static void lv_stop(struct bl_machine *m)
-{
-	struct lv_priv *p = m->priv;
-	if (!p)
-		return;
 	/* A domain that ended by itself is being torn down by libvirtd right
 	 * now: closing its console or channel stream meanwhile can deadlock
 	 * libvirtd (its virChrdevFree against the stream's close, seen twice
@@ -481,12 +395,293 @@ static void lv_stop(struct bl_machine *m)
 		virConnectClose(p->conn);
 		p->conn = NULL;
 	}
+	free(p);
+}
+
+/* ---- the start's calls to the daemon, under a deadline ----
+ *
+ * A libvirtd that takes the connection and never answers (9.0 deadlocked
+ * in virChrdevFree against virFDStreamSetInternalCloseCb, then answered
+ * nobody) blocks virConnectOpen, and every call after it, for good:
+ * libvirt bounds none of them (keepalive starts only once connected, and a
+ * daemon whose event loop still answers its pings keeps a call waiting on
+ * a stuck worker), and the boot's own deadline is the session's, which
+ * begins only after the start. So the start's calls run on a thread of
+ * their own while the boot waits with a deadline: the connection
+ * BOOTLAB_LIBVIRT_CONNECT_TIMEOUT (30 s by default), starting the domain
+ * twice that (libvirt itself waits up to 30 s for QEMU's monitor). A boot
+ * that gives up leaves the thread detached and the owner of all it made:
+ * if its call ever returns, the thread undoes it (domain, streams,
+ * connection) and frees the job, so nothing of it reaches the boot. */
+#define LV_CONNECT_TIMEOUT_MS 30000
+
+enum lv_stage { LV_CONNECTING, LV_STARTING, LV_DONE };
+
+struct lv_job {
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* on CLOCK_MONOTONIC */
+	enum lv_stage stage;
+	bool abandoned; /* the boot gave up: the thread frees the job */
+	int rc;
+	enum bl_errkind kind;
+	char err[2048]; /* bl_errmsg() is per thread */
+	char *uri, *xml;
+	struct lv_priv *p;
+	int console_fd, agent_fd; /* the session's ends of the streams */
+};
+
+static void lv_job_free(struct lv_job *j)
+{
+	if (j->p)
+		lv_release(j->p);
+	if (j->console_fd >= 0)
+		close(j->console_fd);
+	if (j->agent_fd >= 0)
+		close(j->agent_fd);
+	pthread_cond_destroy(&j->cv);
+	pthread_mutex_destroy(&j->mu);
+	free(j->uri);
+	free(j->xml);
+	free(j);
+}
+
+/* the thread reached STAGE; -1 when the boot has given up on it */
+static int lv_job_stage(struct lv_job *j, enum lv_stage stage)
+{
+	pthread_mutex_lock(&j->mu);
+	j->stage = stage;
+	bool gone = j->abandoned;
+	pthread_cond_signal(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+	return gone ? -1 : 0;
+}
+
+/* connect, create the domain paused, attach console and channel, resume */
+static int lv_job_run(struct lv_job *j)
+{
+	struct lv_priv *p = j->p;
+	p->conn = virConnectOpen(j->uri);
+	if (!p->conn) {
+		bl_err("libvirt: cannot connect to '%s': %s (is libvirtd running? a private one: "
+		       "export BOOTLAB_LIBVIRT_URI=$(ci/libvirtd start))",
+		       j->uri, lv_errmsg());
+		bl_err_kind(BL_EK_INFRA);
+		return -1;
+	}
+	if (lv_job_stage(j, LV_STARTING))
+		return bl_err("connected after the deadline");
+	/* a crashed or dropped bootlab must not leave the domain behind */
+	virConnectSetKeepAlive(p->conn, 5, 3);
+	p->lifecycle_cb =
+	    virConnectDomainEventRegisterAny(p->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
+					     VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), p, NULL);
+	/* start paused, attach console and channel, then run: no output is lost */
+	p->dom = virDomainCreateXML(p->conn, j->xml,
+				    VIR_DOMAIN_START_AUTODESTROY | VIR_DOMAIN_START_PAUSED);
+	if (!p->dom) {
+		bl_err("libvirt: cannot start the domain: %s", lv_errmsg());
+		bl_err_kind(BL_EK_INFRA);
+		return -1;
+	}
+	/* a boot that gave up meanwhile: never resume its domain */
+	if (lv_job_stage(j, LV_STARTING))
+		return bl_err("the domain started after the deadline");
+	if (bridge_open(p, &p->con, &j->console_fd, true) < 0 ||
+	    bridge_open(p, &p->ag, &j->agent_fd, false) < 0) {
+		bl_err_kind(BL_EK_INFRA);
+		return -1;
+	}
+	if (virDomainResume(p->dom) < 0) {
+		bl_err_kind(BL_EK_INFRA);
+		return bl_err("libvirt: cannot resume the domain: %s", lv_errmsg());
+	}
+	return 0;
+}
+
+static void *lv_job_thread(void *arg)
+{
+	struct lv_job *j = arg;
+	int rc = lv_job_run(j);
+	pthread_mutex_lock(&j->mu);
+	j->rc = rc;
+	if (rc) {
+		snprintf(j->err, sizeof(j->err), "%s", bl_errmsg());
+		j->kind = bl_err_last_kind();
+	}
+	j->stage = LV_DONE;
+	bool gone = j->abandoned;
+	pthread_cond_signal(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+	if (gone) {
+		bl_debug("libvirt: the start a boot gave up on at '%s' ended (%s): undoing it",
+			 j->uri, rc ? j->err : "started");
+		lv_job_free(j);
+	}
+	return NULL;
+}
+
+/* with j->mu held: wait until the job has reached STAGE, at most MS
+ * milliseconds; false when it has not */
+static bool lv_job_wait(struct lv_job *j, enum lv_stage stage, int ms)
+{
+	struct timespec dl;
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += ms / 1000;
+	dl.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L) {
+		dl.tv_sec++;
+		dl.tv_nsec -= 1000000000L;
+	}
+	while (j->stage < stage)
+		if (pthread_cond_timedwait(&j->cv, &j->mu, &dl) == ETIMEDOUT)
+			return j->stage >= stage;
+	return true;
+}
+
+static struct lv_job *lv_job_new(const char *uri, const char *name, const char *xml)
+{
+	struct lv_job *j = xcalloc(1, sizeof(*j));
+	pthread_mutex_init(&j->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&j->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	j->stage = LV_CONNECTING;
+	j->uri = xstrdup(uri);
+	j->xml = xstrdup(xml);
+	j->console_fd = j->agent_fd = -1;
+	j->p = xcalloc(1, sizeof(*j->p));
+	j->p->lifecycle_cb = -1;
+	/* none opened yet: lv_release() must close no fd 0 and remove no watch 0 */
+	j->p->con.fd = j->p->ag.fd = -1;
+	j->p->con.watch = j->p->ag.watch = -1;
+	snprintf(j->p->name, sizeof(j->p->name), "%s", name);
+	return j;
+}
+
+/* BOOTLAB_LIBVIRT_CONNECT_TIMEOUT (a duration, seconds by default) into *MS */
+static int lv_connect_timeout(int *ms)
+{
+	const char *e = getenv("BOOTLAB_LIBVIRT_CONNECT_TIMEOUT");
+	*ms = LV_CONNECT_TIMEOUT_MS;
+	if (!e || !*e)
+		return 0;
+	if (bl_parse_duration(e, ms))
+		return bl_err_prefix("libvirt backend: BOOTLAB_LIBVIRT_CONNECT_TIMEOUT");
+	return 0;
+}
+
+static int lv_start(const struct bl_machine_plan *pl, struct bl_machine *m)
+{
+	pthread_once(&lv_once, lv_load);
+	if (lv_dlerr[0]) {
+		bl_err_kind(BL_EK_INFRA);
+		return bl_err("libvirt backend: cannot load libvirt: %s (apt-get install libvirt0)",
+			      lv_dlerr);
+	}
+	pthread_once(&loop_once, loop_start);
+	if (!loop_ok) {
+		bl_err_kind(BL_EK_INFRA);
+		return bl_err("libvirt backend: cannot start the event loop");
+	}
+	int ms;
+	if (lv_connect_timeout(&ms))
+		return -1;
+	bool arm = !strcmp(pl->arch, "aarch64");
+	const char *uri = pl->connect ? pl->connect : getenv("BOOTLAB_LIBVIRT_URI");
+	if (!uri || !*uri)
+		uri = "qemu:///system";
+
+	m->console_name = arm ? "ttyAMA0" : "ttyS0";
+	struct bl_cmdline words = BL_CMDLINE_INIT;
+	bl_machine_cmdline(pl, m->console_name, &words);
+	bl_qemu_machine_words(pl->arch, arm ? "virt" : "q35", &words);
+	m->full_cmdline = bl_cmdline_str(&words);
+	bl_cmdline_release(&words);
+	static volatile int counter;
+	char name[96]; /* events come for every domain of the connection */
+	snprintf(name, sizeof(name), "bootlab-%d-%d-%lx", (int)getpid(),
+		 __sync_add_and_fetch(&counter, 1), (unsigned long)(bl_now_ns() & 0xffffff));
+
+	struct strbuf x = STRBUF_INIT;
+	if (lv_domain_xml(pl, name, m->full_cmdline, &x)) {
+		sb_release(&x);
+		return -1;
+	}
+	m->command = xasprintf("libvirt %s: virDomainCreateXML\n%s", uri, x.buf);
+	struct lv_job *j = lv_job_new(uri, name, x.buf);
+	sb_release(&x);
+	if (lv_thread(lv_job_thread, j)) {
+		int e = errno;
+		lv_job_free(j);
+		errno = e;
+		bl_err_errno("libvirt backend: cannot start a thread");
+		bl_err_kind(BL_EK_INFRA);
+		return -1;
+	}
+	pthread_mutex_lock(&j->mu);
+	bool connected = lv_job_wait(j, LV_STARTING, ms);
+	bool done = connected && lv_job_wait(j, LV_DONE, 2 * ms);
+	j->abandoned = !done;
+	pthread_mutex_unlock(&j->mu);
+	if (!done) {
+		/* the thread owns the job now */
+		bl_err(
+		    "libvirt: the daemon at '%s' did not %s within %g s (%sBOOTLAB_LIBVIRT_CONNECT_"
+		    "TIMEOUT): it is hung; restart it (bootlab's private one: ci/libvirtd stop; "
+		    "ci/libvirtd start)",
+		    uri, connected ? "start the domain" : "answer the connection",
+		    (connected ? 2 * ms : ms) / 1000.0, connected ? "twice " : "");
+		bl_err_kind(BL_EK_INFRA);
+		return -1;
+	}
+	int rc = 0;
+	if (j->rc) {
+		rc = bl_err("%s", j->err);
+		bl_err_kind(j->kind);
+	} else {
+		m->priv = j->p;
+		m->console_fd = j->console_fd;
+		m->agent_fd = j->agent_fd;
+		j->p = NULL;
+		j->console_fd = j->agent_fd = -1;
+	}
+	lv_job_free(j);
+	return rc;
+}
+
+static int lv_poll_exit(struct bl_machine *m)
+{
+	struct lv_priv *p = m->priv;
+	if (!p || !p->dom)
+		return 1;
+	if (!p->gone) {
+		int state = 0, reason = 0;
+		if (virDomainGetState(p->dom, &state, &reason, 0) < 0 ||
+		    state == VIR_DOMAIN_SHUTOFF)
+			p->gone = 1;
+		else if (state == VIR_DOMAIN_CRASHED)
+			p->crashed = 1, p->gone = 1;
+	}
+	if (p->gone && !m->exited) {
+		m->exited = true;
+		m->status = p->crashed ? W_EXITCODE(1, 0) : 0;
+	}
+	return p->gone;
+}
+
+static void lv_stop(struct bl_machine *m)
+{
+	struct lv_priv *p = m->priv;
+	if (!p)
+		return;
+	lv_release(p);
+	m->priv = NULL;
 	if (!m->exited) {
 		m->exited = true;
 		m->status = 0;
 	}
-	free(p);
-	m->priv = NULL;
 }
 
 const struct bl_backend bl_backend_libvirt = {

@@ -4,8 +4,9 @@
 # private mount namespace and state folder, no systemd): scenarios pass
 # with the same report content as on the qemu backend, a remote-style URI
 # works, several --connect hosts share the work, a bootlab killed with
-# SIGKILL leaves no domain behind, and the host's libvirt files are
-# byte-identical afterwards.
+# SIGKILL leaves no domain behind, a daemon stopped while a boot connects
+# fails that boot on its deadline and not the next, and the host's libvirt
+# files are byte-identical afterwards.
 . "$(dirname "$0")/../lib.sh"
 
 host0=$(libvirt_host_state)
@@ -59,6 +60,32 @@ sleep 2
 kill -9 $pid; wait $pid 2>/dev/null
 for _ in $(seq 1 100); do [ "$(domains)" = 0 ] && break; sleep 0.1; done
 expect_eq "no domain left after SIGKILL" "$(domains)" 0
+
+# a daemon that stops answering (SIGSTOP) while a boot connects: that boot
+# fails on BOOTLAB_LIBVIRT_CONNECT_TIMEOUT; once the daemon goes on, the
+# connection the abandoned start gets is closed by its own thread (its -v
+# line says so), and the next boot, on the same slot, passes
+# (docs/machines.md, "libvirt: a daemon that does not answer")
+lvpid=$(cat "$BOOTLAB_LIBVIRTD_DIR/libvirtd.pid")
+kill -STOP "$lvpid"
+BOOTLAB_LIBVIRT_CONNECT_TIMEOUT=5 timeout -k 5 120 "$BOOTLAB" -v run -j 1 --backend libvirt \
+	--report-dir "$T_TMP/s" tests/data/scenarios/rdinit-missing.yaml tests/data/scenarios/smoke-one.yaml \
+	> "$T_TMP/s.out" 2>&1 &
+pid=$!
+for _ in $(seq 1 300); do grep -q '^FAIL *rdinit-missing' "$T_TMP/s.out" && break; sleep 0.1; done
+kill -CONT "$lvpid"
+wait $pid; rc=$?
+grep -v '^bootlab: ' "$T_TMP/s.out" | sed 's/^/# /'
+expect_eq "a stopped daemon: exit 3 (infrastructure)" "$rc" 3
+expect_eq "the boot it held is an emulator-error naming the deadline" \
+	"$(json_get "$(ls "$T_TMP"/s/2*/report.json)" '.scenarios[] | select(.name == "rdinit-missing") |
+		.outcome + " " + (.reason | test("did not answer the connection within 5 s") | tostring)')" \
+	"emulator-error true"
+expect_match "the start given up on got its connection later and undid it" "$(cat "$T_TMP/s.out")" \
+	"the start a boot gave up on at .* ended \\(connected after the deadline\\): undoing it"
+expect_match "the next boot, after the daemon went on, passes" "$(cat "$T_TMP/s.out")" '^PASS +smoke'
+for _ in $(seq 1 50); do [ "$(domains)" = 0 ] && break; sleep 0.1; done
+expect_eq "no domain left after the stopped daemon" "$(domains)" 0
 libvirtd_stop
 no_emulator_left
 expect_eq "the host's libvirt files are byte-identical" "$(libvirt_host_state)" "$host0"
