@@ -22,7 +22,7 @@ struct re_frame {
 struct re_size {
 	struct re_frame f[BL_RE_MAX_DEPTH + 1];
 	int depth;
-	bool deep; /* a group past BL_RE_MAX_DEPTH was opened */
+	bool deep;    /* a group past BL_RE_MAX_DEPTH was opened */
 	size_t count; /* the largest repetition count seen */
 };
 

@@ -42,10 +42,10 @@ int main(void)
 	size_is("a+", 2);
 	size_is("a|bc", 3);
 	size_is("[0-9]{1,3}(\\.[0-9]{1,3}){3}", 18);
-	size_is("[]{}]{5}", 5);		/* ']' first in a bracket is a member */
-	size_is("[[:digit:]]{4}x", 5);	/* a class inside a bracket */
+	size_is("[]{}]{5}", 5);	       /* ']' first in a bracket is a member */
+	size_is("[[:digit:]]{4}x", 5); /* a class inside a bracket */
 	size_is("x\\{1000000\\}", 10); /* escaped braces are no repetition */
-	size_is("a{,7}", 7);		/* glibc reads {,n} as {0,n} */
+	size_is("a{,7}", 7);	       /* glibc reads {,n} as {0,n} */
 	size_is("a{2,}", 3);
 
 	/* the shapes that blew up: nested counted repetitions, 4 s and 1 GB */
