@@ -64,13 +64,14 @@ nothing_written() {
 # boot_counted BACKEND: a test that starts an emulator itself (not through
 # bootlab) adds it to the suite's boot count (tests/run, BOOTLAB_BOOT_LOG)
 boot_counted() { [ -z "${BOOTLAB_BOOT_LOG:-}" ] || echo "$1" >> "$BOOTLAB_BOOT_LOG"; }
-# busybox_initrd OUT: a gzip'd newc archive for busybox /init scripts:
-# busybox-static as /bin/busybox, the folders /dev /proc /sys /mnt/root,
-# and /init, the script read from stdin
+# busybox_initrd OUT [BUSYBOX]: a gzip'd newc archive for busybox /init
+# scripts: busybox-static (BUSYBOX, default the host's /bin/busybox) as
+# /bin/busybox, the folders /dev /proc /sys /mnt/root, and /init, the
+# script read from stdin
 busybox_initrd() {
 	local d="$T_TMP/busybox-tree"
 	rm -rf "$d" && mkdir -p "$d/bin" "$d/dev" "$d/proc" "$d/sys" "$d/mnt/root"
-	cp /bin/busybox "$d/bin/busybox"
+	cp "${2:-/bin/busybox}" "$d/bin/busybox"
 	cat >"$d/init"
 	chmod 0755 "$d/init" "$d/bin/busybox"
 	(cd "$d" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -n -9 >"$1"

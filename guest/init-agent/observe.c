@@ -223,17 +223,25 @@ static int reap_stops(void)
 	}
 }
 
+static void on_sigchld(int sig)
+{
+	(void)sig;
+}
+
 /* One poll() for the three sources (docs/observe.md, "Why one poll
  * loop"): a tracee's stop is a SIGCHLD, blocked and read from a
  * signalfd, read before waitpid(WNOHANG) drains the stops, so none is
  * left behind; mount changes and uevents wake it too. Without a signalfd
- * it polls every 20 ms. */
-static void trace_loop(int sigfd)
+ * (a kernel without CONFIG_SIGNALFD: bootlab's own) SIGCHLD stays
+ * blocked but for the ppoll() itself, which its handler interrupts: a
+ * stop that came during the drain is pending and ends the next ppoll()
+ * at once. UNBLOCKED: the signal mask with SIGCHLD let through. */
+static void trace_loop(int sigfd, const sigset_t *unblocked)
 {
 	for (;;) {
 		struct pollfd p[3] = {{.fd = sigfd, .events = POLLIN}};
 		ia_obs_sys_fds(p + 1);
-		if (poll(p, 3, sigfd < 0 ? 20 : -1) < 0 && errno != EINTR)
+		if (ppoll(p, 3, NULL, sigfd < 0 ? unblocked : NULL) < 0 && errno != EINTR)
 			return;
 		ia_obs_sys_ready(p + 1);
 		struct signalfd_siginfo si;
@@ -285,11 +293,17 @@ static void tracer(int ready)
 	}
 	if (write(ready, init, strlen(init)) < 0)
 		_exit(1);
-	sigset_t chld;
+	sigset_t chld, unblocked;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	sigprocmask(SIG_BLOCK, &chld, NULL); /* before the first stop can signal it */
+	sigprocmask(SIG_BLOCK, &chld, &unblocked); /* before the first stop can signal it */
+	sigdelset(&unblocked, SIGCHLD);
 	int sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (sigfd < 0) {
+		/* no SA_RESTART: the signal ends ppoll(); SIG_DFL would discard it */
+		struct sigaction sa = {.sa_handler = on_sigchld};
+		sigaction(SIGCHLD, &sa, NULL);
+	}
 	if (procfd < 0 || ia_chan_find_port() < 0 ||
 	    ptrace(PTRACE_SEIZE, 1, 0,
 		   (void *)(long)(PTRACE_O_TRACEEXEC | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
@@ -307,7 +321,7 @@ static void tracer(int ready)
 	ia_send_clock();
 	ia_obs_sys_open(procfd);
 	close(ready);
-	trace_loop(sigfd);
+	trace_loop(sigfd, &unblocked);
 	ia_obs_sys_close();
 	close(ia.chan_fd);
 	_exit(0);

@@ -1,7 +1,8 @@
 /* observe_sys.c: what the stage-1 observer reports besides processes
  * (docs/observe.md): PID 1's mount table diffed at every change
  * ("mount", "umount", "move", "remount"), and the kernel's uevents for module
- * loads ("module") and block devices ("block").
+ * loads and unloads ("module") and block devices coming, changing and
+ * going ("block").
  *
  * The table is /proc/1/mountinfo read through the tracer's own /proc (the
  * tracer lives in a mount namespace of its own, so /proc/self would be
@@ -221,23 +222,37 @@ static void send_block(const char *action, const char *name, const char *type, c
 	ia_obs_send();
 }
 
+static void send_module(const char *action, const char *name)
+{
+	struct ia_json *j = ia_obs_begin("module", 0);
+	ia_json_str(j, "name", name);
+	ia_json_str(j, "action", action);
+	ia_obs_send();
+}
+
 /* a module's "add": a load when the module is not one there before and
  * is loadable (/sys/module/NAME/initstate; a built-in module has none,
- * and is "added" again by udevadm trigger) */
-static void on_module(const char *path)
+ * and is "added" again by udevadm trigger); its "remove": an unload of
+ * one loaded (the kernel sends it after the module's exit function ran) */
+static void on_module(const char *action, const char *path)
 {
 	const char *name = strrchr(path, '/');
 	char p[128];
 	name = name ? name + 1 : path;
 	snprintf(p, sizeof(p), "/sys/module/%s/initstate", name);
+	if (!strcmp(action, "remove")) {
+		if (names_del(&modules, name))
+			send_module(action, name);
+		return;
+	}
 	if (names_has(&modules, name) || access(p, F_OK) || !names_add(&modules, name))
 		return;
-	struct ia_json *j = ia_obs_begin("module", 0);
-	ia_json_str(j, "name", name);
-	ia_obs_send();
+	send_module(action, name);
 }
 
-/* one kernel uevent: "ACTION@DEVPATH\0KEY=VALUE\0..." */
+/* one kernel uevent: "ACTION@DEVPATH\0KEY=VALUE\0..."; a block device's
+ * "change" (media, size, a loop device's file, a partition table read
+ * again, `udevadm trigger --action=change`) is sent for a device there */
 static void on_uevent(char *buf, size_t len)
 {
 	buf[len] = 0;
@@ -245,11 +260,12 @@ static void on_uevent(char *buf, size_t len)
 		   *sub = uev_get(buf, len, "SUBSYSTEM"), *name = uev_get(buf, len, "DEVNAME");
 	if (!act || !path || !sub)
 		return;
-	if (!strcmp(sub, "module") && !strcmp(act, "add"))
-		on_module(path);
+	if (!strcmp(sub, "module") && (!strcmp(act, "add") || !strcmp(act, "remove")))
+		on_module(act, path);
 	else if (!strcmp(sub, "block") && name &&
 		 ((!strcmp(act, "add") && names_add(&blocks, name)) ||
-		  (!strcmp(act, "remove") && names_del(&blocks, name))))
+		  (!strcmp(act, "remove") && names_del(&blocks, name)) ||
+		  (!strcmp(act, "change") && names_has(&blocks, name))))
 		send_block(act, name, uev_get(buf, len, "DEVTYPE"), path, 0);
 }
 

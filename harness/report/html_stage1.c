@@ -129,10 +129,13 @@ static void add_sys_text(struct strbuf *sb, const struct bl_obs_event *e)
 	sb_adds(sb, bl_obs_kind_name(e->kind));
 	sb_addc(sb, ' ');
 	if (e->kind == BL_OBS_MODULE || e->kind == BL_OBS_BLOCK) {
+		static const char *const block_done[] = {"added", "removed", "changed"};
 		bl_xml_escape(sb, e->dev.name);
 		if (e->kind == BL_OBS_BLOCK)
 			sb_addf(sb, " (%s) %s", bl_obs_devtype_name(e->dev.type),
-				e->dev.removed ? "removed" : "added");
+				block_done[e->dev.action]);
+		else if (e->dev.action == BL_OBS_REMOVE)
+			sb_adds(sb, " unloaded");
 		return;
 	}
 	bl_xml_escape(sb, m->source);

@@ -202,8 +202,9 @@ static void obs_sys_json(json_t *j, const struct bl_obs_event *e)
 		json_object_set_new(j, "initial", json_true());
 	if (e->kind == BL_OBS_MODULE) {
 		json_object_set_new(j, "name", bl_json_text(e->dev.name));
+		json_object_set_new(j, "action", json_string(bl_obs_action_name(e->dev.action)));
 	} else if (e->kind == BL_OBS_BLOCK) {
-		json_object_set_new(j, "action", json_string(e->dev.removed ? "remove" : "add"));
+		json_object_set_new(j, "action", json_string(bl_obs_action_name(e->dev.action)));
 		json_object_set_new(j, "devname", bl_json_text(e->dev.name));
 		json_object_set_new(j, "devtype", json_string(bl_obs_devtype_name(e->dev.type)));
 		json_object_set_new(j, "devpath", bl_json_text(e->dev.path));

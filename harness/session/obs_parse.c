@@ -23,6 +23,8 @@ static const char *const kind_names[] = {
 };
 static const char *const devtype_names[] = {
     [BL_OBS_DISK] = "disk", [BL_OBS_PARTITION] = "partition"};
+static const char *const action_names[] = {
+    [BL_OBS_ADD] = "add", [BL_OBS_REMOVE] = "remove", [BL_OBS_CHANGE] = "change"};
 
 const char *bl_obs_kind_name(enum bl_obs_kind k)
 {
@@ -50,6 +52,11 @@ bool bl_obs_kind_is_sys(enum bl_obs_kind k)
 const char *bl_obs_devtype_name(enum bl_obs_devtype t)
 {
 	return devtype_names[t];
+}
+
+const char *bl_obs_action_name(enum bl_obs_action a)
+{
+	return action_names[a];
 }
 
 /* KEY, an integer in [MIN, MAX], into *OUT (left alone when absent and OPT) */
@@ -139,17 +146,29 @@ static int parse_mount(json_t *m, struct bl_obs_mount *mt, enum bl_obs_kind kind
 
 static int parse_block(json_t *m, struct bl_obs_dev *d)
 {
-	static const char *const actions[] = {"add", "remove"};
 	int action, type;
-	if (get_enum(m, "action", actions, 2, &action) < 0 ||
+	if (get_enum(m, "action", action_names, BL_ARRAY_SIZE(action_names), &action) < 0 ||
 	    get_enum(m, "devtype", devtype_names, BL_ARRAY_SIZE(devtype_names), &type) < 0 ||
 	    get_text(m, "devname", false, NAME_BYTES, &d->name) < 0 ||
 	    get_text(m, "devpath", false, PATH_BYTES, &d->path) < 0 ||
 	    check_name("devname", d->name, "._-:/+") < 0 || check_path("devpath", d->path) < 0)
 		return -1;
-	d->removed = action == 1;
+	d->action = (enum bl_obs_action)action;
 	d->type = (enum bl_obs_devtype)type;
 	return 0;
+}
+
+/* a load ("action" add, or none: reports before unloads were seen) or an
+ * unload ("remove") */
+static int parse_module(json_t *m, struct bl_obs_dev *d)
+{
+	int action = BL_OBS_ADD;
+	if ((json_object_get(m, "action") &&
+	     get_enum(m, "action", action_names, BL_OBS_CHANGE, &action) < 0) ||
+	    get_text(m, "name", false, MODULE_BYTES, &d->name) < 0)
+		return -1;
+	d->action = (enum bl_obs_action)action;
+	return check_name("name", d->name, "_-");
 }
 
 int bl_obs_sys_parse(json_t *msg, struct bl_obs_event *e)
@@ -168,9 +187,7 @@ int bl_obs_sys_parse(json_t *msg, struct bl_obs_event *e)
 	case BL_OBS_REMOUNT:
 		return parse_mount(msg, &e->mnt, e->kind);
 	case BL_OBS_MODULE:
-		return get_text(msg, "name", false, MODULE_BYTES, &e->dev.name) < 0
-			   ? -1
-			   : check_name("name", e->dev.name, "_-");
+		return parse_module(msg, &e->dev);
 	case BL_OBS_BLOCK:
 		return parse_block(msg, &e->dev);
 	default:

@@ -230,13 +230,13 @@ static void add_block_devices(struct strbuf *sb, const struct bl_observed *o)
 	for (size_t i = 0; i < o->n; i++) {
 		const struct bl_obs_event *e = &o->ev[i];
 		bool gone = false;
-		if (e->kind != BL_OBS_BLOCK || e->dev.removed)
+		if (e->kind != BL_OBS_BLOCK || e->dev.action == BL_OBS_REMOVE)
 			continue;
 		for (size_t k = i + 1; k < o->n && !gone; k++)
 			gone = o->ev[k].kind == BL_OBS_BLOCK &&
 			       !strcmp(o->ev[k].dev.name, e->dev.name);
 		if (gone)
-			continue; /* removed, or added again: the later one counts */
+			continue; /* removed, added again or changed: the later one counts */
 		if (shown++ < DEVICES_SHOWN)
 			sb_addf(sb, "%s%s",
 				shown > 1 ? ", "

@@ -127,6 +127,10 @@ bool bl_obs_kind_is_sys(enum bl_obs_kind k);
 
 enum bl_obs_devtype { BL_OBS_DISK, BL_OBS_PARTITION };
 const char *bl_obs_devtype_name(enum bl_obs_devtype t); /* "disk", "partition" */
+/* a uevent's action: a block device or module came, went, or (a block
+ * device only) changed */
+enum bl_obs_action { BL_OBS_ADD, BL_OBS_REMOVE, BL_OBS_CHANGE };
+const char *bl_obs_action_name(enum bl_obs_action a); /* "add", "remove", "change" */
 
 /* one line of PID 1's mountinfo (strings owned) */
 struct bl_obs_mount {
@@ -137,7 +141,7 @@ struct bl_obs_mount {
 
 /* a block device, or a module (name only; strings owned) */
 struct bl_obs_dev {
-	bool removed; /* block: it went (uevent "remove"); else it came ("add") */
+	enum bl_obs_action action; /* block: add, remove, change; module: load (add), unload */
 	enum bl_obs_devtype type;
 	char *name; /* block: DEVNAME ("vda"); module: the module's name */
 	char *path; /* block: DEVPATH ("/devices/.../block/vda") */

@@ -28,7 +28,13 @@ static const struct {
     {"{\"event\":\"block\",\"t_ns\":5,\"action\":\"remove\",\"devname\":\"md127\","
      "\"devtype\":\"disk\",\"devpath\":\"/devices/virtual/block/md127\"}",
      NULL},
+    {"{\"event\":\"block\",\"t_ns\":5,\"action\":\"change\",\"devname\":\"loop0\","
+     "\"devtype\":\"disk\",\"devpath\":\"/devices/virtual/block/loop0\"}",
+     NULL},
+    {"{\"event\":\"module\",\"t_ns\":5,\"name\":\"loop\",\"action\":\"remove\"}", NULL},
     {"{\"event\":\"reboot\",\"t_ns\":5}", "field 'event': missing, or not an event"},
+    {"{\"event\":\"module\",\"t_ns\":5,\"name\":\"loop\",\"action\":\"change\"}",
+     "field 'action': not one of the values"},
     {"{\"event\":\"module\",\"t_ns\":-1,\"name\":\"x\"}", "field 't_ns': not an integer >= 0"},
     {"{\"event\":\"module\",\"t_ns\":5,\"name\":\"../../etc\"}",
      "field 'name': a byte 0x2e not allowed"},
@@ -48,7 +54,7 @@ static const struct {
     {"{\"event\":\"mount\",\"t_ns\":5,\"mnt_id\":1,\"parent_id\":1,\"target\":\"/\","
      "\"source\":\"s\",\"fstype\":\"<b>\",\"options\":\"\",\"fs_options\":\"\"}",
      "field 'fstype': a byte 0x3c not allowed"},
-    {"{\"event\":\"block\",\"t_ns\":5,\"action\":\"change\",\"devname\":\"vda\","
+    {"{\"event\":\"block\",\"t_ns\":5,\"action\":\"resize\",\"devname\":\"vda\","
      "\"devtype\":\"disk\",\"devpath\":\"/d\"}",
      "field 'action': not one of the values"},
     {"{\"event\":\"block\",\"t_ns\":5,\"action\":\"add\",\"devname\":\"vda\","
@@ -73,13 +79,20 @@ static void check_fields(const struct bl_observed *o)
 	     "... its source, type and options");
 	T_OK(mv->kind == BL_OBS_MOVE && mv->mnt.from && !strcmp(mv->mnt.from, "/root"),
 	     "a move: where from");
-	T_OK(mod->kind == BL_OBS_MODULE && !strcmp(mod->dev.name, "virtio_blk"),
-	     "a module: its name");
-	T_OK(blk->kind == BL_OBS_BLOCK && !blk->dev.removed && blk->dev.type == BL_OBS_PARTITION &&
-		 !strcmp(blk->dev.name, "vda1"),
+	T_OK(mod->kind == BL_OBS_MODULE && !strcmp(mod->dev.name, "virtio_blk") &&
+		 mod->dev.action == BL_OBS_ADD,
+	     "a module: its name, loaded (no action: a report before unloads were seen)");
+	T_OK(blk->kind == BL_OBS_BLOCK && blk->dev.action == BL_OBS_ADD &&
+		 blk->dev.type == BL_OBS_PARTITION && !strcmp(blk->dev.name, "vda1"),
 	     "a block device added: name and type");
-	T_OK(o->ev[7].dev.removed && o->ev[7].dev.type == BL_OBS_DISK, "a block device removed");
-	T_EQ_INT(o->nsys, 8, "all of them counted as mount, module and block events");
+	T_OK(o->ev[7].dev.action == BL_OBS_REMOVE && o->ev[7].dev.type == BL_OBS_DISK,
+	     "a block device removed");
+	T_OK(o->ev[8].dev.action == BL_OBS_CHANGE && !strcmp(o->ev[8].dev.name, "loop0"),
+	     "a block device changed");
+	T_OK(o->ev[9].kind == BL_OBS_MODULE && o->ev[9].dev.action == BL_OBS_REMOVE &&
+		 !strcmp(o->ev[9].dev.name, "loop"),
+	     "a module unloaded");
+	T_EQ_INT(o->nsys, 10, "all of them counted as mount, module and block events");
 }
 
 /* a flood of module events stops at BL_OBS_SYS_MAX; process events go on */
