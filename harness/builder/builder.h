@@ -50,7 +50,8 @@ struct bl_stack_disks {
 
 /* whether S has layer L */
 bool bl_stack_has(const struct bl_stack *s, enum bl_layer l);
-/* How many member disks stack S needs (md RAID1: two; else one). */
+/* How many member disks stack S needs (md RAID1: two, RAID5: three,
+ * RAID10: four; else one). */
 size_t bl_stack_members(const struct bl_stack *s);
 /* The top block device by path, as an initramfs that assembled the
  * stack names it: "/dev/md0", "/dev/mapper/bootlab-root", "/dev/mapper/bootlab-crypt"; NULL for a

@@ -13,7 +13,7 @@
 /* libdevmapper without udev in the builder guest */
 #define DM_ENV "export DM_DISABLE_UDEV=1\n"
 
-void bu_luks_create(struct bu_script *s)
+void bu_luks_create(struct bu_script *s, enum bl_layer l)
 {
 	struct strbuf sh = STRBUF_INIT;
 	const char *dev = s->devs.v[0];
@@ -23,20 +23,20 @@ void bu_luks_create(struct bu_script *s)
 		"--pbkdf-memory 32768 --pbkdf-force-iterations 4 --uuid %s --key-file " KEY " %s\n",
 		s->luks_uuid, dev);
 	sb_addf(&sh, "cryptsetup open --key-file " KEY " %s " BL_STACK_CRYPT "\n", dev);
-	bu_add(s, "luks: cryptsetup luksFormat, open", sb_detach(&sh, NULL));
+	bu_add(s, xstrdup("luks: cryptsetup luksFormat, open"), sb_detach(&sh, NULL));
 	sl_pushf(&s->below_luks, "%s", dev);
 	sl_release(&s->devs);
 	sl_push(&s->devs, "/dev/mapper/" BL_STACK_CRYPT);
 }
 
-void bu_luks_stop(struct bu_script *s)
+void bu_luks_stop(struct bu_script *s, enum bl_layer l)
 {
-	bu_add(s, "luks: cryptsetup close",
+	bu_add(s, xstrdup("luks: cryptsetup close"),
 	       xstrdup(DM_ENV "cryptsetup close " BL_STACK_CRYPT "\n"));
 }
 
-void bu_luks_report(struct bu_script *s)
+void bu_luks_report(struct bu_script *s, enum bl_layer l)
 {
 	char *sh = xasprintf(DM_ENV "cryptsetup luksDump %s\n", s->below_luks.v[0]);
-	bu_add(s, "luks: cryptsetup luksDump", sh);
+	bu_add(s, xstrdup("luks: cryptsetup luksDump"), sh);
 }

@@ -24,7 +24,7 @@ const char bu_lvm_conf[] = "devices {\n"
 /* the agent's run keeps an fd open that lvm would warn about */
 #define LVM_ENV "export LVM_SUPPRESS_FD_WARNINGS=1\n"
 
-void bu_lvm_create(struct bu_script *s)
+void bu_lvm_create(struct bu_script *s, enum bl_layer l)
 {
 	unsigned long long lv = (s->fs_bytes + EXTENT - 1) / EXTENT * EXTENT;
 	struct strbuf sh = STRBUF_INIT;
@@ -33,19 +33,20 @@ void bu_lvm_create(struct bu_script *s)
 	sb_addf(&sh, "lvm pvcreate -y %s\n", pv);
 	sb_addf(&sh, "lvm vgcreate -y -s 4m " BL_STACK_VG " %s\n", pv);
 	sb_addf(&sh, "lvm lvcreate -y -W n -n " BL_STACK_LV " -L %llub " BL_STACK_VG "\n", lv);
-	bu_add(s, "lvm: pvcreate, vgcreate, lvcreate", sb_detach(&sh, NULL));
+	bu_add(s, xstrdup("lvm: pvcreate, vgcreate, lvcreate"), sb_detach(&sh, NULL));
 	sl_release(&s->devs);
 	sl_push(&s->devs, "/dev/mapper/" BL_STACK_VG "-" BL_STACK_LV);
 }
 
-void bu_lvm_stop(struct bu_script *s)
+void bu_lvm_stop(struct bu_script *s, enum bl_layer l)
 {
-	bu_add(s, "lvm: vgchange -an", xstrdup(LVM_ENV "lvm vgchange -an " BL_STACK_VG "\n"));
+	bu_add(s, xstrdup("lvm: vgchange -an"),
+	       xstrdup(LVM_ENV "lvm vgchange -an " BL_STACK_VG "\n"));
 }
 
-void bu_lvm_report(struct bu_script *s)
+void bu_lvm_report(struct bu_script *s, enum bl_layer l)
 {
-	bu_add(s, "lvm: pvs, lvs",
+	bu_add(s, xstrdup("lvm: pvs, lvs"),
 	       xstrdup(LVM_ENV "lvm pvs -o pv_name,vg_name,pv_size,pv_uuid\n"
 			       "lvm lvs -o lv_name,vg_name,lv_size,lv_uuid --units b\n"));
 }

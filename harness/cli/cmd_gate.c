@@ -267,8 +267,8 @@ static int add_stack(struct bl_scenario *sc, const struct gate *g, const char *w
 	struct bl_stack_build_opts o = {.fs_image = fs,
 					.workdir = workdir,
 					.timeout_ms = 300000,
-					.key =
-					    bl_stack_has(&g->stack, BL_LAYER_LUKS) ? g->key : NULL,
+					.key = bl_stack_has_kind(&g->stack, BL_KIND_LUKS) ? g->key
+											  : NULL,
 					.key_len = g->key_len};
 	struct bl_stack_disks d;
 	int rc = bl_stack_build(&g->stack, &o, &d);
@@ -320,7 +320,7 @@ static int add_root_disk(struct bl_scenario *sc, const struct gate *g, const cha
  * passphrase types it at the prompt first (G->key: the passphrase's copy) */
 static int add_steps(struct bl_scenario *sc, const struct gate *g)
 {
-	bool typed = g->passphrase && bl_stack_has(&g->stack, BL_LAYER_LUKS);
+	bool typed = g->passphrase && bl_stack_has_kind(&g->stack, BL_KIND_LUKS);
 	struct bl_gate_steps gs = {.hello_timeout_ms = g->timeout_ms,
 				   .passphrase = typed ? g->key : NULL};
 	return bl_plan_gate_steps(sc, &gs);
@@ -501,11 +501,17 @@ static int print_layer(enum bl_layer l, const struct bl_result *r)
 {
 	const struct bl_event *e = md_started(r);
 	const char *refused = tail_line(r, "No key available with this passphrase");
-	if (l == BL_LAYER_RAID1 && e) {
-		put_text("layer raid1: assembled: ", e->c.detail);
-	} else if (l == BL_LAYER_RAID1) {
-		printf("layer raid1: the array was never assembled (the kernel never said "
-		       "'md/raid1:mdN: active'): the layers above it were not reached\n");
+	bool md = bl_layer_kind(l) == BL_KIND_MD;
+	if (md && e) {
+		printf("layer %s: assembled: ", bl_layer_name(l));
+		put_text("", e->c.detail);
+	} else if (md) {
+		printf("layer %s: the array was never assembled (the kernel never said '%s'): the "
+		       "layers above it were not reached\n",
+		       bl_layer_name(l),
+		       l == BL_LAYER_RAID5    ? "md/raid:mdN: raid level 5 active"
+		       : l == BL_LAYER_RAID10 ? "md/raid10:mdN: active"
+					      : "md/raid1:mdN: active");
 		return -1;
 	} else if (l == BL_LAYER_LUKS && refused) {
 		put_text("layer luks: the key was refused: ", refused);
@@ -798,7 +804,7 @@ static void check_key(struct gate *g)
 {
 	bool luks = false;
 	for (size_t i = 0; i < g->stacks.n; i++)
-		luks |= bl_stack_has(&g->parsed[i], BL_LAYER_LUKS);
+		luks |= bl_stack_has_kind(&g->parsed[i], BL_KIND_LUKS);
 	if (g->passphrase && g->keyfile)
 		die("gate: --passphrase and --keyfile: give one key");
 	if (luks && !g->passphrase && !g->keyfile)

@@ -9,7 +9,7 @@ err() { "$BOOTLAB" gate --kernel "$T_TMP/k" --initramfs "$T_TMP/i" "$@" 2>&1 >/d
 rc() { "$BOOTLAB" gate --kernel "$T_TMP/k" --initramfs "$T_TMP/i" "$@" >/dev/null 2>&1; echo $?; }
 
 expect_eq "unknown layer" "$(err --root-stack xfs)" \
-	"bootlab gate: --root-stack: root stack 'xfs': unknown layer 'xfs' (known: raid1, lvm, luks, ext4)"
+	"bootlab gate: --root-stack: root stack 'xfs': unknown layer 'xfs' (known: raid1, raid5, raid10, lvm, luks, ext4)"
 expect_eq "filesystem below the top" "$(err --root-stack ext4+lvm)" \
 	"bootlab gate: --root-stack: root stack 'ext4+lvm': filesystem 'ext4' below the top"
 expect_eq "no filesystem on top" "$(err --root-stack raid1+lvm)" \
@@ -18,6 +18,15 @@ expect_eq "a layer twice" "$(err --root-stack raid1+raid1+ext4)" \
 	"bootlab gate: --root-stack: root stack 'raid1+raid1+ext4': layer 'raid1' twice"
 expect_eq "md over an LV" "$(err --root-stack lvm+raid1+ext4)" \
 	"bootlab gate: --root-stack: root stack 'lvm+raid1+ext4': raid1 above lvm (md over one lvm device) is not a stack bootlab builds: raid1 goes on the disks, at the bottom"
+expect_eq "two md layers" "$(err --root-stack raid1+raid5+ext4)" \
+	"bootlab gate: --root-stack: root stack 'raid1+raid5+ext4': layers 'raid1' and 'raid5': one md layer in a stack"
+expect_eq "raid10 over an LV" "$(err --root-stack lvm+raid10+ext4)" \
+	"bootlab gate: --root-stack: root stack 'lvm+raid10+ext4': raid10 above lvm (md over one lvm device) is not a stack bootlab builds: raid10 goes on the disks, at the bottom"
+# a stack that parses gets as far as the key check (no emulator starts)
+for st in raid5+ext4 raid10+ext4 raid5+lvm+ext4 raid10+lvm+ext4; do
+	expect_eq "$st parses" "$(err --root-stack $st --passphrase p)" \
+		"bootlab gate: --passphrase: no --root-stack has a luks layer"
+done
 expect_eq "empty layer" "$(err --root-stack raid1++ext4)" \
 	"bootlab gate: --root-stack: empty layer in 'raid1++ext4'"
 expect_eq "empty stack" "$(err --root-stack '')" "bootlab gate: --root-stack: empty root stack"

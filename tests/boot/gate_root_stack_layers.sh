@@ -1,0 +1,106 @@
+#!/bin/bash
+# timeout: 900
+# bootlab gate --root-stack: the layers beyond raid1, lvm and luks
+# (tests/boot/gate_root_stack.sh has those), on bootlab's x86_64 kernel
+# with the busybox-stacks example. Each stack is written by the real tool
+# in the builder guest, read back by that tool (on the host where it reads
+# image files, else from the build log), reached by the initramfs (stage-2
+# hello on the top filesystem) and taken from the cache the second time.
+# raid5 (3 members) and raid10 (4 members, near=2): mdadm --examine.
+. "$(dirname "$0")/../lib.sh"
+
+gate=ci/initramfs-gate
+K=$("$BOOTLAB" kernel build --arch x86_64 -q) || K=
+check "the project's x86_64 kernel is built" test -f "$K"
+ci/examples/busybox-stacks/build.sh "$T_TMP/bbs.cpio.gz"
+check "busybox-stacks example initramfs built" test -s "$T_TMP/bbs.cpio.gz"
+console() { cat "$T_TMP/$1"/latest/*.console.log; }
+
+# the root folder holds a nonce, so this run's stacks are new to the
+# cache; they are removed from it at the end
+mkdir -p "$T_TMP/stackroot/etc"
+echo "gate_root_stack_layers $$ $(date +%s%N)" >"$T_TMP/stackroot/etc/nonce"
+stack_dirs=()
+stack_gate() { # NAME STACK [ARGS...]: the gate's output in $out, status in $rc, build log in $log
+	local name=$1 stack=$2; shift 2
+	out=$($gate --kernel "$K" --initramfs "$T_TMP/bbs.cpio.gz" "$@" --root "$T_TMP/stackroot" \
+		--root-size 32M --root-stack "$stack" --report-dir "$T_TMP/$name" --timeout 120s 2>&1)
+	rc=$?
+	echo "$out" | sed 's/^/# /'
+	log=$(echo "$out" | sed -n 's/^bootlab gate: root stack .*(log: \(.*\))$/\1/p')
+	[ -n "$log" ] && stack_dirs+=("$(dirname "$log")")
+}
+hello2_root() { json_get "$T_TMP/$1/latest/report.json" '.scenarios[0].hello2.root | "\(.device)/\(.fstype)"'; }
+# cached NAME STACK [ARGS...]: the same gate again boots no builder
+cached() {
+	local name=$1 stack=$2
+	stack_gate "$@"
+	expect_eq "$stack again: gate exits 0" "$rc" 0
+	expect_match "$stack again: members from the cache" "$out" "root stack ${stack//+/\\+}: [0-9] member disks? from the cache"
+	echo "$out" >"$T_TMP/$name.out"
+	no_match "$stack again: no builder guest booted" 'stack-builder' "$T_TMP/$name.out"
+}
+# md_examine STACK N: mdadm --examine of the N cached members on the host;
+# every member carries the printed array UUID; prints "level devices layout"
+md_examine() {
+	local stack=$1 n=$2 uuid sd ex m=()
+	uuid=$(echo "$out" | sed -n 's/^bootlab gate: md array \/dev\/md0, UUID //p')
+	sd=$(dirname "$log")
+	for i in $(seq 0 $((n - 1))); do m+=("$sd/m$i.img"); done
+	ex=$(mdadm --examine "${m[@]}" 2>&1)
+	echo "$ex" | sed 's/^/# /'
+	expect_eq "$stack: host mdadm --examine: all $n members carry the printed array UUID" \
+		"$(echo "$ex" | grep -c "Array UUID : ${uuid:-none}$")" "$n"
+	expect_eq "$stack: host mdadm --examine: metadata 1.2, clean, on every member" \
+		"$(echo "$ex" | grep -E '^ +(Version|State) :' | awk '{ print $NF }' | sort | uniq -c | awk '{ printf "%s %s ", $1, $2 }')" \
+		"$n 1.2 $n clean "
+	examined=$(echo "$ex" | awk -F' : ' '/^ +Raid Level :/ { l = $2 } /^ +Raid Devices :/ { d = $2 } /^ +Layout :/ { y = $2 } END { print l, d, y }')
+}
+
+# 1. md RAID5 over three members, left-symmetric
+stack_gate raid5 raid5+ext4
+expect_eq "raid5+ext4: gate exits 0" "$rc" 0
+expect_match "raid5+ext4: root=/dev/md0 added" "$out" 'root stack raid5\+ext4, adding root=/dev/md0$'
+expect_match "raid5+ext4: 3 members written in the builder guest" "$out" \
+	'root stack raid5\+ext4: 3 member disks written by mdadm/lvm2 in the builder guest'
+md_examine raid5+ext4 3
+expect_eq "raid5+ext4: host mdadm --examine: level, devices, layout" "$examined" "raid5 3 left-symmetric"
+expect_match "raid5+ext4: the initramfs's mdadm ran the array, all 3 devices" "$(console raid5)" \
+	'md/raid:md0: raid level 5 active with 3 out of 3 devices'
+expect_eq "raid5+ext4: stage 2 on md0/ext4" "$(hello2_root raid5)" md0/ext4
+cached raid5-again raid5+ext4
+
+# 2. md RAID10 over four members, near=2 (striped mirrors)
+stack_gate raid10 raid10+ext4
+expect_eq "raid10+ext4: gate exits 0" "$rc" 0
+expect_match "raid10+ext4: root=/dev/md0 added" "$out" 'root stack raid10\+ext4, adding root=/dev/md0$'
+expect_match "raid10+ext4: 4 members written in the builder guest" "$out" \
+	'root stack raid10\+ext4: 4 member disks written by mdadm/lvm2 in the builder guest'
+md_examine raid10+ext4 4
+expect_eq "raid10+ext4: host mdadm --examine: level, devices, layout" "$examined" "raid10 4 near=2"
+expect_match "raid10+ext4: the initramfs's mdadm ran the array, all 4 devices" "$(console raid10)" \
+	'md/raid10:md0: active with 4 out of 4 devices'
+expect_eq "raid10+ext4: stage 2 on md0/ext4" "$(hello2_root raid10)" md0/ext4
+cached raid10-again raid10+ext4
+
+# 3. LVM on RAID5: the PV is the array
+stack_gate raid5-lvm raid5+lvm+ext4
+expect_eq "raid5+lvm+ext4: gate exits 0" "$rc" 0
+expect_match "raid5+lvm+ext4: the PV is the md array" "$(cat "$log")" '^ +/dev/md0 +bootlab '
+expect_eq "raid5+lvm+ext4: stage 2 on the LV, ext4" "$(hello2_root raid5-lvm)" mapper/bootlab-root/ext4
+
+# 4. an initramfs without mdadm (the plain busybox example) is told by
+# the layer it did not reach, the kernel line that was missing named
+ci/examples/busybox/build.sh "$T_TMP/bb.cpio.gz"
+out=$($gate --kernel "$K" --initramfs "$T_TMP/bb.cpio.gz" --root "$T_TMP/stackroot" --root-size 32M \
+	--root-stack raid5+ext4 --report-dir "$T_TMP/nomd" --timeout 60s 2>&1)
+rc=$?
+echo "$out" | sed 's/^/# /'
+expect_eq "raid5, no mdadm: gate exits 1" "$rc" 1
+expect_match "raid5, no mdadm: the array is named as never assembled" "$out" \
+	"^layer raid5: the array was never assembled \(the kernel never said 'md/raid:mdN: raid level 5 active'\)"
+
+no_emulator_left
+for d in "${stack_dirs[@]}"; do rm -rf "$d"; done
+
+done_testing
