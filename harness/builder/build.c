@@ -39,6 +39,8 @@ static const struct layer_ops {
     [BL_LAYER_LVM] = {bu_lvm_create, bu_lvm_stop, bu_lvm_report,
 		      "/dev/mapper/" BL_STACK_VG "-" BL_STACK_LV},
     [BL_LAYER_LUKS] = {bu_luks_create, bu_luks_stop, bu_luks_report, "/dev/mapper/" BL_STACK_CRYPT},
+    [BL_LAYER_LUKS1] = {bu_luks_create, bu_luks_stop, bu_luks_report,
+			"/dev/mapper/" BL_STACK_CRYPT},
 };
 
 const char *bl_stack_top_dev(const struct bl_stack *s)

@@ -280,8 +280,9 @@ static int add_stack(struct bl_scenario *sc, const struct gate *g, const char *w
 		if (d.md_uuid[0])
 			printf("bootlab gate: md array %s, UUID %s\n", BL_STACK_MD_DEV, d.md_uuid);
 		if (d.luks_uuid[0])
-			printf("bootlab gate: LUKS2 header UUID %s, opened as /dev/mapper/%s\n",
-			       d.luks_uuid, BL_STACK_CRYPT);
+			printf("bootlab gate: LUKS%c header UUID %s, opened as /dev/mapper/%s\n",
+			       bl_stack_has(&g->stack, BL_LAYER_LUKS1) ? '1' : '2', d.luks_uuid,
+			       BL_STACK_CRYPT);
 		for (size_t i = 0; i < d.n; i++)
 			bl_plan_attach(sc, d.members[i], d.sources[i]);
 		bl_stack_disks_release(&d);
@@ -513,16 +514,19 @@ static int print_layer(enum bl_layer l, const struct bl_result *r)
 		       : l == BL_LAYER_RAID10 ? "md/raid10:mdN: active"
 					      : "md/raid1:mdN: active");
 		return -1;
-	} else if (l == BL_LAYER_LUKS && refused) {
-		put_text("layer luks: the key was refused: ", refused);
+	} else if (bl_layer_kind(l) == BL_KIND_LUKS && refused) {
+		printf("layer %s: the key was refused: ", bl_layer_name(l));
+		put_text("", refused);
 		return -1;
-	} else if (l == BL_LAYER_LUKS) {
+	} else if (bl_layer_kind(l) == BL_KIND_LUKS) {
 		printf(
-		    "layer luks: /dev/mapper/" BL_STACK_CRYPT " not seen (the kernel logs no "
-		    "dm-crypt activation; see the console tail for the initramfs's cryptsetup)\n");
+		    "layer %s: /dev/mapper/" BL_STACK_CRYPT " not seen (the kernel logs no "
+		    "dm-crypt activation; see the console tail for the initramfs's cryptsetup)\n",
+		    bl_layer_name(l));
 	} else {
-		printf("layer lvm: LV " BL_STACK_VG "/" BL_STACK_LV " not seen (the kernel logs no "
-		       "LV activation; see the console tail for the initramfs's lvm)\n");
+		printf("layer %s: LV " BL_STACK_VG "/" BL_STACK_LV " not seen (the kernel logs no "
+		       "LV activation; see the console tail for the initramfs's lvm)\n",
+		       bl_layer_name(l));
 	}
 	return 0;
 }

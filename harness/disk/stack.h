@@ -15,6 +15,7 @@ enum bl_layer {
 	BL_LAYER_RAID10,
 	BL_LAYER_LVM,
 	BL_LAYER_LUKS,
+	BL_LAYER_LUKS1,
 	BL_LAYER_EXT4,
 };
 

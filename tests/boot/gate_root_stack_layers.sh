@@ -6,7 +6,8 @@
 # in the builder guest, read back by that tool (on the host where it reads
 # image files, else from the build log), reached by the initramfs (stage-2
 # hello on the top filesystem) and taken from the cache the second time.
-# raid5 (3 members) and raid10 (4 members, near=2): mdadm --examine.
+# raid5 (3 members) and raid10 (4 members, near=2): mdadm --examine;
+# luks1 (LUKS1, PBKDF2 with 1000 iterations): cryptsetup luksDump.
 . "$(dirname "$0")/../lib.sh"
 
 gate=ci/initramfs-gate
@@ -89,7 +90,33 @@ expect_eq "raid5+lvm+ext4: gate exits 0" "$rc" 0
 expect_match "raid5+lvm+ext4: the PV is the md array" "$(cat "$log")" '^ +/dev/md0 +bootlab '
 expect_eq "raid5+lvm+ext4: stage 2 on the LV, ext4" "$(hello2_root raid5-lvm)" mapper/bootlab-root/ext4
 
-# 4. an initramfs without mdadm (the plain busybox example) is told by
+# 4. LUKS1: the passphrase typed at cryptsetup's prompt; luksDump on the
+# host reads version 1, the printed UUID and the cheap PBKDF2; a key file
+# the initramfs holds opens it under LVM on RAID10
+stack_gate luks1 luks1+ext4 --passphrase 'open sesame'
+expect_eq "luks1+ext4, passphrase: gate exits 0" "$rc" 0
+expect_match "luks1+ext4: root=/dev/mapper/bootlab-crypt added" "$out" 'adding root=/dev/mapper/bootlab-crypt$'
+expect_match "luks1+ext4: the prompt was answered" "$(console luks1)" 'Enter passphrase for /dev/vda: '
+luuid=$(echo "$out" | sed -n 's/^bootlab gate: LUKS1 header UUID \([^,]*\),.*/\1/p')
+dump=$(cryptsetup luksDump "$(dirname "$log")/m0.img" 2>&1)
+echo "$dump" | head -n 20 | sed 's/^/# /'
+expect_eq "luks1+ext4: host cryptsetup luksDump: LUKS1 with the printed UUID" \
+	"$(echo "$dump" | awk '/^Version:/ { v = $2 } /^UUID:/ { u = $2 } END { print v, u }')" "1 ${luuid:-none}"
+expect_eq "luks1+ext4: host cryptsetup luksDump: sha256, 1000 PBKDF2 iterations, one key slot" \
+	"$(echo "$dump" | awk '/^Hash spec:/ { h = $3 } /^\tIterations:/ { i = $2 } /ENABLED$/ { n++ } END { print h, i, n }')" \
+	"sha256 1000 1"
+expect_eq "luks1+ext4: stage 2 on the crypt device, ext4" "$(hello2_root luks1)" mapper/bootlab-crypt/ext4
+cached luks1-again luks1+ext4 --passphrase 'open sesame'
+printf 'a key file\n\0with a NUL' >"$T_TMP/key"
+printf 'file /etc/keyfile %s 0600 0 0\n' "$T_TMP/key" >"$T_TMP/key.list"
+"$BOOTLAB" archive build "list:$T_TMP/key.list" -o "$T_TMP/key.cpio" >/dev/null
+stack_gate raid10-luks1-lvm raid10+luks1+lvm+ext4 --keyfile "$T_TMP/key" --initramfs "$T_TMP/key.cpio"
+expect_eq "raid10+luks1+lvm+ext4, key file: gate exits 0" "$rc" 0
+expect_match "raid10+luks1+lvm+ext4: the PV is the LUKS1 device" "$(cat "$log")" '^ +/dev/mapper/bootlab-crypt +bootlab '
+expect_match "raid10+luks1+lvm+ext4: luksDump in the builder read LUKS1 on md0" "$(cat "$log")" '^Version:[[:space:]]+1$'
+expect_eq "raid10+luks1+lvm+ext4: stage 2 on the LV, ext4" "$(hello2_root raid10-luks1-lvm)" mapper/bootlab-root/ext4
+
+# 5. an initramfs without mdadm (the plain busybox example) is told by
 # the layer it did not reach, the kernel line that was missing named
 ci/examples/busybox/build.sh "$T_TMP/bb.cpio.gz"
 out=$($gate --kernel "$K" --initramfs "$T_TMP/bb.cpio.gz" --root "$T_TMP/stackroot" --root-size 32M \

@@ -9,7 +9,7 @@ err() { "$BOOTLAB" gate --kernel "$T_TMP/k" --initramfs "$T_TMP/i" "$@" 2>&1 >/d
 rc() { "$BOOTLAB" gate --kernel "$T_TMP/k" --initramfs "$T_TMP/i" "$@" >/dev/null 2>&1; echo $?; }
 
 expect_eq "unknown layer" "$(err --root-stack xfs)" \
-	"bootlab gate: --root-stack: root stack 'xfs': unknown layer 'xfs' (known: raid1, raid5, raid10, lvm, luks, ext4)"
+	"bootlab gate: --root-stack: root stack 'xfs': unknown layer 'xfs' (known: raid1, raid5, raid10, lvm, luks, luks1, ext4)"
 expect_eq "filesystem below the top" "$(err --root-stack ext4+lvm)" \
 	"bootlab gate: --root-stack: root stack 'ext4+lvm': filesystem 'ext4' below the top"
 expect_eq "no filesystem on top" "$(err --root-stack raid1+lvm)" \
@@ -22,6 +22,10 @@ expect_eq "two md layers" "$(err --root-stack raid1+raid5+ext4)" \
 	"bootlab gate: --root-stack: root stack 'raid1+raid5+ext4': layers 'raid1' and 'raid5': one md layer in a stack"
 expect_eq "raid10 over an LV" "$(err --root-stack lvm+raid10+ext4)" \
 	"bootlab gate: --root-stack: root stack 'lvm+raid10+ext4': raid10 above lvm (md over one lvm device) is not a stack bootlab builds: raid10 goes on the disks, at the bottom"
+expect_eq "two luks layers" "$(err --root-stack luks+lvm+luks1+ext4)" \
+	"bootlab gate: --root-stack: root stack 'luks+lvm+luks1+ext4': layers 'luks' and 'luks1': one luks layer in a stack"
+expect_eq "luks1 without a key" "$(err --root-stack raid5+luks1+ext4)" \
+	"bootlab gate: --root-stack with luks needs --passphrase TEXT or --keyfile FILE"
 # a stack that parses gets as far as the key check (no emulator starts)
 for st in raid5+ext4 raid10+ext4 raid5+lvm+ext4 raid10+lvm+ext4; do
 	expect_eq "$st parses" "$(err --root-stack $st --passphrase p)" \
