@@ -38,6 +38,8 @@ static const struct layer_ops {
     [BL_LAYER_RAID10] = {bu_md_create, bu_md_stop, bu_md_report, BL_STACK_MD_DEV},
     [BL_LAYER_LVM] = {bu_lvm_create, bu_lvm_stop, bu_lvm_report,
 		      "/dev/mapper/" BL_STACK_VG "-" BL_STACK_LV},
+    [BL_LAYER_LVM_THIN] = {bu_lvm_create, bu_lvm_stop, bu_lvm_report,
+			   "/dev/mapper/" BL_STACK_VG "-" BL_STACK_LV},
     [BL_LAYER_LUKS] = {bu_luks_create, bu_luks_stop, bu_luks_report, "/dev/mapper/" BL_STACK_CRYPT},
     [BL_LAYER_LUKS1] = {bu_luks_create, bu_luks_stop, bu_luks_report,
 			"/dev/mapper/" BL_STACK_CRYPT},

@@ -28,6 +28,7 @@
 #define BL_STACK_MD_DEV "/dev/md0"
 #define BL_STACK_VG "bootlab"
 #define BL_STACK_LV "root"
+#define BL_STACK_POOL "pool" /* lvm-thin: the thin pool holding BL_STACK_LV */
 #define BL_STACK_CRYPT "bootlab-crypt"
 
 struct bl_stack_build_opts {

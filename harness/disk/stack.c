@@ -12,10 +12,10 @@ static const struct {
 	const char *name;
 	enum bl_layer_kind kind;
 } layers[] = {
-    [BL_LAYER_RAID1] = {"raid1", BL_KIND_MD},	[BL_LAYER_RAID5] = {"raid5", BL_KIND_MD},
-    [BL_LAYER_RAID10] = {"raid10", BL_KIND_MD}, [BL_LAYER_LVM] = {"lvm", BL_KIND_LVM},
-    [BL_LAYER_LUKS] = {"luks", BL_KIND_LUKS},	[BL_LAYER_LUKS1] = {"luks1", BL_KIND_LUKS},
-    [BL_LAYER_EXT4] = {"ext4", BL_KIND_FS},
+    [BL_LAYER_RAID1] = {"raid1", BL_KIND_MD},	     [BL_LAYER_RAID5] = {"raid5", BL_KIND_MD},
+    [BL_LAYER_RAID10] = {"raid10", BL_KIND_MD},	     [BL_LAYER_LVM] = {"lvm", BL_KIND_LVM},
+    [BL_LAYER_LVM_THIN] = {"lvm-thin", BL_KIND_LVM}, [BL_LAYER_LUKS] = {"luks", BL_KIND_LUKS},
+    [BL_LAYER_LUKS1] = {"luks1", BL_KIND_LUKS},	     [BL_LAYER_EXT4] = {"ext4", BL_KIND_FS},
 };
 
 static const char *const kind_names[] = {[BL_KIND_MD] = "md",

@@ -7,7 +7,8 @@
 # image files, else from the build log), reached by the initramfs (stage-2
 # hello on the top filesystem) and taken from the cache the second time.
 # raid5 (3 members) and raid10 (4 members, near=2): mdadm --examine;
-# luks1 (LUKS1, PBKDF2 with 1000 iterations): cryptsetup luksDump.
+# luks1 (LUKS1, PBKDF2 with 1000 iterations): cryptsetup luksDump;
+# lvm-thin (a thin LV in a thin pool): lvs segment types.
 . "$(dirname "$0")/../lib.sh"
 
 gate=ci/initramfs-gate
@@ -116,7 +117,19 @@ expect_match "raid10+luks1+lvm+ext4: the PV is the LUKS1 device" "$(cat "$log")"
 expect_match "raid10+luks1+lvm+ext4: luksDump in the builder read LUKS1 on md0" "$(cat "$log")" '^Version:[[:space:]]+1$'
 expect_eq "raid10+luks1+lvm+ext4: stage 2 on the LV, ext4" "$(hello2_root raid10-luks1-lvm)" mapper/bootlab-root/ext4
 
-# 5. an initramfs without mdadm (the plain busybox example) is told by
+# 5. a thin LV: lvs in the builder reads the LV as thin in pool 'pool',
+# the pool as thin-pool; the initramfs's lvm activates both
+stack_gate thin lvm-thin+ext4
+expect_eq "lvm-thin+ext4: gate exits 0" "$rc" 0
+expect_match "lvm-thin+ext4: root=/dev/mapper/bootlab-root added" "$out" 'adding root=/dev/mapper/bootlab-root$'
+expect_match "lvm-thin+ext4: lvs read LV root as a thin LV in pool 'pool'" "$(cat "$log")" \
+	'^ +root +bootlab +[0-9]+B +[A-Za-z0-9-]+ +thin +pool *$'
+expect_match "lvm-thin+ext4: lvs read the pool as thin-pool" "$(cat "$log")" \
+	'^ +pool +bootlab +[0-9]+B +[A-Za-z0-9-]+ +thin-pool( |$)'
+expect_eq "lvm-thin+ext4: stage 2 on the thin LV, ext4" "$(hello2_root thin)" mapper/bootlab-root/ext4
+cached thin-again lvm-thin+ext4
+
+# 6. an initramfs without mdadm (the plain busybox example) is told by
 # the layer it did not reach, the kernel line that was missing named
 ci/examples/busybox/build.sh "$T_TMP/bb.cpio.gz"
 out=$($gate --kernel "$K" --initramfs "$T_TMP/bb.cpio.gz" --root "$T_TMP/stackroot" --root-size 32M \

@@ -9,7 +9,7 @@ err() { "$BOOTLAB" gate --kernel "$T_TMP/k" --initramfs "$T_TMP/i" "$@" 2>&1 >/d
 rc() { "$BOOTLAB" gate --kernel "$T_TMP/k" --initramfs "$T_TMP/i" "$@" >/dev/null 2>&1; echo $?; }
 
 expect_eq "unknown layer" "$(err --root-stack xfs)" \
-	"bootlab gate: --root-stack: root stack 'xfs': unknown layer 'xfs' (known: raid1, raid5, raid10, lvm, luks, luks1, ext4)"
+	"bootlab gate: --root-stack: root stack 'xfs': unknown layer 'xfs' (known: raid1, raid5, raid10, lvm, lvm-thin, luks, luks1, ext4)"
 expect_eq "filesystem below the top" "$(err --root-stack ext4+lvm)" \
 	"bootlab gate: --root-stack: root stack 'ext4+lvm': filesystem 'ext4' below the top"
 expect_eq "no filesystem on top" "$(err --root-stack raid1+lvm)" \
@@ -26,8 +26,10 @@ expect_eq "two luks layers" "$(err --root-stack luks+lvm+luks1+ext4)" \
 	"bootlab gate: --root-stack: root stack 'luks+lvm+luks1+ext4': layers 'luks' and 'luks1': one luks layer in a stack"
 expect_eq "luks1 without a key" "$(err --root-stack raid5+luks1+ext4)" \
 	"bootlab gate: --root-stack with luks needs --passphrase TEXT or --keyfile FILE"
+expect_eq "two lvm layers" "$(err --root-stack lvm+luks+lvm-thin+ext4)" \
+	"bootlab gate: --root-stack: root stack 'lvm+luks+lvm-thin+ext4': layers 'lvm' and 'lvm-thin': one lvm layer in a stack"
 # a stack that parses gets as far as the key check (no emulator starts)
-for st in raid5+ext4 raid10+ext4 raid5+lvm+ext4 raid10+lvm+ext4; do
+for st in raid5+ext4 raid10+ext4 raid5+lvm+ext4 raid10+lvm+ext4 lvm-thin+ext4 raid1+lvm-thin+ext4; do
 	expect_eq "$st parses" "$(err --root-stack $st --passphrase p)" \
 		"bootlab gate: --passphrase: no --root-stack has a luks layer"
 done
