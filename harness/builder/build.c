@@ -89,10 +89,15 @@ static void make_script(const struct bl_stack *s, size_t nmem, const char *fs_de
 	bu_add(b, xstrdup("setup"), xstrdup("mkdir -p /run/lock/lvm /tmp\n"));
 	for (size_t i = 0; i + 1 < s->n; i++)
 		layer_ops[s->layer[i]].create(b, s->layer[i]);
-	bu_add(b, xstrdup("copy the filesystem onto the top device"),
-	       xasprintf("dd if=%s of=%s bs=1M conv=fsync\nsync\n", fs_dev, b->devs.v[0]));
+	if (b->xfs)
+		bu_xfs_make(b, fs_dev);
+	else
+		bu_add(b, xstrdup("copy the filesystem onto the top device"),
+		       xasprintf("dd if=%s of=%s bs=1M conv=fsync\nsync\n", fs_dev, b->devs.v[0]));
 	for (size_t i = 0; i + 1 < s->n; i++)
 		layer_ops[s->layer[i]].report(b, s->layer[i]);
+	if (b->xfs)
+		bu_xfs_report(b);
 	for (size_t i = s->n - 1; i-- > 0;)
 		layer_ops[s->layer[i]].stop(b, s->layer[i]);
 }
@@ -105,8 +110,8 @@ static void ids_of(const char *key, char md[40], char luks[37])
 		 key + 50);
 }
 
-/* the cache key: the stack, the filesystem's bytes, the LUKS key and
- * the tools */
+/* the cache key: the stack, the filesystem's bytes, the LUKS key, an
+ * xfs top's label and UUID, and the tools */
 static int stack_key(const struct bl_stack *s, const struct bl_stack_build_opts *o, char out[65])
 {
 	static const char *const tools[] = {"/sbin/mdadm", "/sbin/lvm", "/sbin/cryptsetup",
@@ -120,6 +125,11 @@ static int stack_key(const struct bl_stack *s, const struct bl_stack_build_opts 
 	bl_sha256_update_str(&h, o->key ? "key" : "no key");
 	if (o->key)
 		bl_sha256_update(&h, o->key, o->key_len);
+	bool xfs = bl_stack_has(s, BL_LAYER_XFS);
+	if (xfs) {
+		bl_sha256_update_str(&h, o->fs_label ? o->fs_label : "no label");
+		bl_sha256_update_str(&h, o->fs_uuid ? o->fs_uuid : "no uuid");
+	}
 	if (bl_sha256_update_file(&h, fs) < 0)
 		return bl_err_prefix("the root filesystem image");
 	for (size_t i = 0; i < BL_ARRAY_SIZE(tools); i++)
@@ -127,6 +137,12 @@ static int stack_key(const struct bl_stack *s, const struct bl_stack_build_opts 
 			bl_err_kind(BL_EK_INFRA);
 			return bl_err_prefix("the stack builder needs '%s' (ci/install-deps)",
 					     tools[i]);
+		}
+	for (size_t i = 0; xfs && i < BL_ARRAY_SIZE(bu_xfs_tools); i++)
+		if (bl_sha256_update_file(&h, bu_xfs_tools[i]) < 0) {
+			bl_err_kind(BL_EK_INFRA);
+			return bl_err_prefix("an xfs stack needs '%s' (xfsprogs, ci/install-deps)",
+					     bu_xfs_tools[i]);
 		}
 	bl_sha256_final_hex(&h, out);
 	return 0;
@@ -149,7 +165,12 @@ static int build_into(const struct bl_stack *s, const struct bl_stack_build_opts
 	unsigned long long fs_bytes = 0;
 	if (file_size(o->fs_image, &fs_bytes) < 0)
 		return -1;
-	struct bu_script b = {.fs_bytes = fs_bytes, .key = o->key, .key_len = o->key_len};
+	struct bu_script b = {.fs_bytes = fs_bytes,
+			      .key = o->key,
+			      .key_len = o->key_len,
+			      .xfs = bl_stack_has(s, BL_LAYER_XFS),
+			      .fs_label = o->fs_label,
+			      .fs_uuid = o->fs_uuid};
 	ids_of(key, b.md_uuid, b.luks_uuid);
 	struct strlist members = STRLIST_INIT;
 	int rc = 0;

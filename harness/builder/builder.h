@@ -1,15 +1,17 @@
 /* harness/builder: root stacks written by the real tools.
  *
- * The layers of a root stack (md RAID1, LVM) are made by Debian's mdadm
- * and lvm2 themselves, never by a writer of bootlab's own: bootlab boots a
- * builder guest (its own x86_64 kernel, the agent as /init, the host's
- * mdadm, lvm and busybox with their libraries) with the stack's member
- * disks empty and the top filesystem's image as one more disk. The agent
- * runs one shell script made of each layer's commands, bottom-up: create
- * the layer on the devices below, copy the filesystem image onto the top
- * device, stop the layers again; then the tools' own reports of what they
- * wrote (mdadm --examine, lvm pvs/lvs) go into the build log. No root and
- * no loop device on the host.
+ * The layers of a root stack (md RAID1/5/10, LVM, LUKS, an xfs top) are
+ * made by Debian's mdadm, lvm2, cryptsetup and mkfs.xfs themselves, never
+ * by a writer of bootlab's own: bootlab boots a builder guest (its own
+ * x86_64 kernel, the agent as /init, the host's tools and busybox with
+ * their libraries) with the stack's member disks empty and the top
+ * filesystem's image as one more disk. The agent runs one shell script
+ * made of each layer's commands, bottom-up: create the layer on the
+ * devices below, copy the filesystem image onto the top device (or make
+ * the xfs there and copy its files), stop the layers again; then the
+ * tools' own reports of what they wrote (mdadm --examine, lvm pvs/lvs,
+ * cryptsetup luksDump, xfs_db) go into the build log. No root and no loop
+ * device on the host.
  *
  * Members are cached by content under CACHE/stacks/<key>/ (the stack, the
  * filesystem image's bytes, the fixed identifiers and the tools' binaries)
@@ -37,6 +39,8 @@ struct bl_stack_build_opts {
 	int timeout_ms;	      /* the builder guest's deadline */
 	const char *key;      /* the LUKS key (passphrase or key file bytes), or NULL */
 	size_t key_len;
+	const char *fs_label; /* an xfs top's label and UUID (--root-by), or NULL */
+	const char *fs_uuid;
 };
 
 struct bl_stack_disks {

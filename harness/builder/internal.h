@@ -23,6 +23,8 @@ struct bu_script {
 	const char *key;	   /* the LUKS key's bytes (a passphrase's, or a key file's) */
 	size_t key_len;
 	unsigned long long fs_bytes;
+	bool xfs;			/* the top is xfs: mkfs.xfs in the guest */
+	const char *fs_label, *fs_uuid; /* the xfs's, or NULL */
 };
 /* add a step; WHAT and SCRIPT are the script's now */
 void bu_add(struct bu_script *s, char *what, char *script);
@@ -44,6 +46,12 @@ void bu_lvm_report(struct bu_script *s, enum bl_layer l);
 void bu_luks_create(struct bu_script *s, enum bl_layer l);
 void bu_luks_stop(struct bu_script *s, enum bl_layer l);
 void bu_luks_report(struct bu_script *s, enum bl_layer l);
+/* xfs.c: mkfs.xfs on the top device, the files of FS_DEV (the ext4
+ * bootlab made) copied onto it; xfs_db's read of its superblock */
+void bu_xfs_make(struct bu_script *s, const char *fs_dev);
+void bu_xfs_report(struct bu_script *s);
+/* the xfsprogs programs the guest runs for an xfs top */
+extern const char *const bu_xfs_tools[2];
 /* /etc/lvm/lvm.conf of the builder guest: no udev there */
 extern const char bu_lvm_conf[];
 

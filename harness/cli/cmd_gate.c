@@ -264,12 +264,14 @@ static int make_fs(const struct gate *g, const char *workdir, const char *agent,
  * in the builder guest (harness/builder), attached as the root's disks */
 static int add_stack(struct bl_scenario *sc, const struct gate *g, const char *workdir, char *fs)
 {
-	struct bl_stack_build_opts o = {.fs_image = fs,
-					.workdir = workdir,
-					.timeout_ms = 300000,
-					.key = bl_stack_has_kind(&g->stack, BL_KIND_LUKS) ? g->key
-											  : NULL,
-					.key_len = g->key_len};
+	struct bl_stack_build_opts o = {
+	    .fs_image = fs,
+	    .workdir = workdir,
+	    .timeout_ms = 300000,
+	    .key = bl_stack_has_kind(&g->stack, BL_KIND_LUKS) ? g->key : NULL,
+	    .key_len = g->key_len,
+	    .fs_label = g->by == BL_ROOT_BY_LABEL ? GATE_ROOT_LABEL : NULL,
+	    .fs_uuid = g->by == BL_ROOT_BY_UUID ? GATE_ROOT_UUID : NULL};
 	struct bl_stack_disks d;
 	int rc = bl_stack_build(&g->stack, &o, &d);
 	if (rc == 0) {
@@ -294,7 +296,8 @@ static int add_stack(struct bl_scenario *sc, const struct gate *g, const char *w
 }
 
 /* the root disk: a copy of the --root image with the agent written in, or
- * a new ext4; under the layers of --root-stack when it has any */
+ * a new ext4; under the layers of --root-stack when it has any, and made
+ * xfs by the builder guest when that is the top */
 static int add_root_disk(struct bl_scenario *sc, const struct gate *g, const char *workdir,
 			 const char *agent, const struct strlist *mods, const char *order)
 {
@@ -306,7 +309,7 @@ static int add_root_disk(struct bl_scenario *sc, const struct gate *g, const cha
 			return -1;
 		}
 	}
-	if (g->stack.n > 1) {
+	if (g->stack.n > 1 || bl_stack_has(&g->stack, BL_LAYER_XFS)) {
 		if (!copy && make_fs(g, workdir, agent, mods, order, &copy) < 0)
 			return -1;
 		return add_stack(sc, g, workdir, copy);

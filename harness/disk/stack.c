@@ -12,10 +12,15 @@ static const struct {
 	const char *name;
 	enum bl_layer_kind kind;
 } layers[] = {
-    [BL_LAYER_RAID1] = {"raid1", BL_KIND_MD},	     [BL_LAYER_RAID5] = {"raid5", BL_KIND_MD},
-    [BL_LAYER_RAID10] = {"raid10", BL_KIND_MD},	     [BL_LAYER_LVM] = {"lvm", BL_KIND_LVM},
-    [BL_LAYER_LVM_THIN] = {"lvm-thin", BL_KIND_LVM}, [BL_LAYER_LUKS] = {"luks", BL_KIND_LUKS},
-    [BL_LAYER_LUKS1] = {"luks1", BL_KIND_LUKS},	     [BL_LAYER_EXT4] = {"ext4", BL_KIND_FS},
+    [BL_LAYER_RAID1] = {"raid1", BL_KIND_MD},
+    [BL_LAYER_RAID5] = {"raid5", BL_KIND_MD},
+    [BL_LAYER_RAID10] = {"raid10", BL_KIND_MD},
+    [BL_LAYER_LVM] = {"lvm", BL_KIND_LVM},
+    [BL_LAYER_LVM_THIN] = {"lvm-thin", BL_KIND_LVM},
+    [BL_LAYER_LUKS] = {"luks", BL_KIND_LUKS},
+    [BL_LAYER_LUKS1] = {"luks1", BL_KIND_LUKS},
+    [BL_LAYER_EXT4] = {"ext4", BL_KIND_FS},
+    [BL_LAYER_XFS] = {"xfs", BL_KIND_FS},
 };
 
 static const char *const kind_names[] = {[BL_KIND_MD] = "md",
@@ -63,7 +68,7 @@ static int layer_fits(const struct bl_stack *s, enum bl_layer l, bool last)
 {
 	enum bl_layer_kind k = bl_layer_kind(l);
 	if ((k == BL_KIND_FS) != last)
-		return bl_err(last ? "the top layer '%s' is not a filesystem (ext4)"
+		return bl_err(last ? "the top layer '%s' is not a filesystem (ext4, xfs)"
 				   : "filesystem '%s' below the top",
 			      bl_layer_name(l));
 	for (size_t i = 0; i < s->n; i++)

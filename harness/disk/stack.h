@@ -18,6 +18,7 @@ enum bl_layer {
 	BL_LAYER_LUKS,
 	BL_LAYER_LUKS1,
 	BL_LAYER_EXT4,
+	BL_LAYER_XFS,
 };
 
 /* what a layer is: a stack has at most one layer of each kind (one md

@@ -8,7 +8,8 @@
 # hello on the top filesystem) and taken from the cache the second time.
 # raid5 (3 members) and raid10 (4 members, near=2): mdadm --examine;
 # luks1 (LUKS1, PBKDF2 with 1000 iterations): cryptsetup luksDump;
-# lvm-thin (a thin LV in a thin pool): lvs segment types.
+# lvm-thin (a thin LV in a thin pool): lvs segment types; xfs (made by
+# mkfs.xfs in the builder guest): blkid and xfs_db on the host.
 . "$(dirname "$0")/../lib.sh"
 
 gate=ci/initramfs-gate
@@ -129,7 +130,29 @@ expect_match "lvm-thin+ext4: lvs read the pool as thin-pool" "$(cat "$log")" \
 expect_eq "lvm-thin+ext4: stage 2 on the thin LV, ext4" "$(hello2_root thin)" mapper/bootlab-root/ext4
 cached thin-again lvm-thin+ext4
 
-# 6. an initramfs without mdadm (the plain busybox example) is told by
+# 6. xfs: alone (one member, the filesystem itself: blkid and xfs_db on
+# the host read bootlab's UUID), found by UUID; and on LVM on RAID5
+stack_gate xfs xfs --root-by uuid
+expect_eq "xfs: gate exits 0" "$rc" 0
+expect_match "xfs: root=UUID= added" "$out" 'root stack xfs, adding root=UUID=b0071ab0-0000-4000-8000-000000000001$'
+expect_match "xfs: 1 member written in the builder guest" "$out" \
+	'root stack xfs: 1 member disk written by mdadm/lvm2 in the builder guest'
+x0="$(dirname "$log")/m0.img"
+expect_eq "xfs: host blkid reads xfs with bootlab's UUID" \
+	"$(blkid -o export "$x0" | grep -E '^(TYPE|UUID)=' | sort | tr '\n' ' ')" \
+	"TYPE=xfs UUID=b0071ab0-0000-4000-8000-000000000001 "
+expect_eq "xfs: host xfs_db reads the superblock" \
+	"$(xfs_db -r -c 'sb 0' -c 'p magicnum uuid' "$x0" 2>&1 | tr '\n' ' ')" \
+	"magicnum = 0x58465342 uuid = b0071ab0-0000-4000-8000-000000000001 "
+expect_eq "xfs: stage 2 on vda/xfs" "$(hello2_root xfs)" vda/xfs
+cached xfs-again xfs --root-by uuid
+stack_gate raid5-lvm-xfs raid5+lvm+xfs
+expect_eq "raid5+lvm+xfs: gate exits 0" "$rc" 0
+expect_match "raid5+lvm+xfs: xfs_db in the builder read an xfs superblock on the LV" "$(cat "$log")" \
+	'^magicnum = 0x58465342$'
+expect_eq "raid5+lvm+xfs: stage 2 on the LV, xfs" "$(hello2_root raid5-lvm-xfs)" mapper/bootlab-root/xfs
+
+# 7. an initramfs without mdadm (the plain busybox example) is told by
 # the layer it did not reach, the kernel line that was missing named
 ci/examples/busybox/build.sh "$T_TMP/bb.cpio.gz"
 out=$($gate --kernel "$K" --initramfs "$T_TMP/bb.cpio.gz" --root "$T_TMP/stackroot" --root-size 32M \
