@@ -11,29 +11,14 @@
 # lvm-thin (a thin LV in a thin pool): lvs segment types; xfs (made by
 # mkfs.xfs in the builder guest): blkid and xfs_db on the host.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../root_stack_lib.sh"
 
 gate=ci/initramfs-gate
 K=$("$BOOTLAB" kernel build --arch x86_64 -q) || K=
 check "the project's x86_64 kernel is built" test -f "$K"
-ci/examples/busybox-stacks/build.sh "$T_TMP/bbs.cpio.gz"
-check "busybox-stacks example initramfs built" test -s "$T_TMP/bbs.cpio.gz"
-console() { cat "$T_TMP/$1"/latest/*.console.log; }
-
 # the root folder holds a nonce, so this run's stacks are new to the
-# cache; they are removed from it at the end
-mkdir -p "$T_TMP/stackroot/etc"
-echo "gate_root_stack_layers $$ $(date +%s%N)" >"$T_TMP/stackroot/etc/nonce"
-stack_dirs=()
-stack_gate() { # NAME STACK [ARGS...]: the gate's output in $out, status in $rc, build log in $log
-	local name=$1 stack=$2; shift 2
-	out=$($gate --kernel "$K" --initramfs "$T_TMP/bbs.cpio.gz" "$@" --root "$T_TMP/stackroot" \
-		--root-size 32M --root-stack "$stack" --report-dir "$T_TMP/$name" --timeout 120s 2>&1)
-	rc=$?
-	echo "$out" | sed 's/^/# /'
-	log=$(echo "$out" | sed -n 's/^bootlab gate: root stack .*(log: \(.*\))$/\1/p')
-	[ -n "$log" ] && stack_dirs+=("$(dirname "$log")")
-}
-hello2_root() { json_get "$T_TMP/$1/latest/report.json" '.scenarios[0].hello2.root | "\(.device)/\(.fstype)"'; }
+# cache; they are removed from it at the end (tests/root_stack_lib.sh)
+stack_setup gate_root_stack_layers
 # cached NAME STACK [ARGS...]: the same gate again boots no builder
 cached() {
 	local name=$1 stack=$2
@@ -95,19 +80,11 @@ expect_eq "raid5+lvm+ext4: stage 2 on the LV, ext4" "$(hello2_root raid5-lvm)" m
 # 4. LUKS1: the passphrase typed at cryptsetup's prompt; luksDump on the
 # host reads version 1, the printed UUID and the cheap PBKDF2; a key file
 # the initramfs holds opens it under LVM on RAID10
-stack_gate luks1 luks1+ext4 --passphrase 'open sesame'
-expect_eq "luks1+ext4, passphrase: gate exits 0" "$rc" 0
-expect_match "luks1+ext4: root=/dev/mapper/bootlab-crypt added" "$out" 'adding root=/dev/mapper/bootlab-crypt$'
-expect_match "luks1+ext4: the prompt was answered" "$(console luks1)" 'Enter passphrase for /dev/vda: '
-luuid=$(echo "$out" | sed -n 's/^bootlab gate: LUKS1 header UUID \([^,]*\),.*/\1/p')
-dump=$(cryptsetup luksDump "$(dirname "$log")/m0.img" 2>&1)
+luks_gate luks1 luks1+ext4 1
 echo "$dump" | head -n 20 | sed 's/^/# /'
-expect_eq "luks1+ext4: host cryptsetup luksDump: LUKS1 with the printed UUID" \
-	"$(echo "$dump" | awk '/^Version:/ { v = $2 } /^UUID:/ { u = $2 } END { print v, u }')" "1 ${luuid:-none}"
 expect_eq "luks1+ext4: host cryptsetup luksDump: sha256, 1000 PBKDF2 iterations, one key slot" \
 	"$(echo "$dump" | awk '/^Hash spec:/ { h = $3 } /^\tIterations:/ { i = $2 } /ENABLED$/ { n++ } END { print h, i, n }')" \
 	"sha256 1000 1"
-expect_eq "luks1+ext4: stage 2 on the crypt device, ext4" "$(hello2_root luks1)" mapper/bootlab-crypt/ext4
 cached luks1-again luks1+ext4 --passphrase 'open sesame'
 printf 'a key file\n\0with a NUL' >"$T_TMP/key"
 printf 'file /etc/keyfile %s 0600 0 0\n' "$T_TMP/key" >"$T_TMP/key.list"
@@ -155,15 +132,12 @@ expect_eq "raid5+lvm+xfs: stage 2 on the LV, xfs" "$(hello2_root raid5-lvm-xfs)"
 # 7. an initramfs without mdadm (the plain busybox example) is told by
 # the layer it did not reach, the kernel line that was missing named
 ci/examples/busybox/build.sh "$T_TMP/bb.cpio.gz"
-out=$($gate --kernel "$K" --initramfs "$T_TMP/bb.cpio.gz" --root "$T_TMP/stackroot" --root-size 32M \
-	--root-stack raid5+ext4 --report-dir "$T_TMP/nomd" --timeout 60s 2>&1)
-rc=$?
-echo "$out" | sed 's/^/# /'
+STACK_INITRAMFS="$T_TMP/bb.cpio.gz" stack_gate nomd raid5+ext4
 expect_eq "raid5, no mdadm: gate exits 1" "$rc" 1
 expect_match "raid5, no mdadm: the array is named as never assembled" "$out" \
 	"^layer raid5: the array was never assembled \(the kernel never said 'md/raid:mdN: raid level 5 active'\)"
 
 no_emulator_left
-for d in "${stack_dirs[@]}"; do rm -rf "$d"; done
+stack_cleanup
 
 done_testing
