@@ -167,18 +167,21 @@ expect_eq "two stacks: JUnit testcases, failed ones" \
 expect_eq "two stacks: the failed testcase is raid1+ext4" \
 	"$(xmllint --xpath 'string(//testcase[failure]/@name)' "$T_TMP/multi.xml")" 'initramfs-gate[stack=raid1+ext4]'
 
-# 8. Debian's initramfs-tools (its mdadm and lvm2 hooks) for the cloud
-# kernel, made with a copy of the host's configuration folder: every
-# stack reached by UUID; the array it assembles is md127 (the homehost
-# is not its own)
+# 8. Debian's initramfs-tools (its mdadm, lvm2, thin-provisioning-tools
+# and xfs hooks) for the cloud kernel, made with a copy of the host's
+# configuration folder: every stack reached by UUID, raid5, raid10, a
+# thin LV and xfs too; the array it assembles is md127 (the homehost is
+# not its own)
 ck=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
 check "Debian's cloud kernel is installed (ci/install-deps)" test -n "$ck"
 cp -r /etc/initramfs-tools "$T_TMP/itconf"
 mkinitramfs -d "$T_TMP/itconf" -o "$T_TMP/debian.img" "${ck#/boot/vmlinuz-}" >"$T_TMP/mkinitramfs.log" 2>&1
 check "mkinitramfs built an initramfs" test -s "$T_TMP/debian.img"
 listing=$("$BOOTLAB" archive list "$T_TMP/debian.img" 2>/dev/null)
-expect_match "initramfs-tools packed mdadm and lvm" "$(echo "$listing" | grep -oE 'sbin/(mdadm|lvm)$' | sort | tr '\n' ' ')" '^sbin/lvm sbin/mdadm $'
-for st in raid1+ext4 lvm+ext4 raid1+lvm+ext4; do
+expect_match "initramfs-tools packed mdadm, lvm and thin_check" \
+	"$(echo "$listing" | grep -oE 'sbin/(mdadm|lvm|thin_check)( -> .*)?$' | sed 's/ -> .*//' | sort | tr '\n' ' ')" \
+	'^sbin/lvm sbin/mdadm sbin/thin_check $'
+for st in raid1+ext4 lvm+ext4 raid1+lvm+ext4 raid5+ext4 raid10+ext4 lvm-thin+ext4 xfs; do
 	out=$($gate --kernel "$ck" --initramfs "$T_TMP/debian.img" --root "$T_TMP/stackroot" --root-size 32M \
 		--root-stack $st --root-by uuid --report-dir "$T_TMP/deb-$st" --timeout 150s 2>&1)
 	rc=$?
@@ -191,6 +194,12 @@ expect_match "initramfs-tools, raid1+ext4: mdadm ran the array as md127" "$(cons
 	'md/raid1:md127: active with 2 out of 2 mirrors'
 expect_eq "initramfs-tools, raid1+ext4: stage 2 on md127/ext4" "$(hello2_root deb-raid1+ext4)" md127/ext4
 expect_eq "initramfs-tools, raid1+lvm+ext4: stage 2 on the LV" "$(hello2_root deb-raid1+lvm+ext4)" mapper/bootlab-root/ext4
+expect_match "initramfs-tools, raid5+ext4: mdadm ran the array as md127" "$(console deb-raid5+ext4)" \
+	'md/raid:md127: raid level 5 active with 3 out of 3 devices'
+expect_match "initramfs-tools, raid10+ext4: mdadm ran the array as md127" "$(console deb-raid10+ext4)" \
+	'md/raid10:md127: active with 4 out of 4 devices'
+expect_eq "initramfs-tools, lvm-thin+ext4: stage 2 on the thin LV" "$(hello2_root deb-lvm-thin+ext4)" mapper/bootlab-root/ext4
+expect_eq "initramfs-tools, xfs: stage 2 on vda/xfs" "$(hello2_root deb-xfs)" vda/xfs
 
 no_emulator_left
 stack_cleanup
