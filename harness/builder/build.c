@@ -18,21 +18,31 @@
 
 size_t bl_stack_members(const struct bl_stack *s)
 {
+	if (bl_stack_has(s, BL_LAYER_RAID10))
+		return 4;
+	if (bl_stack_has(s, BL_LAYER_RAID5))
+		return 3;
 	return bl_stack_has(s, BL_LAYER_RAID1) ? 2 : 1;
 }
 
 /* what each block layer runs in the builder guest, and the device it
  * leaves for the layer above */
 static const struct layer_ops {
-	void (*create)(struct bu_script *s);
-	void (*stop)(struct bu_script *s);
-	void (*report)(struct bu_script *s);
+	void (*create)(struct bu_script *s, enum bl_layer l);
+	void (*stop)(struct bu_script *s, enum bl_layer l);
+	void (*report)(struct bu_script *s, enum bl_layer l);
 	const char *top;
 } layer_ops[] = {
     [BL_LAYER_RAID1] = {bu_md_create, bu_md_stop, bu_md_report, BL_STACK_MD_DEV},
+    [BL_LAYER_RAID5] = {bu_md_create, bu_md_stop, bu_md_report, BL_STACK_MD_DEV},
+    [BL_LAYER_RAID10] = {bu_md_create, bu_md_stop, bu_md_report, BL_STACK_MD_DEV},
     [BL_LAYER_LVM] = {bu_lvm_create, bu_lvm_stop, bu_lvm_report,
 		      "/dev/mapper/" BL_STACK_VG "-" BL_STACK_LV},
+    [BL_LAYER_LVM_THIN] = {bu_lvm_create, bu_lvm_stop, bu_lvm_report,
+			   "/dev/mapper/" BL_STACK_VG "-" BL_STACK_LV},
     [BL_LAYER_LUKS] = {bu_luks_create, bu_luks_stop, bu_luks_report, "/dev/mapper/" BL_STACK_CRYPT},
+    [BL_LAYER_LUKS1] = {bu_luks_create, bu_luks_stop, bu_luks_report,
+			"/dev/mapper/" BL_STACK_CRYPT},
 };
 
 const char *bl_stack_top_dev(const struct bl_stack *s)
@@ -48,7 +58,7 @@ bool bl_stack_has(const struct bl_stack *s, enum bl_layer l)
 	return false;
 }
 
-void bu_add(struct bu_script *s, const char *what, char *script)
+void bu_add(struct bu_script *s, char *what, char *script)
 {
 	s->v = xrealloc(s->v, (s->n + 1) * sizeof(*s->v));
 	s->v[s->n++] = (struct bu_step){.what = what, .script = script};
@@ -56,8 +66,10 @@ void bu_add(struct bu_script *s, const char *what, char *script)
 
 static void script_release(struct bu_script *s)
 {
-	for (size_t i = 0; i < s->n; i++)
+	for (size_t i = 0; i < s->n; i++) {
+		free(s->v[i].what);
 		free(s->v[i].script);
+	}
 	free(s->v);
 	sl_release(&s->devs);
 	sl_release(&s->members);
@@ -74,15 +86,20 @@ static void make_script(const struct bl_stack *s, size_t nmem, const char *fs_de
 		sl_pushf(&b->members, "/dev/vd%c", (char)('a' + i));
 	for (size_t i = 0; i < nmem; i++)
 		sl_push(&b->devs, b->members.v[i]);
-	bu_add(b, "setup", xstrdup("mkdir -p /run/lock/lvm /tmp\n"));
+	bu_add(b, xstrdup("setup"), xstrdup("mkdir -p /run/lock/lvm /tmp\n"));
 	for (size_t i = 0; i + 1 < s->n; i++)
-		layer_ops[s->layer[i]].create(b);
-	bu_add(b, "copy the filesystem onto the top device",
-	       xasprintf("dd if=%s of=%s bs=1M conv=fsync\nsync\n", fs_dev, b->devs.v[0]));
+		layer_ops[s->layer[i]].create(b, s->layer[i]);
+	if (b->xfs)
+		bu_xfs_make(b, fs_dev);
+	else
+		bu_add(b, xstrdup("copy the filesystem onto the top device"),
+		       xasprintf("dd if=%s of=%s bs=1M conv=fsync\nsync\n", fs_dev, b->devs.v[0]));
 	for (size_t i = 0; i + 1 < s->n; i++)
-		layer_ops[s->layer[i]].report(b);
+		layer_ops[s->layer[i]].report(b, s->layer[i]);
+	if (b->xfs)
+		bu_xfs_report(b);
 	for (size_t i = s->n - 1; i-- > 0;)
-		layer_ops[s->layer[i]].stop(b);
+		layer_ops[s->layer[i]].stop(b, s->layer[i]);
 }
 
 /* the md array's and the LUKS header's UUIDs, from the cache key */
@@ -93,8 +110,8 @@ static void ids_of(const char *key, char md[40], char luks[37])
 		 key + 50);
 }
 
-/* the cache key: the stack, the filesystem's bytes, the LUKS key and
- * the tools */
+/* the cache key: the stack, the filesystem's bytes, the LUKS key, an
+ * xfs top's label and UUID, and the tools */
 static int stack_key(const struct bl_stack *s, const struct bl_stack_build_opts *o, char out[65])
 {
 	static const char *const tools[] = {"/sbin/mdadm", "/sbin/lvm", "/sbin/cryptsetup",
@@ -108,6 +125,11 @@ static int stack_key(const struct bl_stack *s, const struct bl_stack_build_opts 
 	bl_sha256_update_str(&h, o->key ? "key" : "no key");
 	if (o->key)
 		bl_sha256_update(&h, o->key, o->key_len);
+	bool xfs = bl_stack_has(s, BL_LAYER_XFS);
+	if (xfs) {
+		bl_sha256_update_str(&h, o->fs_label ? o->fs_label : "no label");
+		bl_sha256_update_str(&h, o->fs_uuid ? o->fs_uuid : "no uuid");
+	}
 	if (bl_sha256_update_file(&h, fs) < 0)
 		return bl_err_prefix("the root filesystem image");
 	for (size_t i = 0; i < BL_ARRAY_SIZE(tools); i++)
@@ -115,6 +137,12 @@ static int stack_key(const struct bl_stack *s, const struct bl_stack_build_opts 
 			bl_err_kind(BL_EK_INFRA);
 			return bl_err_prefix("the stack builder needs '%s' (ci/install-deps)",
 					     tools[i]);
+		}
+	for (size_t i = 0; xfs && i < BL_ARRAY_SIZE(bu_xfs_tools); i++)
+		if (bl_sha256_update_file(&h, bu_xfs_tools[i]) < 0) {
+			bl_err_kind(BL_EK_INFRA);
+			return bl_err_prefix("an xfs stack needs '%s' (xfsprogs, ci/install-deps)",
+					     bu_xfs_tools[i]);
 		}
 	bl_sha256_final_hex(&h, out);
 	return 0;
@@ -137,7 +165,12 @@ static int build_into(const struct bl_stack *s, const struct bl_stack_build_opts
 	unsigned long long fs_bytes = 0;
 	if (file_size(o->fs_image, &fs_bytes) < 0)
 		return -1;
-	struct bu_script b = {.fs_bytes = fs_bytes, .key = o->key, .key_len = o->key_len};
+	struct bu_script b = {.fs_bytes = fs_bytes,
+			      .key = o->key,
+			      .key_len = o->key_len,
+			      .xfs = bl_stack_has(s, BL_LAYER_XFS),
+			      .fs_label = o->fs_label,
+			      .fs_uuid = o->fs_uuid};
 	ids_of(key, b.md_uuid, b.luks_uuid);
 	struct strlist members = STRLIST_INIT;
 	int rc = 0;
@@ -211,9 +244,9 @@ int bl_stack_build(const struct bl_stack *s, const struct bl_stack_build_opts *o
 	if (rc == 0)
 		rc = copy_members(dir, bl_stack_members(s), o->workdir, out);
 	ids_of(key, out->md_uuid, out->luks_uuid);
-	if (!bl_stack_has(s, BL_LAYER_RAID1))
+	if (!bl_stack_has_kind(s, BL_KIND_MD))
 		out->md_uuid[0] = 0;
-	if (!bl_stack_has(s, BL_LAYER_LUKS))
+	if (!bl_stack_has_kind(s, BL_KIND_LUKS))
 		out->luks_uuid[0] = 0;
 	if (dir)
 		out->log = xasprintf("%s/build.log", dir);

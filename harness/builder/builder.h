@@ -1,15 +1,17 @@
 /* harness/builder: root stacks written by the real tools.
  *
- * The layers of a root stack (md RAID1, LVM) are made by Debian's mdadm
- * and lvm2 themselves, never by a writer of bootlab's own: bootlab boots a
- * builder guest (its own x86_64 kernel, the agent as /init, the host's
- * mdadm, lvm and busybox with their libraries) with the stack's member
- * disks empty and the top filesystem's image as one more disk. The agent
- * runs one shell script made of each layer's commands, bottom-up: create
- * the layer on the devices below, copy the filesystem image onto the top
- * device, stop the layers again; then the tools' own reports of what they
- * wrote (mdadm --examine, lvm pvs/lvs) go into the build log. No root and
- * no loop device on the host.
+ * The layers of a root stack (md RAID1/5/10, LVM, LUKS, an xfs top) are
+ * made by Debian's mdadm, lvm2, cryptsetup and mkfs.xfs themselves, never
+ * by a writer of bootlab's own: bootlab boots a builder guest (its own
+ * x86_64 kernel, the agent as /init, the host's tools and busybox with
+ * their libraries) with the stack's member disks empty and the top
+ * filesystem's image as one more disk. The agent runs one shell script
+ * made of each layer's commands, bottom-up: create the layer on the
+ * devices below, copy the filesystem image onto the top device (or make
+ * the xfs there and copy its files), stop the layers again; then the
+ * tools' own reports of what they wrote (mdadm --examine, lvm pvs/lvs,
+ * cryptsetup luksDump, xfs_db) go into the build log. No root and no loop
+ * device on the host.
  *
  * Members are cached by content under CACHE/stacks/<key>/ (the stack, the
  * filesystem image's bytes, the fixed identifiers and the tools' binaries)
@@ -28,6 +30,7 @@
 #define BL_STACK_MD_DEV "/dev/md0"
 #define BL_STACK_VG "bootlab"
 #define BL_STACK_LV "root"
+#define BL_STACK_POOL "pool" /* lvm-thin: the thin pool holding BL_STACK_LV */
 #define BL_STACK_CRYPT "bootlab-crypt"
 
 struct bl_stack_build_opts {
@@ -36,6 +39,8 @@ struct bl_stack_build_opts {
 	int timeout_ms;	      /* the builder guest's deadline */
 	const char *key;      /* the LUKS key (passphrase or key file bytes), or NULL */
 	size_t key_len;
+	const char *fs_label; /* an xfs top's label and UUID (--root-by), or NULL */
+	const char *fs_uuid;
 };
 
 struct bl_stack_disks {
@@ -50,7 +55,8 @@ struct bl_stack_disks {
 
 /* whether S has layer L */
 bool bl_stack_has(const struct bl_stack *s, enum bl_layer l);
-/* How many member disks stack S needs (md RAID1: two; else one). */
+/* How many member disks stack S needs (md RAID1: two, RAID5: three,
+ * RAID10: four; else one). */
 size_t bl_stack_members(const struct bl_stack *s);
 /* The top block device by path, as an initramfs that assembled the
  * stack names it: "/dev/md0", "/dev/mapper/bootlab-root", "/dev/mapper/bootlab-crypt"; NULL for a

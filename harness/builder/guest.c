@@ -16,8 +16,10 @@
 #include <unistd.h>
 
 static const char *const tools[] = {"/sbin/mdadm", "/sbin/lvm", "/sbin/cryptsetup"};
-static const char *const applets[] = {"sh", "dd", "mkdir", "cat", "sync"};
-static const char *const dirs[] = {"/dev", "/proc", "/sys", "/run", "/tmp", "/etc", "/etc/lvm"};
+static const char *const applets[] = {"sh",    "dd",	 "mkdir", "cat", "sync",
+				      "mount", "umount", "cp",	  "rm"};
+static const char *const dirs[] = {"/dev", "/proc", "/sys",	"/run",
+				   "/tmp", "/etc",  "/etc/lvm", "/mnt"};
 
 /* PATH and its parent folders, once each */
 static int add_parents(struct bl_archive *a, struct strlist *seen, const char *path)
@@ -106,6 +108,8 @@ static int fill_archive(struct bl_archive *a, const struct bu_script *s)
 	}
 	for (size_t i = 0; i < BL_ARRAY_SIZE(tools) && rc == 0; i++)
 		rc = add_program(a, &seen, tools[i]);
+	for (size_t i = 0; s->xfs && i < BL_ARRAY_SIZE(bu_xfs_tools) && rc == 0; i++)
+		rc = add_program(a, &seen, bu_xfs_tools[i]);
 	free(agent);
 	sl_release(&seen);
 	return rc;

@@ -1,7 +1,13 @@
 /* The LVM layer of a root stack, written by lvm2 itself: one PV on the
  * device below, the VG BL_STACK_VG, the LV BL_STACK_LV just large enough
- * for the filesystem (whole 4 MiB extents). The builder guest has no
- * udev: lvm makes the /dev nodes itself (bu_lvm_conf). */
+ * for the filesystem (whole 4 MiB extents): linear (lvm), or a thin LV
+ * (lvm-thin) of that virtual size in the thin pool BL_STACK_POOL, whose
+ * data is as large (the filesystem copied onto the LV allocates it all)
+ * and whose metadata (and its spare) lvm sizes itself (lvcreate takes no
+ * -W for thin pools or thin LVs: nothing is wiped there). The builder guest
+ * has no udev: lvm makes the /dev nodes itself (bu_lvm_conf); it has no
+ * thin_check either (thin-provisioning-tools), so lvm is told not to run
+ * it when it activates the pool. */
 #include "builder/internal.h"
 
 #include <stdlib.h>
@@ -18,13 +24,14 @@ const char bu_lvm_conf[] = "devices {\n"
 			   "}\n"
 			   "global {\n"
 			   "\tlocking_dir = \"/run/lock/lvm\"\n"
+			   "\tthin_check_executable = \"\"\n"
 			   "}\n";
 
 #define EXTENT (4ULL << 20)
 /* the agent's run keeps an fd open that lvm would warn about */
 #define LVM_ENV "export LVM_SUPPRESS_FD_WARNINGS=1\n"
 
-void bu_lvm_create(struct bu_script *s)
+void bu_lvm_create(struct bu_script *s, enum bl_layer l)
 {
 	unsigned long long lv = (s->fs_bytes + EXTENT - 1) / EXTENT * EXTENT;
 	struct strbuf sh = STRBUF_INIT;
@@ -32,20 +39,36 @@ void bu_lvm_create(struct bu_script *s)
 	sb_adds(&sh, LVM_ENV);
 	sb_addf(&sh, "lvm pvcreate -y %s\n", pv);
 	sb_addf(&sh, "lvm vgcreate -y -s 4m " BL_STACK_VG " %s\n", pv);
-	sb_addf(&sh, "lvm lvcreate -y -W n -n " BL_STACK_LV " -L %llub " BL_STACK_VG "\n", lv);
-	bu_add(s, "lvm: pvcreate, vgcreate, lvcreate", sb_detach(&sh, NULL));
+	if (l == BL_LAYER_LVM_THIN) {
+		sb_addf(&sh,
+			"lvm lvcreate -y -Z n --type thin-pool -n " BL_STACK_POOL
+			" -L %llub " BL_STACK_VG "\n",
+			lv);
+		sb_addf(&sh,
+			"lvm lvcreate -y --type thin -n " BL_STACK_LV
+			" -V %llub --thinpool " BL_STACK_POOL " " BL_STACK_VG "\n",
+			lv);
+	} else {
+		sb_addf(&sh, "lvm lvcreate -y -W n -n " BL_STACK_LV " -L %llub " BL_STACK_VG "\n",
+			lv);
+	}
+	bu_add(s, xasprintf("%s: pvcreate, vgcreate, lvcreate", bl_layer_name(l)),
+	       sb_detach(&sh, NULL));
 	sl_release(&s->devs);
 	sl_push(&s->devs, "/dev/mapper/" BL_STACK_VG "-" BL_STACK_LV);
 }
 
-void bu_lvm_stop(struct bu_script *s)
+void bu_lvm_stop(struct bu_script *s, enum bl_layer l)
 {
-	bu_add(s, "lvm: vgchange -an", xstrdup(LVM_ENV "lvm vgchange -an " BL_STACK_VG "\n"));
+	bu_add(s, xasprintf("%s: vgchange -an", bl_layer_name(l)),
+	       xstrdup(LVM_ENV "lvm vgchange -an " BL_STACK_VG "\n"));
 }
 
-void bu_lvm_report(struct bu_script *s)
+void bu_lvm_report(struct bu_script *s, enum bl_layer l)
 {
-	bu_add(s, "lvm: pvs, lvs",
-	       xstrdup(LVM_ENV "lvm pvs -o pv_name,vg_name,pv_size,pv_uuid\n"
-			       "lvm lvs -o lv_name,vg_name,lv_size,lv_uuid --units b\n"));
+	bu_add(
+	    s, xasprintf("%s: pvs, lvs", bl_layer_name(l)),
+	    xstrdup(LVM_ENV
+		    "lvm pvs -o pv_name,vg_name,pv_size,pv_uuid\n"
+		    "lvm lvs -a -o lv_name,vg_name,lv_size,lv_uuid,segtype,pool_lv --units b\n"));
 }

@@ -264,12 +264,14 @@ static int make_fs(const struct gate *g, const char *workdir, const char *agent,
  * in the builder guest (harness/builder), attached as the root's disks */
 static int add_stack(struct bl_scenario *sc, const struct gate *g, const char *workdir, char *fs)
 {
-	struct bl_stack_build_opts o = {.fs_image = fs,
-					.workdir = workdir,
-					.timeout_ms = 300000,
-					.key =
-					    bl_stack_has(&g->stack, BL_LAYER_LUKS) ? g->key : NULL,
-					.key_len = g->key_len};
+	struct bl_stack_build_opts o = {
+	    .fs_image = fs,
+	    .workdir = workdir,
+	    .timeout_ms = 300000,
+	    .key = bl_stack_has_kind(&g->stack, BL_KIND_LUKS) ? g->key : NULL,
+	    .key_len = g->key_len,
+	    .fs_label = g->by == BL_ROOT_BY_LABEL ? GATE_ROOT_LABEL : NULL,
+	    .fs_uuid = g->by == BL_ROOT_BY_UUID ? GATE_ROOT_UUID : NULL};
 	struct bl_stack_disks d;
 	int rc = bl_stack_build(&g->stack, &o, &d);
 	if (rc == 0) {
@@ -280,8 +282,9 @@ static int add_stack(struct bl_scenario *sc, const struct gate *g, const char *w
 		if (d.md_uuid[0])
 			printf("bootlab gate: md array %s, UUID %s\n", BL_STACK_MD_DEV, d.md_uuid);
 		if (d.luks_uuid[0])
-			printf("bootlab gate: LUKS2 header UUID %s, opened as /dev/mapper/%s\n",
-			       d.luks_uuid, BL_STACK_CRYPT);
+			printf("bootlab gate: LUKS%c header UUID %s, opened as /dev/mapper/%s\n",
+			       bl_stack_has(&g->stack, BL_LAYER_LUKS1) ? '1' : '2', d.luks_uuid,
+			       BL_STACK_CRYPT);
 		for (size_t i = 0; i < d.n; i++)
 			bl_plan_attach(sc, d.members[i], d.sources[i]);
 		bl_stack_disks_release(&d);
@@ -293,7 +296,8 @@ static int add_stack(struct bl_scenario *sc, const struct gate *g, const char *w
 }
 
 /* the root disk: a copy of the --root image with the agent written in, or
- * a new ext4; under the layers of --root-stack when it has any */
+ * a new ext4; under the layers of --root-stack when it has any, and made
+ * xfs by the builder guest when that is the top */
 static int add_root_disk(struct bl_scenario *sc, const struct gate *g, const char *workdir,
 			 const char *agent, const struct strlist *mods, const char *order)
 {
@@ -305,7 +309,7 @@ static int add_root_disk(struct bl_scenario *sc, const struct gate *g, const cha
 			return -1;
 		}
 	}
-	if (g->stack.n > 1) {
+	if (g->stack.n > 1 || bl_stack_has(&g->stack, BL_LAYER_XFS)) {
 		if (!copy && make_fs(g, workdir, agent, mods, order, &copy) < 0)
 			return -1;
 		return add_stack(sc, g, workdir, copy);
@@ -320,7 +324,7 @@ static int add_root_disk(struct bl_scenario *sc, const struct gate *g, const cha
  * passphrase types it at the prompt first (G->key: the passphrase's copy) */
 static int add_steps(struct bl_scenario *sc, const struct gate *g)
 {
-	bool typed = g->passphrase && bl_stack_has(&g->stack, BL_LAYER_LUKS);
+	bool typed = g->passphrase && bl_stack_has_kind(&g->stack, BL_KIND_LUKS);
 	struct bl_gate_steps gs = {.hello_timeout_ms = g->timeout_ms,
 				   .passphrase = typed ? g->key : NULL};
 	return bl_plan_gate_steps(sc, &gs);
@@ -501,22 +505,31 @@ static int print_layer(enum bl_layer l, const struct bl_result *r)
 {
 	const struct bl_event *e = md_started(r);
 	const char *refused = tail_line(r, "No key available with this passphrase");
-	if (l == BL_LAYER_RAID1 && e) {
-		put_text("layer raid1: assembled: ", e->c.detail);
-	} else if (l == BL_LAYER_RAID1) {
-		printf("layer raid1: the array was never assembled (the kernel never said "
-		       "'md/raid1:mdN: active'): the layers above it were not reached\n");
+	bool md = bl_layer_kind(l) == BL_KIND_MD;
+	if (md && e) {
+		printf("layer %s: assembled: ", bl_layer_name(l));
+		put_text("", e->c.detail);
+	} else if (md) {
+		printf("layer %s: the array was never assembled (the kernel never said '%s'): the "
+		       "layers above it were not reached\n",
+		       bl_layer_name(l),
+		       l == BL_LAYER_RAID5    ? "md/raid:mdN: raid level 5 active"
+		       : l == BL_LAYER_RAID10 ? "md/raid10:mdN: active"
+					      : "md/raid1:mdN: active");
 		return -1;
-	} else if (l == BL_LAYER_LUKS && refused) {
-		put_text("layer luks: the key was refused: ", refused);
+	} else if (bl_layer_kind(l) == BL_KIND_LUKS && refused) {
+		printf("layer %s: the key was refused: ", bl_layer_name(l));
+		put_text("", refused);
 		return -1;
-	} else if (l == BL_LAYER_LUKS) {
+	} else if (bl_layer_kind(l) == BL_KIND_LUKS) {
 		printf(
-		    "layer luks: /dev/mapper/" BL_STACK_CRYPT " not seen (the kernel logs no "
-		    "dm-crypt activation; see the console tail for the initramfs's cryptsetup)\n");
+		    "layer %s: /dev/mapper/" BL_STACK_CRYPT " not seen (the kernel logs no "
+		    "dm-crypt activation; see the console tail for the initramfs's cryptsetup)\n",
+		    bl_layer_name(l));
 	} else {
-		printf("layer lvm: LV " BL_STACK_VG "/" BL_STACK_LV " not seen (the kernel logs no "
-		       "LV activation; see the console tail for the initramfs's lvm)\n");
+		printf("layer %s: LV " BL_STACK_VG "/" BL_STACK_LV " not seen (the kernel logs no "
+		       "LV activation; see the console tail for the initramfs's lvm)\n",
+		       bl_layer_name(l));
 	}
 	return 0;
 }
@@ -798,7 +811,7 @@ static void check_key(struct gate *g)
 {
 	bool luks = false;
 	for (size_t i = 0; i < g->stacks.n; i++)
-		luks |= bl_stack_has(&g->parsed[i], BL_LAYER_LUKS);
+		luks |= bl_stack_has_kind(&g->parsed[i], BL_KIND_LUKS);
 	if (g->passphrase && g->keyfile)
 		die("gate: --passphrase and --keyfile: give one key");
 	if (luks && !g->passphrase && !g->keyfile)

@@ -8,47 +8,80 @@
 
 #include "util/util.h"
 
-static const char *const layer_names[] = {
-    [BL_LAYER_RAID1] = "raid1",
-    [BL_LAYER_LVM] = "lvm",
-    [BL_LAYER_LUKS] = "luks",
-    [BL_LAYER_EXT4] = "ext4",
+static const struct {
+	const char *name;
+	enum bl_layer_kind kind;
+} layers[] = {
+    [BL_LAYER_RAID1] = {"raid1", BL_KIND_MD},
+    [BL_LAYER_RAID5] = {"raid5", BL_KIND_MD},
+    [BL_LAYER_RAID10] = {"raid10", BL_KIND_MD},
+    [BL_LAYER_LVM] = {"lvm", BL_KIND_LVM},
+    [BL_LAYER_LVM_THIN] = {"lvm-thin", BL_KIND_LVM},
+    [BL_LAYER_LUKS] = {"luks", BL_KIND_LUKS},
+    [BL_LAYER_LUKS1] = {"luks1", BL_KIND_LUKS},
+    [BL_LAYER_EXT4] = {"ext4", BL_KIND_FS},
+    [BL_LAYER_XFS] = {"xfs", BL_KIND_FS},
 };
+
+static const char *const kind_names[] = {[BL_KIND_MD] = "md",
+					 [BL_KIND_LVM] = "lvm",
+					 [BL_KIND_LUKS] = "luks",
+					 [BL_KIND_FS] = "filesystem"};
 
 const char *bl_layer_name(enum bl_layer l)
 {
-	return layer_names[l];
+	return layers[l].name;
 }
 
-static bool is_fs(enum bl_layer l)
+enum bl_layer_kind bl_layer_kind(enum bl_layer l)
 {
-	return l == BL_LAYER_EXT4;
+	return layers[l].kind;
+}
+
+bool bl_stack_has_kind(const struct bl_stack *s, enum bl_layer_kind k)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (bl_layer_kind(s->layer[i]) == k)
+			return true;
+	return false;
 }
 
 static int layer_parse(const char *w, size_t len, enum bl_layer *l)
 {
-	for (size_t i = 0; i < BL_ARRAY_SIZE(layer_names); i++)
-		if (strlen(layer_names[i]) == len && !strncmp(w, layer_names[i], len)) {
+	struct strbuf known = STRBUF_INIT;
+	for (size_t i = 0; i < BL_ARRAY_SIZE(layers); i++) {
+		if (strlen(layers[i].name) == len && !strncmp(w, layers[i].name, len)) {
 			*l = (enum bl_layer)i;
+			sb_release(&known);
 			return 0;
 		}
-	return bl_err("unknown layer '%.*s' (known: raid1, lvm, luks, ext4)", (int)len, w);
+		sb_addf(&known, "%s%s", i ? ", " : "", layers[i].name);
+	}
+	bl_err("unknown layer '%.*s' (known: %s)", (int)len, w, sb_str(&known));
+	sb_release(&known);
+	return -1;
 }
 
-/* L may stand at position S->n: a block layer below the top, each once */
+/* L may stand at position S->n: a block layer below the top, one of each
+ * kind, md on the disks */
 static int layer_fits(const struct bl_stack *s, enum bl_layer l, bool last)
 {
-	if (is_fs(l) != last)
-		return bl_err(last ? "the top layer '%s' is not a filesystem (ext4)"
+	enum bl_layer_kind k = bl_layer_kind(l);
+	if ((k == BL_KIND_FS) != last)
+		return bl_err(last ? "the top layer '%s' is not a filesystem (ext4, xfs)"
 				   : "filesystem '%s' below the top",
 			      bl_layer_name(l));
 	for (size_t i = 0; i < s->n; i++)
 		if (s->layer[i] == l)
 			return bl_err("layer '%s' twice", bl_layer_name(l));
-	if (l == BL_LAYER_RAID1 && s->n)
-		return bl_err("raid1 above %s (md over one %s device) is not a stack bootlab "
-			      "builds: raid1 goes on the disks, at the bottom",
-			      bl_layer_name(s->layer[s->n - 1]), bl_layer_name(s->layer[s->n - 1]));
+		else if (bl_layer_kind(s->layer[i]) == k)
+			return bl_err("layers '%s' and '%s': one %s layer in a stack",
+				      bl_layer_name(s->layer[i]), bl_layer_name(l), kind_names[k]);
+	if (k == BL_KIND_MD && s->n)
+		return bl_err("%s above %s (md over one %s device) is not a stack bootlab "
+			      "builds: %s goes on the disks, at the bottom",
+			      bl_layer_name(l), bl_layer_name(s->layer[s->n - 1]),
+			      bl_layer_name(s->layer[s->n - 1]), bl_layer_name(l));
 	return 0;
 }
 

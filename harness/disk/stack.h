@@ -9,7 +9,21 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-enum bl_layer { BL_LAYER_RAID1, BL_LAYER_LVM, BL_LAYER_LUKS, BL_LAYER_EXT4 };
+enum bl_layer {
+	BL_LAYER_RAID1,
+	BL_LAYER_RAID5,
+	BL_LAYER_RAID10,
+	BL_LAYER_LVM,
+	BL_LAYER_LVM_THIN,
+	BL_LAYER_LUKS,
+	BL_LAYER_LUKS1,
+	BL_LAYER_EXT4,
+	BL_LAYER_XFS,
+};
+
+/* what a layer is: a stack has at most one layer of each kind (one md
+ * array, one VG, one LUKS device) and a filesystem on top */
+enum bl_layer_kind { BL_KIND_MD, BL_KIND_LVM, BL_KIND_LUKS, BL_KIND_FS };
 
 #define BL_STACK_MAX 4
 
@@ -25,5 +39,8 @@ enum bl_root_by { BL_ROOT_BY_PATH, BL_ROOT_BY_UUID, BL_ROOT_BY_LABEL };
 int bl_stack_parse(const char *spec, struct bl_stack *s);
 int bl_root_by_parse(const char *word, enum bl_root_by *by);
 const char *bl_layer_name(enum bl_layer l);
+enum bl_layer_kind bl_layer_kind(enum bl_layer l);
+/* whether S has a layer of kind K */
+bool bl_stack_has_kind(const struct bl_stack *s, enum bl_layer_kind k);
 
 #endif

@@ -210,10 +210,12 @@ void bl_classify_line(const char *line, struct bl_classified *c)
 		c->type = BL_EV_RESTART;
 		return;
 	}
-	/* drivers/md/raid1.c and raid10.c, when an array runs: detail
-	 * "md0: active with 2 out of 2 mirrors" */
-	if (((p = after(line, "md/raid1:")) || (p = after(line, "md/raid10:"))) &&
-	    strstr(p, ": active with ")) {
+	/* drivers/md/raid1.c, raid10.c and raid5.c, when an array runs:
+	 * detail "md0: active with 2 out of 2 mirrors", "md0: raid level 5
+	 * active with 3 out of 3 devices, algorithm 2" */
+	if (((p = after(line, "md/raid1:")) || (p = after(line, "md/raid10:")) ||
+	     (p = after(line, "md/raid:"))) &&
+	    strstr(p, " active with ")) {
 		c->type = BL_EV_MD_ACTIVE;
 		copy_detail(c, p, strlen(p));
 	}

@@ -13,6 +13,7 @@
 # cloud kernel reaches all three by UUID. A LUKS gate that fails after
 # the unlock is booted again by bootlab repro, the passphrase typed again.
 . "$(dirname "$0")/../lib.sh"
+. "$(dirname "$0")/../root_stack_lib.sh"
 
 gate=ci/initramfs-gate
 K=$("$BOOTLAB" kernel build --arch x86_64 -q) || K=
@@ -25,7 +26,6 @@ run_gate() { # NAME ARGS...: the gate's output in $out, its status in $rc
 	rc=$?
 	echo "$out" | sed 's/^/# /'
 }
-console() { cat "$T_TMP/$1"/latest/*.console.log; }
 
 # 1. default: ext4, root by path
 run_gate path
@@ -57,23 +57,10 @@ expect_eq "uuid: gate exits 0" "$rc" 0
 expect_match "uuid: the root= word is printed" "$out" \
 	'^bootlab gate: root stack ext4, adding root=UUID=b0071ab0-0000-4000-8000-000000000001$'
 
-# 5. stacks: the root folder holds a nonce, so this run's stacks are new
-# to the cache; they are removed from it at the end
-ci/examples/busybox-stacks/build.sh "$T_TMP/bbs.cpio.gz"
-check "busybox-stacks example initramfs built" test -s "$T_TMP/bbs.cpio.gz"
-mkdir -p "$T_TMP/stackroot/etc"
-echo "gate_root_stack $$ $(date +%s%N)" >"$T_TMP/stackroot/etc/nonce"
-stack_dirs=()
-stack_gate() { # NAME STACK [ARGS...]
-	local name=$1 stack=$2; shift 2
-	out=$($gate --kernel "$K" --initramfs "$T_TMP/bbs.cpio.gz" "$@" --root "$T_TMP/stackroot" \
-		--root-size 32M --root-stack "$stack" --report-dir "$T_TMP/$name" --timeout 120s 2>&1)
-	rc=$?
-	echo "$out" | sed 's/^/# /'
-	log=$(echo "$out" | sed -n 's/^bootlab gate: root stack .*(log: \(.*\))$/\1/p')
-	[ -n "$log" ] && stack_dirs+=("$(dirname "$log")")
-}
-hello2_root() { json_get "$T_TMP/$1/latest/report.json" '.scenarios[0].hello2.root | "\(.device)/\(.fstype)"'; }
+# 5. stacks (tests/root_stack_lib.sh): the root folder holds a nonce,
+# so this run's stacks are new to the cache; they are removed from it at
+# the end
+stack_setup gate_root_stack
 
 stack_gate raid1 raid1+ext4
 expect_eq "raid1+ext4: gate exits 0" "$rc" 0
@@ -132,15 +119,7 @@ expect_match "broken lvm: the LV is named as not seen" "$out" '^layer lvm: LV bo
 # LUKS: the passphrase typed at cryptsetup's prompt (it ends without a
 # newline); a key file the initramfs holds (a stacked segment adds it) on
 # all four layers; a key file with the wrong bytes is named as refused
-stack_gate luks luks+ext4 --passphrase 'open sesame'
-expect_eq "luks+ext4, passphrase: gate exits 0" "$rc" 0
-expect_match "luks+ext4: root=/dev/mapper/bootlab-crypt added" "$out" 'adding root=/dev/mapper/bootlab-crypt$'
-expect_match "luks+ext4: the prompt was answered" "$(console luks)" 'Enter passphrase for /dev/vda: '
-luuid=$(echo "$out" | sed -n 's/^bootlab gate: LUKS2 header UUID \([^,]*\),.*/\1/p')
-dump=$(cryptsetup luksDump "$(dirname "$log")/m0.img" 2>&1)
-expect_eq "luks+ext4: host cryptsetup luksDump: LUKS2 with the printed UUID" \
-	"$(echo "$dump" | awk '/^Version:/ { v = $2 } /^UUID:/ { u = $2 } END { print v, u }')" "2 ${luuid:-none}"
-expect_eq "luks+ext4: stage 2 on the crypt device, ext4" "$(hello2_root luks)" mapper/bootlab-crypt/ext4
+luks_gate luks luks+ext4 2
 # a LUKS gate that fails after the unlock (a root= not there): its repro
 # folder keeps the passphrase, and bootlab repro types it again
 stack_gate lukswrong luks+ext4 --passphrase 'open sesame' --cmdline root=/dev/mapper/not-there
@@ -188,18 +167,21 @@ expect_eq "two stacks: JUnit testcases, failed ones" \
 expect_eq "two stacks: the failed testcase is raid1+ext4" \
 	"$(xmllint --xpath 'string(//testcase[failure]/@name)' "$T_TMP/multi.xml")" 'initramfs-gate[stack=raid1+ext4]'
 
-# 8. Debian's initramfs-tools (its mdadm and lvm2 hooks) for the cloud
-# kernel, made with a copy of the host's configuration folder: every
-# stack reached by UUID; the array it assembles is md127 (the homehost
-# is not its own)
+# 8. Debian's initramfs-tools (its mdadm, lvm2, thin-provisioning-tools
+# and xfs hooks) for the cloud kernel, made with a copy of the host's
+# configuration folder: every stack reached by UUID, raid5, raid10, a
+# thin LV and xfs too; the array it assembles is md127 (the homehost is
+# not its own)
 ck=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
 check "Debian's cloud kernel is installed (ci/install-deps)" test -n "$ck"
 cp -r /etc/initramfs-tools "$T_TMP/itconf"
 mkinitramfs -d "$T_TMP/itconf" -o "$T_TMP/debian.img" "${ck#/boot/vmlinuz-}" >"$T_TMP/mkinitramfs.log" 2>&1
 check "mkinitramfs built an initramfs" test -s "$T_TMP/debian.img"
 listing=$("$BOOTLAB" archive list "$T_TMP/debian.img" 2>/dev/null)
-expect_match "initramfs-tools packed mdadm and lvm" "$(echo "$listing" | grep -oE 'sbin/(mdadm|lvm)$' | sort | tr '\n' ' ')" '^sbin/lvm sbin/mdadm $'
-for st in raid1+ext4 lvm+ext4 raid1+lvm+ext4; do
+expect_match "initramfs-tools packed mdadm, lvm and thin_check" \
+	"$(echo "$listing" | grep -oE 'sbin/(mdadm|lvm|thin_check)( -> .*)?$' | sed 's/ -> .*//' | sort | tr '\n' ' ')" \
+	'^sbin/lvm sbin/mdadm sbin/thin_check $'
+for st in raid1+ext4 lvm+ext4 raid1+lvm+ext4 raid5+ext4 raid10+ext4 lvm-thin+ext4 xfs; do
 	out=$($gate --kernel "$ck" --initramfs "$T_TMP/debian.img" --root "$T_TMP/stackroot" --root-size 32M \
 		--root-stack $st --root-by uuid --report-dir "$T_TMP/deb-$st" --timeout 150s 2>&1)
 	rc=$?
@@ -212,8 +194,14 @@ expect_match "initramfs-tools, raid1+ext4: mdadm ran the array as md127" "$(cons
 	'md/raid1:md127: active with 2 out of 2 mirrors'
 expect_eq "initramfs-tools, raid1+ext4: stage 2 on md127/ext4" "$(hello2_root deb-raid1+ext4)" md127/ext4
 expect_eq "initramfs-tools, raid1+lvm+ext4: stage 2 on the LV" "$(hello2_root deb-raid1+lvm+ext4)" mapper/bootlab-root/ext4
+expect_match "initramfs-tools, raid5+ext4: mdadm ran the array as md127" "$(console deb-raid5+ext4)" \
+	'md/raid:md127: raid level 5 active with 3 out of 3 devices'
+expect_match "initramfs-tools, raid10+ext4: mdadm ran the array as md127" "$(console deb-raid10+ext4)" \
+	'md/raid10:md127: active with 4 out of 4 devices'
+expect_eq "initramfs-tools, lvm-thin+ext4: stage 2 on the thin LV" "$(hello2_root deb-lvm-thin+ext4)" mapper/bootlab-root/ext4
+expect_eq "initramfs-tools, xfs: stage 2 on vda/xfs" "$(hello2_root deb-xfs)" vda/xfs
 
 no_emulator_left
-for d in "${stack_dirs[@]}"; do rm -rf "$d"; done
+stack_cleanup
 
 done_testing

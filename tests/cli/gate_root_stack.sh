@@ -8,16 +8,31 @@ touch "$T_TMP/k" "$T_TMP/i"
 err() { "$BOOTLAB" gate --kernel "$T_TMP/k" --initramfs "$T_TMP/i" "$@" 2>&1 >/dev/null | head -n 1; }
 rc() { "$BOOTLAB" gate --kernel "$T_TMP/k" --initramfs "$T_TMP/i" "$@" >/dev/null 2>&1; echo $?; }
 
-expect_eq "unknown layer" "$(err --root-stack xfs)" \
-	"bootlab gate: --root-stack: root stack 'xfs': unknown layer 'xfs' (known: raid1, lvm, luks, ext4)"
+expect_eq "unknown layer" "$(err --root-stack btrfs)" \
+	"bootlab gate: --root-stack: root stack 'btrfs': unknown layer 'btrfs' (known: raid1, raid5, raid10, lvm, lvm-thin, luks, luks1, ext4, xfs)"
 expect_eq "filesystem below the top" "$(err --root-stack ext4+lvm)" \
 	"bootlab gate: --root-stack: root stack 'ext4+lvm': filesystem 'ext4' below the top"
 expect_eq "no filesystem on top" "$(err --root-stack raid1+lvm)" \
-	"bootlab gate: --root-stack: root stack 'raid1+lvm': the top layer 'lvm' is not a filesystem (ext4)"
+	"bootlab gate: --root-stack: root stack 'raid1+lvm': the top layer 'lvm' is not a filesystem (ext4, xfs)"
 expect_eq "a layer twice" "$(err --root-stack raid1+raid1+ext4)" \
 	"bootlab gate: --root-stack: root stack 'raid1+raid1+ext4': layer 'raid1' twice"
 expect_eq "md over an LV" "$(err --root-stack lvm+raid1+ext4)" \
 	"bootlab gate: --root-stack: root stack 'lvm+raid1+ext4': raid1 above lvm (md over one lvm device) is not a stack bootlab builds: raid1 goes on the disks, at the bottom"
+expect_eq "two md layers" "$(err --root-stack raid1+raid5+ext4)" \
+	"bootlab gate: --root-stack: root stack 'raid1+raid5+ext4': layers 'raid1' and 'raid5': one md layer in a stack"
+expect_eq "raid10 over an LV" "$(err --root-stack lvm+raid10+ext4)" \
+	"bootlab gate: --root-stack: root stack 'lvm+raid10+ext4': raid10 above lvm (md over one lvm device) is not a stack bootlab builds: raid10 goes on the disks, at the bottom"
+expect_eq "two luks layers" "$(err --root-stack luks+lvm+luks1+ext4)" \
+	"bootlab gate: --root-stack: root stack 'luks+lvm+luks1+ext4': layers 'luks' and 'luks1': one luks layer in a stack"
+expect_eq "luks1 without a key" "$(err --root-stack raid5+luks1+ext4)" \
+	"bootlab gate: --root-stack with luks needs --passphrase TEXT or --keyfile FILE"
+expect_eq "two lvm layers" "$(err --root-stack lvm+luks+lvm-thin+ext4)" \
+	"bootlab gate: --root-stack: root stack 'lvm+luks+lvm-thin+ext4': layers 'lvm' and 'lvm-thin': one lvm layer in a stack"
+# a stack that parses gets as far as the key check (no emulator starts)
+for st in raid5+ext4 raid10+ext4 raid5+lvm+ext4 raid10+lvm+ext4 lvm-thin+ext4 raid1+lvm-thin+ext4 xfs raid5+lvm+xfs; do
+	expect_eq "$st parses" "$(err --root-stack $st --passphrase p)" \
+		"bootlab gate: --passphrase: no --root-stack has a luks layer"
+done
 expect_eq "empty layer" "$(err --root-stack raid1++ext4)" \
 	"bootlab gate: --root-stack: empty layer in 'raid1++ext4'"
 expect_eq "empty stack" "$(err --root-stack '')" "bootlab gate: --root-stack: empty root stack"
@@ -27,7 +42,9 @@ expect_match "--root-by label with --root IMAGE" "$(err --root-by label --root "
 	"--root-by label needs a root made by bootlab"
 expect_match "--root-by uuid with --root IMAGE" "$(err --root-by uuid --root "$T_TMP/root.ext4")" \
 	"--root-by uuid needs a root made by bootlab"
-for a in "--root-stack xfs" "--root-stack lvm+raid1+ext4" "--root-by uuid --root $T_TMP/root.ext4" "--root-stack"; do
+expect_eq "two filesystems" "$(err --root-stack lvm+xfs+ext4)" \
+	"bootlab gate: --root-stack: root stack 'lvm+xfs+ext4': filesystem 'xfs' below the top"
+for a in "--root-stack btrfs" "--root-stack lvm+raid1+ext4" "--root-by uuid --root $T_TMP/root.ext4" "--root-stack"; do
 	# shellcheck disable=SC2086
 	expect_eq "exit 2: $a" "$(rc $a)" 2
 done

@@ -4,7 +4,8 @@
 # with every library ldd names (as initramfs-tools' copy_exec does), an
 # mdadm.conf
 # naming the array bootlab's root stacks make (/dev/md0, name
-# bootlab:root) and an lvm.conf for a system without udev.
+# bootlab:root) and an lvm.conf for a system without udev (and without
+# thin-provisioning-tools: no thin_check when a thin pool is activated).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 out=${1:-initramfs.cpio.gz}
@@ -32,6 +33,9 @@ activation {
 	udev_sync = 0
 	udev_rules = 0
 	monitoring = 0
+}
+global {
+	thin_check_executable = ""
 }
 CONF
 cp "$here/init" "$tmp/init"
