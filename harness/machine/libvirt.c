@@ -6,8 +6,11 @@
  * to socketpairs, so the session's poll loop is the same as for the other
  * backends. All libvirt callbacks run on one event-loop thread.
  *
- * Files: kernel, initrd and disks are named by path in the domain XML, so
- * a remote host must see the same paths (docs/machines.md says why). */
+ * Files: kernel, initrd and disks are named by path in the domain XML:
+ * bootlab's own paths, which a host must see, or (remote URIs,
+ * BOOTLAB_LIBVIRT_UPLOAD) the paths of volumes uploaded into a pool on
+ * the host (libvirt_pool.c). docs/libvirt.md says when and why. */
+#include "machine/libvirt_int.h"
 #include "machine/machine.h"
 #include "util/util.h"
 
@@ -25,42 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* libvirt and what it pulls in (glib, gnutls, ICU, Kerberos: 50 more
- * libraries) cost every bootlab command about 0.1 s of dynamic loading,
- * more than a UML boot. So it is opened with dlopen the first time this
- * backend starts, and only then. */
-#define LV_FUNCS                                                                                   \
-	X(virConnectClose)                                                                         \
-	X(virConnectDomainEventDeregisterAny)                                                      \
-	X(virConnectDomainEventRegisterAny)                                                        \
-	X(virConnectOpen)                                                                          \
-	X(virConnectSetKeepAlive)                                                                  \
-	X(virDomainCreateXML)                                                                      \
-	X(virDomainDestroy)                                                                        \
-	X(virDomainFree)                                                                           \
-	X(virDomainGetName)                                                                        \
-	X(virDomainGetState)                                                                       \
-	X(virDomainOpenChannel)                                                                    \
-	X(virDomainOpenConsole)                                                                    \
-	X(virDomainResume)                                                                         \
-	X(virEventAddHandle)                                                                       \
-	X(virEventRegisterDefaultImpl)                                                             \
-	X(virEventRemoveHandle)                                                                    \
-	X(virEventRunDefaultImpl)                                                                  \
-	X(virGetLastErrorMessage)                                                                  \
-	X(virSetErrorFunc)                                                                         \
-	X(virStreamAbort)                                                                          \
-	X(virStreamEventAddCallback)                                                               \
-	X(virStreamEventRemoveCallback)                                                            \
-	X(virStreamFree)                                                                           \
-	X(virStreamNew)                                                                            \
-	X(virStreamRecv)                                                                           \
-	X(virStreamSend)
-static struct {
-#define X(f) __typeof__(&f) f;
-	LV_FUNCS
-#undef X
-} lv;
+struct bl_lv_funcs bl_lv;
 static pthread_once_t lv_once = PTHREAD_ONCE_INIT;
 static char lv_dlerr[256];
 
@@ -71,41 +39,10 @@ static void lv_load(void)
 		snprintf(lv_dlerr, sizeof(lv_dlerr), "%s", dlerror());
 		return;
 	}
-#define X(f)                                                                                       \
-	if (!(*(void **)&lv.f = dlsym(h, #f))) {                                                   \
-		snprintf(lv_dlerr, sizeof(lv_dlerr), "libvirt.so.0 has no '%s'", #f);              \
-		return;                                                                            \
-	}
-	LV_FUNCS
-#undef X
+	const char *missing = bl_lv_fill(h);
+	if (missing)
+		snprintf(lv_dlerr, sizeof(lv_dlerr), "libvirt.so.0 has no '%s'", missing);
 }
-#define virConnectClose (lv.virConnectClose)
-#define virConnectDomainEventDeregisterAny (lv.virConnectDomainEventDeregisterAny)
-#define virConnectDomainEventRegisterAny (lv.virConnectDomainEventRegisterAny)
-#define virConnectOpen (lv.virConnectOpen)
-#define virConnectSetKeepAlive (lv.virConnectSetKeepAlive)
-#define virDomainCreateXML (lv.virDomainCreateXML)
-#define virDomainDestroy (lv.virDomainDestroy)
-#define virDomainFree (lv.virDomainFree)
-#define virDomainGetName (lv.virDomainGetName)
-#define virDomainGetState (lv.virDomainGetState)
-#define virDomainOpenChannel (lv.virDomainOpenChannel)
-#define virDomainOpenConsole (lv.virDomainOpenConsole)
-#define virDomainResume (lv.virDomainResume)
-#define virEventAddHandle (lv.virEventAddHandle)
-#define virEventRegisterDefaultImpl (lv.virEventRegisterDefaultImpl)
-#define virEventRemoveHandle (lv.virEventRemoveHandle)
-#define virEventRunDefaultImpl (lv.virEventRunDefaultImpl)
-#define virGetLastErrorMessage (lv.virGetLastErrorMessage)
-#define virSetErrorFunc (lv.virSetErrorFunc)
-#define virStreamAbort (lv.virStreamAbort)
-#define virStreamEventAddCallback (lv.virStreamEventAddCallback)
-#define virStreamEventRemoveCallback (lv.virStreamEventRemoveCallback)
-#define virStreamFree (lv.virStreamFree)
-#define virStreamNew (lv.virStreamNew)
-#define virStreamRecv (lv.virStreamRecv)
-#define virStreamSend (lv.virStreamSend)
-
 struct lv_bridge {
 	virStreamPtr st;
 	int fd;	   /* our end of the socketpair */
@@ -121,6 +58,8 @@ struct lv_priv {
 	char name[96];	   /* events come for every domain of the connection */
 	volatile int gone; /* domain stopped */
 	volatile int crashed;
+	bool uploaded; /* up holds the boot's volumes on the host */
+	struct bl_lv_upload up;
 };
 
 static pthread_once_t loop_once = PTHREAD_ONCE_INIT;
@@ -397,12 +336,30 @@ static int lv_start(const struct bl_machine_plan *pl, struct bl_machine *m)
 	snprintf(p->name, sizeof(p->name), "bootlab-%d-%d-%lx", (int)getpid(),
 		 __sync_add_and_fetch(&counter, 1), (unsigned long)(bl_now_ns() & 0xffffff));
 
+	/* the plan as the host sees it: its files uploaded, or bootlab's paths */
+	struct bl_machine_plan hp = *pl;
+	char *upl = NULL;
+	if (bl_lv_upload_wanted(uri)) {
+		if (bl_lv_upload_start(p->conn, uri, pl, name, &p->up) < 0)
+			return -1;
+		p->uploaded = true;
+		hp.kernel = p->up.kernel;
+		hp.initrd = p->up.initrd;
+		hp.disks = (const char *const *)p->up.disks;
+		m->uploaded_bytes = p->up.bytes;
+		upl = xasprintf("; uploaded %lld bytes to pool bootlab (%d files sent, %d reused, "
+				"%zu disk clones)",
+				p->up.bytes, p->up.files_sent, p->up.files_reused, p->up.nclones);
+		bl_debug("libvirt %s: %s%s", uri, name, upl);
+	}
 	struct strbuf x = STRBUF_INIT;
-	if (lv_domain_xml(pl, name, m->full_cmdline, &x)) {
+	if (lv_domain_xml(&hp, name, m->full_cmdline, &x)) {
 		sb_release(&x);
+		free(upl);
 		return -1;
 	}
-	m->command = xasprintf("libvirt %s: virDomainCreateXML\n%s", uri, x.buf);
+	m->command = xasprintf("libvirt %s%s: virDomainCreateXML\n%s", uri, upl ? upl : "", x.buf);
+	free(upl);
 
 	p->lifecycle_cb =
 	    virConnectDomainEventRegisterAny(p->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
@@ -475,6 +432,8 @@ static void lv_stop(struct bl_machine *m)
 		virDomainFree(p->dom);
 		p->dom = NULL;
 	}
+	if (p->uploaded) /* the domain is gone: its disk clones can go */
+		bl_lv_upload_end(p->conn, &p->up);
 	if (p->conn) {
 		if (p->lifecycle_cb >= 0)
 			virConnectDomainEventDeregisterAny(p->conn, p->lifecycle_cb);
