@@ -119,6 +119,10 @@ static inline const char *bl_lv_fill(void *h)
 #define virStreamRecv (bl_lv.virStreamRecv)
 #define virStreamSend (bl_lv.virStreamSend)
 
+/* a detached thread running FN(ARG) with every signal blocked (the run
+ * command handles them); 0, else an errno value */
+int bl_lv_thread(void *(*fn)(void *), void *arg);
+
 /* ---- libvirt_pool.c: a boot's files uploaded into a storage pool on the
  * connected host (docs/libvirt.md, "Uploading files to the host") ---- */
 

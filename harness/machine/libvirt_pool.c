@@ -86,6 +86,20 @@ struct job {
 	struct bl_lv_upload out;
 };
 
+static void upload_release(struct bl_lv_upload *u)
+{
+	free(u->kernel);
+	free(u->initrd);
+	for (size_t i = 0; i < u->ndisks; i++)
+		free(u->disks[i]);
+	free(u->disks);
+	for (size_t i = 0; i < u->nclones; i++)
+		free(u->clones[i]);
+	free(u->clones);
+	free(u->pool_dir);
+	memset(u, 0, sizeof(*u));
+}
+
 static void job_free(struct job *j)
 {
 	for (size_t i = 0; i < j->nfiles; i++)
@@ -97,16 +111,7 @@ static void job_free(struct job *j)
 	free(j->pooldir);
 	if (j->conn)
 		virConnectClose(j->conn);
-	struct bl_lv_upload *u = &j->out;
-	free(u->kernel);
-	free(u->initrd);
-	for (size_t i = 0; i < u->ndisks; i++)
-		free(u->disks[i]);
-	free(u->disks);
-	for (size_t i = 0; i < u->nclones; i++)
-		free(u->clones[i]);
-	free(u->clones);
-	free(u->pool_dir);
+	upload_release(&j->out);
 	pthread_mutex_destroy(&j->mu);
 	pthread_cond_destroy(&j->cv);
 	free(j);
@@ -408,16 +413,7 @@ static int job_run(struct job *j, long long timeout_ms, const char *what)
 	pthread_mutex_init(&j->mu, NULL);
 	virConnectRef(j->conn);
 
-	pthread_t th;
-	pthread_attr_t a;
-	pthread_attr_init(&a);
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int e = pthread_create(&th, &a, job_thread, j);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&a);
+	int e = bl_lv_thread(job_thread, j);
 	if (e) {
 		job_free(j);
 		errno = e;
@@ -445,6 +441,22 @@ static int job_run(struct job *j, long long timeout_ms, const char *what)
 		return -1;
 	}
 	return 0;
+}
+
+int bl_lv_thread(void *(*fn)(void *), void *arg)
+{
+	pthread_t th;
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	/* the thread must not take the signals the run command handles */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int e = pthread_create(&th, &a, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&a);
+	return e;
 }
 
 static struct job *job_new(virConnectPtr conn, const char *uri, const char *name)
@@ -486,20 +498,6 @@ int bl_lv_upload_start(virConnectPtr conn, const char *uri, const struct bl_mach
 	u->pool_dir = j->pooldir ? xstrdup(j->pooldir) : NULL;
 	job_free(j);
 	return 0;
-}
-
-static void upload_release(struct bl_lv_upload *u)
-{
-	free(u->kernel);
-	free(u->initrd);
-	for (size_t i = 0; i < u->ndisks; i++)
-		free(u->disks[i]);
-	free(u->disks);
-	for (size_t i = 0; i < u->nclones; i++)
-		free(u->clones[i]);
-	free(u->clones);
-	free(u->pool_dir);
-	memset(u, 0, sizeof(*u));
 }
 
 void bl_lv_upload_end(virConnectPtr conn, struct bl_lv_upload *u)
