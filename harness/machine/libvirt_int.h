@@ -146,7 +146,8 @@ struct bl_lv_upload {
 /* the plan's kernel, initrd and disks into the pool "bootlab" on CONN's
  * host (made when missing), content-addressed; disks cloned per boot as
  * BOOT_NAME.vdX. Bounded: an answer within 60 s + 1 s per MiB of the
- * files, else -1 with a message (BL_EK_INFRA). */
+ * files ($BOOTLAB_LIBVIRT_UPLOAD_TIMEOUT, a duration, instead), else -1
+ * with a message (BL_EK_INFRA). */
 int bl_lv_upload_start(virConnectPtr conn, const char *uri, const struct bl_machine_plan *pl,
 		       const char *boot_name, struct bl_lv_upload *u);
 /* delete U's per-boot clones (bounded: 30 s) and release U */

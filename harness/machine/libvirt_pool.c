@@ -472,6 +472,12 @@ int bl_lv_upload_start(virConnectPtr conn, const char *uri, const struct bl_mach
 		       const char *boot_name, struct bl_lv_upload *u)
 {
 	memset(u, 0, sizeof(*u));
+	const char *t = getenv("BOOTLAB_LIBVIRT_UPLOAD_TIMEOUT");
+	int env_ms = 0;
+	if (t && *t && bl_parse_duration(t, &env_ms) < 0) {
+		bl_err_kind(BL_EK_INFRA);
+		return bl_err_prefix("BOOTLAB_LIBVIRT_UPLOAD_TIMEOUT");
+	}
 	struct job *j = job_new(conn, uri, boot_name);
 	const char *dir = pool_dir(uri);
 	j->pooldir = dir ? xstrdup(dir) : NULL;
@@ -489,6 +495,8 @@ int bl_lv_upload_start(virConnectPtr conn, const char *uri, const struct bl_mach
 		j->files[j->nfiles++] = xstrdup(f);
 	}
 	long long timeout_ms = 60000 + total / 1024; /* 60 s + 1 s per MiB */
+	if (env_ms > 0)
+		timeout_ms = env_ms;
 	if (job_run(j, timeout_ms, "uploading a boot's files") < 0) {
 		bl_err_kind(BL_EK_INFRA);
 		return -1;

@@ -10,8 +10,10 @@
 # Checks: a boot without uploads fails there (the files are really
 # hidden), the smoke scenario passes with them, the pool holds the kernel
 # and archive as SHA256.kind volumes, a second boot sends only what
-# changed (here nothing: the archive is byte-identical), a disk is cloned
-# per boot and the clone deleted after it, and nothing is left running.
+# changed (here nothing: the archive is byte-identical), a volume a crash
+# left half written is replaced (and a deadline bounds the wait for it), a
+# disk is cloned per boot and the clone deleted after it, and nothing is
+# left running.
 . "$(dirname "$0")/../lib.sh"
 
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/bootlab
@@ -73,6 +75,26 @@ b3=$(json_get "$r3" '.scenarios[0].emulator.uploaded_bytes')
 i3=$(json_get "$r3" '.scenarios[0].emulator.command' | sed -n 's|.*<initrd>\(.*\)</initrd>.*|\1|p')
 expect_eq "a changed archive: the boot passes" "$rc" 0
 expect_eq "only its archive was sent ($b3 bytes)" "$b3" "$(in_ns stat -c %s "$i3")"
+
+# a crash's leftover: the kernel's volume without its marker, wrong bytes.
+# A boot waits for the marker (another bootlab may be uploading it): with
+# a 3 s deadline it gives up in time, as an emulator error; without, it
+# waits 20 s, deletes the leftover and uploads the kernel again
+kname=${k##*/}
+virsh -c "$URI" vol-delete --pool bootlab "$kname.ok" >/dev/null
+virsh -c "$URI" vol-delete --pool bootlab "$kname" >/dev/null
+virsh -c "$URI" vol-create-as bootlab "$kname" 1M >/dev/null
+t0=$(date +%s%N)
+out=$(BOOTLAB_LIBVIRT_UPLOAD_TIMEOUT=3s smoke late); rc=$?
+dt=$((($(date +%s%N) - t0) / 1000000))
+check "a boot whose upload misses its deadline fails (exit $rc)" test "$rc" -ne 0
+expect_match "naming the deadline" "$out" "took more than 3 s \(abandoned\)"
+check "in about the deadline ($dt ms)" test "$dt" -lt 15000
+out=$(smoke again); rc=$?
+expect_eq "the leftover is replaced and the boot passes" "$rc" 0
+ra=$(ls "$T_TMP"/again/2*/report.json)
+expect_eq "the kernel was uploaded again" "$(json_get "$ra" '.scenarios[0].emulator.uploaded_bytes')" "$ksz"
+expect_eq "its volume holds the kernel's bytes" "$(in_ns sha256sum "$k" | cut -d' ' -f1)" "$ksum"
 
 # disks: uploaded once, cloned for each boot, the clone deleted after it
 disk_run() {
