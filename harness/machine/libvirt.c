@@ -6,8 +6,11 @@
  * to socketpairs, so the session's poll loop is the same as for the other
  * backends. All libvirt callbacks run on one event-loop thread.
  *
- * Files: kernel, initrd and disks are named by path in the domain XML, so
- * a remote host must see the same paths (docs/machines.md says why). */
+ * Files: kernel, initrd and disks are named by path in the domain XML:
+ * bootlab's own paths, which a host must see, or (remote URIs,
+ * BOOTLAB_LIBVIRT_UPLOAD) the paths of volumes uploaded into a pool on
+ * the host (libvirt_pool.c). docs/libvirt.md says when and why. */
+#include "machine/libvirt_int.h"
 #include "machine/machine.h"
 #include "util/util.h"
 
@@ -17,7 +20,6 @@
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -25,42 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
-/* libvirt and what it pulls in (glib, gnutls, ICU, Kerberos: 50 more
- * libraries) cost every bootlab command about 0.1 s of dynamic loading,
- * more than a UML boot. So it is opened with dlopen the first time this
- * backend starts, and only then. */
-#define LV_FUNCS                                                                                   \
-	X(virConnectClose)                                                                         \
-	X(virConnectDomainEventDeregisterAny)                                                      \
-	X(virConnectDomainEventRegisterAny)                                                        \
-	X(virConnectOpen)                                                                          \
-	X(virConnectSetKeepAlive)                                                                  \
-	X(virDomainCreateXML)                                                                      \
-	X(virDomainDestroy)                                                                        \
-	X(virDomainFree)                                                                           \
-	X(virDomainGetName)                                                                        \
-	X(virDomainGetState)                                                                       \
-	X(virDomainOpenChannel)                                                                    \
-	X(virDomainOpenConsole)                                                                    \
-	X(virDomainResume)                                                                         \
-	X(virEventAddHandle)                                                                       \
-	X(virEventRegisterDefaultImpl)                                                             \
-	X(virEventRemoveHandle)                                                                    \
-	X(virEventRunDefaultImpl)                                                                  \
-	X(virGetLastErrorMessage)                                                                  \
-	X(virSetErrorFunc)                                                                         \
-	X(virStreamAbort)                                                                          \
-	X(virStreamEventAddCallback)                                                               \
-	X(virStreamEventRemoveCallback)                                                            \
-	X(virStreamFree)                                                                           \
-	X(virStreamNew)                                                                            \
-	X(virStreamRecv)                                                                           \
-	X(virStreamSend)
-static struct {
-#define X(f) __typeof__(&f) f;
-	LV_FUNCS
-#undef X
-} lv;
+struct bl_lv_funcs bl_lv;
 static pthread_once_t lv_once = PTHREAD_ONCE_INIT;
 static char lv_dlerr[256];
 
@@ -71,41 +38,10 @@ static void lv_load(void)
 		snprintf(lv_dlerr, sizeof(lv_dlerr), "%s", dlerror());
 		return;
 	}
-#define X(f)                                                                                       \
-	if (!(*(void **)&lv.f = dlsym(h, #f))) {                                                   \
-		snprintf(lv_dlerr, sizeof(lv_dlerr), "libvirt.so.0 has no '%s'", #f);              \
-		return;                                                                            \
-	}
-	LV_FUNCS
-#undef X
+	const char *missing = bl_lv_fill(h);
+	if (missing)
+		snprintf(lv_dlerr, sizeof(lv_dlerr), "libvirt.so.0 has no '%s'", missing);
 }
-#define virConnectClose (lv.virConnectClose)
-#define virConnectDomainEventDeregisterAny (lv.virConnectDomainEventDeregisterAny)
-#define virConnectDomainEventRegisterAny (lv.virConnectDomainEventRegisterAny)
-#define virConnectOpen (lv.virConnectOpen)
-#define virConnectSetKeepAlive (lv.virConnectSetKeepAlive)
-#define virDomainCreateXML (lv.virDomainCreateXML)
-#define virDomainDestroy (lv.virDomainDestroy)
-#define virDomainFree (lv.virDomainFree)
-#define virDomainGetName (lv.virDomainGetName)
-#define virDomainGetState (lv.virDomainGetState)
-#define virDomainOpenChannel (lv.virDomainOpenChannel)
-#define virDomainOpenConsole (lv.virDomainOpenConsole)
-#define virDomainResume (lv.virDomainResume)
-#define virEventAddHandle (lv.virEventAddHandle)
-#define virEventRegisterDefaultImpl (lv.virEventRegisterDefaultImpl)
-#define virEventRemoveHandle (lv.virEventRemoveHandle)
-#define virEventRunDefaultImpl (lv.virEventRunDefaultImpl)
-#define virGetLastErrorMessage (lv.virGetLastErrorMessage)
-#define virSetErrorFunc (lv.virSetErrorFunc)
-#define virStreamAbort (lv.virStreamAbort)
-#define virStreamEventAddCallback (lv.virStreamEventAddCallback)
-#define virStreamEventRemoveCallback (lv.virStreamEventRemoveCallback)
-#define virStreamFree (lv.virStreamFree)
-#define virStreamNew (lv.virStreamNew)
-#define virStreamRecv (lv.virStreamRecv)
-#define virStreamSend (lv.virStreamSend)
-
 struct lv_bridge {
 	virStreamPtr st;
 	int fd;	   /* our end of the socketpair */
@@ -121,6 +57,8 @@ struct lv_priv {
 	char name[96];	   /* events come for every domain of the connection */
 	volatile int gone; /* domain stopped */
 	volatile int crashed;
+	bool uploaded; /* up holds the boot's volumes on the host */
+	struct bl_lv_upload up;
 };
 
 static pthread_once_t loop_once = PTHREAD_ONCE_INIT;
@@ -140,30 +78,12 @@ static void *loop_thread(void *arg)
 	return NULL;
 }
 
-/* FN(ARG) on a detached thread that takes none of the signals the run
- * command handles; 0, or -1 with errno */
-static int lv_thread(void *(*fn)(void *), void *arg)
-{
-	pthread_t th;
-	pthread_attr_t a;
-	pthread_attr_init(&a);
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int e = pthread_create(&th, &a, fn, arg);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&a);
-	errno = e;
-	return e ? -1 : 0;
-}
-
 static void loop_start(void)
 {
 	virSetErrorFunc(NULL, quiet_errors);
 	if (virEventRegisterDefaultImpl() < 0)
 		return;
-	if (lv_thread(loop_thread, NULL) == 0)
+	if (bl_lv_thread(loop_thread, NULL) == 0)
 		loop_ok = 1;
 }
 
@@ -389,6 +309,8 @@ static void lv_release(struct lv_priv *p)
 		virDomainFree(p->dom);
 		p->dom = NULL;
 	}
+	if (p->uploaded) /* the domain is gone: its disk clones can go */
+		bl_lv_upload_end(p->conn, &p->up);
 	if (p->conn) {
 		if (p->lifecycle_cb >= 0)
 			virConnectDomainEventDeregisterAny(p->conn, p->lifecycle_cb);
@@ -415,7 +337,10 @@ static void lv_release(struct lv_priv *p)
  * connection) and frees the job, so nothing of it reaches the boot. */
 #define LV_CONNECT_TIMEOUT_MS 30000
 
-enum lv_stage { LV_CONNECTING, LV_STARTING, LV_DONE };
+/* the thread connects (CONNECTED), then waits for the domain's XML,
+ * which the boot writes once it has uploaded the files the XML names
+ * (libvirt_pool.c, bounded on its own), and starts the domain (DONE) */
+enum lv_stage { LV_CONNECTING, LV_CONNECTED, LV_STARTING, LV_DONE };
 
 struct lv_job {
 	pthread_mutex_t mu;
@@ -424,8 +349,8 @@ struct lv_job {
 	bool abandoned; /* the boot gave up: the thread frees the job */
 	int rc;
 	enum bl_errkind kind;
-	char err[2048]; /* bl_errmsg() is per thread */
-	char *uri, *xml;
+	char err[2048];	 /* bl_errmsg() is per thread */
+	char *uri, *xml; /* xml: NULL until the boot hands it over */
 	struct lv_priv *p;
 	int console_fd, agent_fd; /* the session's ends of the streams */
 };
@@ -451,7 +376,7 @@ static int lv_job_stage(struct lv_job *j, enum lv_stage stage)
 	pthread_mutex_lock(&j->mu);
 	j->stage = stage;
 	bool gone = j->abandoned;
-	pthread_cond_signal(&j->cv);
+	pthread_cond_broadcast(&j->cv);
 	pthread_mutex_unlock(&j->mu);
 	return gone ? -1 : 0;
 }
@@ -468,10 +393,17 @@ static int lv_job_run(struct lv_job *j)
 		bl_err_kind(BL_EK_INFRA);
 		return -1;
 	}
-	if (lv_job_stage(j, LV_STARTING))
-		return bl_err("connected after the deadline");
 	/* a crashed or dropped bootlab must not leave the domain behind */
 	virConnectSetKeepAlive(p->conn, 5, 3);
+	if (lv_job_stage(j, LV_CONNECTED))
+		return bl_err("connected after the deadline");
+	pthread_mutex_lock(&j->mu);
+	while (!j->xml && !j->abandoned)
+		pthread_cond_wait(&j->cv, &j->mu);
+	bool gone = j->abandoned;
+	pthread_mutex_unlock(&j->mu);
+	if (gone)
+		return bl_err("the boot gave up before the domain was started");
 	p->lifecycle_cb =
 	    virConnectDomainEventRegisterAny(p->conn, NULL, VIR_DOMAIN_EVENT_ID_LIFECYCLE,
 					     VIR_DOMAIN_EVENT_CALLBACK(lifecycle_cb), p, NULL);
@@ -510,7 +442,7 @@ static void *lv_job_thread(void *arg)
 	}
 	j->stage = LV_DONE;
 	bool gone = j->abandoned;
-	pthread_cond_signal(&j->cv);
+	pthread_cond_broadcast(&j->cv);
 	pthread_mutex_unlock(&j->mu);
 	if (gone) {
 		bl_debug("libvirt: the start a boot gave up on at '%s' ended (%s): undoing it",
@@ -538,7 +470,7 @@ static bool lv_job_wait(struct lv_job *j, enum lv_stage stage, int ms)
 	return true;
 }
 
-static struct lv_job *lv_job_new(const char *uri, const char *name, const char *xml)
+static struct lv_job *lv_job_new(const char *uri, const char *name)
 {
 	struct lv_job *j = xcalloc(1, sizeof(*j));
 	pthread_mutex_init(&j->mu, NULL);
@@ -549,7 +481,6 @@ static struct lv_job *lv_job_new(const char *uri, const char *name, const char *
 	pthread_condattr_destroy(&ca);
 	j->stage = LV_CONNECTING;
 	j->uri = xstrdup(uri);
-	j->xml = xstrdup(xml);
 	j->console_fd = j->agent_fd = -1;
 	j->p = xcalloc(1, sizeof(*j->p));
 	j->p->lifecycle_cb = -1;
@@ -570,6 +501,40 @@ static int lv_connect_timeout(int *ms)
 	if (bl_parse_duration(e, ms))
 		return bl_err_prefix("libvirt backend: BOOTLAB_LIBVIRT_CONNECT_TIMEOUT");
 	return 0;
+}
+
+/* on the connection J's thread made: the plan's files uploaded when the
+ * host needs them (libvirt_pool.c), then the domain's XML naming what the
+ * host sees into *XML and m->command; -1 with a message */
+static int lv_domain_ready(const struct bl_machine_plan *pl, struct bl_machine *m, struct lv_job *j,
+			   char **xml)
+{
+	struct lv_priv *p = j->p;
+	struct bl_machine_plan hp = *pl;
+	char *upl = NULL;
+	if (bl_lv_upload_wanted(j->uri)) {
+		if (bl_lv_upload_start(p->conn, j->uri, pl, p->name, &p->up) < 0)
+			return -1;
+		p->uploaded = true;
+		hp.kernel = p->up.kernel;
+		hp.initrd = p->up.initrd;
+		hp.disks = (const char *const *)p->up.disks;
+		m->uploaded_bytes = p->up.bytes;
+		upl = xasprintf("; uploaded %lld bytes to pool bootlab (%d files sent, %d reused, "
+				"%zu disk clones)",
+				p->up.bytes, p->up.files_sent, p->up.files_reused, p->up.nclones);
+		bl_debug("libvirt %s: %s%s", j->uri, p->name, upl);
+	}
+	struct strbuf x = STRBUF_INIT;
+	int rc = lv_domain_xml(&hp, p->name, m->full_cmdline, &x);
+	if (rc == 0) {
+		m->command = xasprintf("libvirt %s%s: virDomainCreateXML\n%s", j->uri,
+				       upl ? upl : "", x.buf);
+		*xml = sb_detach(&x, NULL);
+	}
+	sb_release(&x);
+	free(upl);
+	return rc;
 }
 
 static int lv_start(const struct bl_machine_plan *pl, struct bl_machine *m)
@@ -604,16 +569,9 @@ static int lv_start(const struct bl_machine_plan *pl, struct bl_machine *m)
 	snprintf(name, sizeof(name), "bootlab-%d-%d-%lx", (int)getpid(),
 		 __sync_add_and_fetch(&counter, 1), (unsigned long)(bl_now_ns() & 0xffffff));
 
-	struct strbuf x = STRBUF_INIT;
-	if (lv_domain_xml(pl, name, m->full_cmdline, &x)) {
-		sb_release(&x);
-		return -1;
-	}
-	m->command = xasprintf("libvirt %s: virDomainCreateXML\n%s", uri, x.buf);
-	struct lv_job *j = lv_job_new(uri, name, x.buf);
-	sb_release(&x);
-	if (lv_thread(lv_job_thread, j)) {
-		int e = errno;
+	struct lv_job *j = lv_job_new(uri, name);
+	int e = bl_lv_thread(lv_job_thread, j);
+	if (e) {
 		lv_job_free(j);
 		errno = e;
 		bl_err_errno("libvirt backend: cannot start a thread");
@@ -621,12 +579,19 @@ static int lv_start(const struct bl_machine_plan *pl, struct bl_machine *m)
 		return -1;
 	}
 	pthread_mutex_lock(&j->mu);
-	bool connected = lv_job_wait(j, LV_STARTING, ms);
-	bool done = connected && lv_job_wait(j, LV_DONE, 2 * ms);
+	bool connected = lv_job_wait(j, LV_CONNECTED, ms);
+	pthread_mutex_unlock(&j->mu);
+	char *xml = NULL;
+	int prep = connected && j->stage < LV_DONE ? lv_domain_ready(pl, m, j, &xml) : 0;
+	pthread_mutex_lock(&j->mu);
+	j->xml = xml;
+	pthread_cond_broadcast(&j->cv);
+	bool done = connected && prep == 0 && lv_job_wait(j, LV_DONE, 2 * ms);
 	j->abandoned = !done;
 	pthread_mutex_unlock(&j->mu);
+	if (prep < 0) /* the thread owns the job now, and undoes the upload */
+		return -1;
 	if (!done) {
-		/* the thread owns the job now */
 		bl_err(
 		    "libvirt: the daemon at '%s' did not %s within %g s (%sBOOTLAB_LIBVIRT_CONNECT_"
 		    "TIMEOUT): it is hung; restart it (bootlab's private one: ci/libvirtd stop; "

@@ -55,6 +55,7 @@ int bl_machine_start(const struct bl_machine_plan *plan, struct bl_machine *m)
 {
 	memset(m, 0, sizeof(*m));
 	m->console_fd = m->agent_fd = m->stderr_fd = m->qmp_fd = m->pidfd = -1;
+	m->uploaded_bytes = -1;
 	m->ops = bl_backend_find(plan->backend);
 	if (!m->ops)
 		return bl_err("unknown backend '%s'", plan->backend);

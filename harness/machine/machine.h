@@ -106,6 +106,8 @@ struct bl_machine {
 	int cpu_pin;		  /* 1 + the host CPU the emulator is bound to; 0: not bound */
 	bool no_watchdog;	  /* the emulator forks no processes of its own (QEMU): its
 				     PDEATHSIG covers it, no watchdog (machine.c) is spawned */
+	long long uploaded_bytes; /* libvirt: bytes uploaded to the host for this boot; -1
+				     when its files were not uploaded (docs/libvirt.md) */
 	bool exited;
 	int status; /* wait status once exited */
 	void *priv; /* backend data */

@@ -295,6 +295,8 @@ json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 	    str_or_null(r->emulator_stderr && *r->emulator_stderr ? r->emulator_stderr : NULL));
 	json_object_set_new(emu, "cpu",
 			    r->emulator_cpu > 0 ? json_integer(r->emulator_cpu - 1) : json_null());
+	if (r->emulator_uploaded > 0)
+		json_object_set_new(emu, "uploaded_bytes", json_integer(r->emulator_uploaded - 1));
 	json_object_set_new(emu, "work_dir", str_or_null(r->work_dir));
 	json_object_set_new(emu, "work_dir_kept", json_boolean(r->work_dir_kept));
 	json_object_set_new(o, "emulator", emu);

@@ -224,7 +224,7 @@ static int emulator_status(const char *exit)
 
 static int read_emulator(struct rd *rd, json_t *obj, struct bl_result *r)
 {
-	json_t *emu, *cpu, *kept;
+	json_t *emu, *cpu, *kept, *up;
 	char *exit = NULL;
 	if (get(rd, obj, "emulator", T_OBJ, &emu) < 0)
 		return -1;
@@ -233,6 +233,7 @@ static int read_emulator(struct rd *rd, json_t *obj, struct bl_result *r)
 	    get_str(rd, emu, "exit", 0, &exit) < 0 ||
 	    get_str(rd, emu, "stderr", 0, &r->emulator_stderr) < 0 ||
 	    get(rd, emu, "cpu", T_INT | T_NULL | T_OPT, &cpu) < 0 ||
+	    get(rd, emu, "uploaded_bytes", T_INT | T_OPT, &up) < 0 ||
 	    get_str(rd, emu, "work_dir", T_OPT, &r->work_dir) < 0 ||
 	    get(rd, emu, "work_dir_kept", T_BOOL | T_OPT, &kept) < 0) {
 		free(exit);
@@ -242,6 +243,7 @@ static int read_emulator(struct rd *rd, json_t *obj, struct bl_result *r)
 	free(exit);
 	r->emulator_cpu = json_is_integer(cpu) ? (int)json_integer_value(cpu) + 1 : 0;
 	r->work_dir_kept = json_is_true(kept);
+	r->emulator_uploaded = json_is_integer(up) ? json_integer_value(up) + 1 : 0;
 	leave(rd, back);
 	json_t *k;
 	if (get(rd, obj, "kernel", T_OBJ, &k) < 0)

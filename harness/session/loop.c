@@ -895,6 +895,7 @@ int sess_open(struct sess *s, const struct bl_scenario *sc, const struct bl_prep
 	r->emulator_argv = s->m.argv; /* moved */
 	s->m.argv = (struct strlist)STRLIST_INIT;
 	r->emulator_cpu = s->m.cpu_pin;
+	r->emulator_uploaded = s->m.uploaded_bytes + 1;
 	if (bl_start_ns > 0 && s->t0 > bl_start_ns)
 		r->spawn_ns = s->t0 - bl_start_ns;
 	s->panic_grace_ns = panic_grace(plan.panic);

@@ -306,6 +306,8 @@ struct bl_result {
 	char *emulator_command;
 	struct strlist emulator_argv; /* the same, word for word (empty: libvirt, not started) */
 	int emulator_cpu;	      /* 1 + the host CPU the emulator was bound to; 0: not bound */
+	long long emulator_uploaded;  /* libvirt: 1 + the bytes uploaded to the host for
+					 this boot; 0: its files were not uploaded */
 	char *kernel_cmdline;
 	char *emulator_stderr;
 	int emulator_status;	     /* wait status, -1 if not exited */

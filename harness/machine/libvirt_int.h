@@ -1,0 +1,156 @@
+/* harness/machine: what libvirt.c and libvirt_pool.c share. libvirt is
+ * reached only through the bl_lv table that libvirt.c fills with dlopen
+ * (lv_load) before any call; the names below make calls read as libvirt's
+ * own. */
+#ifndef BL_LIBVIRT_INT_H
+#define BL_LIBVIRT_INT_H
+
+#include "machine/machine.h"
+
+#include <dlfcn.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+#include <stdbool.h>
+
+/* libvirt and what it pulls in (glib, gnutls, ICU, Kerberos: 50 more
+ * libraries) cost every bootlab command about 0.1 s of dynamic loading,
+ * more than a UML boot. So it is opened with dlopen the first time this
+ * backend starts, and only then. */
+#define LV_FUNCS                                                                                   \
+	X(virConnectClose)                                                                         \
+	X(virConnectDomainEventDeregisterAny)                                                      \
+	X(virConnectDomainEventRegisterAny)                                                        \
+	X(virConnectOpen)                                                                          \
+	X(virConnectRef)                                                                           \
+	X(virConnectSetKeepAlive)                                                                  \
+	X(virDomainCreateXML)                                                                      \
+	X(virDomainDestroy)                                                                        \
+	X(virDomainFree)                                                                           \
+	X(virDomainGetName)                                                                        \
+	X(virDomainGetState)                                                                       \
+	X(virDomainOpenChannel)                                                                    \
+	X(virDomainOpenConsole)                                                                    \
+	X(virDomainResume)                                                                         \
+	X(virEventAddHandle)                                                                       \
+	X(virEventRegisterDefaultImpl)                                                             \
+	X(virEventRemoveHandle)                                                                    \
+	X(virEventRunDefaultImpl)                                                                  \
+	X(virGetLastErrorMessage)                                                                  \
+	X(virSetErrorFunc)                                                                         \
+	X(virStoragePoolCreate)                                                                    \
+	X(virStoragePoolDefineXML)                                                                 \
+	X(virStoragePoolFree)                                                                      \
+	X(virStoragePoolIsActive)                                                                  \
+	X(virStoragePoolLookupByName)                                                              \
+	X(virStoragePoolSetAutostart)                                                              \
+	X(virStorageVolCreateXML)                                                                  \
+	X(virStorageVolCreateXMLFrom)                                                              \
+	X(virStorageVolDelete)                                                                     \
+	X(virStorageVolFree)                                                                       \
+	X(virStorageVolGetPath)                                                                    \
+	X(virStorageVolLookupByName)                                                               \
+	X(virStorageVolUpload)                                                                     \
+	X(virStreamAbort)                                                                          \
+	X(virStreamEventAddCallback)                                                               \
+	X(virStreamEventRemoveCallback)                                                            \
+	X(virStreamFinish)                                                                         \
+	X(virStreamFree)                                                                           \
+	X(virStreamNew)                                                                            \
+	X(virStreamRecv)                                                                           \
+	X(virStreamSend)
+struct bl_lv_funcs {
+#define X(f) __typeof__(&f) f;
+	LV_FUNCS
+#undef X
+};
+extern struct bl_lv_funcs bl_lv;
+
+/* libvirt.c's lv_load: bl_lv from the library H; NULL, else the name of
+ * a symbol H lacks (before the names below, which would expand) */
+static inline const char *bl_lv_fill(void *h)
+{
+#define X(f)                                                                                       \
+	if (!(*(void **)&bl_lv.f = dlsym(h, #f)))                                                  \
+		return #f;
+	LV_FUNCS
+#undef X
+	return NULL;
+}
+
+#define virConnectClose (bl_lv.virConnectClose)
+#define virConnectDomainEventDeregisterAny (bl_lv.virConnectDomainEventDeregisterAny)
+#define virConnectDomainEventRegisterAny (bl_lv.virConnectDomainEventRegisterAny)
+#define virConnectOpen (bl_lv.virConnectOpen)
+#define virConnectRef (bl_lv.virConnectRef)
+#define virConnectSetKeepAlive (bl_lv.virConnectSetKeepAlive)
+#define virDomainCreateXML (bl_lv.virDomainCreateXML)
+#define virDomainDestroy (bl_lv.virDomainDestroy)
+#define virDomainFree (bl_lv.virDomainFree)
+#define virDomainGetName (bl_lv.virDomainGetName)
+#define virDomainGetState (bl_lv.virDomainGetState)
+#define virDomainOpenChannel (bl_lv.virDomainOpenChannel)
+#define virDomainOpenConsole (bl_lv.virDomainOpenConsole)
+#define virDomainResume (bl_lv.virDomainResume)
+#define virEventAddHandle (bl_lv.virEventAddHandle)
+#define virEventRegisterDefaultImpl (bl_lv.virEventRegisterDefaultImpl)
+#define virEventRemoveHandle (bl_lv.virEventRemoveHandle)
+#define virEventRunDefaultImpl (bl_lv.virEventRunDefaultImpl)
+#define virGetLastErrorMessage (bl_lv.virGetLastErrorMessage)
+#define virSetErrorFunc (bl_lv.virSetErrorFunc)
+#define virStoragePoolCreate (bl_lv.virStoragePoolCreate)
+#define virStoragePoolDefineXML (bl_lv.virStoragePoolDefineXML)
+#define virStoragePoolFree (bl_lv.virStoragePoolFree)
+#define virStoragePoolIsActive (bl_lv.virStoragePoolIsActive)
+#define virStoragePoolLookupByName (bl_lv.virStoragePoolLookupByName)
+#define virStoragePoolSetAutostart (bl_lv.virStoragePoolSetAutostart)
+#define virStorageVolCreateXML (bl_lv.virStorageVolCreateXML)
+#define virStorageVolCreateXMLFrom (bl_lv.virStorageVolCreateXMLFrom)
+#define virStorageVolDelete (bl_lv.virStorageVolDelete)
+#define virStorageVolFree (bl_lv.virStorageVolFree)
+#define virStorageVolGetPath (bl_lv.virStorageVolGetPath)
+#define virStorageVolLookupByName (bl_lv.virStorageVolLookupByName)
+#define virStorageVolUpload (bl_lv.virStorageVolUpload)
+#define virStreamAbort (bl_lv.virStreamAbort)
+#define virStreamEventAddCallback (bl_lv.virStreamEventAddCallback)
+#define virStreamEventRemoveCallback (bl_lv.virStreamEventRemoveCallback)
+#define virStreamFinish (bl_lv.virStreamFinish)
+#define virStreamFree (bl_lv.virStreamFree)
+#define virStreamNew (bl_lv.virStreamNew)
+#define virStreamRecv (bl_lv.virStreamRecv)
+#define virStreamSend (bl_lv.virStreamSend)
+
+/* a detached thread running FN(ARG) with every signal blocked (the run
+ * command handles them); 0, else an errno value */
+int bl_lv_thread(void *(*fn)(void *), void *arg);
+
+/* ---- libvirt_pool.c: a boot's files uploaded into a storage pool on the
+ * connected host (docs/libvirt.md, "Uploading files to the host") ---- */
+
+/* upload or not for URI: $BOOTLAB_LIBVIRT_UPLOAD (1/yes/always: always,
+ * 0/no/never: never), else only for a URI that is not local (a host name,
+ * or a transport other than unix) */
+bool bl_lv_upload_wanted(const char *uri);
+
+struct bl_lv_upload {
+	/* what the domain XML names: the volumes' paths on the host (owned) */
+	char *kernel, *initrd;
+	char **disks; /* per-boot clones, pl->ndisks of them */
+	size_t ndisks;
+	char **clones; /* the clones' volume names, deleted by bl_lv_upload_end */
+	size_t nclones;
+	char *pool_dir;	 /* the pool's folder on the host */
+	long long bytes; /* uploaded for this boot */
+	int files_sent, files_reused;
+};
+
+/* the plan's kernel, initrd and disks into the pool "bootlab" on CONN's
+ * host (made when missing), content-addressed; disks cloned per boot as
+ * BOOT_NAME.vdX. Bounded: an answer within 60 s + 1 s per MiB of the
+ * files ($BOOTLAB_LIBVIRT_UPLOAD_TIMEOUT, a duration, instead), else -1
+ * with a message (BL_EK_INFRA). */
+int bl_lv_upload_start(virConnectPtr conn, const char *uri, const struct bl_machine_plan *pl,
+		       const char *boot_name, struct bl_lv_upload *u);
+/* delete U's per-boot clones (bounded: 30 s) and release U */
+void bl_lv_upload_end(virConnectPtr conn, struct bl_lv_upload *u);
+
+#endif

@@ -1,0 +1,526 @@
+/* libvirt backend: a boot's files uploaded to the connected host, so a
+ * remote host needs no shared folder (docs/libvirt.md, "Uploading files to
+ * the host").
+ *
+ * A dir pool "bootlab" on the host (defined, built and started when
+ * missing, autostarted afterwards) holds content-addressed volumes named
+ * SHA256.kernel, SHA256.initrd and SHA256.disk: a file is uploaded
+ * (virStorageVolCreateXML + virStorageVolUpload through a stream) only
+ * when no volume of its hash is there. libvirt cannot rename a volume, so
+ * the upload goes to its final name and a marker volume NAME.ok (empty)
+ * is made once it is complete; a volume without its marker is one being
+ * uploaded (by another bootlab: waited for) or one a crash left half
+ * written (deleted and uploaded again after the wait). Disks, which a
+ * boot writes to, are cloned per boot on the host
+ * (virStorageVolCreateXMLFrom) and deleted after it.
+ *
+ * libvirt has no per-call timeout: the work runs on a thread of its own
+ * and the boot waits for it at most a deadline; a thread that misses it
+ * is abandoned, and undoes its per-boot clones when it ends. */
+#include "machine/libvirt_int.h"
+#include "util/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define POOL_NAME "bootlab"
+#define POOL_DIR_SYSTEM "/var/lib/libvirt/" POOL_NAME
+/* how long a volume without its marker is waited for (another bootlab
+ * uploading it) before it counts as a crash's leftover */
+#define MARKER_WAIT_MS 20000
+#define CHUNK (256 * 1024)
+
+bool bl_lv_upload_wanted(const char *uri)
+{
+	const char *e = getenv("BOOTLAB_LIBVIRT_UPLOAD");
+	if (e && (!strcmp(e, "1") || !strcmp(e, "yes") || !strcmp(e, "always")))
+		return true;
+	if (e && (!strcmp(e, "0") || !strcmp(e, "no") || !strcmp(e, "never")))
+		return false;
+	/* auto: local is DRIVER[+unix]:///PATH, no host name */
+	const char *sep = strstr(uri, "://");
+	if (!sep)
+		return false; /* an alias libvirt resolves: the local default */
+	const char *plus = memchr(uri, '+', (size_t)(sep - uri));
+	if (plus && !(sep - plus - 1 == 4 && !strncmp(plus + 1, "unix", 4)))
+		return true;
+	return sep[3] != '/';
+}
+
+/* the pool's folder on the host: $BOOTLAB_LIBVIRT_POOL_DIR, else the
+ * system daemon's state folder; NULL for other URIs */
+static const char *pool_dir(const char *uri)
+{
+	const char *e = getenv("BOOTLAB_LIBVIRT_POOL_DIR");
+	if (e && *e)
+		return e;
+	const char *sep = strstr(uri, "://");
+	const char *path = sep ? strchr(sep + 3, '/') : NULL;
+	if (path && !strncmp(path, "/system", 7) && strchr("?#", path[7]))
+		return POOL_DIR_SYSTEM;
+	return NULL;
+}
+
+/* one upload's state, shared by the waiting boot and the worker thread;
+ * freed by whichever of them finishes last */
+struct job {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done, abandoned;
+	int rc;
+	char err[1024];
+	virConnectPtr conn; /* a reference of the job's own */
+	char *uri, *name, *pooldir;
+	/* the files: kernel, initrd or NULL, disks */
+	char **files;
+	const char **kinds;
+	size_t nfiles;
+	bool clone_only; /* bl_lv_upload_end: delete the clones named in out */
+	struct bl_lv_upload out;
+};
+
+static void upload_release(struct bl_lv_upload *u)
+{
+	free(u->kernel);
+	free(u->initrd);
+	for (size_t i = 0; i < u->ndisks; i++)
+		free(u->disks[i]);
+	free(u->disks);
+	for (size_t i = 0; i < u->nclones; i++)
+		free(u->clones[i]);
+	free(u->clones);
+	free(u->pool_dir);
+	memset(u, 0, sizeof(*u));
+}
+
+static void job_free(struct job *j)
+{
+	for (size_t i = 0; i < j->nfiles; i++)
+		free(j->files[i]);
+	free(j->files);
+	free((void *)j->kinds);
+	free(j->uri);
+	free(j->name);
+	free(j->pooldir);
+	if (j->conn)
+		virConnectClose(j->conn);
+	upload_release(&j->out);
+	pthread_mutex_destroy(&j->mu);
+	pthread_cond_destroy(&j->cv);
+	free(j);
+}
+
+static const char *lv_msg(void)
+{
+	const char *m = virGetLastErrorMessage();
+	return m ? m : "unknown libvirt error";
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+/* the pool, defined and started when missing; NULL with a message */
+static virStoragePoolPtr pool_get(struct job *j)
+{
+	virStoragePoolPtr p = virStoragePoolLookupByName(j->conn, POOL_NAME);
+	if (!p) {
+		if (!j->pooldir) {
+			bl_err("libvirt: no storage pool '%s' on '%s' and no folder to make it in "
+			       "(set BOOTLAB_LIBVIRT_POOL_DIR to a folder on that host)",
+			       POOL_NAME, j->uri);
+			return NULL;
+		}
+		struct strbuf x = STRBUF_INIT;
+		sb_addf(&x, "<pool type='dir'><name>%s</name><target><path>", POOL_NAME);
+		bl_xml_escape(&x, j->pooldir);
+		sb_adds(&x, "</path></target></pool>");
+		p = virStoragePoolDefineXML(j->conn, x.buf, 0);
+		sb_release(&x);
+		if (!p) /* another bootlab defined it meanwhile? */
+			p = virStoragePoolLookupByName(j->conn, POOL_NAME);
+		if (!p) {
+			bl_err("libvirt: cannot define the storage pool '%s' (%s): %s", POOL_NAME,
+			       j->pooldir, lv_msg());
+			return NULL;
+		}
+		virStoragePoolSetAutostart(p, 1);
+	}
+	if (virStoragePoolIsActive(p) != 1 &&
+	    virStoragePoolCreate(p, VIR_STORAGE_POOL_CREATE_WITH_BUILD) < 0 &&
+	    virStoragePoolIsActive(p) != 1) {
+		bl_err("libvirt: cannot start the storage pool '%s': %s", POOL_NAME, lv_msg());
+		virStoragePoolFree(p);
+		return NULL;
+	}
+	return p;
+}
+
+static virStorageVolPtr vol_create(virStoragePoolPtr pool, const char *name, long long size)
+{
+	char *x = xasprintf("<volume><name>%s</name><capacity unit='bytes'>%lld</capacity>"
+			    "<target><format type='raw'/></target></volume>",
+			    name, size);
+	virStorageVolPtr v = virStorageVolCreateXML(pool, x, 0);
+	free(x);
+	return v;
+}
+
+static bool vol_exists(virStoragePoolPtr pool, const char *name)
+{
+	virStorageVolPtr v = virStorageVolLookupByName(pool, name);
+	if (v)
+		virStorageVolFree(v);
+	return v != NULL;
+}
+
+static void vol_delete(virStoragePoolPtr pool, const char *name)
+{
+	virStorageVolPtr v = virStorageVolLookupByName(pool, name);
+	if (v) {
+		virStorageVolDelete(v, 0);
+		virStorageVolFree(v);
+	}
+}
+
+/* the file PATH into the new volume V through a stream; -1 with a message */
+static int send_file(struct job *j, virStorageVolPtr v, const char *path, long long size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return bl_err_errno("libvirt: cannot open '%s' to upload it", path);
+	virStreamPtr st = virStreamNew(j->conn, 0);
+	if (!st || virStorageVolUpload(v, st, 0, (unsigned long long)size, 0) < 0) {
+		bl_err("libvirt: cannot upload '%s': %s", path, lv_msg());
+		if (st)
+			virStreamFree(st);
+		close(fd);
+		return -1;
+	}
+	char *buf = xmalloc(CHUNK);
+	long long sent = 0;
+	int rc = 0;
+	while (sent < size && rc == 0) {
+		ssize_t n = read(fd, buf, CHUNK);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? bl_err_errno("libvirt: reading '%s'", path)
+				   : bl_err("libvirt: '%s' shrank while it was uploaded", path);
+			break;
+		}
+		for (ssize_t off = 0; off < n && rc == 0;) {
+			int s = virStreamSend(st, buf + off, (size_t)(n - off));
+			if (s < 0)
+				rc = bl_err("libvirt: uploading '%s': %s", path, lv_msg());
+			else
+				off += s;
+		}
+		sent += n;
+	}
+	free(buf);
+	close(fd);
+	if (rc == 0 && virStreamFinish(st) < 0)
+		rc = bl_err("libvirt: finishing the upload of '%s': %s", path, lv_msg());
+	if (rc < 0)
+		virStreamAbort(st);
+	virStreamFree(st);
+	return rc;
+}
+
+/* in-process: one upload of a name at a time (the other threads find its
+ * marker afterwards); other bootlab processes are covered by the marker */
+static pthread_mutex_t upload_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* PATH's volume NAME in POOL, uploaded unless complete there; *PATH_OUT
+ * its path on the host; -1 with a message */
+static int vol_ensure(struct job *j, virStoragePoolPtr pool, const char *path, const char *name,
+		      long long size, virStorageVolPtr *out)
+{
+	char *mark = xasprintf("%s.ok", name);
+	int rc = -1;
+	pthread_mutex_lock(&upload_mu);
+	for (int waited = 0;; waited += 200) {
+		bool have = vol_exists(pool, name), done = have && vol_exists(pool, mark);
+		if (done) {
+			j->out.files_reused++;
+			rc = 0;
+			break;
+		}
+		if (have && waited < MARKER_WAIT_MS) { /* another bootlab uploading it */
+			sleep_ms(200);
+			continue;
+		}
+		if (have) /* a crash's leftover: uploaded again */
+			vol_delete(pool, name);
+		virStorageVolPtr v = vol_create(pool, name, size);
+		if (!v) {
+			if (waited < MARKER_WAIT_MS && vol_exists(pool, name))
+				continue; /* made by another bootlab just now */
+			bl_err("libvirt: cannot create the volume '%s': %s", name, lv_msg());
+			break;
+		}
+		if (send_file(j, v, path, size) < 0) {
+			virStorageVolDelete(v, 0);
+			virStorageVolFree(v);
+			break;
+		}
+		virStorageVolFree(v);
+		virStorageVolPtr m = vol_create(pool, mark, 0);
+		if (!m) {
+			bl_err("libvirt: cannot create the volume '%s': %s", mark, lv_msg());
+			break;
+		}
+		virStorageVolFree(m);
+		j->out.files_sent++;
+		j->out.bytes += size;
+		rc = 0;
+		break;
+	}
+	pthread_mutex_unlock(&upload_mu);
+	free(mark);
+	if (rc == 0 && !(*out = virStorageVolLookupByName(pool, name)))
+		rc = bl_err("libvirt: the volume '%s' vanished: %s", name, lv_msg());
+	return rc;
+}
+
+static char *vol_path(virStorageVolPtr v)
+{
+	char *p = virStorageVolGetPath(v);
+	if (!p)
+		bl_err("libvirt: no path for a volume: %s", lv_msg());
+	return p;
+}
+
+static int upload_all(struct job *j)
+{
+	struct bl_lv_upload *u = &j->out;
+	virStoragePoolPtr pool = pool_get(j);
+	if (!pool)
+		return -1;
+	int rc = 0;
+	u->disks = xcalloc(j->nfiles + 1, sizeof(char *));
+	u->clones = xcalloc(j->nfiles + 1, sizeof(char *));
+	for (size_t i = 0; i < j->nfiles && rc == 0; i++) {
+		const char *f = j->files[i], *kind = j->kinds[i];
+		struct stat sb;
+		char hex[65];
+		if (stat(f, &sb) < 0) {
+			rc = bl_err_errno("libvirt: cannot upload '%s'", f);
+			break;
+		}
+		if (bl_sha256_file_hex(f, hex) < 0) {
+			rc = -1;
+			break;
+		}
+		char *name = xasprintf("%s.%s", hex, kind);
+		virStorageVolPtr v = NULL;
+		rc = vol_ensure(j, pool, f, name, (long long)sb.st_size, &v);
+		free(name);
+		if (rc < 0)
+			break;
+		if (strcmp(kind, "disk")) {
+			char *p = vol_path(v);
+			rc = p ? 0 : -1;
+			*(strcmp(kind, "kernel") ? &u->initrd : &u->kernel) = p;
+			virStorageVolFree(v);
+			continue;
+		}
+		/* a disk the boot may write: a clone of its own on the host */
+		char *cname = xasprintf("%s.vd%c", j->name, (char)('a' + u->ndisks));
+		char *x = xasprintf("<volume><name>%s</name><capacity unit='bytes'>%lld</capacity>"
+				    "<target><format type='raw'/></target></volume>",
+				    cname, (long long)sb.st_size);
+		virStorageVolPtr c = virStorageVolCreateXMLFrom(pool, x, v, 0);
+		free(x);
+		virStorageVolFree(v);
+		if (!c) {
+			rc = bl_err("libvirt: cannot clone a disk as '%s': %s", cname, lv_msg());
+			free(cname);
+			break;
+		}
+		u->clones[u->nclones++] = cname;
+		char *p = vol_path(c);
+		virStorageVolFree(c);
+		if (!p)
+			rc = -1;
+		else
+			u->disks[u->ndisks++] = p;
+	}
+	virStoragePoolFree(pool);
+	return rc;
+}
+
+static int delete_clones(struct job *j)
+{
+	struct bl_lv_upload *u = &j->out;
+	if (!u->nclones)
+		return 0;
+	virStoragePoolPtr pool = virStoragePoolLookupByName(j->conn, POOL_NAME);
+	if (!pool)
+		return bl_err("libvirt: no storage pool '%s' to delete '%s' from: %s", POOL_NAME,
+			      u->clones[0], lv_msg());
+	for (size_t i = 0; i < u->nclones; i++)
+		vol_delete(pool, u->clones[i]);
+	virStoragePoolFree(pool);
+	return 0;
+}
+
+static void *job_thread(void *arg)
+{
+	struct job *j = arg;
+	int rc = j->clone_only ? delete_clones(j) : upload_all(j);
+	if (rc < 0 && !j->clone_only) { /* no boot: undo the clones made */
+		char err[sizeof(j->err)];
+		snprintf(err, sizeof(err), "%s", bl_errmsg());
+		delete_clones(j);
+		bl_err("%s", err);
+	}
+	pthread_mutex_lock(&j->mu);
+	j->rc = rc;
+	if (rc < 0)
+		snprintf(j->err, sizeof(j->err), "%s", bl_errmsg());
+	j->done = true;
+	bool abandoned = j->abandoned;
+	pthread_cond_signal(&j->cv);
+	pthread_mutex_unlock(&j->mu);
+	if (abandoned) { /* nobody boots with it: undo the per-boot clones */
+		if (!j->clone_only)
+			delete_clones(j);
+		job_free(j);
+	}
+	return NULL;
+}
+
+/* run J on its own thread and wait at most TIMEOUT_MS: 0 when it ended
+ * well (J then the caller's), -1 with a message (J freed or abandoned) */
+static int job_run(struct job *j, long long timeout_ms, const char *what)
+{
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&j->cv, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&j->mu, NULL);
+	virConnectRef(j->conn);
+
+	int e = bl_lv_thread(job_thread, j);
+	if (e) {
+		job_free(j);
+		errno = e;
+		return bl_err_errno("libvirt: cannot start a thread for %s", what);
+	}
+	struct timespec dl;
+	clock_gettime(CLOCK_MONOTONIC, &dl);
+	dl.tv_sec += (time_t)(timeout_ms / 1000);
+	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+	if (dl.tv_nsec >= 1000000000L)
+		dl.tv_sec++, dl.tv_nsec -= 1000000000L;
+	pthread_mutex_lock(&j->mu);
+	while (!j->done && pthread_cond_timedwait(&j->cv, &j->mu, &dl) != ETIMEDOUT)
+		;
+	bool done = j->done;
+	if (!done)
+		j->abandoned = true;
+	pthread_mutex_unlock(&j->mu);
+	if (!done)
+		return bl_err("libvirt: %s on '%s' took more than %lld s (abandoned)", what, j->uri,
+			      timeout_ms / 1000);
+	if (j->rc < 0) {
+		bl_err("%s", j->err);
+		job_free(j);
+		return -1;
+	}
+	return 0;
+}
+
+int bl_lv_thread(void *(*fn)(void *), void *arg)
+{
+	pthread_t th;
+	pthread_attr_t a;
+	pthread_attr_init(&a);
+	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+	/* the thread must not take the signals the run command handles */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int e = pthread_create(&th, &a, fn, arg);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&a);
+	return e;
+}
+
+static struct job *job_new(virConnectPtr conn, const char *uri, const char *name)
+{
+	struct job *j = xcalloc(1, sizeof(*j));
+	j->conn = conn;
+	j->uri = xstrdup(uri);
+	j->name = xstrdup(name);
+	return j;
+}
+
+int bl_lv_upload_start(virConnectPtr conn, const char *uri, const struct bl_machine_plan *pl,
+		       const char *boot_name, struct bl_lv_upload *u)
+{
+	memset(u, 0, sizeof(*u));
+	const char *t = getenv("BOOTLAB_LIBVIRT_UPLOAD_TIMEOUT");
+	int env_ms = 0;
+	if (t && *t && bl_parse_duration(t, &env_ms) < 0) {
+		bl_err_kind(BL_EK_INFRA);
+		return bl_err_prefix("BOOTLAB_LIBVIRT_UPLOAD_TIMEOUT");
+	}
+	struct job *j = job_new(conn, uri, boot_name);
+	const char *dir = pool_dir(uri);
+	j->pooldir = dir ? xstrdup(dir) : NULL;
+	j->files = xcalloc(pl->ndisks + 2, sizeof(char *));
+	j->kinds = xcalloc(pl->ndisks + 2, sizeof(char *));
+	long long total = 0;
+	for (size_t i = 0; i < pl->ndisks + 2; i++) {
+		const char *f = i == 0 ? pl->kernel : i == 1 ? pl->initrd : pl->disks[i - 2];
+		if (!f)
+			continue;
+		struct stat sb;
+		if (stat(f, &sb) == 0)
+			total += sb.st_size;
+		j->kinds[j->nfiles] = i == 0 ? "kernel" : i == 1 ? "initrd" : "disk";
+		j->files[j->nfiles++] = xstrdup(f);
+	}
+	long long timeout_ms = 60000 + total / 1024; /* 60 s + 1 s per MiB */
+	if (env_ms > 0)
+		timeout_ms = env_ms;
+	if (job_run(j, timeout_ms, "uploading a boot's files") < 0) {
+		bl_err_kind(BL_EK_INFRA);
+		return -1;
+	}
+	*u = j->out;
+	memset(&j->out, 0, sizeof(j->out));
+	u->pool_dir = j->pooldir ? xstrdup(j->pooldir) : NULL;
+	job_free(j);
+	return 0;
+}
+
+void bl_lv_upload_end(virConnectPtr conn, struct bl_lv_upload *u)
+{
+	if (u->nclones && conn) {
+		struct job *j = job_new(conn, "the host", "");
+		j->clone_only = true;
+		j->out.clones = u->clones;
+		j->out.nclones = u->nclones;
+		u->clones = NULL;
+		u->nclones = 0;
+		if (job_run(j, 30000, "deleting a boot's disk clones") < 0)
+			bl_warn("%s", bl_errmsg());
+		else
+			job_free(j);
+	}
+	upload_release(u);
+}
