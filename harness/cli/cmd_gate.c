@@ -56,6 +56,10 @@ static const char gate_usage[] =
     "  --passphrase TEXT   a luks layer's passphrase: LUKS is formatted with it and it\n"
     "                      is typed when the console shows a passphrase prompt\n"
     "  --keyfile FILE      a luks layer's key file (the initramfs must hold it)\n"
+    "  --degraded          leave the md layer's last member disk out (raid1, raid5,\n"
+    "                      raid10 stacks only): the initramfs must start the array\n"
+    "                      degraded; adds bootdegraded=true, and the stage-2 agent\n"
+    "                      reads /proc/mdstat\n"
     "  --root-by path|uuid|label  how the root= word bootlab adds names the root\n"
     "                      (default path; left out when --cmdline has root=)\n"
     "  --arch ARCH         x86_64 (default) or aarch64\n"
@@ -101,6 +105,7 @@ struct gate {
 	char *key; /* the luks key's bytes (--passphrase or --keyfile) */
 	size_t key_len;
 	bool keep, observe;
+	bool degraded;			    /* --degraded: the last md member is not attached */
 	struct bl_kpolicy_override kpolicy; /* --fail-on, --allow */
 	struct bl_freeze_opts freeze;	    /* --freeze, --dump-memory */
 	/* from the options above */
@@ -285,7 +290,13 @@ static int add_stack(struct bl_scenario *sc, const struct gate *g, const char *w
 			printf("bootlab gate: LUKS%c header UUID %s, opened as /dev/mapper/%s\n",
 			       bl_stack_has(&g->stack, BL_LAYER_LUKS1) ? '1' : '2', d.luks_uuid,
 			       BL_STACK_CRYPT);
-		for (size_t i = 0; i < d.n; i++)
+		size_t n = g->degraded ? d.n - 1 : d.n; /* check_stack(): d.n > 1 */
+		if (g->degraded)
+			printf(
+			    "bootlab gate: root stack %s, degraded: member %zu of %zu (m%zu.img, "
+			    "/dev/vd%c) left out, %zu attached\n",
+			    g->root_stack, d.n, d.n, d.n - 1, (char)('a' + n), n);
+		for (size_t i = 0; i < n; i++)
 			bl_plan_attach(sc, d.members[i], d.sources[i]);
 		bl_stack_disks_release(&d);
 	} else {
@@ -326,7 +337,8 @@ static int add_steps(struct bl_scenario *sc, const struct gate *g)
 {
 	bool typed = g->passphrase && bl_stack_has_kind(&g->stack, BL_KIND_LUKS);
 	struct bl_gate_steps gs = {.hello_timeout_ms = g->timeout_ms,
-				   .passphrase = typed ? g->key : NULL};
+				   .passphrase = typed ? g->key : NULL,
+				   .read_mdstat = g->degraded};
 	return bl_plan_gate_steps(sc, &gs);
 }
 
@@ -351,16 +363,28 @@ static char *root_word(const struct gate *g)
 	return xasprintf("root=%s", top ? top : "/dev/vda");
 }
 
-/* the user's words, with bootlab's root= before them unless they give one */
+/* the user's words, with bootlab's root= before them unless they give
+ * one, and with --degraded bootdegraded=true (Ubuntu's and older Debian's
+ * initramfs mdadm script ask before starting a degraded array without it)
+ * unless they give a bootdegraded= */
 static char *gate_cmdline(const struct gate *g)
 {
 	const char *user = g->cmdline ? g->cmdline : "";
-	if (has_word(user, "root="))
+	struct strbuf add = STRBUF_INIT;
+	if (!has_word(user, "root=")) {
+		char *w = root_word(g);
+		sb_adds(&add, w);
+		free(w);
+	}
+	if (g->degraded && !has_word(user, "bootdegraded="))
+		sb_addf(&add, "%sbootdegraded=true", add.len ? " " : "");
+	if (!add.len) {
+		sb_release(&add);
 		return xstrdup(user);
-	char *w = root_word(g);
-	printf("bootlab gate: root stack %s, adding %s\n", g->root_stack, w);
-	char *r = xasprintf("%s%s%s", w, *user ? " " : "", user);
-	free(w);
+	}
+	printf("bootlab gate: root stack %s, adding %s\n", g->root_stack, sb_str(&add));
+	char *r = xasprintf("%s%s%s", sb_str(&add), *user ? " " : "", user);
+	sb_release(&add);
 	return r;
 }
 
@@ -735,6 +759,9 @@ static int gate_parse(struct gate *g, int argc, char **argv)
 		} else if (!strcmp(a, "--observe")) {
 			g->observe = true;
 			continue;
+		} else if (!strcmp(a, "--degraded")) {
+			g->degraded = true;
+			continue;
 		} else if (!strcmp(a, "--freeze") || !strncmp(a, "--freeze=", 9) ||
 			   !strcmp(a, "--dump-memory")) {
 			int c = a[2] == 'd' ? CLI_OPT_DUMP_MEMORY : CLI_OPT_FREEZE;
@@ -846,6 +873,11 @@ static void check_stack(struct gate *g)
 			if (!strcmp(g->stacks.v[k], g->stacks.v[i]))
 				die("gate: --root-stack '%s' given twice", g->stacks.v[i]);
 	}
+	for (size_t i = 0; g->degraded && i < g->stacks.n; i++)
+		if (!bl_stack_redundant(&g->parsed[i]))
+			die("gate: --degraded: root stack '%s' has no md layer (raid1, raid5, "
+			    "raid10) that runs without a member",
+			    g->stacks.v[i]);
 	if (bl_root_by_parse(g->root_by, &g->by) < 0)
 		die("gate: --root-by: %s", bl_errmsg());
 	check_key(g);

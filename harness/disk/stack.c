@@ -46,6 +46,11 @@ bool bl_stack_has_kind(const struct bl_stack *s, enum bl_layer_kind k)
 	return false;
 }
 
+bool bl_stack_redundant(const struct bl_stack *s)
+{
+	return bl_stack_has_kind(s, BL_KIND_MD);
+}
+
 static int layer_parse(const char *w, size_t len, enum bl_layer *l)
 {
 	struct strbuf known = STRBUF_INIT;

@@ -42,5 +42,8 @@ const char *bl_layer_name(enum bl_layer l);
 enum bl_layer_kind bl_layer_kind(enum bl_layer l);
 /* whether S has a layer of kind K */
 bool bl_stack_has_kind(const struct bl_stack *s, enum bl_layer_kind k);
+/* whether S survives a missing member: its md layer (raid1, raid5,
+ * raid10; every md level bootlab builds) is redundant */
+bool bl_stack_redundant(const struct bl_stack *s);
 
 #endif

@@ -168,6 +168,7 @@ struct bl_expect_report {
 struct bl_gate_steps {
 	int hello_timeout_ms; /* the stage-2 hello's timeout (and a passphrase prompt's) */
 	char *passphrase;     /* typed at a LUKS passphrase prompt; NULL: no prompt */
+	bool read_mdstat;     /* the stage-2 agent reads /proc/mdstat (--degraded) */
 };
 /* a passphrase longer than this is refused (cryptsetup's own limit for
  * one typed at its prompt) */

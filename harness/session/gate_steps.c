@@ -2,11 +2,12 @@
  * `bootlab repro` of a gate's repro folder (its repro.json's `gate`,
  * docs/repro.md): a LUKS passphrase typed at its prompt when there is
  * one, then pass when the agent on the root disk says hello as stage 2,
- * and power off. */
+ * read /proc/mdstat there for a degraded stack, and power off. */
 #include "session/session.h"
 #include "util/util.h"
 
 #include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,13 +47,23 @@ int bl_plan_gate_steps(struct bl_scenario *sc, const struct bl_gate_steps *gs)
 	    bl_plan_add_step(sc, BL_STEP_HELLO, "the initramfs switched to the root disk");
 	st->stage = 2;
 	st->timeout_ms = gs->hello_timeout_ms;
-	st = bl_plan_add_step(sc, BL_STEP_AGENT, "2: agent poweroff");
+	int n = 2;
+	if (gs->read_mdstat) {
+		st = bl_plan_add_step(sc, BL_STEP_AGENT, "2: agent read /proc/mdstat");
+		st->request = json_pack("{s:s,s:s}", "op", "read", "path", "/proc/mdstat");
+		n++;
+	}
+	char name[32];
+	snprintf(name, sizeof(name), "%d: agent poweroff", n++);
+	st = bl_plan_add_step(sc, BL_STEP_AGENT, name);
 	st->request = json_pack("{s:s}", "op", "poweroff");
-	st = bl_plan_add_step(sc, BL_STEP_EXPECT_OUTCOME, "3: outcome pass");
+	snprintf(name, sizeof(name), "%d: outcome pass", n);
+	st = bl_plan_add_step(sc, BL_STEP_EXPECT_OUTCOME, name);
 	st->outcome = xstrdup("pass");
 	bl_gate_steps_free(sc->gate);
 	sc->gate = xcalloc(1, sizeof(*sc->gate));
 	sc->gate->hello_timeout_ms = gs->hello_timeout_ms;
 	sc->gate->passphrase = gs->passphrase ? xstrdup(gs->passphrase) : NULL;
+	sc->gate->read_mdstat = gs->read_mdstat;
 	return 0;
 }

@@ -89,8 +89,9 @@ static json_t *gate_json(const struct bl_scenario *sc)
 {
 	if (!sc->gate)
 		return json_null();
-	return json_pack("{s:i,s:o}", "hello_timeout_ms", sc->gate->hello_timeout_ms, "passphrase",
-			 str_or_null(sc->gate->passphrase));
+	return json_pack("{s:i,s:o,s:b}", "hello_timeout_ms", sc->gate->hello_timeout_ms,
+			 "passphrase", str_or_null(sc->gate->passphrase), "read_mdstat",
+			 sc->gate->read_mdstat);
 }
 
 static json_t *machine_json(const struct bl_prepared *p, const struct bl_scenario *sc)

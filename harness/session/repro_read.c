@@ -209,6 +209,10 @@ static int read_gate(const struct rd *rd, json_t *doc)
 		return -1;
 	if (gs->passphrase && bl_gate_passphrase_check(gs->passphrase) < 0)
 		return bl_err_prefix("%s: field 'gate.passphrase'", rd->file);
+	json_t *m = json_object_get(g, "read_mdstat"); /* absent in older folders */
+	if (m && !json_is_boolean(m))
+		return field_err(rd, "gate.read_mdstat", "not true or false");
+	gs->read_mdstat = json_is_true(m);
 	return 0;
 }
 

@@ -60,6 +60,22 @@ expect_eq "a key without luks" "$(err --passphrase p)" \
 	"bootlab gate: --passphrase: no --root-stack has a luks layer"
 expect_match "a missing key file" "$(err --root-stack luks+ext4 --keyfile "$T_TMP/nokey")" \
 	"^bootlab gate: --keyfile: .*nokey"
+# --degraded needs a redundant md layer in every stack: refused before
+# anything is built
+for st in ext4 lvm+ext4 luks+ext4 xfs; do
+	expect_eq "--degraded $st refused" "$(err --root-stack $st --degraded --passphrase p)" \
+		"bootlab gate: --degraded: root stack '$st' has no md layer (raid1, raid5, raid10) that runs without a member"
+	expect_eq "--degraded $st: exit 2" "$(rc --root-stack $st --degraded --passphrase p)" 2
+done
+expect_eq "--degraded: the stack without md is named" "$(err --root-stack raid1+ext4 --root-stack lvm+ext4 --degraded)" \
+	"bootlab gate: --degraded: root stack 'lvm+ext4' has no md layer (raid1, raid5, raid10) that runs without a member"
+expect_eq "--degraded without --root-stack: plain ext4 refused" "$(err --degraded)" \
+	"bootlab gate: --degraded: root stack 'ext4' has no md layer (raid1, raid5, raid10) that runs without a member"
+for st in raid1+ext4 raid5+lvm+ext4 raid10+ext4; do
+	expect_eq "--degraded $st accepted" "$(err --root-stack $st --degraded --passphrase p)" \
+		"bootlab gate: --passphrase: no --root-stack has a luks layer"
+done
+expect_match "--help lists --degraded" "$("$BOOTLAB" gate --help)" "--degraded "
 expect_match "--help lists --root-stack" "$("$BOOTLAB" gate --help)" "--root-stack SPEC"
 
 done_testing
