@@ -89,9 +89,11 @@ static json_t *gate_json(const struct bl_scenario *sc)
 {
 	if (!sc->gate)
 		return json_null();
-	return json_pack("{s:i,s:o,s:b}", "hello_timeout_ms", sc->gate->hello_timeout_ms,
-			 "passphrase", str_or_null(sc->gate->passphrase), "read_mdstat",
-			 sc->gate->read_mdstat);
+	json_t *g = json_pack("{s:i,s:o}", "hello_timeout_ms", sc->gate->hello_timeout_ms,
+			      "passphrase", str_or_null(sc->gate->passphrase));
+	if (sc->gate->read_mdstat) /* --degraded; absent otherwise, as in older records */
+		json_object_set_new(g, "read_mdstat", json_true());
+	return g;
 }
 
 static json_t *machine_json(const struct bl_prepared *p, const struct bl_scenario *sc)

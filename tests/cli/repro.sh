@@ -84,6 +84,8 @@ case_bad "a gate's passphrase with a NUL: refused as JSON bootlab does not read"
 	'.gate = {hello_timeout_ms: 8000, passphrase: "a\u0000b"}' 'u0000 is not allowed'
 case_bad "a gate's passphrase too long" '.gate = {hello_timeout_ms: 8000, passphrase: ("x" * 513)}' \
 	"field 'gate.passphrase': longer than 512 bytes"
+case_bad "a gate's read_mdstat that is not a boolean" '.gate = {hello_timeout_ms: 8000, passphrase: null, read_mdstat: "yes"}' \
+	"field 'gate.read_mdstat': not true or false"
 case_bad "a gate with a scenario file" \
 	".scenario = {path: \"$T_TMP/s.yaml\", sha256: \"$(sha "$T_TMP/s.yaml")\"} | .gate = {hello_timeout_ms: 8000, passphrase: null}" \
 	"field 'gate': a plan from a scenario file has the file's steps"
