@@ -1,9 +1,10 @@
 # shellcheck shell=bash disable=SC2154 # $gate, $K: set by the sourcing test
 # Helpers for the root-stack boot tests (tests/boot/gate_root_stack*.sh):
 # source it after lib.sh, with $gate (ci/initramfs-gate) and $K (the
-# x86_64 kernel) set. stack_setup builds the busybox-stacks example and a
-# root folder holding a nonce, so the run's stacks are new to the cache;
-# stack_cleanup removes them from it at the end.
+# x86_64 kernel) set, or call stack_start, which sets them. stack_setup
+# builds the busybox-stacks example and a root folder holding a nonce, so
+# the run's stacks are new to the cache; stack_cleanup removes them from
+# it at the end.
 
 stack_dirs=()
 stack_setup() { # TEST-NAME
@@ -11,6 +12,14 @@ stack_setup() { # TEST-NAME
 	check "busybox-stacks example initramfs built" test -s "$T_TMP/bbs.cpio.gz"
 	mkdir -p "$T_TMP/stackroot/etc"
 	echo "$1 $$ $(date +%s%N)" >"$T_TMP/stackroot/etc/nonce"
+}
+# stack_start TEST-NAME: $gate and $K (bootlab's x86_64 kernel, built
+# when missing), then stack_setup
+stack_start() {
+	gate=ci/initramfs-gate
+	K=$("$BOOTLAB" kernel build --arch x86_64 -q) || K=
+	check "the project's x86_64 kernel is built" test -f "$K"
+	stack_setup "$1"
 }
 # stack_gate NAME STACK [ARGS...]: the gate of the busybox-stacks example
 # (or of $STACK_INITRAMFS) on a 32 MiB root under STACK; its output in

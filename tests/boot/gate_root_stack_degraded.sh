@@ -9,10 +9,7 @@
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../root_stack_lib.sh"
 
-gate=ci/initramfs-gate
-K=$("$BOOTLAB" kernel build --arch x86_64 -q) || K=
-check "the project's x86_64 kernel is built" test -f "$K"
-stack_setup gate_root_stack_degraded
+stack_start gate_root_stack_degraded
 # mdstat NAME: /proc/mdstat as the stage-2 agent read it
 mdstat() { json_get "$T_TMP/$1/latest/report.json" '.scenarios[0].steps[] | select(.name | endswith("agent read /proc/mdstat")) | .reply.data'; }
 
