@@ -1,11 +1,12 @@
 #!/bin/bash
-# timeout: 600
+# timeout: 900
 # bootlab gate --root-stack SPEC --degraded: the md layer's last member
 # is built and cached as usual but not attached; the busybox-stacks
 # example's `mdadm --assemble --scan` starts the array without it and
 # reaches the root. The stage-2 agent's /proc/mdstat shows the array
 # degraded, the kernel says so, and the non-degraded gate of the same
-# stack takes the same cache entry.
+# stack takes the same cache entry. Debian's initramfs-tools gets there
+# too, late.
 . "$(dirname "$0")/../lib.sh"
 . "$(dirname "$0")/../root_stack_lib.sh"
 
@@ -47,6 +48,26 @@ m=$(mdstat raid5)
 echo "$m" | sed 's/^/# mdstat: /'
 expect_match "raid5+ext4 --degraded: agent's /proc/mdstat: [3/2] [UU_]" "$m" ' \[3/2\] \[UU_\]'
 expect_eq "raid5+ext4 --degraded: stage 2 on md0/ext4" "$(hello2_root raid5)" md0/ext4
+
+# 3. Debian's initramfs-tools (mkinitramfs for the cloud kernel, a copy of
+# the host's configuration folder) ignores bootdegraded=: its
+# local-block/mdadm waits, assembling with --no-degraded, then runs the
+# array on its 20th try (about 20 s)
+ck=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
+cp -r /etc/initramfs-tools "$T_TMP/itconf"
+mkinitramfs -d "$T_TMP/itconf" -o "$T_TMP/debian.img" "${ck#/boot/vmlinuz-}" >"$T_TMP/mkinitramfs.log" 2>&1
+check "mkinitramfs built an initramfs for Debian's cloud kernel" test -s "$T_TMP/debian.img"
+K=$ck STACK_INITRAMFS="$T_TMP/debian.img" stack_gate deb raid1+ext4 --degraded --root-by uuid
+expect_eq "initramfs-tools, raid1+ext4 --degraded: gate exits 0" "$rc" 0
+expect_match "initramfs-tools: local-block retried before running the array" "$(console deb)" \
+	'Running /scripts/local-block \.\.\. mdadm: No arrays found'
+expect_match "initramfs-tools: its mdadm ran md127 on 1 of 2 mirrors" "$(console deb)" \
+	'md/raid1:md127: active with 1 out of 2 mirrors'
+m=$(mdstat deb)
+echo "$m" | sed 's/^/# mdstat: /'
+expect_match "initramfs-tools: agent's /proc/mdstat: [2/1] [U_]" "$m" 'md127 : active .*raid1 vda\[0\]
+ +[0-9]+ blocks super 1\.2 \[2/1\] \[U_\]'
+expect_eq "initramfs-tools, raid1+ext4 --degraded: stage 2 on md127/ext4" "$(hello2_root deb)" md127/ext4
 
 no_emulator_left
 stack_cleanup
