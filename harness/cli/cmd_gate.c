@@ -658,11 +658,46 @@ static void print_failures(const struct gate *g, const struct bl_run *run,
 	fflush(stdout);
 }
 
+/* --degraded: each array of /proc/mdstat as the stage-2 agent read it,
+ * its line and the next (blocks, [n/m] [U_]) as one */
+static void print_mdstat(const struct gate *g, const struct bl_run *run,
+			 struct bl_scenario *const *scs)
+{
+	for (size_t v = 0; v < run->nvariants; v++) {
+		const struct bl_result *r = bl_variant_main(&run->variants[v]);
+		for (size_t i = 0; i < r->nsteps; i++) {
+			const char *d =
+			    json_string_value(json_object_get(r->steps[i].reply, "data"));
+			if (!d || !strstr(r->steps[i].name, "read /proc/mdstat"))
+				continue;
+			for (const char *l = d; (l = strstr(l, "md")); l++) {
+				if (l != d && l[-1] != '\n')
+					continue;
+				const char *e = strchr(l, '\n');
+				const char *e2 = e ? strchr(e + 1, '\n') : NULL;
+				size_t n = e2 ? (size_t)(e2 - l) : strlen(l);
+				char *line = xasprintf("%.*s", (int)n, l), *c;
+				while ((c = strstr(line, "\n ")) || (c = strstr(line, "  ")))
+					memmove(c, c + 1, strlen(c));
+				char *pre =
+				    xasprintf("bootlab gate: root stack %s: the stage-2 agent's "
+					      "/proc/mdstat: ",
+					      g->stacks.v[stack_of(scs, g->stacks.n, r)]);
+				put_text(pre, line);
+				free(pre);
+				free(line);
+			}
+		}
+	}
+}
+
 /* the verdict of a run that happened: printed, the JUnit file copied */
 static int gate_verdict(const struct gate *g, const struct bl_run *run,
 			struct bl_scenario *const *scs, const char *workdir)
 {
 	int rc = cmd_run_report(run);
+	if (g->degraded)
+		print_mdstat(g, run, scs);
 	if (g->stacks.n > 1)
 		print_table(g, run, scs);
 	if (rc != BL_EXIT_OK)

@@ -28,6 +28,8 @@ echo "$m" | sed 's/^/# mdstat: /'
 expect_match "raid1+ext4 --degraded: agent's /proc/mdstat: md0 on vda alone" "$m" 'md0 : active raid1 vda\[0\]$'
 expect_match "raid1+ext4 --degraded: agent's /proc/mdstat: [2/1] [U_]" "$m" ' blocks super 1\.2 \[2/1\] \[U_\]'
 expect_eq "raid1+ext4 --degraded: stage 2 on md0/ext4" "$(hello2_root raid1)" md0/ext4
+expect_match "raid1+ext4 --degraded: the gate prints the agent's /proc/mdstat" "$out" \
+	"^bootlab gate: root stack raid1\\+ext4: the stage-2 agent's /proc/mdstat: md0 : active raid1 vda\\[0\\] [0-9]+ blocks super 1\\.2 \\[2/1\\] \\[U_\\]\$"
 # the same stack without --degraded: the same cache entry, both members
 stack_gate raid1-whole raid1+ext4
 expect_eq "raid1+ext4 after --degraded: gate exits 0" "$rc" 0
@@ -36,6 +38,8 @@ expect_match "raid1+ext4 after --degraded: members from the cache" "$out" \
 expect_match "raid1+ext4 whole: the kernel ran md0 on 2 of 2 mirrors" "$(console raid1-whole)" \
 	'md/raid1:md0: active with 2 out of 2 mirrors'
 expect_eq "raid1+ext4 whole: no mdstat step" "$(mdstat raid1-whole)" ""
+echo "$out" >"$T_TMP/raid1-whole.out"
+no_match "raid1+ext4 whole: no /proc/mdstat printed" "/proc/mdstat" "$T_TMP/raid1-whole.out"
 
 # 2. RAID5: vdc left out, [3/2] [UU_]
 stack_gate raid5 raid5+ext4 --degraded
@@ -48,6 +52,8 @@ m=$(mdstat raid5)
 echo "$m" | sed 's/^/# mdstat: /'
 expect_match "raid5+ext4 --degraded: agent's /proc/mdstat: [3/2] [UU_]" "$m" ' \[3/2\] \[UU_\]'
 expect_eq "raid5+ext4 --degraded: stage 2 on md0/ext4" "$(hello2_root raid5)" md0/ext4
+expect_match "raid5+ext4 --degraded: the gate prints the agent's /proc/mdstat" "$out" \
+	"^bootlab gate: root stack raid5\\+ext4: the stage-2 agent's /proc/mdstat: md0 : active raid5 vda\\[0\\] vdb\\[1\\] .*\\[3/2\\] \\[UU_\\]\$"
 
 # 3. Debian's initramfs-tools (mkinitramfs for the cloud kernel, a copy of
 # the host's configuration folder) ignores bootdegraded=: its
