@@ -343,10 +343,7 @@ static void lv_release(struct lv_priv *p)
 enum lv_stage { LV_CONNECTING, LV_CONNECTED, LV_STARTING, LV_DONE };
 
 struct lv_job {
-	pthread_mutex_t mu;
-	pthread_cond_t cv; /* on CLOCK_MONOTONIC */
-	enum lv_stage stage;
-	bool abandoned; /* the boot gave up: the thread frees the job */
+	struct bl_lv_wait w; /* w.stage: enum lv_stage */
 	int rc;
 	enum bl_errkind kind;
 	char err[2048];	 /* bl_errmsg() is per thread */
@@ -363,22 +360,10 @@ static void lv_job_free(struct lv_job *j)
 		close(j->console_fd);
 	if (j->agent_fd >= 0)
 		close(j->agent_fd);
-	pthread_cond_destroy(&j->cv);
-	pthread_mutex_destroy(&j->mu);
+	bl_lv_wait_destroy(&j->w);
 	free(j->uri);
 	free(j->xml);
 	free(j);
-}
-
-/* the thread reached STAGE; -1 when the boot has given up on it */
-static int lv_job_stage(struct lv_job *j, enum lv_stage stage)
-{
-	pthread_mutex_lock(&j->mu);
-	j->stage = stage;
-	bool gone = j->abandoned;
-	pthread_cond_broadcast(&j->cv);
-	pthread_mutex_unlock(&j->mu);
-	return gone ? -1 : 0;
 }
 
 /* connect, create the domain paused, attach console and channel, resume */
@@ -395,13 +380,13 @@ static int lv_job_run(struct lv_job *j)
 	}
 	/* a crashed or dropped bootlab must not leave the domain behind */
 	virConnectSetKeepAlive(p->conn, 5, 3);
-	if (lv_job_stage(j, LV_CONNECTED))
+	if (bl_lv_wait_reached(&j->w, LV_CONNECTED))
 		return bl_err("connected after the deadline");
-	pthread_mutex_lock(&j->mu);
-	while (!j->xml && !j->abandoned)
-		pthread_cond_wait(&j->cv, &j->mu);
-	bool gone = j->abandoned;
-	pthread_mutex_unlock(&j->mu);
+	pthread_mutex_lock(&j->w.mu);
+	while (!j->xml && !j->w.abandoned)
+		pthread_cond_wait(&j->w.cv, &j->w.mu);
+	bool gone = j->w.abandoned;
+	pthread_mutex_unlock(&j->w.mu);
 	if (gone)
 		return bl_err("the boot gave up before the domain was started");
 	p->lifecycle_cb =
@@ -416,7 +401,7 @@ static int lv_job_run(struct lv_job *j)
 		return -1;
 	}
 	/* a boot that gave up meanwhile: never resume its domain */
-	if (lv_job_stage(j, LV_STARTING))
+	if (bl_lv_wait_reached(&j->w, LV_STARTING))
 		return bl_err("the domain started after the deadline");
 	if (bridge_open(p, &p->con, &j->console_fd, true) < 0 ||
 	    bridge_open(p, &p->ag, &j->agent_fd, false) < 0) {
@@ -434,17 +419,12 @@ static void *lv_job_thread(void *arg)
 {
 	struct lv_job *j = arg;
 	int rc = lv_job_run(j);
-	pthread_mutex_lock(&j->mu);
-	j->rc = rc;
+	j->rc = rc; /* read by the boot only once it sees LV_DONE */
 	if (rc) {
 		snprintf(j->err, sizeof(j->err), "%s", bl_errmsg());
 		j->kind = bl_err_last_kind();
 	}
-	j->stage = LV_DONE;
-	bool gone = j->abandoned;
-	pthread_cond_broadcast(&j->cv);
-	pthread_mutex_unlock(&j->mu);
-	if (gone) {
+	if (bl_lv_wait_reached(&j->w, LV_DONE)) {
 		bl_debug("libvirt: the start a boot gave up on at '%s' ended (%s): undoing it",
 			 j->uri, rc ? j->err : "started");
 		lv_job_free(j);
@@ -452,34 +432,11 @@ static void *lv_job_thread(void *arg)
 	return NULL;
 }
 
-/* with j->mu held: wait until the job has reached STAGE, at most MS
- * milliseconds; false when it has not */
-static bool lv_job_wait(struct lv_job *j, enum lv_stage stage, int ms)
-{
-	struct timespec dl;
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += ms / 1000;
-	dl.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
-	while (j->stage < stage)
-		if (pthread_cond_timedwait(&j->cv, &j->mu, &dl) == ETIMEDOUT)
-			return j->stage >= stage;
-	return true;
-}
-
 static struct lv_job *lv_job_new(const char *uri, const char *name)
 {
 	struct lv_job *j = xcalloc(1, sizeof(*j));
-	pthread_mutex_init(&j->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&j->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	j->stage = LV_CONNECTING;
+	bl_lv_wait_init(&j->w);
+	j->w.stage = LV_CONNECTING;
 	j->uri = xstrdup(uri);
 	j->console_fd = j->agent_fd = -1;
 	j->p = xcalloc(1, sizeof(*j->p));
@@ -578,17 +535,18 @@ static int lv_start(const struct bl_machine_plan *pl, struct bl_machine *m)
 		bl_err_kind(BL_EK_INFRA);
 		return -1;
 	}
-	pthread_mutex_lock(&j->mu);
-	bool connected = lv_job_wait(j, LV_CONNECTED, ms);
-	pthread_mutex_unlock(&j->mu);
+	pthread_mutex_lock(&j->w.mu);
+	bool connected = bl_lv_wait_for(&j->w, LV_CONNECTED, ms);
+	bool failed = j->w.stage == LV_DONE;
+	pthread_mutex_unlock(&j->w.mu);
 	char *xml = NULL;
-	int prep = connected && j->stage < LV_DONE ? lv_domain_ready(pl, m, j, &xml) : 0;
-	pthread_mutex_lock(&j->mu);
+	int prep = connected && !failed ? lv_domain_ready(pl, m, j, &xml) : 0;
+	pthread_mutex_lock(&j->w.mu);
 	j->xml = xml;
-	pthread_cond_broadcast(&j->cv);
-	bool done = connected && prep == 0 && lv_job_wait(j, LV_DONE, 2 * ms);
-	j->abandoned = !done;
-	pthread_mutex_unlock(&j->mu);
+	pthread_cond_broadcast(&j->w.cv);
+	bool done = connected && prep == 0 && bl_lv_wait_for(&j->w, LV_DONE, 2 * (long long)ms);
+	j->w.abandoned = !done;
+	pthread_mutex_unlock(&j->w.mu);
 	if (prep < 0) /* the thread owns the job now, and undoes the upload */
 		return -1;
 	if (!done) {

@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
+#include <pthread.h>
 #include <stdbool.h>
 
 /* libvirt and what it pulls in (glib, gnutls, ICU, Kerberos: 50 more
@@ -118,6 +119,28 @@ static inline const char *bl_lv_fill(void *h)
 #define virStreamNew (bl_lv.virStreamNew)
 #define virStreamRecv (bl_lv.virStreamRecv)
 #define virStreamSend (bl_lv.virStreamSend)
+
+/* ---- libvirt_job.c: work on a thread of its own, waited for with a
+ * deadline. libvirt bounds none of its calls, so the start (libvirt.c)
+ * and the uploads (libvirt_pool.c) run theirs on a detached thread; the
+ * boot waits for the thread to reach a stage, at most a deadline, and on
+ * missing it marks the work abandoned: the thread then undoes what it
+ * made and frees the work itself when its call returns. ---- */
+struct bl_lv_wait {
+	pthread_mutex_t mu;
+	pthread_cond_t cv; /* on CLOCK_MONOTONIC */
+	int stage;	   /* how far the thread has got (the caller's enum) */
+	bool abandoned;	   /* the boot gave up: the thread frees the work */
+};
+
+void bl_lv_wait_init(struct bl_lv_wait *w);
+void bl_lv_wait_destroy(struct bl_lv_wait *w);
+/* with w->mu held: wait until the thread has reached STAGE, at most MS
+ * milliseconds; false when it has not */
+bool bl_lv_wait_for(struct bl_lv_wait *w, int stage, long long ms);
+/* the thread has reached STAGE (the waiter is woken); true when the boot
+ * has given up on it, so the thread owns and frees the work */
+bool bl_lv_wait_reached(struct bl_lv_wait *w, int stage);
 
 /* a detached thread running FN(ARG) with every signal blocked (the run
  * command handles them); 0, else an errno value */

@@ -15,15 +15,15 @@
  * (virStorageVolCreateXMLFrom) and deleted after it.
  *
  * libvirt has no per-call timeout: the work runs on a thread of its own
- * and the boot waits for it at most a deadline; a thread that misses it
- * is abandoned, and undoes its per-boot clones when it ends. */
+ * (libvirt_job.c) and the boot waits for it at most a deadline; a thread
+ * that misses it is abandoned, and undoes its per-boot clones when it
+ * ends. */
 #include "machine/libvirt_int.h"
 #include "util/util.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -68,12 +68,13 @@ static const char *pool_dir(const char *uri)
 	return NULL;
 }
 
+/* the worker thread's stages (struct bl_lv_wait) */
+enum { JOB_RUNNING, JOB_DONE };
+
 /* one upload's state, shared by the waiting boot and the worker thread;
  * freed by whichever of them finishes last */
 struct job {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done, abandoned;
+	struct bl_lv_wait w;
 	int rc;
 	char err[1024];
 	virConnectPtr conn; /* a reference of the job's own */
@@ -112,8 +113,7 @@ static void job_free(struct job *j)
 	if (j->conn)
 		virConnectClose(j->conn);
 	upload_release(&j->out);
-	pthread_mutex_destroy(&j->mu);
-	pthread_cond_destroy(&j->cv);
+	bl_lv_wait_destroy(&j->w);
 	free(j);
 }
 
@@ -385,15 +385,11 @@ static void *job_thread(void *arg)
 		delete_clones(j);
 		bl_err("%s", err);
 	}
-	pthread_mutex_lock(&j->mu);
-	j->rc = rc;
+	j->rc = rc; /* read by the boot only once it sees JOB_DONE */
 	if (rc < 0)
 		snprintf(j->err, sizeof(j->err), "%s", bl_errmsg());
-	j->done = true;
-	bool abandoned = j->abandoned;
-	pthread_cond_signal(&j->cv);
-	pthread_mutex_unlock(&j->mu);
-	if (abandoned) { /* nobody boots with it: undo the per-boot clones */
+	if (bl_lv_wait_reached(&j->w, JOB_DONE)) {
+		/* nobody boots with it: undo the per-boot clones */
 		if (!j->clone_only)
 			delete_clones(j);
 		job_free(j);
@@ -405,12 +401,6 @@ static void *job_thread(void *arg)
  * well (J then the caller's), -1 with a message (J freed or abandoned) */
 static int job_run(struct job *j, long long timeout_ms, const char *what)
 {
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&j->cv, &ca);
-	pthread_condattr_destroy(&ca);
-	pthread_mutex_init(&j->mu, NULL);
 	virConnectRef(j->conn);
 
 	int e = bl_lv_thread(job_thread, j);
@@ -419,19 +409,10 @@ static int job_run(struct job *j, long long timeout_ms, const char *what)
 		errno = e;
 		return bl_err_errno("libvirt: cannot start a thread for %s", what);
 	}
-	struct timespec dl;
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += (time_t)(timeout_ms / 1000);
-	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L)
-		dl.tv_sec++, dl.tv_nsec -= 1000000000L;
-	pthread_mutex_lock(&j->mu);
-	while (!j->done && pthread_cond_timedwait(&j->cv, &j->mu, &dl) != ETIMEDOUT)
-		;
-	bool done = j->done;
-	if (!done)
-		j->abandoned = true;
-	pthread_mutex_unlock(&j->mu);
+	pthread_mutex_lock(&j->w.mu);
+	bool done = bl_lv_wait_for(&j->w, JOB_DONE, timeout_ms);
+	j->w.abandoned = !done;
+	pthread_mutex_unlock(&j->w.mu);
 	if (!done)
 		return bl_err("libvirt: %s on '%s' took more than %lld s (abandoned)", what, j->uri,
 			      timeout_ms / 1000);
@@ -443,25 +424,10 @@ static int job_run(struct job *j, long long timeout_ms, const char *what)
 	return 0;
 }
 
-int bl_lv_thread(void *(*fn)(void *), void *arg)
-{
-	pthread_t th;
-	pthread_attr_t a;
-	pthread_attr_init(&a);
-	pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	/* the thread must not take the signals the run command handles */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int e = pthread_create(&th, &a, fn, arg);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	pthread_attr_destroy(&a);
-	return e;
-}
-
 static struct job *job_new(virConnectPtr conn, const char *uri, const char *name)
 {
 	struct job *j = xcalloc(1, sizeof(*j));
+	bl_lv_wait_init(&j->w);
 	j->conn = conn;
 	j->uri = xstrdup(uri);
 	j->name = xstrdup(name);
