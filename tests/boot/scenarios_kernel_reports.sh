@@ -49,6 +49,21 @@ for v in kasan-uaf kasan-oob; do
 		"$(sv "$k[$v]" '.kernel_reports[0].body | test("^=+\n") and test("\n=+\n?$") and
 			test("\n(Read|Write) of size [0-9]+ at addr [0-9a-f]+ by task sh/[0-9]+\n")')" true
 done
+# the debug kernel's build (kernels/x86_64-debug.config: the x86_64 core,
+# no disks, plus KASAN and lockdep), cached by the run above
+dbg=$("$BOOTLAB" kernel path --arch x86_64 --fragment kernels/x86_64-debug.config)
+expect_eq "the debug fragment's kernel is cached" "$?" 0
+check "the debug kernel is another build than the plain one" \
+	test -n "$dbg" -a "$dbg" != "$("$BOOTLAB" kernel path --arch x86_64)"
+expect_eq "without a PVH entry, the kernel bootlab boots is its bzImage" "${dbg##*/}" bzImage
+expect_eq "the debug kernel has the core's options and its own" \
+	"$("$BOOTLAB" kernel config --arch x86_64 --fragment kernels/x86_64-debug.config \
+		LKDTM UBSAN_BOUNDS KASAN PROVE_LOCKING PVH | tr '\n' ' ')" \
+	"LKDTM y UBSAN_BOUNDS y KASAN y PROVE_LOCKING y PVH n "
+expect_eq "the debug kernel leaves out the disks the plain one adds to the core" \
+	"$("$BOOTLAB" kernel config --arch x86_64 --fragment kernels/x86_64-debug.config \
+		VIRTIO_BLK EXT4_FS XFS_FS | tr '\n' ' ')|$("$BOOTLAB" kernel config --arch x86_64 \
+		VIRTIO_BLK EXT4_FS XFS_FS | tr '\n' ' ')" "VIRTIO_BLK n EXT4_FS n XFS_FS n |VIRTIO_BLK y EXT4_FS y XFS_FS y "
 expect_eq "debug kernel: reliable frames (frame pointers), no '?' guesses, from KASAN's dump_stack" \
 	"$(sv "$k[kasan-uaf]" '.kernel_reports[0].frames[0:2] | join(" ")')" "dump_stack_lvl print_report"
 # lockdep: every report of the self-tests is lockdep's (none a plain
