@@ -42,6 +42,12 @@ static void lv_load(void)
 	if (missing)
 		snprintf(lv_dlerr, sizeof(lv_dlerr), "libvirt.so.0 has no '%s'", missing);
 }
+
+const char *bl_lv_load(void)
+{
+	pthread_once(&lv_once, lv_load);
+	return lv_dlerr[0] ? lv_dlerr : NULL;
+}
 struct lv_bridge {
 	virStreamPtr st;
 	int fd;	   /* our end of the socketpair */
@@ -477,9 +483,17 @@ static int lv_domain_ready(const struct bl_machine_plan *pl, struct bl_machine *
 		hp.initrd = p->up.initrd;
 		hp.disks = (const char *const *)p->up.disks;
 		m->uploaded_bytes = p->up.bytes;
+		const struct bl_lv_sweep *sw = &p->up.sweep;
+		char swept[160] = "";
+		if (sw->evicted || sw->clones)
+			snprintf(swept, sizeof(swept),
+				 "; swept the pool: evicted %d (%lld bytes), leftover clones "
+				 "deleted: %d",
+				 sw->evicted, sw->evicted_bytes, sw->clones);
 		upl = xasprintf("; uploaded %lld bytes to pool bootlab (%d files sent, %d reused, "
-				"%zu disk clones)",
-				p->up.bytes, p->up.files_sent, p->up.files_reused, p->up.nclones);
+				"%zu disk clones)%s",
+				p->up.bytes, p->up.files_sent, p->up.files_reused, p->up.nclones,
+				swept);
 		bl_debug("libvirt %s: %s%s", j->uri, p->name, upl);
 	}
 	struct strbuf x = STRBUF_INIT;

@@ -29,6 +29,7 @@
 	X(virDomainFree)                                                                           \
 	X(virDomainGetName)                                                                        \
 	X(virDomainGetState)                                                                       \
+	X(virDomainLookupByName)                                                                   \
 	X(virDomainOpenChannel)                                                                    \
 	X(virDomainOpenConsole)                                                                    \
 	X(virDomainResume)                                                                         \
@@ -42,14 +43,19 @@
 	X(virStoragePoolDefineXML)                                                                 \
 	X(virStoragePoolFree)                                                                      \
 	X(virStoragePoolIsActive)                                                                  \
+	X(virStoragePoolListAllVolumes)                                                            \
 	X(virStoragePoolLookupByName)                                                              \
 	X(virStoragePoolSetAutostart)                                                              \
 	X(virStorageVolCreateXML)                                                                  \
 	X(virStorageVolCreateXMLFrom)                                                              \
 	X(virStorageVolDelete)                                                                     \
 	X(virStorageVolFree)                                                                       \
+	X(virStorageVolGetInfo)                                                                    \
+	X(virStorageVolGetName)                                                                    \
 	X(virStorageVolGetPath)                                                                    \
+	X(virStorageVolGetXMLDesc)                                                                 \
 	X(virStorageVolLookupByName)                                                               \
+	X(virStorageVolResize)                                                                     \
 	X(virStorageVolUpload)                                                                     \
 	X(virStreamAbort)                                                                          \
 	X(virStreamEventAddCallback)                                                               \
@@ -89,6 +95,7 @@ static inline const char *bl_lv_fill(void *h)
 #define virDomainFree (bl_lv.virDomainFree)
 #define virDomainGetName (bl_lv.virDomainGetName)
 #define virDomainGetState (bl_lv.virDomainGetState)
+#define virDomainLookupByName (bl_lv.virDomainLookupByName)
 #define virDomainOpenChannel (bl_lv.virDomainOpenChannel)
 #define virDomainOpenConsole (bl_lv.virDomainOpenConsole)
 #define virDomainResume (bl_lv.virDomainResume)
@@ -102,14 +109,19 @@ static inline const char *bl_lv_fill(void *h)
 #define virStoragePoolDefineXML (bl_lv.virStoragePoolDefineXML)
 #define virStoragePoolFree (bl_lv.virStoragePoolFree)
 #define virStoragePoolIsActive (bl_lv.virStoragePoolIsActive)
+#define virStoragePoolListAllVolumes (bl_lv.virStoragePoolListAllVolumes)
 #define virStoragePoolLookupByName (bl_lv.virStoragePoolLookupByName)
 #define virStoragePoolSetAutostart (bl_lv.virStoragePoolSetAutostart)
 #define virStorageVolCreateXML (bl_lv.virStorageVolCreateXML)
 #define virStorageVolCreateXMLFrom (bl_lv.virStorageVolCreateXMLFrom)
 #define virStorageVolDelete (bl_lv.virStorageVolDelete)
 #define virStorageVolFree (bl_lv.virStorageVolFree)
+#define virStorageVolGetInfo (bl_lv.virStorageVolGetInfo)
+#define virStorageVolGetName (bl_lv.virStorageVolGetName)
 #define virStorageVolGetPath (bl_lv.virStorageVolGetPath)
+#define virStorageVolGetXMLDesc (bl_lv.virStorageVolGetXMLDesc)
 #define virStorageVolLookupByName (bl_lv.virStorageVolLookupByName)
+#define virStorageVolResize (bl_lv.virStorageVolResize)
 #define virStorageVolUpload (bl_lv.virStorageVolUpload)
 #define virStreamAbort (bl_lv.virStreamAbort)
 #define virStreamEventAddCallback (bl_lv.virStreamEventAddCallback)
@@ -146,6 +158,9 @@ bool bl_lv_wait_reached(struct bl_lv_wait *w, int stage);
  * command handles them); 0, else an errno value */
 int bl_lv_thread(void *(*fn)(void *), void *arg);
 
+/* libvirt.c: libvirt loaded (once); NULL, else why it could not be */
+const char *bl_lv_load(void);
+
 /* ---- libvirt_pool.c: a boot's files uploaded into a storage pool on the
  * connected host (docs/libvirt.md, "Uploading files to the host") ---- */
 
@@ -164,6 +179,10 @@ struct bl_lv_upload {
 	char *pool_dir;	 /* the pool's folder on the host */
 	long long bytes; /* uploaded for this boot */
 	int files_sent, files_reused;
+	struct bl_lv_sweep {
+		int evicted, clones; /* volumes evicted, leftover clones deleted */
+		long long evicted_bytes;
+	} sweep; /* by this boot's upload, the first of its process */
 };
 
 /* the plan's kernel, initrd and disks into the pool "bootlab" on CONN's
@@ -175,5 +194,17 @@ int bl_lv_upload_start(virConnectPtr conn, const char *uri, const struct bl_mach
 		       const char *boot_name, struct bl_lv_upload *u);
 /* delete U's per-boot clones (bounded: 30 s) and release U */
 void bl_lv_upload_end(virConnectPtr conn, struct bl_lv_upload *u);
+
+/* ---- libvirt_evict.c ---- */
+
+/* POOL kept in bounds: leftover clones of killed boots deleted, content
+ * volumes evicted by age ($BOOTLAB_LIBVIRT_POOL_MAX_AGE) and by total
+ * size ($BOOTLAB_LIBVIRT_POOL_MAX), never the KEEP names; what was done
+ * into *OUT. -1 with a message for a bad setting or an unlistable pool. */
+int bl_lv_pool_sweep(virConnectPtr conn, virStoragePoolPtr pool, const char *const *keep,
+		     size_t nkeep, struct bl_lv_sweep *out);
+/* a boot reuses the volume whose marker is MARK: its last use is now
+ * (the marker's mtime, moved forward when hours old) */
+void bl_lv_mark_used(virStoragePoolPtr pool, const char *mark);
 
 #endif

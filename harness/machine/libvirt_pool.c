@@ -252,6 +252,7 @@ static int vol_ensure(struct job *j, virStoragePoolPtr pool, const char *path, c
 	for (int waited = 0;; waited += 200) {
 		bool have = vol_exists(pool, name), done = have && vol_exists(pool, mark);
 		if (done) {
+			bl_lv_mark_used(pool, mark);
 			j->out.files_reused++;
 			rc = 0;
 			break;
@@ -301,61 +302,104 @@ static char *vol_path(virStorageVolPtr v)
 	return p;
 }
 
+/* a disk the boot may write: a clone of V of its own on the host */
+static int clone_disk(struct job *j, virStoragePoolPtr pool, virStorageVolPtr v, long long size)
+{
+	struct bl_lv_upload *u = &j->out;
+	char *cname = xasprintf("%s.vd%c", j->name, (char)('a' + u->ndisks));
+	char *x = xasprintf("<volume><name>%s</name><capacity unit='bytes'>%lld</capacity>"
+			    "<target><format type='raw'/></target></volume>",
+			    cname, size);
+	virStorageVolPtr c = virStorageVolCreateXMLFrom(pool, x, v, 0);
+	free(x);
+	if (!c) {
+		bl_err("libvirt: cannot clone a disk as '%s': %s", cname, lv_msg());
+		free(cname);
+		return -1;
+	}
+	u->clones[u->nclones++] = cname;
+	char *p = vol_path(c);
+	virStorageVolFree(c);
+	if (!p)
+		return -1;
+	u->disks[u->ndisks++] = p;
+	return 0;
+}
+
+/* the job's files as volume names (SHA256.kind) and their sizes */
+static int volume_names(struct job *j, char **names, long long *sizes)
+{
+	for (size_t i = 0; i < j->nfiles; i++) {
+		struct stat sb;
+		char hex[65];
+		if (stat(j->files[i], &sb) < 0)
+			return bl_err_errno("libvirt: cannot upload '%s'", j->files[i]);
+		if (bl_sha256_file_hex(j->files[i], hex) < 0)
+			return -1;
+		names[i] = xasprintf("%s.%s", hex, j->kinds[i]);
+		sizes[i] = (long long)sb.st_size;
+	}
+	return 0;
+}
+
+/* the pool swept once per process, before its first upload (so no boot
+ * of this process has found a volume the sweep then deletes), keeping
+ * the NAMES this boot needs and their markers */
+static int sweep_once(struct job *j, virStoragePoolPtr pool, char **names)
+{
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	static bool swept;
+	pthread_mutex_lock(&mu);
+	int rc = 0;
+	if (!swept) {
+		char **keep = xcalloc(2 * j->nfiles + 1, sizeof(char *));
+		for (size_t i = 0; i < j->nfiles; i++) {
+			keep[2 * i] = names[i];
+			keep[2 * i + 1] = xasprintf("%s.ok", names[i]);
+		}
+		rc = bl_lv_pool_sweep(j->conn, pool, (const char *const *)keep, 2 * j->nfiles,
+				      &j->out.sweep);
+		for (size_t i = 0; i < j->nfiles; i++)
+			free(keep[2 * i + 1]);
+		free(keep);
+		swept = rc == 0;
+	}
+	pthread_mutex_unlock(&mu);
+	return rc;
+}
+
 static int upload_all(struct job *j)
 {
 	struct bl_lv_upload *u = &j->out;
 	virStoragePoolPtr pool = pool_get(j);
 	if (!pool)
 		return -1;
-	int rc = 0;
 	u->disks = xcalloc(j->nfiles + 1, sizeof(char *));
 	u->clones = xcalloc(j->nfiles + 1, sizeof(char *));
+	char **names = xcalloc(j->nfiles + 1, sizeof(char *));
+	long long *sizes = xcalloc(j->nfiles + 1, sizeof(long long));
+	int rc = volume_names(j, names, sizes);
+	if (rc == 0)
+		rc = sweep_once(j, pool, names);
 	for (size_t i = 0; i < j->nfiles && rc == 0; i++) {
-		const char *f = j->files[i], *kind = j->kinds[i];
-		struct stat sb;
-		char hex[65];
-		if (stat(f, &sb) < 0) {
-			rc = bl_err_errno("libvirt: cannot upload '%s'", f);
-			break;
-		}
-		if (bl_sha256_file_hex(f, hex) < 0) {
-			rc = -1;
-			break;
-		}
-		char *name = xasprintf("%s.%s", hex, kind);
+		const char *kind = j->kinds[i];
 		virStorageVolPtr v = NULL;
-		rc = vol_ensure(j, pool, f, name, (long long)sb.st_size, &v);
-		free(name);
+		rc = vol_ensure(j, pool, j->files[i], names[i], sizes[i], &v);
 		if (rc < 0)
 			break;
-		if (strcmp(kind, "disk")) {
+		if (!strcmp(kind, "disk")) {
+			rc = clone_disk(j, pool, v, sizes[i]);
+		} else {
 			char *p = vol_path(v);
 			rc = p ? 0 : -1;
 			*(strcmp(kind, "kernel") ? &u->initrd : &u->kernel) = p;
-			virStorageVolFree(v);
-			continue;
 		}
-		/* a disk the boot may write: a clone of its own on the host */
-		char *cname = xasprintf("%s.vd%c", j->name, (char)('a' + u->ndisks));
-		char *x = xasprintf("<volume><name>%s</name><capacity unit='bytes'>%lld</capacity>"
-				    "<target><format type='raw'/></target></volume>",
-				    cname, (long long)sb.st_size);
-		virStorageVolPtr c = virStorageVolCreateXMLFrom(pool, x, v, 0);
-		free(x);
 		virStorageVolFree(v);
-		if (!c) {
-			rc = bl_err("libvirt: cannot clone a disk as '%s': %s", cname, lv_msg());
-			free(cname);
-			break;
-		}
-		u->clones[u->nclones++] = cname;
-		char *p = vol_path(c);
-		virStorageVolFree(c);
-		if (!p)
-			rc = -1;
-		else
-			u->disks[u->ndisks++] = p;
 	}
+	for (size_t i = 0; i < j->nfiles; i++)
+		free(names[i]);
+	free(names);
+	free(sizes);
 	virStoragePoolFree(pool);
 	return rc;
 }

@@ -205,6 +205,12 @@ int bl_qmp_open(struct bl_qmp *q, int fd, int timeout_ms);
 int bl_qmp_execute(struct bl_qmp *q, const char *cmd, json_t *args, int timeout_ms, json_t **ret);
 void bl_qmp_release(struct bl_qmp *q);
 
+/* libvirt_job.c: whether the libvirt host at URI takes a connection
+ * within TIMEOUT_MS: 0, else -1 with a message saying why. The run engine
+ * asks after a boot on that host did not pass: a host that does not
+ * answer is lost, and its variants move to the other hosts. */
+int bl_libvirt_host_answers(const char *uri, int timeout_ms);
+
 extern const struct bl_backend bl_backend_qemu;
 extern const struct bl_backend bl_backend_uml;
 extern const struct bl_backend bl_backend_libvirt;

@@ -127,6 +127,19 @@ static char *run_host(const struct bl_run_info *run)
 	return xstrdup(u.nodename);
 }
 
+/* libvirt: "connect", the host R booted on, and "moved_from", the lost
+ * host it left (docs/libvirt.md, "A host lost mid-run"); neither for a
+ * local boot */
+static void moved_json(json_t *o, const struct bl_result *r)
+{
+	if (r->connect)
+		json_object_set_new(o, "connect", bl_json_text(r->connect));
+	if (r->moved_from)
+		json_object_set_new(o, "moved_from",
+				    json_pack("{s:o,s:o}", "connect", bl_json_text(r->moved_from),
+					      "reason", str_or_null(r->moved_why)));
+}
+
 /* R's attempt and where it ran: read back from another report, or RUN */
 static void attempt_json(json_t *o, const struct bl_result *r, const struct bl_run_info *run)
 {
@@ -177,6 +190,7 @@ static json_t *variant_json(const struct bl_variant_result *v, const struct bl_r
 		json_object_set_new(j, "console_log", str_or_null(rel_log(r, report_dir)));
 		json_object_set_new(j, "phases", phases_json(r));
 		attempt_json(j, r, run);
+		moved_json(j, r);
 		json_array_append_new(reps, j);
 	}
 	json_object_set_new(o, "repetitions", reps);
@@ -297,6 +311,7 @@ json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 			    r->emulator_cpu > 0 ? json_integer(r->emulator_cpu - 1) : json_null());
 	if (r->emulator_uploaded > 0)
 		json_object_set_new(emu, "uploaded_bytes", json_integer(r->emulator_uploaded - 1));
+	moved_json(emu, r);
 	json_object_set_new(emu, "work_dir", str_or_null(r->work_dir));
 	json_object_set_new(emu, "work_dir_kept", json_boolean(r->work_dir_kept));
 	json_object_set_new(o, "emulator", emu);

@@ -537,11 +537,29 @@ static int read_tail(struct rd *rd, json_t *obj, struct bl_result *r)
 }
 
 /* a repetition: what the brief entry (and a scenario's shown run) has */
+/* libvirt: the host it booted on, and the lost host it was moved from */
+static int read_moved(struct rd *rd, json_t *o, struct bl_result *r)
+{
+	json_t *m;
+	if (get_str(rd, o, "connect", T_OPT, &r->connect) < 0 ||
+	    get(rd, o, "moved_from", T_OBJ | T_OPT, &m) < 0)
+		return -1;
+	if (!m)
+		return 0;
+	size_t back = enter(rd, "moved_from", -1);
+	if (get_str(rd, m, "connect", 0, &r->moved_from) < 0 ||
+	    get_str(rd, m, "reason", 0, &r->moved_why) < 0)
+		return -1;
+	leave(rd, back);
+	return 0;
+}
+
 static int read_brief(struct rd *rd, json_t *o, const char *dir, struct bl_result *r)
 {
 	int outcome;
 	double dur;
-	if (name_in(rd, o, "outcome", outcome_name_i, BL_OUT_NUM, &outcome) < 0 ||
+	if (read_moved(rd, o, r) < 0 ||
+	    name_in(rd, o, "outcome", outcome_name_i, BL_OUT_NUM, &outcome) < 0 ||
 	    get_str(rd, o, "reason", 0, &r->reason) < 0 ||
 	    get_secs(rd, o, "duration_s", 0, &dur) < 0 ||
 	    get_str(rd, o, "last_phase", 0, &r->last_phase) < 0 ||

@@ -99,7 +99,7 @@ static int live_draw(struct pool *p, int prev_lines, bool final)
 		return 0;
 	}
 	int lines = live_running(p);
-	size_t waiting = p->n - p->next;
+	size_t waiting = p->n - p->next + p->nagain;
 	if (bl_session_interrupted()) {
 		printf("  interrupted: stopping the running boots\n");
 		lines++;

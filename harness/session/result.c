@@ -42,6 +42,9 @@ void bl_result_release(struct bl_result *r)
 	free(r->tail);
 	free(r->last_phase);
 	free(r->emulator_command);
+	free(r->connect);
+	free(r->moved_from);
+	free(r->moved_why);
 	sl_release(&r->emulator_argv);
 	free(r->kernel_cmdline);
 	free(r->emulator_stderr);

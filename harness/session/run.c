@@ -83,6 +83,13 @@ static void run_job(struct pool *p, struct bl_run_job *j, const char *connect)
 		j->infra = j->r.outcome == BL_OUT_EMU_ERROR;
 	}
 	j->r.attempt = j->attempt;
+	if (j->r.sc && connect)
+		j->r.connect = xstrdup(connect);
+	if (j->r.sc && j->moved_from) { /* booted again after its host was lost */
+		j->r.moved_from = j->moved_from;
+		j->r.moved_why = j->moved_why;
+		j->moved_from = j->moved_why = NULL;
+	}
 	if (j->r.sc)
 		keep_initrd(j, p->keep && j->r.outcome != BL_OUT_PASS);
 	if (j->r.sc && j->r.emulator_argv.n && (p->keep || j->r.outcome != BL_OUT_PASS))
@@ -99,30 +106,51 @@ struct slot {
 	const char *connect; /* libvirt URI of this slot's host, or NULL */
 };
 
+/* with the lock held: the next job for a slot of host URI (NULL: a local
+ * slot), a lost host's job first; NULL when the slot is done: Ctrl-C, its
+ * host lost, or no job left that a lost host could still hand back */
+static struct bl_run_job *job_take(struct pool *p, const char *uri)
+{
+	for (;;) {
+		if (bl_session_interrupted() || bl_pool_host_lost(p, uri))
+			return NULL;
+		if (p->nagain)
+			return p->again[--p->nagain];
+		if (p->next < p->n)
+			return &p->jobs[p->next++];
+		if (!p->running || !p->nhosts)
+			return NULL;
+		pthread_cond_wait(&p->changed, &p->lock);
+	}
+}
+
 /* one boot slot: takes the next job until none is left or Ctrl-C */
 static void *slot_main(void *arg)
 {
 	struct slot *sl = arg;
 	struct pool *p = sl->p;
-	for (;;) {
-		pthread_mutex_lock(&p->lock);
-		if (p->next >= p->n || bl_session_interrupted()) {
-			p->threads_left--;
-			pthread_mutex_unlock(&p->lock);
-			return NULL;
-		}
-		struct bl_run_job *j = &p->jobs[p->next++];
+	pthread_mutex_lock(&p->lock);
+	for (struct bl_run_job *j; (j = job_take(p, sl->connect));) {
 		j->state = JOB_RUNNING;
 		j->started_ns = bl_now_ns();
+		p->running++;
 		pthread_mutex_unlock(&p->lock);
 		run_job(p, j, sl->connect);
+		bool moved = sl->connect && bl_pool_move_if_lost(p, j, sl->connect);
 		pthread_mutex_lock(&p->lock);
-		p->done++;
-		j->state = JOB_DONE;
-		if (!p->live)
-			bl_progress_line(p, j);
-		pthread_mutex_unlock(&p->lock);
+		p->running--;
+		if (!moved) {
+			p->done++;
+			j->state = JOB_DONE;
+			if (!p->live)
+				bl_progress_line(p, j);
+		}
+		pthread_cond_broadcast(&p->changed);
 	}
+	p->threads_left--;
+	pthread_cond_broadcast(&p->changed);
+	pthread_mutex_unlock(&p->lock);
+	return NULL;
 }
 
 /* the boot slots: -j of them, or each host's, taken round-robin so every
@@ -285,10 +313,18 @@ static void pool_attempt(struct bl_run *run, const struct bl_run_opts *o, size_t
 	    /* a held boot (--freeze) prints where it is: no status block over it */
 	    .live = bl_progress_live_wanted() && !o->freeze,
 	    .repeat = repeat,
+	    .hosts = o->hosts,
+	    .nhosts = o->nhosts,
 	};
+	p.again = xcalloc(p.n + 1, sizeof(*p.again));
+	p.lost = xcalloc(p.nhosts + 1, sizeof(*p.lost));
 	pthread_mutex_init(&p.lock, NULL);
+	pthread_cond_init(&p.changed, NULL);
 	pool_run(&p, o);
+	pthread_cond_destroy(&p.changed);
 	pthread_mutex_destroy(&p.lock);
+	free(p.again);
+	free(p.lost);
 }
 
 int bl_run_variants(struct bl_scenario *const *vars, size_t n, const struct bl_run_opts *o,
@@ -356,6 +392,8 @@ void bl_run_release(struct bl_run *run)
 		if (run->jobs[i].r.sc)
 			bl_result_release(&run->jobs[i].r);
 		free(run->jobs[i].workdir);
+		free(run->jobs[i].moved_from);
+		free(run->jobs[i].moved_why);
 	}
 	free(run->jobs);
 	free(run->runs);

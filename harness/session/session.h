@@ -308,6 +308,10 @@ struct bl_result {
 	int emulator_cpu;	      /* 1 + the host CPU the emulator was bound to; 0: not bound */
 	long long emulator_uploaded;  /* libvirt: 1 + the bytes uploaded to the host for
 					 this boot; 0: its files were not uploaded */
+	char *connect;		      /* libvirt: the URI of the host it booted on, or NULL */
+	/* libvirt: its boot on another host that was lost mid-run (the host
+	 * stopped taking connections), moved here; NULL when not moved */
+	char *moved_from, *moved_why;
 	char *kernel_cmdline;
 	char *emulator_stderr;
 	int emulator_status;	     /* wait status, -1 if not exited */

@@ -117,6 +117,58 @@ echo "# disk boot bytes uploaded: first $(json_get "$rd" '.scenarios[0].emulator
 expect_eq "a second disk boot uploads nothing" "$(json_get "$rd2" '.scenarios[0].emulator.uploaded_bytes')" 0
 expect_eq "no clone left after it" "$(vols | grep -c '\.vd[a-z]$')" 0
 
+# the sweep (harness/machine/libvirt_evict.c), once per bootlab process
+# before its first upload: a killed bootlab's clone (no domain, written 2
+# hours ago) is deleted and a fresh one (a boot starting elsewhere) kept;
+# a content volume unused for longer than BOOTLAB_LIBVIRT_POOL_MAX_AGE goes
+# with its marker, as does a marker whose volume is gone; over
+# BOOTLAB_LIBVIRT_POOL_MAX the volumes idle for a day go, least recently
+# used first, and never the ones the boot needs. A volume's last use is its
+# marker's mtime, which a boot that reuses it moves forward
+pooldir=/var/lib/libvirt/bootlab
+mkvol() { virsh -c "$URI" vol-create-as bootlab "$1" "$2" >/dev/null; }
+aged() { in_ns touch -d "$1" "$pooldir/$2"; }
+rep() { printf "$1%.0s" $(seq 64); }
+dead=bootlab-999999-1-abcdef.vda fresh=bootlab-999998-1-abcdef.vda
+stale=$(rep e).kernel idle=$(rep d).initrd orphan=$(rep c).disk.ok
+mkvol $dead 1M && mkvol $fresh 1M && aged '2 hours ago' $dead
+mkvol $stale 2M && mkvol $stale.ok 0 && aged '30 days ago' $stale && aged '30 days ago' $stale.ok
+mkvol $idle 3M && mkvol $idle.ok 0 && aged '3 days ago' $idle && aged '3 days ago' $idle.ok
+mkvol $orphan 0
+aged '10 days ago' "${k##*/}.ok"
+virsh -c "$URI" pool-refresh bootlab >/dev/null
+out=$(BOOTLAB_LIBVIRT_POOL_MAX_AGE=7d smoke sweep1); rc=$?
+expect_eq "a boot that sweeps the pool passes" "$rc" 0
+rs=$(ls "$T_TMP"/sweep1/2*/report.json)
+expect_match "its command says what the sweep did" "$(json_get "$rs" '.scenarios[0].emulator.command')" \
+	"swept the pool: evicted 1 \([0-9]+ bytes\), leftover clones deleted: 1"
+v=$(vols)
+has() { printf '%s\n' "$v" | grep -qxF "$1"; }
+hasnt() { ! has "$1"; }
+check "the killed bootlab's clone is gone" hasnt $dead
+check "a fresh clone without its domain is kept" has $fresh
+check "the volume unused for 30 days is gone" hasnt $stale
+check "and its marker before it" hasnt $stale.ok
+check "a volume idle for 3 days (under the 7-day age) is kept" has "$idle"
+check "a marker whose volume is gone is deleted" hasnt $orphan
+check "the boot's own volumes are kept" has "${k##*/}"
+kmt=$(in_ns stat -c %Y "$pooldir/${k##*/}.ok")
+check "reusing the kernel's volume moved its marker's mtime to now ($(($(date +%s) - kmt)) s ago)" \
+	test $(($(date +%s) - kmt)) -lt 120
+out=$(BOOTLAB_LIBVIRT_POOL_MAX=1 smoke sweep2 2>&1); rc=$?
+expect_eq "a boot over the size limit passes" "$rc" 0
+v=$(vols)
+check "over the size limit, the volume idle for 3 days is evicted" hasnt "$idle"
+check "the disk image used minutes ago is not (it is not idle)" \
+	test "$(printf '%s\n' "$v" | grep -cE '^[0-9a-f]{64}\.disk(\.ok)?$')" = 2
+expect_match "the limit that cannot be met is named" "$out" \
+	"over its limit of 1 \(BOOTLAB_LIBVIRT_POOL_MAX\): the rest was used in the last day"
+check "the boot's own volumes are kept again" has "${k##*/}"
+out=$(BOOTLAB_LIBVIRT_POOL_MAX_AGE=soon smoke badage 2>&1); rc=$?
+check "a bad BOOTLAB_LIBVIRT_POOL_MAX_AGE fails the boot (exit $rc)" test "$rc" -ne 0
+expect_match "naming the setting" "$out" "BOOTLAB_LIBVIRT_POOL_MAX_AGE: bad age 'soon'"
+virsh -c "$URI" vol-delete --pool bootlab $fresh >/dev/null
+
 expect_eq "no domain left" "$(domains)" 0
 libvirtd_stop
 expect_eq "the daemon has stopped" "$(kill -0 "$pid" 2>/dev/null && echo running)" ""

@@ -53,7 +53,10 @@ static struct work *start(int d1, int d2, bool *finished)
 	return k;
 }
 
-static double ms_since(long long t0) { return (double)(bl_now_ns() - t0) / 1e6; }
+static double ms_since(long long t0)
+{
+	return (double)(bl_now_ns() - t0) / 1e6;
+}
 
 static void wait_finished(bool *finished)
 {
@@ -107,8 +110,8 @@ static void test_late(void)
 	pthread_mutex_unlock(&k->w.mu);
 	T_OK(first, "late: the first stage is seen");
 	T_OK(!second, "late: the second is not, after the deadline");
-	T_OK(waited >= 149 && waited < 450, "late: the waiter gave up at its deadline (%.0f ms of 150)",
-	     waited);
+	T_OK(waited >= 149 && waited < 450,
+	     "late: the waiter gave up at its deadline (%.0f ms of 150)", waited);
 	wait_finished(&fin); /* k is freed by the thread: not touched here */
 	T_OK(fin, "late: the thread ended on its own, owning the work (ASan: no leak, no reuse)");
 }
