@@ -295,9 +295,19 @@ static void lv_release(struct lv_priv *p)
 {
 	/* A domain that ended by itself is being torn down by libvirtd right
 	 * now: closing its console or channel stream meanwhile can deadlock
-	 * libvirtd (its virChrdevFree against the stream's close, seen twice
-	 * in make check; libvirtd then answered nobody). Wait until the
-	 * transient domain is gone (at most 2 s), then close the streams. */
+	 * libvirtd 9.0 (its qemu-event thread in virChrdevFree against the
+	 * stream's abort on the main thread; libvirtd then answers nobody).
+	 * Seen again with the lifecycle event not yet in: so a domain that is
+	 * not running any more counts as ending by itself too. Wait until the
+	 * transient domain is gone (at most 2 s), and then a little more, for
+	 * the teardown's last step frees the consoles after the domain left
+	 * the list; only then close the streams. */
+	if (p->dom && !p->gone) {
+		int state = 0, reason = 0;
+		if (virDomainGetState(p->dom, &state, &reason, 0) < 0 ||
+		    (state != VIR_DOMAIN_RUNNING && state != VIR_DOMAIN_PAUSED))
+			p->gone = 1;
+	}
 	if (p->gone && p->dom) {
 		for (int i = 0; i < 400; i++) {
 			int state = 0, reason = 0;
@@ -306,6 +316,8 @@ static void lv_release(struct lv_priv *p)
 			struct timespec ts = {0, 5000000};
 			nanosleep(&ts, NULL);
 		}
+		struct timespec settle = {0, 200000000};
+		nanosleep(&settle, NULL);
 	}
 	bridge_close(&p->con);
 	bridge_close(&p->ag);

@@ -58,16 +58,21 @@ bool bl_pool_move_if_lost(struct pool *p, struct bl_run_job *j, const char *uri)
 {
 	if (!p->nhosts || !j->r.sc || j->r.outcome == BL_OUT_PASS || j->bad_input)
 		return false;
-	if (bl_libvirt_host_answers(uri, HOST_PROBE_MS) == 0)
+	/* the last host left is never lost, so it is not asked either */
+	pthread_mutex_lock(&p->lock);
+	bool others = other_host_left(p, uri);
+	pthread_mutex_unlock(&p->lock);
+	if (!others || bl_libvirt_host_answers(uri, HOST_PROBE_MS) == 0)
 		return false;
 	char *why = xstrdup(bl_errmsg());
 	pthread_mutex_lock(&p->lock);
 	size_t h = host_index(p, uri);
-	bool first = h < p->nhosts && !p->lost[h];
-	if (h < p->nhosts)
-		p->lost[h] = true;
-	bool moved = other_host_left(p, uri);
+	/* the last host left keeps its slots: every variant still gets a
+	 * boot, and with it a result that says why it failed */
+	bool moved = h < p->nhosts && other_host_left(p, uri);
+	bool first = moved && !p->lost[h];
 	if (moved) {
+		p->lost[h] = true;
 		drop_boot(p, j);
 		free(j->moved_from);
 		free(j->moved_why);
@@ -78,9 +83,10 @@ bool bl_pool_move_if_lost(struct pool *p, struct bl_run_job *j, const char *uri)
 	}
 	pthread_mutex_unlock(&p->lock);
 	if (first)
-		fprintf(stderr, "bootlab: host '%s' is lost (%s): %s\n", uri, why,
-			moved ? "its unfinished variants move to the other hosts"
-			      : "no other host is left");
+		fprintf(stderr,
+			"bootlab: host '%s' is lost (%s): its unfinished variants move to the "
+			"other hosts\n",
+			uri, why);
 	free(why);
 	return moved;
 }

@@ -7,7 +7,8 @@
 # boot it held is dropped and booted again on the second host, which
 # takes every boot after it: the run passes as a run without the loss
 # would, the moved boot names the host it left and why, and nothing is
-# left running.
+# left running. The last host left is never lost: every boot of a run
+# whose only host stops still has a result.
 . "$(dirname "$0")/../lib.sh"
 
 host0=$(libvirt_host_state)
@@ -46,6 +47,21 @@ expect_match "and why: the host took no connection" \
 expect_eq "every boot names the host it ran on" \
 	"$(json_get "$r" "[$reps[] | .connect | select(. == \"$A\" or . == \"$B\")] | length")" 6
 expect_eq "no domain left on the second host" "$(running "$B")" 0
+
+# the last host left is never lost: stopped while it boots, its slot goes
+# on and every boot of the run still has a result saying why it failed
+"$BOOTLAB" run --connect "$B" --repeat 3 --report-dir "$T_TMP/s" \
+	tests/data/scenarios/smoke-one.yaml > "$T_TMP/out2" 2> "$T_TMP/err2" &
+pid=$!
+for _ in $(seq 1 600); do [ "$(running "$B")" -ge 1 ] && break; sleep 0.05; done
+lv b stop
+wait $pid; rc=$?
+check "a run whose only host is gone fails (exit $rc)" test "$rc" -ne 0
+r=$(ls "$T_TMP"/s/2*/report.json)
+expect_eq "all three boots have a result, none passed" \
+	"$(json_get "$r" '[.scenarios[0].repetitions[] | .outcome] | "\(length) \(map(select(. == "pass")) | length)"')" "3 0"
+expect_eq "nothing is called lost or moved" \
+	"$(grep -c 'is lost' "$T_TMP/err2")/$(json_get "$r" '[.. | objects | select(has("moved_from"))] | length')" "0/0"
 stop_all
 no_emulator_left
 expect_eq "the host's libvirt files are byte-identical" "$(libvirt_host_state)" "$host0"
