@@ -3,7 +3,9 @@
 # its first point (plan 1..3) or prints no plan fails; a skip is a failure
 # under CI=true unless marked unfixable; a process left in a test's session
 # fails it and is killed; no_match fails on a missing file; repeated points
-# count once as distinct checks; boots are counted (docs/testing.md).
+# count once as distinct checks; boots are counted (docs/testing.md); the
+# fuzz tests run in a lane of their own beside the others, their lines,
+# points, boots and failures counted like the rest, before any boot test.
 . "$(dirname "$0")/../lib.sh"
 
 tree=$T_TMP/tree
@@ -23,6 +25,13 @@ fake nomatch 'no_match "missing log" error "$T_TMP/nothere.log"
 printf "fine\n" > "$T_TMP/l"; no_match "clean log" error "$T_TMP/l"; done_testing'
 fake dup 'for i in 1 2 3; do ok "same"; done; ok "other"; boot_counted qemu; boot_counted uml
 boot_counted qemu; done_testing'
+# the fuzz lane: one that passes (a boot counted, a point shared with dup)
+# while slow beside the others, one that fails; and a boot test after them
+fake fuzz_a 'sleep 2; ok "other"; ok "lane point"; boot_counted uml; done_testing'
+fake fuzz_b 'echo 1..2; ok "lane first"; exit 0'
+mkdir -p "$tree/tests/boot"
+printf '#!/bin/bash\n. "$(dirname "$0")/../lib.sh"\nok "boot test"; done_testing\n' > "$tree/tests/boot/zz.sh"
+chmod +x "$tree/tests/boot/zz.sh"
 
 # counts NAME: "ok failed skipped" of NAME's line in the runner's output
 counts() { printf '%s\n' "$out" | awk -v n="$1" '$1 == n { print $2, $4, $6 }'; }
@@ -38,11 +47,19 @@ expect_eq "without CI: a skip is a skip" "$(counts skipfix)" "0 0 1"
 expect_eq "a process left in the test's session fails it" "$(counts leave)" "1 1 0"
 expect_eq "  and is killed" "$(pgrep -fc 'sleep 120')" 0
 expect_eq "no_match: a missing file fails, a clean one passes" "$(counts nomatch)" "1 1 0"
-expect_eq "repeated points count once as distinct checks" \
-	"$(printf '%s\n' "$out" | grep '^distinct checks:')" "distinct checks: 8"
-expect_eq "boots counted by backend" "$(printf '%s\n' "$out" | grep '^boots:')" "boots: 3 (qemu 2, uml 1)"
+expect_eq "the fuzz lane: a passing test passes" "$(counts fuzz_a)" "2 0 0"
+expect_eq "the fuzz lane: one that stops half-way fails" "$(counts fuzz_b)" "1 1 0"
+expect_eq "the lane's lines come after the other CLI tests, before the boot tests" \
+	"$(printf '%s\n' "$out" | awk '{print $1}' |
+		grep -xE 'dup|good|half|leave|nomatch|noplan|skipfix|skipunfix|fuzz_a|fuzz_b|zz' | tr '\n' ' ')" \
+	"dup good half leave nomatch noplan skipfix skipunfix fuzz_a fuzz_b zz "
+expect_eq "the lane's failure is named" "$(printf '%s\n' "$out" | grep '^failed:' | grep -c fuzz_b)" 1
+expect_eq "repeated points count once as distinct checks (the lane's too)" \
+	"$(printf '%s\n' "$out" | grep '^distinct checks:')" "distinct checks: 12"
+expect_eq "boots counted by backend, from both lanes" "$(printf '%s\n' "$out" | grep '^boots:')" \
+	"boots: 4 (qemu 2, uml 2)"
 expect_match "the last line stays 'N passed, N failed, N skipped'" "$(printf '%s\n' "$out" | tail -n 1)" \
-	'^9 passed, 4 failed, 2 skipped$'
+	'^13 passed, 5 failed, 2 skipped$'
 
 out=$(CI=true "$tree/tests/run" skip 2>&1); rc=$?
 printf '%s\n' "$out" | sed 's/^/# /'
