@@ -342,16 +342,20 @@ static int volume_names(struct job *j, char **names, long long *sizes)
 	return 0;
 }
 
-/* the pool swept once per process, before its first upload (so no boot
- * of this process has found a volume the sweep then deletes), keeping
- * the NAMES this boot needs and their markers */
+/* the host's pool swept once per process, before its first upload there
+ * (so no boot of this process has found a volume the sweep then
+ * deletes), keeping the NAMES this boot needs and their markers; each
+ * --connect host has its own */
 static int sweep_once(struct job *j, virStoragePoolPtr pool, char **names)
 {
 	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-	static bool swept;
+	static struct strlist swept; /* the URIs swept */
 	pthread_mutex_lock(&mu);
 	int rc = 0;
-	if (!swept) {
+	bool done = false;
+	for (size_t i = 0; i < swept.n && !done; i++)
+		done = !strcmp(swept.v[i], j->uri);
+	if (!done) {
 		char **keep = xcalloc(2 * j->nfiles + 1, sizeof(char *));
 		for (size_t i = 0; i < j->nfiles; i++) {
 			keep[2 * i] = names[i];
@@ -362,7 +366,8 @@ static int sweep_once(struct job *j, virStoragePoolPtr pool, char **names)
 		for (size_t i = 0; i < j->nfiles; i++)
 			free(keep[2 * i + 1]);
 		free(keep);
-		swept = rc == 0;
+		if (rc == 0)
+			sl_push(&swept, j->uri);
 	}
 	pthread_mutex_unlock(&mu);
 	return rc;
