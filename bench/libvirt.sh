@@ -3,10 +3,11 @@
 # and of a host that shares no folder with bootlab against a local libvirt
 # boot, side by side in one run: the smoke scenario on q35 (the machine
 # libvirt uses) through each, N boots each, interleaved so background load
-# hits all alike. The remote-style host is a second private daemon that
-# cannot see bootlab's files (ci/libvirtd, BOOTLAB_LIBVIRTD_HIDE): every
-# boot goes through the upload pool (docs/libvirt.md), warm after the
-# first, as on a lab host. Prints mean and median wall time per boot
+# hits all alike. The remote host is a second private daemon that cannot
+# see bootlab's files (ci/libvirtd, BOOTLAB_LIBVIRTD_HIDE), reached over
+# qemu+ssh:// through a real sshd in its namespace (ci/libvirtd ssh):
+# every boot goes through ssh and the upload pool (docs/libvirt.md), warm
+# after the first, as on a lab host. Prints mean and median wall time per boot
 # (bootlab's own wall time) and the ratios.
 set -u
 cd "$(dirname "$0")/.."
@@ -25,9 +26,10 @@ if ! ci/libvirtd status; then started=1; fi
 BOOTLAB_LIBVIRT_URI=$(ci/libvirtd start) || { echo "libvirt bench: no libvirtd"; exit 1; }
 export BOOTLAB_LIBVIRT_URI
 cache=${XDG_CACHE_HOME:-$HOME/.cache}/bootlab
-REMOTE=$(BOOTLAB_LIBVIRTD_DIR="$T/lvr" BOOTLAB_LIBVIRTD_HIDE="/tmp:$HOME:$cache:$PWD:$T" \
-	ci/libvirtd start) || { echo "libvirt bench: no second libvirtd"; exit 1; }
-remote() { BOOTLAB_LIBVIRT_UPLOAD=1 ./bootlab run -j 1 --connect "$REMOTE" "$@"; }
+BOOTLAB_LIBVIRTD_DIR="$T/lvr" BOOTLAB_LIBVIRTD_HIDE="/tmp:$HOME:$cache:$PWD:$T" \
+	ci/libvirtd start >/dev/null || { echo "libvirt bench: no second libvirtd"; exit 1; }
+REMOTE=$(BOOTLAB_LIBVIRTD_DIR="$T/lvr" ci/libvirtd ssh) || { echo "libvirt bench: no sshd"; exit 1; }
+remote() { ./bootlab run -j 1 --connect "$REMOTE" "$@"; }
 
 cat > "$T/q35.yaml" <<YAML
 extends: $PWD/tests/data/scenarios/smoke-one.yaml
@@ -59,7 +61,7 @@ read rmean rmed <<<"$(stats "$T/remote.txt")"
 printf '\nlibvirt backend overhead (smoke on q35, %d boots each, wall time of `bootlab run`)\n' "$N"
 printf '  %-22s mean %7.3fs  median %7.3fs\n' "qemu (direct)" "$qm" "$qmed"
 printf '  %-22s mean %7.3fs  median %7.3fs\n' "libvirt qemu:///system" "$lm" "$lmed"
-printf '  %-22s mean %7.3fs  median %7.3fs\n' "libvirt, no shared dir" "$rmean" "$rmed"
+printf '  %-22s mean %7.3fs  median %7.3fs\n' "libvirt over ssh" "$rmean" "$rmed"
 printf '  overhead per boot: %+.3fs (ratio libvirt/qemu %.2fx)\n' "$(echo "$lm - $qm" | bc)" "$(echo "$lm / $qm" | bc -l)"
-printf '  a host without bootlab'"'"'s files (uploads, warm pool): %+.3fs per boot (ratio against local libvirt %.2fx)\n' \
+printf '  a host over ssh without bootlab'"'"'s files (uploads, warm pool): %+.3fs per boot (ratio against local libvirt %.2fx)\n' \
 	"$(echo "$rmean - $lm" | bc)" "$(echo "$rmean / $lm" | bc -l)"

@@ -237,5 +237,17 @@ libvirtd_start() {
 	fi
 }
 libvirtd_stop() { [ -z "${BOOTLAB_LIBVIRTD_DIR:-}" ] || ci/libvirtd stop; }
+# same_report_content GOT WANT: two report.json files of one scenario set
+# on two backends hold the same variants (names without their backend),
+# outcomes, phases, step results, panics and stage-2 hellos; five points
+same_report_content() {
+	local f norm='[.scenarios[] | .name |= sub(",?backend=[a-z]+"; "") | .name |= sub("\\[\\]"; "")'
+	for f in '{name, outcome}' '{name, p: [.phases[].name]}' '{name, s: [.steps[] | .result]}' \
+		'{name, r: .panic.reason, st: .panic.exit_status, sig: .panic.signal}' \
+		'{name, h: (.hello | if . then {pid, stage, fds: [.fds[].open]} else null end)}'; do
+		expect_eq "same report content: $f" "$(json_get "$1" "$norm | $f] | sort_by(.name) | tojson")" \
+			"$(json_get "$2" "$norm | $f] | sort_by(.name) | tojson")"
+	done
+}
 # done_testing: every report the test produced is checked, then the plan
 done_testing() { check_reports "$T_TMP"; check_console_logs "$T_TMP"; echo "1..$T_N"; [ "$T_FAILED" -eq 0 ]; }

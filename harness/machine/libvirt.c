@@ -390,9 +390,10 @@ static int lv_job_run(struct lv_job *j)
 	struct lv_priv *p = j->p;
 	p->conn = virConnectOpen(j->uri);
 	if (!p->conn) {
-		bl_err("libvirt: cannot connect to '%s': %s (is libvirtd running? a private one: "
-		       "export BOOTLAB_LIBVIRT_URI=$(ci/libvirtd start))",
-		       j->uri, lv_errmsg());
+		bl_err("libvirt: cannot connect to '%s': %s (%s)", j->uri, lv_errmsg(),
+		       bl_lv_uri_local(j->uri) ? "is libvirtd running? a private one: "
+						 "export BOOTLAB_LIBVIRT_URI=$(ci/libvirtd start)"
+					       : "does `virsh -c URI version` work from here?");
 		bl_err_kind(BL_EK_INFRA);
 		return -1;
 	}

@@ -164,6 +164,10 @@ const char *bl_lv_load(void);
 /* ---- libvirt_pool.c: a boot's files uploaded into a storage pool on the
  * connected host (docs/libvirt.md, "Uploading files to the host") ---- */
 
+/* a URI of this machine's own daemon: no host name, and no transport but
+ * unix (an alias without "://" counts as local) */
+bool bl_lv_uri_local(const char *uri);
+
 /* upload or not for URI: $BOOTLAB_LIBVIRT_UPLOAD (1/yes/always: always,
  * 0/no/never: never), else only for a URI that is not local (a host name,
  * or a transport other than unix) */

@@ -37,6 +37,18 @@
 #define MARKER_WAIT_MS 20000
 #define CHUNK (256 * 1024)
 
+bool bl_lv_uri_local(const char *uri)
+{
+	/* local is DRIVER[+unix]:///PATH, no host name */
+	const char *sep = strstr(uri, "://");
+	if (!sep)
+		return true; /* an alias libvirt resolves: the local default */
+	const char *plus = memchr(uri, '+', (size_t)(sep - uri));
+	if (plus && !(sep - plus - 1 == 4 && !strncmp(plus + 1, "unix", 4)))
+		return false;
+	return sep[3] == '/';
+}
+
 bool bl_lv_upload_wanted(const char *uri)
 {
 	const char *e = getenv("BOOTLAB_LIBVIRT_UPLOAD");
@@ -44,14 +56,7 @@ bool bl_lv_upload_wanted(const char *uri)
 		return true;
 	if (e && (!strcmp(e, "0") || !strcmp(e, "no") || !strcmp(e, "never")))
 		return false;
-	/* auto: local is DRIVER[+unix]:///PATH, no host name */
-	const char *sep = strstr(uri, "://");
-	if (!sep)
-		return false; /* an alias libvirt resolves: the local default */
-	const char *plus = memchr(uri, '+', (size_t)(sep - uri));
-	if (plus && !(sep - plus - 1 == 4 && !strncmp(plus + 1, "unix", 4)))
-		return true;
-	return sep[3] != '/';
+	return !bl_lv_uri_local(uri);
 }
 
 /* the pool's folder on the host: $BOOTLAB_LIBVIRT_POOL_DIR, else the

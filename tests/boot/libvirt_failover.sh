@@ -2,8 +2,11 @@
 # timeout: 600
 # A libvirt host lost mid-run (harness/session/hosts.c, docs/libvirt.md "A
 # host lost mid-run"): two private daemons (ci/libvirtd, each in its own
-# namespace and state folder) serve one boot slot each; once a boot runs
-# on the first, that daemon is stopped with every QEMU it started. The
+# namespace and state folder) serve one boot slot each, the first as a
+# remote host (it cannot see bootlab's files; qemu+ssh through a real
+# sshd, ci/libvirtd ssh) and the second as the local one; once a
+# boot runs on the first, that daemon is stopped with every QEMU it
+# started and its sshd. The
 # boot it held is dropped and booted again on the second host, which
 # takes every boot after it: the run passes as a run without the loss
 # would, the moved boot names the host it left and why, and nothing is
@@ -17,8 +20,12 @@ stop_all() { lv a stop >/dev/null 2>&1; lv b stop >/dev/null 2>&1; }
 trap 'stop_all; rm -rf "$T_TMP"' EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT
-A=$(lv a start 2>"$T_TMP/a.err") && B=$(lv b start 2>"$T_TMP/b.err")
-expect_eq "two private libvirtds answer" "$?" 0
+# the first is a remote host: it sees none of bootlab's files and is
+# reached over qemu+ssh through an OpenSSH server in its namespace
+cache=${XDG_CACHE_HOME:-$HOME/.cache}/bootlab
+Aunix=$(BOOTLAB_LIBVIRTD_HIDE="/tmp:$HOME:$cache:$PWD:$T_TMP" lv a start 2>"$T_TMP/a.err") &&
+	B=$(lv b start 2>"$T_TMP/b.err") && A=$(lv a ssh 2>> "$T_TMP/a.err")
+expect_eq "two private libvirtds answer, the first over ssh" "$?" 0
 [ -n "$A" ] && [ -n "$B" ] || { sed 's/^/#   /' "$T_TMP"/[ab].err; done_testing; exit 1; }
 running() { virsh -c "$1" list --name 2>/dev/null | grep -c '^bootlab-'; }
 
@@ -26,8 +33,8 @@ running() { virsh -c "$1" list --name 2>/dev/null | grep -c '^bootlab-'; }
 "$BOOTLAB" run --connect "$A" --connect "$B" --repeat 6 --report-dir "$T_TMP/r" \
 	tests/data/scenarios/smoke-one.yaml > "$T_TMP/out" 2> "$T_TMP/err" &
 pid=$!
-for _ in $(seq 1 600); do [ "$(running "$A")" -ge 1 ] && break; sleep 0.05; done
-expect_eq "a boot runs on the first host" "$(running "$A")" 1
+for _ in $(seq 1 600); do [ "$(running "$Aunix")" -ge 1 ] && break; sleep 0.05; done
+expect_eq "a boot runs on the first host" "$(running "$Aunix")" 1
 lv a stop
 wait $pid; rc=$?
 sed 's/^/# /' "$T_TMP/out"

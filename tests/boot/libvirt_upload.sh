@@ -27,7 +27,7 @@ smoke() { "$BOOTLAB" run --arch x86_64 --backend libvirt --report-dir "$T_TMP/$1
 
 in_ns() { nsenter -t "$pid" -m -- "$@"; }
 all_true "the daemon sees neither the cache, the tree, TMPDIR nor /tmp, but its state" \
-	"test -d '$cache' && ! nsenter -t $pid -m -- test -e '$cache'" \
+	"test -d '$cache/kernels' && ! nsenter -t $pid -m -- test -e '$cache/kernels'" \
 	"! nsenter -t $pid -m -- test -e '$PWD/scenarios/smoke.yaml'" \
 	"! nsenter -t $pid -m -- test -e '$T_TMP/libvirtd.err'" \
 	"nsenter -t $pid -m -- test -S '$T_TMP/lv/sock/libvirt-sock'"
