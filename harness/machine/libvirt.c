@@ -384,6 +384,22 @@ static void lv_job_free(struct lv_job *j)
 	free(j);
 }
 
+/* what to try when virConnectOpen failed. libvirt keeps at most 1024
+ * bytes of what the transport (ssh) wrote on stderr; past that its read
+ * fails with EOVERFLOW and ssh's reason is lost (a changed host key's
+ * warning is that long): say so rather than leave "Value too large" */
+static const char *lv_connect_hint(const char *uri)
+{
+	if (bl_lv_uri_local(uri))
+		return "is libvirtd running? a private one: "
+		       "export BOOTLAB_LIBVIRT_URI=$(ci/libvirtd start)";
+	virErrorPtr e = virGetLastError();
+	if (e && e->code == VIR_ERR_SYSTEM_ERROR && e->int1 == EOVERFLOW && strstr(uri, "+ssh:"))
+		return "ssh wrote more than the 1024 bytes libvirt keeps of its "
+		       "message, so its reason is lost: run ssh to that host by hand to read it";
+	return "does `virsh -c URI version` work from here?";
+}
+
 /* connect, create the domain paused, attach console and channel, resume */
 static int lv_job_run(struct lv_job *j)
 {
@@ -391,9 +407,7 @@ static int lv_job_run(struct lv_job *j)
 	p->conn = virConnectOpen(j->uri);
 	if (!p->conn) {
 		bl_err("libvirt: cannot connect to '%s': %s (%s)", j->uri, lv_errmsg(),
-		       bl_lv_uri_local(j->uri) ? "is libvirtd running? a private one: "
-						 "export BOOTLAB_LIBVIRT_URI=$(ci/libvirtd start)"
-					       : "does `virsh -c URI version` work from here?");
+		       lv_connect_hint(j->uri));
 		bl_err_kind(BL_EK_INFRA);
 		return -1;
 	}

@@ -37,6 +37,7 @@
 	X(virEventRegisterDefaultImpl)                                                             \
 	X(virEventRemoveHandle)                                                                    \
 	X(virEventRunDefaultImpl)                                                                  \
+	X(virGetLastError)                                                                         \
 	X(virGetLastErrorMessage)                                                                  \
 	X(virSetErrorFunc)                                                                         \
 	X(virStoragePoolCreate)                                                                    \
@@ -103,6 +104,7 @@ static inline const char *bl_lv_fill(void *h)
 #define virEventRegisterDefaultImpl (bl_lv.virEventRegisterDefaultImpl)
 #define virEventRemoveHandle (bl_lv.virEventRemoveHandle)
 #define virEventRunDefaultImpl (bl_lv.virEventRunDefaultImpl)
+#define virGetLastError (bl_lv.virGetLastError)
 #define virGetLastErrorMessage (bl_lv.virGetLastErrorMessage)
 #define virSetErrorFunc (bl_lv.virSetErrorFunc)
 #define virStoragePoolCreate (bl_lv.virStoragePoolCreate)

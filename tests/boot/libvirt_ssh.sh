@@ -7,8 +7,9 @@
 # real OpenSSH server in that namespace on 127.0.0.1 with its own host key
 # and one authorized key (ci/libvirtd ssh). A qemu+ssh URI uploads
 # what a boot needs by itself. Checks: the route goes through sshd with
-# the key, a host key that does not match fails the boot as an
-# infrastructure error naming the host, the scenario library's qemu
+# the key, an unknown host key fails the boot as an infrastructure error
+# naming the host and ssh's reason, a changed one whose warning is past
+# the 1024 bytes libvirt keeps says the reason was lost, the scenario library's qemu
 # x86_64 variants pass there with the same report content as on the qemu
 # backend, and a second run of scenarios with disks sends nothing but
 # per-boot archives (bytes counted against the pool's new volumes). The failover to
@@ -33,18 +34,36 @@ check "virsh reaches the daemon through sshd" virsh -q -c "$SSH_URI" uri
 expect_match "sshd took the authorized key for root" "$(cat "$lv/ssh/sshd.log")" \
 	"Accepted publickey for root from 127.0.0.1"
 
-# a host key that is not the one known: ssh refuses, and so does the boot
+# no key known for the host: ssh refuses in two lines, and libvirt
+# passes them on (ssh's message has several lines: joined here)
 cp "$lv/ssh/known_hosts" "$T_TMP/known_hosts.good"
-ssh-keygen -q -t ed25519 -N '' -f "$T_TMP/other_key"
-sed "s|ssh-ed25519 .*|$(cut -d' ' -f1-2 "$T_TMP/other_key.pub")|" "$T_TMP/known_hosts.good" > "$lv/ssh/known_hosts"
-# (ssh's message has several lines: joined here)
+: > "$lv/ssh/known_hosts"
 out=$("$BOOTLAB" run --connect "$SSH_URI" --report-dir "$T_TMP/bad" tests/data/scenarios/smoke-one.yaml 2>&1); rc=$?
 out=${out//$'\n'/ }
-expect_eq "a changed host key: exit 3 (infrastructure)" "$rc" 3
+expect_eq "an unknown host key: exit 3 (infrastructure)" "$rc" 3
 expect_match "the refusal names the host and ssh's reason" "$out" \
 	"cannot connect to 'qemu\+ssh://root@127.0.0.1:[0-9]+/system.*Host key verification failed"
 expect_match "and points at the remote host, not a local daemon" "$out" \
 	"Host key verification failed.*\(does .virsh -c URI version. work from here\?\)"
+
+# a changed host key: ssh's warning names known_hosts three times, and
+# here that path is long enough to pass the 1024 bytes libvirt keeps of
+# ssh's stderr: libvirt loses the reason (EOVERFLOW), bootlab says so
+long=$T_TMP/$(printf 'k%.0s' $(seq 200))/$(printf 'h%.0s' $(seq 200))
+mkdir -p "$long"
+ssh-keygen -q -t ed25519 -N '' -f "$T_TMP/other_key"
+sed "s|ssh-ed25519 .*|$(cut -d' ' -f1-2 "$T_TMP/other_key.pub")|" "$T_TMP/known_hosts.good" > "$long/known_hosts"
+printf '#!/bin/sh\nexec ssh -F %s -o UserKnownHostsFile=%s "$@"\n' "$lv/ssh/ssh_config" "$long/known_hosts" > "$T_TMP/ssh-long"
+chmod +x "$T_TMP/ssh-long"
+port=$(echo "$SSH_URI" | sed -E 's|.*:([0-9]+)/system.*|\1|')
+expect_match "ssh itself says more than 1 KiB about the changed key" \
+	"$("$T_TMP/ssh-long" -p "$port" root@127.0.0.1 true 2>&1 | wc -c | awk '$1 > 1024 {print "long"}')" '^long$'
+out=$("$BOOTLAB" run --connect "${SSH_URI%%\?*}?command=$T_TMP/ssh-long" --report-dir "$T_TMP/bad" \
+	tests/data/scenarios/smoke-one.yaml 2>&1); rc=$?
+out=${out//$'\n'/ }
+expect_eq "a changed host key: exit 3 (infrastructure)" "$rc" 3
+expect_match "bootlab says ssh's reason was lost, and how to read it" "$out" \
+	"cannot connect to 'qemu\+ssh://root@127.0.0.1:[0-9]+/system.*ssh wrote more than the 1024 bytes libvirt keeps.*run ssh to that host by hand"
 cp "$T_TMP/known_hosts.good" "$lv/ssh/known_hosts"
 
 # the library, on the qemu backend and over ssh
