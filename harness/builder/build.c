@@ -102,16 +102,22 @@ static void make_script(const struct bl_stack *s, size_t nmem, const char *fs_de
 		layer_ops[s->layer[i]].stop(b, s->layer[i]);
 }
 
-/* the md array's and the LUKS header's UUIDs, from the cache key */
-static void ids_of(const char *key, char md[40], char luks[37])
+/* the md array's and the LUKS header's UUIDs: the ones the user fixed
+ * (IDS), else derived from the cache key */
+static void ids_of(const char *key, const struct bl_stack_ids *ids, char md[40], char luks[37])
 {
 	snprintf(md, 40, "%.8s:%.8s:%.8s:%.8s", key, key + 8, key + 16, key + 24);
 	snprintf(luks, 37, "%.8s-%.4s-4%.3s-8%.3s-%.12s", key + 32, key + 40, key + 44, key + 47,
 		 key + 50);
+	if (ids && ids->array[0])
+		snprintf(md, 40, "%s", ids->array);
+	if (ids && ids->luks[0])
+		snprintf(luks, 37, "%s", ids->luks);
 }
 
-/* the cache key: the stack, the filesystem's bytes, the LUKS key, an
- * xfs top's label and UUID, and the tools */
+/* the cache key: the stack, the filesystem's bytes, the LUKS key, the
+ * md and LUKS UUIDs the user fixed, an xfs top's label and UUID, and the
+ * tools */
 static int stack_key(const struct bl_stack *s, const struct bl_stack_build_opts *o, char out[65])
 {
 	static const char *const tools[] = {"/sbin/mdadm", "/sbin/lvm", "/sbin/cryptsetup",
@@ -125,6 +131,10 @@ static int stack_key(const struct bl_stack *s, const struct bl_stack_build_opts 
 	bl_sha256_update_str(&h, o->key ? "key" : "no key");
 	if (o->key)
 		bl_sha256_update(&h, o->key, o->key_len);
+	if (o->ids && o->ids->array[0]) /* (only when fixed: derived ones keep their keys) */
+		bl_sha256_update_str(&h, o->ids->array);
+	if (o->ids && o->ids->luks[0])
+		bl_sha256_update_str(&h, o->ids->luks);
 	bool xfs = bl_stack_has(s, BL_LAYER_XFS);
 	if (xfs) {
 		bl_sha256_update_str(&h, o->fs_label ? o->fs_label : "no label");
@@ -171,7 +181,7 @@ static int build_into(const struct bl_stack *s, const struct bl_stack_build_opts
 			      .xfs = bl_stack_has(s, BL_LAYER_XFS),
 			      .fs_label = o->fs_label,
 			      .fs_uuid = o->fs_uuid};
-	ids_of(key, b.md_uuid, b.luks_uuid);
+	ids_of(key, o->ids, b.md_uuid, b.luks_uuid);
 	struct strlist members = STRLIST_INIT;
 	int rc = 0;
 	for (size_t i = 0; i < n && rc == 0; i++) {
@@ -243,7 +253,7 @@ int bl_stack_build(const struct bl_stack *s, const struct bl_stack_build_opts *o
 	int rc = cached_or_built(s, o, key, &dir, &out->cached);
 	if (rc == 0)
 		rc = copy_members(dir, bl_stack_members(s), o->workdir, out);
-	ids_of(key, out->md_uuid, out->luks_uuid);
+	ids_of(key, o->ids, out->md_uuid, out->luks_uuid);
 	if (!bl_stack_has_kind(s, BL_KIND_MD))
 		out->md_uuid[0] = 0;
 	if (!bl_stack_has_kind(s, BL_KIND_LUKS))

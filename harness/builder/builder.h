@@ -41,6 +41,8 @@ struct bl_stack_build_opts {
 	size_t key_len;
 	const char *fs_label; /* an xfs top's label and UUID (--root-by), or NULL */
 	const char *fs_uuid;
+	const struct bl_stack_ids *ids; /* the md and LUKS UUIDs the user fixed, or NULL:
+					   each one not fixed is derived from the cache key */
 };
 
 struct bl_stack_disks {
@@ -69,5 +71,12 @@ const char *bl_stack_top_dev(const struct bl_stack *s);
 int bl_stack_build(const struct bl_stack *s, const struct bl_stack_build_opts *o,
 		   struct bl_stack_disks *out);
 void bl_stack_disks_release(struct bl_stack_disks *d);
+
+/* Corrupt the md superblock of MEMBER, a work copy of a member the
+ * builder wrote (metadata 1.2, 4 KiB in): one byte of the array name
+ * changes, so its checksum no longer matches and md refuses the member
+ * (`bootlab gate --degraded=corrupt`). -1 with a message when MEMBER
+ * holds no such superblock. */
+int bl_stack_md_corrupt(const char *member);
 
 #endif

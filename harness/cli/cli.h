@@ -33,6 +33,24 @@ long cli_count(const char *cmd, const char *arg, long max, const char *opt);
 int cli_kpolicy_option(const char *cmd, struct bl_kpolicy_override *o, bool allow,
 		       const char *list);
 
+/* ---- gate_disks.c: bootlab gate --disks FILE ---- */
+struct bl_scenario;
+struct bl_disk_fs;
+struct cli_gate_layout {
+	struct bl_scenario *spec; /* FILE's plan (bl_scenario_load_disks), until used */
+	struct bl_disk_fs *root;  /* its one filesystem with `agent:`: the root */
+	const char *field;	  /* where that is: "disks[0].partitions[1].filesystem" */
+	char *root_dev;		  /* how the kernel names it (/dev/vdb2), or NULL: on an
+				     array, md0 or md127 is the initramfs's choice */
+};
+/* FILE loaded and checked, its root found: 0, or -1 with a message naming
+ * FILE (and LINE:COLUMN where the loader has them) */
+int cli_gate_layout_load(const char *file, struct cli_gate_layout *l);
+/* the layout's disks and arrays moved into SC's plan (once); returns the
+ * root filesystem, now SC's, for the agent's files */
+struct bl_disk_fs *cli_gate_layout_use(struct cli_gate_layout *l, struct bl_scenario *sc);
+void cli_gate_layout_release(struct cli_gate_layout *l);
+
 struct bl_run;
 /* the end of a run for its front ends (run, gate): the reports written,
  * the summary line printed; returns the exit status */

@@ -46,6 +46,9 @@ static const char gate_usage[] =
     "                      image (copied; the agent is written into the copy); default\n"
     "                      an empty ext4\n"
     "  --root-size SIZE    size of the root disk made from a folder (default 128M)\n"
+    "  --disks FILE        the root disks as a whole layout in the scenario format\n"
+    "                      ({disks: [...], arrays: [...]}, docs/disks.md); the one\n"
+    "                      filesystem with `agent:` is the root\n"
     "  --cmdline TEXT      kernel command line words (default \"root=/dev/vda\")\n"
     "  --root-stack SPEC   the layers from the disk up to the root filesystem, joined\n"
     "                      by '+': ext4, raid1+ext4, lvm+ext4, raid1+lvm+ext4 (default\n"
@@ -56,12 +59,17 @@ static const char gate_usage[] =
     "  --passphrase TEXT   a luks layer's passphrase: LUKS is formatted with it and it\n"
     "                      is typed when the console shows a passphrase prompt\n"
     "  --keyfile FILE      a luks layer's key file (the initramfs must hold it)\n"
-    "  --degraded          leave the md layer's last member disk out (raid1, raid5,\n"
-    "                      raid10 stacks only): the initramfs must start the array\n"
-    "                      degraded; adds bootdegraded=true, and the stage-2 agent\n"
-    "                      reads /proc/mdstat\n"
+    "  --degraded[=HOW]    the md layer's last member disk left out (HOW absent, the\n"
+    "                      default), attached with its md superblock corrupt (HOW\n"
+    "                      corrupt) or hot-plugged T after the start (HOW late:T,\n"
+    "                      T a duration: late:8s); raid1, raid5 and raid10 stacks only: the\n"
+    "                      initramfs must start the array degraded; adds\n"
+    "                      bootdegraded=true, and the stage-2 agent reads /proc/mdstat\n"
     "  --root-by path|uuid|label  how the root= word bootlab adds names the root\n"
     "                      (default path; left out when --cmdline has root=)\n"
+    "  --uuid NAME=UUID    fix an identifier, so an initramfs that embeds it can be\n"
+    "                      built first: md (the array), luks (the header) or root\n"
+    "                      (the filesystem); repeat for each\n"
     "  --arch ARCH         x86_64 (default) or aarch64\n"
     "  --machine M         QEMU machine (default q35 on x86_64, virt on aarch64)\n"
     "  --memory SIZE       guest memory (default 1G)\n"
@@ -98,6 +106,8 @@ struct gate {
 	const char *kernel, *modules, *root, *cmdline, *arch, *machine, *memory, *timeout;
 	const char *junit, *report_dir, *root_size, *root_stack, *root_by;
 	const char *passphrase, *keyfile; /* a luks layer's key */
+	const char *disks;		  /* --disks FILE */
+	struct cli_gate_layout *layout;	  /* its plan, loaded by check_layout() */
 	struct strlist initramfs;
 	struct strlist stacks; /* every --root-stack, in order */
 	struct bl_stack parsed[GATE_STACKS_MAX];
@@ -106,6 +116,8 @@ struct gate {
 	size_t key_len;
 	bool keep, observe;
 	bool degraded;			    /* --degraded: the last md member is not attached */
+	bool corrupt;			    /* --degraded=corrupt: it is, with a bad superblock */
+	int late_ms;			    /* --degraded=late:T: it is hot-plugged T later */
 	struct bl_kpolicy_override kpolicy; /* --fail-on, --allow */
 	struct bl_freeze_opts freeze;	    /* --freeze, --dump-memory */
 	/* from the options above */
@@ -114,6 +126,7 @@ struct gate {
 	bool root_image;	       /* --root names an ext2/3/4 image, not a folder */
 	struct bl_stack stack;	       /* the stack of this plan (root_stack its spec) */
 	enum bl_root_by by;	       /* --root-by */
+	struct bl_stack_ids ids;       /* --uuid */
 	char *owned[3];		       /* the absolute kernel, modules and root paths */
 };
 
@@ -212,17 +225,32 @@ static int write_order(const struct strlist *mods, const char *order)
 	return rc;
 }
 
-/* a new ext4 root: the agent as /sbin/init, the folders it mounts on and
- * its modules (the --root folder's tree under them) */
-static void ext4_root(const struct gate *g, struct bl_disk_fs *fs, const struct strlist *mods,
-		      const char *order)
+/* the top filesystem's UUID: --uuid root=, else bootlab's fixed one
+ * when --root-by uuid names it, else NULL (mke2fs's derived one) */
+static const char *root_uuid(const struct gate *g)
+{
+	if (g->ids.root[0])
+		return g->ids.root;
+	return g->by == BL_ROOT_BY_UUID ? GATE_ROOT_UUID : NULL;
+}
+
+/* whether FS's `files:` have PATH */
+static bool has_file(const struct bl_disk_fs *fs, const char *path)
+{
+	for (size_t i = 0; i < fs->nfiles; i++)
+		if (!strcmp(fs->files[i].path, path))
+			return true;
+	return false;
+}
+
+/* what the agent needs on its root FS: the folders it mounts on and its
+ * modules */
+static void agent_files(struct bl_disk_fs *fs, const struct strlist *mods, const char *order)
 {
 	static const char *const dirs[] = {"/dev", "/proc", "/sys", "/run", "/tmp"};
-	fs->agent = xstrdup("/sbin/init");
-	if (g->root)
-		fs->tree = xstrdup(g->root);
 	for (size_t i = 0; i < BL_ARRAY_SIZE(dirs); i++)
-		bl_plan_fs_file(fs, dirs[i])->dir = true;
+		if (!has_file(fs, dirs[i]))
+			bl_plan_fs_file(fs, dirs[i])->dir = true;
 	for (size_t i = 0; i < mods->n; i++) {
 		char *path = xasprintf("/lib/modules/bootlab/%s", base_name(mods->v[i]));
 		bl_plan_fs_file(fs, path)->source = xstrdup(mods->v[i]);
@@ -232,6 +260,17 @@ static void ext4_root(const struct gate *g, struct bl_disk_fs *fs, const struct 
 		bl_plan_fs_file(fs, "/lib/modules/bootlab/order")->source = xstrdup(order);
 }
 
+/* a new ext4 root: the agent as /sbin/init and what it needs (the --root
+ * folder's tree under them) */
+static void ext4_root(const struct gate *g, struct bl_disk_fs *fs, const struct strlist *mods,
+		      const char *order)
+{
+	fs->agent = xstrdup("/sbin/init");
+	if (g->root)
+		fs->tree = xstrdup(g->root);
+	agent_files(fs, mods, order);
+}
+
 /* the root filesystem's identity (--root-by) and contents: the copy of
  * the --root image, or a new ext4 (COPY NULL) */
 static void root_fs(struct bl_disk_fs *fs, const struct gate *g, char *copy,
@@ -239,8 +278,8 @@ static void root_fs(struct bl_disk_fs *fs, const struct gate *g, char *copy,
 {
 	if (g->by == BL_ROOT_BY_LABEL)
 		fs->label = xstrdup(GATE_ROOT_LABEL);
-	if (g->by == BL_ROOT_BY_UUID)
-		fs->uuid = xstrdup(GATE_ROOT_UUID);
+	if (root_uuid(g))
+		fs->uuid = xstrdup(root_uuid(g));
 	if (copy)
 		fs->image = copy;
 	else
@@ -265,6 +304,35 @@ static int make_fs(const struct gate *g, const char *workdir, const char *agent,
 	return rc;
 }
 
+/* D's members on SC's machine; --degraded: the last one left out, or
+ * (corrupt) attached with its md superblock broken in the work copy */
+static int attach_members(struct bl_scenario *sc, const struct gate *g,
+			  const struct bl_stack_disks *d)
+{
+	size_t n = g->degraded && !g->corrupt && !g->late_ms ? d->n - 1 : d->n; /* d->n > 1 */
+	char dev = (char)('a' + d->n - 1);
+	if (g->corrupt && bl_stack_md_corrupt(d->members[d->n - 1]) < 0)
+		return -1;
+	if (g->corrupt)
+		printf("bootlab gate: root stack %s, degraded: member %zu of %zu (m%zu.img, "
+		       "/dev/vd%c) attached with its md superblock corrupt (checksum wrong)\n",
+		       g->root_stack, d->n, d->n, d->n - 1, dev);
+	else if (g->late_ms)
+		printf("bootlab gate: root stack %s, degraded: member %zu of %zu (m%zu.img) "
+		       "hot-plugged %.3f s after the start\n",
+		       g->root_stack, d->n, d->n, d->n - 1, g->late_ms / 1000.0);
+	else if (g->degraded)
+		printf("bootlab gate: root stack %s, degraded: member %zu of %zu (m%zu.img, "
+		       "/dev/vd%c) left out, %zu attached\n",
+		       g->root_stack, d->n, d->n, d->n - 1, dev, n);
+	for (size_t i = 0; i + 1 < n; i++)
+		bl_plan_attach(sc, d->members[i], d->sources[i]);
+	/* (a repro keeps the corrupt copy, not its source) */
+	bl_plan_attach_late(sc, d->members[n - 1], g->corrupt ? NULL : d->sources[n - 1],
+			    g->late_ms);
+	return 0;
+}
+
 /* the layers under the filesystem FS (owned), written by mdadm and lvm2
  * in the builder guest (harness/builder), attached as the root's disks */
 static int add_stack(struct bl_scenario *sc, const struct gate *g, const char *workdir, char *fs)
@@ -276,7 +344,8 @@ static int add_stack(struct bl_scenario *sc, const struct gate *g, const char *w
 	    .key = bl_stack_has_kind(&g->stack, BL_KIND_LUKS) ? g->key : NULL,
 	    .key_len = g->key_len,
 	    .fs_label = g->by == BL_ROOT_BY_LABEL ? GATE_ROOT_LABEL : NULL,
-	    .fs_uuid = g->by == BL_ROOT_BY_UUID ? GATE_ROOT_UUID : NULL};
+	    .fs_uuid = root_uuid(g),
+	    .ids = &g->ids};
 	struct bl_stack_disks d;
 	int rc = bl_stack_build(&g->stack, &o, &d);
 	if (rc == 0) {
@@ -290,14 +359,7 @@ static int add_stack(struct bl_scenario *sc, const struct gate *g, const char *w
 			printf("bootlab gate: LUKS%c header UUID %s, opened as /dev/mapper/%s\n",
 			       bl_stack_has(&g->stack, BL_LAYER_LUKS1) ? '1' : '2', d.luks_uuid,
 			       BL_STACK_CRYPT);
-		size_t n = g->degraded ? d.n - 1 : d.n; /* check_stack(): d.n > 1 */
-		if (g->degraded)
-			printf(
-			    "bootlab gate: root stack %s, degraded: member %zu of %zu (m%zu.img, "
-			    "/dev/vd%c) left out, %zu attached\n",
-			    g->root_stack, d.n, d.n, d.n - 1, (char)('a' + n), n);
-		for (size_t i = 0; i < n; i++)
-			bl_plan_attach(sc, d.members[i], d.sources[i]);
+		rc = attach_members(sc, g, &d);
 		bl_stack_disks_release(&d);
 	} else {
 		bl_err_prefix("root stack %s", g->root_stack);
@@ -313,6 +375,10 @@ static int add_root_disk(struct bl_scenario *sc, const struct gate *g, const cha
 			 const char *agent, const struct strlist *mods, const char *order)
 {
 	char *copy = NULL;
+	if (g->disks) {
+		agent_files(cli_gate_layout_use(g->layout, sc), mods, order);
+		return 0;
+	}
 	if (g->root_image) {
 		copy = xasprintf("%s/root.img", workdir);
 		if (inject_into_image(g->root, copy, agent, mods, order, workdir) < 0) {
@@ -356,10 +422,12 @@ static bool has_word(const char *cmdline, const char *key)
 static char *root_word(const struct gate *g)
 {
 	const char *top = bl_stack_top_dev(&g->stack);
+	if (g->disks)
+		return xasprintf("root=%s", g->layout->root_dev);
 	if (g->by == BL_ROOT_BY_LABEL)
 		return xstrdup("root=LABEL=" GATE_ROOT_LABEL);
 	if (g->by == BL_ROOT_BY_UUID)
-		return xstrdup("root=UUID=" GATE_ROOT_UUID);
+		return xasprintf("root=UUID=%s", root_uuid(g));
 	return xasprintf("root=%s", top ? top : "/dev/vda");
 }
 
@@ -382,7 +450,10 @@ static char *gate_cmdline(const struct gate *g)
 		sb_release(&add);
 		return xstrdup(user);
 	}
-	printf("bootlab gate: root stack %s, adding %s\n", g->root_stack, sb_str(&add));
+	if (g->disks)
+		printf("bootlab gate: disks %s, adding %s\n", g->disks, sb_str(&add));
+	else
+		printf("bootlab gate: root stack %s, adding %s\n", g->root_stack, sb_str(&add));
 	char *r = xasprintf("%s%s%s", sb_str(&add), *user ? " " : "", user);
 	sb_release(&add);
 	return r;
@@ -691,11 +762,34 @@ static void print_mdstat(const struct gate *g, const struct bl_run *run,
 	}
 }
 
+/* --degraded=late: when each boot's member was hot-plugged, or why not */
+static void print_hotplugs(const struct gate *g, const struct bl_run *run,
+			   struct bl_scenario *const *scs)
+{
+	for (size_t v = 0; v < run->nvariants; v++) {
+		const struct bl_result *r = bl_variant_main(&run->variants[v]);
+		const char *stack = g->stacks.v[stack_of(scs, g->stacks.n, r)];
+		for (size_t i = 0; i < r->nhotplugs; i++) {
+			printf("bootlab gate: root stack %s: member hot-plugged at %.3f s%s", stack,
+			       r->hotplugs[i].at_s,
+			       r->hotplugs[i].error ? ": QEMU refused: " : "\n");
+			if (r->hotplugs[i].error)
+				put_text("", r->hotplugs[i].error);
+		}
+		if (!r->nhotplugs)
+			printf("bootlab gate: root stack %s: the boot ended before the member was "
+			       "hot-plugged\n",
+			       stack);
+	}
+}
+
 /* the verdict of a run that happened: printed, the JUnit file copied */
 static int gate_verdict(const struct gate *g, const struct bl_run *run,
 			struct bl_scenario *const *scs, const char *workdir)
 {
 	int rc = cmd_run_report(run);
+	if (g->late_ms)
+		print_hotplugs(g, run, scs);
 	if (g->degraded)
 		print_mdstat(g, run, scs);
 	if (g->stacks.n > 1)
@@ -771,17 +865,33 @@ static int gate_run(const struct gate *g, const char *workdir, int argc, char **
 	return rc;
 }
 
+/* --degraded=HOW: absent, corrupt or late:T */
+static void degraded_option(struct gate *g, const char *how)
+{
+	g->degraded = true;
+	g->corrupt = !strcmp(how, "corrupt");
+	g->late_ms = 0;
+	if (!strncmp(how, "late:", 5)) {
+		if (bl_parse_duration(how + 5, &g->late_ms) < 0)
+			die("gate: --degraded=%s: %s", how, bl_errmsg());
+		if (g->late_ms < 1 || g->late_ms > 3600000)
+			die("gate: --degraded=%s: from 1ms to 1h", how);
+	} else if (!g->corrupt && strcmp(how, "absent")) {
+		die("gate: --degraded='%s': absent (the default), corrupt or late:T", how);
+	}
+}
+
 /* the options into G: -1 to go on, else the exit status */
 static int gate_parse(struct gate *g, int argc, char **argv)
 {
 	static const char *const names[] = {
 	    "--kernel",	   "--modules", "--root",	"--cmdline", "--arch",
 	    "--machine",   "--memory",	"--timeout",	"--junit",   "--report-dir",
-	    "--root-size", "--root-by", "--passphrase", "--keyfile"};
+	    "--root-size", "--root-by", "--passphrase", "--keyfile", "--disks"};
 	const char **slots[] = {&g->kernel,	&g->modules,	&g->root,      &g->cmdline,
 				&g->arch,	&g->machine,	&g->memory,    &g->timeout,
 				&g->junit,	&g->report_dir, &g->root_size, &g->root_by,
-				&g->passphrase, &g->keyfile};
+				&g->passphrase, &g->keyfile,	&g->disks};
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char **slot = NULL;
@@ -794,8 +904,8 @@ static int gate_parse(struct gate *g, int argc, char **argv)
 		} else if (!strcmp(a, "--observe")) {
 			g->observe = true;
 			continue;
-		} else if (!strcmp(a, "--degraded")) {
-			g->degraded = true;
+		} else if (!strcmp(a, "--degraded") || !strncmp(a, "--degraded=", 11)) {
+			degraded_option(g, a[10] ? a + 11 : "absent");
 			continue;
 		} else if (!strcmp(a, "--freeze") || !strncmp(a, "--freeze=", 9) ||
 			   !strcmp(a, "--dump-memory")) {
@@ -808,6 +918,12 @@ static int gate_parse(struct gate *g, int argc, char **argv)
 			if (i + 1 >= argc)
 				die("gate: option '%s' needs a value", a);
 			sl_push(a[2] == 'i' ? &g->initramfs : &g->stacks, argv[++i]);
+			continue;
+		} else if (!strcmp(a, "--uuid")) {
+			if (i + 1 >= argc)
+				die("gate: option '%s' needs a value", a);
+			if (bl_stack_id_parse(argv[++i], &g->ids) < 0)
+				die("gate: --uuid %s", bl_errmsg());
 			continue;
 		} else if (!strcmp(a, "-j") || !strcmp(a, "--jobs")) {
 			if (i + 1 >= argc)
@@ -893,6 +1009,45 @@ static void check_key(struct gate *g)
 	}
 }
 
+/* --uuid NAME=: some stack has the layer it names */
+static void check_ids(const struct gate *g)
+{
+	bool md = false, luks = false;
+	for (size_t i = 0; i < g->stacks.n; i++) {
+		md |= bl_stack_has_kind(&g->parsed[i], BL_KIND_MD);
+		luks |= bl_stack_has_kind(&g->parsed[i], BL_KIND_LUKS);
+	}
+	if (g->ids.array[0] && !md)
+		die("gate: --uuid md=%s: no --root-stack has an md layer (raid1, raid5, raid10)",
+		    g->ids.array);
+	if (g->ids.luks[0] && !luks)
+		die("gate: --uuid luks=%s: no --root-stack has a luks layer", g->ids.luks);
+	if (g->ids.root[0] && g->root_image)
+		die("gate: --uuid root=%s needs a root made by bootlab, not --root IMAGE",
+		    g->ids.root);
+}
+
+/* --disks FILE: loaded now, so a bad file stops the gate before anything
+ * is built; it replaces every option that makes the root */
+static void check_layout(struct gate *g)
+{
+	const char *other = g->root						  ? "--root"
+			    : g->stacks.n					  ? "--root-stack"
+			    : g->degraded					  ? "--degraded"
+			    : g->root_by					  ? "--root-by"
+			    : g->ids.array[0] || g->ids.luks[0] || g->ids.root[0] ? "--uuid"
+										  : NULL;
+	if (other)
+		die("gate: --disks and %s: the layout file says what the root is", other);
+	g->layout = xcalloc(1, sizeof(*g->layout));
+	if (cli_gate_layout_load(g->disks, g->layout) < 0)
+		die("gate: --disks %s", bl_errmsg());
+	if (!g->layout->root_dev && !(g->cmdline && has_word(g->cmdline, "root=")))
+		die("gate: --disks %s: the root (%s) is on an md array, named md0 or md127 as "
+		    "the initramfs chooses: give root= in --cmdline",
+		    g->disks, g->layout->field);
+}
+
 /* --root-stack and --root-by: a stack bootlab builds, named as it can be */
 static void check_stack(struct gate *g)
 {
@@ -913,12 +1068,13 @@ static void check_stack(struct gate *g)
 			die("gate: --degraded: root stack '%s' has no md layer (raid1, raid5, "
 			    "raid10) that runs without a member",
 			    g->stacks.v[i]);
-	if (bl_root_by_parse(g->root_by, &g->by) < 0)
+	if (bl_root_by_parse(g->root_by ? g->root_by : "path", &g->by) < 0)
 		die("gate: --root-by: %s", bl_errmsg());
 	check_key(g);
 	if (g->by != BL_ROOT_BY_PATH && g->root_image)
 		die("gate: --root-by %s needs a root made by bootlab, not --root IMAGE",
 		    g->root_by);
+	check_ids(g);
 }
 
 /* the files named exist; their paths made absolute */
@@ -958,12 +1114,13 @@ int cmd_gate(int argc, char **argv)
 			 .report_dir = "reports",
 			 .root_size = "128M",
 			 .jobs = 1,
-			 .root_by = "path",
 			 .freeze.hold_ms = BL_FREEZE_HOLD_MS};
 	int rc = gate_parse(&g, argc, argv);
 	if (rc < 0) {
 		check_files(&g);
 		check_values(&g);
+		if (g.disks)
+			check_layout(&g);
 		check_stack(&g);
 		char *workdir = bl_mktemp_dir("gate");
 		if (!workdir) {
@@ -982,6 +1139,9 @@ int cmd_gate(int argc, char **argv)
 		free(g.owned[i]);
 	sl_release(&g.initramfs);
 	sl_release(&g.stacks);
+	if (g.layout)
+		cli_gate_layout_release(g.layout);
+	free(g.layout);
 	free(g.key);
 	return rc;
 }

@@ -4,6 +4,7 @@
  */
 #include "disk/stack.h"
 
+#include <ctype.h>
 #include <string.h>
 
 #include "util/util.h"
@@ -122,4 +123,61 @@ int bl_root_by_parse(const char *word, enum bl_root_by *by)
 			return 0;
 		}
 	return bl_err("'%s' is not path, uuid or label", word);
+}
+
+/* the forms a UUID is written in: groups of hex digits and a separator */
+static const struct {
+	char sep;
+	size_t n;
+	size_t group[5];
+} uuid_forms[] = {{'-', 5, {8, 4, 4, 4, 12}}, {':', 4, {8, 8, 8, 8}}};
+
+/* U in form F: its 32 hex digits in lower case into HEX */
+static bool uuid_in_form(const char *u, size_t f, char hex[33])
+{
+	size_t n = 0;
+	for (size_t g = 0; g < uuid_forms[f].n; g++) {
+		if (g && *u++ != uuid_forms[f].sep)
+			return false;
+		for (size_t k = 0; k < uuid_forms[f].group[g]; k++, u++) {
+			if (!isxdigit((unsigned char)*u))
+				return false;
+			hex[n++] = (char)tolower((unsigned char)*u);
+		}
+	}
+	hex[n] = 0;
+	return !*u;
+}
+
+/* U as 8-4-4-4-12 or (MD) also 8:8:8:8, its hex digits into HEX */
+static int uuid_hex(const char *u, bool md, char hex[33])
+{
+	if (uuid_in_form(u, 0, hex) || (md && uuid_in_form(u, 1, hex)))
+		return 0;
+	return bl_err("'%s' is not a UUID (32 hex digits as 8-4-4-4-12%s)", u,
+		      md ? ", or mdadm's 8:8:8:8" : "");
+}
+
+int bl_stack_id_parse(const char *arg, struct bl_stack_ids *ids)
+{
+	const char *eq = strchr(arg, '=');
+	size_t len = eq ? (size_t)(eq - arg) : 0;
+	char *slot = !eq				    ? NULL
+		     : len == 2 && !strncmp(arg, "md", 2)   ? ids->array
+		     : len == 4 && !strncmp(arg, "luks", 4) ? ids->luks
+		     : len == 4 && !strncmp(arg, "root", 4) ? ids->root
+							    : NULL;
+	char hex[33];
+	if (!slot)
+		return bl_err("'%s': want NAME=UUID, NAME one of md, luks, root", arg);
+	if (*slot)
+		return bl_err("'%.*s' given twice", (int)len, arg);
+	if (uuid_hex(eq + 1, slot == ids->array, hex) < 0)
+		return bl_err_prefix("%.*s", (int)len, arg);
+	if (slot == ids->array)
+		snprintf(slot, 40, "%.8s:%.8s:%.8s:%.8s", hex, hex + 8, hex + 16, hex + 24);
+	else
+		snprintf(slot, 37, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
+			 hex + 20);
+	return 0;
 }

@@ -35,6 +35,21 @@ struct bl_stack {
 /* how the root= word bootlab adds names the top filesystem */
 enum bl_root_by { BL_ROOT_BY_PATH, BL_ROOT_BY_UUID, BL_ROOT_BY_LABEL };
 
+/* identifiers the user fixes (bootlab gate --uuid NAME=UUID), "" where
+ * not, so that an initramfs that embeds them (mdadm.conf, crypttab,
+ * fstab) can be built before the disks */
+struct bl_stack_ids {
+	char array[40]; /* the md array's, as mdadm prints it: 8:8:8:8 hex */
+	char luks[37];	/* the LUKS header's: 8-4-4-4-12 */
+	char root[37];	/* the top filesystem's: 8-4-4-4-12 */
+};
+
+/* ARG "NAME=UUID" into IDS: NAME md, luks or root; UUID 32 hex digits as
+ * 8-4-4-4-12, or for md also mdadm's 8:8:8:8, stored in lower case in
+ * the form that NAME's tool prints; -1 with bl_err() naming what is wrong
+ * (a NAME given twice too) */
+int bl_stack_id_parse(const char *arg, struct bl_stack_ids *ids);
+
 /* SPEC into S; -1 with bl_err() naming the word and what may stand there */
 int bl_stack_parse(const char *spec, struct bl_stack *s);
 int bl_root_by_parse(const char *word, enum bl_root_by *by);

@@ -51,6 +51,14 @@ static void boot_log(const struct bl_machine_plan *plan)
 	close(fd);
 }
 
+bool bl_machine_has_late(const struct bl_machine_plan *plan)
+{
+	for (size_t i = 0; plan->disk_late_ms && i < plan->ndisks; i++)
+		if (plan->disk_late_ms[i] > 0)
+			return true;
+	return false;
+}
+
 int bl_machine_start(const struct bl_machine_plan *plan, struct bl_machine *m)
 {
 	memset(m, 0, sizeof(*m));
@@ -59,6 +67,9 @@ int bl_machine_start(const struct bl_machine_plan *plan, struct bl_machine *m)
 	m->ops = bl_backend_find(plan->backend);
 	if (!m->ops)
 		return bl_err("unknown backend '%s'", plan->backend);
+	if (bl_machine_has_late(plan) && strcmp(plan->backend, "qemu"))
+		return bl_err("a disk hot-plugged after the start needs the qemu backend, not %s",
+			      plan->backend);
 	int rc = m->ops->start(plan, m);
 	if (rc == 0)
 		boot_log(plan);

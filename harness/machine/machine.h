@@ -74,6 +74,9 @@ struct bl_machine_plan {
 	int memory_mb;
 	const char *const *disks; /* raw image paths, in order (vda, vdb, ...) */
 	size_t ndisks;
+	const int *disk_late_ms;       /* NULL, or per disk: 0 attached at boot, N > 0
+					  hot-plugged N ms after the start (qemu over
+					  PCI only; bl_machine_hotplug) */
 	const char *const *extra_args; /* NULL-terminated or NULL */
 	const char *workdir;	       /* private folder for this boot (sockets, logs) */
 	const char *connect;	       /* libvirt URI, or NULL */
@@ -128,6 +131,8 @@ struct bl_backend {
 const struct bl_backend *bl_backend_find(const char *name);
 /* start the plan on its backend */
 int bl_machine_start(const struct bl_machine_plan *plan, struct bl_machine *m);
+/* whether PLAN has a disk to hot-plug (disk_late_ms) */
+bool bl_machine_has_late(const struct bl_machine_plan *plan);
 /* non-blocking: 1 when the emulator has exited (m->status set), else 0 */
 int bl_machine_poll_exit(struct bl_machine *m);
 /* end the emulator: SIGTERM to its group, wait up to grace_ms, SIGKILL,
@@ -204,6 +209,9 @@ int bl_qmp_open(struct bl_qmp *q, int fd, int timeout_ms);
  * naming CMD and QEMU's error. Events on the way are skipped. */
 int bl_qmp_execute(struct bl_qmp *q, const char *cmd, json_t *args, int timeout_ms, json_t **ret);
 void bl_qmp_release(struct bl_qmp *q);
+/* qemu.c: disk I of a plan with disk_late_ms, plugged into its hot-plug
+ * port now over Q (QMP device_add); -1 with QEMU's message */
+int bl_qemu_hotplug(struct bl_qmp *q, size_t i, int timeout_ms);
 
 /* libvirt_job.c: whether the libvirt host at URI takes a connection
  * within TIMEOUT_MS: 0, else -1 with a message saying why. The run engine

@@ -142,15 +142,20 @@ static char *opt_value(const char *s)
 /* a unix socket's path must fit sun_path (108 bytes with its NUL) */
 #define SUN_PATH_MAX 107
 
-/* --freeze: bootlab's own QMP channel on fd 4 (no path, no connect
- * loop, like the agent's), and monitor.sock (HMP) and qmp.sock in the
- * work folder for a user to connect to while the guest is held */
-static int monitor_args(const struct bl_machine_plan *p, struct strlist *av)
+/* bootlab's own QMP channel on fd 4 (no path, no connect loop, like the
+ * agent's): --freeze and hot-plugged disks */
+static void qmp_args(struct strlist *av)
 {
 	sl_push(av, "-chardev");
 	sl_push(av, "socket,id=blqmp,fd=4");
 	sl_push(av, "-mon");
 	sl_push(av, "chardev=blqmp,mode=control");
+}
+
+/* --freeze: monitor.sock (HMP) and qmp.sock in the work folder for a
+ * user to connect to while the guest is held */
+static int monitor_args(const struct bl_machine_plan *p, struct strlist *av)
+{
 	static const struct {
 		const char *id, *file, *mode;
 	} socks[] = {{"hmp", BL_QEMU_HMP_SOCK, "readline"}, {"qmp", BL_QEMU_QMP_SOCK, "control"}};
@@ -170,6 +175,36 @@ static int monitor_args(const struct bl_machine_plan *p, struct strlist *av)
 		sl_pushf(av, "chardev=user%s,mode=%s", socks[i].id, socks[i].mode);
 		free(val);
 		free(path);
+	}
+	return 0;
+}
+
+/* the disks: a drive each; a device each for those attached at boot,
+ * an empty PCIe root port each for the late ones (bl_qemu_hotplug puts
+ * the device there). q35's ports are hot-plugged natively, not by ACPI:
+ * bootlab's own kernel has no ACPI */
+static int disk_args(const struct bl_machine_plan *p, const char *machine, bool mmio,
+		     struct strlist *av)
+{
+	bool late = bl_machine_has_late(p);
+	if (late && mmio)
+		return bl_err("qemu backend: a hot-plugged disk needs virtio over PCI (q35, virt), "
+			      "not machine '%s'",
+			      machine);
+	if (late && !strcmp(machine, "q35"))
+		sl_push(av, "-global"),
+		    sl_push(av, "ICH9-LPC.acpi-pci-hotplug-with-bridge-support=off");
+	for (size_t i = 0; i < p->ndisks; i++) {
+		char *file = opt_value(p->disks[i]);
+		sl_push(av, "-drive");
+		sl_pushf(av, "file=%s,format=raw,if=none,id=d%zu,cache=unsafe", file, i);
+		free(file);
+		sl_push(av, "-device");
+		if (p->disk_late_ms && p->disk_late_ms[i] > 0)
+			sl_pushf(av, "pcie-root-port,id=blhp%zu,chassis=%zu", i, i + 1);
+		else
+			sl_pushf(av, "%s,drive=d%zu", mmio ? "virtio-blk-device" : "virtio-blk-pci",
+				 i);
 	}
 	return 0;
 }
@@ -233,14 +268,8 @@ int bl_qemu_argv(const struct bl_machine_plan *p, const char *accel, bool probe,
 	sl_push(av, "-device");
 	sl_push(av, "virtserialport,bus=vs0.0,chardev=ag,name=org.bootlab.agent");
 
-	for (size_t i = 0; i < p->ndisks; i++) {
-		char *file = opt_value(p->disks[i]);
-		sl_push(av, "-drive");
-		sl_pushf(av, "file=%s,format=raw,if=none,id=d%zu,cache=unsafe", file, i);
-		free(file);
-		sl_push(av, "-device");
-		sl_pushf(av, "%s,drive=d%zu", mmio ? "virtio-blk-device" : "virtio-blk-pci", i);
-	}
+	if (disk_args(p, machine, mmio, av) < 0)
+		return -1;
 	for (size_t i = 0; p->extra_args && p->extra_args[i]; i++)
 		sl_push(av, p->extra_args[i]);
 	if (p->gdb_port > 0) {
@@ -249,7 +278,22 @@ int bl_qemu_argv(const struct bl_machine_plan *p, const char *accel, bool probe,
 	}
 	if (p->gdb_wait)
 		sl_push(av, "-S");
+	if (p->monitors || bl_machine_has_late(p))
+		qmp_args(av);
 	return p->monitors ? monitor_args(p, av) : 0;
+}
+
+/* QMP device_add of late disk I: virtio-blk-pci on drive dI, into port
+ * blhpI */
+int bl_qemu_hotplug(struct bl_qmp *q, size_t i, int timeout_ms)
+{
+	char drive[32], bus[32], id[32];
+	snprintf(drive, sizeof(drive), "d%zu", i);
+	snprintf(bus, sizeof(bus), "blhp%zu", i);
+	snprintf(id, sizeof(id), "blhot%zu", i);
+	json_t *args = json_pack("{s:s, s:s, s:s, s:s}", "driver", "virtio-blk-pci", "drive", drive,
+				 "bus", bus, "id", id);
+	return bl_qmp_execute(q, "device_add", args, timeout_ms, NULL);
 }
 
 int bl_qemu_free_port(void)
@@ -292,7 +336,7 @@ static int qemu_start(const struct bl_machine_plan *p, struct bl_machine *m)
 	 * watchdog's fork would take CPU from the boot's first milliseconds */
 	m->no_watchdog = true;
 
-	int rc = bl_machine_spawn_channels(m, sl_argv(&av), p->monitors);
+	int rc = bl_machine_spawn_channels(m, sl_argv(&av), p->monitors || bl_machine_has_late(p));
 	sl_release(&av);
 	return rc;
 fail:

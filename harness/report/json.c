@@ -127,6 +127,19 @@ static char *run_host(const struct bl_run_info *run)
 	return xstrdup(u.nodename);
 }
 
+/* the disks hot-plugged during the boot, when there were any */
+static void hotplugs_json(json_t *emu, const struct bl_result *r)
+{
+	if (!r->nhotplugs)
+		return;
+	json_t *a = json_array();
+	for (size_t i = 0; i < r->nhotplugs; i++)
+		json_array_append_new(a, json_pack("{s:s, s:f, s:o}", "disk", r->hotplugs[i].disk,
+						   "at_s", r->hotplugs[i].at_s, "error",
+						   str_or_null(r->hotplugs[i].error)));
+	json_object_set_new(emu, "hotplugged", a);
+}
+
 /* libvirt: "connect", the host R booted on, and "moved_from", the lost
  * host it left (docs/libvirt.md, "A host lost mid-run"); neither for a
  * local boot */
@@ -312,6 +325,7 @@ json_t *bl_result_to_json(const struct bl_result *r, const char *report_dir)
 	if (r->emulator_uploaded > 0)
 		json_object_set_new(emu, "uploaded_bytes", json_integer(r->emulator_uploaded - 1));
 	moved_json(emu, r);
+	hotplugs_json(emu, r);
 	json_object_set_new(emu, "work_dir", str_or_null(r->work_dir));
 	json_object_set_new(emu, "work_dir_kept", json_boolean(r->work_dir_kept));
 	json_object_set_new(o, "emulator", emu);

@@ -222,6 +222,27 @@ static int emulator_status(const char *exit)
 	return -1;
 }
 
+/* emulator.hotplugged, when there */
+static int read_hotplugs(struct rd *rd, json_t *emu, struct bl_result *r)
+{
+	json_t *a, *h;
+	size_t i;
+	if (get(rd, emu, "hotplugged", T_ARR | T_OPT, &a) < 0 || !a)
+		return 0;
+	r->hotplugs = xcalloc(json_array_size(a) + 1, sizeof(*r->hotplugs));
+	json_array_foreach(a, i, h)
+	{
+		struct bl_hotplug *p = &r->hotplugs[r->nhotplugs++];
+		size_t back = enter(rd, "hotplugged", (long)i);
+		if (get_str(rd, h, "disk", 0, &p->disk) < 0 ||
+		    get_secs(rd, h, "at_s", 0, &p->at_s) < 0 ||
+		    get_str(rd, h, "error", 0, &p->error) < 0)
+			return -1;
+		leave(rd, back);
+	}
+	return 0;
+}
+
 static int read_emulator(struct rd *rd, json_t *obj, struct bl_result *r)
 {
 	json_t *emu, *cpu, *kept, *up;
@@ -235,7 +256,8 @@ static int read_emulator(struct rd *rd, json_t *obj, struct bl_result *r)
 	    get(rd, emu, "cpu", T_INT | T_NULL | T_OPT, &cpu) < 0 ||
 	    get(rd, emu, "uploaded_bytes", T_INT | T_OPT, &up) < 0 ||
 	    get_str(rd, emu, "work_dir", T_OPT, &r->work_dir) < 0 ||
-	    get(rd, emu, "work_dir_kept", T_BOOL | T_OPT, &kept) < 0) {
+	    get(rd, emu, "work_dir_kept", T_BOOL | T_OPT, &kept) < 0 ||
+	    read_hotplugs(rd, emu, r) < 0) {
 		free(exit);
 		return -1;
 	}

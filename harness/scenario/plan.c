@@ -1142,6 +1142,7 @@ void bl_scenario_free(struct bl_scenario *s)
 	}
 	free(s->attach);
 	free(s->attach_src);
+	free(s->attach_late_ms);
 	free(s->cmdline);
 	if (s->emulator_args)
 		for (char **a = s->emulator_args; *a; a++)

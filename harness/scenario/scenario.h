@@ -193,6 +193,7 @@ struct bl_scenario {
 	 * stacks of bootlab gate and the stack builder's own guest) */
 	char **attach;	      /* NULL-terminated, or NULL */
 	char **attach_src;    /* each one's pristine copy (for repro), same length */
+	int *attach_late_ms;  /* each one's hot-plug time after the start, 0: at boot */
 	char *cmdline;	      /* extra kernel command line (bootlab adds console etc.) */
 	int memory_mb;	      /* default 256 */
 	int timeout_ms;	      /* whole boot deadline; default 60000 */

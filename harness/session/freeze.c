@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define QMP_OPEN_MS 5000
 #define QMP_STOP_MS 5000
 /* a dump writes the guest's whole memory: minutes at worst */
 #define QMP_DUMP_MS 300000
@@ -57,8 +56,7 @@ int sess_freeze(struct sess *s, const char *why)
 {
 	if (s->frozen)
 		return 0;
-	if (bl_qmp_open(&s->qmp, s->m.qmp_fd, QMP_OPEN_MS) < 0 ||
-	    bl_qmp_execute(&s->qmp, "stop", NULL, QMP_STOP_MS, NULL) < 0) {
+	if (sess_qmp(s) < 0 || bl_qmp_execute(&s->qmp, "stop", NULL, QMP_STOP_MS, NULL) < 0) {
 		bl_warn("--freeze: '%s' cannot be frozen: %s", s->sc->name, bl_errmsg());
 		s->freeze_on = false;
 		return -1;

@@ -494,6 +494,52 @@ static void pollset_fill(struct sess *s, struct pollset *ps)
 	}
 }
 
+#define QMP_OPEN_MS 5000
+#define QMP_HOTPLUG_MS 5000
+
+int sess_qmp(struct sess *s)
+{
+	if (!s->qmp_open && bl_qmp_open(&s->qmp, s->m.qmp_fd, QMP_OPEN_MS) < 0)
+		return -1;
+	s->qmp_open = true;
+	return 0;
+}
+
+/* when the next disk is due to be hot-plugged (absolute ns), or INT64_MAX */
+static int64_t late_next(const struct sess *s)
+{
+	int64_t next = INT64_MAX;
+	for (size_t i = 0; i < s->nlate; i++)
+		if (s->late_ms[i] > 0 && !s->plugged[i] &&
+		    s->t0 + (int64_t)s->late_ms[i] * 1000000 < next)
+			next = s->t0 + (int64_t)s->late_ms[i] * 1000000;
+	return next;
+}
+
+/* the disks due by now plugged in (QMP device_add), each recorded in the
+ * result; one QEMU refuses is recorded with its reason and a warning */
+static void hotplug_due(struct sess *s)
+{
+	for (size_t i = 0; i < s->nlate && !s->ended && !s->frozen; i++) {
+		if (s->plugged[i] || s->late_ms[i] <= 0 ||
+		    sess_since(s) < (int64_t)s->late_ms[i] * 1000000)
+			continue;
+		s->plugged[i] = true;
+		struct bl_result *r = s->r;
+		r->hotplugs = xrealloc(r->hotplugs, (r->nhotplugs + 1) * sizeof(*r->hotplugs));
+		struct bl_hotplug *h = &r->hotplugs[r->nhotplugs++];
+		*h = (struct bl_hotplug){.disk = xstrdup(s->late_disk[i]),
+					 .at_s = (double)sess_since(s) / 1e9};
+		if (sess_qmp(s) < 0 || bl_qemu_hotplug(&s->qmp, i, QMP_HOTPLUG_MS) < 0) {
+			h->error = xstrdup(bl_errmsg());
+			bl_warn("'%s': disk '%s' was not hot-plugged: %s", s->sc->name, h->disk,
+				h->error);
+		}
+		log_line(s, "bootlab: disk %s hot-plugged at %.3f s%s%s", h->disk, h->at_s,
+			 h->error ? ": " : "", h->error ? h->error : "");
+	}
+}
+
 /* how long this round may sleep, in ms: until UNTIL or the loop's own
  * deadlines (the panic's grace, a powered-off guest's last words) */
 static int wake_ms(struct sess *s, int64_t until, const struct pollset *ps)
@@ -508,6 +554,8 @@ static int wake_ms(struct sess *s, int64_t until, const struct pollset *ps)
 		wake = s->quiet_send_ns;
 	if (s->down_ns && s->down_ns + s->down_grace_ns < wake)
 		wake = s->down_ns + s->down_grace_ns;
+	if (late_next(s) < wake)
+		wake = late_next(s);
 	int ms = wake > now ? (int)((wake - now + 999999) / 1000000) : 0;
 	/* nothing wakes us when the emulator exits: look every 20 ms once its
 	 * channels are closed, every 200 ms (libvirt) while they are open */
@@ -689,6 +737,7 @@ static void sess_pump(struct sess *s, int64_t until)
 	if (!s->ended && s->down_ns && bl_now_ns() >= s->down_ns + s->down_grace_ns)
 		sess_end_machine(s);
 	panic_hang(s);
+	hotplug_due(s);
 }
 
 enum bl_stop sess_blocked(struct sess *s, bool panic_ok)
@@ -908,6 +957,12 @@ int sess_open(struct sess *s, const struct bl_scenario *sc, const struct bl_prep
 	    s->panic_grace_ns < PANIC_EXIT_MS * 1000000LL)
 		s->panic_grace_ns = PANIC_EXIT_MS * 1000000LL;
 	r->kernel_cmdline = xstrdup(s->m.full_cmdline ? s->m.full_cmdline : "");
+	if (bl_machine_has_late(&prep->plan)) {
+		s->late_disk = prep->plan.disks;
+		s->late_ms = prep->plan.disk_late_ms;
+		s->nlate = prep->plan.ndisks;
+		s->plugged = xcalloc(s->nlate, sizeof(bool));
+	}
 	sess_phase(s, BL_PH_SPAWN, -1);
 	s->boot_deadline = s->t0 + (int64_t)(sc->timeout_ms > 0 ? sc->timeout_ms : 60000) * 1000000;
 	return 0;
@@ -953,5 +1008,6 @@ void sess_close(struct sess *s)
 	sb_release(&s->stdin_held);
 	bl_kparser_free(s->kp);
 	bl_qmp_release(&s->qmp);
+	free(s->plugged);
 	free(s->frz.dump);
 }

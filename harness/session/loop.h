@@ -82,10 +82,17 @@ struct sess {
 	int script_pidfd;
 
 	/* --freeze (freeze.c) */
-	bool freeze_on;		      /* a panic or a deadline stops the guest, not ends it */
-	bool frozen;		      /* QMP `stop` done: the guest is held as it was */
-	struct bl_frozen frz;	      /* why and when, for the result if the boot is held */
-	struct bl_qmp qmp;	      /* the private QMP channel, open once frozen */
+	bool freeze_on;	      /* a panic or a deadline stops the guest, not ends it */
+	bool frozen;	      /* QMP `stop` done: the guest is held as it was */
+	struct bl_frozen frz; /* why and when, for the result if the boot is held */
+	struct bl_qmp qmp;    /* the private QMP channel, open once frozen or
+				 hot-plugging (sess_qmp) */
+	bool qmp_open;
+	/* disks to hot-plug (the plan's disk_late_ms), each done once */
+	const char *const *late_disk;
+	const int *late_ms;
+	bool *plugged;
+	size_t nlate;
 	struct bl_machine_plan fplan; /* the plan as started (no command line): what the
 					 hold prints; its strings are the prepared boot's */
 };
@@ -97,6 +104,9 @@ int sess_open(struct sess *s, const struct bl_scenario *sc, const struct bl_prep
 /* stop the machine if it runs, hand the console tail and timings to the
  * result, release S */
 void sess_close(struct sess *s);
+/* the private QMP channel, opened (greeting, capabilities) the first
+ * time; -1 with a message */
+int sess_qmp(struct sess *s);
 /* ---- freeze.c ---- */
 /* how long after the panic trailer the guest is frozen: its last console
  * bytes are out by then */

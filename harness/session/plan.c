@@ -102,7 +102,18 @@ void bl_plan_attach(struct bl_scenario *sc, const char *path, const char *source
 		n++;
 	sc->attach = xrealloc(sc->attach, (n + 2) * sizeof(*sc->attach));
 	sc->attach_src = xrealloc(sc->attach_src, (n + 2) * sizeof(*sc->attach_src));
+	sc->attach_late_ms = xrealloc(sc->attach_late_ms, (n + 1) * sizeof(*sc->attach_late_ms));
 	sc->attach[n] = xstrdup(path);
 	sc->attach_src[n] = xstrdup(source ? source : path);
+	sc->attach_late_ms[n] = 0;
 	sc->attach[n + 1] = sc->attach_src[n + 1] = NULL;
+}
+
+void bl_plan_attach_late(struct bl_scenario *sc, const char *path, const char *source, int late_ms)
+{
+	bl_plan_attach(sc, path, source);
+	size_t n = 0;
+	while (sc->attach[n + 1])
+		n++;
+	sc->attach_late_ms[n] = late_ms;
 }

@@ -316,7 +316,9 @@ static void attach_disks(const struct bl_scenario *sc, struct bl_prepared *p)
 		return;
 	p->disks = xrealloc(p->disks, (p->ndisks + n) * sizeof(char *));
 	p->disk_sources = xrealloc(p->disk_sources, (p->ndisks + n) * sizeof(char *));
+	p->disk_late_ms = xcalloc(p->ndisks + n, sizeof(int));
 	for (size_t i = 0; i < n; i++) {
+		p->disk_late_ms[p->ndisks] = sc->attach_late_ms[i];
 		p->disk_sources[p->ndisks] = xstrdup(sc->attach_src[i]);
 		p->disks[p->ndisks++] = xstrdup(sc->attach[i]);
 	}
@@ -468,6 +470,7 @@ static void plan_boot(const struct bl_scenario *sc, const char *workdir, struct 
 	mp->memory_mb = sc->memory_mb;
 	mp->disks = (const char *const *)p->disks;
 	mp->ndisks = p->ndisks;
+	mp->disk_late_ms = p->disk_late_ms;
 	mp->extra_args = (const char *const *)sc->emulator_args;
 	mp->workdir = workdir;
 	bl_cmdline_parse(&mp->cmdline, sc->cmdline);
@@ -596,6 +599,7 @@ void bl_prepared_release(struct bl_prepared *p)
 	}
 	free(p->disks);
 	free(p->disk_sources);
+	free(p->disk_late_ms);
 	free(p->arch);
 	free(p->machine);
 	free(p->virtio);

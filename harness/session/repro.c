@@ -69,6 +69,8 @@ static json_t *disks_json(const struct bl_prepared *p, const char *dir)
 			json_decref(a);
 			return NULL;
 		}
+		if (p->disk_late_ms && p->disk_late_ms[i] > 0)
+			json_object_set_new(d, "late_ms", json_integer(p->disk_late_ms[i]));
 		json_array_append_new(a, d);
 	}
 	return a;

@@ -107,6 +107,22 @@ static int get_file(const struct rd *rd, json_t *obj, const char *field, bool fo
 	return rc < 0 ? rc : check_hash(rd, field, f);
 }
 
+/* a disk's late_ms (hot-plugged then): absent, or 1 ms to an hour */
+static int get_late(const struct rd *rd, json_t *obj, const char *field, int *out)
+{
+	json_t *v = json_object_get(obj, "late_ms");
+	if (!v)
+		return 0;
+	char *sub = xasprintf("%s.late_ms", field);
+	int rc = 0;
+	if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 3600000)
+		rc = field_err(rd, sub, "not a whole number of ms from 1 to 3600000");
+	else
+		*out = (int)json_integer_value(v);
+	free(sub);
+	return rc;
+}
+
 static int read_disks(const struct rd *rd, json_t *doc)
 {
 	json_t *a = json_object_get(doc, "disks"), *v;
@@ -114,12 +130,14 @@ static int read_disks(const struct rd *rd, json_t *doc)
 	if (!json_is_array(a))
 		return field_err(rd, "disks", a ? "not an array" : "missing");
 	rd->rec->disks = xcalloc(json_array_size(a) + 1, sizeof(*rd->rec->disks));
+	rd->rec->disk_late_ms = xcalloc(json_array_size(a) + 1, sizeof(int));
 	json_array_foreach(a, i, v)
 	{
 		char field[40];
 		snprintf(field, sizeof(field), "disks.%zu", i);
 		rd->rec->ndisks = i + 1;
-		if (get_file(rd, v, field, true, &rd->rec->disks[i]) < 0)
+		if (get_file(rd, v, field, true, &rd->rec->disks[i]) < 0 ||
+		    get_late(rd, v, field, &rd->rec->disk_late_ms[i]) < 0)
 			return -1;
 	}
 	return 0;
@@ -307,6 +325,7 @@ void bl_repro_release(struct bl_repro *rec)
 	for (size_t i = 0; i < rec->ndisks; i++)
 		file_release(&rec->disks[i]);
 	free(rec->disks);
+	free(rec->disk_late_ms);
 	free(rec->arch);
 	free(rec->backend);
 	free(rec->machine);
@@ -328,7 +347,9 @@ static int prepare_disks(const struct bl_repro *rec, const char *workdir, struct
 {
 	p->disks = xcalloc(rec->ndisks + 1, sizeof(char *));
 	p->disk_sources = xcalloc(rec->ndisks + 1, sizeof(char *));
+	p->disk_late_ms = xcalloc(rec->ndisks + 1, sizeof(int));
 	for (size_t i = 0; i < rec->ndisks; i++) {
+		p->disk_late_ms[i] = rec->disk_late_ms ? rec->disk_late_ms[i] : 0;
 		p->disk_sources[i] = file_path(rec, &rec->disks[i]);
 		p->disks[i] = xasprintf("%s/d%zu.img", workdir, i);
 		p->ndisks = i + 1;
@@ -359,6 +380,7 @@ int bl_repro_prepare(const struct bl_repro *rec, const char *workdir, struct bl_
 	mp->memory_mb = rec->memory_mb;
 	mp->disks = (const char *const *)p->disks;
 	mp->ndisks = p->ndisks;
+	mp->disk_late_ms = p->disk_late_ms;
 	mp->extra_args = rec->emulator_args.n ? (const char *const *)rec->emulator_args.v : NULL;
 	mp->workdir = workdir;
 	for (size_t i = 0; i < rec->cmdline.n; i++)

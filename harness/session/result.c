@@ -42,6 +42,11 @@ void bl_result_release(struct bl_result *r)
 	free(r->tail);
 	free(r->last_phase);
 	free(r->emulator_command);
+	for (size_t i = 0; i < r->nhotplugs; i++) {
+		free(r->hotplugs[i].disk);
+		free(r->hotplugs[i].error);
+	}
+	free(r->hotplugs);
 	free(r->connect);
 	free(r->moved_from);
 	free(r->moved_why);

@@ -309,6 +309,13 @@ struct bl_result {
 	long long emulator_uploaded;  /* libvirt: 1 + the bytes uploaded to the host for
 					 this boot; 0: its files were not uploaded */
 	char *connect;		      /* libvirt: the URI of the host it booted on, or NULL */
+	/* disks hot-plugged during the boot (bl_plan_attach_late), in order */
+	struct bl_hotplug {
+		char *disk;  /* its image */
+		double at_s; /* when, in seconds since the emulator started */
+		char *error; /* why QEMU did not take it, or NULL */
+	} * hotplugs;
+	size_t nhotplugs;
 	/* libvirt: its boot on another host that was lost mid-run (the host
 	 * stopped taking connections), moved here; NULL when not moved */
 	char *moved_from, *moved_why;
@@ -368,6 +375,8 @@ struct bl_prepared {
 	char **disks;	     /* images attached, in order */
 	char **disk_sources; /* each one's image as built, before the guest wrote to
 				it (the disk cache's; repro.c copies it) */
+	int *disk_late_ms;   /* NULL, or each one's hot-plug time (ms after the start;
+				0: attached at boot) */
 	size_t ndisks;
 	char *arch;
 	char *machine;	     /* qemu machine type chosen for this kernel, or NULL (uml) */
@@ -407,6 +416,7 @@ struct bl_repro {
 	struct bl_repro_file initrd;
 	struct bl_repro_file *disks;
 	size_t ndisks;
+	int *disk_late_ms; /* each disk's hot-plug time (ms after the start), 0: at boot */
 	char *arch, *backend, *machine, *virtio; /* machine/virtio NULL for uml */
 	int memory_mb, panic, timeout_ms;
 	bool observe;
@@ -459,6 +469,9 @@ struct bl_disk_file *bl_plan_fs_file(struct bl_disk_fs *fs, const char *path);
  * in place by the boot); SOURCE: the pristine image it was copied from,
  * which a repro folder keeps (NULL: PATH itself) */
 void bl_plan_attach(struct bl_scenario *sc, const char *path, const char *source);
+/* the same, hot-plugged LATE_MS after the emulator starts (qemu over PCI:
+ * a PCIe root port waits for it; docs/root-stacks.md) */
+void bl_plan_attach_late(struct bl_scenario *sc, const char *path, const char *source, int late_ms);
 
 /* ---- gate_steps.c: bootlab gate's steps, for the gate and its repro ---- */
 /* GS's steps appended to SC: a passphrase prompt waited for and the

@@ -75,7 +75,9 @@ for st in raid1+ext4 raid5+lvm+ext4 raid10+ext4; do
 	expect_eq "--degraded $st accepted" "$(err --root-stack $st --degraded --passphrase p)" \
 		"bootlab gate: --passphrase: no --root-stack has a luks layer"
 done
-expect_match "--help lists --degraded" "$("$BOOTLAB" gate --help)" "--degraded "
+expect_match "--help lists --degraded[=HOW]" "$("$BOOTLAB" gate --help)" "--degraded\[=HOW\] "
+expect_match "--help lists --uuid" "$("$BOOTLAB" gate --help)" "--uuid NAME=UUID "
+expect_match "--help lists --disks" "$("$BOOTLAB" gate --help)" "--disks FILE "
 expect_match "--help lists --root-stack" "$("$BOOTLAB" gate --help)" "--root-stack SPEC"
 
 done_testing
