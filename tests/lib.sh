@@ -76,6 +76,33 @@ busybox_initrd() {
 	chmod 0755 "$d/init" "$d/bin/busybox"
 	(cd "$d" && find . -mindepth 1 | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -n -9 >"$1"
 }
+# debian_initramfs KVER OUT: Debian's initramfs-tools image for kernel
+# KVER, as `mkinitramfs -d COPY` makes it from a copy of the host's
+# /etc/initramfs-tools. mkinitramfs takes ~27 s and four tests need the
+# same image, so it is kept in the cache (test-initramfs/KEY.img), KEY the
+# hash of KVER, its modules.dep, the configuration folder's files and
+# every installed package's version (the hooks come from packages): any
+# change makes a new one. Returns mkinitramfs's status on a miss.
+debian_initramfs() {
+	local kver=$1 out=$2 key dir tmp
+	key=$({
+		echo "$kver"
+		sha256sum "/lib/modules/$kver/modules.dep"
+		(cd /etc/initramfs-tools && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum)
+		dpkg-query -W -f '${Package} ${Version}\n'
+	} 2>&1 | sha256sum | cut -c1-24)
+	dir=${XDG_CACHE_HOME:-$HOME/.cache}/bootlab/test-initramfs
+	if [ ! -s "$dir/$key.img" ]; then
+		mkdir -p "$dir" && rm -rf "$T_TMP/itconf" && cp -r /etc/initramfs-tools "$T_TMP/itconf" || return 1
+		tmp=$dir/.$key.$$
+		if ! mkinitramfs -d "$T_TMP/itconf" -o "$tmp" "$kver" >"$T_TMP/mkinitramfs.log" 2>&1; then
+			rm -f "$tmp"
+			return 1
+		fi
+		mv -f "$tmp" "$dir/$key.img"
+	fi
+	cp "$dir/$key.img" "$out"
+}
 # json_get FILE JQ-FILTER: one raw value
 json_get() { jq -r "$2" "$1"; }
 # no emulator started by this test is still running: a failure when one

@@ -174,8 +174,7 @@ expect_eq "two stacks: the failed testcase is raid1+ext4" \
 # not its own)
 ck=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
 check "Debian's cloud kernel is installed (ci/install-deps)" test -n "$ck"
-cp -r /etc/initramfs-tools "$T_TMP/itconf"
-mkinitramfs -d "$T_TMP/itconf" -o "$T_TMP/debian.img" "${ck#/boot/vmlinuz-}" >"$T_TMP/mkinitramfs.log" 2>&1
+debian_initramfs "${ck#/boot/vmlinuz-}" "$T_TMP/debian.img"
 check "mkinitramfs built an initramfs" test -s "$T_TMP/debian.img"
 listing=$("$BOOTLAB" archive list "$T_TMP/debian.img" 2>/dev/null)
 expect_match "initramfs-tools packed mdadm, lvm and thin_check" \

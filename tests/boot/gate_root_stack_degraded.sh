@@ -90,8 +90,7 @@ expect_match "raid5+ext4 --degraded: the gate prints the agent's /proc/mdstat" "
 # local-block/mdadm waits, assembling with --no-degraded, then runs the
 # array on its 20th try (about 20 s)
 ck=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
-cp -r /etc/initramfs-tools "$T_TMP/itconf"
-mkinitramfs -d "$T_TMP/itconf" -o "$T_TMP/debian.img" "${ck#/boot/vmlinuz-}" >"$T_TMP/mkinitramfs.log" 2>&1
+debian_initramfs "${ck#/boot/vmlinuz-}" "$T_TMP/debian.img"
 check "mkinitramfs built an initramfs for Debian's cloud kernel" test -s "$T_TMP/debian.img"
 K=$ck STACK_INITRAMFS="$T_TMP/debian.img" stack_gate deb raid1+ext4 --degraded --root-by uuid
 expect_eq "initramfs-tools, raid1+ext4 --degraded: gate exits 0" "$rc" 0

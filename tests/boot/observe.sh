@@ -26,7 +26,7 @@ obs_busybox_boots x86_64 "$K" "$T_TMP/init.cpio.gz"
 # last third, which has failed only once)
 ck=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
 if [ -n "$ck" ] && command -v mkinitramfs >/dev/null; then
-	mkinitramfs -o "$T_TMP/debian.img" "${ck#/boot/vmlinuz-}" >"$T_TMP/mkinitramfs.log" 2>&1
+	debian_initramfs "${ck#/boot/vmlinuz-}" "$T_TMP/debian.img"
 	out=$("$BOOTLAB" gate --observe --kernel "$ck" --initramfs "$T_TMP/debian.img" --report-dir "$T_TMP/r3" 2>&1); rc=$?
 	[ $rc -eq 0 ] || echo "$out" | tail -n 30 | sed 's/^/# /'
 	expect_eq "Debian initramfs observed: gate exits 0" "$rc" 0

@@ -84,7 +84,7 @@ expect_match "missing initramfs: named" "$out" "nope\.img'?: no such file"
 ck=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
 if [ -n "$ck" ] && command -v mkinitramfs >/dev/null; then
 	ver=${ck#/boot/vmlinuz-}
-	mkinitramfs -o "$T_TMP/debian-initrd.img" "$ver" >"$T_TMP/mkinitramfs.log" 2>&1
+	debian_initramfs "$ver" "$T_TMP/debian-initrd.img"
 	check "mkinitramfs built an initramfs for $ver" test -s "$T_TMP/debian-initrd.img"
 	out=$($gate --kernel "$ck" --initramfs "$T_TMP/debian-initrd.img" --report-dir "$T_TMP/r5" 2>&1); rc=$?
 	echo "$out" | sed 's/^/# /'
