@@ -48,22 +48,16 @@ const char *bl_lv_load(void)
 	pthread_once(&lv_once, lv_load);
 	return lv_dlerr[0] ? lv_dlerr : NULL;
 }
-struct lv_bridge {
-	virStreamPtr st;
-	int fd;	   /* our end of the socketpair */
-	int watch; /* virEventAddHandle id for fd, -1 when none */
-	bool dead;
-};
-
 struct lv_priv {
 	virConnectPtr conn;
 	virDomainPtr dom;
-	struct lv_bridge con, ag;
+	struct bl_lv_bridge con, ag;
 	int lifecycle_cb;
 	char name[96];	   /* events come for every domain of the connection */
 	volatile int gone; /* domain stopped */
 	volatile int crashed;
-	bool uploaded; /* up holds the boot's volumes on the host */
+	int64_t gone_ns; /* when lv_poll_exit first saw it gone (0: not yet) */
+	bool uploaded;	 /* up holds the boot's volumes on the host */
 	struct bl_lv_upload up;
 };
 
@@ -97,67 +91,6 @@ static const char *lv_errmsg(void)
 {
 	const char *m = virGetLastErrorMessage();
 	return m ? m : "unknown libvirt error";
-}
-
-/* guest -> host: stream readable, copy into the socketpair */
-static void stream_cb(virStreamPtr st, int events, void *opaque)
-{
-	struct lv_bridge *b = opaque;
-	char buf[16384];
-	if (events & (VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP)) {
-		b->dead = true;
-		virStreamEventRemoveCallback(st);
-		shutdown(b->fd, SHUT_WR);
-		return;
-	}
-	for (;;) {
-		int n = virStreamRecv(st, buf, sizeof(buf));
-		if (n == -2)
-			return; /* would block */
-		if (n <= 0) {
-			b->dead = true;
-			virStreamEventRemoveCallback(st);
-			shutdown(b->fd, SHUT_WR);
-			return;
-		}
-		size_t off = 0;
-		while (off < (size_t)n) {
-			ssize_t w = write(b->fd, buf + off, (size_t)n - off);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				return;
-			off += (size_t)w;
-		}
-	}
-}
-
-/* host -> guest: socketpair readable, send into the stream */
-static void fd_cb(int watch, int fd, int events, void *opaque)
-{
-	struct lv_bridge *b = opaque;
-	(void)watch;
-	char buf[4096];
-	ssize_t n = read(fd, buf, sizeof(buf));
-	if (n <= 0) {
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		virEventRemoveHandle(b->watch);
-		b->watch = -1;
-		return;
-	}
-	size_t off = 0;
-	while (off < (size_t)n && !b->dead) {
-		int s = virStreamSend(b->st, buf + off, (size_t)n - off);
-		if (s == -2) {
-			usleep(1000);
-			continue;
-		}
-		if (s < 0)
-			break;
-		off += (size_t)s;
-	}
-	(void)events;
 }
 
 static int lifecycle_cb(virConnectPtr conn, virDomainPtr dom, int event, int detail, void *opaque)
@@ -245,50 +178,6 @@ static int lv_domain_xml(const struct bl_machine_plan *pl, const char *name, con
 	return 0;
 }
 
-static int bridge_open(struct lv_priv *p, struct lv_bridge *b, int *session_fd, bool console)
-{
-	int sp[2];
-	b->watch = -1;
-	b->fd = -1;
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sp) < 0)
-		return bl_err_errno("libvirt backend: socketpair");
-	b->st = virStreamNew(p->conn, VIR_STREAM_NONBLOCK);
-	int r = !b->st	  ? -1
-		: console ? virDomainOpenConsole(p->dom, NULL, b->st, VIR_DOMAIN_CONSOLE_FORCE)
-			  : virDomainOpenChannel(p->dom, "org.bootlab.agent", b->st,
-						 VIR_DOMAIN_CHANNEL_FORCE);
-	if (r < 0) {
-		close(sp[0]);
-		close(sp[1]);
-		return bl_err("libvirt: cannot open the %s: %s",
-			      console ? "console" : "agent channel", lv_errmsg());
-	}
-	fcntl(sp[1], F_SETFL, O_NONBLOCK);
-	b->fd = sp[1];
-	*session_fd = sp[0];
-	virStreamEventAddCallback(
-	    b->st, VIR_STREAM_EVENT_READABLE | VIR_STREAM_EVENT_ERROR | VIR_STREAM_EVENT_HANGUP,
-	    stream_cb, b, NULL);
-	b->watch = virEventAddHandle(b->fd, VIR_EVENT_HANDLE_READABLE, fd_cb, b, NULL);
-	return 0;
-}
-
-static void bridge_close(struct lv_bridge *b)
-{
-	if (b->watch >= 0)
-		virEventRemoveHandle(b->watch);
-	b->watch = -1;
-	if (b->st) {
-		virStreamEventRemoveCallback(b->st);
-		virStreamAbort(b->st);
-		virStreamFree(b->st);
-		b->st = NULL;
-	}
-	if (b->fd >= 0)
-		close(b->fd);
-	b->fd = -1;
-}
-
 /* Undo what a start made, in the order libvirtd needs (lv_stop, and a start
  * the boot gave up on); frees P. */
 static void lv_release(struct lv_priv *p)
@@ -319,8 +208,8 @@ static void lv_release(struct lv_priv *p)
 		struct timespec settle = {0, 200000000};
 		nanosleep(&settle, NULL);
 	}
-	bridge_close(&p->con);
-	bridge_close(&p->ag);
+	bl_lv_bridge_close(&p->con);
+	bl_lv_bridge_close(&p->ag);
 	if (p->dom) {
 		if (!p->gone)
 			virDomainDestroy(p->dom);
@@ -436,8 +325,8 @@ static int lv_job_run(struct lv_job *j)
 	/* a boot that gave up meanwhile: never resume its domain */
 	if (bl_lv_wait_reached(&j->w, LV_STARTING))
 		return bl_err("the domain started after the deadline");
-	if (bridge_open(p, &p->con, &j->console_fd, true) < 0 ||
-	    bridge_open(p, &p->ag, &j->agent_fd, false) < 0) {
+	if (bl_lv_bridge_open(p->conn, p->dom, &p->con, &j->console_fd, true) < 0 ||
+	    bl_lv_bridge_open(p->conn, p->dom, &p->ag, &j->agent_fd, false) < 0) {
 		bl_err_kind(BL_EK_INFRA);
 		return -1;
 	}
@@ -615,6 +504,23 @@ static int lv_start(const struct bl_machine_plan *pl, struct bl_machine *m)
 	return rc;
 }
 
+/* The domain is gone, but the console's last lines (a panic's, say) may
+ * still be on their way: qemu's pty, libvirtd, ssh, our event thread. The
+ * lifecycle event overtakes them on a loaded host. The boot has ended once
+ * the console stream ended too, or LV_DRAIN_NS after the domain went. */
+#define LV_DRAIN_NS (3 * 1000000000LL)
+static bool lv_console_drained(struct lv_priv *p)
+{
+	if (!p->gone_ns)
+		p->gone_ns = bl_now_ns();
+	if (bl_lv_bridge_drained(&p->con))
+		return true;
+	if (bl_now_ns() < p->gone_ns + LV_DRAIN_NS)
+		return false;
+	bl_debug("libvirt: %s: the console stream did not end within 3 s of the domain", p->name);
+	return true;
+}
+
 static int lv_poll_exit(struct bl_machine *m)
 {
 	struct lv_priv *p = m->priv;
@@ -628,11 +534,13 @@ static int lv_poll_exit(struct bl_machine *m)
 		else if (state == VIR_DOMAIN_CRASHED)
 			p->crashed = 1, p->gone = 1;
 	}
-	if (p->gone && !m->exited) {
+	if (!p->gone || !lv_console_drained(p))
+		return 0;
+	if (!m->exited) {
 		m->exited = true;
 		m->status = p->crashed ? W_EXITCODE(1, 0) : 0;
 	}
-	return p->gone;
+	return 1;
 }
 
 static void lv_stop(struct bl_machine *m)

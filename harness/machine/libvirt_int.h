@@ -1,4 +1,4 @@
-/* harness/machine: what libvirt.c and libvirt_pool.c share. libvirt is
+/* harness/machine: what libvirt.c, libvirt_bridge.c and libvirt_pool.c share. libvirt is
  * reached only through the bl_lv table that libvirt.c fills with dlopen
  * (lv_load) before any call; the names below make calls read as libvirt's
  * own. */
@@ -34,6 +34,7 @@
 	X(virDomainOpenConsole)                                                                    \
 	X(virDomainResume)                                                                         \
 	X(virEventAddHandle)                                                                       \
+	X(virEventUpdateHandle)                                                                    \
 	X(virEventRegisterDefaultImpl)                                                             \
 	X(virEventRemoveHandle)                                                                    \
 	X(virEventRunDefaultImpl)                                                                  \
@@ -61,6 +62,7 @@
 	X(virStreamAbort)                                                                          \
 	X(virStreamEventAddCallback)                                                               \
 	X(virStreamEventRemoveCallback)                                                            \
+	X(virStreamEventUpdateCallback)                                                            \
 	X(virStreamFinish)                                                                         \
 	X(virStreamFree)                                                                           \
 	X(virStreamNew)                                                                            \
@@ -101,6 +103,7 @@ static inline const char *bl_lv_fill(void *h)
 #define virDomainOpenConsole (bl_lv.virDomainOpenConsole)
 #define virDomainResume (bl_lv.virDomainResume)
 #define virEventAddHandle (bl_lv.virEventAddHandle)
+#define virEventUpdateHandle (bl_lv.virEventUpdateHandle)
 #define virEventRegisterDefaultImpl (bl_lv.virEventRegisterDefaultImpl)
 #define virEventRemoveHandle (bl_lv.virEventRemoveHandle)
 #define virEventRunDefaultImpl (bl_lv.virEventRunDefaultImpl)
@@ -128,6 +131,7 @@ static inline const char *bl_lv_fill(void *h)
 #define virStreamAbort (bl_lv.virStreamAbort)
 #define virStreamEventAddCallback (bl_lv.virStreamEventAddCallback)
 #define virStreamEventRemoveCallback (bl_lv.virStreamEventRemoveCallback)
+#define virStreamEventUpdateCallback (bl_lv.virStreamEventUpdateCallback)
 #define virStreamFinish (bl_lv.virStreamFinish)
 #define virStreamFree (bl_lv.virStreamFree)
 #define virStreamNew (bl_lv.virStreamNew)
@@ -162,6 +166,28 @@ int bl_lv_thread(void *(*fn)(void *), void *arg);
 
 /* libvirt.c: libvirt loaded (once); NULL, else why it could not be */
 const char *bl_lv_load(void);
+
+/* ---- libvirt_bridge.c: a console or channel stream bridged to a
+ * socketpair the session polls; nothing the guest sends is dropped ---- */
+struct bl_lv_bridge {
+	virStreamPtr st;
+	int fd;		  /* our end of the socketpair (non-blocking) */
+	int watch;	  /* virEventAddHandle id for fd, -1 when none */
+	bool ending;	  /* the stream ended (event thread only) */
+	bool dead;	  /* ... and all it carried is in fd (atomic) */
+	size_t off, len;  /* pend[off, len): from the stream, not yet in fd */
+	char pend[16384]; /* one chunk of the stream */
+};
+
+/* the console (CONSOLE) or the agent channel of DOM into B, which must be
+ * zeroed; *SESSION_FD is the session's end. 0, else -1 with a message */
+int bl_lv_bridge_open(virConnectPtr conn, virDomainPtr dom, struct bl_lv_bridge *b, int *session_fd,
+		      bool console);
+/* the guest's side of B has ended and all it sent is in the socketpair */
+bool bl_lv_bridge_drained(struct bl_lv_bridge *b);
+/* stop bridging, free the stream, close our end; safe on a bridge that
+ * never opened (fd -1) */
+void bl_lv_bridge_close(struct bl_lv_bridge *b);
 
 /* ---- libvirt_pool.c: a boot's files uploaded into a storage pool on the
  * connected host (docs/libvirt.md, "Uploading files to the host") ---- */

@@ -3,7 +3,8 @@
 # The libvirt backend against this test's own libvirtd (ci/libvirtd: a
 # private mount namespace and state folder, no systemd), with local files
 # (the scenario library against the qemu backend's reports runs over ssh
-# with uploads: libvirt_ssh.sh): smoke passes, a remote-style URI works,
+# with uploads: libvirt_ssh.sh): smoke passes, a console burst just before
+# the domain ends reaches the log whole, a remote-style URI works,
 # several --connect hosts share the work, a bootlab killed with SIGKILL
 # leaves no domain behind, a daemon stopped while a boot connects
 # fails that boot on its deadline and not the next, and the host's libvirt
@@ -26,6 +27,20 @@ l=$(ls "$T_TMP"/l/2*/report.json)
 expect_match "the domain XML is in the report" "$(json_get "$l" '.scenarios[0].emulator.command')" "org.bootlab.agent"
 expect_eq "local files are not uploaded" "$(json_get "$l" '.scenarios[0].emulator.uploaded_bytes')" null
 expect_eq "no domain left after the run" "$(domains)" 0
+# a burst of console lines, then a panic under panic=-1 that ends the
+# domain at once: every line reaches the log, though the session's side of
+# the bridge is full (a 4 KiB socket buffer here; a busy session on a
+# loaded host) and the domain's end overtakes the console's last lines
+# (docs/libvirt.md, "The console's last lines")
+out=$(BOOTLAB_LIBVIRT_BRIDGE_BUF=4096 "$BOOTLAB" run -j 2 --backend libvirt --report-dir "$T_TMP/t" \
+	tests/data/scenarios/console-tail.yaml 2>&1); rc=$?
+expect_eq "a console burst through a full bridge: 3 boots pass" "$rc" 0
+t=$(ls -d "$T_TMP"/t/2*)
+expect_eq "each console log holds all 4000 lines and the panic after them" \
+	"$(for v in console-tail 'console-tail[again]' 'console-tail[once-more]'; do
+		f=$t/$(json_get "$t/report.json" ".scenarios[] | select(.name == \"$v\") | .console_log")
+		echo "$(grep -o 'tail: line [0-9]*' "$f" | wc -l) $(grep -c 'Kernel panic - not syncing: Attempted to kill init! exitcode=0x00000300' "$f")"
+	done | sort | uniq -c | awk '{$1 = $1; print}')" "3 4000 1"
 scen="tests/data/scenarios/smoke-one.yaml tests/data/scenarios/rdinit-missing.yaml"
 out=$("$BOOTLAB" run --backend libvirt --connect "$URI" --report-dir "$T_TMP/u" $scen 2>&1); rc=$?
 expect_eq "remote-style URI: exit 1 (rdinit-missing must not pass)" "$rc" 1
