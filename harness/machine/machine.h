@@ -126,6 +126,9 @@ struct bl_backend {
 	/* backends whose emulator is not our child (libvirt): 1 when the
 	 * machine has ended (m->exited, m->status set); NULL = waitpid */
 	int (*poll_exit)(struct bl_machine *m);
+	/* a guest that powers off or halts ends the emulator by itself (UML
+	 * exits 0); others may stop without exiting (no ACPI, microvm) */
+	bool exits_when_off;
 };
 
 const struct bl_backend *bl_backend_find(const char *name);

@@ -90,4 +90,5 @@ static int uml_start(const struct bl_machine_plan *p, struct bl_machine *m)
 const struct bl_backend bl_backend_uml = {
     .name = "uml",
     .start = uml_start,
+    .exits_when_off = true,
 };

@@ -30,6 +30,11 @@
  * halted microvm never exits, a UML reboot would boot again. */
 #define DOWN_NS 100000000LL
 #define UNASKED_DOWN_NS 1000000000LL
+/* ... unless its backend exits by itself on a power-off (UML): then its
+ * exit is awaited this long. UML's power-off stops every host process of
+ * the guest first, which takes more than DOWN_NS on a loaded host, and a
+ * SIGTERM in the middle of it makes UML abort (SIGABRT). */
+#define EXITS_DOWN_NS 10000000000LL
 /* bootlab boot, kernel told to be quiet: when held input goes anyway */
 #define QUIET_SEND_NS 5000000000LL
 /* bootlab boot: stdin held at most; more waits in stdin's own pipe */
@@ -172,6 +177,8 @@ static void going_down(struct sess *s, bool restart)
 {
 	s->down_ns = bl_now_ns();
 	s->down_grace_ns = s->poweroff_requested ? DOWN_NS : UNASKED_DOWN_NS;
+	if (!restart && s->m.ops && s->m.ops->exits_when_off)
+		s->down_grace_ns = EXITS_DOWN_NS;
 	if (!restart || s->poweroff_requested)
 		return;
 	s->unasked_restart = true;
