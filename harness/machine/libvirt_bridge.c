@@ -44,7 +44,8 @@ static void hold(struct bl_lv_bridge *b)
 	if (!b->ending)
 		virStreamEventUpdateCallback(b->st, STREAM_END);
 	if (b->watch >= 0)
-		virEventUpdateHandle(b->watch, VIR_EVENT_HANDLE_READABLE | VIR_EVENT_HANDLE_WRITABLE);
+		virEventUpdateHandle(b->watch,
+				     VIR_EVENT_HANDLE_READABLE | VIR_EVENT_HANDLE_WRITABLE);
 }
 
 /* the stream ended and its last bytes are in the socketpair: the session
@@ -118,8 +119,8 @@ static void fd_cb(int watch, int fd, int events, void *opaque)
 		to_guest(b, fd);
 }
 
-int bl_lv_bridge_open(virConnectPtr conn, virDomainPtr dom, struct bl_lv_bridge *b,
-		      int *session_fd, bool console)
+int bl_lv_bridge_open(virConnectPtr conn, virDomainPtr dom, struct bl_lv_bridge *b, int *session_fd,
+		      bool console)
 {
 	int sp[2];
 	b->watch = -1;
@@ -135,7 +136,8 @@ int bl_lv_bridge_open(virConnectPtr conn, virDomainPtr dom, struct bl_lv_bridge 
 		const char *m = virGetLastErrorMessage();
 		close(sp[0]);
 		close(sp[1]);
-		return bl_err("libvirt: cannot open the %s: %s", console ? "console" : "agent channel",
+		return bl_err("libvirt: cannot open the %s: %s",
+			      console ? "console" : "agent channel",
 			      m ? m : "unknown libvirt error");
 	}
 	fcntl(sp[1], F_SETFL, O_NONBLOCK);
