@@ -4,8 +4,10 @@
 # under CI=true unless marked unfixable; a process left in a test's session
 # fails it and is killed; no_match fails on a missing file; repeated points
 # count once as distinct checks; boots are counted (docs/testing.md); the
-# fuzz tests run in a lane of their own beside the others, their lines,
-# points, boots and failures counted like the rest, before any boot test.
+# quick tests run two at a time, their lines before the boot tests'; the
+# fuzz tests run in a lane of their own beside everything, at the lowest
+# priority, their lines after the boot tests', their points, boots and
+# failures counted like the rest.
 . "$(dirname "$0")/../lib.sh"
 
 tree=$T_TMP/tree
@@ -25,9 +27,17 @@ fake nomatch 'no_match "missing log" error "$T_TMP/nothere.log"
 printf "fine\n" > "$T_TMP/l"; no_match "clean log" error "$T_TMP/l"; done_testing'
 fake dup 'for i in 1 2 3; do ok "same"; done; ok "other"; boot_counted qemu; boot_counted uml
 boot_counted qemu; done_testing'
+# two quick tests that pass only when they run at once: each waits for the
+# other's file
+fake pair1 'touch pair1; for i in $(seq 100); do [ -e pair2 ] && break; sleep 0.1; done
+check "pair2 ran beside" test -e pair2; done_testing'
+fake pair2 'touch pair2; for i in $(seq 100); do [ -e pair1 ] && break; sleep 0.1; done
+check "pair1 ran beside" test -e pair1; done_testing'
 # the fuzz lane: one that passes (a boot counted, a point shared with dup)
-# while slow beside the others, one that fails; and a boot test after them
-fake fuzz_a 'sleep 2; ok "other"; ok "lane point"; boot_counted uml; done_testing'
+# while slow beside the others, at nice 19 in its own autogroup, one that
+# fails; and a boot test
+fake fuzz_a 'sleep 2; ok "other"; ok "lane point"; boot_counted uml
+expect_eq "nice 19" "$(nice) $(cut -d" " -f3 /proc/self/autogroup)" "19 19"; done_testing'
 fake fuzz_b 'echo 1..2; ok "lane first"; exit 0'
 mkdir -p "$tree/tests/boot"
 printf '#!/bin/bash\n. "$(dirname "$0")/../lib.sh"\nok "boot test"; done_testing\n' > "$tree/tests/boot/zz.sh"
@@ -47,19 +57,22 @@ expect_eq "without CI: a skip is a skip" "$(counts skipfix)" "0 0 1"
 expect_eq "a process left in the test's session fails it" "$(counts leave)" "1 1 0"
 expect_eq "  and is killed" "$(pgrep -fc 'sleep 120')" 0
 expect_eq "no_match: a missing file fails, a clean one passes" "$(counts nomatch)" "1 1 0"
-expect_eq "the fuzz lane: a passing test passes" "$(counts fuzz_a)" "2 0 0"
+expect_eq "two quick tests run at once" "$(counts pair1) $(counts pair2)" "1 0 0 1 0 0"
+expect_eq "the fuzz lane: a passing test passes, at the lowest priority" "$(counts fuzz_a)" "3 0 0"
 expect_eq "the fuzz lane: one that stops half-way fails" "$(counts fuzz_b)" "1 1 0"
-expect_eq "the lane's lines come after the other CLI tests, before the boot tests" \
-	"$(printf '%s\n' "$out" | awk '{print $1}' |
-		grep -xE 'dup|good|half|leave|nomatch|noplan|skipfix|skipunfix|fuzz_a|fuzz_b|zz' | tr '\n' ' ')" \
-	"dup good half leave nomatch noplan skipfix skipunfix fuzz_a fuzz_b zz "
+lines=$(printf '%s\n' "$out" | awk '{print $1}' |
+	grep -xE 'dup|good|half|leave|nomatch|noplan|pair1|pair2|skipfix|skipunfix|fuzz_a|fuzz_b|zz')
+expect_eq "the quick tests' lines come first, each once" "$(echo "$lines" | head -n 10 | sort | tr '\n' ' ')" \
+	"dup good half leave nomatch noplan pair1 pair2 skipfix skipunfix "
+expect_eq "then the boot tests', then the fuzz lane's" "$(echo "$lines" | tail -n +11 | tr '\n' ' ')" \
+	"zz fuzz_a fuzz_b "
 expect_eq "the lane's failure is named" "$(printf '%s\n' "$out" | grep '^failed:' | grep -c fuzz_b)" 1
 expect_eq "repeated points count once as distinct checks (the lane's too)" \
-	"$(printf '%s\n' "$out" | grep '^distinct checks:')" "distinct checks: 12"
+	"$(printf '%s\n' "$out" | grep '^distinct checks:')" "distinct checks: 15"
 expect_eq "boots counted by backend, from both lanes" "$(printf '%s\n' "$out" | grep '^boots:')" \
 	"boots: 4 (qemu 2, uml 2)"
 expect_match "the last line stays 'N passed, N failed, N skipped'" "$(printf '%s\n' "$out" | tail -n 1)" \
-	'^13 passed, 5 failed, 2 skipped$'
+	'^16 passed, 5 failed, 2 skipped$'
 
 out=$(CI=true "$tree/tests/run" skip 2>&1); rc=$?
 printf '%s\n' "$out" | sed 's/^/# /'
