@@ -132,8 +132,12 @@ char *bl_kernel_source_extract(const char *kdir, const char *tarball, const char
 
 /* "builtin/<key>" for the archive with sha256 ahash; caller frees */
 char *bl_kernel_relink_dir(const char *ahash);
-/* relink the (locked, complete) build with archive as its built-in
- * initramfs, stored in t->dir/sub */
+/* the CONFIG_INITRAMFS_SOURCE t->dir's build tree was configured with,
+ * when it is not t->dir's own: the entry was moved or copied from another
+ * cache folder and cannot relink; caller frees; NULL when it can */
+char *bl_kernel_tree_moved(const struct bl_kernel_tree *t);
+/* relink the (locked, complete, not moved) build with archive as its
+ * built-in initramfs, stored in t->dir/sub */
 int bl_kernel_relink(const struct bl_kernel_tree *t, const char *archive, const char *ahash,
 		     const char *sub, int quiet);
 

@@ -318,14 +318,37 @@ static int tree_init(struct bl_kernel_tree *t, const char *source_dir)
 	return 0;
 }
 
+/* 1 when the entry's base build is complete and can relink; a base built
+ * in another cache folder (moved or copied here) still boots, but its tree
+ * is removed so that the full build runs again here (docs/kernels.md,
+ * "A moved cache") */
+static int base_ready(const struct bl_kernel_tree *t, const struct bl_kernel_req *req)
+{
+	char *baseinfo = xasprintf("%s/info", t->dir);
+	int have = bl_file_exists(baseinfo);
+	free(baseinfo);
+	char *was = have && req->builtin ? bl_kernel_tree_moved(t) : NULL;
+	if (!was)
+		return have;
+	char *slash = strrchr(was, '/');
+	if (slash)
+		*slash = 0; /* the archive's folder: the entry it was built as */
+	if (!req->quiet)
+		bl_warn("kernel %s: cache entry '%s' was built in '%s' (moved or copied) and "
+			"cannot relink there: building it again",
+			t->r->name, t->dir, was);
+	free(was);
+	return bl_rm_rf(t->bdir) < 0 ? bl_kernel_infra() : 0;
+}
+
 /* under the entry's lock: the source, the full build unless it is done,
  * the relink when req asks for a built-in archive */
 static int build_locked(struct bl_kernel_tree *t, const struct bl_kernel_req *req,
 			const char *ahash, const char *sub)
 {
-	char *baseinfo = xasprintf("%s/info", t->dir);
-	int have_base = bl_file_exists(baseinfo);
-	free(baseinfo);
+	int have_base = base_ready(t, req);
+	if (have_base < 0)
+		return -1;
 	if (!t->src) {
 		t->src = bl_kernel_source_extract(t->kdir, DEBIAN_SOURCE, t->thash, req->quiet);
 		if (!t->src)

@@ -23,22 +23,27 @@ char *bl_kernel_relink_dir(const char *ahash)
 	return xasprintf("builtin/%.16s", hex);
 }
 
-/* the build tree names its built-in archive by absolute path: a cache
- * that was moved would relink with a stale file, or fail deep in make */
-static int check_not_moved(const struct bl_kernel_tree *t, const char *builtin)
+/* The build tree names its built-in archive by absolute path, and its
+ * Makefile names the source tree so: in a cache folder that was moved or
+ * copied, a relink would use a stale file or fail deep in make. The path
+ * the tree was built for when it is not this entry's, else NULL. */
+char *bl_kernel_tree_moved(const struct bl_kernel_tree *t)
 {
-	char *cfgp = xasprintf("%s/config", t->dir), *cfg = NULL;
-	char *want = xasprintf("\nCONFIG_INITRAMFS_SOURCE=\"%s\"\n", builtin);
+	static const char key[] = "\nCONFIG_INITRAMFS_SOURCE=\"";
+	char *cfgp = xasprintf("%s/config", t->dir), *cfg = NULL, *was = NULL;
+	char *want = xasprintf("%s/" BUILTIN_NAME, t->dir);
 	size_t cfglen;
-	int moved = bl_read_file(cfgp, &cfg, &cfglen) == 0 && !strstr(cfg, want);
+	if (bl_read_file(cfgp, &cfg, &cfglen) == 0) {
+		const char *v = strstr(cfg, key);
+		v = v ? v + strlen(key) : "";
+		size_t n = strcspn(v, "\"\n");
+		if (n != strlen(want) || strncmp(v, want, n))
+			was = xstrndup(v, n);
+	}
 	free(cfg);
 	free(want);
 	free(cfgp);
-	if (moved)
-		return bl_err("cache entry '%s' was moved from where it was built; remove it "
-			      "('bootlab kernel clean %.16s') and build again",
-			      t->dir, t->hash);
-	return 0;
+	return was;
 }
 
 /* data (len bytes, read from archive) written to builtin, the relink
@@ -101,9 +106,7 @@ int bl_kernel_relink(const struct bl_kernel_tree *t, const char *archive, const 
 	char *title = xasprintf("relinking kernel %s", t->r->name);
 	struct bl_kernel_progress p;
 	bl_kernel_progress_init(&p, title, quiet, 0);
-	int rc = check_not_moved(t, builtin);
-	if (rc == 0)
-		rc = relink_make(t, archive, ahash, builtin, data, len, &p);
+	int rc = relink_make(t, archive, ahash, builtin, data, len, &p);
 	if (rc == 0)
 		rc = relink_store(t, archive, ahash, sub, bl_ns_to_s(bl_now_ns() - p.start), quiet);
 	if (rc < 0)
