@@ -53,11 +53,8 @@ static int build_one_expect(struct sc_build *b, const struct ynode *m, struct bl
 		return yerr(c, "%s", bl_errmsg());
 	}
 	const struct ynode *t = ymap_get(m, "title");
-	regex_t re;
-	if (t && ck_regex(t, "title", &e->title, &re))
+	if (t && ck_regex(t, "title", &e->title, &e->title_re))
 		return -1;
-	if (t)
-		regfree(&re);
 	return 0;
 }
 
@@ -88,7 +85,10 @@ int sc_kreports(struct sc_build *b, const struct ynode *fail_on, const struct yn
 
 void sc_kreports_free(struct bl_scenario *s)
 {
-	for (size_t i = 0; i < s->nexpect_reports; i++)
+	for (size_t i = 0; i < s->nexpect_reports; i++) {
+		if (s->expect_reports[i].title)
+			regfree(&s->expect_reports[i].title_re);
 		free(s->expect_reports[i].title);
+	}
 	free(s->expect_reports);
 }

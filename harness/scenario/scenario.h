@@ -159,7 +159,8 @@ struct bl_step {
  * must show, which then does not fail it */
 struct bl_expect_report {
 	enum bl_kclass cls;
-	char *title; /* a regex over the report's title, or NULL: any */
+	char *title;	  /* a regex over the report's title, or NULL: any */
+	regex_t title_re; /* title compiled (REG_EXTENDED | REG_NEWLINE) */
 	struct bl_srcpos pos;
 };
 

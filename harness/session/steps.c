@@ -644,14 +644,7 @@ static bool report_matches(const struct bl_expect_report *e, const struct bl_kre
 {
 	if (e->cls != k->cls)
 		return false;
-	if (!e->title)
-		return true;
-	regex_t re;
-	if (bl_regcomp(&re, e->title, REG_EXTENDED | REG_NOSUB | REG_NEWLINE) < 0)
-		return false; /* checked when the scenario loaded */
-	bool hit = regexec(&re, k->title, 0, NULL, 0) == 0;
-	regfree(&re);
-	return hit;
+	return !e->title || regexec(&e->title_re, k->title, 0, NULL, 0) == 0;
 }
 
 static bool report_expected(const struct bl_scenario *sc, const struct bl_kreport *k)

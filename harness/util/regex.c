@@ -6,13 +6,26 @@
  * ((a{0,30}){30}){30} took 4.3 s and 1 GB, and a fuzzed scenario field
  * took 1.2 GB. Every pattern bootlab compiles comes from a scenario file
  * or a command line, so its size is counted first: positions after every
- * repetition is expanded, every alternative included. */
+ * repetition is expanded, every alternative included.
+ *
+ * Size is not all: repetitions of what can match the empty string make
+ * its closures exponential in the nesting or the count. a{0,20}?+{20}
+ * (800 positions) took 7.5 s, and (^|a)+ written 100 times (300) never
+ * ended. No rule on the text tells these apart from harmless patterns, so
+ * a pattern is then compiled once in a child process that a CPU-time
+ * limit ends (docs/scenario-format.md, "Regular expressions"). */
 #include "util/util.h"
 
+#include <errno.h>
 #include <regex.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 struct re_frame {
 	size_t total; /* positions of the group so far, all alternatives */
@@ -173,11 +186,85 @@ int bl_regex_size(const char *pattern, size_t *size)
 	return rc;
 }
 
+/* CPU milliseconds the trials of this process used, counted twice (the
+ * parent compiles each pattern again): a file of many patterns that each
+ * stay just under BL_RE_CPU_MS must not take minutes to load */
+static long trial_spent_ms;
+
+/* the child: regcomp() under a CPU-time limit of ms (SIGPROF), and a
+ * wall-clock one (SIGALRM) in case it never runs at all; exit 0 when it
+ * compiled */
+static void trial_child(const char *pattern, int cflags, long ms)
+{
+	struct itimerval cpu = {.it_value = {ms / 1000, ms % 1000 * 1000}};
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGPROF);
+	sigaddset(&set, SIGALRM);
+	signal(SIGPROF, SIG_DFL);
+	signal(SIGALRM, SIG_DFL);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	setitimer(ITIMER_PROF, &cpu, NULL);
+	alarm(BL_RE_WALL_S);
+	regex_t re;
+	_exit(regcomp(&re, pattern, cflags) ? 1 : 0);
+}
+
+static long cpu_ms(const struct rusage *ru)
+{
+	const struct timeval *u = &ru->ru_utime, *s = &ru->ru_stime;
+	return (u->tv_sec + s->tv_sec) * 1000 + (u->tv_usec + s->tv_usec) / 1000;
+}
+
+/* why the trial, given ms of CPU, was ended by signal sig */
+static int trial_failed(int sig, long ms)
+{
+	if (sig == SIGPROF && ms <= 0)
+		return bl_err("not tried: the patterns before it used up the %d ms of CPU one "
+			      "bootlab process may spend compiling patterns",
+			      BL_RE_BUDGET_MS);
+	if (sig == SIGPROF && ms < BL_RE_CPU_MS)
+		return bl_err("compiling it takes more than the %ld ms of CPU left of the %d ms "
+			      "one bootlab process may spend compiling patterns",
+			      ms, BL_RE_BUDGET_MS);
+	if (sig == SIGPROF)
+		return bl_err("compiling it takes more than %d ms of CPU (repetitions of what "
+			      "matches the empty string)",
+			      BL_RE_CPU_MS);
+	if (sig == SIGALRM)
+		return bl_err("compiling it did not end in %d s", BL_RE_WALL_S);
+	return bl_err("compiling it killed the trial (%s)", strsignal(sig));
+}
+
+/* 0 when regcomp() ends within BL_RE_CPU_MS and the process's budget,
+ * whether it compiles or not */
+static int compiles_in_time(const char *pattern, int cflags)
+{
+	long left = BL_RE_BUDGET_MS - trial_spent_ms;
+	long ms = left < BL_RE_CPU_MS ? left : BL_RE_CPU_MS;
+	if (ms <= 0)
+		return trial_failed(SIGPROF, 0);
+	pid_t pid = fork();
+	if (pid < 0)
+		return bl_err_errno("cannot fork to try compiling it");
+	if (pid == 0)
+		trial_child(pattern, cflags, ms);
+	int st = 0;
+	struct rusage ru = {0};
+	while (wait4(pid, &st, 0, &ru) < 0)
+		if (errno != EINTR)
+			return bl_err_errno("cannot wait for the compile's trial");
+	trial_spent_ms += 2 * cpu_ms(&ru);
+	return WIFEXITED(st) ? 0 : trial_failed(WTERMSIG(st), ms);
+}
+
 int bl_regcomp(regex_t *re, const char *pattern, int cflags)
 {
 	size_t size;
 	if (bl_regex_size(pattern, &size) < 0)
 		return bl_err_prefix("too big to compile");
+	if (compiles_in_time(pattern, cflags) < 0)
+		return bl_err_prefix("too hard to compile");
 	int rc = regcomp(re, pattern, cflags);
 	if (rc) {
 		char msg[200];

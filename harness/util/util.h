@@ -190,16 +190,25 @@ char *bl_mktemp_dir(const char *tag);
  * at most BL_RE_DUP_MAX (RE2's and Go's limit), groups nested at most
  * BL_RE_MAX_DEPTH deep, and at most BL_RE_MAX_SIZE positions once every
  * repetition is expanded (every alternative counted). Measured on glibc
- * 2.36, the costliest patterns under these bounds compile in 0.3 s and
- * 70 MB; docs/scenario-format.md says what is refused. */
+ * 2.36, the largest patterns under these bounds compile in 0.3 s and
+ * 70 MB. Repetitions of what matches the empty string can still make
+ * regcomp() exponential, so it is first tried in a child that may use
+ * BL_RE_CPU_MS of CPU and BL_RE_WALL_S of wall-clock time, and all the
+ * patterns of one process BL_RE_BUDGET_MS of CPU; docs/scenario-format.md
+ * says what is refused. */
 #define BL_RE_DUP_MAX 1000
 #define BL_RE_MAX_DEPTH 64
 #define BL_RE_MAX_SIZE 2000
+#define BL_RE_CPU_MS 1000
+#define BL_RE_WALL_S 30
+#define BL_RE_BUDGET_MS 5000
 /* PATTERN's expanded size into *SIZE; -1 with a message saying which
  * bound it passes */
 int bl_regex_size(const char *pattern, size_t *size);
-/* regcomp() for a pattern within those bounds; -1 with a message (why it
- * is too big, or regerror's words) and nothing to regfree() */
+/* regcomp() for a pattern within those bounds that compiles in time; -1
+ * with a message (why it is too big or too hard, or regerror's words) and
+ * nothing to regfree(). It forks: call it while the process has one
+ * thread (loading a scenario, reading the command line). */
 struct re_pattern_buffer;
 int bl_regcomp(struct re_pattern_buffer *re, const char *pattern, int cflags);
 

@@ -92,4 +92,16 @@ out=$("$BOOTLAB" scenario check "$T_TMP/d64.yaml" 2>&1)
 expect_match "64 levels (root, steps, a step, 61 flow mappings) load: the field's own check speaks" "$out" "'console' must be text"
 out=$("$BOOTLAB" scenario frob x.yaml 2>&1); rc=$?
 expect_eq "unknown subcommand exits 2" "$rc" 2
+# patterns that each compile within the 1 s limit still share one budget
+# of 5 s of CPU per process (harness/util/regex.c): 200 of them, ~0.04 s
+# each in the plain build (and twice that: the parent compiles each
+# again), must not make a file take half a minute to load
+loop=$(printf '(^|a)+%.0s' $(seq 10))
+{ echo "name: budget"; echo "steps:"; for i in $(seq 200); do echo "  - console: '$loop'"; done; } >"$T_TMP/budget.yaml"
+t0=$(date +%s.%N)
+"$BOOTLAB" scenario check "$T_TMP/budget.yaml" >/dev/null 2>"$T_TMP/err"; rc=$?
+echo "# 200 costly patterns: refused after $(echo "$(date +%s.%N) - $t0" | bc) s"
+expect_eq "many costly patterns: refused, exit 2" "$rc" 2
+expect_match "once the budget is used up, the patterns after are not tried" "$(cat "$T_TMP/err")" \
+	"^$T_TMP/budget.yaml:[0-9]+:14: bad regex '\(\^\|a\)\+.*' for 'console': too hard to compile: not tried: the patterns before it used up the 5000 ms of CPU one bootlab process may spend compiling patterns\$"
 done_testing

@@ -95,6 +95,16 @@ static const struct {
     /* a fuzzed field like this took 1.2 GB in glibc's regcomp */
     {"regex-too-big", "3:14: bad regex '(a{0,30}){30}{30}' for 'console': too big to compile: "
 		      "its repetitions expand to more than 2000 positions"},
+    /* small, but glibc's closures over empty-matching loops are exponential:
+     * 7.5 s, and (^|a)+ written 20 times over 5 s */
+    {"regex-too-hard", "3:14: bad regex 'a{0,20}?+{20}' for 'console': too hard to compile: "
+		       "compiling it takes more than 1000 ms of CPU (repetitions of what "
+		       "matches the empty string)"},
+#define LOOP4 "(^|a)+(^|a)+(^|a)+(^|a)+"
+    {"regex-anchor-loops", "3:14: bad regex '" LOOP4 LOOP4 LOOP4 LOOP4 LOOP4
+			   "' for 'console': too hard to compile: compiling it takes more "
+			   "than 1000 ms of CPU (repetitions of what matches the empty "
+			   "string)"},
     {"bad-matches", "5:26: bad regex 'a[b' for 'matches': Unmatched [, [^, [:, [., or [="},
     {"regex-backslash-d",
      "3:14: bad regex 'took \\d+ ms' for 'console': '\\d' is not POSIX; write [0-9]"},
