@@ -87,7 +87,7 @@ static void loop_start(void)
 		loop_ok = 1;
 }
 
-static const char *lv_errmsg(void)
+const char *bl_lv_errmsg(void)
 {
 	const char *m = virGetLastErrorMessage();
 	return m ? m : "unknown libvirt error";
@@ -295,7 +295,7 @@ static int lv_job_run(struct lv_job *j)
 	struct lv_priv *p = j->p;
 	p->conn = virConnectOpen(j->uri);
 	if (!p->conn) {
-		bl_err("libvirt: cannot connect to '%s': %s (%s)", j->uri, lv_errmsg(),
+		bl_err("libvirt: cannot connect to '%s': %s (%s)", j->uri, bl_lv_errmsg(),
 		       lv_connect_hint(j->uri));
 		bl_err_kind(BL_EK_INFRA);
 		return -1;
@@ -318,7 +318,7 @@ static int lv_job_run(struct lv_job *j)
 	p->dom = virDomainCreateXML(p->conn, j->xml,
 				    VIR_DOMAIN_START_AUTODESTROY | VIR_DOMAIN_START_PAUSED);
 	if (!p->dom) {
-		bl_err("libvirt: cannot start the domain: %s", lv_errmsg());
+		bl_err("libvirt: cannot start the domain: %s", bl_lv_errmsg());
 		bl_err_kind(BL_EK_INFRA);
 		return -1;
 	}
@@ -332,7 +332,7 @@ static int lv_job_run(struct lv_job *j)
 	}
 	if (virDomainResume(p->dom) < 0) {
 		bl_err_kind(BL_EK_INFRA);
-		return bl_err("libvirt: cannot resume the domain: %s", lv_errmsg());
+		return bl_err("libvirt: cannot resume the domain: %s", bl_lv_errmsg());
 	}
 	return 0;
 }

@@ -133,16 +133,15 @@ int bl_lv_bridge_open(virConnectPtr conn, virDomainPtr dom, struct bl_lv_bridge 
 			  : virDomainOpenChannel(dom, "org.bootlab.agent", b->st,
 						 VIR_DOMAIN_CHANNEL_FORCE);
 	if (r < 0) {
-		const char *m = virGetLastErrorMessage();
+		const char *m = bl_lv_errmsg();
 		close(sp[0]);
 		close(sp[1]);
 		return bl_err("libvirt: cannot open the %s: %s",
-			      console ? "console" : "agent channel",
-			      m ? m : "unknown libvirt error");
+			      console ? "console" : "agent channel", m);
 	}
 	fcntl(sp[1], F_SETFL, O_NONBLOCK);
 	/* a test's knob: a small buffer makes the session's side fill at once,
-	 * as it does now and then on a loaded host (tests/boot/libvirt_ssh.sh) */
+	 * as it does now and then on a loaded host (tests/boot/libvirt.sh) */
 	const char *buf = getenv("BOOTLAB_LIBVIRT_BRIDGE_BUF");
 	int bytes = buf ? atoi(buf) : 0;
 	if (bytes > 0)

@@ -166,6 +166,8 @@ int bl_lv_thread(void *(*fn)(void *), void *arg);
 
 /* libvirt.c: libvirt loaded (once); NULL, else why it could not be */
 const char *bl_lv_load(void);
+/* libvirt's last error message in this thread, or "unknown libvirt error" */
+const char *bl_lv_errmsg(void);
 
 /* ---- libvirt_bridge.c: a console or channel stream bridged to a
  * socketpair the session polls; nothing the guest sends is dropped ---- */

@@ -93,8 +93,7 @@ static void *probe_thread(void *arg)
 	if (c) {
 		virConnectClose(c);
 	} else {
-		const char *m = virGetLastErrorMessage();
-		snprintf(q->err, sizeof(q->err), "%s", m ? m : "unknown libvirt error");
+		snprintf(q->err, sizeof(q->err), "%s", bl_lv_errmsg());
 		q->rc = -1;
 	}
 	if (bl_lv_wait_reached(&q->w, 1))

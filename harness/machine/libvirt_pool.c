@@ -122,12 +122,6 @@ static void job_free(struct job *j)
 	free(j);
 }
 
-static const char *lv_msg(void)
-{
-	const char *m = virGetLastErrorMessage();
-	return m ? m : "unknown libvirt error";
-}
-
 static void sleep_ms(int ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -155,7 +149,7 @@ static virStoragePoolPtr pool_get(struct job *j)
 			p = virStoragePoolLookupByName(j->conn, POOL_NAME);
 		if (!p) {
 			bl_err("libvirt: cannot define the storage pool '%s' (%s): %s", POOL_NAME,
-			       j->pooldir, lv_msg());
+			       j->pooldir, bl_lv_errmsg());
 			return NULL;
 		}
 		virStoragePoolSetAutostart(p, 1);
@@ -163,7 +157,8 @@ static virStoragePoolPtr pool_get(struct job *j)
 	if (virStoragePoolIsActive(p) != 1 &&
 	    virStoragePoolCreate(p, VIR_STORAGE_POOL_CREATE_WITH_BUILD) < 0 &&
 	    virStoragePoolIsActive(p) != 1) {
-		bl_err("libvirt: cannot start the storage pool '%s': %s", POOL_NAME, lv_msg());
+		bl_err("libvirt: cannot start the storage pool '%s': %s", POOL_NAME,
+		       bl_lv_errmsg());
 		virStoragePoolFree(p);
 		return NULL;
 	}
@@ -205,7 +200,7 @@ static int send_file(struct job *j, virStorageVolPtr v, const char *path, long l
 		return bl_err_errno("libvirt: cannot open '%s' to upload it", path);
 	virStreamPtr st = virStreamNew(j->conn, 0);
 	if (!st || virStorageVolUpload(v, st, 0, (unsigned long long)size, 0) < 0) {
-		bl_err("libvirt: cannot upload '%s': %s", path, lv_msg());
+		bl_err("libvirt: cannot upload '%s': %s", path, bl_lv_errmsg());
 		if (st)
 			virStreamFree(st);
 		close(fd);
@@ -226,7 +221,7 @@ static int send_file(struct job *j, virStorageVolPtr v, const char *path, long l
 		for (ssize_t off = 0; off < n && rc == 0;) {
 			int s = virStreamSend(st, buf + off, (size_t)(n - off));
 			if (s < 0)
-				rc = bl_err("libvirt: uploading '%s': %s", path, lv_msg());
+				rc = bl_err("libvirt: uploading '%s': %s", path, bl_lv_errmsg());
 			else
 				off += s;
 		}
@@ -235,7 +230,7 @@ static int send_file(struct job *j, virStorageVolPtr v, const char *path, long l
 	free(buf);
 	close(fd);
 	if (rc == 0 && virStreamFinish(st) < 0)
-		rc = bl_err("libvirt: finishing the upload of '%s': %s", path, lv_msg());
+		rc = bl_err("libvirt: finishing the upload of '%s': %s", path, bl_lv_errmsg());
 	if (rc < 0)
 		virStreamAbort(st);
 	virStreamFree(st);
@@ -272,7 +267,7 @@ static int vol_ensure(struct job *j, virStoragePoolPtr pool, const char *path, c
 		if (!v) {
 			if (waited < MARKER_WAIT_MS && vol_exists(pool, name))
 				continue; /* made by another bootlab just now */
-			bl_err("libvirt: cannot create the volume '%s': %s", name, lv_msg());
+			bl_err("libvirt: cannot create the volume '%s': %s", name, bl_lv_errmsg());
 			break;
 		}
 		if (send_file(j, v, path, size) < 0) {
@@ -283,7 +278,7 @@ static int vol_ensure(struct job *j, virStoragePoolPtr pool, const char *path, c
 		virStorageVolFree(v);
 		virStorageVolPtr m = vol_create(pool, mark, 0);
 		if (!m) {
-			bl_err("libvirt: cannot create the volume '%s': %s", mark, lv_msg());
+			bl_err("libvirt: cannot create the volume '%s': %s", mark, bl_lv_errmsg());
 			break;
 		}
 		virStorageVolFree(m);
@@ -295,7 +290,7 @@ static int vol_ensure(struct job *j, virStoragePoolPtr pool, const char *path, c
 	pthread_mutex_unlock(&upload_mu);
 	free(mark);
 	if (rc == 0 && !(*out = virStorageVolLookupByName(pool, name)))
-		rc = bl_err("libvirt: the volume '%s' vanished: %s", name, lv_msg());
+		rc = bl_err("libvirt: the volume '%s' vanished: %s", name, bl_lv_errmsg());
 	return rc;
 }
 
@@ -303,7 +298,7 @@ static char *vol_path(virStorageVolPtr v)
 {
 	char *p = virStorageVolGetPath(v);
 	if (!p)
-		bl_err("libvirt: no path for a volume: %s", lv_msg());
+		bl_err("libvirt: no path for a volume: %s", bl_lv_errmsg());
 	return p;
 }
 
@@ -318,7 +313,7 @@ static int clone_disk(struct job *j, virStoragePoolPtr pool, virStorageVolPtr v,
 	virStorageVolPtr c = virStorageVolCreateXMLFrom(pool, x, v, 0);
 	free(x);
 	if (!c) {
-		bl_err("libvirt: cannot clone a disk as '%s': %s", cname, lv_msg());
+		bl_err("libvirt: cannot clone a disk as '%s': %s", cname, bl_lv_errmsg());
 		free(cname);
 		return -1;
 	}
@@ -422,7 +417,7 @@ static int delete_clones(struct job *j)
 	virStoragePoolPtr pool = virStoragePoolLookupByName(j->conn, POOL_NAME);
 	if (!pool)
 		return bl_err("libvirt: no storage pool '%s' to delete '%s' from: %s", POOL_NAME,
-			      u->clones[0], lv_msg());
+			      u->clones[0], bl_lv_errmsg());
 	for (size_t i = 0; i < u->nclones; i++)
 		vol_delete(pool, u->clones[i]);
 	virStoragePoolFree(pool);
