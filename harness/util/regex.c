@@ -191,6 +191,43 @@ int bl_regex_size(const char *pattern, size_t *size)
  * stay just under BL_RE_CPU_MS must not take minutes to load */
 static long trial_spent_ms;
 
+void bl_regex_budget_reset(void)
+{
+	trial_spent_ms = 0;
+}
+
+/* The last patterns whose trial ended in time, with the CPU it took: the
+ * same pattern compiles the same way, so it is not tried again (every
+ * variant of a matrix compiles its steps' patterns again). A hit charges
+ * the budget once, for the parent's own compile. */
+struct trial_memo {
+	char *pattern;
+	int cflags;
+	long ms;
+};
+#define TRIAL_MEMO_N 64
+static struct trial_memo memo[TRIAL_MEMO_N];
+static size_t memo_next;
+
+static const struct trial_memo *memo_find(const char *pattern, int cflags)
+{
+	for (size_t i = 0; i < TRIAL_MEMO_N; i++)
+		if (memo[i].pattern && memo[i].cflags == cflags &&
+		    !strcmp(memo[i].pattern, pattern))
+			return &memo[i];
+	return NULL;
+}
+
+static void memo_add(const char *pattern, int cflags, long ms)
+{
+	struct trial_memo *m = &memo[memo_next++ % TRIAL_MEMO_N];
+	char *copy = strdup(pattern);
+	if (!copy)
+		return;
+	free(m->pattern);
+	*m = (struct trial_memo){copy, cflags, ms};
+}
+
 /* the child: regcomp() under a CPU-time limit of ms (SIGPROF), and a
  * wall-clock one (SIGALRM) in case it never runs at all; exit 0 when it
  * compiled */
@@ -242,6 +279,11 @@ static int compiles_in_time(const char *pattern, int cflags)
 {
 	long left = BL_RE_BUDGET_MS - trial_spent_ms;
 	long ms = left < BL_RE_CPU_MS ? left : BL_RE_CPU_MS;
+	const struct trial_memo *seen = memo_find(pattern, cflags);
+	if (seen && seen->ms <= left) {
+		trial_spent_ms += seen->ms;
+		return 0;
+	}
 	if (ms <= 0)
 		return trial_failed(SIGPROF, 0);
 	pid_t pid = fork();
@@ -254,8 +296,12 @@ static int compiles_in_time(const char *pattern, int cflags)
 	while (wait4(pid, &st, 0, &ru) < 0)
 		if (errno != EINTR)
 			return bl_err_errno("cannot wait for the compile's trial");
-	trial_spent_ms += 2 * cpu_ms(&ru);
-	return WIFEXITED(st) ? 0 : trial_failed(WTERMSIG(st), ms);
+	long used = cpu_ms(&ru);
+	trial_spent_ms += 2 * used;
+	if (!WIFEXITED(st))
+		return trial_failed(WTERMSIG(st), ms);
+	memo_add(pattern, cflags, used);
+	return 0;
 }
 
 int bl_regcomp(regex_t *re, const char *pattern, int cflags)

@@ -211,6 +211,10 @@ int bl_regex_size(const char *pattern, size_t *size);
  * thread (loading a scenario, reading the command line). */
 struct re_pattern_buffer;
 int bl_regcomp(struct re_pattern_buffer *re, const char *pattern, int cflags);
+/* gives the process its whole BL_RE_BUDGET_MS again: for a long-lived
+ * process that stands for many bootlab runs (the fuzz harnesses, one
+ * input each), never for bootlab itself */
+void bl_regex_budget_reset(void);
 
 /* ---- sizes and durations, as a scenario file writes them (parse.c) ---- */
 /* what is wrong with a value, for callers that word the message themselves

@@ -96,6 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	close(fd);
 	for (size_t o = 0; o < BL_ARRAY_SIZE(opts); o++) {
 		struct bl_scenario_set set = {0};
+		bl_regex_budget_reset(); /* each load stands for one bootlab run */
 		if (bl_scenario_load(path, &opts[o], &set) == 0) {
 			for (size_t i = 0; i < set.n; i++)
 				check_plan(set.v[i]);

@@ -7,6 +7,7 @@
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 static void size_is(const char *pattern, size_t want)
 {
@@ -32,6 +33,41 @@ static void matches(const char *pattern, const char *text, int want)
 	     want ? "matches" : "does not match", text);
 	if (rc == 0)
 		regfree(&re);
+}
+
+/* CPU milliseconds of the children this process has reaped: the trials */
+static long children_ms(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_CHILDREN, &ru);
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000 +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1000;
+}
+
+/* a pattern whose trial ended in time is not tried again: every variant of
+ * a matrix compiles its steps' patterns again, each a fork before */
+static void tried_once(void)
+{
+	char loop[80] = "";
+	for (int i = 0; i < 10; i++)
+		strcat(loop, "(^|a)+");
+	regex_t re;
+	long t0 = children_ms();
+	int rc1 = bl_regcomp(&re, loop, REG_EXTENDED);
+	if (rc1 == 0)
+		regfree(&re);
+	long t1 = children_ms();
+	int rc2 = bl_regcomp(&re, loop, REG_EXTENDED);
+	if (rc2 == 0)
+		regfree(&re);
+	long t2 = children_ms();
+	T_OK(rc1 == 0 && rc2 == 0 && t1 > t0 && t2 == t1,
+	     "a costly pattern is tried once: its trials took %ld ms, then %ld ms", t1 - t0,
+	     t2 - t1);
+	rc1 = bl_regcomp(&re, loop, REG_EXTENDED | REG_NOSUB);
+	if (rc1 == 0)
+		regfree(&re);
+	T_OK(rc1 == 0 && children_ms() > t2, "the same pattern with other flags is tried again");
 }
 
 int main(void)
@@ -72,5 +108,6 @@ int main(void)
 	memmove(deep, deep + 1, strlen(deep));
 	deep[strlen(deep) - 1] = 0;
 	matches(deep, "a", 1); /* 64 deep is allowed */
+	tried_once();
 	return t_done();
 }
