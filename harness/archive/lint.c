@@ -167,15 +167,25 @@ static struct node *resolve(struct view *w, const char *path, int follow)
 
 struct elfinfo {
 	int is_elf, is_64, dynamic;
-	char *interp;
-	struct strlist needed, runpath;
+	char *interp, *soname;
+	struct strlist needed, rpath, runpath;
 };
 
 static void elf_release(struct elfinfo *ei)
 {
 	free(ei->interp);
+	free(ei->soname);
 	sl_release(&ei->needed);
+	sl_release(&ei->rpath);
 	sl_release(&ei->runpath);
+}
+
+static void split_path(struct strlist *sl, const char *str)
+{
+	char *save = NULL, *copy = xstrdup(str);
+	for (char *c = strtok_r(copy, ":", &save); c; c = strtok_r(NULL, ":", &save))
+		sl_push(sl, c);
+	free(copy);
 }
 
 static int elf_parse(const unsigned char *d, size_t n, struct elfinfo *ei)
@@ -282,12 +292,13 @@ static int elf_parse(const unsigned char *d, size_t n, struct elfinfo *ei)
 		char *str = xstrndup(s, strnlen(s, max));
 		if (dyn[i].tag == DT_NEEDED)
 			sl_push(&ei->needed, str);
-		else if (dyn[i].tag == DT_RUNPATH || dyn[i].tag == DT_RPATH) {
-			char *save = NULL, *copy = xstrdup(str);
-			for (char *c = strtok_r(copy, ":", &save); c;
-			     c = strtok_r(NULL, ":", &save))
-				sl_push(&ei->runpath, c);
-			free(copy);
+		else if (dyn[i].tag == DT_RUNPATH)
+			split_path(&ei->runpath, str);
+		else if (dyn[i].tag == DT_RPATH)
+			split_path(&ei->rpath, str);
+		else if (dyn[i].tag == DT_SONAME && !ei->soname) {
+			ei->soname = str;
+			continue;
 		}
 		free(str);
 	}
@@ -365,16 +376,74 @@ static int already(struct strlist *sl, const char *s)
 	return 0;
 }
 
-static void check_elf(struct view *w, const char *path, const char *who, int depth);
+/* One program's objects in the dynamic loader's order (glibc's
+ * _dl_map_object_deps): breadth first from the program. A DT_NEEDED name
+ * an object already loaded answers to (a name it was loaded by, or its
+ * DT_SONAME) is not searched again, so systemd's libsystemd-core finds
+ * libsystemd-shared through the RUNPATH of the systemd binary that loaded
+ * both. */
+struct obj {
+	struct node *n;
+	struct elfinfo ei;
+	char *origin;	      /* its folder, for $ORIGIN */
+	struct strlist names; /* names it answers to */
+	size_t parent;	      /* the object that needed it; SIZE_MAX for the program */
+};
 
-static struct node *find_lib(struct view *w, const char *name, const char *origin,
-			     const struct strlist *runpath)
+struct loadlist {
+	struct obj *v;
+	size_t n, alloc;
+};
+
+#define LOAD_MAX 512
+
+static void load_add(struct view *w, struct loadlist *l, struct node *n, const char *name,
+		     size_t parent)
 {
-	if (strchr(name, '/'))
-		return resolve(w, name, 1);
-	for (size_t i = 0; i < runpath->n; i++) {
+	BL_GROW(l->v, l->n, l->alloc);
+	struct obj *o = &l->v[l->n++];
+	*o = (struct obj){.n = n, .parent = parent};
+	size_t len;
+	const unsigned char *d = content(w, n, &len);
+	elf_parse(d, len, &o->ei);
+	o->origin = xstrdup(n->path);
+	char *slash = strrchr(o->origin, '/');
+	*(slash ? slash : o->origin) = 0;
+	if (name)
+		sl_push(&o->names, name);
+	if (o->ei.soname)
+		sl_push(&o->names, o->ei.soname);
+}
+
+static void load_release(struct loadlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		elf_release(&l->v[i].ei);
+		free(l->v[i].origin);
+		sl_release(&l->v[i].names);
+	}
+	free(l->v);
+}
+
+/* the loaded object that answers to NAME, or is the file N, or NULL */
+static struct obj *loaded(struct loadlist *l, const char *name, const struct node *n)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (n && l->v[i].n == n)
+			return &l->v[i];
+		for (size_t k = 0; name && k < l->v[i].names.n; k++)
+			if (!strcmp(l->v[i].names.v[k], name))
+				return &l->v[i];
+	}
+	return NULL;
+}
+
+static struct node *search(struct view *w, const struct strlist *dirs, const char *origin,
+			   const char *name)
+{
+	for (size_t i = 0; i < dirs->n; i++) {
 		struct strbuf sb = STRBUF_INIT;
-		const char *rp = runpath->v[i];
+		const char *rp = dirs->v[i];
 		if (!strncmp(rp, "$ORIGIN", 7))
 			sb_addf(&sb, "%s%s/%s", origin, rp + 7, name);
 		else
@@ -384,53 +453,75 @@ static struct node *find_lib(struct view *w, const char *name, const char *origi
 		if (n)
 			return n;
 	}
-	for (size_t i = 0; i < w->libdirs.n; i++) {
-		char *p = xasprintf("%s/%s", w->libdirs.v[i], name);
-		struct node *n = resolve(w, p, 1);
-		free(p);
-		if (n && S_ISREG(ent(w, n)->mode))
-			return n;
-	}
 	return NULL;
 }
 
-static void check_elf(struct view *w, const char *path, const char *who, int depth)
+/* where the loader finds NAME for object I: without a DT_RUNPATH, its
+ * DT_RPATH and those of the objects that loaded it; its DT_RUNPATH; then
+ * the library folders */
+static struct node *find_lib(struct view *w, const struct loadlist *l, size_t i, const char *name)
 {
-	struct node *n = resolve(w, path, 1);
-	if (!n || depth > 16 || already(&w->checked, n->path))
-		return;
-	size_t len;
-	const unsigned char *d = content(w, n, &len);
-	struct elfinfo ei;
-	elf_parse(d, len, &ei);
-	if (ei.interp) {
-		if (!resolve(w, ei.interp, 1))
-			add(w->out, BL_LINT_ERROR, "missing-elf-interpreter", n->path,
-			    "%s is dynamically linked but its ELF interpreter '%s' is not in the "
-			    "archive: exec fails with error -2 (ENOENT)",
-			    who, ei.interp);
+	if (strchr(name, '/'))
+		return resolve(w, name, 1);
+	const struct obj *o = &l->v[i];
+	struct node *n = NULL;
+	for (size_t k = i; !o->ei.runpath.n && !n && k != SIZE_MAX; k = l->v[k].parent)
+		n = search(w, &l->v[k].ei.rpath, l->v[k].origin, name);
+	if (!n)
+		n = search(w, &o->ei.runpath, o->origin, name);
+	for (size_t k = 0; !n && k < w->libdirs.n; k++) {
+		char *p = xasprintf("%s/%s", w->libdirs.v[k], name);
+		n = resolve(w, p, 1);
+		free(p);
+		if (n && !S_ISREG(ent(w, n)->mode))
+			n = NULL;
 	}
-	char *origin = xstrdup(n->path);
-	char *slash = strrchr(origin, '/');
-	if (slash)
-		*slash = 0;
-	else
-		*origin = 0;
-	for (size_t i = 0; i < ei.needed.n; i++) {
-		struct node *lib = find_lib(w, ei.needed.v[i], origin, &ei.runpath);
-		if (!lib) {
-			add(w->out, BL_LINT_ERROR, "missing-library", n->path,
-			    "%s needs '%s' (DT_NEEDED), which is in none of the archive's library "
-			    "folders: the dynamic loader will fail",
-			    who, ei.needed.v[i]);
-			continue;
-		}
-		char *lw = xasprintf("library '/%s'", lib->path);
-		check_elf(w, lib->path, lw, depth + 1);
+	return n;
+}
+
+static void missing_lib(struct view *w, const struct loadlist *l, size_t i, const char *who,
+			const char *name)
+{
+	const char *path = l->v[i].n->path;
+	char *key = xasprintf("%s needs %s", path, name);
+	if (!already(&w->checked, key)) {
+		char *lw = i ? xasprintf("library '/%s'", path) : NULL;
+		add(w->out, BL_LINT_ERROR, "missing-library", path,
+		    "%s needs '%s' (DT_NEEDED), which is in none of the archive's library "
+		    "folders: the dynamic loader will fail",
+		    i ? lw : who, name);
 		free(lw);
 	}
-	free(origin);
-	elf_release(&ei);
+	free(key);
+}
+
+static void check_elf(struct view *w, const char *path, const char *who)
+{
+	struct node *n = resolve(w, path, 1);
+	if (!n || already(&w->checked, n->path))
+		return;
+	struct loadlist l = {0};
+	load_add(w, &l, n, NULL, SIZE_MAX);
+	if (l.v[0].ei.interp && !resolve(w, l.v[0].ei.interp, 1))
+		add(w->out, BL_LINT_ERROR, "missing-elf-interpreter", n->path,
+		    "%s is dynamically linked but its ELF interpreter '%s' is not in the "
+		    "archive: exec fails with error -2 (ENOENT)",
+		    who, l.v[0].ei.interp);
+	for (size_t i = 0; i < l.n && l.n < LOAD_MAX; i++)
+		for (size_t k = 0; k < l.v[i].ei.needed.n; k++) {
+			const char *name = l.v[i].ei.needed.v[k];
+			if (loaded(&l, name, NULL))
+				continue;
+			struct node *lib = find_lib(w, &l, i, name);
+			struct obj *same = lib ? loaded(&l, NULL, lib) : NULL;
+			if (!lib)
+				missing_lib(w, &l, i, who, name);
+			else if (same)
+				sl_push(&same->names, name);
+			else
+				load_add(w, &l, lib, name, i);
+		}
+	load_release(&l);
 }
 
 /* ---- the checks ---- */
@@ -582,7 +673,7 @@ static void check_script(struct view *w, const unsigned char *d, size_t len)
 		    p);
 	} else {
 		char *who = xasprintf("'%s' (the interpreter of /init)", p);
-		check_elf(w, p, who, 0);
+		check_elf(w, p, who);
 		free(who);
 		if (is_shell(p, arg))
 			check_exec(w, d, len);
@@ -638,7 +729,7 @@ static void check_init(struct view *w)
 	if (len >= 2 && d[0] == '#' && d[1] == '!') {
 		check_script(w, d, len);
 	} else if (len >= 4 && !memcmp(d, ELFMAG, SELFMAG)) {
-		check_elf(w, "init", "/init", 0);
+		check_elf(w, "init", "/init");
 	} else {
 		add(w->out, BL_LINT_ERROR, "init-not-executable", "init",
 		    "/init is neither an ELF binary nor a '#!' script: 'Failed to execute /init "

@@ -64,6 +64,46 @@ expect_eq "dynamic /init with loader and libc: no findings" "$out" ""
 printf '%s\nfile /init %s 0755 0 0\nfile /bin/sh %s 0755 0 0\n' "$BASE" "$T_TMP/script" "$(readlink -f /bin/sh)" | build dynsh
 expect_match "script interpreter's libraries checked too" "$(lint dynsh.img)" "error: missing-library: /bin/sh: '/bin/sh' \(the interpreter of /init\) needs"
 
+# libraries in the loader's order (systemd's libsystemd-core finds
+# libsystemd-shared through the RUNPATH of the binary that needs both):
+# libA needs libB and has no search path of its own; the programs below
+# need libA (and libB) with a RUNPATH or an RPATH. Each is also run by the
+# host's loader (built with the path under $T_TMP), which must agree.
+mkdir -p elf opt/p
+printf 'int b(void){return 0;}\n' > elf/b.c
+printf 'int b(void); int a(void){return b();}\n' > elf/a.c
+printf 'int a(void); int main(void){return a();}\n' > elf/main.c
+gcc -shared -fPIC -o opt/p/libB.so elf/b.c -Wl,-soname,libB.so
+gcc -shared -fPIC -o opt/p/libA.so elf/a.c -Lopt/p -lB -Wl,-soname,libA.so
+prog() { # NAME DTAGS LIBS...: elf/NAME (search path /opt/p) and elf/NAME.host ($T_TMP/opt/p)
+	local name=$1 tags=$2; shift 2
+	gcc -o elf/$name.host elf/main.c -Lopt/p -Wl,-rpath-link,opt/p,--no-as-needed "$@" -Wl,$tags,-rpath,"$T_TMP/opt/p" &&
+		gcc -o elf/$name elf/main.c -Lopt/p -Wl,-rpath-link,opt/p,--no-as-needed "$@" -Wl,$tags,-rpath,/opt/p
+}
+libimg() { # NAME: /init is elf/NAME, libA and libB in /opt/p, the host's loader and libc
+	{ printf '%s\n' "$BASE"
+	  for p in $(dirname "$INTERP") $(dirname "$LIBC") /opt/p; do
+		d=""; for part in $(echo "$p" | tr / ' '); do d="$d/$part"; echo "dir $d 0755 0 0"; done
+	  done | awk '!seen[$0]++'
+	  echo "file /init $T_TMP/elf/$1 0755 0 0"
+	  echo "file $INTERP $(readlink -f "$INTERP") 0755 0 0"
+	  echo "file $LIBC $(readlink -f "$LIBC") 0755 0 0"
+	  echo "file /opt/p/libA.so $T_TMP/opt/p/libA.so 0755 0 0"
+	  echo "file /opt/p/libB.so $T_TMP/opt/p/libB.so 0755 0 0"; } | build $1
+}
+prog both --enable-new-dtags -lA -lB
+prog one --enable-new-dtags -lA
+prog oldrp --disable-new-dtags -lA
+for n in both one oldrp; do libimg $n; done
+check "host: a RUNPATH program runs when it needs the library's library too" elf/both.host
+expect_eq "lint: that library's library, loaded first through the RUNPATH, is found" "$(codes both.img)" ""
+elf/one.host 2>/dev/null
+expect_eq "host: a RUNPATH is not inherited: the library's library is not found" "$?" 127
+expect_match "lint: ...and lint says so, naming the library that needs it" "$(lint one.img)" \
+	"error: missing-library: /opt/p/libA.so: library '/opt/p/libA.so' needs 'libB.so'"
+check "host: an RPATH is inherited: the library's library is found" elf/oldrp.host
+expect_eq "lint: ...and lint finds it through the program's RPATH" "$(codes oldrp.img)" ""
+
 # parent after child: the 'find -depth' mistake, made with GNU cpio
 mkdir -p tree/etc/deep; cp "$BB" tree/init; echo x > tree/etc/deep/f
 (cd tree && find . -depth | cpio -o -H newc --quiet) > depth.cpio
