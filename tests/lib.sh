@@ -103,6 +103,43 @@ debian_initramfs() {
 	fi
 	cp "$dir/$key.img" "$out"
 }
+# dracut_initramfs KVER OUT: a dracut image for kernel KVER, --no-hostonly,
+# made by Debian's dracut-core run from its unpacked package (installing
+# dracut would replace initramfs-tools as the host's generator): `apt-get
+# download` into the cache, `dpkg-deb -x` into the test's folder, dracut
+# with `dracutbasedir` pointing there and no configuration of the host's.
+# The image (~40 s to make) is kept like debian_initramfs's, KEY also
+# holding the package's version. Returns non-zero when a step fails, its
+# output in $T_TMP/dracut.log.
+dracut_initramfs() {
+	local kver=$1 out=$2 ver key dir tmp deb u=$T_TMP/dracut-core
+	ver=$(apt-cache policy dracut-core | sed -n 's/^ *Candidate: //p')
+	[ -n "$ver" ] && [ "$ver" != "(none)" ] || { echo "no dracut-core in apt's lists" >"$T_TMP/dracut.log"; return 1; }
+	key=$({
+		echo "dracut-core $ver $kver"
+		sha256sum "/lib/modules/$kver/modules.dep"
+		dpkg-query -W -f '${Package} ${Version}\n'
+	} 2>&1 | sha256sum | cut -c1-24)
+	dir=${XDG_CACHE_HOME:-$HOME/.cache}/bootlab/test-initramfs
+	if [ ! -s "$dir/dracut-$key.img" ]; then
+		mkdir -p "$dir/debs" "$u/conf.d" "$u/tmp" || return 1
+		deb=$dir/debs/dracut-core_${ver//:/%3a}_amd64.deb
+		if [ ! -s "$deb" ]; then
+			(cd "$u" && apt-get download "dracut-core=$ver") >"$T_TMP/dracut.log" 2>&1 &&
+				mv -f "$u"/dracut-core_*.deb "$deb" || return 1
+		fi
+		dpkg-deb -x "$deb" "$u/root" || return 1
+		tmp=$dir/.dracut-$key.$$
+		if ! dracutbasedir="$u/root/usr/lib/dracut" "$u/root/usr/bin/dracut" --no-hostonly \
+			--kver "$kver" --conf /dev/null --confdir "$u/conf.d" --tmpdir "$u/tmp" \
+			--gzip --force "$tmp" >>"$T_TMP/dracut.log" 2>&1; then
+			rm -f "$tmp"
+			return 1
+		fi
+		mv -f "$tmp" "$dir/dracut-$key.img"
+	fi
+	cp "$dir/dracut-$key.img" "$out"
+}
 # json_get FILE JQ-FILTER: one raw value
 json_get() { jq -r "$2" "$1"; }
 # no emulator started by this test is still running: a failure when one

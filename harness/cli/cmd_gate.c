@@ -260,8 +260,31 @@ static void agent_files(struct bl_disk_fs *fs, const struct strlist *mods, const
 		bl_plan_fs_file(fs, "/lib/modules/bootlab/order")->source = xstrdup(order);
 }
 
+/* what systemd's switch-root asks of a root before it goes there: an
+ * os-release file (systemctl switch-root refuses a folder without one as
+ * "not an OS tree", so a dracut or any systemd initramfs fails its
+ * initrd-switch-root.service on a root that lacks it) */
+#define GATE_OS_RELEASE                                                                            \
+	"NAME=\"bootlab stage 2\"\nID=bootlab\n"                                                   \
+	"PRETTY_NAME=\"bootlab stage-2 root (the agent is /sbin/init)\"\n"
+
+/* whether the --root folder has an os-release file of its own */
+static bool tree_has_os_release(const char *tree)
+{
+	static const char *const names[] = {"etc/os-release", "usr/lib/os-release"};
+	for (size_t i = 0; i < BL_ARRAY_SIZE(names); i++) {
+		char *p = bl_path_join(tree, names[i]);
+		struct stat st;
+		int found = lstat(p, &st) == 0;
+		free(p);
+		if (found)
+			return true;
+	}
+	return false;
+}
+
 /* a new ext4 root: the agent as /sbin/init and what it needs (the --root
- * folder's tree under them) */
+ * folder's tree under them), and an os-release unless the tree has one */
 static void ext4_root(const struct gate *g, struct bl_disk_fs *fs, const struct strlist *mods,
 		      const char *order)
 {
@@ -269,6 +292,8 @@ static void ext4_root(const struct gate *g, struct bl_disk_fs *fs, const struct 
 	if (g->root)
 		fs->tree = xstrdup(g->root);
 	agent_files(fs, mods, order);
+	if (!(g->root && tree_has_os_release(g->root)))
+		bl_plan_fs_file(fs, "/etc/os-release")->content = xstrdup(GATE_OS_RELEASE);
 }
 
 /* the root filesystem's identity (--root-by) and contents: the copy of

@@ -1,0 +1,41 @@
+#!/bin/bash
+# timeout: 600
+# A dracut initramfs through bootlab gate: Debian's dracut-core, unpacked
+# and run from its own tree (tests/lib.sh dracut_initramfs), makes a
+# --no-hostonly image for the installed cloud kernel, with systemd as its
+# /init. bootlab lint finds no error in it (libsystemd-core finds
+# libsystemd-shared through the RUNPATH of the systemd binary, as glibc's
+# loader does), and the gate passes: systemd mounts the root by UUID and
+# its initrd-switch-root.service switches to it, which it refuses on a
+# root without an os-release file (the gate's new root carries one).
+. "$(dirname "$0")/../lib.sh"
+
+gate=ci/initramfs-gate
+ck=$(ls /boot/vmlinuz-*-cloud-amd64 2>/dev/null | sort -V | tail -1)
+if [ -z "$ck" ]; then
+	skip "no Debian cloud kernel (ci/install-deps installs linux-image-cloud-amd64)" "dracut gate"
+	done_testing
+	exit 0
+fi
+ver=${ck#/boot/vmlinuz-}
+dracut_initramfs "$ver" "$T_TMP/dracut.img" || sed 's/^/#   /' "$T_TMP/dracut.log" | tail -n 20
+check "dracut-core's dracut made an image for $ver" test -s "$T_TMP/dracut.img"
+expect_match "its /init is systemd (dracut's systemd module)" \
+	"$("$BOOTLAB" archive list "$T_TMP/dracut.img" 2>&1)" ' init -> usr/lib/systemd/systemd$'
+out=$("$BOOTLAB" archive lint "$T_TMP/dracut.img" 2>&1); rc=$?
+echo "$out" | sed 's/^/# /'
+expect_eq "lint: no error in dracut's image (exit 0)" "$rc" 0
+
+out=$($gate --kernel "$ck" --initramfs "$T_TMP/dracut.img" --root-by uuid --timeout 240s \
+	--report-dir "$T_TMP/r" 2>&1); rc=$?
+echo "$out" | grep -v '^\[' | sed 's/^/# /'
+expect_eq "dracut: the gate passes (exit 0)" "$rc" 0
+j="$T_TMP/r/latest/report.json"
+expect_eq "dracut: stage 2 on vda/ext4" \
+	"$(json_get "$j" '.scenarios[0].hello2 | "\(.root.device)/\(.root.fstype)"')" vda/ext4
+console=$(cat "$T_TMP"/r/latest/*.console.log)
+expect_match "dracut: systemd mounted the root at /sysroot" "$console" 'Mounted .*sysroot.mount'
+expect_match "dracut: systemd reached its switch-root target" "$console" \
+	'Reached target .*initrd-switch-root.target'
+no_emulator_left
+done_testing
