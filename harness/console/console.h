@@ -131,4 +131,17 @@ void bl_kreport_release(struct bl_kreport *r);
 /* DST: a deep copy of SRC */
 void bl_kreport_copy(struct bl_kreport *dst, const struct bl_kreport *src);
 
+/* ---- lines of the guest's programs (userland.c) ---- */
+/* An initramfs that gives up starts an emergency shell and waits on the
+ * console for someone to type: the boot then only ends at its deadline.
+ * These name, from a console line without its printk time, the two tells
+ * a timeout's reason quotes. Any program can print them, so they explain a
+ * failure and never make one. */
+/* whether LINE is an initramfs generator's emergency-shell banner */
+bool bl_console_shell_banner(const char *line);
+/* systemd's "[FAILED] ..." or "[ TIME ] ..." status line in LINE, colours
+ * removed, as "Failed to start X" or "Timed out waiting for device X"
+ * (caller frees), or NULL */
+char *bl_console_unit_failure(const char *line);
+
 #endif

@@ -235,6 +235,16 @@ static void handle_console_line(struct sess *s, char *line)
 	console_text(s, line);
 }
 
+/* a line of the guest's programs: the first emergency-shell banner and
+ * the first unit systemd gave up on, which a timeout's reason quotes */
+static void userland_line(struct sess *s, const char *line)
+{
+	if (!s->shell_line && bl_console_shell_banner(line))
+		s->shell_line = xstrdup(line);
+	if (!s->unit_failure)
+		s->unit_failure = bl_console_unit_failure(line);
+}
+
 /* one console line (or the part of it before or from a printk record):
  * the kernel's reports, phases and events */
 static void console_text(struct sess *s, char *line)
@@ -248,6 +258,7 @@ static void console_text(struct sess *s, char *line)
 	if (guest_s < 0 && s->printk_seen) {
 		if (*line)
 			s->guest_reads = true;
+		userland_line(s, line);
 		return;
 	}
 	s->printk_seen |= guest_s >= 0;
@@ -1012,6 +1023,8 @@ void sess_close(struct sess *s)
 	json_decref(s->replies);
 	free(s->outstanding);
 	free(s->restart_words);
+	free(s->shell_line);
+	free(s->unit_failure);
 	sb_release(&s->stdin_held);
 	bl_kparser_free(s->kp);
 	bl_qmp_release(&s->qmp);

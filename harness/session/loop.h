@@ -67,6 +67,8 @@ struct sess {
 	int64_t down_grace_ns;	  /* how long the emulator then has to go by itself */
 	bool unasked_restart;	  /* "reboot: Restarting system", no poweroff asked for */
 	char *restart_words;	  /* a restart nobody asked for: the guest's last lines before it */
+	char *shell_line;	  /* the first emergency-shell banner a program printed */
+	char *unit_failure;	  /* the first unit systemd said failed or timed out */
 	bool stdin_eof;		  /* interactive: stdin closed, stop reading it */
 	struct strbuf stdin_held; /* interactive: input read before the guest can take it */
 	bool printk_seen;	  /* a console line with printk's time came */

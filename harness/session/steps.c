@@ -522,6 +522,21 @@ static char *reboot_reason(const struct sess *s, const struct bl_step_result *fs
 	return sb_detach(&sb, NULL);
 }
 
+/* SB + what a timed-out boot was waiting in, when its initramfs said so:
+ * its emergency shell, after the first unit systemd gave up on */
+static char *waited_in(const struct sess *s, struct strbuf *sb)
+{
+	if (s->shell_line) {
+		sb_adds(sb, "; the initramfs started its emergency shell: ");
+		sb_add_quoted(sb, s->shell_line);
+	}
+	if (s->shell_line && s->unit_failure) {
+		sb_adds(sb, " after ");
+		sb_add_quoted(sb, s->unit_failure);
+	}
+	return sb_detach(sb, NULL);
+}
+
 /* the outcome the boot had on its own, and why (*REASON, caller frees) */
 static enum bl_outcome natural_outcome(struct sess *s, int failed, enum bl_stop stop, char **reason)
 {
@@ -543,14 +558,17 @@ static enum bl_outcome natural_outcome(struct sess *s, int failed, enum bl_stop 
 		*reason = reboot_reason(s, fs, failed);
 		return BL_OUT_REBOOT;
 	}
+	struct strbuf sb = STRBUF_INIT;
 	if (stop == BL_STOP_DEADLINE) {
-		*reason = xasprintf("boot deadline of %d ms reached; last phase: %s",
-				    s->sc->timeout_ms, reached_phase(r));
+		sb_addf(&sb, "boot deadline of %d ms reached; last phase: %s", s->sc->timeout_ms,
+			reached_phase(r));
+		*reason = waited_in(s, &sb);
 		return BL_OUT_TIMEOUT;
 	}
 	if (stop == BL_STOP_STEP_TIMEOUT && fs) {
-		*reason = xasprintf("step %d (%s): %s; last phase: %s", failed + 1, fs->name,
-				    fs->message, reached_phase(r));
+		sb_addf(&sb, "step %d (%s): %s; last phase: %s", failed + 1, fs->name, fs->message,
+			reached_phase(r));
+		*reason = waited_in(s, &sb);
 		return BL_OUT_TIMEOUT;
 	}
 	if (s->m.exited && !r->phases[BL_PH_CONSOLE].seen &&

@@ -7,7 +7,9 @@
 # libsystemd-shared through the RUNPATH of the systemd binary, as glibc's
 # loader does), and the gate passes: systemd mounts the root by UUID and
 # its initrd-switch-root.service switches to it, which it refuses on a
-# root without an os-release file (the gate's new root carries one).
+# root without an os-release file (the gate's new root carries one). With
+# a root UUID no disk has, the timeout's reason names dracut's emergency
+# shell and the device systemd timed out on.
 . "$(dirname "$0")/../lib.sh"
 
 gate=ci/initramfs-gate
@@ -37,5 +39,18 @@ console=$(cat "$T_TMP"/r/latest/*.console.log)
 expect_match "dracut: systemd mounted the root at /sysroot" "$console" 'Mounted .*sysroot.mount'
 expect_match "dracut: systemd reached its switch-root target" "$console" \
 	'Reached target .*initrd-switch-root.target'
+
+# a root UUID that no disk has: systemd gives up on the device after
+# rd.timeout and dracut starts its emergency shell, where the boot waits
+# until the deadline; the reason says so, quoting systemd's failed unit
+out=$($gate --kernel "$ck" --initramfs "$T_TMP/dracut.img" --timeout 60s --report-dir "$T_TMP/bad" \
+	--cmdline "root=UUID=0badbad0-0000-4000-8000-000000000000 rd.timeout=10" 2>&1); rc=$?
+echo "$out" | grep -v '^\[' | sed 's/^/# /'
+expect_eq "no such root: the gate fails (exit 1)" "$rc" 1
+j="$T_TMP/bad/latest/report.json"
+expect_eq "no such root: outcome timeout" "$(json_get "$j" '.scenarios[0].outcome')" timeout
+expect_match "no such root: the reason names dracut's emergency shell and the device systemd gave up on" \
+	"$(json_get "$j" '.scenarios[0].reason')" \
+	'; the initramfs started its emergency shell: "Entering emergency mode\. Exit the shell to continue\." after "Timed out waiting for device .*0000-4000-8000-000000000000\."$'
 no_emulator_left
 done_testing

@@ -6,7 +6,8 @@
  * bl_obs_add), any other a console line (bl_printk_split,
  * bl_classify_console with one context per input, bl_describe_panic, and
  * the part from bl_printk_embedded the same way) and a line of the kernel
- * report parser (harness/console: bl_kparser_feed, then its reports).
+ * report parser (harness/console: bl_kparser_feed, then its reports),
+ * and the emergency-shell and failed-unit tells (console/userland.c).
  * Kept small so it survives a rewrite of classify.c. */
 #include "console/console.h"
 #include "session/session.h"
@@ -37,6 +38,13 @@ static void console(struct bl_console_ctx *ctx, const char *line)
 	if (strnlen(c.detail, sizeof(c.detail)) == sizeof(c.detail))
 		abort(); /* detail must stay a string */
 	bl_describe_panic(&c, buf, sizeof(buf));
+	/* the lines of the guest's programs a timeout's reason quotes: a
+	 * failed unit's words are never longer than the line they came from */
+	bl_console_shell_banner(text);
+	char *unit = bl_console_unit_failure(text);
+	if (unit && strlen(unit) >= strlen(text))
+		abort();
+	free(unit);
 }
 
 /* every report has a title, a 16-digit signature and a body */
