@@ -560,10 +560,24 @@ static void hotplug_due(struct sess *s)
 
 /* how long this round may sleep, in ms: until UNTIL or the loop's own
  * deadlines (the panic's grace, a powered-off guest's last words) */
+/* bootlab gate only: when a gate stops waiting for a guest whose
+ * initramfs started its emergency shell (0: never). Nobody types into a
+ * gate's console, so once the shell has been quiet for SESS_SHELL_QUIET_NS the
+ * boot cannot go on; a run's steps may mean to type there, and --freeze
+ * holds the guest until its deadline to be looked at. */
+static int64_t shell_stop_ns(const struct sess *s)
+{
+	if (!s->sc->gate || !s->shell_line || s->freeze_on || s->r->hello2)
+		return 0;
+	return s->con_last_ns + SESS_SHELL_QUIET_NS;
+}
+
 static int wake_ms(struct sess *s, int64_t until, const struct pollset *ps)
 {
 	int64_t now = bl_now_ns();
 	int64_t wake = until;
+	if (shell_stop_ns(s) && shell_stop_ns(s) < wake)
+		wake = shell_stop_ns(s);
 	if (s->panic_seen && s->panic_ns + s->panic_grace_ns < wake)
 		wake = s->panic_ns + s->panic_grace_ns;
 	if (s->freeze_on && s->panic_end && s->panic_end_ns + SESS_FREEZE_AFTER_PANIC_NS < wake)
@@ -768,6 +782,8 @@ enum bl_stop sess_blocked(struct sess *s, bool panic_ok)
 		return BL_STOP_ENDED;
 	if (bl_now_ns() >= s->boot_deadline)
 		return BL_STOP_DEADLINE;
+	if (shell_stop_ns(s) && bl_now_ns() >= shell_stop_ns(s))
+		return BL_STOP_SHELL;
 	return BL_STOP_DONE;
 }
 

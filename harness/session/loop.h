@@ -22,6 +22,9 @@
 #define SESS_EVENTS_MAX 1000
 #define SESS_EVENT_LINE_MAX 1024
 #define SESS_LOG_MAX_BYTES (8u << 20)
+/* bootlab gate: how long its initramfs's emergency shell may stay quiet
+ * before the gate stops waiting (loop.c, shell_stop_ns) */
+#define SESS_SHELL_QUIET_NS 10000000000LL
 /* framed console lines: "@@BL1@@ <nonce> <json>" */
 #define SESS_FRAME "@@BL1@@ "
 

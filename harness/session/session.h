@@ -232,6 +232,7 @@ enum bl_stop {
 	BL_STOP_PANIC,	      /* a kernel panic it did not wait for */
 	BL_STOP_ENDED,	      /* the emulator exited */
 	BL_STOP_INTERRUPTED,  /* bl_session_interrupt(): Ctrl-C, or Ctrl-] in bootlab boot */
+	BL_STOP_SHELL,	      /* bootlab gate: the initramfs sits in its emergency shell */
 };
 
 struct bl_step_result {

@@ -15,6 +15,29 @@
 #define DEFAULT_STEP_MS 30000
 #define POWEROFF_WAIT_NS 10000000000LL
 
+/* SB + "the initramfs started its emergency shell: LINE after UNIT",
+ * the unit when systemd gave up on one */
+static void shell_words(const struct sess *s, struct strbuf *sb)
+{
+	sb_adds(sb, "the initramfs started its emergency shell: ");
+	sb_add_quoted(sb, s->shell_line);
+	if (s->unit_failure) {
+		sb_adds(sb, " after ");
+		sb_add_quoted(sb, s->unit_failure);
+	}
+}
+
+/* SB + what a timed-out boot was waiting in, when its initramfs said so;
+ * detached */
+static char *waited_in(const struct sess *s, struct strbuf *sb)
+{
+	if (s->shell_line) {
+		sb_adds(sb, "; ");
+		shell_words(s, sb);
+	}
+	return sb_detach(sb, NULL);
+}
+
 /* Why a step could not finish: records the cause and says it. */
 static int step_stop(struct sess *s, struct bl_step_result *sr, enum bl_stop why, const char *what)
 {
@@ -35,6 +58,16 @@ static int step_stop(struct sess *s, struct bl_step_result *sr, enum bl_stop why
 	case BL_STOP_DEADLINE:
 		sr->message = xasprintf("boot deadline reached while waiting for %s", what);
 		break;
+	case BL_STOP_SHELL: {
+		struct strbuf sb = STRBUF_INIT;
+		shell_words(s, &sb);
+		sb_addf(&sb,
+			", and its console stayed quiet for %lld s (nobody types into a "
+			"gate's console) while waiting for %s",
+			SESS_SHELL_QUIET_NS / 1000000000LL, what);
+		sr->message = sb_detach(&sb, NULL);
+		break;
+	}
 	case BL_STOP_INTERRUPTED:
 	case BL_STOP_DONE:
 		sr->message = xasprintf("interrupted while waiting for %s", what);
@@ -520,21 +553,6 @@ static char *reboot_reason(const struct sess *s, const struct bl_step_result *fs
 	if (fs)
 		sb_addf(&sb, "; step %d (%s): %s", failed + 1, fs->name, fs->message);
 	return sb_detach(&sb, NULL);
-}
-
-/* SB + what a timed-out boot was waiting in, when its initramfs said so:
- * its emergency shell, after the first unit systemd gave up on */
-static char *waited_in(const struct sess *s, struct strbuf *sb)
-{
-	if (s->shell_line) {
-		sb_adds(sb, "; the initramfs started its emergency shell: ");
-		sb_add_quoted(sb, s->shell_line);
-	}
-	if (s->shell_line && s->unit_failure) {
-		sb_adds(sb, " after ");
-		sb_add_quoted(sb, s->unit_failure);
-	}
-	return sb_detach(sb, NULL);
 }
 
 /* the outcome the boot had on its own, and why (*REASON, caller frees) */

@@ -25,7 +25,8 @@ static void failure(const char *line, const char *want)
 int main(void)
 {
 	banner("Entering emergency mode. Exit the shell to continue.", true);
-	banner("You are in emergency mode. After logging in, type \"journalctl -xb\" to view", true);
+	banner("You are in emergency mode. After logging in, type \"journalctl -xb\" to view",
+	       true);
 	banner("Dropping to debug shell.", true);
 	banner("ALERT!  UUID=0badbad0-0000-4000-8000-000000000000 does not exist.  Dropping to a "
 	       "shell!",
@@ -36,7 +37,8 @@ int main(void)
 	banner("", false);
 
 	failure("[\033[0;1;31m TIME \033[0m] Timed out waiting for device "
-		"\033[0;1;\xe2\x80\xa6" "dbad0-0000-4000-8000-000000000000.",
+		"\033[0;1;\xe2\x80\xa6"
+		"dbad0-0000-4000-8000-000000000000.",
 		"Timed out waiting for device \xe2\x80\xa6"
 		"dbad0-0000-4000-8000-000000000000.");
 	failure("[\033[0;1;31mFAILED\033[0m] Failed to start \033[0;1;39m"
@@ -47,7 +49,7 @@ int main(void)
 	failure("[\033[0;32m  OK  \033[0m] Mounted \033[0;1;39msysroot.mount\033[0m - /sysroot.",
 		NULL);
 	failure("echo [FAILED] in the middle of a line", NULL);
-	failure("[FAILED]", NULL); /* a bare mark names no unit */
+	failure("[FAILED]", NULL);		  /* a bare mark names no unit */
 	failure("[\033[0;1;31mFAILED\033", NULL); /* cut inside an escape */
 	return t_done();
 }
